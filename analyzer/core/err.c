@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#include "analyzer/core/err.h"
+#include "analyzer/core/xalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+imcq_err_set(struct imcq_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+imcq_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("imcq: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(3);
+}
+
+void
+imcq_bug(const char *file, int line, const char *msg)
+{
+	fprintf(stderr, "imcq: BUG at %s:%d: %s\n", file, line, msg);
+	abort();
+}
+
+void
+imcq_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("imcq: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		imcq_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		imcq_die("out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		imcq_die("out of memory (%zu bytes)", n);
+	return q;
+}
+
+void *
+xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	size_t n;
+
+	if (__builtin_mul_overflow(nmemb, size, &n))
+		imcq_die("out of memory (size overflow)");
+	return xrealloc(p, n);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		imcq_die("bad format");
+	p = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void
+xgrow(void **p, size_t *cap, size_t need, size_t sz)
+{
+	size_t nc;
+
+	if (need <= *cap)
+		return;
+	nc = *cap ? *cap : 8;
+	while (nc < need) {
+		if (__builtin_mul_overflow(nc, (size_t)2, &nc))
+			imcq_die("out of memory (array too large)");
+	}
+	*p = xreallocarray(*p, nc, sz);
+	*cap = nc;
+}

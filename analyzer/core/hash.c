@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+#include "analyzer/core/hash.h"
+#include "analyzer/core/err.h"
+
+#include <openssl/evp.h>
+
+void
+sha256_init(struct imcq_sha256 *h)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		imcq_die("cannot initialise SHA-256");
+	h->ctx = c;
+}
+
+void
+sha256_update(struct imcq_sha256 *h, const void *p, size_t n)
+{
+	if (n && EVP_DigestUpdate(h->ctx, p, n) != 1)
+		imcq_die("SHA-256 update failed");
+}
+
+static void
+final_raw(struct imcq_sha256 *h, unsigned char md[32])
+{
+	unsigned int len = 0;
+
+	if (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32)
+		imcq_die("SHA-256 final failed");
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+void
+sha256_final(struct imcq_sha256 *h, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char md[32];
+	int i;
+
+	final_raw(h, md);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hx[md[i] >> 4];
+		out[2 * i + 1] = hx[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+void
+sha256_hex(const void *p, size_t n, char out[65])
+{
+	struct imcq_sha256 h;
+
+	sha256_init(&h);
+	sha256_update(&h, p, n);
+	sha256_final(&h, out);
+}
+
+void
+sha256_b64(const void *p, size_t n, char out[48])
+{
+	struct imcq_sha256 h;
+	unsigned char md[32];
+
+	sha256_init(&h);
+	sha256_update(&h, p, n);
+	final_raw(&h, md);
+	EVP_EncodeBlock((unsigned char *)out, md, 32);
+}

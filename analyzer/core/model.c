@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: MIT */
+#include "analyzer/core/model.h"
+#include "analyzer/core/xalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const queue_names[IMCQ_Q_COUNT] = {
+	"out", "in", "out-archive", "in-archive", "pickup", "pickup-archive",
+	"work", "other",
+};
+
+static const char *const state_names[IMCQ_ST_COUNT] = {
+	"unset", "awaiting-delivery", "awaiting-conversion", "expired",
+	"delivered", "missing", "archived", "pickup", "damaged",
+};
+
+static const char *const place_names[IMCQ_PL_COUNT] = {
+	"unknown", "Imcdata/Out", "Imcdata/In", "Imcdata/Out/Archive",
+	"Imcdata/In/Archive", "Imcdata/Pickup", "Imcdata/Pickup/Archive",
+	"Imcdata/Work", "Imcdata/Backup", "Imcdata/Turfdir", "Imcdata/Log",
+	"Imcdata/Queue.dat", "Imcdata", "Mtadata", "Tracking.log",
+};
+
+const char *
+imcq_queue_name(enum imcq_queue q)
+{
+	return (unsigned)q < IMCQ_Q_COUNT ? queue_names[q] : "other";
+}
+
+const char *
+imcq_state_name(enum imcq_state s)
+{
+	return (unsigned)s < IMCQ_ST_COUNT ? state_names[s] : "unset";
+}
+
+const char *
+imcq_place_name(enum imcq_place p)
+{
+	return (unsigned)p < IMCQ_PL_COUNT ? place_names[p] : "unknown";
+}
+
+const char *
+imcq_sev_name(enum imcq_sev s)
+{
+	switch (s) {
+	case IMCQ_SEV_INFO: return "info";
+	case IMCQ_SEV_WARNING: return "warning";
+	case IMCQ_SEV_ERROR: return "error";
+	}
+	return "info";
+}
+
+const char *
+imcq_env_source_name(enum imcq_env_source s)
+{
+	switch (s) {
+	case IMCQ_ENV_SPOOL: return "spool-header";
+	case IMCQ_ENV_XHEADERS: return "x-headers";
+	case IMCQ_ENV_RFC822: return "rfc822-headers";
+	case IMCQ_ENV_NONE: break;
+	}
+	return "none";
+}
+
+int
+imcq_state_parse(const char *s)
+{
+	int i;
+
+	for (i = 1; i < IMCQ_ST_COUNT; i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+imcq_queue_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < IMCQ_Q_COUNT; i++)
+		if (strcmp(s, queue_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+enum imcq_queue
+imcq_queue_of_place(enum imcq_place p)
+{
+	switch (p) {
+	case IMCQ_PL_OUT: return IMCQ_Q_OUT;
+	case IMCQ_PL_IN: return IMCQ_Q_IN;
+	case IMCQ_PL_OUT_ARCHIVE: return IMCQ_Q_OUT_ARCHIVE;
+	case IMCQ_PL_IN_ARCHIVE: return IMCQ_Q_IN_ARCHIVE;
+	case IMCQ_PL_PICKUP: return IMCQ_Q_PICKUP;
+	case IMCQ_PL_PICKUP_ARCHIVE: return IMCQ_Q_PICKUP_ARCHIVE;
+	case IMCQ_PL_WORK: return IMCQ_Q_WORK;
+	default: return IMCQ_Q_OTHER;
+	}
+}
+
+void
+strv_push(struct imcq_strv *sv, char *owned)
+{
+	VEC_PUSH(sv->v, sv->n, sv->cap, owned);
+}
+
+void
+strv_release(struct imcq_strv *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+void
+evlist_add(struct imcq_evlist *l, int input, const char *member,
+	   uint64_t offset, uint64_t line, const char *excerpt)
+{
+	struct imcq_evidence e = {
+		.input = input,
+		.member = member ? xstrdup(member) : NULL,
+		.offset = offset,
+		.line = line,
+		.excerpt = excerpt ? xstrndup(excerpt, strnlen(excerpt, 400)) : NULL,
+	};
+
+	VEC_PUSH(l->v, l->n, l->cap, e);
+}
+
+void
+evlist_release(struct imcq_evlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].member);
+		free(l->v[i].excerpt);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+struct imcq_finding *
+findlist_add(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
+	     const char *reference, const char *fmt, ...)
+{
+	struct imcq_finding f;
+	va_list ap;
+	int n;
+
+	memset(&f, 0, sizeof(f));
+	f.code = xstrdup(code);
+	f.sev = sev;
+	f.reference = reference ? xstrdup(reference) : NULL;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	f.message = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
+	va_start(ap, fmt);
+	vsnprintf(f.message, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+	va_end(ap);
+	VEC_PUSH(l->v, l->n, l->cap, f);
+	return &l->v[l->n - 1];
+}
+
+void
+finding_add_spool(struct imcq_finding *f, const char *spool_id)
+{
+	size_t cap = f->nspool_ids;
+
+	/* capacity == count: grow by one each time; lists are short */
+	xgrow((void **)&f->spool_ids, &cap, f->nspool_ids + 1, sizeof(char *));
+	f->spool_ids[f->nspool_ids++] = xstrdup(spool_id);
+}
+
+void
+findlist_release(struct imcq_findlist *l)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->n; i++) {
+		struct imcq_finding *f = &l->v[i];
+
+		free(f->code);
+		free(f->message);
+		free(f->reference);
+		free(f->action);
+		free(f->basis);
+		for (j = 0; j < f->nspool_ids; j++)
+			free(f->spool_ids[j]);
+		free(f->spool_ids);
+		evlist_release(&f->ev);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void
+report_init(struct imcq_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	imcq_limits_default(&r->lim);
+	r->reference_time = IMCQ_NOTIME;
+}
+
+void
+imcq_limits_default(struct imcq_limits *l)
+{
+	l->entry_bytes = IMCQ_DEF_ENTRY_BYTES;
+	l->total_bytes = IMCQ_DEF_TOTAL_BYTES;
+	l->ratio = IMCQ_DEF_RATIO;
+	l->depth = IMCQ_DEF_DEPTH;
+	l->members = IMCQ_DEF_MEMBERS;
+	l->envelope_bytes = IMCQ_DEF_ENVELOPE_BYTES;
+	l->rcpts = IMCQ_DEF_RCPTS;
+	l->header_bytes = IMCQ_DEF_HEADER_BYTES;
+	l->header_block = IMCQ_DEF_HEADER_BLOCK;
+	l->mime_depth = IMCQ_DEF_MIME_DEPTH;
+	l->mime_parts = IMCQ_DEF_MIME_PARTS;
+	l->hops = IMCQ_DEF_HOPS;
+	l->lines = IMCQ_DEF_LINES;
+	l->line_bytes = IMCQ_DEF_LINE_BYTES;
+	l->qrefs = IMCQ_DEF_QREFS;
+	l->re_match = IMCQ_DEF_RE_MATCH;
+	l->re_depth = IMCQ_DEF_RE_DEPTH;
+	l->anomalies = IMCQ_DEF_ANOMALIES;
+}
+
+void
+anomaly_add(struct imcq_report *r, const char *code, enum imcq_sev sev,
+	    int input, const char *member, uint64_t offset, const char *fmt, ...)
+{
+	struct imcq_anomaly a;
+	va_list ap;
+	char msg[1024];
+
+	if (r->nanoms >= r->lim.anomalies) {
+		r->anoms_dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	a.code = xstrdup(code);
+	a.sev = sev;
+	a.input = input;
+	a.member = member ? xstrdup(member) : NULL;
+	a.offset = offset;
+	a.message = xstrdup(msg);
+	VEC_PUSH(r->anoms, r->nanoms, r->anomcap, a);
+}
+
+struct imcq_message *
+message_new(void)
+{
+	struct imcq_message *m = xcalloc(1, sizeof(*m));
+
+	m->hdr.date = IMCQ_NOTIME;
+	m->queue_time = IMCQ_NOTIME;
+	m->expires = IMCQ_NOTIME;
+	m->line_ends = "none";
+	m->env.offset = IMCQ_NOOFF;
+	m->snapshot = 0;
+	return m;
+}
+
+static void
+route_release(struct imcq_route *r)
+{
+	free(r->connector);
+	free(r->server);
+	free(r->address_space);
+	free(r->rule);
+	free(r->host);
+	free(r->ims_rule);
+	evlist_release(&r->ev);
+}
+
+void
+message_free(struct imcq_message *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	free(m->spool_id);
+	free(m->format);
+	free(m->state_reason);
+	for (i = 0; i < m->nsources; i++)
+		free(m->sources[i].member);
+	free(m->sources);
+	free(m->env.mail_from);
+	strv_release(&m->env.rcpt_to);
+	free(m->env.helo);
+	free(m->env.client_host);
+	free(m->env.mts_id);
+	free(m->env.encoding);
+	for (i = 0; i < m->env.ngaps; i++)
+		free(m->env.gaps[i].hex);
+	free(m->env.gaps);
+	strv_release(&m->env.extra);
+	free(m->hdr.message_id);
+	free(m->hdr.date_raw);
+	free(m->hdr.from);
+	free(m->hdr.sender);
+	free(m->hdr.reply_to);
+	strv_release(&m->hdr.to);
+	strv_release(&m->hdr.cc);
+	strv_release(&m->hdr.bcc);
+	free(m->hdr.subject);
+	free(m->hdr.subject_raw);
+	free(m->hdr.x_priority);
+	free(m->hdr.importance);
+	free(m->hdr.priority);
+	free(m->hdr.content_type);
+	for (i = 0; i < m->hdr.nreceived; i++) {
+		struct imcq_hop *h = &m->hdr.received[i];
+
+		free(h->from);
+		free(h->by);
+		free(h->with);
+		free(h->id);
+		free(h->for_addr);
+		free(h->date_raw);
+		free(h->raw);
+	}
+	free(m->hdr.received);
+	for (i = 0; i < m->hdr.nall; i++) {
+		free(m->hdr.all[i].name);
+		free(m->hdr.all[i].value);
+	}
+	free(m->hdr.all);
+	for (i = 0; i < m->nparts; i++) {
+		free(m->parts[i].path);
+		free(m->parts[i].content_type);
+		free(m->parts[i].filename);
+		free(m->parts[i].charset);
+		free(m->parts[i].encoding);
+	}
+	free(m->parts);
+	for (i = 0; i < m->nrcpts; i++) {
+		free(m->rcpts[i].address);
+		free(m->rcpts[i].domain);
+		free(m->rcpts[i].status);
+		route_release(&m->rcpts[i].route);
+		evlist_release(&m->rcpts[i].ev);
+	}
+	free(m->rcpts);
+	findlist_release(&m->findings);
+	free(m->seen_in);
+	free(m->damage);
+	free(m->ims_id);
+	free(m);
+}
+
+void
+report_add_message(struct imcq_report *r, struct imcq_message *m)
+{
+	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
+}
+
+void
+message_add_source(struct imcq_message *m, const struct imcq_source *src)
+{
+	struct imcq_source s = *src;
+
+	s.member = src->member ? xstrdup(src->member) : NULL;
+	VEC_PUSH(m->sources, m->nsources, m->srccap, s);
+}
+
+void
+message_add_rcpt(struct imcq_message *m, const char *address)
+{
+	struct imcq_rcpt r;
+
+	memset(&r, 0, sizeof(r));
+	r.address = xstrdup(address);
+	r.domain = imcq_addr_domain(address);
+	r.status = xstrdup("pending");
+	r.route.cost = -1;
+	VEC_PUSH(m->rcpts, m->nrcpts, m->rcptcap, r);
+}
+
+void
+envelope_add_gap(struct imcq_envelope *e, uint64_t off, const unsigned char *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	struct imcq_env_gap g;
+	size_t k = n > 64 ? 64 : n;
+	size_t i;
+
+	g.offset = off;
+	g.length = n;
+	g.hex = xmalloc(k * 2 + 1);
+	for (i = 0; i < k; i++) {
+		g.hex[2 * i] = hx[p[i] >> 4];
+		g.hex[2 * i + 1] = hx[p[i] & 15];
+	}
+	g.hex[2 * k] = '\0';
+	VEC_PUSH(e->gaps, e->ngaps, e->gapcap, g);
+}
+
+void
+headers_add_hop(struct imcq_headers *h, struct imcq_hop *hop)
+{
+	VEC_PUSH(h->received, h->nreceived, h->reccap, *hop);
+}
+
+void
+message_add_part(struct imcq_message *m, struct imcq_mime_part *p)
+{
+	VEC_PUSH(m->parts, m->nparts, m->partcap, *p);
+}
+
+void
+message_seen_in(struct imcq_message *m, unsigned snap)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseen; i++)
+		if (m->seen_in[i] == snap)
+			return;
+	VEC_PUSH(m->seen_in, m->nseen, m->seencap, snap);
+	/* keep sorted: insertion of one element */
+	for (i = m->nseen - 1; i > 0 && m->seen_in[i - 1] > m->seen_in[i]; i--) {
+		unsigned t = m->seen_in[i];
+
+		m->seen_in[i] = m->seen_in[i - 1];
+		m->seen_in[i - 1] = t;
+	}
+}
+
+#define ADD_ZEROED(arr, n, cap) \
+	do { \
+		xgrow((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr))); \
+		memset(&(arr)[(n)], 0, sizeof(*(arr))); \
+		(n)++; \
+	} while (0)
+
+struct imcq_queue_file *
+report_add_qfile(struct imcq_report *r)
+{
+	ADD_ZEROED(r->qfiles, r->nqfiles, r->qfcap);
+	r->qfiles[r->nqfiles - 1].mtime = IMCQ_NOTIME;
+	return &r->qfiles[r->nqfiles - 1];
+}
+
+void
+qfile_add_ref(struct imcq_queue_file *q, struct imcq_qref *ref)
+{
+	VEC_PUSH(q->refs, q->nrefs, q->refcap, *ref);
+}
+
+void
+qfile_add_string(struct imcq_queue_file *q, struct imcq_carved *c)
+{
+	VEC_PUSH(q->strings, q->nstrings, q->strcap, *c);
+}
+
+struct imcq_route_entry *
+report_add_route(struct imcq_report *r)
+{
+	ADD_ZEROED(r->routes, r->nroutes, r->routecap);
+	r->routes[r->nroutes - 1].cost = -1;
+	return &r->routes[r->nroutes - 1];
+}
+
+struct imcq_table_file *
+report_add_table(struct imcq_report *r)
+{
+	ADD_ZEROED(r->tables, r->ntables, r->tablecap);
+	r->tables[r->ntables - 1].mtime = IMCQ_NOTIME;
+	r->tables[r->ntables - 1].newest_time = IMCQ_NOTIME;
+	return &r->tables[r->ntables - 1];
+}
+
+struct imcq_event *
+report_add_event(struct imcq_report *r)
+{
+	ADD_ZEROED(r->events, r->nevents, r->eventcap);
+	r->events[r->nevents - 1].time = IMCQ_NOTIME;
+	r->events[r->nevents - 1].event_no = -1;
+	return &r->events[r->nevents - 1];
+}
+
+struct imcq_session *
+report_add_session(struct imcq_report *r)
+{
+	ADD_ZEROED(r->sessions, r->nsessions, r->sesscap);
+	r->sessions[r->nsessions - 1].start = IMCQ_NOTIME;
+	r->sessions[r->nsessions - 1].end = IMCQ_NOTIME;
+	return &r->sessions[r->nsessions - 1];
+}
+
+struct imcq_config *
+report_add_config(struct imcq_report *r)
+{
+	ADD_ZEROED(r->config, r->nconfig, r->configcap);
+	return &r->config[r->nconfig - 1];
+}
+
+void
+report_release(struct imcq_report *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->ninputs; i++)
+		free(r->inputs[i].path);
+	free(r->inputs);
+	for (i = 0; i < r->ninv; i++) {
+		free(r->inv[i].member);
+		free(r->inv[i].ambiguous);
+	}
+	free(r->inv);
+	for (i = 0; i < r->nmsgs; i++)
+		message_free(r->msgs[i]);
+	free(r->msgs);
+	for (i = 0; i < r->nqfiles; i++) {
+		struct imcq_queue_file *q = &r->qfiles[i];
+
+		free(q->member);
+		for (j = 0; j < q->nrefs; j++) {
+			free(q->refs[j].spool_id);
+			free(q->refs[j].address);
+			free(q->refs[j].host);
+		}
+		free(q->refs);
+		for (j = 0; j < q->nstrings; j++)
+			free(q->strings[j].value);
+		free(q->strings);
+		free(q->structure);
+		free(q->corrupt_reason);
+	}
+	free(r->qfiles);
+	for (i = 0; i < r->ntables; i++)
+		free(r->tables[i].member);
+	free(r->tables);
+	for (i = 0; i < r->nroutes; i++) {
+		struct imcq_route_entry *e = &r->routes[i];
+
+		free(e->member);
+		free(e->type);
+		free(e->space);
+		free(e->connector);
+		free(e->server);
+		free(e->scope);
+		free(e->host);
+		free(e->raw);
+	}
+	free(r->routes);
+	for (i = 0; i < r->nevents; i++) {
+		struct imcq_event *e = &r->events[i];
+
+		free(e->member);
+		free(e->time_raw);
+		free(e->msg_id);
+		free(e->gateway);
+		free(e->partner);
+		free(e->remote_id);
+		free(e->spool_id);
+		free(e->originator);
+		strv_release(&e->rcpts);
+		free(e->text);
+	}
+	free(r->events);
+	for (i = 0; i < r->nsessions; i++) {
+		struct imcq_session *s = &r->sessions[i];
+
+		free(s->member);
+		free(s->remote);
+		free(s->helo);
+		free(s->mail_from);
+		strv_release(&s->rcpts);
+		strv_release(&s->replies);
+		free(s->subject);
+		free(s->domain);
+		free(s->outcome_line);
+	}
+	free(r->sessions);
+	for (i = 0; i < r->nconfig; i++) {
+		free(r->config[i].member);
+		free(r->config[i].key);
+		free(r->config[i].name);
+		free(r->config[i].value);
+	}
+	free(r->config);
+	for (i = 0; i < r->nsnaps; i++) {
+		free(r->snaps[i].inputs);
+		free(r->snaps[i].server);
+	}
+	free(r->snaps);
+	findlist_release(&r->findings);
+	for (i = 0; i < r->nanoms; i++) {
+		free(r->anoms[i].code);
+		free(r->anoms[i].member);
+		free(r->anoms[i].message);
+	}
+	free(r->anoms);
+	strv_release(&r->changes_appeared);
+	strv_release(&r->changes_disappeared);
+	strv_release(&r->changes_persisted);
+	memset(r, 0, sizeof(*r));
+}
+
+char *
+imcq_addr_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	char *d;
+	size_t i, n;
+
+	if (at == NULL)
+		return xstrdup("");
+	d = xstrdup(at + 1);
+	n = strlen(d);
+	while (n && (d[n - 1] == '>' || d[n - 1] == ' ' || d[n - 1] == '.'))
+		d[--n] = '\0';
+	for (i = 0; i < n; i++)
+		if (d[i] >= 'A' && d[i] <= 'Z')
+			d[i] = (char)(d[i] + 32);
+	return d;
+}
+
+bool
+imcq_is_spool_id(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 8)
+		return false;
+	for (i = 0; i < 8; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+		      (c >= 'a' && c <= 'z')))
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.h - the format-neutral data model of one imcq run.
+ *
+ * A run reads one or more INPUTs (each one snapshot) into a struct
+ * imcq_report: inputs, the inventory of every member, messages, Queue.dat
+ * carvings, routing tables, log events and sessions, configuration values,
+ * findings and anomalies.  Readers in formats/ append to it; the analyzer
+ * derives states, routes and findings; reports/ print it.
+ *
+ * Ownership: the report owns everything reachable from it.  Strings are
+ * heap copies (char *, NUL-terminated, possibly not valid UTF-8: reports
+ * sanitise at the boundary).  NULL means "not known".  Times are seconds
+ * since the Unix epoch, UTC; IMCQ_NOTIME means "not known".
+ * Provenance: every fact carries (input, member, offset[, line]).
+ * Offsets are bytes from the start of the member; lines count from 1.
+ */
+#ifndef IMCQ_MODEL_H
+#define IMCQ_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/core/err.h"
+#include "analyzer/core/limits.h"
+
+#define IMCQ_NOTIME INT64_MIN
+#define IMCQ_NOOFF UINT64_MAX
+
+enum imcq_sev { IMCQ_SEV_INFO = 0, IMCQ_SEV_WARNING, IMCQ_SEV_ERROR };
+
+enum imcq_queue {
+	IMCQ_Q_OUT = 0, IMCQ_Q_IN, IMCQ_Q_OUT_ARCHIVE, IMCQ_Q_IN_ARCHIVE,
+	IMCQ_Q_PICKUP, IMCQ_Q_PICKUP_ARCHIVE, IMCQ_Q_WORK, IMCQ_Q_OTHER,
+	IMCQ_Q_COUNT
+};
+
+enum imcq_state {
+	IMCQ_ST_UNSET = 0,
+	IMCQ_ST_AWAITING_DELIVERY, IMCQ_ST_AWAITING_CONVERSION, IMCQ_ST_EXPIRED,
+	IMCQ_ST_DELIVERED, IMCQ_ST_MISSING, IMCQ_ST_ARCHIVED, IMCQ_ST_PICKUP,
+	IMCQ_ST_DAMAGED,
+	IMCQ_ST_COUNT
+};
+
+/* Where a member sits in the Exchsrvr layout (classified from its path,
+ * case-insensitively, whatever the prefix). */
+enum imcq_place {
+	IMCQ_PL_UNKNOWN = 0,
+	IMCQ_PL_OUT, IMCQ_PL_IN, IMCQ_PL_OUT_ARCHIVE, IMCQ_PL_IN_ARCHIVE,
+	IMCQ_PL_PICKUP, IMCQ_PL_PICKUP_ARCHIVE, IMCQ_PL_WORK, IMCQ_PL_BACKUP,
+	IMCQ_PL_TURFDIR, IMCQ_PL_LOG, IMCQ_PL_QUEUE_DAT, IMCQ_PL_IMCDATA_OTHER,
+	IMCQ_PL_MTADATA, IMCQ_PL_TRACKING, IMCQ_PL_COUNT
+};
+
+const char *imcq_queue_name(enum imcq_queue q);
+const char *imcq_state_name(enum imcq_state s);
+const char *imcq_place_name(enum imcq_place p);	/* "Imcdata/Out", ... */
+const char *imcq_sev_name(enum imcq_sev s);
+/* Parse a state or queue name (for --where); -1 when unknown. */
+int imcq_state_parse(const char *s);
+int imcq_queue_parse(const char *s);
+enum imcq_queue imcq_queue_of_place(enum imcq_place p);
+
+/* A growable list of strings. */
+struct imcq_strv {
+	char **v;
+	size_t n, cap;
+};
+void strv_push(struct imcq_strv *sv, char *owned);
+void strv_release(struct imcq_strv *sv);
+
+/* One place in the evidence. */
+struct imcq_evidence {
+	int input;		/* index into report inputs; -1 none */
+	char *member;		/* member path within the input */
+	uint64_t offset;	/* IMCQ_NOOFF when not known */
+	uint64_t line;		/* 0 when not a text line */
+	char *excerpt;		/* short text, may be NULL */
+};
+
+struct imcq_evlist {
+	struct imcq_evidence *v;
+	size_t n, cap;
+};
+void evlist_add(struct imcq_evlist *l, int input, const char *member,
+		uint64_t offset, uint64_t line, const char *excerpt);
+void evlist_release(struct imcq_evlist *l);
+
+struct imcq_finding {
+	char *code;		/* STALE_ROUTING, NO_ROUTE, ... (PRODUCT.md) */
+	enum imcq_sev sev;
+	char *message;		/* plain words */
+	char *reference;	/* "Q268494" or NULL */
+	char *action;		/* what to do next (fix, imcq command) */
+	char *basis;		/* "documented" | "inferred" | "heuristic" */
+	char **spool_ids;	/* messages concerned (report-wide findings) */
+	size_t nspool_ids;
+	struct imcq_evlist ev;
+};
+
+struct imcq_findlist {
+	struct imcq_finding *v;
+	size_t n, cap;
+};
+/* Add a finding; returns it so the caller can attach evidence. */
+struct imcq_finding *findlist_add(struct imcq_findlist *l, const char *code,
+				  enum imcq_sev sev, const char *reference,
+				  const char *fmt, ...) IMCQ_PRINTF(5, 6);
+void finding_add_spool(struct imcq_finding *f, const char *spool_id);
+void findlist_release(struct imcq_findlist *l);
+
+struct imcq_anomaly {
+	char *code;		/* short kebab-case code: truncated-envelope, ... */
+	enum imcq_sev sev;
+	int input;
+	char *member;
+	uint64_t offset;
+	char *message;
+};
+
+/* Where a message's bytes came from. */
+struct imcq_source {
+	int input;
+	char *member;
+	uint64_t offset;	/* of the member's first byte used (0) */
+	uint64_t size;		/* member size */
+	char sha256[65];	/* of the whole member */
+	int64_t mtime;
+	uint64_t body_offset;	/* offset of the RFC 822 part in the member */
+};
+
+/* Bytes of an envelope the reader could not interpret, kept for study. */
+struct imcq_env_gap {
+	uint64_t offset;	/* within the member */
+	uint64_t length;
+	char *hex;		/* first bytes, hex, capped */
+};
+
+enum imcq_env_source { IMCQ_ENV_NONE = 0, IMCQ_ENV_SPOOL, IMCQ_ENV_XHEADERS, IMCQ_ENV_RFC822 };
+const char *imcq_env_source_name(enum imcq_env_source s);
+
+struct imcq_envelope {
+	char *mail_from;		/* without <>; "" for the null sender */
+	struct imcq_strv rcpt_to;	/* without <> */
+	uint64_t rcpt_dropped;		/* beyond the --max-rcpts cap */
+	char *helo;
+	char *client_host;
+	char *mts_id;
+	enum imcq_env_source source;
+	uint64_t offset;		/* ImCr (spool) or first X- line */
+	uint64_t length;		/* through the end of EwLs */
+	char *encoding;			/* what the reader recognised */
+	unsigned confidence;		/* 0..100 */
+	struct imcq_env_gap *gaps;
+	size_t ngaps, gapcap;
+	/* Fields whose meaning is guessed, as name -> value text. */
+	struct imcq_strv extra;		/* "name=value" */
+};
+
+struct imcq_hop {
+	char *from, *by, *with, *id, *for_addr;
+	char *date_raw;
+	int64_t date;
+	char *raw;
+};
+
+struct imcq_header_field {
+	char *name;
+	char *value;	/* decoded, UTF-8 */
+};
+
+struct imcq_headers {
+	char *message_id;
+	char *date_raw;
+	int64_t date;
+	char *from, *sender, *reply_to;
+	struct imcq_strv to, cc, bcc;
+	char *subject;		/* decoded UTF-8 */
+	char *subject_raw;	/* raw bytes when decoding guessed or failed */
+	char *x_priority, *importance, *priority;
+	char *content_type;
+	struct imcq_hop *received;
+	size_t nreceived, reccap;
+	struct imcq_header_field *all;	/* every field, in order, capped */
+	size_t nall, allcap;
+};
+
+struct imcq_mime_part {
+	char *path;		/* "1", "1.2", ... */
+	char *content_type;
+	char *filename;
+	char *charset;
+	char *encoding;
+	uint64_t size;		/* encoded bytes of the part's content */
+	unsigned depth;
+};
+
+struct imcq_route {
+	bool known;
+	char *connector;
+	char *server;
+	char *address_space;
+	int cost;		/* -1 unknown */
+	char *rule;		/* which rule decided: exact, wildcard, ... */
+	char *host;		/* IMS layer: smart host / per-domain host / dns */
+	char *ims_rule;
+	struct imcq_evlist ev;
+};
+
+struct imcq_rcpt {
+	char *address;
+	char *domain;		/* lower case */
+	char *status;		/* pending | delivered | failed | unknown */
+	bool in_headers;	/* appears in To/Cc */
+	struct imcq_route route;
+	struct imcq_evlist ev;
+};
+
+struct imcq_message {
+	char *spool_id;
+	char *format;		/* reader: spool, pickup, rfc822 */
+	enum imcq_queue queue;
+	enum imcq_place place;
+	enum imcq_state state;
+	char *state_reason;
+	uint64_t size;		/* bytes of the RFC 822 part */
+	struct imcq_source *sources;
+	size_t nsources, srccap;
+	struct imcq_envelope env;
+	struct imcq_headers hdr;
+	struct imcq_mime_part *parts;
+	size_t nparts, partcap;
+	unsigned mime_depth;
+	const char *line_ends;	/* "crlf" | "lf" | "cr" | "mixed" | "none" (static) */
+	bool final_newline;
+	char body_sha256[65];	/* of the RFC 822 part */
+	struct imcq_rcpt *rcpts;
+	size_t nrcpts, rcptcap;
+	struct imcq_findlist findings;
+	unsigned *seen_in;
+	size_t nseen, seencap;
+	int snapshot;		/* snapshot of its first source */
+	int64_t queue_time;
+	const char *queue_time_source;	/* static string */
+	int64_t expires;
+	int priority;		/* 0 normal, 1 urgent, -1 non-urgent */
+	bool damaged;
+	char *damage;		/* why, when damaged */
+	char *ims_id;		/* id from the IMS Received line */
+};
+
+/* One member seen in an input. */
+struct imcq_inv {
+	int input;
+	char *member;		/* as stored (nested: outer!/inner) */
+	uint64_t size;
+	char sha256[65];
+	int64_t mtime;
+	enum imcq_place place;
+	const char *kind;	/* reader name, "archive", "directory", "unknown", "too-large" (static) */
+	int bid;
+	char *ambiguous;	/* other readers that bid the same, or NULL */
+	bool parsed;
+};
+
+struct imcq_input {
+	char *path;
+	const char *kind;	/* directory | archive | file */
+	uint64_t size;
+	char sha256[65];	/* of the file; for a directory: of its sorted manifest */
+	int snapshot;
+	int64_t mtime;
+};
+
+/* One reference carved from a Queue.dat. */
+struct imcq_qref {
+	char *spool_id;
+	uint64_t offset;
+	const char *encoding;	/* "ascii" | "utf16le" */
+	int64_t time;		/* nearest plausible time in the record, if any */
+	uint64_t time_offset;
+	char *address;		/* nearest address in the record, if any */
+	char *host;
+	int record;		/* candidate record index or -1 */
+};
+
+struct imcq_carved {
+	char *value;
+	uint64_t offset;
+	const char *kind;	/* "address" | "host" | "filetime" | "time_t" | "queue-name" */
+	int64_t time;
+};
+
+struct imcq_queue_file {
+	int input;
+	char *member;
+	char sha256[65];
+	uint64_t size;
+	int64_t mtime;
+	int snapshot;
+	struct imcq_qref *refs;
+	size_t nrefs, refcap;
+	struct imcq_carved *strings;
+	size_t nstrings, strcap;
+	/* Structure the carver could prove, with how sure it is. */
+	uint32_t page_size;		/* 0 unknown */
+	uint32_t record_stride;		/* 0 unknown */
+	unsigned structure_confidence;	/* 0..100 */
+	char *structure;		/* plain words */
+	bool corrupt;
+	char *corrupt_reason;
+};
+
+/* One routing-table line: GWART, Route.txt, IMCCOPY routes, registry. */
+struct imcq_route_entry {
+	int input;
+	char *member;
+	uint64_t line;
+	uint64_t offset;
+	const char *table;	/* gwart0 | gwart1 | route.txt | route.old | imccopy-routes | imccopy-domain */
+	char *type;		/* SMTP, X400, MS, EX ... */
+	char *space;		/* address space value ("*", "*@example.com", "") */
+	int cost;		/* -1 unknown */
+	char *connector;
+	char *server;
+	char *scope;		/* organization | site | location | NULL */
+	char *host;		/* per-domain forward host/IP (IMS layer) */
+	char *raw;
+};
+
+struct imcq_table_file {
+	int input;
+	char *member;
+	const char *table;
+	const char *style;	/* flat | tree | text | ini */
+	int64_t mtime;
+	int64_t newest_time;	/* newest time written inside, if any */
+	int snapshot;
+	char sha256[65];
+	size_t nlines;
+};
+
+/* An event from a log: tracking or SMTP protocol log. */
+struct imcq_event {
+	int input;
+	char *member;
+	uint64_t line;
+	uint64_t offset;
+	const char *source;	/* tracking | protocol-log | event-log */
+	int64_t time;		/* UTC (protocol log: local time shifted by --log-tz) */
+	char *time_raw;
+	int event_no;		/* tracking event number, else -1 */
+	char *msg_id;		/* tracking field 1: Message-ID or MTS-ID */
+	char *gateway;
+	char *partner;
+	char *remote_id;
+	char *spool_id;		/* from "[XXXXXXXX]" in the remote id */
+	char *originator;
+	int priority;
+	uint64_t length;
+	struct imcq_strv rcpts;
+	char *text;		/* one-line description */
+	int snapshot;
+};
+
+/* One SMTP protocol-log session (one L*.LOG connection). */
+struct imcq_session {
+	int input;
+	char *member;
+	uint64_t line_first, line_last;
+	int64_t start, end;	/* UTC, shifted by --log-tz */
+	char *remote;		/* IP or host of "connection to X established" */
+	const char *direction;	/* outbound | inbound | unknown */
+	char *helo;
+	char *mail_from;
+	struct imcq_strv rcpts;
+	struct imcq_strv replies;	/* server replies "250 ..." in order */
+	int last_code;
+	char *subject;		/* from a "Rescheduling" line */
+	char *domain;		/* from "No routing hosts ... for <domain>" */
+	const char *outcome;	/* delivered | deferred | rejected | dns-failure | connect-failed | incomplete */
+	char *outcome_line;
+	int snapshot;
+};
+
+/* One configuration value: registry exports, IMCCOPY INI. */
+struct imcq_config {
+	int input;
+	char *member;
+	uint64_t line;
+	char *key;		/* registry key or INI section */
+	char *name;
+	char *value;		/* text form: dword as decimal, sz as is */
+	const char *type;	/* sz | dword | binary | multi_sz | expand_sz | ini */
+	int snapshot;
+};
+
+struct imcq_snapshot {
+	int index;
+	int *inputs;
+	size_t ninputs;
+	char *server;
+	int64_t newest_time;
+};
+
+struct imcq_report {
+	struct imcq_limits lim;
+	int64_t reference_time;
+	const char *reference_source;	/* "--now" | evidence description (static) */
+
+	struct imcq_input *inputs;
+	size_t ninputs, inputcap;
+	struct imcq_inv *inv;
+	size_t ninv, invcap;
+	struct imcq_message **msgs;	/* pointers: sorting moves pointers only */
+	size_t nmsgs, msgcap;
+	struct imcq_queue_file *qfiles;
+	size_t nqfiles, qfcap;
+	struct imcq_table_file *tables;
+	size_t ntables, tablecap;
+	struct imcq_route_entry *routes;
+	size_t nroutes, routecap;
+	struct imcq_event *events;
+	size_t nevents, eventcap;
+	struct imcq_session *sessions;
+	size_t nsessions, sesscap;
+	struct imcq_config *config;
+	size_t nconfig, configcap;
+	struct imcq_snapshot *snaps;
+	size_t nsnaps, snapcap;
+	struct imcq_findlist findings;
+	struct imcq_anomaly *anoms;
+	size_t nanoms, anomcap;
+	uint64_t anoms_dropped;
+	unsigned unreadable;	/* members or inputs that could not be read (exit 1) */
+	struct imcq_strv changes_appeared, changes_disappeared, changes_persisted;
+};
+
+void report_init(struct imcq_report *r);
+void report_release(struct imcq_report *r);
+
+void anomaly_add(struct imcq_report *r, const char *code, enum imcq_sev sev,
+		 int input, const char *member, uint64_t offset,
+		 const char *fmt, ...) IMCQ_PRINTF(7, 8);
+
+struct imcq_message *message_new(void);
+void message_free(struct imcq_message *m);
+/* The report takes ownership. */
+void report_add_message(struct imcq_report *r, struct imcq_message *m);
+void message_add_source(struct imcq_message *m, const struct imcq_source *src);
+void message_add_rcpt(struct imcq_message *m, const char *address);
+void envelope_add_gap(struct imcq_envelope *e, uint64_t off, const unsigned char *p, size_t n);
+void headers_add_hop(struct imcq_headers *h, struct imcq_hop *hop);
+void message_add_part(struct imcq_message *m, struct imcq_mime_part *p);
+void message_seen_in(struct imcq_message *m, unsigned snap);
+
+struct imcq_queue_file *report_add_qfile(struct imcq_report *r);
+void qfile_add_ref(struct imcq_queue_file *q, struct imcq_qref *ref);
+void qfile_add_string(struct imcq_queue_file *q, struct imcq_carved *c);
+struct imcq_route_entry *report_add_route(struct imcq_report *r);
+struct imcq_table_file *report_add_table(struct imcq_report *r);
+struct imcq_event *report_add_event(struct imcq_report *r);
+struct imcq_session *report_add_session(struct imcq_report *r);
+struct imcq_config *report_add_config(struct imcq_report *r);
+
+/* Lower-case domain part of an address ("" when none); caller frees. */
+char *imcq_addr_domain(const char *addr);
+/* Is s a plausible IMS spool id: 8 characters [0-9A-Za-z]? */
+bool imcq_is_spool_id(const char *s, size_t n);
+
+#endif

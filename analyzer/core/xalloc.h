@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* xalloc.h - allocation wrappers that succeed or end the program with exit
+ * 3 ("out of memory"), so callers never check for NULL (Postfix mymalloc).
+ * Counts and sizes are multiplied with overflow checks. */
+#ifndef IMCQ_XALLOC_H
+#define IMCQ_XALLOC_H
+#include <stddef.h>
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Grow *p (an array of *cap elements of size sz) to hold at least need. */
+void xgrow(void **p, size_t *cap, size_t need, size_t sz);
+#define FREE_AND_NULL(p) do { free(p); (p) = NULL; } while (0)
+/* Append v to a vector {T *v; size_t n, cap;} named by its prefix. */
+#define VEC_PUSH(arr, n, cap, val) do { \
+	xgrow((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr))); \
+	(arr)[(n)++] = (val); } while (0)
+#endif
