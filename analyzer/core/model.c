@@ -208,6 +208,7 @@ report_init(struct imcq_report *r)
 	memset(r, 0, sizeof(*r));
 	imcq_limits_default(&r->lim);
 	r->reference_time = IMCQ_NOTIME;
+	r->incident.since = IMCQ_NOTIME;
 }
 
 void
@@ -357,6 +358,8 @@ message_free(struct imcq_message *m)
 	free(m->seen_in);
 	free(m->damage);
 	free(m->ims_id);
+	free(m->ev_idx);
+	free(m->sess_idx);
 	free(m);
 }
 
@@ -606,6 +609,11 @@ report_release(struct imcq_report *r)
 	strv_release(&r->changes_appeared);
 	strv_release(&r->changes_disappeared);
 	strv_release(&r->changes_persisted);
+	free(r->incident.headline);
+	strv_release(&r->incident.lines);
+	free(r->incident.cause);
+	strv_release(&r->incident.kb);
+	strv_release(&r->incident.commands);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -249,6 +249,12 @@ struct imcq_message {
 	bool damaged;
 	char *damage;		/* why, when damaged */
 	char *ims_id;		/* id from the IMS Received line */
+	/* Joins (analyzer/joins.c): indices into rep->events and
+	 * rep->sessions that concern this message. */
+	size_t *ev_idx;
+	size_t nev_idx, ev_idxcap;
+	size_t *sess_idx;
+	size_t nsess_idx, sess_idxcap;
 };
 
 /* One member seen in an input. */
@@ -284,6 +290,7 @@ struct imcq_qref {
 	char *address;		/* nearest address in the record, if any */
 	char *host;
 	int record;		/* candidate record index or -1 */
+	uint32_t count;		/* occurrences of this id+encoding (>= 1) */
 };
 
 struct imcq_carved {
@@ -363,6 +370,9 @@ struct imcq_event {
 	struct imcq_strv rcpts;
 	char *text;		/* one-line description */
 	int snapshot;
+	/* Times are server local wall-clock time, not UTC (protocol logs);
+	 * the analyzer shifts them by --log-tz. */
+	bool local_time;
 };
 
 /* One SMTP protocol-log session (one L*.LOG connection). */
@@ -383,6 +393,9 @@ struct imcq_session {
 	const char *outcome;	/* delivered | deferred | rejected | dns-failure | connect-failed | incomplete */
 	char *outcome_line;
 	int snapshot;
+	/* Times are server local wall-clock time, not UTC; the analyzer
+	 * shifts them by --log-tz. */
+	bool local_time;
 };
 
 /* One configuration value: registry exports, IMCCOPY INI. */
@@ -405,8 +418,19 @@ struct imcq_snapshot {
 	int64_t newest_time;
 };
 
+/* The incident in plain words (composed by the analyzer from findings). */
+struct imcq_incident {
+	char *headline;
+	struct imcq_strv lines;		/* what, since when, why */
+	char *cause;			/* finding code of the main cause */
+	int64_t since;			/* oldest stuck message */
+	struct imcq_strv kb;		/* KB references */
+	struct imcq_strv commands;	/* recovery commands */
+};
+
 struct imcq_report {
 	struct imcq_limits lim;
+	struct imcq_incident incident;
 	int64_t reference_time;
 	const char *reference_source;	/* "--now" | evidence description (static) */
 

@@ -1,0 +1,1041 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mime.c - RFC 822 / MIME facts of a message, through GMime 3.
+ *
+ * The only file that includes <gmime/gmime.h>.  Every GObject is created
+ * and released inside one call of mime_fill(); the model receives plain
+ * heap strings.
+ *
+ * Before GMime sees the bytes they are copied once, and the copy is
+ * prepared so that the parser is both correct and bounded:
+ *   - an mbox "From " line in front of the headers is left out;
+ *   - lone CR line ends (the "mac" files, CR-only) become LF: GMime only
+ *     knows LF and CRLF, and a CR-only file would otherwise be one
+ *     endless header line;
+ *   - a header field longer than lim->header_bytes is cut at the cap, and
+ *     fields past lim->header_block bytes of header are left out, each
+ *     with an anomaly at the field's offset in the member.
+ * Hashes, sizes and line-end facts are taken from the original span.
+ */
+#include "analyzer/mime.h"
+
+#include <gmime/gmime.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/core/buf.h"
+#include "analyzer/core/hash.h"
+#include "analyzer/core/xalloc.h"
+
+/* Header fields kept in hdr.all; more are counted in one anomaly. */
+#define MIME_MAX_FIELDS 4096u
+/* Bytes of a Received value kept in hop->raw. */
+#define MIME_HOP_RAW 2048u
+/* Envelope recipients named in the BCC_IN_ENVELOPE message. */
+#define MIME_BCC_LIST 20u
+
+struct fill {
+	struct imcq_message *m;
+	struct imcq_report *rep;
+	const struct imcq_limits *lim;
+	int input;
+	const char *member;
+	uint64_t body_off;	/* member offset of the span */
+	uint64_t skipped;	/* bytes of an mbox "From " line left out */
+	uint32_t warned;	/* GMime warnings already reported (bit per code) */
+	bool parts_over, depth_over;
+};
+
+void
+mime_global_init(void)
+{
+	static gsize once = 0;
+
+	if (g_once_init_enter(&once)) {
+		g_mime_init();
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* --- small string helpers ------------------------------------------- */
+
+static bool
+is_wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Copy of s without CR and LF (unfolding), trimmed of ASCII space and
+ * tab; at most cap bytes kept. */
+static char *
+unfold_trim(const char *s, size_t cap)
+{
+	size_t n = strlen(s), i, k = 0;
+	char *o = xmalloc(n + 1);
+
+	for (i = 0; i < n && k < cap; i++)
+		if (s[i] != '\r' && s[i] != '\n')
+			o[k++] = s[i];
+	while (k > 0 && is_wsp((unsigned char)o[k - 1]))
+		k--;
+	o[k] = '\0';
+	for (i = 0; i < k && is_wsp((unsigned char)o[i]); i++)
+		;
+	if (i > 0)
+		memmove(o, o + i, k - i + 1);
+	return o;
+}
+
+static char *
+lower_dup(const char *s)
+{
+	char *d = xstrdup(s);
+	size_t i;
+
+	for (i = 0; d[i]; i++)
+		if (d[i] >= 'A' && d[i] <= 'Z')
+			d[i] = (char)(d[i] + 32);
+	return d;
+}
+
+static bool
+has_8bit(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+static bool
+ci_contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (imcq_strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static void
+fill_anomaly(struct fill *f, const char *code, enum imcq_sev sev,
+	     uint64_t span_off, const char *msg)
+{
+	anomaly_add(f->rep, code, sev, f->input, f->member,
+		    f->body_off + span_off, "%s", msg);
+}
+
+/* --- line ends ---------------------------------------------------------- */
+
+static size_t
+scan_line_ends(struct imcq_message *m, struct span b)
+{
+	size_t i, crlf = 0, lf = 0, cr = 0;
+	int kinds;
+
+	for (i = 0; i < b.len; i++) {
+		if (b.ptr[i] == '\r') {
+			if (i + 1 < b.len && b.ptr[i + 1] == '\n') {
+				crlf++;
+				i++;
+			} else {
+				cr++;
+			}
+		} else if (b.ptr[i] == '\n') {
+			lf++;
+		}
+	}
+	kinds = (crlf > 0) + (lf > 0) + (cr > 0);
+	if (kinds == 0)
+		m->line_ends = "none";
+	else if (kinds > 1)
+		m->line_ends = "mixed";
+	else
+		m->line_ends = crlf ? "crlf" : lf ? "lf" : "cr";
+	m->final_newline = b.len > 0 &&
+		(b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r');
+	return cr;
+}
+
+/* --- preparing GMime's copy ------------------------------------------- */
+
+/* Append p[0..n) turning every CR that is not followed by LF into LF. */
+static void
+append_norm(GByteArray *a, const unsigned char *p, size_t n)
+{
+	size_t i, run = 0;
+	static const guint8 lf = '\n';
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r' && !(i + 1 < n && p[i + 1] == '\n')) {
+			if (i > run)
+				g_byte_array_append(a, p + run, (guint)(i - run));
+			g_byte_array_append(a, &lf, 1);
+			run = i + 1;
+		}
+	}
+	if (n > run)
+		g_byte_array_append(a, p + run, (guint)(n - run));
+}
+
+/* Is line a header field's first line: a name of printable characters
+ * other than ':' then (optional blanks and) ':'? */
+static bool
+is_header_line(struct span line)
+{
+	size_t i = 0;
+
+	while (i < line.len && line.ptr[i] > 32 && line.ptr[i] < 127 && line.ptr[i] != ':')
+		i++;
+	if (i == 0)
+		return false;
+	while (i < line.len && is_wsp(line.ptr[i]))
+		i++;
+	return i < line.len && line.ptr[i] == ':';
+}
+
+/*
+ * Build GMime's input from the span: see the comment at the top.  Returns
+ * a GByteArray the caller hands to a GMime stream.
+ */
+static GByteArray *
+prepare(struct fill *f, struct span b)
+{
+	GByteArray *a = g_byte_array_sized_new((guint)(b.len < 0x7fffffffu ? b.len + 1 : 0x7fffffffu));
+	size_t pos = 0, start = 0, total = 0, field = 0;
+	bool block_over = false, field_cut = false, have_field = false;
+	struct span line;
+
+	if (b.len >= 5 && memcmp(b.ptr, "From ", 5) == 0) {
+		(void)span_next_line(b, &pos, &line);
+		f->skipped = pos;
+		start = pos;
+	}
+	for (;;) {
+		size_t lstart = pos, termlen, add;
+
+		if (!span_next_line(b, &pos, &line))
+			break;
+		termlen = pos - lstart - line.len;
+		if (line.len == 0) {
+			/* the blank line: end of the header block */
+			append_norm(a, b.ptr + lstart, pos - lstart);
+			break;
+		}
+		if (is_wsp(line.ptr[0]) && have_field) {
+			field += line.len + termlen;
+		} else if (is_header_line(line)) {
+			have_field = true;
+			field = line.len + termlen;
+			field_cut = false;
+		} else if (lstart == start && is_wsp(line.ptr[0])) {
+			/* a continuation line before any field: keep it, GMime
+			 * and other readers decide what it means */
+			field = line.len + termlen;
+		} else {
+			/* not a header line: the header block ends here */
+			pos = lstart;
+			break;
+		}
+		total += line.len + termlen;
+		if (total > f->lim->header_block) {
+			if (!block_over) {
+				char msg[160];
+
+				snprintf(msg, sizeof(msg),
+					 "header block larger than %zu bytes (--max-header-block): "
+					 "the fields from here on are not parsed", f->lim->header_block);
+				fill_anomaly(f, "header-block-too-large", IMCQ_SEV_WARNING, lstart, msg);
+				block_over = true;
+			}
+			continue;
+		}
+		if (field > f->lim->header_bytes) {
+			if (!field_cut) {
+				char msg[160];
+				size_t before = field - (line.len + termlen);
+
+				snprintf(msg, sizeof(msg),
+					 "header field longer than %zu bytes (--max-header): truncated",
+					 f->lim->header_bytes);
+				fill_anomaly(f, "header-too-long", IMCQ_SEV_WARNING, lstart, msg);
+				field_cut = true;
+				add = f->lim->header_bytes > before ? f->lim->header_bytes - before : 0;
+				if (add > line.len)
+					add = line.len;
+				g_byte_array_append(a, line.ptr, (guint)add);
+				g_byte_array_append(a, (const guint8 *)"\n", 1);
+			}
+			continue;
+		}
+		append_norm(a, b.ptr + lstart, pos - lstart);
+	}
+	if (pos < b.len)
+		append_norm(a, b.ptr + pos, b.len - pos);
+	return a;
+}
+
+/* --- GMime warnings ------------------------------------------------------ */
+
+static void
+on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user)
+{
+	struct fill *f = user;
+	const char *acode = NULL, *what = NULL;
+	enum imcq_sev sev = IMCQ_SEV_INFO;
+	char msg[300];
+
+	switch (code) {
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+		acode = "mime-truncated"; what = "the message is truncated";
+		sev = IMCQ_SEV_WARNING;
+		break;
+	case GMIME_WARN_MALFORMED_MULTIPART:
+		acode = "mime-malformed-multipart"; what = "a multipart has no child parts";
+		break;
+	case GMIME_WARN_MALFORMED_MESSAGE:
+		acode = "mime-malformed"; what = "the message is malformed";
+		break;
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+		acode = "header-invalid-name"; what = "invalid header name";
+		break;
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+		acode = "mime-no-boundary"; what = "a multipart lacks its boundary parameter";
+		sev = IMCQ_SEV_WARNING;
+		break;
+	case GMIME_CRIT_NESTING_OVERFLOW:
+		acode = "mime-nesting-overflow"; what = "GMime's own MIME nesting limit was reached";
+		sev = IMCQ_SEV_WARNING;
+		break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		acode = "mime-empty-part"; what = "a MIME part has neither headers nor content";
+		break;
+	default:
+		return;
+	}
+	if ((unsigned)code < 32) {
+		if (f->warned & (1u << (unsigned)code))
+			return;
+		f->warned |= 1u << (unsigned)code;
+	}
+	snprintf(msg, sizeof(msg), "%s%s%.120s", what, item ? ": " : "", item ? item : "");
+	fill_anomaly(f, acode, sev, f->skipped + (offset > 0 ? (uint64_t)offset : 0), msg);
+}
+
+/* --- addresses ------------------------------------------------------------ */
+
+/* Append the addr-specs of list (groups flattened) to sv, at most cap. */
+static void
+collect_addrs(InternetAddressList *list, struct imcq_strv *sv, size_t cap, unsigned depth)
+{
+	int i, n;
+
+	if (list == NULL || depth > 4)
+		return;
+	n = internet_address_list_length(list);
+	for (i = 0; i < n && sv->n < cap; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+
+			if (a != NULL && *a != '\0')
+				strv_push(sv, xstrdup(a));
+		} else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			collect_addrs(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+				      sv, cap, depth + 1);
+		}
+	}
+}
+
+static char *
+first_addr(InternetAddressList *list)
+{
+	struct imcq_strv sv = { 0 };
+	char *r = NULL;
+
+	collect_addrs(list, &sv, 1, 0);
+	if (sv.n > 0) {
+		r = sv.v[0];
+		sv.v[0] = NULL;
+		sv.n = 0;
+	}
+	strv_release(&sv);
+	return r;
+}
+
+/* A case-insensitive set of addresses: sorted lower-case copies. */
+struct addrset {
+	char **v;
+	size_t n;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+addrset_add(struct addrset *s, size_t *cap, const struct imcq_strv *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		VEC_PUSH(s->v, s->n, *cap, lower_dup(sv->v[i]));
+}
+
+static bool
+addrset_has(const struct addrset *s, const char *addr)
+{
+	char *k = lower_dup(addr);
+	bool r = s->n > 0 && bsearch(&k, s->v, s->n, sizeof(char *), cmp_str) != NULL;
+
+	free(k);
+	return r;
+}
+
+static void
+addrset_release(struct addrset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+struct keyed {
+	char *key;
+	size_t idx;
+};
+
+static int
+cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Envelope recipients from To, Cc and Bcc, as the IMS Pickup takes them
+ * (Q201314): each address once (case-insensitively), in header order, at
+ * most lim->rcpts kept and the rest counted.  O(n log n).
+ */
+static void
+derive_rcpts(struct fill *f)
+{
+	struct imcq_headers *h = &f->m->hdr;
+	const struct imcq_strv *lists[3] = { &h->to, &h->cc, &h->bcc };
+	struct keyed *k;
+	bool *dup;
+	size_t n = h->to.n + h->cc.n + h->bcc.n, i, j, at = 0;
+
+	if (n == 0)
+		return;
+	k = xreallocarray(NULL, n, sizeof(*k));
+	dup = xcalloc(n, sizeof(*dup));
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < lists[i]->n; j++) {
+			k[at].key = lower_dup(lists[i]->v[j]);
+			k[at].idx = at;
+			at++;
+		}
+	qsort(k, n, sizeof(*k), cmp_keyed);
+	for (i = 1; i < n; i++)
+		if (strcmp(k[i].key, k[i - 1].key) == 0)
+			dup[k[i].idx] = true;
+	at = 0;
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < lists[i]->n; j++, at++) {
+			if (dup[at])
+				continue;
+			if (f->m->env.rcpt_to.n >= f->lim->rcpts)
+				f->m->env.rcpt_dropped++;
+			else
+				strv_push(&f->m->env.rcpt_to, xstrdup(lists[i]->v[j]));
+		}
+	for (i = 0; i < n; i++)
+		free(k[i].key);
+	free(k);
+	free(dup);
+	if (f->m->env.rcpt_dropped > 0)
+		anomaly_add(f->rep, "rcpts-limit", IMCQ_SEV_WARNING, f->input, f->member,
+			    f->body_off, "%llu recipients beyond the --max-rcpts cap of %u were counted, not kept",
+			    (unsigned long long)f->m->env.rcpt_dropped, f->lim->rcpts);
+}
+
+static void
+derive_envelope(struct fill *f)
+{
+	struct imcq_envelope *env = &f->m->env;
+	struct imcq_headers *h = &f->m->hdr;
+	const char *sender = h->sender ? h->sender : h->from;
+
+	if (env->source == IMCQ_ENV_NONE || env->source == IMCQ_ENV_RFC822) {
+		env->source = IMCQ_ENV_RFC822;
+		if (env->encoding == NULL)
+			env->encoding = xstrdup("rfc822-headers");
+		if (env->confidence == 0)
+			env->confidence = 50;
+		if (env->mail_from == NULL && sender != NULL)
+			env->mail_from = xstrdup(sender);
+		if (env->rcpt_to.n == 0 && env->rcpt_dropped == 0)
+			derive_rcpts(f);
+	} else if (env->source == IMCQ_ENV_XHEADERS) {
+		/* Q201314: what the X- lines do not give comes from the headers */
+		if (env->mail_from == NULL && sender != NULL) {
+			env->mail_from = xstrdup(sender);
+			strv_push(&env->extra, xstrdup("mail_from_source=rfc822-headers"));
+		}
+		if (env->rcpt_to.n == 0 && env->rcpt_dropped == 0) {
+			derive_rcpts(f);
+			if (env->rcpt_to.n > 0)
+				strv_push(&env->extra, xstrdup("rcpt_to_source=rfc822-headers"));
+		}
+	}
+}
+
+static void
+fill_rcpts(struct fill *f)
+{
+	struct imcq_message *m = f->m;
+	struct addrset hs = { 0 };
+	size_t cap = 0, i, missing = 0;
+	struct buf list;
+
+	if (m->nrcpts > 0 || m->env.rcpt_to.n == 0)
+		return;
+	addrset_add(&hs, &cap, &m->hdr.to);
+	addrset_add(&hs, &cap, &m->hdr.cc);
+	if (hs.n > 1)
+		qsort(hs.v, hs.n, sizeof(char *), cmp_str);
+	buf_init(&list, 4096);
+	for (i = 0; i < m->env.rcpt_to.n; i++) {
+		const char *a = m->env.rcpt_to.v[i];
+
+		message_add_rcpt(m, a);
+		m->rcpts[m->nrcpts - 1].in_headers = addrset_has(&hs, a);
+		if (!m->rcpts[m->nrcpts - 1].in_headers) {
+			if (missing < MIME_BCC_LIST)
+				(void)buf_appendf(&list, "%s%s", missing ? ", " : "", a);
+			missing++;
+		}
+	}
+	if (missing > 0) {
+		if (missing > MIME_BCC_LIST)
+			(void)buf_appendf(&list, " and %zu more", missing - MIME_BCC_LIST);
+		findlist_add(&m->findings, "BCC_IN_ENVELOPE", IMCQ_SEV_INFO, "Q249273",
+			     "%zu envelope recipient%s not in To or Cc (Bcc or list expansion): %s",
+			     missing, missing == 1 ? " is" : "s are", list.data);
+	}
+	buf_release(&list);
+	addrset_release(&hs);
+}
+
+/* --- Received ------------------------------------------------------------- */
+
+enum rkw { RK_NONE, RK_FROM, RK_BY, RK_VIA, RK_WITH, RK_ID, RK_FOR, RK_OTHER };
+
+static enum rkw
+rkw_of(const char *t, size_t n)
+{
+	static const struct { const char *w; enum rkw k; } kws[] = {
+		{ "from", RK_FROM }, { "by", RK_BY }, { "via", RK_VIA },
+		{ "with", RK_WITH }, { "id", RK_ID }, { "for", RK_FOR },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kws) / sizeof(kws[0]); i++)
+		if (strlen(kws[i].w) == n && imcq_strncasecmp(t, kws[i].w, n) == 0)
+			return kws[i].k;
+	return RK_NONE;
+}
+
+static void
+hop_set(char **slot, const char *t, size_t n, bool append)
+{
+	if (*slot == NULL) {
+		*slot = xstrndup(t, n);
+	} else if (append) {
+		char *o = xasprintf("%s %.*s", *slot, (int)n, t);
+
+		free(*slot);
+		*slot = o;
+	}
+}
+
+static char *
+strip_angle(char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		memmove(s, s + 1, n - 2);
+		s[n - 2] = '\0';
+	}
+	return s;
+}
+
+/*
+ * One Received value (unfolded) into a hop: the clauses from/by/via/with/
+ * id/for before the last ';' outside comments, the date after it.
+ * "with" and "from"/"by" may span several atoms ("with Internet Mail
+ * Service (5.5.2653.19) id <XXXXXXXX>").
+ */
+static void
+parse_received(const char *v, struct imcq_hop *hop)
+{
+	size_t n = strlen(v), i, semi = n, clause;
+	int depth = 0;
+	enum rkw cur = RK_NONE;
+	bool took = false;
+
+	memset(hop, 0, sizeof(*hop));
+	hop->date = IMCQ_NOTIME;
+	hop->raw = xstrndup(v, MIME_HOP_RAW);
+	for (i = 0; i < n; i++) {
+		if (v[i] == '\\' && depth > 0 && i + 1 < n)
+			i++;
+		else if (v[i] == '(')
+			depth++;
+		else if (v[i] == ')' && depth > 0)
+			depth--;
+		else if (v[i] == ';' && depth == 0)
+			semi = i;
+	}
+	clause = semi;
+	i = 0;
+	while (i < clause) {
+		size_t s;
+
+		if (is_wsp((unsigned char)v[i])) {
+			i++;
+			continue;
+		}
+		if (v[i] == '(') {
+			/* a comment: skip it (bounded by the clause) */
+			depth = 0;
+			for (; i < clause; i++) {
+				if (v[i] == '\\' && i + 1 < clause)
+					i++;
+				else if (v[i] == '(')
+					depth++;
+				else if (v[i] == ')' && --depth == 0) {
+					i++;
+					break;
+				}
+			}
+			continue;
+		}
+		s = i;
+		if (v[i] == '[') {
+			while (i < clause && v[i] != ']')
+				i++;
+			if (i < clause)
+				i++;
+		} else if (v[i] == '<') {
+			while (i < clause && v[i] != '>')
+				i++;
+			if (i < clause)
+				i++;
+		} else {
+			while (i < clause && !is_wsp((unsigned char)v[i]) && v[i] != '(' &&
+			       v[i] != ';')
+				i++;
+		}
+		if (i == s) {
+			i++;
+			continue;
+		}
+		{
+			enum rkw k = rkw_of(v + s, i - s);
+
+			if (k != RK_NONE && (cur == RK_NONE || took)) {
+				cur = k;
+				took = false;
+				continue;
+			}
+			switch (cur) {
+			case RK_FROM: hop_set(&hop->from, v + s, i - s, true); break;
+			case RK_BY: hop_set(&hop->by, v + s, i - s, true); break;
+			case RK_WITH: hop_set(&hop->with, v + s, i - s, true); break;
+			case RK_ID: hop_set(&hop->id, v + s, i - s, false); break;
+			case RK_FOR: hop_set(&hop->for_addr, v + s, i - s, false); break;
+			default: break;
+			}
+			took = true;
+		}
+	}
+	strip_angle(hop->id);
+	strip_angle(hop->for_addr);
+	if (semi < n) {
+		char *d = unfold_trim(v + semi + 1, 256);
+
+		if (*d != '\0') {
+			GDateTime *dt = g_mime_utils_header_decode_date(d);
+
+			hop->date_raw = d;
+			if (dt != NULL) {
+				hop->date = (int64_t)g_date_time_to_unix(dt);
+				g_date_time_unref(dt);
+			}
+		} else {
+			free(d);
+		}
+	}
+}
+
+static bool
+is_ims_hop(const struct imcq_hop *h)
+{
+	return h->raw != NULL && (ci_contains(h->raw, "Internet Mail Service") ||
+				  ci_contains(h->raw, "Internet Mail Connector"));
+}
+
+static bool
+upper_spool_id(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !imcq_is_spool_id(s, strlen(s)))
+		return false;
+	for (i = 0; i < 8; i++)
+		if (s[i] >= 'a' && s[i] <= 'z')
+			return false;
+	return true;
+}
+
+static void
+pick_ims_id(struct fill *f)
+{
+	struct imcq_message *m = f->m;
+	const char *id = NULL;
+	size_t i;
+
+	for (i = 0; i < m->hdr.nreceived && id == NULL; i++)
+		if (is_ims_hop(&m->hdr.received[i]) && m->hdr.received[i].id != NULL &&
+		    *m->hdr.received[i].id != '\0')
+			id = m->hdr.received[i].id;
+	/* no hop names the IMS: an upper-case 8-character id, as the IMS writes */
+	for (i = 0; i < m->hdr.nreceived && id == NULL; i++)
+		if (upper_spool_id(m->hdr.received[i].id))
+			id = m->hdr.received[i].id;
+	if (id == NULL)
+		return;
+	m->ims_id = xstrdup(id);
+	if (m->spool_id != NULL && imcq_is_spool_id(m->spool_id, strlen(m->spool_id)) &&
+	    imcq_strcasecmp(m->spool_id, m->ims_id) != 0)
+		anomaly_add(f->rep, "ims-id-mismatch", IMCQ_SEV_WARNING, f->input, f->member,
+			    f->body_off, "file name %s differs from the id %s in the IMS Received line",
+			    m->spool_id, m->ims_id);
+}
+
+/* --- MIME tree ------------------------------------------------------------ */
+
+static uint64_t
+walk(struct fill *f, GMimeObject *obj, const char *path, unsigned depth)
+{
+	struct imcq_message *m = f->m;
+	struct imcq_mime_part p;
+	GMimeContentType *ct;
+	size_t idx;
+	uint64_t size = 0;
+
+	if (obj == NULL)
+		return 0;
+	if (depth > f->lim->mime_depth) {
+		if (!f->depth_over) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "MIME nesting deeper than %u levels "
+				 "(--max-mime-depth): deeper parts not summarised", f->lim->mime_depth);
+			fill_anomaly(f, "mime-depth-limit", IMCQ_SEV_WARNING, f->skipped, msg);
+			f->depth_over = true;
+		}
+		return 0;
+	}
+	if (m->nparts >= f->lim->mime_parts) {
+		if (!f->parts_over) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "more than %u MIME parts (--max-mime-parts): "
+				 "the rest not summarised", f->lim->mime_parts);
+			fill_anomaly(f, "mime-parts-limit", IMCQ_SEV_WARNING, f->skipped, msg);
+			f->parts_over = true;
+		}
+		return 0;
+	}
+	if (depth > m->mime_depth)
+		m->mime_depth = depth;
+	memset(&p, 0, sizeof(p));
+	p.path = xstrdup(path);
+	p.depth = depth;
+	ct = g_mime_object_get_content_type(obj);
+	if (ct != NULL) {
+		char *t = g_mime_content_type_get_mime_type(ct);
+		const char *cs = g_mime_content_type_get_parameter(ct, "charset");
+
+		if (t != NULL) {
+			p.content_type = lower_dup(t);
+			g_free(t);
+		}
+		if (cs != NULL)
+			p.charset = xstrdup(cs);
+	}
+	if (GMIME_IS_PART(obj)) {
+		GMimePart *part = GMIME_PART(obj);
+		const char *fn = g_mime_part_get_filename(part);
+		GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
+		GMimeDataWrapper *dw = g_mime_part_get_content(part);
+
+		if (fn != NULL)
+			p.filename = xstrdup(fn);
+		if (enc != GMIME_CONTENT_ENCODING_DEFAULT) {
+			const char *es = g_mime_content_encoding_to_string(enc);
+
+			if (es != NULL)
+				p.encoding = xstrdup(es);
+		}
+		if (dw != NULL) {
+			GMimeStream *st = g_mime_data_wrapper_get_stream(dw);
+			gint64 len = st ? g_mime_stream_length(st) : -1;
+
+			if (len > 0)
+				size = (uint64_t)len;
+		}
+	}
+	p.size = size;
+	message_add_part(m, &p);
+	idx = m->nparts - 1;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int i, n = g_mime_multipart_get_count(mp);
+
+		for (i = 0; i < n && !f->parts_over; i++) {
+			char *cp = xasprintf("%s.%d", path, i + 1);
+
+			size += walk(f, g_mime_multipart_get_part(mp, i), cp, depth + 1);
+			free(cp);
+		}
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *em = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (em != NULL) {
+			char *cp = xasprintf("%s.1", path);
+
+			size += walk(f, g_mime_message_get_mime_part(em), cp, depth + 1);
+			free(cp);
+		}
+	}
+	m->parts[idx].size = size;
+	return size;
+}
+
+/* --- headers -------------------------------------------------------------- */
+
+/* Did decoding the Subject have to guess: raw 8-bit bytes, or an encoded
+ * word in a charset iconv does not know? */
+static bool
+subject_guessed(const char *raw)
+{
+	const char *p = raw;
+
+	if (has_8bit(raw))
+		return true;
+	while ((p = strstr(p, "=?")) != NULL) {
+		const char *cs = p + 2, *e = cs;
+		char name[64];
+		size_t n;
+
+		while (*e && *e != '?' && *e != '*' && !is_wsp((unsigned char)*e))
+			e++;
+		n = (size_t)(e - cs);
+		p = e;
+		if (*e != '?' && *e != '*')
+			continue;
+		if (n == 0 || n >= sizeof(name))
+			return true;
+		memcpy(name, cs, n);
+		name[n] = '\0';
+		{
+			iconv_t cd = g_mime_iconv_open("UTF-8", name);
+
+			if (cd == (iconv_t)-1)
+				return true;
+			g_mime_iconv_close(cd);
+		}
+	}
+	return false;
+}
+
+static void
+set_once(char **slot, const char *v)
+{
+	if (*slot == NULL && v != NULL)
+		*slot = unfold_trim(v, (size_t)-1);
+}
+
+static void
+fill_headers(struct fill *f, GMimeMessage *msg)
+{
+	struct imcq_message *m = f->m;
+	struct imcq_headers *h = &m->hdr;
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+	unsigned hops_over = 0, fields_over = 0;
+	size_t cap = f->lim->rcpts;
+	const char *s;
+	GDateTime *dt;
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *hd = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(hd);
+		const char *raw = g_mime_header_get_raw_value(hd);
+		const char *val = g_mime_header_get_value(hd);
+
+		if (name == NULL)
+			continue;
+		if (h->nall < MIME_MAX_FIELDS) {
+			struct imcq_header_field hf;
+
+			hf.name = xstrdup(name);
+			hf.value = unfold_trim(val ? val : raw ? raw : "", (size_t)-1);
+			VEC_PUSH(h->all, h->nall, h->allcap, hf);
+		} else {
+			fields_over++;
+		}
+		if (raw == NULL)
+			continue;
+		if (imcq_strcasecmp(name, "Received") == 0) {
+			if (h->nreceived < f->lim->hops) {
+				char *u = unfold_trim(raw, (size_t)-1);
+				struct imcq_hop hop;
+
+				parse_received(u, &hop);
+				free(u);
+				headers_add_hop(h, &hop);
+			} else {
+				hops_over++;
+			}
+		} else if (imcq_strcasecmp(name, "Date") == 0) {
+			set_once(&h->date_raw, raw);
+		} else if (imcq_strcasecmp(name, "X-Priority") == 0) {
+			set_once(&h->x_priority, raw);
+		} else if (imcq_strcasecmp(name, "Importance") == 0) {
+			set_once(&h->importance, raw);
+		} else if (imcq_strcasecmp(name, "Priority") == 0) {
+			set_once(&h->priority, raw);
+		} else if (imcq_strcasecmp(name, "Subject") == 0 && h->subject_raw == NULL &&
+			   subject_guessed(raw)) {
+			h->subject_raw = unfold_trim(raw, (size_t)-1);
+		} else if (imcq_strcasecmp(name, "Message-ID") == 0 && h->message_id == NULL) {
+			const char *id = g_mime_message_get_message_id(msg);
+
+			h->message_id = strip_angle(unfold_trim(id ? id : raw, (size_t)-1));
+		} else if (imcq_strcasecmp(name, "Content-Type") == 0 && h->content_type == NULL) {
+			GMimeObject *root = g_mime_message_get_mime_part(msg);
+			GMimeContentType *ct = root ? g_mime_object_get_content_type(root) : NULL;
+			char *t = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+
+			if (t != NULL) {
+				h->content_type = lower_dup(t);
+				g_free(t);
+			} else {
+				set_once(&h->content_type, raw);
+			}
+		}
+	}
+	if (fields_over > 0)
+		anomaly_add(f->rep, "header-fields-limit", IMCQ_SEV_WARNING, f->input, f->member,
+			    f->body_off, "%u header fields beyond %u not listed", fields_over,
+			    MIME_MAX_FIELDS);
+	if (hops_over > 0)
+		anomaly_add(f->rep, "received-hops-limit", IMCQ_SEV_WARNING, f->input, f->member,
+			    f->body_off, "%u Received fields beyond %u not parsed", hops_over,
+			    f->lim->hops);
+	if ((s = g_mime_message_get_subject(msg)) != NULL)
+		h->subject = unfold_trim(s, (size_t)-1);
+	if ((dt = g_mime_message_get_date(msg)) != NULL)
+		h->date = (int64_t)g_date_time_to_unix(dt);
+	else if (h->date_raw != NULL)
+		anomaly_add(f->rep, "bad-date", IMCQ_SEV_INFO, f->input, f->member, f->body_off,
+			    "Date field not understood: %.100s", h->date_raw);
+	h->from = first_addr(g_mime_message_get_from(msg));
+	h->sender = first_addr(g_mime_message_get_sender(msg));
+	h->reply_to = first_addr(g_mime_message_get_reply_to(msg));
+	collect_addrs(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), &h->to, cap, 0);
+	collect_addrs(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), &h->cc, cap, 0);
+	collect_addrs(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC), &h->bcc, cap, 0);
+}
+
+/* --- entry point ---------------------------------------------------------- */
+
+void
+mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
+	  struct imcq_report *rep, const struct imcq_limits *lim)
+{
+	struct fill f;
+
+	memset(&f, 0, sizeof(f));
+	f.m = m;
+	f.rep = rep;
+	f.lim = lim;
+	f.input = m->nsources > 0 ? m->sources[0].input : -1;
+	f.member = m->nsources > 0 ? m->sources[0].member : NULL;
+	f.body_off = body_off;
+
+	m->size = body.len;
+	sha256_hex(body.ptr ? (const void *)body.ptr : (const void *)"", body.len, m->body_sha256);
+	(void)scan_line_ends(m, body);
+
+	if (body.len > 0) {
+		GByteArray *arr;
+		GMimeStream *st;
+		GMimeParser *parser;
+		GMimeParserOptions *opts;
+		GMimeMessage *msg;
+		static const char *fallback[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
+
+		mime_global_init();
+		arr = prepare(&f, body);
+		st = g_mime_stream_mem_new_with_byte_array(arr);	/* owns arr */
+		parser = g_mime_parser_new_with_stream(st);
+		g_object_unref(st);
+		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+		opts = g_mime_parser_options_new();
+		g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_allow_addresses_without_domain(opts, TRUE);
+		g_mime_parser_options_set_fallback_charsets(opts, fallback);
+		g_mime_parser_options_set_warning_callback(opts, on_warning, &f);
+		msg = g_mime_parser_construct_message(parser, opts);
+		if (msg != NULL) {
+			fill_headers(&f, msg);
+			(void)walk(&f, g_mime_message_get_mime_part(msg), "1", 1);
+			g_object_unref(msg);
+		} else {
+			anomaly_add(rep, "not-a-message", IMCQ_SEV_WARNING, f.input, f.member,
+				    body_off, "no RFC 822 header block could be parsed");
+		}
+		g_object_unref(parser);
+		g_mime_parser_options_free(opts);
+		pick_ims_id(&f);
+	}
+	derive_envelope(&f);
+	fill_rcpts(&f);
+}

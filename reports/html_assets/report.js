@@ -1,0 +1,936 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.js - the script of report.html (embedded by html.c; the page's
+ * Content-Security-Policy admits it by its SHA-256).
+ *
+ * It reads the report document from the JSON block #imcq-data and makes
+ * the large tables (messages, inventory, anomalies) sortable, filterable
+ * and paged, rendering only the visible page; it opens the detail of one
+ * message, computes the queue shape when the document has none, and wires
+ * the copy and "show" buttons.
+ *
+ * Every string of the document is hostile: the DOM is only ever written
+ * with createElement and textContent (never innerHTML, never an attribute
+ * built from data other than numbers), class names come from fixed lists.
+ * Every member of the document is optional.
+ */
+(function () {
+	'use strict';
+
+	var root = document.documentElement;
+	root.classList.add('js');
+
+	var D;
+	try {
+		D = JSON.parse(document.getElementById('imcq-data').textContent);
+	} catch (e) {
+		D = null;
+	}
+	if (!D || typeof D !== 'object') {
+		root.classList.remove('js');
+		return;
+	}
+
+	var STATES = ['awaiting-delivery', 'awaiting-conversion', 'expired',
+		'delivered', 'missing', 'archived', 'pickup', 'damaged'];
+	var QUEUES = ['out', 'in', 'out-archive', 'in-archive', 'pickup',
+		'pickup-archive', 'work', 'other'];
+	var SEVERITIES = ['error', 'warning', 'info'];
+	var QUEUED = { 'awaiting-delivery': 1, 'awaiting-conversion': 1,
+		'expired': 1, 'delivered': 1, 'pickup': 1 };
+	var CODE_WORDS = {
+		STALE_ROUTING: 'The mail server is working from an out-of-date copy of its routing table, so mail queued under the old routes can never leave until the queue is rebuilt.',
+		NO_ROUTE: 'No route covers some recipients: the routing table has no entry for their domain.',
+		NO_DELIVERY_ATTEMPT: 'The server never even tried to deliver these messages: the logs show no attempt since they were queued.',
+		NOT_IN_QUEUE_DAT: 'Message files are on disk but the queue index (Queue.dat) does not list them, so the service ignores them.',
+		MISSING_SPOOL_FILE: 'The queue index or a log names messages whose files are gone: they may be lost.',
+		DUPLICATE_RISK: 'The same message is in several places, or was already delivered: re-sending blindly would deliver it twice.',
+		EXPIRED: 'Messages passed the delivery time-out without a non-delivery report: their senders do not know they failed.',
+		BCC_IN_ENVELOPE: 'Some recipients are only in the envelope (blind copies). This is normal and listed for completeness.',
+		LOOP_SUSPECTED: 'Messages went through too many servers, which suggests a mail loop.',
+		OVERSIZED: 'Messages are larger than the configured size limit.',
+		DNS_FAILURE: 'The server could not look up the destination in DNS.',
+		SMART_HOST_FAILURE: 'The relay server (smart host) that this server forwards mail to failed or refused the mail.',
+		REMOTE_REJECT: 'The receiving servers refused the mail.',
+		CORRUPT_QUEUE_DAT: 'The queue index Queue.dat is damaged or inconsistent.'
+	};
+	/* qshape buckets, as reports/summary.c: 5 minutes, doubling */
+	var BUCKETS = [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120, 0];
+
+	/* ---- small helpers ---- */
+
+	function $(id) { return document.getElementById(id); }
+	function isObj(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
+	function arr(v) { return Array.isArray(v) ? v : []; }
+	function obj(v) { return isObj(v) ? v : {}; }
+	function isInt(v) { return typeof v === 'number' && isFinite(v) && Math.floor(v) === v; }
+	function has(o, k) { return isObj(o) && Object.prototype.hasOwnProperty.call(o, k); }
+
+	/* control characters shown as U+FFFD, as html.c does */
+	var CTRL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+	/* Any value as text: arrays joined by ", ", objects as JSON. */
+	function txt(v) {
+		if (v === null || v === undefined) return '';
+		if (typeof v === 'string') return v.replace(CTRL, '\ufffd');
+		if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+		if (Array.isArray(v)) return v.map(txt).join(', ');
+		return JSON.stringify(v).replace(CTRL, '\ufffd');
+	}
+
+	function E(tag, cls, text) {
+		var e = document.createElement(tag);
+		if (cls) e.className = cls;
+		if (text !== undefined && text !== null && text !== '') e.textContent = text;
+		return e;
+	}
+	function add(p, c) { p.appendChild(c); return c; }
+	function T(p, s) { p.appendChild(document.createTextNode(s)); return p; }
+
+	function fmtCount(n) {
+		if (!isInt(n)) return txt(n);
+		var s = String(Math.abs(n)), out = '', i;
+		for (i = 0; i < s.length; i++) {
+			if (i > 0 && (s.length - i) % 3 === 0) out += ',';
+			out += s.charAt(i);
+		}
+		return (n < 0 ? '-' : '') + out;
+	}
+	function pad2(n) { return n < 10 ? '0' + n : String(n); }
+	function fmtAge(s) {
+		if (!isInt(s)) return '';
+		var sign = '';
+		if (s < 0) { sign = '-'; s = -s; }
+		if (s < 60) return sign + s + 's';
+		if (s < 3600) return sign + Math.floor(s / 60) + 'm';
+		if (s < 86400) return sign + Math.floor(s / 3600) + 'h ' + pad2(Math.floor(s % 3600 / 60)) + 'm';
+		return sign + Math.floor(s / 86400) + 'd ' + pad2(Math.floor(s % 86400 / 3600)) + 'h';
+	}
+	function fmtSize(n) {
+		if (!isInt(n) || n < 0) return '';
+		if (n < 1024) return n + ' B';
+		var u = ['KB', 'MB', 'GB', 'TB'], d = 1024, k = 0, t;
+		while (k < 3 && n >= d * 1024) { d *= 1024; k++; }
+		t = Math.floor((n * 10 + d / 2) / d);
+		return Math.floor(t / 10) + '.' + (t % 10) + ' ' + u[k];
+	}
+
+	function stateBadge(s) {
+		var st = txt(s);
+		return E('span', 'st st-' + (STATES.indexOf(st) >= 0 ? st : 'other'), st);
+	}
+	function sevBadge(s) {
+		var sv = txt(s);
+		return E('span', 'sev sev-' + (SEVERITIES.indexOf(sv) >= 0 ? sv : 'other'), sv || '?');
+	}
+	function sevRank(s) {
+		var i = SEVERITIES.indexOf(s);
+		return i < 0 ? 3 : i;
+	}
+
+	/* ---- the messages, flattened once ---- */
+
+	var MSGS = arr(D.messages);
+
+	function rcptList(m) {
+		var a = arr(obj(m.envelope).rcpt_to);
+		if (a.length) return a.map(txt);
+		a = arr(m.recipients);
+		if (a.length) return a.map(function (r) { return txt(isObj(r) ? r.address : r); });
+		return arr(obj(m.headers).to).map(txt);
+	}
+	function fromText(m) {
+		var v = obj(m.envelope).mail_from;
+		if (v === undefined || v === null) v = obj(m.headers).from;
+		if (v === '') return '<>';
+		return txt(v);
+	}
+	function codeList(m) {
+		return arr(m.findings).map(function (f) { return txt(isObj(f) ? f.code : f); });
+	}
+	function domainsOf(m) {
+		var seen = {}, out = [];
+		arr(m.recipients).forEach(function (r) {
+			var d = isObj(r) && typeof r.domain === 'string' ? r.domain.toLowerCase() : '';
+			if (d && !seen[d]) { seen[d] = 1; out.push(d); }
+		});
+		if (!out.length) {
+			rcptList(m).forEach(function (a) {
+				var k = a.lastIndexOf('@'), d = k >= 0 ? a.slice(k + 1).replace(/>$/, '').toLowerCase() : '';
+				if (d && !seen[d]) { seen[d] = 1; out.push(d); }
+			});
+		}
+		return out;
+	}
+
+	var ROWS = MSGS.map(function (m0, i) {
+		var m = obj(m0), rc = rcptList(m), codes = codeList(m);
+		return {
+			i: i,
+			id: txt(m.spool_id),
+			queue: txt(m.queue),
+			state: txt(m.state),
+			age: isInt(m.age_seconds) ? m.age_seconds : null,
+			size: isInt(m.size) ? m.size : null,
+			from: fromText(m),
+			to: rc.length ? rc[0] : '',
+			nrc: rc.length,
+			subject: txt(obj(m.headers).subject),
+			codes: codes
+		};
+	});
+
+	var HAY = null;
+	function haystack(i) {
+		if (!HAY) HAY = new Array(MSGS.length);
+		if (HAY[i] === undefined) {
+			var m = obj(MSGS[i]), h = obj(m.headers), e = obj(m.envelope), r = ROWS[i];
+			HAY[i] = [r.id, r.queue, r.state, r.from, rcptList(m).join(' '), r.subject,
+				txt(h.message_id), txt(h.from), txt(h.to), txt(h.cc), txt(h.sender),
+				txt(e.helo), txt(e.client_host), txt(e.mts_id), r.codes.join(' '),
+				arr(m.sources).map(function (s) { return txt(obj(s).member); }).join(' ')
+			].join('\n').toLowerCase();
+		}
+		return HAY[i];
+	}
+
+	/* report-wide findings name messages by spool id */
+	var FINDING_IDS = {};
+	arr(D.findings).forEach(function (f) {
+		var c = txt(obj(f).code);
+		if (!c) return;
+		var set = FINDING_IDS[c] || (FINDING_IDS[c] = {});
+		arr(obj(f).spool_ids).forEach(function (id) { set[txt(isObj(id) ? id.spool_id : id)] = 1; });
+	});
+
+	/* ---- a paged, sortable, filterable table ---- */
+
+	function words(q) {
+		return q.toLowerCase().split(/\s+/).filter(function (w) { return w.length > 0; });
+	}
+
+	/*
+	 * opts: prefix (ids: P-body, P-foot, P-pager, P-q, P-size), cols
+	 * [{label, num, cls, val(row) -> text, key(row) -> sort key,
+	 * cell(td, row)}], rows, what ("messages"), hay(i) -> lower-case text,
+	 * selects {name: {values, test(row, value)}}, onOpen(i).
+	 */
+	function Pager(opts) {
+		var self = this;
+		this.o = opts;
+		this.rows = opts.rows;
+		this.order = null;		/* all indices in sort order */
+		this.view = null;		/* filtered indices */
+		this.page = 0;
+		this.size = 100;
+		this.sortCol = -1;
+		this.dir = 1;
+		this.body = $(opts.prefix + '-body');
+		this.foot = $(opts.prefix + '-foot');
+		this.pagerEl = $(opts.prefix + '-pager');
+		this.q = $(opts.prefix + '-q');
+		this.sizeSel = $(opts.prefix + '-size');
+		this.sel = {};
+		if (!this.body) return;
+		this.table = this.body.parentNode;
+		this.buildHead();
+		Object.keys(opts.selects || {}).forEach(function (name) {
+			var el = $(opts.prefix + '-' + name), spec = opts.selects[name];
+			if (!el) return;
+			spec.values.forEach(function (v) {
+				var o = E('option', null, v);
+				o.value = v;
+				el.appendChild(o);
+			});
+			self.sel[name] = el;
+			el.addEventListener('change', function () { self.refilter(); });
+		});
+		if (this.q) {
+			var timer = null;
+			this.q.addEventListener('input', function () {
+				clearTimeout(timer);
+				timer = setTimeout(function () { self.refilter(); }, 120);
+			});
+		}
+		if (this.sizeSel) {
+			this.sizeSel.addEventListener('change', function () {
+				self.size = parseInt(self.sizeSel.value, 10) || 100;
+				self.page = 0;
+				self.render();
+			});
+		}
+		this.body.addEventListener('click', function (ev) {
+			var tr = ev.target.closest ? ev.target.closest('tr') : null;
+			if (tr && tr.dataset.i !== undefined && opts.onOpen) opts.onOpen(+tr.dataset.i);
+		});
+		this.body.addEventListener('keydown', function (ev) {
+			var tr = ev.target;
+			if ((ev.key === 'Enter' || ev.key === ' ') && tr.dataset && tr.dataset.i !== undefined && opts.onOpen) {
+				ev.preventDefault();
+				opts.onOpen(+tr.dataset.i);
+			}
+		});
+		this.resetOrder();
+		this.view = this.order;
+		this.render();
+	}
+
+	Pager.prototype.buildHead = function () {
+		var self = this, thead = this.table.tHead, tr = E('tr');
+		this.ths = [];
+		this.o.cols.forEach(function (c, k) {
+			var th = E('th', c.num ? 'num' : null), b = E('button', 'sort', c.label);
+			b.type = 'button';
+			b.title = 'Sort by ' + c.label;
+			b.addEventListener('click', function () { self.sortBy(k); });
+			th.appendChild(b);
+			th.setAttribute('aria-sort', 'none');
+			tr.appendChild(th);
+			self.ths.push(th);
+		});
+		thead.textContent = '';
+		thead.appendChild(tr);
+	};
+
+	Pager.prototype.resetOrder = function () {
+		var n = this.rows.length, a = new Array(n), i;
+		for (i = 0; i < n; i++) a[i] = i;
+		this.order = a;
+	};
+
+	Pager.prototype.sortBy = function (k) {
+		var c = this.o.cols[k], rows = this.rows, keys, dir, i, n = rows.length;
+		if (this.sortCol === k) this.dir = -this.dir;
+		else { this.sortCol = k; this.dir = 1; }
+		dir = this.dir;
+		keys = new Array(n);
+		for (i = 0; i < n; i++) {
+			var v = (c.key || c.val)(rows[i]);
+			keys[i] = c.num ? (typeof v === 'number' && isFinite(v) ? v : null) : String(v);
+		}
+		this.resetOrder();
+		/* missing values last in both directions; ties keep document order */
+		this.order.sort(function (a, b) {
+			var x = keys[a], y = keys[b];
+			if (x === null || y === null) {
+				if (x === y) return a - b;
+				return x === null ? 1 : -1;
+			}
+			if (x < y) return -dir;
+			if (x > y) return dir;
+			return a - b;
+		});
+		this.ths.forEach(function (th, j) {
+			th.setAttribute('aria-sort', j === k ? (dir > 0 ? 'ascending' : 'descending') : 'none');
+		});
+		this.refilter(true);
+	};
+
+	Pager.prototype.refilter = function (keepPage) {
+		var self = this, ws = this.q ? words(this.q.value) : [], tests = [];
+		Object.keys(this.sel).forEach(function (name) {
+			var v = self.sel[name].value;
+			if (v !== '') tests.push([self.o.selects[name].test, v]);
+		});
+		if (!ws.length && !tests.length) {
+			this.view = this.order;
+		} else {
+			var rows = this.rows, hay = this.o.hay;
+			this.view = this.order.filter(function (i) {
+				var r = rows[i], k, h;
+				for (k = 0; k < tests.length; k++)
+					if (!tests[k][0](r, tests[k][1])) return false;
+				if (ws.length) {
+					h = hay(i);
+					for (k = 0; k < ws.length; k++)
+						if (h.indexOf(ws[k]) < 0) return false;
+				}
+				return true;
+			});
+		}
+		if (!keepPage) this.page = 0;
+		this.render();
+	};
+
+	Pager.prototype.pages = function () {
+		return Math.max(1, Math.ceil(this.view.length / this.size));
+	};
+
+	Pager.prototype.go = function (p) {
+		this.page = Math.min(Math.max(0, p), this.pages() - 1);
+		this.render();
+	};
+
+	Pager.prototype.render = function () {
+		var o = this.o, v = this.view, n = v.length, from, to, frag, k, tr, i;
+		if (this.page >= this.pages()) this.page = this.pages() - 1;
+		from = this.page * this.size;
+		to = Math.min(n, from + this.size);
+		frag = document.createDocumentFragment();
+		for (k = from; k < to; k++) {
+			i = v[k];
+			tr = E('tr');
+			tr.dataset.i = String(i);
+			if (o.onOpen) tr.tabIndex = 0;
+			if (o.selected === i) tr.className = 'sel';
+			o.cols.forEach(function (c) {
+				var td = E('td', c.cls || (c.num ? 'num' : null));
+				if (c.cell) c.cell(td, this.rows[i]);
+				else td.textContent = c.val(this.rows[i]);
+				tr.appendChild(td);
+			}, this);
+			frag.appendChild(tr);
+		}
+		this.body.textContent = '';
+		this.body.appendChild(frag);
+		if (this.foot) {
+			var msg;
+			if (n === 0) msg = this.rows.length ? 'No ' + o.what + ' match the filter' : 'No ' + o.what + '.';
+			else msg = 'Showing ' + fmtCount(from + 1) + '\u2013' + fmtCount(to) + ' of ' + fmtCount(n) + ' ' + o.what;
+			if (n !== this.rows.length) msg += ' (filtered from ' + fmtCount(this.rows.length) + ')';
+			this.foot.textContent = msg;
+			this.foot.dataset.count = String(n);
+			this.foot.dataset.total = String(this.rows.length);
+			this.foot.dataset.page = String(this.page);
+		}
+		this.renderPager();
+	};
+
+	Pager.prototype.renderPager = function () {
+		var self = this, el = this.pagerEl, np = this.pages(), inp;
+		if (!el) return;
+		el.textContent = '';
+		if (this.view.length <= this.size) return;
+		function btn(label, p, dis, name) {
+			var b = E('button', null, label);
+			b.type = 'button';
+			b.disabled = dis;
+			b.dataset.go = name;
+			b.addEventListener('click', function () { self.go(p); });
+			el.appendChild(b);
+		}
+		btn('\u00ab First', 0, this.page === 0, 'first');
+		btn('\u2039 Previous', this.page - 1, this.page === 0, 'prev');
+		var pos = add(el, E('span', 'pos'));
+		T(pos, 'Page ');
+		inp = add(pos, E('input'));
+		inp.type = 'number';
+		inp.min = '1';
+		inp.max = String(np);
+		inp.value = String(this.page + 1);
+		inp.setAttribute('aria-label', 'Page number');
+		inp.addEventListener('change', function () {
+			var p = parseInt(inp.value, 10);
+			if (p >= 1) self.go(p - 1);
+		});
+		T(pos, ' of ' + fmtCount(np));
+		btn('Next \u203a', this.page + 1, this.page >= np - 1, 'next');
+		btn('Last \u00bb', np - 1, this.page >= np - 1, 'last');
+	};
+
+	/* show the page holding index i and mark its row */
+	Pager.prototype.reveal = function (i) {
+		var k = this.view.indexOf(i);
+		this.o.selected = i;
+		if (k >= 0) this.page = Math.floor(k / this.size);
+		this.render();
+	};
+
+	function distinct(values, preferred) {
+		var seen = {}, out = [];
+		(preferred || []).forEach(function (v) { seen[v] = 0; });
+		values.forEach(function (v) {
+			if (v === '') return;
+			if (seen[v] === undefined) { seen[v] = 1; out.push(v); }
+			else if (seen[v] === 0) seen[v] = 2;
+		});
+		var pre = (preferred || []).filter(function (v) { return seen[v] === 2; });
+		return pre.concat(out.sort());
+	}
+
+	/* ---- 5. the message table ---- */
+
+	var codeValues = [];
+	(function () {
+		var seen = {};
+		ROWS.forEach(function (r) { r.codes.forEach(function (c) { seen[c] = 1; }); });
+		Object.keys(FINDING_IDS).forEach(function (c) { seen[c] = 1; });
+		Object.keys(obj(obj(D.summary).findings)).forEach(function (c) { seen[c] = 1; });
+		codeValues = Object.keys(seen).filter(function (c) { return c !== ''; }).sort();
+	})();
+
+	var msgTable = new Pager({
+		prefix: 'msg',
+		what: 'messages',
+		rows: ROWS,
+		hay: haystack,
+		cols: [
+			{ label: 'Spool ID', cls: 'mono', val: function (r) { return r.id; } },
+			{ label: 'Queue', val: function (r) { return r.queue; } },
+			{ label: 'State', val: function (r) { return r.state; },
+				cell: function (td, r) { if (r.state) td.appendChild(stateBadge(r.state)); } },
+			{ label: 'Age', num: true, key: function (r) { return r.age; },
+				val: function (r) { return fmtAge(r.age); } },
+			{ label: 'Size', num: true, key: function (r) { return r.size; },
+				cell: function (td, r) {
+					td.textContent = fmtSize(r.size);
+					if (r.size !== null) td.title = fmtCount(r.size) + ' bytes';
+				} },
+			{ label: 'From', cls: 'addr', val: function (r) { return r.from; } },
+			{ label: 'To', cls: 'addr', key: function (r) { return r.to; },
+				cell: function (td, r) {
+					td.textContent = r.to;
+					if (r.nrc > 1) { T(td, ' '); td.appendChild(E('span', 'more', '+' + (r.nrc - 1))); }
+				} },
+			{ label: 'Subject', cls: 'subj', val: function (r) { return r.subject; } },
+			{ label: 'Findings', val: function (r) { return r.codes.join(', '); } }
+		],
+		selects: {
+			state: { values: distinct(ROWS.map(function (r) { return r.state; }), STATES),
+				test: function (r, v) { return r.state === v; } },
+			queue: { values: distinct(ROWS.map(function (r) { return r.queue; }), QUEUES),
+				test: function (r, v) { return r.queue === v; } },
+			finding: { values: codeValues,
+				test: function (r, v) {
+					return r.codes.indexOf(v) >= 0 || !!(FINDING_IDS[v] && FINDING_IDS[v][r.id]);
+				} }
+		},
+		onOpen: function (i) { openMessage(i, true); }
+	});
+
+	/* ---- 6. message detail ---- */
+
+	var detailBody = $('detail-body'), detailSec = $('detail'), shown = -1;
+
+	function kv(dl, k, v) {
+		var dd;
+		if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) return null;
+		add(dl, E('dt', null, k));
+		dd = add(dl, E('dd'));
+		if (v instanceof Node) dd.appendChild(v);
+		else dd.textContent = txt(v);
+		return dd;
+	}
+
+	function table(headers, rows, cls) {
+		var wrap = E('div', 'scroll'), t = add(wrap, E('table', cls || 'generic')),
+			tr = add(add(t, E('thead')), E('tr')), tb = add(t, E('tbody'));
+		headers.forEach(function (h) { add(tr, E('th', h.num ? 'num' : null, h.label || h)); });
+		rows.forEach(function (r) {
+			var row = add(tb, E('tr'));
+			r.forEach(function (c, k) {
+				var h = headers[k], td = add(row, E('td', h.cls || (h.num ? 'num' : null)));
+				if (c instanceof Node) td.appendChild(c);
+				else td.textContent = txt(c);
+			});
+		});
+		return wrap;
+	}
+
+	function whereText(ev) {
+		var s = txt(has(ev, 'member') ? ev.member : ev.input);
+		if (isInt(ev.line)) s += ', line ' + ev.line;
+		else if (isInt(ev.offset)) s += ', offset ' + ev.offset;
+		return s;
+	}
+
+	function evidenceNode(list) {
+		var ul = E('ul', 'plain');
+		arr(list).forEach(function (ev) {
+			var li = add(ul, E('li'));
+			if (!isObj(ev)) { li.textContent = txt(ev); return; }
+			add(li, E('span', 'mono', whereText(ev)));
+			if (has(ev, 'excerpt')) { T(li, ': '); add(li, E('q', 'mono', txt(ev.excerpt))); }
+		});
+		return ul;
+	}
+
+	function evidenceTable(list) {
+		return table([{ label: 'Input', cls: 'mono' }, { label: 'Member', cls: 'mono' },
+			{ label: 'Offset', num: true }, { label: 'Line', num: true }, { label: 'Excerpt', cls: 'excerpt mono' }],
+		arr(list).map(function (ev) {
+			ev = obj(ev);
+			return [ev.input, ev.member, ev.offset, ev.line, ev.excerpt];
+		}), 'evidence');
+	}
+
+	function findingCard(f) {
+		f = obj(f);
+		var sv = txt(f.severity), a = E('article', 'finding sev-' + (SEVERITIES.indexOf(sv) >= 0 ? sv : 'other')),
+			h = add(a, E('h3'));
+		h.appendChild(sevBadge(f.severity));
+		T(h, ' ');
+		add(h, E('code', null, txt(f.code)));
+		if (has(f, 'reference')) { T(h, ' '); add(h, E('span', 'kb', 'Microsoft KB ' + txt(f.reference))); }
+		if (CODE_WORDS[f.code]) add(a, E('p', 'plainwords', CODE_WORDS[f.code]));
+		if (has(f, 'message')) add(a, E('p', null, txt(f.message)));
+		if (has(f, 'action')) {
+			var p = add(a, E('p', 'action'));
+			add(p, E('strong', null, 'What to do: '));
+			T(p, txt(f.action));
+		}
+		if (arr(f.evidence).length) a.appendChild(evidenceTable(f.evidence));
+		return a;
+	}
+
+	function routeText(rt) {
+		if (!isObj(rt)) return txt(rt);
+		var parts = [];
+		if (has(rt, 'connector')) parts.push(txt(rt.connector));
+		if (has(rt, 'server')) parts.push('via ' + txt(rt.server));
+		if (has(rt, 'address_space')) parts.push('address space ' + txt(rt.address_space));
+		if (has(rt, 'cost')) parts.push('cost ' + txt(rt.cost));
+		if (has(rt, 'rule')) parts.push('(' + txt(rt.rule) + ')');
+		Object.keys(rt).forEach(function (k) {
+			if (['connector', 'server', 'address_space', 'cost', 'rule'].indexOf(k) < 0)
+				parts.push(k + ' ' + txt(rt[k]));
+		});
+		return parts.join(', ');
+	}
+
+	var KNOWN = ['spool_id', 'queue', 'state', 'state_reason', 'size', 'sources', 'envelope',
+		'headers', 'recipients', 'findings', 'seen_in', 'queue_time', 'queue_time_source', 'age_seconds'];
+
+	function renderDetail(i) {
+		var m = obj(MSGS[i]), env = obj(m.envelope), hd = obj(m.headers), frag = document.createDocumentFragment(),
+			title = add(frag, E('div', 'dtitle')), nav, dl, other, k;
+		add(title, E('span', 'big', txt(m.spool_id) || '(no spool id)'));
+		if (has(m, 'state')) title.appendChild(stateBadge(m.state));
+		if (has(m, 'queue')) add(title, E('span', 'muted', 'queue ' + txt(m.queue)));
+		nav = add(title, E('span', 'dnav'));
+		var pos = msgTable.view.indexOf(i);
+		[['\u2039 Previous', pos - 1, 'prev'], ['Next \u203a', pos + 1, 'next'], ['Close', -2, 'close']].forEach(function (b) {
+			var el = add(nav, E('button', null, b[0]));
+			el.type = 'button';
+			el.dataset.act = b[2];
+			if (b[1] === -2) el.addEventListener('click', closeDetail);
+			else {
+				el.disabled = pos < 0 || b[1] < 0 || b[1] >= msgTable.view.length;
+				el.addEventListener('click', function () { openMessage(msgTable.view[b[1]], true); });
+			}
+		});
+
+		add(frag, E('h3', null, 'Summary'));
+		dl = add(frag, E('dl', 'kv'));
+		kv(dl, 'State', has(m, 'state') ? txt(m.state) + (has(m, 'state_reason') ? ': ' + txt(m.state_reason) : '') : null);
+		kv(dl, 'Size', isInt(m.size) ? fmtCount(m.size) + ' bytes (' + fmtSize(m.size) + ')' : m.size);
+		kv(dl, 'Queued', has(m, 'queue_time') ? txt(m.queue_time) + (has(m, 'queue_time_source') ? ' (from ' + txt(m.queue_time_source) + ')' : '') : null);
+		kv(dl, 'Age', isInt(m.age_seconds) ? fmtAge(m.age_seconds) + ' (' + fmtCount(m.age_seconds) + ' s)' : m.age_seconds);
+		kv(dl, 'Seen in snapshots', m.seen_in);
+
+		add(frag, E('h3', null, 'Envelope'));
+		dl = add(frag, E('dl', 'kv'));
+		kv(dl, 'MAIL FROM', env.mail_from === '' ? '<> (null sender)' : env.mail_from);
+		if (arr(env.rcpt_to).length) {
+			var ul = E('ul', 'plain');
+			env.rcpt_to.forEach(function (r) { add(ul, E('li', 'mono', txt(r))); });
+			kv(dl, 'RCPT TO (' + env.rcpt_to.length + ')', ul);
+		}
+		kv(dl, 'HELO', env.helo);
+		kv(dl, 'Client host', env.client_host);
+		kv(dl, 'MTS-ID', env.mts_id);
+		kv(dl, 'Read from', env.source);
+		for (k in env)
+			if (has(env, k) && ['mail_from', 'rcpt_to', 'helo', 'client_host', 'mts_id', 'source'].indexOf(k) < 0)
+				kv(dl, k, env[k]);
+		if (!dl.firstChild) add(dl, E('dd', 'muted', 'No envelope was read.'));
+
+		add(frag, E('h3', null, 'Headers'));
+		dl = add(frag, E('dl', 'kv'));
+		[['Message-ID', 'message_id'], ['Date', 'date'], ['From', 'from'], ['Sender', 'sender'],
+			['To', 'to'], ['Cc', 'cc'], ['Subject', 'subject']].forEach(function (p) { kv(dl, p[0], hd[p[1]]); });
+		for (k in hd)
+			if (has(hd, k) && ['message_id', 'date', 'from', 'sender', 'to', 'cc', 'subject', 'received'].indexOf(k) < 0)
+				kv(dl, k, hd[k]);
+		if (!dl.firstChild) add(dl, E('dd', 'muted', 'No header was read.'));
+
+		var hops = arr(hd.received);
+		add(frag, E('h3', null, 'Received hops (' + hops.length + ', newest first as in the message)'));
+		if (hops.length) {
+			var ol = add(frag, E('ol', 'hops'));
+			hops.forEach(function (h) {
+				if (isObj(h) && has(h, 'raw')) add(ol, E('li', null, txt(h.raw)));
+				else add(ol, E('li', null, txt(h)));
+			});
+		} else add(frag, E('p', 'muted', 'None.'));
+
+		var rcs = arr(m.recipients);
+		add(frag, E('h3', null, 'Recipients (' + rcs.length + ')'));
+		if (rcs.length) {
+			frag.appendChild(table([{ label: 'Address', cls: 'mono' }, { label: 'Domain', cls: 'mono' },
+				'Status', 'Route', 'Evidence'],
+			rcs.map(function (r) {
+				r = obj(r);
+				return [r.address, r.domain, r.status, routeText(r.route),
+					arr(r.evidence).length ? evidenceNode(r.evidence) : ''];
+			})));
+		} else add(frag, E('p', 'muted', 'None.'));
+
+		var fs = arr(m.findings);
+		add(frag, E('h3', null, 'Findings (' + fs.length + ')'));
+		if (fs.length) fs.slice().sort(function (a, b) {
+			return sevRank(obj(a).severity) - sevRank(obj(b).severity);
+		}).forEach(function (f) { frag.appendChild(findingCard(f)); });
+		else add(frag, E('p', 'muted', 'None.'));
+
+		var src = arr(m.sources);
+		add(frag, E('h3', null, 'Sources (' + src.length + ')'));
+		if (src.length) {
+			frag.appendChild(table([{ label: 'Input', cls: 'mono' }, { label: 'Member', cls: 'mono' },
+				{ label: 'Offset', num: true }, { label: 'Size', num: true }, 'Modified', { label: 'SHA-256', cls: 'hash' }],
+			src.map(function (s) {
+				s = obj(s);
+				return [s.input, s.member, s.offset, isInt(s.size) ? fmtCount(s.size) : s.size, s.mtime, s.sha256];
+			})));
+		} else add(frag, E('p', 'muted', 'None.'));
+
+		other = Object.keys(m).filter(function (x) { return KNOWN.indexOf(x) < 0; });
+		if (other.length) {
+			add(frag, E('h3', null, 'Other facts'));
+			dl = add(frag, E('dl', 'kv'));
+			other.forEach(function (x) { kv(dl, x, m[x]); });
+		}
+
+		var det = add(frag, E('details'));
+		add(det, E('summary', null, 'The record as JSON'));
+		add(det, E('pre', 'raw', JSON.stringify(MSGS[i], null, 2)));
+
+		detailBody.textContent = '';
+		detailBody.appendChild(frag);
+	}
+
+	function openMessage(i, setHash) {
+		if (!(i >= 0 && i < MSGS.length)) return;
+		shown = i;
+		renderDetail(i);
+		detailSec.classList.add('open');
+		msgTable.reveal(i);
+		if (setHash && location.hash !== '#msg=' + i) {
+			location.hash = 'msg=' + i;	/* a fragment: no request */
+		}
+		detailSec.scrollIntoView({ block: 'start' });
+	}
+
+	function closeDetail() {
+		shown = -1;
+		msgTable.o.selected = undefined;
+		msgTable.render();
+		detailSec.classList.remove('open');
+		detailBody.textContent = '';
+		add(detailBody, E('p', 'muted', 'Click a row of the message table to see everything about one message.'));
+		$('messages').scrollIntoView({ block: 'start' });
+	}
+
+	function fromHash() {
+		var h = location.hash, i = -1, id, k;
+		if (h.indexOf('#msg=') === 0) {
+			i = parseInt(h.slice(5), 10);
+		} else if (h.indexOf('#id=') === 0) {
+			try { id = decodeURIComponent(h.slice(4)); } catch (e) { return; }
+			for (k = 0; k < ROWS.length; k++) if (ROWS[k].id === id) { i = k; break; }
+		} else return;
+		if (i >= 0 && i < MSGS.length && i !== shown) openMessage(i, false);
+	}
+	window.addEventListener('hashchange', fromHash);
+
+	/* ---- 8, 9. inventory and anomalies ---- */
+
+	var INV = arr(D.inventory).map(obj), ANOM = arr(D.anomalies).map(obj);
+	function lowerHay(list, keys) {
+		var cache = [];
+		return function (i) {
+			if (cache[i] === undefined)
+				cache[i] = keys.map(function (k) { return txt(list[i][k]); }).join('\n').toLowerCase();
+			return cache[i];
+		};
+	}
+
+	function initInventory() {
+		new Pager({
+			prefix: 'inv',
+			what: 'members',
+			rows: INV,
+			hay: lowerHay(INV, ['input', 'member', 'kind', 'sha256', 'mtime']),
+			cols: [
+				{ label: 'Input', cls: 'mono', val: function (r) { return txt(r.input); } },
+				{ label: 'Member', cls: 'mono', val: function (r) { return txt(r.member); } },
+				{ label: 'Kind', val: function (r) { return txt(r.kind); } },
+				{ label: 'Size', num: true, key: function (r) { return r.size; },
+					val: function (r) { return isInt(r.size) ? fmtCount(r.size) : txt(r.size); } },
+				{ label: 'Modified', val: function (r) { return txt(r.mtime); } },
+				{ label: 'SHA-256', cls: 'hash', val: function (r) { return txt(r.sha256); } }
+			],
+			selects: {
+				kind: { values: distinct(INV.map(function (r) { return txt(r.kind); })),
+					test: function (r, v) { return txt(r.kind) === v; } }
+			}
+		});
+	}
+
+	function initAnomalies() {
+		new Pager({
+			prefix: 'an',
+			what: 'anomalies',
+			rows: ANOM,
+			hay: lowerHay(ANOM, ['severity', 'code', 'input', 'member', 'offset', 'message']),
+			cols: [
+				{ label: 'Severity', key: function (r) { return sevRank(r.severity); }, num: false,
+					cell: function (td, r) { td.appendChild(sevBadge(r.severity)); } },
+				{ label: 'Code', cls: 'mono', val: function (r) { return txt(r.code); } },
+				{ label: 'Input', cls: 'mono', val: function (r) { return txt(r.input); } },
+				{ label: 'Member', cls: 'mono', val: function (r) { return txt(r.member); } },
+				{ label: 'Offset', num: true, key: function (r) { return r.offset; },
+					val: function (r) { return txt(r.offset); } },
+				{ label: 'Message', val: function (r) { return txt(r.message); } }
+			],
+			selects: {
+				severity: { values: distinct(ANOM.map(function (r) { return txt(r.severity); }), SEVERITIES),
+					test: function (r, v) { return txt(r.severity) === v; } },
+				code: { values: distinct(ANOM.map(function (r) { return txt(r.code); })),
+					test: function (r, v) { return txt(r.code) === v; } }
+			}
+		});
+	}
+
+	/* ---- 3. queue shape, when the document has none ---- */
+
+	function bucketOf(age) {
+		for (var b = 0; b + 1 < BUCKETS.length; b++)
+			if (age < BUCKETS[b] * 60) return b;
+		return BUCKETS.length - 1;
+	}
+
+	function computeQshape() {
+		var box = $('qshape-js');
+		if (!box) return;
+		var doms = {}, list = [], total = { d: 'TOTAL', t: 0, c: BUCKETS.map(function () { return 0; }) };
+		MSGS.forEach(function (m0) {
+			var m = obj(m0), ds, b;
+			if (!QUEUED[m.state]) return;
+			ds = domainsOf(m);
+			if (!ds.length) ds = ['(no domain)'];
+			b = isInt(m.age_seconds) ? bucketOf(Math.max(0, m.age_seconds)) : -1;
+			total.t++;
+			if (b >= 0) total.c[b]++;
+			ds.forEach(function (d) {
+				var r = doms[d];
+				if (!r) { r = doms[d] = { d: d, t: 0, c: BUCKETS.map(function () { return 0; }) }; list.push(r); }
+				r.t++;
+				if (b >= 0) r.c[b]++;
+			});
+		});
+		list.sort(function (a, b) { return b.t - a.t || (a.d < b.d ? -1 : a.d > b.d ? 1 : 0); });
+		box.textContent = '';
+		if (!total.t) { add(box, E('p', 'muted', 'No queued message.')); return; }
+		var t = add(box, E('table', 'qshape')), hr = add(add(t, E('thead')), E('tr')), tb = add(t, E('tbody')), limit = 50;
+		add(hr, E('th', null, 'Domain'));
+		add(hr, E('th', 'num', 'Total'));
+		BUCKETS.forEach(function (b, k) {
+			add(hr, E('th', 'num', b ? b + 'm' : BUCKETS[k - 1] + 'm+'));
+		});
+		function row(r, sum) {
+			var tr = add(tb, E('tr', sum ? 'sum' : null));
+			add(tr, E('th', sum ? null : 'mono', r.d)).scope = 'row';
+			add(tr, E('td', 'num total', fmtCount(r.t)));
+			r.c.forEach(function (n) { add(tr, E('td', 'num' + (n ? '' : ' zero'), fmtCount(n))); });
+		}
+		row(total, true);
+		list.slice(0, limit).forEach(function (r) { row(r, false); });
+		if (list.length > limit) {
+			var p = add(box, E('p', 'muted', fmtCount(list.length - limit) + ' more domains. ')), b = add(p, E('button', 'link', 'show all'));
+			b.type = 'button';
+			b.addEventListener('click', function () {
+				list.slice(limit).forEach(function (r) { row(r, false); });
+				p.remove();
+				heat();
+			});
+		}
+	}
+
+	/* shade the busiest cells of the queue shape */
+	function heat() {
+		var cells = document.querySelectorAll('#qshape tbody tr:not(.sum) td.num:not(.total)'), max = 0, vals = [];
+		Array.prototype.forEach.call(cells, function (td) {
+			var v = parseInt(td.textContent.replace(/,/g, ''), 10) || 0;
+			vals.push(v);
+			if (v > max) max = v;
+		});
+		Array.prototype.forEach.call(cells, function (td, k) {
+			td.classList.remove('hot', 'hot2');
+			if (max > 0 && vals[k] >= max * 0.5) td.classList.add('hot2');
+			else if (max > 0 && vals[k] > 0 && vals[k] >= max * 0.1) td.classList.add('hot');
+		});
+	}
+
+	/* ---- buttons and bars ---- */
+
+	function showMessagesWhere(name, value) {
+		var t = msgTable;
+		Object.keys(t.sel).forEach(function (n) { t.sel[n].value = ''; });
+		if (t.q) t.q.value = '';
+		if (t.sel[name]) t.sel[name].value = value;
+		t.refilter();
+		$('messages').scrollIntoView({ block: 'start' });
+	}
+
+	document.addEventListener('click', function (ev) {
+		var b = ev.target.closest ? ev.target.closest('button') : null;
+		if (!b) return;
+		if (b.dataset.state !== undefined) showMessagesWhere('state', b.dataset.state);
+		else if (b.dataset.finding !== undefined) showMessagesWhere('finding', b.dataset.finding);
+		else if (b.classList.contains('copy')) copyBlock(b);
+	});
+
+	function copyBlock(b) {
+		var pre = b.parentNode.querySelector('pre'), text = pre ? pre.textContent : '';
+		function selectIt() {
+			var r = document.createRange(), s = window.getSelection();
+			r.selectNodeContents(pre);
+			s.removeAllRanges();
+			s.addRange(r);
+			b.textContent = 'Selected: press Ctrl+C';
+		}
+		try {
+			if (navigator.clipboard && navigator.clipboard.writeText) {
+				navigator.clipboard.writeText(text).then(function () {
+					b.textContent = 'Copied';
+					setTimeout(function () { b.textContent = 'Copy'; }, 2000);
+				}, selectIt);
+			} else selectIt();
+		} catch (e) { selectIt(); }
+	}
+
+	function bars() {
+		var list = document.querySelectorAll('#states .bar'), max = 0;
+		Array.prototype.forEach.call(list, function (b) { max = Math.max(max, +b.dataset.n || 0); });
+		Array.prototype.forEach.call(list, function (b) {
+			var n = +b.dataset.n || 0;
+			b.style.width = max ? Math.max(n ? 1 : 0, Math.round(n / max * 100)) + '%' : '0';
+		});
+	}
+
+	/* print: open the glossary, show the detail only when one is open */
+	var opened = [];
+	window.addEventListener('beforeprint', function () {
+		opened = [];
+		Array.prototype.forEach.call(document.querySelectorAll('details.glossary'), function (d) {
+			if (!d.open) { d.open = true; opened.push(d); }
+		});
+	});
+	window.addEventListener('afterprint', function () {
+		opened.forEach(function (d) { d.open = false; });
+	});
+
+	bars();
+	heat();
+	root.dataset.ready = 'messages';
+	fromHash();
+	/* the rest after the first paint */
+	setTimeout(function () {
+		computeQshape();
+		heat();
+		initInventory();
+		initAnomalies();
+		root.dataset.ready = 'all';
+	}, 0);
+})();

@@ -1,0 +1,857 @@
+/* SPDX-License-Identifier: MIT */
+#include "reports/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/core/timeutil.h"
+#include "analyzer/core/xalloc.h"
+#include "reports/summary.h"
+
+static cJSON *
+must(cJSON *j)
+{
+	if (j == NULL)
+		imcq_die("out of memory (JSON)");
+	return j;
+}
+
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	unsigned char c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0)
+			return 0;
+		if (c == 0xed && p[1] > 0x9f)
+			return 0;	/* surrogates */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90)
+			return 0;
+		if (c == 0xf4 && p[1] > 0x8f)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+char *
+json_utf8_clean(const char *s, int *changed)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	char *out = xmalloc(n * 3 + 1);
+	size_t o = 0, i = 0;
+
+	*changed = 0;
+	while (i < n) {
+		size_t k = utf8_seq(p + i);	/* reads stop at the NUL */
+
+		if (k == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			*changed = 1;
+		} else {
+			memcpy(out + o, p + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static char *
+b64(const char *s)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i, o = 0;
+	char *out = xmalloc((n + 2) / 3 * 4 + 1);
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = t[p[i] >> 2];
+		out[o++] = t[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		out[o++] = t[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		out[o++] = t[p[i + 2] & 63];
+	}
+	if (i < n) {
+		out[o++] = t[p[i] >> 2];
+		if (i + 1 < n) {
+			out[o++] = t[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			out[o++] = t[(p[i + 1] & 15) << 2];
+		} else {
+			out[o++] = t[(p[i] & 3) << 4];
+			out[o++] = '=';
+		}
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static cJSON *
+jstr(const char *s)
+{
+	int changed;
+	char *c;
+	cJSON *j;
+
+	if (s == NULL)
+		return must(cJSON_CreateNull());
+	c = json_utf8_clean(s, &changed);
+	j = must(cJSON_CreateString(c));
+	free(c);
+	return j;
+}
+
+void
+json_add_str(cJSON *obj, const char *key, const char *s)
+{
+	int changed = 0;
+	char *c;
+
+	if (s == NULL) {
+		cJSON_AddItemToObject(obj, key, must(cJSON_CreateNull()));
+		return;
+	}
+	c = json_utf8_clean(s, &changed);
+	cJSON_AddItemToObject(obj, key, must(cJSON_CreateString(c)));
+	free(c);
+	if (changed) {
+		char *k = xasprintf("%s_raw", key);
+		char *r = b64(s);
+
+		cJSON_AddItemToObject(obj, k, must(cJSON_CreateString(r)));
+		free(k);
+		free(r);
+	}
+}
+
+void
+json_add_time(cJSON *obj, const char *key, int64_t t)
+{
+	char iso[32];
+
+	if (t == IMCQ_NOTIME) {
+		cJSON_AddItemToObject(obj, key, must(cJSON_CreateNull()));
+		return;
+	}
+	imcq_iso(t, iso);
+	cJSON_AddItemToObject(obj, key, must(cJSON_CreateString(iso)));
+}
+
+static void
+add_num(cJSON *obj, const char *key, double v)
+{
+	cJSON_AddItemToObject(obj, key, must(cJSON_CreateNumber(v)));
+}
+
+static void
+add_u64(cJSON *obj, const char *key, uint64_t v)
+{
+	if (v == IMCQ_NOOFF) {
+		cJSON_AddItemToObject(obj, key, must(cJSON_CreateNull()));
+		return;
+	}
+	if (v > ((uint64_t)1 << 53))
+		v = (uint64_t)1 << 53;	/* never reached by real members */
+	add_num(obj, key, (double)v);
+}
+
+static void
+add_bool(cJSON *obj, const char *key, bool v)
+{
+	cJSON_AddItemToObject(obj, key, must(cJSON_CreateBool(v)));
+}
+
+static cJSON *
+strv_json(const struct imcq_strv *sv)
+{
+	cJSON *a = must(cJSON_CreateArray());
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		cJSON_AddItemToArray(a, jstr(sv->v[i]));
+	return a;
+}
+
+static const char *
+input_path(const struct imcq_report *rep, int input)
+{
+	return input >= 0 && (size_t)input < rep->ninputs ? rep->inputs[input].path : NULL;
+}
+
+static cJSON *
+evidence_json(const struct imcq_report *rep, const struct imcq_evlist *l)
+{
+	cJSON *a = must(cJSON_CreateArray());
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct imcq_evidence *e = &l->v[i];
+		cJSON *o = must(cJSON_CreateObject());
+
+		json_add_str(o, "input", input_path(rep, e->input));
+		json_add_str(o, "member", e->member);
+		add_u64(o, "offset", e->offset);
+		if (e->line)
+			add_u64(o, "line", e->line);
+		else
+			cJSON_AddItemToObject(o, "line", must(cJSON_CreateNull()));
+		json_add_str(o, "excerpt", e->excerpt);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *
+findings_json(const struct imcq_report *rep, const struct imcq_findlist *l)
+{
+	cJSON *a = must(cJSON_CreateArray());
+	size_t i, j;
+
+	for (i = 0; i < l->n; i++) {
+		const struct imcq_finding *f = &l->v[i];
+		cJSON *o = must(cJSON_CreateObject());
+
+		json_add_str(o, "code", f->code);
+		json_add_str(o, "severity", imcq_sev_name(f->sev));
+		json_add_str(o, "message", f->message);
+		json_add_str(o, "reference", f->reference);
+		json_add_str(o, "action", f->action);
+		json_add_str(o, "basis", f->basis);
+		if (f->nspool_ids) {
+			cJSON *ids = must(cJSON_CreateArray());
+
+			for (j = 0; j < f->nspool_ids; j++)
+				cJSON_AddItemToArray(ids, jstr(f->spool_ids[j]));
+			cJSON_AddItemToObject(o, "spool_ids", ids);
+		}
+		cJSON_AddItemToObject(o, "evidence", evidence_json(rep, &f->ev));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *
+route_json(const struct imcq_report *rep, const struct imcq_route *r)
+{
+	cJSON *o = must(cJSON_CreateObject());
+
+	add_bool(o, "known", r->known);
+	json_add_str(o, "connector", r->connector);
+	json_add_str(o, "server", r->server);
+	json_add_str(o, "address_space", r->address_space);
+	if (r->cost >= 0)
+		add_num(o, "cost", r->cost);
+	else
+		cJSON_AddItemToObject(o, "cost", must(cJSON_CreateNull()));
+	json_add_str(o, "rule", r->rule);
+	json_add_str(o, "host", r->host);
+	json_add_str(o, "ims_rule", r->ims_rule);
+	cJSON_AddItemToObject(o, "evidence", evidence_json(rep, &r->ev));
+	return o;
+}
+
+cJSON *
+json_message(const struct imcq_report *rep, const struct imcq_message *m)
+{
+	cJSON *o = must(cJSON_CreateObject());
+	cJSON *a, *env, *h;
+	size_t i;
+
+	json_add_str(o, "spool_id", m->spool_id);
+	json_add_str(o, "format", m->format);
+	json_add_str(o, "queue", imcq_queue_name(m->queue));
+	json_add_str(o, "place", imcq_place_name(m->place));
+	json_add_str(o, "state", imcq_state_name(m->state));
+	json_add_str(o, "state_reason", m->state_reason);
+	add_u64(o, "size", m->size);
+	json_add_time(o, "queue_time", m->queue_time);
+	json_add_str(o, "queue_time_source", m->queue_time_source);
+	if (m->queue_time != IMCQ_NOTIME && rep->reference_time != IMCQ_NOTIME)
+		add_num(o, "age_seconds", (double)(rep->reference_time - m->queue_time));
+	else
+		cJSON_AddItemToObject(o, "age_seconds", must(cJSON_CreateNull()));
+	json_add_time(o, "expires", m->expires);
+	add_num(o, "priority", m->priority);
+	if (m->damaged)
+		json_add_str(o, "damage", m->damage);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < m->nsources; i++) {
+		const struct imcq_source *s = &m->sources[i];
+		cJSON *so = must(cJSON_CreateObject());
+
+		json_add_str(so, "input", input_path(rep, s->input));
+		json_add_str(so, "member", s->member);
+		add_u64(so, "offset", s->offset);
+		add_u64(so, "size", s->size);
+		json_add_str(so, "sha256", s->sha256);
+		json_add_time(so, "mtime", s->mtime);
+		add_u64(so, "body_offset", s->body_offset);
+		cJSON_AddItemToArray(a, so);
+	}
+	cJSON_AddItemToObject(o, "sources", a);
+
+	env = must(cJSON_CreateObject());
+	json_add_str(env, "mail_from", m->env.mail_from);
+	cJSON_AddItemToObject(env, "rcpt_to", strv_json(&m->env.rcpt_to));
+	if (m->env.rcpt_dropped)
+		add_u64(env, "rcpt_dropped", m->env.rcpt_dropped);
+	json_add_str(env, "helo", m->env.helo);
+	json_add_str(env, "client_host", m->env.client_host);
+	json_add_str(env, "mts_id", m->env.mts_id);
+	json_add_str(env, "source", imcq_env_source_name(m->env.source));
+	add_u64(env, "offset", m->env.offset);
+	add_u64(env, "length", m->env.length);
+	json_add_str(env, "encoding", m->env.encoding);
+	add_num(env, "confidence", m->env.confidence);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < m->env.ngaps; i++) {
+		cJSON *g = must(cJSON_CreateObject());
+
+		add_u64(g, "offset", m->env.gaps[i].offset);
+		add_u64(g, "length", m->env.gaps[i].length);
+		json_add_str(g, "hex", m->env.gaps[i].hex);
+		cJSON_AddItemToArray(a, g);
+	}
+	cJSON_AddItemToObject(env, "uninterpreted", a);
+	cJSON_AddItemToObject(env, "guessed", strv_json(&m->env.extra));
+	cJSON_AddItemToObject(o, "envelope", env);
+
+	h = must(cJSON_CreateObject());
+	json_add_str(h, "message_id", m->hdr.message_id);
+	json_add_time(h, "date", m->hdr.date);
+	json_add_str(h, "date_raw", m->hdr.date_raw);
+	json_add_str(h, "from", m->hdr.from);
+	json_add_str(h, "sender", m->hdr.sender);
+	json_add_str(h, "reply_to", m->hdr.reply_to);
+	cJSON_AddItemToObject(h, "to", strv_json(&m->hdr.to));
+	cJSON_AddItemToObject(h, "cc", strv_json(&m->hdr.cc));
+	cJSON_AddItemToObject(h, "bcc", strv_json(&m->hdr.bcc));
+	json_add_str(h, "subject", m->hdr.subject);
+	if (m->hdr.subject_raw) {
+		char *r = b64(m->hdr.subject_raw);
+
+		if (!cJSON_GetObjectItemCaseSensitive(h, "subject_raw"))
+			cJSON_AddItemToObject(h, "subject_raw", must(cJSON_CreateString(r)));
+		free(r);
+	}
+	json_add_str(h, "x_priority", m->hdr.x_priority);
+	json_add_str(h, "importance", m->hdr.importance);
+	json_add_str(h, "content_type", m->hdr.content_type);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < m->hdr.nreceived; i++) {
+		const struct imcq_hop *hp = &m->hdr.received[i];
+		cJSON *ho = must(cJSON_CreateObject());
+
+		json_add_str(ho, "from", hp->from);
+		json_add_str(ho, "by", hp->by);
+		json_add_str(ho, "with", hp->with);
+		json_add_str(ho, "id", hp->id);
+		json_add_str(ho, "for", hp->for_addr);
+		json_add_time(ho, "date", hp->date);
+		json_add_str(ho, "date_raw", hp->date_raw);
+		cJSON_AddItemToArray(a, ho);
+	}
+	cJSON_AddItemToObject(h, "received", a);
+	add_u64(h, "count", m->hdr.nall);
+	cJSON_AddItemToObject(o, "headers", h);
+	json_add_str(o, "ims_id", m->ims_id);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < m->nparts; i++) {
+		const struct imcq_mime_part *p = &m->parts[i];
+		cJSON *po = must(cJSON_CreateObject());
+
+		json_add_str(po, "path", p->path);
+		json_add_str(po, "content_type", p->content_type);
+		json_add_str(po, "filename", p->filename);
+		json_add_str(po, "charset", p->charset);
+		json_add_str(po, "encoding", p->encoding);
+		add_u64(po, "size", p->size);
+		add_num(po, "depth", p->depth);
+		cJSON_AddItemToArray(a, po);
+	}
+	cJSON_AddItemToObject(o, "mime", a);
+	json_add_str(o, "line_ends", m->line_ends);
+	add_bool(o, "final_newline", m->final_newline);
+	json_add_str(o, "body_sha256", m->body_sha256[0] ? m->body_sha256 : NULL);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < m->nrcpts; i++) {
+		const struct imcq_rcpt *r = &m->rcpts[i];
+		cJSON *ro = must(cJSON_CreateObject());
+
+		json_add_str(ro, "address", r->address);
+		json_add_str(ro, "domain", r->domain);
+		json_add_str(ro, "status", r->status);
+		add_bool(ro, "in_headers", r->in_headers);
+		cJSON_AddItemToObject(ro, "route", route_json(rep, &r->route));
+		cJSON_AddItemToObject(ro, "evidence", evidence_json(rep, &r->ev));
+		cJSON_AddItemToArray(a, ro);
+	}
+	cJSON_AddItemToObject(o, "recipients", a);
+	cJSON_AddItemToObject(o, "findings", findings_json(rep, &m->findings));
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < m->nseen; i++)
+		cJSON_AddItemToArray(a, must(cJSON_CreateNumber(m->seen_in[i])));
+	cJSON_AddItemToObject(o, "seen_in", a);
+	return o;
+}
+
+cJSON *
+json_event(const struct imcq_report *rep, const struct imcq_event *e)
+{
+	cJSON *o = must(cJSON_CreateObject());
+
+	json_add_str(o, "source", e->source);
+	json_add_time(o, "time", e->time);
+	json_add_str(o, "time_raw", e->time_raw);
+	if (e->event_no >= 0)
+		add_num(o, "event", e->event_no);
+	else
+		cJSON_AddItemToObject(o, "event", must(cJSON_CreateNull()));
+	json_add_str(o, "text", e->text);
+	json_add_str(o, "msg_id", e->msg_id);
+	json_add_str(o, "spool_id", e->spool_id);
+	json_add_str(o, "gateway", e->gateway);
+	json_add_str(o, "partner", e->partner);
+	json_add_str(o, "remote_id", e->remote_id);
+	json_add_str(o, "originator", e->originator);
+	cJSON_AddItemToObject(o, "recipients", strv_json(&e->rcpts));
+	json_add_str(o, "input", input_path(rep, e->input));
+	json_add_str(o, "member", e->member);
+	add_u64(o, "line", e->line);
+	add_u64(o, "offset", e->offset);
+	add_num(o, "snapshot", e->snapshot);
+	return o;
+}
+
+static cJSON *
+summary_json(const struct imcq_report *rep)
+{
+	struct summary s;
+	cJSON *o = must(cJSON_CreateObject());
+	cJSON *bs, *a, *q;
+	size_t i, j;
+
+	summary_build(&s, rep);
+	add_u64(o, "messages", s.messages);
+	bs = must(cJSON_CreateObject());
+	for (i = 1; i < IMCQ_ST_COUNT; i++)
+		add_u64(bs, imcq_state_name((enum imcq_state)i), s.by_state[i]);
+	cJSON_AddItemToObject(o, "by_state", bs);
+	bs = must(cJSON_CreateObject());
+	for (i = 0; i < IMCQ_Q_COUNT; i++)
+		add_u64(bs, imcq_queue_name((enum imcq_queue)i), s.by_queue[i]);
+	cJSON_AddItemToObject(o, "by_queue", bs);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < s.ndomains; i++) {
+		cJSON *d = must(cJSON_CreateObject());
+
+		json_add_str(d, "domain", s.domains[i].domain);
+		add_u64(d, "messages", s.domains[i].messages);
+		add_u64(d, "recipients", s.domains[i].recipients);
+		cJSON_AddItemToArray(a, d);
+	}
+	cJSON_AddItemToObject(o, "by_domain", a);
+	bs = must(cJSON_CreateObject());
+	for (i = 0; i < s.ncodes; i++)
+		add_u64(bs, s.codes[i].code, s.codes[i].count);
+	cJSON_AddItemToObject(o, "findings", bs);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < SUMMARY_BUCKETS; i++) {
+		cJSON *b = must(cJSON_CreateObject());
+
+		json_add_str(b, "label", summary_bucket_label(i));
+		add_u64(b, "min_seconds", i ? (uint64_t)summary_bucket_minutes(i - 1) * 60 : 0);
+		if (summary_bucket_minutes(i))
+			add_u64(b, "max_seconds", (uint64_t)summary_bucket_minutes(i) * 60);
+		else
+			cJSON_AddItemToObject(b, "max_seconds", must(cJSON_CreateNull()));
+		add_u64(b, "messages", s.totals[i]);
+		cJSON_AddItemToArray(a, b);
+	}
+	cJSON_AddItemToObject(o, "age_buckets", a);
+	q = must(cJSON_CreateObject());
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < SUMMARY_BUCKETS; i++)
+		cJSON_AddItemToArray(a, jstr(summary_bucket_label(i)));
+	cJSON_AddItemToObject(q, "buckets", a);
+	a = must(cJSON_CreateArray());
+	{
+		cJSON *row = must(cJSON_CreateObject());
+		cJSON *c = must(cJSON_CreateArray());
+
+		json_add_str(row, "domain", "TOTAL");
+		add_u64(row, "total", s.queued);
+		for (j = 0; j < SUMMARY_BUCKETS; j++)
+			cJSON_AddItemToArray(c, must(cJSON_CreateNumber((double)s.totals[j])));
+		cJSON_AddItemToObject(row, "counts", c);
+		cJSON_AddItemToArray(a, row);
+	}
+	for (i = 0; i < s.ndomains; i++) {
+		cJSON *row = must(cJSON_CreateObject());
+		cJSON *c = must(cJSON_CreateArray());
+
+		json_add_str(row, "domain", s.domains[i].domain);
+		add_u64(row, "total", s.domains[i].messages);
+		for (j = 0; j < SUMMARY_BUCKETS; j++)
+			cJSON_AddItemToArray(c, must(cJSON_CreateNumber((double)s.domains[i].buckets[j])));
+		cJSON_AddItemToObject(row, "counts", c);
+		cJSON_AddItemToArray(a, row);
+	}
+	cJSON_AddItemToObject(q, "rows", a);
+	cJSON_AddItemToObject(o, "qshape", q);
+	add_u64(o, "anomalies", rep->nanoms + rep->anoms_dropped);
+	add_u64(o, "anomalies_dropped", rep->anoms_dropped);
+	add_u64(o, "unreadable", rep->unreadable);
+	summary_release(&s);
+	return o;
+}
+
+static cJSON *
+routing_json(const struct imcq_report *rep)
+{
+	cJSON *o = must(cJSON_CreateObject());
+	cJSON *a = must(cJSON_CreateArray());
+	size_t i, j;
+
+	for (i = 0; i < rep->ntables; i++) {
+		const struct imcq_table_file *t = &rep->tables[i];
+		cJSON *to = must(cJSON_CreateObject());
+		cJSON *ea = must(cJSON_CreateArray());
+
+		json_add_str(to, "table", t->table);
+		json_add_str(to, "style", t->style);
+		json_add_str(to, "input", input_path(rep, t->input));
+		json_add_str(to, "member", t->member);
+		add_num(to, "snapshot", t->snapshot);
+		json_add_time(to, "mtime", t->mtime);
+		json_add_time(to, "newest_time", t->newest_time);
+		json_add_str(to, "sha256", t->sha256[0] ? t->sha256 : NULL);
+		add_u64(to, "lines", t->nlines);
+		for (j = 0; j < rep->nroutes; j++) {
+			const struct imcq_route_entry *e = &rep->routes[j];
+			cJSON *eo;
+
+			if (e->input != t->input || e->member == NULL || t->member == NULL ||
+			    strcmp(e->member, t->member) != 0)
+				continue;
+			eo = must(cJSON_CreateObject());
+			json_add_str(eo, "type", e->type);
+			json_add_str(eo, "address_space", e->space);
+			if (e->cost >= 0)
+				add_num(eo, "cost", e->cost);
+			else
+				cJSON_AddItemToObject(eo, "cost", must(cJSON_CreateNull()));
+			json_add_str(eo, "connector", e->connector);
+			json_add_str(eo, "server", e->server);
+			json_add_str(eo, "scope", e->scope);
+			json_add_str(eo, "host", e->host);
+			add_u64(eo, "line", e->line);
+			add_u64(eo, "offset", e->offset);
+			json_add_str(eo, "raw", e->raw);
+			cJSON_AddItemToArray(ea, eo);
+		}
+		cJSON_AddItemToObject(to, "entries", ea);
+		cJSON_AddItemToArray(a, to);
+	}
+	cJSON_AddItemToObject(o, "tables", a);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+
+		for (j = 0; j < m->nrcpts; j++) {
+			const struct imcq_rcpt *r = &m->rcpts[j];
+			cJSON *d;
+
+			if (!summary_counts_queued(m))
+				continue;
+			d = route_json(rep, &r->route);
+			cJSON_AddItemToObject(d, "spool_id", jstr(m->spool_id));
+			cJSON_AddItemToObject(d, "recipient", jstr(r->address));
+			cJSON_AddItemToObject(d, "snapshot", must(cJSON_CreateNumber(m->snapshot)));
+			cJSON_AddItemToArray(a, d);
+		}
+	}
+	cJSON_AddItemToObject(o, "decisions", a);
+	return o;
+}
+
+static cJSON *
+incident_json(const struct imcq_report *rep)
+{
+	const struct imcq_incident *in = &rep->incident;
+	cJSON *o;
+
+	if (in->headline == NULL)
+		return must(cJSON_CreateNull());
+	o = must(cJSON_CreateObject());
+	json_add_str(o, "headline", in->headline);
+	cJSON_AddItemToObject(o, "summary_lines", strv_json(&in->lines));
+	json_add_str(o, "cause", in->cause);
+	json_add_time(o, "since", in->since);
+	cJSON_AddItemToObject(o, "kb", strv_json(&in->kb));
+	cJSON_AddItemToObject(o, "recover_commands", strv_json(&in->commands));
+	return o;
+}
+
+cJSON *
+json_report(const struct imcq_report *rep, const char *version)
+{
+	cJSON *doc = must(cJSON_CreateObject());
+	cJSON *o, *a;
+	size_t i, j;
+
+	json_add_str(doc, "schema", IMCQ_SCHEMA);
+	o = must(cJSON_CreateObject());
+	json_add_str(o, "name", "imcq");
+	json_add_str(o, "version", version);
+	cJSON_AddItemToObject(doc, "tool", o);
+	json_add_time(doc, "reference_time", rep->reference_time);
+	json_add_str(doc, "reference_source", rep->reference_source);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->ninputs; i++) {
+		const struct imcq_input *in = &rep->inputs[i];
+
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "path", in->path);
+		json_add_str(o, "kind", in->kind);
+		add_u64(o, "size", in->size);
+		json_add_str(o, "sha256", in->sha256[0] ? in->sha256 : NULL);
+		add_num(o, "snapshot", in->snapshot);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "inputs", a);
+
+	cJSON_AddItemToObject(doc, "summary", summary_json(rep));
+	cJSON_AddItemToObject(doc, "incident", incident_json(rep));
+	cJSON_AddItemToObject(doc, "findings", findings_json(rep, &rep->findings));
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nmsgs; i++)
+		cJSON_AddItemToArray(a, json_message(rep, rep->msgs[i]));
+	cJSON_AddItemToObject(doc, "messages", a);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nqfiles; i++) {
+		const struct imcq_queue_file *q = &rep->qfiles[i];
+		cJSON *ra = must(cJSON_CreateArray());
+		cJSON *sa = must(cJSON_CreateArray());
+
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "input", input_path(rep, q->input));
+		json_add_str(o, "member", q->member);
+		json_add_str(o, "sha256", q->sha256);
+		add_u64(o, "size", q->size);
+		json_add_time(o, "mtime", q->mtime);
+		add_num(o, "snapshot", q->snapshot);
+		add_num(o, "page_size", q->page_size);
+		add_num(o, "record_stride", q->record_stride);
+		add_num(o, "structure_confidence", q->structure_confidence);
+		json_add_str(o, "structure", q->structure);
+		add_bool(o, "corrupt", q->corrupt);
+		json_add_str(o, "corrupt_reason", q->corrupt_reason);
+		for (j = 0; j < q->nrefs; j++) {
+			const struct imcq_qref *r = &q->refs[j];
+			cJSON *ro = must(cJSON_CreateObject());
+
+			json_add_str(ro, "spool_id", r->spool_id);
+			add_u64(ro, "offset", r->offset);
+			json_add_str(ro, "encoding", r->encoding);
+			json_add_time(ro, "time", r->time);
+			json_add_str(ro, "address", r->address);
+			json_add_str(ro, "host", r->host);
+			add_num(ro, "record", r->record);
+			cJSON_AddItemToArray(ra, ro);
+		}
+		cJSON_AddItemToObject(o, "references", ra);
+		for (j = 0; j < q->nstrings; j++) {
+			const struct imcq_carved *c = &q->strings[j];
+			cJSON *co = must(cJSON_CreateObject());
+
+			json_add_str(co, "kind", c->kind);
+			json_add_str(co, "value", c->value);
+			add_u64(co, "offset", c->offset);
+			if (c->time != IMCQ_NOTIME && c->time != 0)
+				json_add_time(co, "time", c->time);
+			cJSON_AddItemToArray(sa, co);
+		}
+		cJSON_AddItemToObject(o, "carved", sa);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "queue_files", a);
+	cJSON_AddItemToObject(doc, "routing", routing_json(rep));
+
+	o = must(cJSON_CreateObject());
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nevents; i++)
+		cJSON_AddItemToArray(a, json_event(rep, &rep->events[i]));
+	cJSON_AddItemToObject(o, "events", a);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nsessions; i++) {
+		const struct imcq_session *s = &rep->sessions[i];
+		cJSON *so = must(cJSON_CreateObject());
+
+		json_add_str(so, "input", input_path(rep, s->input));
+		json_add_str(so, "member", s->member);
+		add_u64(so, "line_first", s->line_first);
+		add_u64(so, "line_last", s->line_last);
+		json_add_time(so, "start", s->start);
+		json_add_time(so, "end", s->end);
+		json_add_str(so, "remote", s->remote);
+		json_add_str(so, "direction", s->direction);
+		json_add_str(so, "helo", s->helo);
+		json_add_str(so, "mail_from", s->mail_from);
+		cJSON_AddItemToObject(so, "rcpt_to", strv_json(&s->rcpts));
+		cJSON_AddItemToObject(so, "replies", strv_json(&s->replies));
+		add_num(so, "last_code", s->last_code);
+		json_add_str(so, "subject", s->subject);
+		json_add_str(so, "domain", s->domain);
+		json_add_str(so, "outcome", s->outcome);
+		json_add_str(so, "outcome_line", s->outcome_line);
+		add_num(so, "snapshot", s->snapshot);
+		cJSON_AddItemToArray(a, so);
+	}
+	cJSON_AddItemToObject(o, "sessions", a);
+	cJSON_AddItemToObject(doc, "logs", o);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nconfig; i++) {
+		const struct imcq_config *c = &rep->config[i];
+
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "input", input_path(rep, c->input));
+		json_add_str(o, "member", c->member);
+		add_u64(o, "line", c->line);
+		json_add_str(o, "key", c->key);
+		json_add_str(o, "name", c->name);
+		json_add_str(o, "value", c->value);
+		json_add_str(o, "type", c->type);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "config", a);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nsnaps; i++) {
+		const struct imcq_snapshot *s = &rep->snaps[i];
+		cJSON *ia = must(cJSON_CreateArray());
+
+		o = must(cJSON_CreateObject());
+		add_num(o, "index", s->index);
+		for (j = 0; j < s->ninputs; j++)
+			cJSON_AddItemToArray(ia, jstr(input_path(rep, s->inputs[j])));
+		cJSON_AddItemToObject(o, "inputs", ia);
+		json_add_str(o, "server", s->server);
+		json_add_time(o, "newest_time", s->newest_time);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "snapshots", a);
+	o = must(cJSON_CreateObject());
+	cJSON_AddItemToObject(o, "appeared", strv_json(&rep->changes_appeared));
+	cJSON_AddItemToObject(o, "disappeared", strv_json(&rep->changes_disappeared));
+	cJSON_AddItemToObject(o, "persisted", strv_json(&rep->changes_persisted));
+	cJSON_AddItemToObject(doc, "changes", o);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->ninv; i++) {
+		const struct imcq_inv *v = &rep->inv[i];
+
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "input", input_path(rep, v->input));
+		json_add_str(o, "member", v->member);
+		add_u64(o, "size", v->size);
+		json_add_str(o, "sha256", v->sha256[0] ? v->sha256 : NULL);
+		json_add_time(o, "mtime", v->mtime);
+		json_add_str(o, "kind", v->kind);
+		json_add_str(o, "place", imcq_place_name(v->place));
+		add_bool(o, "parsed", v->parsed);
+		if (v->ambiguous)
+			json_add_str(o, "ambiguous", v->ambiguous);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "inventory", a);
+
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->nanoms; i++) {
+		const struct imcq_anomaly *an = &rep->anoms[i];
+
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "code", an->code);
+		json_add_str(o, "severity", imcq_sev_name(an->sev));
+		json_add_str(o, "input", input_path(rep, an->input));
+		json_add_str(o, "member", an->member);
+		add_u64(o, "offset", an->offset);
+		json_add_str(o, "message", an->message);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "anomalies", a);
+	return doc;
+}
+
+int
+json_fprint(FILE *f, const cJSON *doc, int pretty)
+{
+	char *s = pretty ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc);
+
+	if (s == NULL)
+		imcq_die("out of memory (JSON print)");
+	fputs(s, f);
+	fputc('\n', f);
+	cJSON_free(s);
+	return ferror(f) ? -1 : 0;
+}
+
+cJSON *
+json_manifest(const struct imcq_report *rep, const char *version,
+	      const struct json_outfile *files, size_t nfiles)
+{
+	cJSON *doc = must(cJSON_CreateObject());
+	cJSON *a, *o;
+	size_t i;
+
+	json_add_str(doc, "schema", "imcq.manifest/1");
+	o = must(cJSON_CreateObject());
+	json_add_str(o, "name", "imcq");
+	json_add_str(o, "version", version);
+	cJSON_AddItemToObject(doc, "tool", o);
+	json_add_time(doc, "reference_time", rep->reference_time);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < rep->ninputs; i++) {
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "path", rep->inputs[i].path);
+		json_add_str(o, "kind", rep->inputs[i].kind);
+		add_u64(o, "size", rep->inputs[i].size);
+		json_add_str(o, "sha256", rep->inputs[i].sha256[0] ? rep->inputs[i].sha256 : NULL);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "inputs", a);
+	a = must(cJSON_CreateArray());
+	for (i = 0; i < nfiles; i++) {
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "name", files[i].name);
+		add_u64(o, "size", files[i].size);
+		json_add_str(o, "sha256", files[i].sha256);
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddItemToObject(doc, "outputs", a);
+	return doc;
+}

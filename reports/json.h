@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json.h - the report as JSON ("imcq.report/1", reports/schema/).
+ *
+ * The only module that builds cJSON trees from the model.  Output policy
+ * (STYLE.md 5.10): every string is valid UTF-8 — bytes that are not are
+ * replaced by U+FFFD and the original kept beside it as KEY_raw (base64);
+ * times are ISO 8601 UTC strings (null when unknown); offsets and sizes are
+ * integers below 2^53; keys come in a fixed order and arrays in the
+ * model's sorted order, so identical inputs give identical bytes.
+ */
+#ifndef IMCQ_JSON_H
+#define IMCQ_JSON_H
+
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+#include "analyzer/core/model.h"
+
+#define IMCQ_SCHEMA "imcq.report/1"
+
+cJSON *json_report(const struct imcq_report *rep, const char *version);
+cJSON *json_message(const struct imcq_report *rep, const struct imcq_message *m);
+cJSON *json_event(const struct imcq_report *rep, const struct imcq_event *e);
+/* Add s (sanitised) under key, plus key_raw when s was not UTF-8. */
+void json_add_str(cJSON *obj, const char *key, const char *s);
+void json_add_time(cJSON *obj, const char *key, int64_t t);
+/* One output file of a run, for manifests. */
+struct json_outfile {
+	const char *name;
+	char sha256[65];
+	uint64_t size;
+};
+/* manifest.json: SHA-256 and size of every input and of every file written. */
+cJSON *json_manifest(const struct imcq_report *rep, const char *version,
+		     const struct json_outfile *files, size_t nfiles);
+/* Print doc (pretty when pretty) followed by a newline; 0 or -1. */
+int json_fprint(FILE *f, const cJSON *doc, int pretty);
+/* Replace invalid UTF-8 by U+FFFD; returns a fresh string, sets *changed. */
+char *json_utf8_clean(const char *s, int *changed);
+
+#endif

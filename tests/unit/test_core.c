@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* test_core.c - the core vocabulary: buffer, cursor, spans, paths, layout,
+ * times. */
+#include "tests/unit/test.h"
+
+#include "analyzer/core/buf.h"
+#include "analyzer/core/path.h"
+#include "analyzer/core/rd.h"
+#include "analyzer/core/timeutil.h"
+#include "analyzer/core/xalloc.h"
+#include "analyzer/ingest.h"
+
+TEST(test_buf_cap)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	ASSERT_EQ_INT(buf_appends(&b, "abcd"), IMCQ_OK);
+	ASSERT_EQ_INT(buf_append(&b, "\0x", 2), IMCQ_OK);
+	ASSERT_EQ_INT(b.len, 6);
+	ASSERT_EQ_INT(b.data[6], '\0');
+	ASSERT_EQ_INT(buf_appends(&b, "xyz"), IMCQ_WARN);	/* 9 > cap */
+	ASSERT(b.over);
+	ASSERT_EQ_INT(b.len, 6);
+	ASSERT_EQ_INT(buf_appendf(&b, "%d", 42), IMCQ_OK);
+	ASSERT_EQ_STR(b.data + 6, "42");
+	buf_release(&b);
+}
+
+TEST(test_rd_bounds)
+{
+	static const unsigned char d[] = { 1, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12, 0xff };
+	struct rd r;
+	struct span s;
+
+	rd_init(&r, d, sizeof(d), 100);
+	ASSERT_EQ_INT(rd_u8(&r), 1);
+	ASSERT_EQ_INT(rd_u16le(&r), 0x1234);
+	ASSERT_EQ_INT(rd_u32le(&r), 0x12345678);
+	ASSERT_EQ_INT(rd_off(&r), 107);
+	ASSERT(!r.bad);
+	ASSERT_EQ_INT(rd_u32le(&r), 0);	/* only one byte left */
+	ASSERT(r.bad);
+	ASSERT_EQ_INT(rd_off(&r), 107);	/* cursor did not move */
+	ASSERT(!rd_bytes(&r, 1, &s));	/* sticky */
+	ASSERT_EQ_INT(s.len, 0);
+}
+
+TEST(test_rd_varint)
+{
+	static const unsigned char ok[] = { 0x96, 0x01 };
+	static const unsigned char endless[] = { 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct rd r;
+	uint64_t v = 0;
+
+	rd_init(&r, ok, sizeof(ok), 0);
+	ASSERT(rd_varint7(&r, 4, 1000, &v));
+	ASSERT_EQ_INT(v, 150);
+	rd_init(&r, ok, sizeof(ok), 0);
+	ASSERT(!rd_varint7(&r, 4, 100, &v));	/* over the value cap */
+	rd_init(&r, endless, sizeof(endless), 0);
+	ASSERT(!rd_varint7(&r, 4, UINT64_MAX, &v));
+	ASSERT(r.bad);
+}
+
+TEST(test_span_lines)
+{
+	static const char t[] = "a\r\nbb\rccc\nd";
+	struct span s = { (const unsigned char *)t, sizeof(t) - 1 };
+	struct span l;
+	size_t pos = 0;
+	int n = 0;
+	const char *want[] = { "a", "bb", "ccc", "d" };
+
+	while (span_next_line(s, &pos, &l)) {
+		char *c = span_dup(l);
+
+		ASSERT(n < 4);
+		if (n < 4)
+			ASSERT_EQ_STR(c, want[n]);
+		free(c);
+		n++;
+	}
+	ASSERT_EQ_INT(n, 4);
+}
+
+TEST(test_span_num)
+{
+	uint64_t v;
+	struct span s = { (const unsigned char *)"18446744073709551616", 20 };
+
+	ASSERT(!span_u64(s, UINT64_MAX, &v));	/* overflow */
+	s.len = 19;
+	ASSERT(span_u64(s, UINT64_MAX, &v));
+	s.ptr = (const unsigned char *)"12x";
+	s.len = 3;
+	ASSERT(!span_u64(s, UINT64_MAX, &v));
+	s.len = 0;
+	ASSERT(!span_u64(s, UINT64_MAX, &v));
+	ASSERT(span_find((const unsigned char *)"xxEwLsyy", 8, "EwLs", 4) != NULL);
+	ASSERT(span_find((const unsigned char *)"xxEwL", 5, "EwLs", 4) == NULL);
+}
+
+static void
+norm_is(const char *in, const char *want, bool want_susp)
+{
+	bool susp;
+	char *n = path_normalize(in, &susp);
+
+	ASSERT_EQ_STR(n, want);
+	ASSERT_EQ_INT(susp, want_susp);
+	free(n);
+}
+
+TEST(test_path_normalize)
+{
+	norm_is("D:\\backup\\EXCHSRVR\\IMCDATA\\OUT\\3SW32JRP",
+		"backup/EXCHSRVR/IMCDATA/OUT/3SW32JRP", true);
+	norm_is("ServerB/imcdata/out/./X", "ServerB/imcdata/out/X", false);
+	norm_is("../../etc/passwd", "etc/passwd", true);
+	norm_is("a\\..\\..\\b", "a/b", true);
+	norm_is("/abs//path", "abs/path", true);
+	norm_is("", "", false);
+}
+
+TEST(test_path_place)
+{
+	ASSERT_EQ_INT(path_place("backup/EXCHSRVR/IMCDATA/OUT/3SW32JRP"), IMCQ_PL_OUT);
+	ASSERT_EQ_INT(path_place("x/Imcdata/Out/Archive/3SW32JRP"), IMCQ_PL_OUT_ARCHIVE);
+	ASSERT_EQ_INT(path_place("imcdata/in/A1B2C3D4"), IMCQ_PL_IN);
+	ASSERT_EQ_INT(path_place("imcdata/IN/ARCHIVE/A1B2C3D4"), IMCQ_PL_IN_ARCHIVE);
+	ASSERT_EQ_INT(path_place("imcdata/pickup/x.eml"), IMCQ_PL_PICKUP);
+	ASSERT_EQ_INT(path_place("imcdata/Pickup/Archive/x.eml"), IMCQ_PL_PICKUP_ARCHIVE);
+	ASSERT_EQ_INT(path_place("Exchsrvr/IMCDATA/WORK/f"), IMCQ_PL_WORK);
+	ASSERT_EQ_INT(path_place("Exchsrvr/IMCDATA/Log/L0000000.LOG"), IMCQ_PL_LOG);
+	ASSERT_EQ_INT(path_place("Exchsrvr/IMCDATA/Queue.dat"), IMCQ_PL_QUEUE_DAT);
+	ASSERT_EQ_INT(path_place("snapshots/queue.DAT"), IMCQ_PL_QUEUE_DAT);
+	ASSERT_EQ_INT(path_place("Exchsrvr/MTADATA/GWART0.MTA"), IMCQ_PL_MTADATA);
+	ASSERT_EQ_INT(path_place("Exchsrvr/Tracking.log/20261126.log"), IMCQ_PL_TRACKING);
+	ASSERT_EQ_INT(path_place("outer.zip!/IMCDATA/OUT/AAAA1111"), IMCQ_PL_OUT);
+	ASSERT_EQ_INT(path_place("Exchsrvr/imcdata/backup/imcsvc.reg"), IMCQ_PL_BACKUP);
+	ASSERT_EQ_INT(path_place("random/file.txt"), IMCQ_PL_UNKNOWN);
+	ASSERT_EQ_INT(path_place("imcdata/Turfdir/X"), IMCQ_PL_TURFDIR);
+	ASSERT_EQ_STR(path_base("a/b/c"), "c");
+	ASSERT_EQ_STR(path_base("c"), "c");
+}
+
+TEST(test_time)
+{
+	int64_t t;
+	char iso[32];
+
+	ASSERT(imcq_mktime(1970, 1, 1, 0, 0, 0, &t));
+	ASSERT_EQ_INT(t, 0);
+	ASSERT(imcq_mktime(2026, 11, 27, 15, 0, 0, &t));
+	imcq_iso(t, iso);
+	ASSERT_EQ_STR(iso, "2026-11-27T15:00:00Z");
+	ASSERT(imcq_parse_iso("2026-11-27T15:00:00Z", &t));
+	imcq_iso(t, iso);
+	ASSERT_EQ_STR(iso, "2026-11-27T15:00:00Z");
+	ASSERT(!imcq_parse_iso("2026-13-01", &t));
+	ASSERT(!imcq_parse_iso("yesterday", &t));
+	imcq_iso(imcq_filetime_to_unix(116444736000000000ULL), iso);
+	ASSERT_EQ_STR(iso, "1970-01-01T00:00:00Z");
+	ASSERT(imcq_parse_duration("48h", &t));
+	ASSERT_EQ_INT(t, 172800);
+	ASSERT(!imcq_parse_duration("4x", &t));
+	{
+		uint64_t u;
+
+		ASSERT(imcq_parse_size("5M", &u));
+		ASSERT_EQ_INT(u, 5 * 1024 * 1024);
+		ASSERT(!imcq_parse_size("99999999999999999999G", &u));
+	}
+}
+
+TEST(test_archive_magic)
+{
+	ASSERT(ingest_is_archive((const unsigned char *)"PK\003\004xx", 6));
+	ASSERT(ingest_is_archive((const unsigned char *)"MSCF\0\0\0\0", 8));
+	ASSERT(!ingest_is_archive((const unsigned char *)"\xf7ImCr", 5));
+	ASSERT(!ingest_is_archive((const unsigned char *)"PK", 2));
+}
+
+TEST(test_spool_id)
+{
+	ASSERT(imcq_is_spool_id("3SW32JRP", 8));
+	ASSERT(!imcq_is_spool_id("3SW32JR", 7));
+	ASSERT(!imcq_is_spool_id("3SW32J-P", 8));
+}
+
+TEST_MAIN(test_buf_cap, test_rd_bounds, test_rd_varint, test_span_lines,
+	  test_span_num, test_path_normalize, test_path_place, test_time,
+	  test_archive_magic, test_spool_id)
