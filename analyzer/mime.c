@@ -889,20 +889,59 @@ set_once(char **slot, const char *v)
 		*slot = unfold_trim(v, (size_t)-1);
 }
 
+static size_t
+count_headers(GMimeObject *o)
+{
+	GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t
+add_headers(GMimeObject *o, GMimeHeader **v, size_t at)
+{
+	GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
+	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (i = 0; i < n; i++)
+		v[at++] = g_mime_header_list_get_header_at(hl, i);
+	return at;
+}
+
+static int
+cmp_header_offset(const void *a, const void *b)
+{
+	GMimeHeader *x = *(GMimeHeader *const *)a, *y = *(GMimeHeader *const *)b;
+	gint64 ox = g_mime_header_get_offset(x), oy = g_mime_header_get_offset(y);
+
+	if (ox != oy)
+		return ox < oy ? -1 : 1;
+	return x < y ? -1 : x > y;	/* equal offsets do not occur in parsed input */
+}
+
 static void
 fill_headers(struct fill *f, GMimeMessage *msg)
 {
 	struct imcq_message *m = f->m;
 	struct imcq_headers *h = &m->hdr;
-	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+	GMimeObject *root = g_mime_message_get_mime_part(msg);
+	GMimeHeader **all;
+	size_t i, n = 0;
 	unsigned hops_over = 0, fields_over = 0;
 	size_t cap = f->lim->rcpts;
 	const char *s;
 	GDateTime *dt;
 
+	/* GMime keeps the Content-* fields of the top level in the root
+	 * part's list: merge both lists back into the order of the input */
+	all = xreallocarray(NULL, count_headers(GMIME_OBJECT(msg)) + count_headers(root) + 1,
+			    sizeof(*all));
+	n = add_headers(GMIME_OBJECT(msg), all, 0);
+	n = add_headers(root, all, n);
+	qsort(all, n, sizeof(*all), cmp_header_offset);
 	for (i = 0; i < n; i++) {
-		GMimeHeader *hd = g_mime_header_list_get_header_at(hl, i);
+		GMimeHeader *hd = all[i];
 		const char *name = g_mime_header_get_name(hd);
 		const char *raw = g_mime_header_get_raw_value(hd);
 		const char *val = g_mime_header_get_value(hd);
@@ -947,7 +986,6 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 
 			h->message_id = strip_angle(unfold_trim(id ? id : raw, (size_t)-1));
 		} else if (imcq_strcasecmp(name, "Content-Type") == 0 && h->content_type == NULL) {
-			GMimeObject *root = g_mime_message_get_mime_part(msg);
 			GMimeContentType *ct = root ? g_mime_object_get_content_type(root) : NULL;
 			char *t = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
 
@@ -959,6 +997,7 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 			}
 		}
 	}
+	free(all);
 	if (fields_over > 0)
 		anomaly_add(f->rep, "header-fields-limit", IMCQ_SEV_WARNING, f->input, f->member,
 			    f->body_off, "%u header fields beyond %u not listed", fields_over,

@@ -747,17 +747,18 @@ do_entry(struct ctx *c, const struct ent *en)
 	} else if (find_ci(t, "Rescheduling delivery for later") != SIZE_MAX) {
 		routing_failure(c, t);
 		set_outcome(c, "deferred", en->line);
-	} else if (code == 0 &&
-		   (find_ci(t, "resolve") != SIZE_MAX ||
-		    find_ci(t, "host not found") != SIZE_MAX ||
-		    find_ci(t, "no such host") != SIZE_MAX)) {
+	} else if (code) {
+		return;		/* a reply: do_reply made its event, if any */
+	} else if (find_ci(t, "resolve") != SIZE_MAX ||
+		   find_ci(t, "host not found") != SIZE_MAX ||
+		   find_ci(t, "no such host") != SIZE_MAX) {
 		set_outcome(c, "dns-failure", en->line);
-	} else if (code == 0 && (find_ci(t, "refused") != SIZE_MAX ||
-				 find_ci(t, "connection failed") != SIZE_MAX ||
-				 find_ci(t, "unable to connect") != SIZE_MAX ||
-				 find_ci(t, "could not connect") != SIZE_MAX)) {
+	} else if (find_ci(t, "refused") != SIZE_MAX ||
+		   find_ci(t, "connection failed") != SIZE_MAX ||
+		   find_ci(t, "unable to connect") != SIZE_MAX ||
+		   find_ci(t, "could not connect") != SIZE_MAX) {
 		set_outcome(c, "connect-failed", en->line);
-	} else if (code == 0) {
+	} else {
 		do_command(c, t);
 		return;
 	}

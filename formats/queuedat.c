@@ -39,10 +39,11 @@
  *               about 6e-4 per aligned offset, so they are listed, but a
  *               reference takes only the nearest one in its own record.
  *   time_t      a u32 LE at a 4-byte-aligned offset that decodes to 1995..2030,
- *               only inside the window of a spool id (a quarter of all random
- *               u32s are in that range), never inside a FILETIME and never
- *               four printable ASCII bytes (text such as "3SW3" decodes to
- *               1997).
+ *               only within QD_TT_NEAR bytes of a spool id and inside its
+ *               record (a quarter of all random u32s are in that range),
+ *               never overlapping a FILETIME or a carved text token, and
+ *               never inside a run of six or more printable ASCII bytes
+ *               (text such as "Out\3SW3" decodes to 2019).
  *
  * Structure is inferred, not assumed:
  *   record stride  the most common distance between consecutive spool ids
@@ -88,6 +89,9 @@
 /* Bytes either side of an id searched for its time, address and host when
  * no record stride was proved. */
 #define QD_WINDOW	128
+/* time_t candidates are looked for only this close to an id: a quarter of
+ * all random u32s decode to 1995..2030. */
+#define QD_TT_NEAR	64
 /* A file longer than this with no spool id at all is suspect: a header of
  * an empty heap is assumed to fit in one 4 KiB page. */
 #define QD_HEADER_MAX	4096
@@ -126,6 +130,7 @@ struct item {
 	const char *kind;
 	char *value;
 	int64_t t;
+	size_t blen;		/* bytes covered in the file */
 	int rank;		/* kind order for ties */
 };
 
@@ -177,25 +182,23 @@ struct shape {
 	size_t page_boundaries;
 };
 
+/* Character classes of ASCII: digit 1, upper 2, lower 4, host 8 ([A-Za-z0-9.-]),
+ * local part 16 (RFC 5322 atext and '.'); bytes 0x80..0xff are 0. */
+static const unsigned char ctab[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0, 16,  0, 16, 16, 16, 16, 16,  0,  0, 16, 16,  0, 24, 24, 16,
+	25, 25, 25, 25, 25, 25, 25, 25, 25, 25,  0,  0,  0, 16,  0, 16,
+	 0, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26,
+	26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26,  0,  0,  0, 16, 16,
+	16, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+	28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 16, 16, 16, 16,  0,
+};
+
 static unsigned
 cls(int c)
 {
-	if (c >= '0' && c <= '9')
-		return C_DIGIT | C_HOST | C_LOCAL;
-	if (c >= 'A' && c <= 'Z')
-		return C_UPPER | C_HOST | C_LOCAL;
-	if (c >= 'a' && c <= 'z')
-		return C_LOWER | C_HOST | C_LOCAL;
-	if (c == '.' || c == '-')
-		return C_HOST | C_LOCAL;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '/': case '=': case '?': case '^':
-	case '_': case '`': case '{': case '|': case '}': case '~':
-		return C_LOCAL;
-	default:
-		return 0;
-	}
+	return c < 0 ? 0 : ctab[c & 0xff];
 }
 
 /* The character of the lane at byte offset i, or -1 where there is none (a
@@ -234,10 +237,13 @@ item_room(struct carver *c, uint64_t off)
 }
 
 static void
-item_push(struct carver *c, struct itemv *v, uint64_t off, const char *kind,
-	  int rank, char *value, int64_t t)
+item_push(struct carver *c, struct itemv *v, uint64_t off, size_t blen,
+	  const char *kind, int rank, char *value, int64_t t)
 {
-	struct item it = { .off = off, .kind = kind, .value = value, .t = t, .rank = rank };
+	struct item it = {
+		.off = off, .kind = kind, .value = value, .t = t, .blen = blen,
+		.rank = rank,
+	};
 
 	VEC_PUSH(v->v, v->n, v->cap, it);
 	c->nitems++;
@@ -414,7 +420,8 @@ qname_candidate(struct carver *c, const struct lane *l, size_t start, size_t n)
 		return;
 	if (!item_room(c, start))
 		return;
-	item_push(c, &c->qnames, start, "queue-name", 4, xstrdup(w), IMCQ_NOTIME);
+	item_push(c, &c->qnames, start, n * l->step, "queue-name", 4, xstrdup(w),
+		  IMCQ_NOTIME);
 }
 
 /* Trim leading and trailing '.' and '-' of a host run (in characters). */
@@ -447,7 +454,8 @@ host_candidate(struct carver *c, const struct lane *l, size_t start, size_t n)
 	lane_copy(l, start, n, h);
 	if (!host_ok(h, n, false) || !item_room(c, start))
 		return;
-	item_push(c, &c->hosts, start, "host", 1, xstrdup(h), IMCQ_NOTIME);
+	item_push(c, &c->hosts, start, n * l->step, "host", 1, xstrdup(h),
+		  IMCQ_NOTIME);
 }
 
 static void
@@ -472,7 +480,8 @@ address_candidate(struct carver *c, const struct lane *l, size_t lstart,
 	a[ln] = '@';
 	if (!item_room(c, lstart))
 		return;
-	item_push(c, &c->addrs, lstart, "address", 0, xstrdup(a), IMCQ_NOTIME);
+	item_push(c, &c->addrs, lstart, (hstart - lstart) + hn * l->step, "address",
+		  0, xstrdup(a), IMCQ_NOTIME);
 }
 
 /*
@@ -496,9 +505,28 @@ scan_lane(struct carver *c, const struct lane *l)
 	bool h_at = false;
 
 	for (i = l->first;; i += l->step) {
-		bool end = i >= l->len;
-		int ch = end ? -1 : lane_ch(l, i);
-		unsigned k = ch < 0 ? 0 : cls(ch);
+		bool end;
+		int ch;
+		unsigned k;
+
+		if (an_n == 0 && al_n == 0 && h_n == 0 && lp_n == 0) {
+			/* No run open: skip what cannot start one. */
+			size_t i0 = i;
+
+			if (l->step == 1)
+				while (i < l->len && ctab[l->d[i]] == 0 && l->d[i] != '@')
+					i++;
+			else
+				while (l->len - i >= 2 && i < l->len &&
+				       (l->d[i + 1] != 0 ||
+					(ctab[l->d[i]] == 0 && l->d[i] != '@')))
+					i += 2;
+			if (i != i0)
+				prev = -1;
+		}
+		end = i >= l->len;
+		ch = end ? -1 : lane_ch(l, i);
+		k = cls(ch);
 
 		if (k & C_ALNUM) {
 			if (an_n++ == 0) {
@@ -569,7 +597,7 @@ scan_filetimes(struct carver *c, const unsigned char *d, size_t len)
 			continue;
 		if (!item_room(c, i))
 			break;
-		item_push(c, &c->fts, i, "filetime", 2, NULL, imcq_filetime_to_unix(v));
+		item_push(c, &c->fts, i, 8, "filetime", 2, NULL, imcq_filetime_to_unix(v));
 		i += 4;		/* the next candidate may not overlap this one */
 	}
 }
@@ -922,45 +950,120 @@ window(const struct shape *sh, uint64_t off, size_t len, uint64_t *a, uint64_t *
 }
 
 static bool
-printable4(const unsigned char *p)
+printable(unsigned char ch)
 {
-	size_t k;
-
-	for (k = 0; k < 4; k++)
-		if (p[k] < 0x20 || p[k] > 0x7e)
-			return false;
-	return true;
+	return ch >= 0x20 && ch <= 0x7e;
 }
 
-/* time_t values in the union of the id windows, each aligned offset once. */
+/* Are the four bytes at i part of a printable run of six or more, i.e.
+ * text rather than a number?  (Four printable bytes alone are not enough:
+ * a time_t of 1995..2030 has a printable top byte, and about one in twenty
+ * has all four.) */
+static bool
+in_text(const unsigned char *d, size_t len, size_t i)
+{
+	size_t run = 4, k;
+
+	for (k = 0; k < 4; k++)
+		if (!printable(d[i + k]))
+			return false;
+	for (k = 1; k <= 2 && k <= i && printable(d[i - k]); k++)
+		run++;
+	for (k = 0; k < 2 && i + 4 + k < len && printable(d[i + 4 + k]); k++)
+		run++;
+	return run >= 6;
+}
+
+struct span64 {
+	uint64_t a, b;
+};
+
+static int
+cmp_span64(const void *x, const void *y)
+{
+	const struct span64 *p = x, *q = y;
+
+	if (p->a != q->a)
+		return p->a < q->a ? -1 : 1;
+	return p->b < q->b ? -1 : p->b > q->b;
+}
+
+/* Byte ranges of every carved text token, sorted by start. */
+static struct span64 *
+text_spans(const struct carver *c, size_t *n)
+{
+	const struct itemv *iv[] = { &c->addrs, &c->hosts, &c->qnames };
+	size_t total = c->nids, i, k, m = 0;
+	struct span64 *sp;
+
+	for (k = 0; k < 3; k++)
+		total += iv[k]->n;
+	sp = xreallocarray(NULL, total ? total : 1, sizeof(*sp));
+	for (i = 0; i < c->nids; i++) {
+		sp[m].a = c->ids[i].off;
+		sp[m++].b = c->ids[i].off + (c->ids[i].enc == ENC_UTF16 ? 2 : 1) * QD_ID_LEN;
+	}
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < iv[k]->n; i++) {
+			sp[m].a = iv[k]->v[i].off;
+			sp[m++].b = iv[k]->v[i].off + iv[k]->v[i].blen;
+		}
+	qsort(sp, m, sizeof(*sp), cmp_span64);
+	*n = m;
+	return sp;
+}
+
+/*
+ * time_t values near each id (within QD_TT_NEAR bytes and inside its
+ * record), each aligned offset looked at once: the windows start in
+ * increasing order, and so do the FILETIMEs and the text spans swept
+ * alongside (a span overlaps [i, i + 4) iff it starts before i + 4 and the
+ * largest end among those is past i).
+ */
 static void
 scan_time_t(struct carver *c, const struct shape *sh, const unsigned char *d, size_t len)
 {
-	uint64_t done = 0;
-	size_t r, fi = 0;
+	uint64_t done = 0, maxend = 0;
+	size_t r, fi = 0, ti = 0, nt;
+	struct span64 *tx = text_spans(c, &nt);
 
 	for (r = 0; r < c->nids; r++) {
-		uint64_t a, b, i;
+		uint64_t a, b, i, off = c->ids[r].off;
+		uint64_t idb = (c->ids[r].enc == ENC_UTF16 ? 2 : 1) * QD_ID_LEN;
 
-		window(sh, c->ids[r].off, len, &a, &b);
+		window(sh, off, len, &a, &b);
+		if (off > QD_TT_NEAR && a < off - QD_TT_NEAR)
+			a = off - QD_TT_NEAR;
+		if (b > off + idb + QD_TT_NEAR)
+			b = off + idb + QD_TT_NEAR;
 		if (a < done)
 			a = done;
 		for (i = (a + 3) & ~(uint64_t)3; i + 4 <= b; i += 4) {
 			uint32_t v = le32(d + i);
 
-			if ((int64_t)v < c->tmin || (int64_t)v >= c->tmax || printable4(d + i))
+			if ((int64_t)v < c->tmin || (int64_t)v >= c->tmax ||
+			    in_text(d, len, (size_t)i))
 				continue;
 			while (fi < c->fts.n && c->fts.v[fi].off + 8 <= i)
 				fi++;
 			if (fi < c->fts.n && c->fts.v[fi].off < i + 4)
 				continue;
+			while (ti < nt && tx[ti].a < i + 4) {
+				if (tx[ti].b > maxend)
+					maxend = tx[ti].b;
+				ti++;
+			}
+			if (maxend > i)
+				continue;
 			if (!item_room(c, i))
-				return;
-			item_push(c, &c->tts, i, "time_t", 3, NULL, (int64_t)v);
+				goto out;
+			item_push(c, &c->tts, i, 4, "time_t", 3, NULL, (int64_t)v);
 		}
 		if (b > done)
 			done = b;
 	}
+out:
+	free(tx);
 }
 
 /* Index of the item of v (sorted) nearest to off within [a, b), or -1. */

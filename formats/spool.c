@@ -133,43 +133,51 @@ run_len(const unsigned char *p, size_t max)
 /*
  * A length-prefixed string at p: width-byte little-endian length L, then L
  * bytes that are printable (the last may be a NUL), ending exactly where
- * the printable run ends.  A u8 length is weak evidence (it may itself be
- * printable), so for u8 a printable byte after the string is accepted only
- * when it reads as the u8 length of a further printable string.
+ * the printable run ends.  A printable byte right after the string is
+ * accepted when it starts the next string of the same framing (the low
+ * byte of a length of 32..126 is itself printable) or, for the strong
+ * u16/u32 framings (zero high bytes), when fewer than 3 printable bytes
+ * follow (a numeric field whose low byte happens to be printable).
  */
 static bool
-try_prefixed(const unsigned char *p, size_t left, unsigned width,
-	     size_t *text_off, size_t *text_len, size_t *consumed)
+prefix_at(const unsigned char *p, size_t left, unsigned width, size_t *body, size_t *tl)
 {
 	uint64_t L;
-	size_t body, tl, after;
+	size_t n;
 
 	if (left < width + 2)
 		return false;
 	L = width == 4 ? le32(p) : width == 2 ? le16(p) : p[0];
 	if (L < 2 || L > SPOOL_STR_MAX || L > left - width)
 		return false;
-	body = (size_t)L;
-	tl = run_len(p + width, body);
-	if (tl == body) {
+	n = run_len(p + width, (size_t)L);
+	if (n == L) {
 		/* all printable */
-	} else if (tl == body - 1 && p[width + tl] == 0) {
+	} else if (n == L - 1 && p[width + n] == 0) {
 		/* the length counts a final NUL */
 	} else {
 		return false;
 	}
-	if (tl < 2)
+	if (n < 2)
+		return false;
+	*body = (size_t)L;
+	*tl = n;
+	return true;
+}
+
+static bool
+try_prefixed(const unsigned char *p, size_t left, unsigned width,
+	     size_t *text_off, size_t *text_len, size_t *consumed)
+{
+	size_t body, tl, after, b2, t2;
+
+	if (!prefix_at(p, left, width, &body, &tl))
 		return false;
 	after = width + body;
-	if (after < left && printable(p[after]) && tl == body) {
-		size_t n2;
-
-		if (width != 1)
-			return false;
-		n2 = p[after];
-		if (n2 < 2 || after + 1 + n2 > left || run_len(p + after + 1, n2) != n2)
-			return false;
-	}
+	if (after < left && printable(p[after]) && tl == body &&
+	    !prefix_at(p + after, left - after, width, &b2, &t2) &&
+	    (width == 1 || run_len(p + after, left - after < 3 ? left - after : 3) >= 3))
+		return false;
 	*text_off = width;
 	*text_len = tl;
 	*consumed = after;

@@ -130,6 +130,21 @@ get_obj(const cJSON *o, const char *k)
 	return cJSON_IsObject(v) ? v : NULL;
 }
 
+/* Is member k there with something to show (not null, not "", not [])? */
+static bool
+present(const cJSON *o, const char *k)
+{
+	const cJSON *v = get(o, k);
+
+	if (v == NULL || cJSON_IsNull(v))
+		return false;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] != '\0';
+	if (cJSON_IsArray(v))
+		return v->child != NULL;
+	return true;
+}
+
 /* Is v a whole number that a double holds exactly?  Rejects NaN. */
 static bool
 num_int(double v, long long *out)
@@ -735,7 +750,7 @@ why_list(struct page *pg)
 				fputs("</strong> ", f);
 			}
 			put_str(f, get_str(fi, "message"));
-			if (get(fi, "reference") != NULL) {
+			if (present(fi, "reference")) {
 				fputs(" <span class=\"kb\">Microsoft KB ", f);
 				put_val(f, get(fi, "reference"));
 				fputs("</span>", f);
@@ -877,6 +892,19 @@ recovery_composed(struct page *pg)
 	}
 }
 
+/* One line of the incident: "<li><strong>N</strong> words</li>", if N. */
+static void
+put_n(FILE *f, long long n, const char *one, const char *many)
+{
+	if (n <= 0)
+		return;
+	fputs("<li><strong>", f);
+	put_count(f, n);
+	fputs("</strong> ", f);
+	fputs(n == 1 ? one : many, f);
+	fputs("</li>\n", f);
+}
+
 static void
 incident_composed(struct page *pg)
 {
@@ -891,14 +919,17 @@ incident_composed(struct page *pg)
 		fputs("No queued message was found in the evidence.", f);
 	} else if (pg->stuck > 0) {
 		put_count(f, pg->stuck);
-		fputs(pg->stuck == 1 ? " e-mail message is stuck"
-				     : " e-mail messages are stuck", f);
-		fputs(" in the queues of the Internet Mail Service and "
-		      "never reached its recipients.", f);
+		fputs(pg->stuck == 1 ? " e-mail message is stuck in the queues "
+		      "of the Internet Mail Service and has not reached its "
+		      "recipients." : " e-mail messages are stuck in the queues "
+		      "of the Internet Mail Service and have not reached their "
+		      "recipients.", f);
 	} else {
 		fputs("No message is waiting for delivery; ", f);
 		put_count(f, pg->nmsg);
-		fputs(" message files were found (see their states below).", f);
+		fputs(pg->nmsg == 1 ? " message file was found (see its state "
+		      "below)." : " message files were found (see their states "
+		      "below).", f);
 	}
 	fputs("</p>\n<ul class=\"plain\">\n", f);
 	fputs("<li>The <strong>Internet Mail Service</strong> (IMS) is the "
@@ -907,45 +938,28 @@ incident_composed(struct page *pg)
 	      "has not yet passed on as a file in <code>Imcdata\\Out</code> "
 	      "(outgoing) or <code>Imcdata\\In</code> (incoming), and lists "
 	      "them in its index <code>Imcdata\\Queue.dat</code>.</li>\n", f);
-	if (pg->by_state[0] > 0) {
-		fputs("<li><strong>", f);
-		put_count(f, pg->by_state[0]);
-		fputs("</strong> outgoing messages are waiting to be sent.</li>\n",
-		      f);
-	}
-	if (pg->by_state[2] > 0) {
-		fputs("<li><strong>", f);
-		put_count(f, pg->by_state[2]);
-		fputs("</strong> more have waited longer than the delivery "
-		      "time-out (48 hours by default) and expired without a "
-		      "non-delivery report: their senders were never told.</li>\n",
-		      f);
-	}
-	if (pg->by_state[1] > 0) {
-		fputs("<li><strong>", f);
-		put_count(f, pg->by_state[1]);
-		fputs("</strong> incoming messages are waiting to be handed to "
-		      "the mailboxes.</li>\n", f);
-	}
-	if (pg->by_state[3] > 0) {
-		fputs("<li><strong>", f);
-		put_count(f, pg->by_state[3]);
-		fputs("</strong> messages were delivered but are still queued: "
-		      "sending them again would give their recipients a second "
-		      "copy.</li>\n", f);
-	}
-	if (pg->by_state[4] > 0) {
-		fputs("<li><strong>", f);
-		put_count(f, pg->by_state[4]);
-		fputs("</strong> messages are named by the queue index or the "
-		      "logs but their files are gone: they may be lost.</li>\n", f);
-	}
-	if (pg->by_state[7] > 0) {
-		fputs("<li><strong>", f);
-		put_count(f, pg->by_state[7]);
-		fputs("</strong> files are damaged and could not be read as "
-		      "messages.</li>\n", f);
-	}
+	put_n(f, pg->by_state[0], "outgoing message is waiting to be sent.",
+	      "outgoing messages are waiting to be sent.");
+	put_n(f, pg->by_state[2], "outgoing message waited longer than the "
+	      "delivery time-out (48 hours by default) and expired without a "
+	      "non-delivery report: its sender was never told.",
+	      "outgoing messages waited longer than the delivery time-out (48 "
+	      "hours by default) and expired without a non-delivery report: "
+	      "their senders were never told.");
+	put_n(f, pg->by_state[1], "incoming message is waiting to be handed to "
+	      "the mailboxes.", "incoming messages are waiting to be handed to "
+	      "the mailboxes.");
+	put_n(f, pg->by_state[3], "message was delivered but is still queued: "
+	      "sending it again would give its recipients a second copy.",
+	      "messages were delivered but are still queued: sending them "
+	      "again would give their recipients a second copy.");
+	put_n(f, pg->by_state[4], "message is named by the queue index or the "
+	      "logs but its file is gone: it may be lost.", "messages are "
+	      "named by the queue index or the logs but their files are gone: "
+	      "they may be lost.");
+	put_n(f, pg->by_state[7], "file is damaged and could not be read as a "
+	      "message.", "files are damaged and could not be read as "
+	      "messages.");
 	if (pg->stuck > 0 && (pg->oldest != NULL || pg->max_age >= 0)) {
 		fputs("<li>The oldest stuck message ", f);
 		if (pg->oldest != NULL) {
@@ -968,7 +982,7 @@ incident_composed(struct page *pg)
 	by_dom = get_arr(get_obj(pg->doc, "summary"), "by_domain");
 	ndom = arr_len(by_dom);
 	if (ndom > 0) {
-		fputs("<li>They are addressed to ", f);
+		fputs("<li>The queued mail is addressed to ", f);
 		cJSON_ArrayForEach(d, by_dom) {
 			if (shown == 3)
 				break;
@@ -1017,26 +1031,26 @@ incident_given(struct page *pg, const cJSON *inc)
 			fputs("</li>\n", f);
 		}
 		fputs("</ul>\n", f);
-	} else if (get(inc, "summary_lines") != NULL) {
+	} else if (present(inc, "summary_lines")) {
 		fputs("<p>", f);
 		put_val(f, get(inc, "summary_lines"));
 		fputs("</p>\n", f);
 	}
-	if (get(inc, "since") != NULL) {
+	if (present(inc, "since")) {
 		fputs("<p><strong>Since:</strong> <time>", f);
 		put_val(f, get(inc, "since"));
 		fputs("</time></p>\n", f);
 	}
-	if (get(inc, "cause") != NULL || arr_len(pg->findings) > 0) {
+	if (present(inc, "cause") || arr_len(pg->findings) > 0) {
 		fputs("<h3>Why</h3>\n", f);
-		if (get(inc, "cause") != NULL) {
+		if (present(inc, "cause")) {
 			fputs("<p class=\"cause\">", f);
 			put_val(f, get(inc, "cause"));
 			fputs("</p>\n", f);
 		}
 		why_list(pg);
 	}
-	if (get(inc, "kb") != NULL) {
+	if (present(inc, "kb")) {
 		fputs("<p><strong>Microsoft Knowledge Base:</strong> ", f);
 		cJSON_ArrayForEach(e, get_arr(inc, "kb")) {
 			if (!first)
@@ -1044,7 +1058,7 @@ incident_given(struct page *pg, const cJSON *inc)
 			first = false;
 			if (cJSON_IsObject(e)) {
 				put_val(f, get(e, "id"));
-				if (get(e, "title") != NULL) {
+				if (present(e, "title")) {
 					fputs(" (", f);
 					put_val(f, get(e, "title"));
 					fputs(")", f);
@@ -1068,7 +1082,7 @@ incident_given(struct page *pg, const cJSON *inc)
 			if (open)
 				cmd_block_close(f);
 			open = false;
-			if (get(e, "description") != NULL) {
+			if (present(e, "description")) {
 				fputs("<p>", f);
 				put_val(f, get(e, "description"));
 				fputs("</p>\n", f);
@@ -1408,7 +1422,7 @@ finding_card(FILE *f, const cJSON *fi)
 	fputs(" <code>", f);
 	put_val(f, get(fi, "code"));
 	fputs("</code>", f);
-	if (get(fi, "reference") != NULL) {
+	if (present(fi, "reference")) {
 		fputs(" <span class=\"kb\">Microsoft KB ", f);
 		put_val(f, get(fi, "reference"));
 		fputs("</span>", f);
@@ -1419,12 +1433,12 @@ finding_card(FILE *f, const cJSON *fi)
 		put_str(f, words);
 		fputs("</p>\n", f);
 	}
-	if (get(fi, "message") != NULL) {
+	if (present(fi, "message")) {
 		fputs("<p>", f);
 		put_val(f, get(fi, "message"));
 		fputs("</p>\n", f);
 	}
-	if (get(fi, "action") != NULL) {
+	if (present(fi, "action")) {
 		fputs("<p class=\"action\"><strong>What to do:</strong> ", f);
 		put_val(f, get(fi, "action"));
 		fputs("</p>\n", f);
@@ -1715,32 +1729,18 @@ write_changes(struct page *pg)
 
 /* ---- 8. inputs, queue files, routing, inventory ---- */
 
-/* Columns: the scalar members of the first rows, in first-seen order. */
+/* A table of the members keys[] of each row (at most MAX_GENERIC rows). */
 static void
-generic_table(FILE *f, const cJSON *rows)
+keyed_table(FILE *f, const cJSON *rows, const char *const *keys, int ncol)
 {
-	const char *cols[MAX_GENCOLS];
 	const cJSON *r, *v;
-	int ncol = 0, i, seen = 0;
 	long long shown = 0, n = arr_len(rows);
+	int i;
 
-	cJSON_ArrayForEach(r, rows) {
-		if (seen++ == 50)
-			break;
-		cJSON_ArrayForEach(v, r) {
-			if (v->string == NULL || ncol == MAX_GENCOLS)
-				continue;
-			for (i = 0; i < ncol; i++)
-				if (strcmp(cols[i], v->string) == 0)
-					break;
-			if (i == ncol)
-				cols[ncol++] = v->string;
-		}
-	}
 	fputs("<div class=\"scroll\"><table class=\"generic\">\n<thead><tr>", f);
 	for (i = 0; i < ncol; i++) {
 		fputs("<th>", f);
-		put_str(f, cols[i]);
+		put_str(f, keys[i]);
 		fputs("</th>", f);
 	}
 	if (ncol == 0)
@@ -1751,13 +1751,13 @@ generic_table(FILE *f, const cJSON *rows)
 			break;
 		fputs("<tr>", f);
 		for (i = 0; i < ncol; i++) {
-			v = get(r, cols[i]);
+			v = get(r, keys[i]);
 			fputs(cJSON_IsNumber(v) ? "<td class=\"num\">" :
 			      "<td class=\"mono\">", f);
 			if (cJSON_IsArray(v) && v->child != NULL &&
 			    cJSON_IsObject(v->child)) {
 				put_count(f, arr_len(v));
-				fputs(" items", f);
+				fputs(arr_len(v) == 1 ? " item" : " items", f);
 			} else {
 				put_val(f, v);
 			}
@@ -1776,6 +1776,30 @@ generic_table(FILE *f, const cJSON *rows)
 		put_count(f, n - MAX_GENERIC);
 		fputs(" more rows are in the data of this report.</p>\n", f);
 	}
+}
+
+/* Columns: the members of the first rows, in first-seen order. */
+static void
+generic_table(FILE *f, const cJSON *rows)
+{
+	const char *cols[MAX_GENCOLS];
+	const cJSON *r, *v;
+	int ncol = 0, i, seen = 0;
+
+	cJSON_ArrayForEach(r, rows) {
+		if (seen++ == 50)
+			break;
+		cJSON_ArrayForEach(v, r) {
+			if (v->string == NULL || ncol == MAX_GENCOLS)
+				continue;
+			for (i = 0; i < ncol; i++)
+				if (strcmp(cols[i], v->string) == 0)
+					break;
+			if (i == ncol)
+				cols[ncol++] = v->string;
+		}
+	}
+	keyed_table(f, rows, cols, ncol);
 }
 
 static void
@@ -1811,6 +1835,15 @@ write_inventory(struct page *pg)
 	const cJSON *inputs = get_arr(pg->doc, "inputs");
 	const cJSON *qf = get_arr(pg->doc, "queue_files");
 	const cJSON *routing = get_obj(pg->doc, "routing");
+	const cJSON *logs = get_obj(pg->doc, "logs");
+	static const char *const decision_keys[] = {
+		"spool_id", "recipient", "known", "connector", "server",
+		"address_space", "cost", "rule", "host", "ims_rule",
+	};
+	static const char *const session_keys[] = {
+		"start", "end", "remote", "direction", "domain", "mail_from",
+		"outcome", "last_code", "member", "line_first",
+	};
 	const cJSON *inv = get_arr(pg->doc, "inventory");
 	const cJSON *e;
 	long long i = 0, n, shown = 0;
@@ -1847,8 +1880,26 @@ write_inventory(struct page *pg)
 		generic_table(f, get_arr(routing, "tables"));
 	}
 	if (arr_len(get_arr(routing, "decisions")) > 0) {
-		fputs("<h3>Routing decisions</h3>\n", f);
-		generic_table(f, get_arr(routing, "decisions"));
+		fputs("<h3>Routing decisions</h3>\n<p class=\"note\">Which "
+		      "connector the routing table gives each recipient of a "
+		      "queued message.</p>\n", f);
+		keyed_table(f, get_arr(routing, "decisions"), decision_keys,
+			    (int)(sizeof(decision_keys) /
+				  sizeof(decision_keys[0])));
+	}
+	if (arr_len(get_arr(logs, "sessions")) > 0) {
+		fputs("<h3>SMTP sessions (protocol logs)</h3>\n", f);
+		keyed_table(f, get_arr(logs, "sessions"), session_keys,
+			    (int)(sizeof(session_keys) /
+				  sizeof(session_keys[0])));
+	}
+	if (arr_len(get_arr(logs, "events")) > 0) {
+		fputs("<h3>Log events</h3>\n", f);
+		generic_table(f, get_arr(logs, "events"));
+	}
+	if (arr_len(get_arr(pg->doc, "config")) > 0) {
+		fputs("<h3>Settings read</h3>\n", f);
+		generic_table(f, get_arr(pg->doc, "config"));
 	}
 	fputs("<h3>Every member read</h3>\n<p class=\"note\">Every file and "
 	      "archive member seen, recognised or not, with its SHA-256.</p>\n",

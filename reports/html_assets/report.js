@@ -64,7 +64,15 @@
 	function arr(v) { return Array.isArray(v) ? v : []; }
 	function obj(v) { return isObj(v) ? v : {}; }
 	function isInt(v) { return typeof v === 'number' && isFinite(v) && Math.floor(v) === v; }
+	/* maps keyed by data (a domain may be "__proto__"): no prototype */
+	function dict() { return Object.create(null); }
 	function has(o, k) { return isObj(o) && Object.prototype.hasOwnProperty.call(o, k); }
+	/* a member with something to show: not null, not "", not [] */
+	function present(o, k) {
+		if (!has(o, k)) return false;
+		var v = o[k];
+		return !(v === null || v === '' || (Array.isArray(v) && !v.length));
+	}
 
 	/* control characters shown as U+FFFD, as html.c does */
 	var CTRL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
@@ -149,7 +157,7 @@
 		return arr(m.findings).map(function (f) { return txt(isObj(f) ? f.code : f); });
 	}
 	function domainsOf(m) {
-		var seen = {}, out = [];
+		var seen = dict(), out = [];
 		arr(m.recipients).forEach(function (r) {
 			var d = isObj(r) && typeof r.domain === 'string' ? r.domain.toLowerCase() : '';
 			if (d && !seen[d]) { seen[d] = 1; out.push(d); }
@@ -195,11 +203,11 @@
 	}
 
 	/* report-wide findings name messages by spool id */
-	var FINDING_IDS = {};
+	var FINDING_IDS = dict();
 	arr(D.findings).forEach(function (f) {
 		var c = txt(obj(f).code);
 		if (!c) return;
-		var set = FINDING_IDS[c] || (FINDING_IDS[c] = {});
+		var set = FINDING_IDS[c] || (FINDING_IDS[c] = dict());
 		arr(obj(f).spool_ids).forEach(function (id) { set[txt(isObj(id) ? id.spool_id : id)] = 1; });
 	});
 
@@ -437,7 +445,7 @@
 	};
 
 	function distinct(values, preferred) {
-		var seen = {}, out = [];
+		var seen = dict(), out = [];
 		(preferred || []).forEach(function (v) { seen[v] = 0; });
 		values.forEach(function (v) {
 			if (v === '') return;
@@ -452,7 +460,7 @@
 
 	var codeValues = [];
 	(function () {
-		var seen = {};
+		var seen = dict();
 		ROWS.forEach(function (r) { r.codes.forEach(function (c) { seen[c] = 1; }); });
 		Object.keys(FINDING_IDS).forEach(function (c) { seen[c] = 1; });
 		Object.keys(obj(obj(D.summary).findings)).forEach(function (c) { seen[c] = 1; });
@@ -528,7 +536,7 @@
 	}
 
 	function whereText(ev) {
-		var s = txt(has(ev, 'member') ? ev.member : ev.input);
+		var s = txt(present(ev, 'member') ? ev.member : ev.input);
 		if (isInt(ev.line)) s += ', line ' + ev.line;
 		else if (isInt(ev.offset)) s += ', offset ' + ev.offset;
 		return s;
@@ -540,7 +548,7 @@
 			var li = add(ul, E('li'));
 			if (!isObj(ev)) { li.textContent = txt(ev); return; }
 			add(li, E('span', 'mono', whereText(ev)));
-			if (has(ev, 'excerpt')) { T(li, ': '); add(li, E('q', 'mono', txt(ev.excerpt))); }
+			if (present(ev, 'excerpt')) { T(li, ': '); add(li, E('q', 'mono', txt(ev.excerpt))); }
 		});
 		return ul;
 	}
@@ -561,10 +569,10 @@
 		h.appendChild(sevBadge(f.severity));
 		T(h, ' ');
 		add(h, E('code', null, txt(f.code)));
-		if (has(f, 'reference')) { T(h, ' '); add(h, E('span', 'kb', 'Microsoft KB ' + txt(f.reference))); }
-		if (CODE_WORDS[f.code]) add(a, E('p', 'plainwords', CODE_WORDS[f.code]));
-		if (has(f, 'message')) add(a, E('p', null, txt(f.message)));
-		if (has(f, 'action')) {
+		if (present(f, 'reference')) { T(h, ' '); add(h, E('span', 'kb', 'Microsoft KB ' + txt(f.reference))); }
+		if (typeof f.code === 'string' && has(CODE_WORDS, f.code)) add(a, E('p', 'plainwords', CODE_WORDS[f.code]));
+		if (present(f, 'message')) add(a, E('p', null, txt(f.message)));
+		if (present(f, 'action')) {
 			var p = add(a, E('p', 'action'));
 			add(p, E('strong', null, 'What to do: '));
 			T(p, txt(f.action));
@@ -575,17 +583,32 @@
 
 	function routeText(rt) {
 		if (!isObj(rt)) return txt(rt);
-		var parts = [];
-		if (has(rt, 'connector')) parts.push(txt(rt.connector));
-		if (has(rt, 'server')) parts.push('via ' + txt(rt.server));
-		if (has(rt, 'address_space')) parts.push('address space ' + txt(rt.address_space));
-		if (has(rt, 'cost')) parts.push('cost ' + txt(rt.cost));
-		if (has(rt, 'rule')) parts.push('(' + txt(rt.rule) + ')');
+		var parts = [], named = ['known', 'connector', 'server', 'address_space', 'cost', 'rule', 'host', 'ims_rule', 'evidence'];
+		if (present(rt, 'connector')) parts.push(txt(rt.connector));
+		if (present(rt, 'server')) parts.push('via ' + txt(rt.server));
+		if (present(rt, 'address_space')) parts.push('address space ' + txt(rt.address_space));
+		if (present(rt, 'cost')) parts.push('cost ' + txt(rt.cost));
+		if (present(rt, 'rule')) parts.push('rule: ' + txt(rt.rule));
+		if (present(rt, 'host')) parts.push('host ' + txt(rt.host));
+		if (present(rt, 'ims_rule')) parts.push('IMS: ' + txt(rt.ims_rule));
 		Object.keys(rt).forEach(function (k) {
-			if (['connector', 'server', 'address_space', 'cost', 'rule'].indexOf(k) < 0)
-				parts.push(k + ' ' + txt(rt[k]));
+			if (named.indexOf(k) < 0 && present(rt, k)) parts.push(k + ' ' + txt(rt[k]));
 		});
+		if (!parts.length && rt.known === false) return 'no route known';
 		return parts.join(', ');
+	}
+
+	/* a Received header, as read: "from X by Y with Z id I for F; date" */
+	function hopText(h) {
+		if (!isObj(h)) return txt(h);
+		if (present(h, 'raw')) return txt(h.raw);
+		var s = [];
+		['from', 'by', 'with', 'id', 'for'].forEach(function (k) {
+			if (present(h, k)) s.push(k + ' ' + txt(h[k]));
+		});
+		var d = present(h, 'date_raw') ? h.date_raw : h.date;
+		return s.join(' ') + (present(h, 'date_raw') || present(h, 'date') ? '; ' + txt(d) : '') +
+			(present(h, 'date') && present(h, 'date_raw') ? '  (' + txt(h.date) + ')' : '');
 	}
 
 	var KNOWN = ['spool_id', 'queue', 'state', 'state_reason', 'size', 'sources', 'envelope',
@@ -595,8 +618,8 @@
 		var m = obj(MSGS[i]), env = obj(m.envelope), hd = obj(m.headers), frag = document.createDocumentFragment(),
 			title = add(frag, E('div', 'dtitle')), nav, dl, other, k;
 		add(title, E('span', 'big', txt(m.spool_id) || '(no spool id)'));
-		if (has(m, 'state')) title.appendChild(stateBadge(m.state));
-		if (has(m, 'queue')) add(title, E('span', 'muted', 'queue ' + txt(m.queue)));
+		if (present(m, 'state')) title.appendChild(stateBadge(m.state));
+		if (present(m, 'queue')) add(title, E('span', 'muted', 'queue ' + txt(m.queue)));
 		nav = add(title, E('span', 'dnav'));
 		var pos = msgTable.view.indexOf(i);
 		[['\u2039 Previous', pos - 1, 'prev'], ['Next \u203a', pos + 1, 'next'], ['Close', -2, 'close']].forEach(function (b) {
@@ -612,9 +635,9 @@
 
 		add(frag, E('h3', null, 'Summary'));
 		dl = add(frag, E('dl', 'kv'));
-		kv(dl, 'State', has(m, 'state') ? txt(m.state) + (has(m, 'state_reason') ? ': ' + txt(m.state_reason) : '') : null);
+		kv(dl, 'State', present(m, 'state') ? txt(m.state) + (present(m, 'state_reason') ? ': ' + txt(m.state_reason) : '') : null);
 		kv(dl, 'Size', isInt(m.size) ? fmtCount(m.size) + ' bytes (' + fmtSize(m.size) + ')' : m.size);
-		kv(dl, 'Queued', has(m, 'queue_time') ? txt(m.queue_time) + (has(m, 'queue_time_source') ? ' (from ' + txt(m.queue_time_source) + ')' : '') : null);
+		kv(dl, 'Queued', present(m, 'queue_time') ? txt(m.queue_time) + (present(m, 'queue_time_source') ? ' (from ' + txt(m.queue_time_source) + ')' : '') : null);
 		kv(dl, 'Age', isInt(m.age_seconds) ? fmtAge(m.age_seconds) + ' (' + fmtCount(m.age_seconds) + ' s)' : m.age_seconds);
 		kv(dl, 'Seen in snapshots', m.seen_in);
 
@@ -648,10 +671,7 @@
 		add(frag, E('h3', null, 'Received hops (' + hops.length + ', newest first as in the message)'));
 		if (hops.length) {
 			var ol = add(frag, E('ol', 'hops'));
-			hops.forEach(function (h) {
-				if (isObj(h) && has(h, 'raw')) add(ol, E('li', null, txt(h.raw)));
-				else add(ol, E('li', null, txt(h)));
-			});
+			hops.forEach(function (h) { add(ol, E('li', null, hopText(h))); });
 		} else add(frag, E('p', 'muted', 'None.'));
 
 		var rcs = arr(m.recipients);
@@ -661,8 +681,9 @@
 				'Status', 'Route', 'Evidence'],
 			rcs.map(function (r) {
 				r = obj(r);
+				var ev = arr(r.evidence).concat(arr(obj(r.route).evidence));
 				return [r.address, r.domain, r.status, routeText(r.route),
-					arr(r.evidence).length ? evidenceNode(r.evidence) : ''];
+					ev.length ? evidenceNode(ev) : ''];
 			})));
 		} else add(frag, E('p', 'muted', 'None.'));
 
@@ -803,7 +824,7 @@
 	function computeQshape() {
 		var box = $('qshape-js');
 		if (!box) return;
-		var doms = {}, list = [], total = { d: 'TOTAL', t: 0, c: BUCKETS.map(function () { return 0; }) };
+		var doms = dict(), list = [], total = { d: 'TOTAL', t: 0, c: BUCKETS.map(function () { return 0; }) };
 		MSGS.forEach(function (m0) {
 			var m = obj(m0), ds, b;
 			if (!QUEUED[m.state]) return;
