@@ -46,6 +46,7 @@ struct fill {
 	uint64_t body_off;	/* member offset of the span */
 	uint64_t skipped;	/* bytes of an mbox "From " line left out */
 	uint32_t warned;	/* GMime warnings already reported (bit per code) */
+	GMimeParserOptions *opts;
 	bool parts_over, depth_over;
 };
 
@@ -330,7 +331,8 @@ on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer u
 
 /* Append the addr-specs of list (groups flattened) to sv, at most cap. */
 static void
-collect_addrs(InternetAddressList *list, struct imcq_strv *sv, size_t cap, unsigned depth)
+collect_addrs(InternetAddressList *list, struct imcq_strv *sv, size_t cap, unsigned depth,
+	      bool keep_empty)
 {
 	int i, n;
 
@@ -343,11 +345,11 @@ collect_addrs(InternetAddressList *list, struct imcq_strv *sv, size_t cap, unsig
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 
-			if (a != NULL && *a != '\0')
+			if (a != NULL && (*a != '\0' || keep_empty))
 				strv_push(sv, xstrdup(a));
 		} else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			collect_addrs(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
-				      sv, cap, depth + 1);
+				      sv, cap, depth + 1, keep_empty);
 		}
 	}
 }
@@ -358,7 +360,7 @@ first_addr(InternetAddressList *list)
 	struct imcq_strv sv = { 0 };
 	char *r = NULL;
 
-	collect_addrs(list, &sv, 1, 0);
+	collect_addrs(list, &sv, 1, 0, true);
 	if (sv.n > 0) {
 		r = sv.v[0];
 		sv.v[0] = NULL;
@@ -917,7 +919,100 @@ cmp_header_offset(const void *a, const void *b)
 
 	if (ox != oy)
 		return ox < oy ? -1 : 1;
-	return x < y ? -1 : x > y;	/* equal offsets do not occur in parsed input */
+	/* equal offsets do not occur in parsed input; keep qsort total */
+	return (uintptr_t)x < (uintptr_t)y ? -1 : (uintptr_t)x > (uintptr_t)y;
+}
+
+/* Single-valued fields: the first occurrence counts (as in Python's
+ * email package and most MUAs); repeats are reported. */
+enum single { S_SUBJECT, S_DATE, S_MSGID, S_FROM, S_SENDER, S_REPLYTO, S_COUNT };
+
+static const char *const single_names[S_COUNT] = {
+	"Subject", "Date", "Message-ID", "From", "Sender", "Reply-To",
+};
+
+/* Is the value an empty address "<>" (the null sender of a bounce)? */
+static bool
+null_addr(const char *u)
+{
+	const char *lt = strchr(u, '<');
+
+	if (lt == NULL || strchr(u, '@') != NULL)
+		return false;
+	for (lt++; *lt == ' ' || *lt == '\t'; lt++)
+		;
+	return *lt == '>';
+}
+
+static char *
+parse_first_addr(struct fill *f, const char *u)
+{
+	InternetAddressList *l = internet_address_list_parse(f->opts, u);
+	char *a = NULL;
+
+	if (l != NULL) {
+		a = first_addr(l);
+		g_object_unref(l);
+	}
+	if (a == NULL && null_addr(u))
+		a = xstrdup("");
+	return a;
+}
+
+static void
+parse_addr_list(struct fill *f, const char *u, struct imcq_strv *sv)
+{
+	InternetAddressList *l = internet_address_list_parse(f->opts, u);
+
+	if (l != NULL) {
+		collect_addrs(l, sv, f->lim->rcpts, 0, false);
+		g_object_unref(l);
+	}
+}
+
+static void
+take_single(struct fill *f, enum single which, const char *u)
+{
+	struct imcq_headers *h = &f->m->hdr;
+	char *d;
+	GDateTime *dt;
+
+	switch (which) {
+	case S_SUBJECT:
+		d = g_mime_utils_header_decode_text(f->opts, u);
+		h->subject = xstrdup(d ? d : u);
+		g_free(d);
+		if (subject_guessed(u))
+			h->subject_raw = xstrdup(u);
+		break;
+	case S_DATE:
+		h->date_raw = xstrdup(u);
+		dt = g_mime_utils_header_decode_date(u);
+		if (dt != NULL) {
+			h->date = (int64_t)g_date_time_to_unix(dt);
+			g_date_time_unref(dt);
+		} else {
+			anomaly_add(f->rep, "bad-date", IMCQ_SEV_INFO, f->input, f->member,
+				    f->body_off, "Date field not understood: %.100s", u);
+		}
+		break;
+	case S_MSGID:
+		d = g_mime_utils_decode_message_id(u);
+		h->message_id = d != NULL && *d != '\0' ? xstrdup(d) : strip_angle(xstrdup(u));
+		g_free(d);
+		break;
+	case S_FROM:
+		h->from = parse_first_addr(f, u);
+		break;
+	case S_SENDER:
+		h->sender = parse_first_addr(f, u);
+		break;
+	case S_REPLYTO:
+		h->reply_to = parse_first_addr(f, u);
+		break;
+	case S_COUNT:
+		break;
+	}
 }
 
 static void
@@ -928,10 +1023,8 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 	GMimeObject *root = g_mime_message_get_mime_part(msg);
 	GMimeHeader **all;
 	size_t i, n = 0;
-	unsigned hops_over = 0, fields_over = 0;
-	size_t cap = f->lim->rcpts;
-	const char *s;
-	GDateTime *dt;
+	unsigned hops_over = 0, fields_over = 0, seen[S_COUNT] = { 0 };
+	int k;
 
 	/* GMime keeps the Content-* fields of the top level in the root
 	 * part's list: merge both lists back into the order of the input */
@@ -945,6 +1038,7 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 		const char *name = g_mime_header_get_name(hd);
 		const char *raw = g_mime_header_get_raw_value(hd);
 		const char *val = g_mime_header_get_value(hd);
+		char *u;
 
 		if (name == NULL)
 			continue;
@@ -959,32 +1053,42 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 		}
 		if (raw == NULL)
 			continue;
+		for (k = 0; k < S_COUNT; k++)
+			if (imcq_strcasecmp(name, single_names[k]) == 0)
+				break;
+		if (k < S_COUNT) {
+			if (seen[k]++ == 0) {
+				u = unfold_trim(raw, (size_t)-1);
+				take_single(f, (enum single)k, u);
+				free(u);
+			}
+			continue;
+		}
 		if (imcq_strcasecmp(name, "Received") == 0) {
 			if (h->nreceived < f->lim->hops) {
-				char *u = unfold_trim(raw, (size_t)-1);
 				struct imcq_hop hop;
 
+				u = unfold_trim(raw, (size_t)-1);
 				parse_received(u, &hop);
 				free(u);
 				headers_add_hop(h, &hop);
 			} else {
 				hops_over++;
 			}
-		} else if (imcq_strcasecmp(name, "Date") == 0) {
-			set_once(&h->date_raw, raw);
+		} else if (imcq_strcasecmp(name, "To") == 0 || imcq_strcasecmp(name, "Cc") == 0 ||
+			   imcq_strcasecmp(name, "Bcc") == 0) {
+			struct imcq_strv *sv = imcq_strcasecmp(name, "To") == 0 ? &h->to :
+				imcq_strcasecmp(name, "Cc") == 0 ? &h->cc : &h->bcc;
+
+			u = unfold_trim(raw, (size_t)-1);
+			parse_addr_list(f, u, sv);
+			free(u);
 		} else if (imcq_strcasecmp(name, "X-Priority") == 0) {
 			set_once(&h->x_priority, raw);
 		} else if (imcq_strcasecmp(name, "Importance") == 0) {
 			set_once(&h->importance, raw);
 		} else if (imcq_strcasecmp(name, "Priority") == 0) {
 			set_once(&h->priority, raw);
-		} else if (imcq_strcasecmp(name, "Subject") == 0 && h->subject_raw == NULL &&
-			   subject_guessed(raw)) {
-			h->subject_raw = unfold_trim(raw, (size_t)-1);
-		} else if (imcq_strcasecmp(name, "Message-ID") == 0 && h->message_id == NULL) {
-			const char *id = g_mime_message_get_message_id(msg);
-
-			h->message_id = strip_angle(unfold_trim(id ? id : raw, (size_t)-1));
 		} else if (imcq_strcasecmp(name, "Content-Type") == 0 && h->content_type == NULL) {
 			GMimeContentType *ct = root ? g_mime_object_get_content_type(root) : NULL;
 			char *t = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
@@ -998,6 +1102,11 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 		}
 	}
 	free(all);
+	for (k = 0; k < S_COUNT; k++)
+		if (seen[k] > 1)
+			anomaly_add(f->rep, "duplicate-header", IMCQ_SEV_INFO, f->input, f->member,
+				    f->body_off, "%s appears %u times: the first is used",
+				    single_names[k], seen[k]);
 	if (fields_over > 0)
 		anomaly_add(f->rep, "header-fields-limit", IMCQ_SEV_WARNING, f->input, f->member,
 			    f->body_off, "%u header fields beyond %u not listed", fields_over,
@@ -1006,19 +1115,6 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 		anomaly_add(f->rep, "received-hops-limit", IMCQ_SEV_WARNING, f->input, f->member,
 			    f->body_off, "%u Received fields beyond %u not parsed", hops_over,
 			    f->lim->hops);
-	if ((s = g_mime_message_get_subject(msg)) != NULL)
-		h->subject = unfold_trim(s, (size_t)-1);
-	if ((dt = g_mime_message_get_date(msg)) != NULL)
-		h->date = (int64_t)g_date_time_to_unix(dt);
-	else if (h->date_raw != NULL)
-		anomaly_add(f->rep, "bad-date", IMCQ_SEV_INFO, f->input, f->member, f->body_off,
-			    "Date field not understood: %.100s", h->date_raw);
-	h->from = first_addr(g_mime_message_get_from(msg));
-	h->sender = first_addr(g_mime_message_get_sender(msg));
-	h->reply_to = first_addr(g_mime_message_get_reply_to(msg));
-	collect_addrs(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), &h->to, cap, 0);
-	collect_addrs(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), &h->cc, cap, 0);
-	collect_addrs(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC), &h->bcc, cap, 0);
 }
 
 /* --- entry point ---------------------------------------------------------- */
@@ -1062,6 +1158,7 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 		g_mime_parser_options_set_allow_addresses_without_domain(opts, TRUE);
 		g_mime_parser_options_set_fallback_charsets(opts, fallback);
 		g_mime_parser_options_set_warning_callback(opts, on_warning, &f);
+		f.opts = opts;
 		msg = g_mime_parser_construct_message(parser, opts);
 		if (msg != NULL) {
 			fill_headers(&f, msg);
@@ -1072,6 +1169,7 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 				    body_off, "no RFC 822 header block could be parsed");
 		}
 		g_object_unref(parser);
+		f.opts = NULL;
 		g_mime_parser_options_free(opts);
 		pick_ims_id(&f);
 	}

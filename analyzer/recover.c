@@ -443,3 +443,107 @@ recover_names_release(struct recover_names *ns)
 	free(ns->v);
 	memset(ns, 0, sizeof(*ns));
 }
+
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+bool
+recover_map_get(const struct recover_map *m, const char *key, size_t *val)
+{
+	size_t i;
+
+	if (m->cap == 0)
+		return false;
+	for (i = (size_t)str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->keys[i], key) == 0) {
+			if (val)
+				*val = m->vals[i];
+			return true;
+		}
+	return false;
+}
+
+static void
+map_insert(struct recover_map *m, char *key, size_t val)
+{
+	size_t i;
+
+	for (i = (size_t)str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->keys[i], key) == 0) {
+			m->vals[i] = val;
+			free(key);
+			return;
+		}
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+}
+
+void
+recover_map_put(struct recover_map *m, const char *key, size_t val)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct recover_map g = { 0 };
+		size_t j;
+
+		g.cap = m->cap ? m->cap * 2 : 64;
+		g.keys = xcalloc(g.cap, sizeof(*g.keys));
+		g.vals = xcalloc(g.cap, sizeof(*g.vals));
+		for (j = 0; j < m->cap; j++)
+			if (m->keys[j])
+				map_insert(&g, m->keys[j], m->vals[j]);
+		free(m->keys);
+		free(m->vals);
+		*m = g;
+	}
+	map_insert(m, xstrdup(key), val);
+}
+
+void
+recover_map_release(struct recover_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+char *
+recover_key(const char *spool_id, const char *sha256)
+{
+	return xasprintf("%s/%s", spool_id ? spool_id : "", sha256 ? sha256 : "");
+}
+
+bool
+recover_body(const char *reader, const struct imcq_source *src,
+	     const unsigned char *data, size_t len,
+	     const unsigned char **body, size_t *blen)
+{
+	uint64_t off = src->body_offset;
+
+	if (off == 0 && reader != NULL && strcmp(reader, "spool") == 0) {
+		size_t i;
+
+		off = UINT64_MAX;
+		for (i = 0; i + 4 <= len; i++)
+			if (memcmp(data + i, "EwLs", 4) == 0) {
+				off = i + 4;
+				break;
+			}
+	}
+	if (off > len)
+		return false;
+	*body = data + off;
+	*blen = len - (size_t)off;
+	return true;
+}

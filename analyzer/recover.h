@@ -133,4 +133,29 @@ char *recover_names_take(struct recover_names *ns, const char *prefix, const cha
 void recover_names_add(struct recover_names *ns, const char *name);
 void recover_names_release(struct recover_names *ns);
 
+/* A map from strings (compared exactly) to indices, for message keys and
+ * journal pairs.  Keys are copied. */
+struct recover_map {
+	char **keys;
+	size_t *vals;
+	size_t cap, n;
+};
+bool recover_map_get(const struct recover_map *m, const char *key, size_t *val);
+void recover_map_put(struct recover_map *m, const char *key, size_t val);
+void recover_map_release(struct recover_map *m);
+
+/* The message key of reinject and recover: the spool id and the SHA-256
+ * of the source member, "ID/SHA256"; fresh string. */
+char *recover_key(const char *spool_id, const char *sha256);
+
+/*
+ * The RFC 822 part of a member: data + src->body_offset, checked against
+ * len.  A spool-format member whose body offset is 0 (a source added
+ * without one) is searched for its EwLs marker.  Returns false when the
+ * offset is not usable.
+ */
+bool recover_body(const char *reader, const struct imcq_source *src,
+		  const unsigned char *data, size_t len,
+		  const unsigned char **body, size_t *blen);
+
 #endif

@@ -698,6 +698,7 @@ tree_space(const struct ctx *c)
 {
 	struct buf b;
 	size_t i;
+	char *sp;
 
 	buf_init(&b, c->lim->line_bytes);
 	for (i = 0; i < c->nlv; i++) {
@@ -709,7 +710,9 @@ tree_space(const struct ctx *c)
 		}
 		(void)buf_append(&b, c->lv[i].val.ptr, c->lv[i].val.len);
 	}
-	return buf_detach(&b, NULL);
+	sp = buf_detach(&b, NULL);
+	buf_release(&b);
+	return sp;
 }
 
 static void

@@ -578,6 +578,10 @@ routing_failure(struct ctx *c, struct span t)
 				end = k - 1;
 				break;
 			}
+		if (k == 0)	/* none: the subject ends the line */
+			while (end > 0 && (rest.ptr[end - 1] == '.' ||
+					   rest.ptr[end - 1] == ' '))
+				end--;
 		if (end >= 2 && rest.ptr[end - 1] == '"' && rest.ptr[end - 2] == '"')
 			end -= 2;
 		else if (end >= 1 && rest.ptr[end - 1] == '"')
@@ -749,7 +753,10 @@ do_entry(struct ctx *c, const struct ent *en)
 		set_outcome(c, "deferred", en->line);
 	} else if (code) {
 		return;		/* a reply: do_reply made its event, if any */
-	} else if (find_ci(t, "resolve") != SIZE_MAX ||
+	} else if (find_ci(t, "not resolve") != SIZE_MAX ||
+		   find_ci(t, "n't resolve") != SIZE_MAX ||
+		   find_ci(t, "unable to resolve") != SIZE_MAX ||
+		   find_ci(t, "failed to resolve") != SIZE_MAX ||
 		   find_ci(t, "host not found") != SIZE_MAX ||
 		   find_ci(t, "no such host") != SIZE_MAX) {
 		set_outcome(c, "dns-failure", en->line);

@@ -617,19 +617,22 @@ fill_from_line(struct imcq_route_entry *r, struct span t)
 				     t.ptr[i] == ':' || t.ptr[i] == '='))
 			i++;
 		rest = sub(t, i, t.len);
+		/* the value runs to the word "cost" (X.400 spaces hold blanks:
+		 * "c=US;a= ;p=ORG"), else to the first blank */
+		if ((j = find_word(rest, "cost")) == SIZE_MAX)
+			for (j = 0; j < rest.len && rest.ptr[j] != ' ' &&
+			     rest.ptr[j] != '\t'; j++)
+				;
+		rest = span_trim(sub(rest, 0, j));
+		while (rest.len && (rest.ptr[rest.len - 1] == ',' ||
+				    rest.ptr[rest.len - 1] == ';' ||
+				    rest.ptr[rest.len - 1] == ' '))
+			rest.len--;
 		if (type_token(rest, &type, &space)) {
 			r->type = span_dup(type);
 			r->space = span_dup(space);
-		} else {
-			for (j = 0; j < rest.len && rest.ptr[j] != ' ' &&
-			     rest.ptr[j] != '\t' && rest.ptr[j] != ','; j++)
-				;
-			if (j > 0) {
-				space = sub(rest, 0, j);
-				if (space.ptr[space.len - 1] == ';')
-					space.len--;
-				r->space = span_dup(space);
-			}
+		} else if (rest.len) {
+			r->space = span_dup(rest);
 		}
 		(void)cost_word(t, &r->cost);
 	}

@@ -101,7 +101,7 @@ TEST(test_clean)
 
 	r = &rep.routes[4];
 	ASSERT_EQ_STR(r->type, NULL);
-	ASSERT_EQ_STR(r->space, "c=US;a=");	/* ends at the white space */
+	ASSERT_EQ_STR(r->space, "c=US;a= ;p=ORG");	/* runs to "cost" */
 	ASSERT_EQ_INT(r->cost, 4);
 
 	ASSERT_EQ_STR(rep.routes[6].type, NULL);	/* NOTE is no address type */

@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * joins.c - join keys between messages, tracking events and protocol-log
+ * sessions (see joins.h for the keys and their sources).
+ *
+ * Every join goes through a sorted key index (key string, element index)
+ * and binary search, so the cost is n log n in the number of messages,
+ * events and session recipients, whatever the queue size.
+ */
+#include "analyzer/joins.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/core/rd.h"
+#include "analyzer/core/timeutil.h"
+#include "analyzer/core/xalloc.h"
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Trimmed copy of s[0..n). */
+static char *
+trim_dup(const char *s, size_t n)
+{
+	while (n > 0 && is_space(*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && is_space(s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
+char *
+joins_msgid_key(const char *id)
+{
+	const char *p, *end;
+	char *k;
+	size_t i, n;
+	bool x400;
+
+	if (id == NULL)
+		return NULL;
+	p = id;
+	while (is_space(*p))
+		p++;
+	end = p + strlen(p);
+	if (*p == '<') {
+		const char *gt = strchr(p + 1, '>');
+
+		p++;
+		if (gt != NULL)
+			end = gt;
+	}
+	k = trim_dup(p, (size_t)(end - p));
+	n = strlen(k);
+	for (i = 0; i < n; i++)
+		k[i] = lower(k[i]);
+	/* an X.400 MTS-ID or its Exchange Message-ID form (Q153188) */
+	x400 = n > 2 && k[0] == 'c' && k[1] == '=' && strstr(k, "l=") != NULL;
+	if (x400) {
+		char *at;
+
+		for (i = 0; i < n; i++) {
+			if (k[i] == ';')
+				k[i] = '%';
+			else if (k[i] == ' ')
+				k[i] = '_';
+		}
+		at = strrchr(k, '@');
+		if (at != NULL)
+			*at = '\0';
+	}
+	if (strlen(k) < 3) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+char *
+joins_remote_msgid(const char *remote_id)
+{
+	const char *lt, *gt;
+
+	if (remote_id == NULL)
+		return NULL;
+	lt = strchr(remote_id, '<');
+	if (lt == NULL)
+		return NULL;
+	gt = strchr(lt + 1, '>');
+	if (gt == NULL || gt == lt + 1)
+		return NULL;
+	return xstrndup(lt, (size_t)(gt - lt) + 1);
+}
+
+char *
+joins_addr_key(const char *addr)
+{
+	const char *p, *end;
+	char *k, *w;
+	size_t i, n;
+
+	if (addr == NULL)
+		return xstrdup("");
+	p = addr;
+	end = p + strlen(p);
+	{
+		const char *lt = strchr(p, '<');
+
+		if (lt != NULL) {
+			const char *gt = strchr(lt + 1, '>');
+
+			p = lt + 1;
+			end = gt != NULL ? gt : end;
+		}
+	}
+	k = trim_dup(p, (size_t)(end - p));
+	n = strlen(k);
+	for (i = 0; i < n; i++)
+		k[i] = lower(k[i]);
+	/* IMCEASMTP-user+40domain+2ecom@outer (Q153188, Q189492) */
+	if (strncmp(k, "imceasmtp-", 10) == 0) {
+		char *at = strrchr(k, '@');
+		const char *s = k + 10;
+		const char *stop = at != NULL ? at : k + n;
+
+		w = xmalloc(n + 1);
+		i = 0;
+		while (s < stop) {
+			if (*s == '+' && stop - s >= 3 && hexval(s[1]) >= 0 &&
+			    hexval(s[2]) >= 0) {
+				w[i++] = lower((char)(hexval(s[1]) * 16 + hexval(s[2])));
+				s += 3;
+			} else {
+				w[i++] = *s++;
+			}
+		}
+		w[i] = '\0';
+		if (strchr(w, '@') != NULL) {
+			free(k);
+			return w;
+		}
+		free(w);
+	}
+	return k;
+}
+
+char *
+joins_spool_key(const char *s)
+{
+	char *k;
+	size_t i;
+
+	if (s == NULL || !imcq_is_spool_id(s, strlen(s)))
+		return NULL;
+	k = xstrdup(s);
+	for (i = 0; k[i]; i++)
+		if (k[i] >= 'a' && k[i] <= 'z')
+			k[i] = (char)(k[i] - 32);
+	return k;
+}
+
+static int
+num2(const char *p)
+{
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+static int
+yy_year(int yy)
+{
+	return yy < 70 ? 2000 + yy : 1900 + yy;
+}
+
+bool
+joins_mts_time(const char *mts_id, const char *spool_id, int64_t *out,
+	       const char **form)
+{
+	const char *v = NULL, *p;
+	size_t n, i;
+
+	if (mts_id == NULL)
+		return false;
+	for (p = mts_id; *p; p++)
+		if ((p == mts_id || p[-1] == ';' || p[-1] == '%' || p[-1] == ' ') &&
+		    lower(p[0]) == 'l' && p[1] == '=') {
+			v = p + 2;
+			break;
+		}
+	if (v == NULL)
+		return false;
+	for (n = 0; v[n] && v[n] != ';' && v[n] != '%' && v[n] != '@' && v[n] != '>'; n++)
+		;
+	while (n > 0 && is_space(v[n - 1]))
+		n--;
+	/* Exchange: SERVER-YYMMDDhhmmssZ-n */
+	for (i = 0; i + 14 <= n; i++) {
+		size_t k;
+
+		if (v[i] != '-')
+			continue;
+		for (k = 1; k <= 12 && is_digit(v[i + k]); k++)
+			;
+		if (k == 13 && i + 13 < n && lower(v[i + 13]) == 'z') {
+			const char *d = v + i + 1;
+
+			if (imcq_mktime(yy_year(num2(d)), num2(d + 2), num2(d + 4),
+					num2(d + 6), num2(d + 8), num2(d + 10), out)) {
+				*form = "exchange";
+				return true;
+			}
+		}
+	}
+	/* inbound: <SERVER><YYMMDDhhmm><SPOOLID> */
+	if (spool_id != NULL && n >= 18 && strlen(spool_id) == 8 &&
+	    imcq_strncasecmp(v + n - 8, spool_id, 8) == 0) {
+		const char *d = v + n - 18;
+
+		for (i = 0; i < 10; i++)
+			if (!is_digit(d[i]))
+				return false;
+		if (imcq_mktime(yy_year(num2(d)), num2(d + 2), num2(d + 4),
+				num2(d + 6), num2(d + 8), 0, out)) {
+			*form = "inbound";
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+joins_same_server(const struct imcq_report *rep, int a, int b)
+{
+	const char *sa, *sb;
+
+	if (a == b || a < 0 || b < 0 || (size_t)a >= rep->nsnaps ||
+	    (size_t)b >= rep->nsnaps)
+		return true;
+	sa = rep->snaps[a].server;
+	sb = rep->snaps[b].server;
+	if (sa == NULL || sb == NULL)
+		return true;
+	return imcq_strcasecmp(sa, sb) == 0;
+}
+
+/* ---- shifting local times ------------------------------------------------ */
+
+void
+joins_shift_local_times(struct imcq_report *rep, const struct imcq_opts *o)
+{
+	int64_t d;
+	size_t i;
+
+	if (!o->have_log_tz)
+		return;
+	d = (int64_t)o->log_tz_minutes * 60;
+	for (i = 0; i < rep->nsessions; i++) {
+		struct imcq_session *s = &rep->sessions[i];
+
+		if (!s->local_time)
+			continue;
+		if (s->start != IMCQ_NOTIME)
+			s->start -= d;
+		if (s->end != IMCQ_NOTIME)
+			s->end -= d;
+		s->local_time = false;
+	}
+	for (i = 0; i < rep->nevents; i++) {
+		struct imcq_event *e = &rep->events[i];
+
+		if (!e->local_time)
+			continue;
+		if (e->time != IMCQ_NOTIME)
+			e->time -= d;
+		e->local_time = false;
+	}
+}
+
+/* ---- key index ----------------------------------------------------------- */
+
+struct kent {
+	char *key;
+	size_t idx;
+};
+
+struct kindex {
+	struct kent *v;
+	size_t n, cap;
+};
+
+static void
+kindex_add(struct kindex *x, char *owned, size_t idx)
+{
+	struct kent e = { owned, idx };
+
+	if (owned == NULL)
+		return;
+	VEC_PUSH(x->v, x->n, x->cap, e);
+}
+
+static int
+cmp_kent(const void *a, const void *b)
+{
+	const struct kent *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static void
+kindex_sort(struct kindex *x)
+{
+	if (x->n > 1)
+		qsort(x->v, x->n, sizeof(*x->v), cmp_kent);
+}
+
+/* First entry with key k, or x->n. */
+static size_t
+kindex_find(const struct kindex *x, const char *k)
+{
+	size_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(x->v[mid].key, k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n && strcmp(x->v[lo].key, k) == 0 ? lo : x->n;
+}
+
+static void
+kindex_release(struct kindex *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		free(x->v[i].key);
+	free(x->v);
+	memset(x, 0, sizeof(*x));
+}
+
+/* A growable list of indices. */
+struct ivec {
+	size_t *v;
+	size_t n, cap;
+};
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort and drop duplicates. */
+static void
+ivec_unique(size_t *v, size_t *n)
+{
+	size_t i, k = 0;
+
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmp_size);
+	for (i = 0; i < *n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	*n = k;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static void
+msg_msgid_keys(const struct imcq_message *m, char *k[2])
+{
+	k[0] = joins_msgid_key(m->hdr.message_id);
+	k[1] = joins_msgid_key(m->env.mts_id);
+	if (k[0] && k[1] && strcmp(k[0], k[1]) == 0)
+		FREE_AND_NULL(k[1]);
+}
+
+static void
+event_msgid_keys(const struct imcq_event *e, char *k[2])
+{
+	char *r = joins_remote_msgid(e->remote_id);
+
+	k[0] = joins_msgid_key(e->msg_id);
+	k[1] = joins_msgid_key(r);
+	free(r);
+	if (k[0] && k[1] && strcmp(k[0], k[1]) == 0)
+		FREE_AND_NULL(k[1]);
+}
+
+bool
+joins_event_concerns(const struct imcq_message *m, const struct imcq_event *e)
+{
+	char *mk[2], *ek[2];
+	bool hit = false;
+	int i, j;
+
+	if (e->spool_id != NULL &&
+	    ((m->spool_id && imcq_strcasecmp(e->spool_id, m->spool_id) == 0) ||
+	     (m->ims_id && imcq_strcasecmp(e->spool_id, m->ims_id) == 0)))
+		return true;
+	msg_msgid_keys(m, mk);
+	event_msgid_keys(e, ek);
+	for (i = 0; i < 2 && !hit; i++)
+		for (j = 0; j < 2 && !hit; j++)
+			hit = mk[i] && ek[j] && strcmp(mk[i], ek[j]) == 0;
+	for (i = 0; i < 2; i++) {
+		free(mk[i]);
+		free(ek[i]);
+	}
+	return hit;
+}
+
+static void
+set_ev_idx(struct imcq_report *rep, struct imcq_message *m, struct ivec *iv)
+{
+	ivec_unique(iv->v, &iv->n);
+	if (iv->n > JOINS_MAX_PER_MSG) {
+		anomaly_add(rep, "join-limit", IMCQ_SEV_INFO,
+			    m->nsources ? m->sources[0].input : -1,
+			    m->nsources ? m->sources[0].member : NULL, IMCQ_NOOFF,
+			    "%s: %zu log events concern this message; the first %d are kept",
+			    m->spool_id ? m->spool_id : "?", iv->n, JOINS_MAX_PER_MSG);
+		iv->n = JOINS_MAX_PER_MSG;
+	}
+	free(m->ev_idx);
+	m->ev_idx = iv->v;
+	m->nev_idx = iv->n;
+	m->ev_idxcap = iv->cap;
+	memset(iv, 0, sizeof(*iv));
+}
+
+static void
+lookup(const struct imcq_report *rep, const struct kindex *x, const char *k,
+       const struct imcq_message *m, struct ivec *out)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	for (i = kindex_find(x, k); i < x->n && strcmp(x->v[i].key, k) == 0; i++)
+		if (joins_same_server(rep, rep->events[x->v[i].idx].snapshot, m->snapshot))
+			VEC_PUSH(out->v, out->n, out->cap, x->v[i].idx);
+}
+
+void
+joins_link_events(struct imcq_report *rep, const struct imcq_opts *o)
+{
+	struct kindex sp = { 0 }, id = { 0 };
+	size_t i;
+	int j;
+
+	(void)o;
+	for (i = 0; i < rep->nevents; i++) {
+		const struct imcq_event *e = &rep->events[i];
+		char *k[2];
+
+		if (e->source == NULL || strcmp(e->source, "tracking") != 0)
+			continue;
+		kindex_add(&sp, joins_spool_key(e->spool_id), i);
+		event_msgid_keys(e, k);
+		kindex_add(&id, k[0], i);
+		kindex_add(&id, k[1], i);
+	}
+	kindex_sort(&sp);
+	kindex_sort(&id);
+	for (i = 0; i < rep->nmsgs; i++) {
+		struct imcq_message *m = rep->msgs[i];
+		struct ivec iv = { 0 };
+		char *s1 = joins_spool_key(m->spool_id);
+		char *s2 = joins_spool_key(m->ims_id);
+		char *k[2];
+
+		lookup(rep, &sp, s1, m, &iv);
+		if (s2 && (s1 == NULL || strcmp(s1, s2) != 0))
+			lookup(rep, &sp, s2, m, &iv);
+		msg_msgid_keys(m, k);
+		for (j = 0; j < 2; j++) {
+			lookup(rep, &id, k[j], m, &iv);
+			free(k[j]);
+		}
+		free(s1);
+		free(s2);
+		set_ev_idx(rep, m, &iv);
+	}
+	kindex_release(&sp);
+	kindex_release(&id);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+bool
+joins_session_has_rcpt(const struct imcq_session *s, const char *addr)
+{
+	char *a = joins_addr_key(addr);
+	bool hit = false;
+	size_t i;
+
+	for (i = 0; i < s->rcpts.n && !hit; i++) {
+		char *b = joins_addr_key(s->rcpts.v[i]);
+
+		hit = *a && strcmp(a, b) == 0;
+		free(b);
+	}
+	free(a);
+	return hit;
+}
+
+bool
+joins_event_has_rcpt(const struct imcq_event *e, const char *addr)
+{
+	char *a = joins_addr_key(addr);
+	bool hit = false;
+	size_t i;
+
+	for (i = 0; i < e->rcpts.n && !hit; i++) {
+		char *b = joins_addr_key(e->rcpts.v[i]);
+
+		hit = *a && strcmp(a, b) == 0;
+		free(b);
+	}
+	free(a);
+	return hit;
+}
+
+static char *
+pair_key(const char *from, const char *rcpt)
+{
+	char *f = joins_addr_key(from);
+	char *r = joins_addr_key(rcpt);
+	char *k = xasprintf("%s\n%s", f, r);
+
+	free(f);
+	free(r);
+	return k;
+}
+
+static char *
+subject_key(const char *subject)
+{
+	char *k;
+	size_t i;
+
+	if (subject == NULL)
+		return NULL;
+	k = trim_dup(subject, strlen(subject));
+	if (*k == '\0') {
+		free(k);
+		return NULL;
+	}
+	for (i = 0; k[i]; i++)
+		k[i] = lower(k[i]);
+	return k;
+}
+
+/* Which session directions fit the message's queue. */
+static bool
+direction_fits(const struct imcq_message *m, const struct imcq_session *s)
+{
+	bool out;
+
+	if (s->direction == NULL || strcmp(s->direction, "unknown") == 0)
+		return true;
+	out = strcmp(s->direction, "outbound") == 0;
+	switch (m->queue) {
+	case IMCQ_Q_OUT:
+	case IMCQ_Q_OUT_ARCHIVE:
+	case IMCQ_Q_PICKUP:
+	case IMCQ_Q_PICKUP_ARCHIVE:
+		return out;
+	case IMCQ_Q_IN:
+	case IMCQ_Q_IN_ARCHIVE:
+	case IMCQ_Q_WORK:
+		return !out;
+	default:
+		return true;
+	}
+}
+
+static bool
+time_fits(const struct imcq_message *m, const struct imcq_session *s, bool outbound)
+{
+	if (s->local_time || m->queue_time == IMCQ_NOTIME || s->start == IMCQ_NOTIME)
+		return true;	/* addresses only: the time zone is open */
+	if (outbound)
+		return s->start >= m->queue_time - JOINS_OUT_SLACK;
+	return s->start >= m->queue_time - JOINS_IN_BEFORE &&
+	       s->start <= m->queue_time + JOINS_OUT_SLACK;
+}
+
+static bool
+session_fits(const struct imcq_report *rep, const struct imcq_message *m,
+	     const struct imcq_session *s)
+{
+	bool outbound = s->direction == NULL || strcmp(s->direction, "inbound") != 0;
+
+	return joins_same_server(rep, s->snapshot, m->snapshot) &&
+	       direction_fits(m, s) && time_fits(m, s, outbound);
+}
+
+static bool
+domain_of_message(const struct imcq_message *m, const char *domain)
+{
+	size_t i;
+
+	if (domain == NULL)
+		return true;
+	for (i = 0; i < m->env.rcpt_to.n; i++) {
+		char *d = imcq_addr_domain(m->env.rcpt_to.v[i]);
+		bool hit = imcq_strcasecmp(d, domain) == 0;
+
+		free(d);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+/* Protocol-log events ordered by (input, member, line) for range lookups. */
+struct plref {
+	const struct imcq_event *e;
+	size_t idx;
+};
+
+struct plidx {
+	struct plref *v;
+	size_t n, cap;
+};
+
+/* Compare event ev with the position (input, member, line). */
+static int
+plev_pos(const struct imcq_event *ev, int input, const char *member, uint64_t line)
+{
+	int c;
+
+	if (ev->input != input)
+		return ev->input < input ? -1 : 1;
+	c = strcmp(ev->member ? ev->member : "", member ? member : "");
+	if (c)
+		return c;
+	return (ev->line > line) - (ev->line < line);
+}
+
+static int
+cmp_plref(const void *a, const void *b)
+{
+	const struct plref *x = a, *y = b;
+	int c = plev_pos(x->e, y->e->input, y->e->member, y->e->line);
+
+	if (c)
+		return c;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static void
+session_events(const struct plidx *pl,
+	       const struct imcq_session *s, struct ivec *out)
+{
+	size_t lo = 0, hi = pl->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (plev_pos(pl->v[mid].e, s->input, s->member, s->line_first) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < pl->n; lo++) {
+		if (plev_pos(pl->v[lo].e, s->input, s->member, s->line_last) > 0)
+			break;
+		VEC_PUSH(out->v, out->n, out->cap, pl->v[lo].idx);
+	}
+}
+
+void
+joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
+{
+	struct kindex px = { 0 }, sx = { 0 };
+	struct plidx pl = { 0 };
+	size_t i, j;
+
+	(void)o;
+	for (i = 0; i < rep->nsessions; i++) {
+		const struct imcq_session *s = &rep->sessions[i];
+
+		if (s->mail_from != NULL) {
+			for (j = 0; j < s->rcpts.n; j++)
+				kindex_add(&px, pair_key(s->mail_from, s->rcpts.v[j]), i);
+		} else {
+			kindex_add(&sx, subject_key(s->subject), i);
+		}
+	}
+	kindex_sort(&px);
+	kindex_sort(&sx);
+	for (i = 0; i < rep->nevents; i++)
+		if (rep->events[i].source && strcmp(rep->events[i].source, "protocol-log") == 0) {
+			struct plref r = { &rep->events[i], i };
+
+			VEC_PUSH(pl.v, pl.n, pl.cap, r);
+		}
+	if (pl.n > 1)
+		qsort(pl.v, pl.n, sizeof(*pl.v), cmp_plref);
+
+	for (i = 0; i < rep->nmsgs; i++) {
+		struct imcq_message *m = rep->msgs[i];
+		struct ivec sv = { 0 }, ev = { 0 };
+		char *sk;
+		size_t k;
+
+		if (m->env.mail_from != NULL)
+			for (j = 0; j < m->env.rcpt_to.n; j++) {
+				char *key = pair_key(m->env.mail_from, m->env.rcpt_to.v[j]);
+
+				for (k = kindex_find(&px, key); k < px.n &&
+				     strcmp(px.v[k].key, key) == 0; k++)
+					if (session_fits(rep, m, &rep->sessions[px.v[k].idx]))
+						VEC_PUSH(sv.v, sv.n, sv.cap, px.v[k].idx);
+				free(key);
+			}
+		sk = subject_key(m->hdr.subject);
+		if (sk != NULL) {
+			for (k = kindex_find(&sx, sk); k < sx.n && strcmp(sx.v[k].key, sk) == 0; k++) {
+				const struct imcq_session *s = &rep->sessions[sx.v[k].idx];
+
+				if (domain_of_message(m, s->domain) && session_fits(rep, m, s))
+					VEC_PUSH(sv.v, sv.n, sv.cap, sx.v[k].idx);
+			}
+			free(sk);
+		}
+		ivec_unique(sv.v, &sv.n);
+		if (sv.n > JOINS_MAX_PER_MSG) {
+			anomaly_add(rep, "join-limit", IMCQ_SEV_INFO,
+				    m->nsources ? m->sources[0].input : -1,
+				    m->nsources ? m->sources[0].member : NULL, IMCQ_NOOFF,
+				    "%s: %zu protocol-log sessions match this message; the first %d are kept",
+				    m->spool_id ? m->spool_id : "?", sv.n, JOINS_MAX_PER_MSG);
+			sv.n = JOINS_MAX_PER_MSG;
+		}
+		free(m->sess_idx);
+		m->sess_idx = sv.v;
+		m->nsess_idx = sv.n;
+		m->sess_idxcap = sv.cap;
+		if (sv.n == 0)
+			continue;
+		/* the protocol-log events of those sessions join too */
+		for (k = 0; k < m->nev_idx; k++)
+			VEC_PUSH(ev.v, ev.n, ev.cap, m->ev_idx[k]);
+		for (k = 0; k < sv.n; k++)
+			session_events(&pl, &rep->sessions[sv.v[k]], &ev);
+		set_ev_idx(rep, m, &ev);
+	}
+	free(pl.v);
+	kindex_release(&px);
+	kindex_release(&sx);
+}
