@@ -34,6 +34,8 @@
 #define MIME_MAX_FIELDS 4096u
 /* Bytes of a Received value kept in hop->raw. */
 #define MIME_HOP_RAW 2048u
+/* Largest RFC 822 part handed to GMime (its byte arrays count in guint). */
+#define MIME_MAX_PARSE ((size_t)0x7fffffffu)
 /* Envelope recipients named in the BCC_IN_ENVELOPE message. */
 #define MIME_BCC_LIST 20u
 
@@ -132,7 +134,7 @@ fill_anomaly(struct fill *f, const char *code, enum imcq_sev sev,
 
 /* --- line ends ---------------------------------------------------------- */
 
-static size_t
+static void
 scan_line_ends(struct imcq_message *m, struct span b)
 {
 	size_t i, crlf = 0, lf = 0, cr = 0;
@@ -159,7 +161,6 @@ scan_line_ends(struct imcq_message *m, struct span b)
 		m->line_ends = crlf ? "crlf" : lf ? "lf" : "cr";
 	m->final_newline = b.len > 0 &&
 		(b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r');
-	return cr;
 }
 
 /* --- preparing GMime's copy ------------------------------------------- */
@@ -206,7 +207,7 @@ is_header_line(struct span line)
 static GByteArray *
 prepare(struct fill *f, struct span b)
 {
-	GByteArray *a = g_byte_array_sized_new((guint)(b.len < 0x7fffffffu ? b.len + 1 : 0x7fffffffu));
+	GByteArray *a = g_byte_array_sized_new((guint)b.len + 1);	/* b.len < MIME_MAX_PARSE */
 	size_t pos = 0, start = 0, total = 0, field = 0;
 	bool block_over = false, field_cut = false, have_field = false;
 	struct span line;
@@ -1135,15 +1136,21 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 
 	m->size = body.len;
 	sha256_hex(body.ptr ? (const void *)body.ptr : (const void *)"", body.len, m->body_sha256);
-	(void)scan_line_ends(m, body);
+	scan_line_ends(m, body);
 
-	if (body.len > 0) {
+	if (body.len >= MIME_MAX_PARSE) {
+		anomaly_add(rep, "mime-too-large", IMCQ_SEV_WARNING, f.input, f.member, body_off,
+			    "RFC 822 part of %zu bytes: too large for the MIME parser, "
+			    "headers not read", body.len);
+	} else if (body.len > 0) {
 		GByteArray *arr;
 		GMimeStream *st;
 		GMimeParser *parser;
 		GMimeParserOptions *opts;
 		GMimeMessage *msg;
-		static const char *fallback[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
+		/* raw 8-bit header bytes: UTF-8 if they are, else the Windows
+		 * code page of the IMS era, else Latin-1 (never fails) */
+		const char *fallback[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
 
 		mime_global_init();
 		arr = prepare(&f, body);

@@ -537,8 +537,10 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		m->env.length = ewoff + 4 - imoff;
 		extract(&sc, start, ewoff);
 	} else {
+		/* from 3 bytes before the cap: the marker may straddle it */
+		size_t from = limit - start > 3 ? limit - 3 : start;
 		const unsigned char *late = limit < e->len ?
-			span_find(e->data + limit, e->len - limit, "EwLs", 4) : NULL;
+			span_find(e->data + from, e->len - from, "EwLs", 4) : NULL;
 
 		extract(&sc, start, limit);
 		if (late != NULL) {

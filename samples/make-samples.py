@@ -1409,6 +1409,7 @@ def generate():
                    "last_reply": 0, "domain": dom(m.rcpts[0]), "rcpts": m.rcpts})
     qdat_a, qrefs_a = queue_dat("A", T_IMS_STOP_A, qa, 3)
     assert scan_ids(qdat_a) == set(e["sid"] for e in qa)
+    assert scan_ids(qdat_a, rb"(?<![0-9A-Za-z])[0-9A-Za-z]{8}(?![0-9A-Za-z])") == set(e["sid"] for e in qa)
     am.append((preA + "Queue.dat", qdat_a, T_IMS_STOP_A, "queue-dat"))
     am.append(("Exchsrvr\\Mtadata\\GWART0.MTA", text(gwart0()), T_GWART0_A, "gwart"))
     am.append(("Exchsrvr\\Mtadata\\GWART1.MTA", text(gwart1()), T_GWART1_A, "gwart"))
@@ -1657,6 +1658,7 @@ def build_facts(A, B, bm, am, damaged, qrefs_a, qrefs_b, plogs_a, plogs_b, trk, 
         "backup_time": iso(T_BACKUP_B),
         "reference_time": iso(ref_b),
         "ims_stopped": iso(T_IMS_STOP_B),
+        "message_archival_on_since": iso(T_ARCHIVAL_ON_B),
         "root_dir_registry": "C:\\exchsrvr\\imcdata",
         "registry_export": {"member": "Imcsvc.reg", "format": "REGEDIT4 (ANSI, CRLF)",
                             "key": "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeIMC\\Parameters",
@@ -1903,7 +1905,14 @@ def self_check(A, B, facts):
         assert decoded_subject(rfc) == m.subject, (m.label, decoded_subject(rfc), m.subject)
         assert b"\n" not in rfc.replace(b"\r\n", b""), m.label
     assert B["S23"].rfc822[-2:] != b"\r\n"
-    assert any(len(l) > 0 for l in B["S05"].rfc822.split(b"\r\n") if l.startswith(b" "))
+    lines = B["S05"].rfc822.split(b"\r\n")
+    i = next(n for n, l in enumerate(lines) if l.startswith(b"Subject: "))
+    assert len(lines[i]) <= 65 and lines[i + 1].startswith(b" ")
+    j = i + 1
+    while lines[j].startswith(b" "):
+        assert len(lines[j]) <= 73
+        j += 1
+    assert j - i >= 3, "S05 subject must fold over several lines"
     fb = facts["servers"]["EXB2"]
     assert len(fb["spool_ids"]["out"]) == 40, len(fb["spool_ids"]["out"])
     assert len(fb["not_in_queue_dat"]) == 2 and len(fb["missing"]) == 2

@@ -27,7 +27,14 @@
 		D = null;
 	}
 	if (!D || typeof D !== 'object') {
+		/* too large for this browser, or damaged: the static page stays */
 		root.classList.remove('js');
+		var note = document.createElement('p');
+		note.className = 'noscript wrap';
+		note.textContent = 'The report data embedded in this page could not be read ' +
+			'(too large for this browser?): the tables show their first rows only. ' +
+			'The complete report is in report.json.';
+		document.body.insertBefore(note, document.querySelector('main'));
 		return;
 	}
 
