@@ -572,3 +572,45 @@ ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 	free(w.chunk);
 	return rc;
 }
+
+int
+ingest_memory(struct imcq_report *rep, const char *name, const unsigned char *p,
+	      size_t n, ingest_cb cb, void *user)
+{
+	struct walk w = { .rep = rep, .lim = &rep->lim, .cb = cb, .user = user };
+	struct imcq_input in;
+	char sha[65];
+	int rc = IMCQ_OK;
+
+	memset(&in, 0, sizeof(in));
+	in.path = xstrdup(name);
+	in.mtime = IMCQ_NOTIME;
+	in.size = n;
+	sha256_hex(p, n, sha);
+	memcpy(in.sha256, sha, 65);
+	VEC_PUSH(rep->inputs, rep->ninputs, rep->inputcap, in);
+	w.input = (int)(rep->ninputs - 1);
+	w.chunk = xmalloc(CHUNK);
+	if (n > 0 && ingest_is_archive(p, n)) {
+		struct archive *a = archive_new_reader();
+
+		rep->inputs[w.input].kind = "archive";
+		if (archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
+			anomaly_add(rep, "archive-unreadable", IMCQ_SEV_ERROR, w.input,
+				    NULL, 0, "cannot open archive: %s",
+				    archive_error_string(a) ? archive_error_string(a) : "unknown error");
+			rep->unreadable++;
+			rc = IMCQ_SKIP;
+		} else {
+			read_archive(&w, a, "", 1, (uint64_t)n, name);
+		}
+		archive_read_free(a);
+	} else {
+		rep->inputs[w.input].kind = "file";
+		w.total = n;
+		member(&w, name, n <= rep->lim.entry_bytes ? p : NULL, n, n,
+		       IMCQ_NOTIME, sha, 0);
+	}
+	free(w.chunk);
+	return rc;
+}

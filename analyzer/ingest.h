@@ -38,6 +38,16 @@ int ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 		 ingest_cb cb, void *user, const struct ingest_progress *prog,
 		 struct imcq_err *err);
 
+/*
+ * Walk an INPUT that is already in memory: p[0..n) named name (an archive
+ * by its magic, else a single file), as ingest_input() does for a path,
+ * snapshot 0, no progress.  For tests and fuzzing.  p must stay valid
+ * during the call.  IMCQ_OK, or IMCQ_SKIP when an archive cannot be opened
+ * at all (an anomaly says why).
+ */
+int ingest_memory(struct imcq_report *rep, const char *name, const unsigned char *p,
+		  size_t n, ingest_cb cb, void *user);
+
 /* Does this look like an archive or compressed file libarchive reads? */
 bool ingest_is_archive(const unsigned char *p, size_t n);
 

@@ -609,7 +609,7 @@ parse_received(const char *v, struct imcq_hop *hop)
 
 	memset(hop, 0, sizeof(*hop));
 	hop->date = IMCQ_NOTIME;
-	hop->raw = xstrndup(v, MIME_HOP_RAW);
+	hop->raw = xstrndup(v, strnlen(v, MIME_HOP_RAW));
 	for (i = 0; i < n; i++) {
 		if (v[i] == '\\' && depth > 0 && i + 1 < n)
 			i++;

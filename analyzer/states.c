@@ -1,44 +1,1712 @@
 /* SPDX-License-Identifier: MIT */
-/* NEEDSWORK: first cut; the Queue-state issue replaces this with the full
- * state model, cross-checks and snapshots. */
+/*
+ * states.c - the state of every message, its queue time and expiry, and
+ * the queue cross-checks (PRODUCT.md "States" and the finding codes
+ * NOT_IN_QUEUE_DAT, MISSING_SPOOL_FILE, CORRUPT_QUEUE_DAT, DUPLICATE_RISK,
+ * EXPIRED, OVERSIZED, LOOP_SUSPECTED).
+ *
+ * Order of work (analyze_states):
+ *   1. protocol-log times to UTC (--log-tz), snapshots, servers, the
+ *      reference time (snapshots.c);
+ *   2. "missing" records for spool ids that Queue.dat, or a tracking 1010
+ *      (SMTP queued outbound) with no later 1011/1016/1017/50, names while
+ *      no file with that id is in the snapshot;
+ *   3. joins of tracking events (joins.c), priority, queue time (the IMS
+ *      Received line whose id is the spool id; an inbound MTS-ID ending in
+ *      the spool id; tracking 1010, or 1012 for In; an Exchange MTS-ID,
+ *      which is the submission time on the originating server and so a
+ *      little earlier than the queuing; the file mtime), expiry,
+ *      then joins of protocol-log sessions (their time window needs the
+ *      queue time);
+ *   4. recipients delivered: tracking 1011 (1013 for In) naming them, or
+ *      a protocol-log session that ended with a 2xx after DATA and matches
+ *      this message only;
+ *   5. states with their reasons in plain words, findings per message,
+ *      report-wide findings listing the spool ids, seen_in and changes.
+ *
+ * Documented basis (DOMAIN.md): time-out normal 48 h (Q184051, Q166587);
+ * urgent and non-urgent defaults are recollections ([R], DOMAIN.md 4.1);
+ * 1010/1011/1013/1016/1017 meanings (Q173364); Queue.dat rebuilt from In
+ * and Out (Q148727), rebuild duplicates (Q312443), phantom entries
+ * (Q193862), size limits in bytes, 0 = none (Q231303), loops (Q190021,
+ * Q260247).  What Queue.dat references is carved, not parsed (its layout
+ * is undocumented), so the Queue.dat cross-checks are inferred.
+ */
 #include "analyzer/pipeline.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/rd.h"
+#include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
+#include "analyzer/joins.h"
+#include "analyzer/snapshots.h"
+
+#define MAX_EV_PER_FINDING	8	/* evidence items listed per finding */
+#define CORRUPT_MIN_FILES	10	/* files a Queue.dat with no reference leaves out */
+#define LOOP_SAME_BY		3	/* the same `by` host this often: a loop */
+#define SUMMARY_EV		20	/* evidence items of a report-wide finding */
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void
+set_str(char **dst, char *owned)
+{
+	free(*dst);
+	*dst = owned;
+}
+
+static void
+iso(int64_t t, char out[32])
+{
+	if (t == IMCQ_NOTIME)
+		memcpy(out, "unknown", 8);
+	else
+		imcq_iso(t, out);
+}
+
+static void
+age(int64_t secs, char out[32])
+{
+	imcq_fmt_age(secs < 0 ? 0 : secs, out, 32);
+}
+
+/* A time-out in words: "48 h", else "1d02h". */
+static void
+span_words(int64_t secs, char out[32])
+{
+	if (secs > 0 && secs % 3600 == 0)
+		snprintf(out, 32, "%lld h", (long long)(secs / 3600));
+	else
+		age(secs, out);
+}
+
+static const char *
+sid(const struct imcq_message *m)
+{
+	return m->spool_id ? m->spool_id : "(no id)";
+}
+
+static bool
+is_queue_dat(const struct imcq_queue_file *q)
+{
+	const char *b;
+
+	if (q->member == NULL)
+		return false;
+	b = q->member + strlen(q->member);
+	while (b > q->member && b[-1] != '/' && b[-1] != '\\' && b[-1] != '!')
+		b--;
+	return imcq_strcasecmp(b, "queue.dat") == 0;
+}
+
+/* Single-quoted for a POSIX shell. */
+static char *
+shell_quote(const char *s)
+{
+	size_t n = 2, i, k = 0;
+	char *q;
+
+	for (i = 0; s[i]; i++)
+		n += s[i] == '\'' ? 4 : 1;
+	q = xmalloc(n + 1);
+	q[k++] = '\'';
+	for (i = 0; s[i]; i++) {
+		if (s[i] == '\'') {
+			memcpy(q + k, "'\\''", 4);
+			k += 4;
+		} else {
+			q[k++] = s[i];
+		}
+	}
+	q[k++] = '\'';
+	q[k] = '\0';
+	return q;
+}
+
+static const char *
+input_path(const struct imcq_report *rep, int input)
+{
+	if (input < 0 || (size_t)input >= rep->ninputs || rep->inputs[input].path == NULL)
+		return "INPUT";
+	return rep->inputs[input].path;
+}
+
+/* The inputs of the message's snapshot, quoted, for a command line. */
+static char *
+message_inputs(const struct imcq_report *rep, const struct imcq_message *m)
+{
+	int in = m->nsources ? m->sources[0].input : -1;
+
+	if (in < 0 && m->snapshot >= 0 && (size_t)m->snapshot < rep->nsnaps &&
+	    rep->snaps[m->snapshot].ninputs > 0)
+		in = rep->snaps[m->snapshot].inputs[0];
+	return shell_quote(input_path(rep, in));
+}
+
+static struct imcq_finding *
+finding(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
+	const char *ref, const char *basis, char *action, char *msg)
+{
+	struct imcq_finding *f = findlist_add(l, code, sev, ref, "%s", msg);
+
+	f->basis = xstrdup(basis);
+	f->action = action;
+	free(msg);
+	return f;
+}
+
+static void
+ev_source(struct imcq_finding *f, const struct imcq_message *m, const char *excerpt)
+{
+	if (m->nsources > 0)
+		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member, 0, 0, excerpt);
+}
+
+static void
+ev_event(struct imcq_evlist *l, const struct imcq_event *e, const char *prefix)
+{
+	char *x = xasprintf("%s%s%s%s%s%s", prefix ? prefix : "",
+			    e->text ? e->text : "log event",
+			    e->time_raw ? " at " : "", e->time_raw ? e->time_raw : "",
+			    e->remote_id ? ", remote id " : "", e->remote_id ? e->remote_id : "");
+
+	evlist_add(l, e->input, e->member, e->offset, e->line, x);
+	free(x);
+}
+
+/* ---- the run's context ---------------------------------------------------- */
+
+struct ctx {
+	struct imcq_report *rep;
+	const struct imcq_opts *o;
+	size_t *grp;		/* duplicate group (union-find root) per message */
+	size_t *sess_groups;	/* distinct groups joined to each session */
+	bool *qd_usable;	/* per snapshot: a sound Queue.dat exists */
+	bool *has_queue_dirs;	/* per snapshot: In/Out (or their archives) were captured */
+	char **qd_keys;		/* "snap\nSPOOLID" referenced by a usable Queue.dat, sorted */
+	size_t nqd_keys;
+	struct imcq_message **from_qd;	/* missing records Queue.dat names */
+	size_t nfrom_qd, from_qdcap;
+};
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+in_sorted(char **v, size_t n, const char *k)
+{
+	return n > 0 && bsearch(&k, v, n, sizeof(*v), cmp_cstr) != NULL;
+}
+
+static char *
+snap_key(int snap, const char *spool_key)
+{
+	return xasprintf("%d\n%s", snap, spool_key);
+}
+
+static int64_t
+snap_newest(const struct imcq_report *rep, int snap)
+{
+	if (snap < 0 || (size_t)snap >= rep->nsnaps)
+		return IMCQ_NOTIME;
+	return rep->snaps[snap].newest_time;
+}
+
+/* ---- missing records ------------------------------------------------------ */
+
+struct mcand {
+	int snap;
+	char *key;
+	int kind;		/* 0 Queue.dat reference, 1 tracking 1010 */
+	size_t a, b;		/* qfile + ref, or event */
+};
+
+static int
+cmp_mcand(const void *x, const void *y)
+{
+	const struct mcand *a = x, *b = y;
+	int c;
+
+	if (a->snap != b->snap)
+		return a->snap < b->snap ? -1 : 1;
+	c = strcmp(a->key, b->key);
+	if (c)
+		return c;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return (a->b > b->b) - (a->b < b->b);
+}
+
+/* Sorted "snap\nKEY" of every spool file (spool id and IMS id). */
+static char **
+file_keys(const struct imcq_report *rep, size_t *n)
+{
+	char **v = NULL;
+	size_t cap = 0, i;
+
+	*n = 0;
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+		char *k1, *k2;
+
+		if (m->nsources == 0)
+			continue;
+		k1 = joins_spool_key(m->spool_id);
+		k2 = joins_spool_key(m->ims_id);
+		if (k1 != NULL)
+			VEC_PUSH(v, *n, cap, snap_key(m->snapshot, k1));
+		if (k2 != NULL && (k1 == NULL || strcmp(k1, k2) != 0))
+			VEC_PUSH(v, *n, cap, snap_key(m->snapshot, k2));
+		free(k1);
+		free(k2);
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmp_cstr);
+	return v;
+}
+
+static bool
+x400(const char *s)
+{
+	return s != NULL && (s[0] == 'c' || s[0] == 'C') && s[1] == '=';
+}
+
+static struct imcq_message *
+missing_new(int snap, const char *key)
+{
+	struct imcq_message *m = message_new();
+
+	m->spool_id = xstrdup(key);
+	m->queue = IMCQ_Q_OUT;
+	m->place = IMCQ_PL_OUT;
+	m->state = IMCQ_ST_MISSING;
+	m->snapshot = snap;
+	if (snap >= 0)
+		message_seen_in(m, (unsigned)snap);
+	return m;
+}
+
+static void
+missing_from_event(struct imcq_message *m, const struct imcq_event *e)
+{
+	size_t i;
+
+	if (m->hdr.message_id == NULL) {
+		char *r = joins_remote_msgid(e->remote_id);
+
+		if (r != NULL)
+			m->hdr.message_id = r;
+		else if (e->msg_id != NULL && !x400(e->msg_id))
+			m->hdr.message_id = xstrdup(e->msg_id);
+	}
+	if (m->env.mts_id == NULL && x400(e->msg_id))
+		m->env.mts_id = xstrdup(e->msg_id);
+	if (m->nrcpts == 0)
+		for (i = 0; i < e->rcpts.n; i++)
+			if (strchr(e->rcpts.v[i], '@') != NULL) {
+				char *a = joins_addr_key(e->rcpts.v[i]);
+
+				strv_push(&m->env.rcpt_to, xstrdup(a));
+				message_add_rcpt(m, a);
+				free(a);
+			}
+	if (m->queue_time == IMCQ_NOTIME && e->time != IMCQ_NOTIME) {
+		m->queue_time = e->time;
+		m->queue_time_source = "tracking 1010 (SMTP queued outbound)";
+	}
+}
+
+/* One missing record per (snapshot, spool id) in cand[i..j). */
+static struct imcq_message *
+missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
+{
+	struct imcq_report *rep = c->rep;
+	struct imcq_message *m = missing_new(cand[i].snap, cand[i].key);
+	struct imcq_finding *f;
+	char *where;
+	size_t k, nq = 0, nt = 0;
+	bool dirs = cand[i].snap >= 0 && (size_t)cand[i].snap < rep->nsnaps &&
+		    c->has_queue_dirs[cand[i].snap];
+	int64_t qtime = IMCQ_NOTIME;
+	const char *basis = "inferred";
+
+	for (k = i; k < j; k++) {
+		if (cand[k].kind == 0) {
+			const struct imcq_queue_file *q = &rep->qfiles[cand[k].a];
+
+			nq++;
+			if (q->corrupt)
+				basis = "heuristic";
+			if (q->refs[cand[k].b].time != IMCQ_NOTIME && qtime == IMCQ_NOTIME)
+				qtime = q->refs[cand[k].b].time;
+		} else {
+			nt++;
+			missing_from_event(m, &rep->events[cand[k].a]);
+		}
+	}
+	if (m->queue_time == IMCQ_NOTIME && qtime != IMCQ_NOTIME) {
+		m->queue_time = qtime;
+		m->queue_time_source = "Queue.dat (time carved near the reference)";
+	}
+	where = xasprintf("%s%s%s", nq ? "Queue.dat" : "",
+			    nq && nt ? " and " : "",
+			    nt ? "a tracking 1010 (SMTP queued outbound) with no later "
+				 "transfer (1011), report (1016/1017) or deletion (50)" : "");
+	m->state_reason = xasprintf(
+		"referenced by %s, but no spool file %s is anywhere in snapshot %d%s",
+		where, m->spool_id, m->snapshot,
+		dirs ? ": possibly lost" :
+		"; the snapshot holds no Imcdata\\Out or \\In folder, so the file may "
+		"simply not have been copied");
+	f = finding(&m->findings, "MISSING_SPOOL_FILE", IMCQ_SEV_WARNING, "Q193862", basis,
+		    xstrdup("look for the file in Out\\Archive, older backups or the other "
+			    "server's snapshot (imcq analyze BACKUP...); if tracking shows it "
+			    "transferred, the Queue.dat entry is a phantom and goes away when "
+			    "Queue.dat is rebuilt (Q193862, Q148727)"),
+		    xasprintf("spool id %s is referenced by %s but no file with this id "
+			      "exists in snapshot %d", m->spool_id, where, m->snapshot));
+	for (k = i; k < j && f->ev.n < MAX_EV_PER_FINDING; k++) {
+		if (cand[k].kind == 0) {
+			const struct imcq_queue_file *q = &rep->qfiles[cand[k].a];
+			const struct imcq_qref *r = &q->refs[cand[k].b];
+			char t[32];
+			char *x;
+
+			iso(r->time, t);
+			x = xasprintf("%s reference to %s (%s)%s%s%s%s%s", q->corrupt ?
+				      "corrupt Queue.dat:" : "Queue.dat:", r->spool_id,
+				      r->encoding ? r->encoding : "ascii",
+				      r->time != IMCQ_NOTIME ? ", nearest time " : "",
+				      r->time != IMCQ_NOTIME ? t : "",
+				      r->address ? ", nearest address " : "",
+				      r->address ? r->address : "", "");
+			evlist_add(&f->ev, q->input, q->member, r->offset, 0, x);
+			free(x);
+		} else {
+			ev_event(&f->ev, &rep->events[cand[k].a], "tracking: ");
+		}
+	}
+	free(where);
+	if (nq > 0)
+		VEC_PUSH(c->from_qd, c->nfrom_qd, c->from_qdcap, m);
+	return m;
+}
+
+static void
+make_missing(struct ctx *c)
+{
+	struct imcq_report *rep = c->rep;
+	struct mcand *cand = NULL;
+	size_t ncand = 0, cap = 0, nkeys, i, j;
+	char **keys = file_keys(rep, &nkeys);
+
+	for (i = 0; i < rep->nqfiles; i++) {
+		const struct imcq_queue_file *q = &rep->qfiles[i];
+
+		if (!is_queue_dat(q))
+			continue;
+		for (j = 0; j < q->nrefs; j++) {
+			char *k = joins_spool_key(q->refs[j].spool_id);
+			char *sk;
+
+			if (k == NULL)
+				continue;
+			sk = snap_key(q->snapshot, k);
+			if (!in_sorted(keys, nkeys, sk)) {
+				struct mcand mc = { q->snapshot, k, 0, i, j };
+
+				VEC_PUSH(cand, ncand, cap, mc);
+				k = NULL;
+			}
+			free(k);
+			free(sk);
+		}
+	}
+	for (i = 0; i < rep->nevents; i++) {
+		const struct imcq_event *e = &rep->events[i];
+		char *k, *sk;
+
+		if (e->event_no != 1010 || e->source == NULL || strcmp(e->source, "tracking") != 0)
+			continue;
+		k = joins_spool_key(e->spool_id);
+		if (k == NULL)
+			continue;
+		sk = snap_key(e->snapshot, k);
+		if (!in_sorted(keys, nkeys, sk)) {
+			struct mcand mc = { e->snapshot, k, 1, i, 0 };
+
+			VEC_PUSH(cand, ncand, cap, mc);
+			k = NULL;
+		}
+		free(k);
+		free(sk);
+	}
+	if (ncand > 1)
+		qsort(cand, ncand, sizeof(*cand), cmp_mcand);
+	for (i = 0; i < ncand; i = j) {
+		for (j = i + 1; j < ncand && cand[j].snap == cand[i].snap &&
+		     strcmp(cand[j].key, cand[i].key) == 0; j++)
+			;
+		report_add_message(rep, missing_make(c, cand, i, j));
+	}
+	for (i = 0; i < ncand; i++)
+		free(cand[i].key);
+	free(cand);
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+/* A closing event: transferred, report, or deleted by the administrator. */
+static bool
+closes(const struct imcq_event *e)
+{
+	return e->source && strcmp(e->source, "tracking") == 0 &&
+	       (e->event_no == 1011 || e->event_no == 1016 || e->event_no == 1017 ||
+		e->event_no == 50);
+}
+
+static int
+cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Drop tracking-only missing records whose joined events close them. */
+static void
+prune_missing(struct ctx *c)
+{
+	struct imcq_report *rep = c->rep;
+	size_t i, j, k = 0;
+
+	if (c->nfrom_qd > 1)
+		qsort(c->from_qd, c->nfrom_qd, sizeof(*c->from_qd), cmp_ptr);
+	for (i = 0; i < rep->nmsgs; i++) {
+		struct imcq_message *m = rep->msgs[i];
+		bool from_qd, closed = false;
+		int64_t t1010 = IMCQ_NOTIME;
+
+		if (m->nsources > 0 || m->state != IMCQ_ST_MISSING) {
+			rep->msgs[k++] = m;
+			continue;
+		}
+		from_qd = c->nfrom_qd > 0 &&
+			  bsearch(&m, c->from_qd, c->nfrom_qd, sizeof(*c->from_qd), cmp_ptr) != NULL;
+		for (j = 0; j < m->nev_idx; j++) {
+			const struct imcq_event *e = &rep->events[m->ev_idx[j]];
+
+			if (e->event_no == 1010 && e->time != IMCQ_NOTIME &&
+			    (t1010 == IMCQ_NOTIME || e->time < t1010))
+				t1010 = e->time;
+		}
+		for (j = 0; j < m->nev_idx && !closed; j++) {
+			const struct imcq_event *e = &rep->events[m->ev_idx[j]];
+
+			closed = closes(e) && (t1010 == IMCQ_NOTIME || e->time == IMCQ_NOTIME ||
+					       e->time >= t1010);
+		}
+		if (closed && !from_qd)
+			message_free(m);
+		else
+			rep->msgs[k++] = m;
+	}
+	rep->nmsgs = k;
+}
+
+static int
+cmp_msg(const void *a, const void *b)
+{
+	const struct imcq_message *x = *(struct imcq_message *const *)a;
+	const struct imcq_message *y = *(struct imcq_message *const *)b;
+	int c = strcmp(x->spool_id ? x->spool_id : "", y->spool_id ? y->spool_id : "");
+
+	if (c)
+		return c;
+	if (x->nsources && y->nsources) {
+		if (x->sources[0].input != y->sources[0].input)
+			return x->sources[0].input < y->sources[0].input ? -1 : 1;
+		c = strcmp(x->sources[0].member ? x->sources[0].member : "",
+			   y->sources[0].member ? y->sources[0].member : "");
+		if (c)
+			return c;
+	}
+	if (x->nsources != y->nsources)
+		return x->nsources < y->nsources ? -1 : 1;
+	return (x->snapshot > y->snapshot) - (x->snapshot < y->snapshot);
+}
+
+/* ---- priority, queue time, expiry ------------------------------------------ */
+
+/* 1 urgent, -1 non-urgent, 0 normal, 2 not stated. */
+static int
+parse_priority(const char *v, bool xprio)
+{
+	char w[32];
+	size_t i = 0;
+
+	if (v == NULL)
+		return 2;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (xprio && *v >= '1' && *v <= '5')
+		return *v <= '2' ? 1 : *v >= '4' ? -1 : 0;
+	while (v[i] && i < sizeof(w) - 1 && v[i] != ' ' && v[i] != '(' && v[i] != ';') {
+		w[i] = v[i] >= 'A' && v[i] <= 'Z' ? (char)(v[i] + 32) : v[i];
+		i++;
+	}
+	w[i] = '\0';
+	if (strcmp(w, "urgent") == 0 || strcmp(w, "high") == 0 || strcmp(w, "highest") == 0)
+		return 1;
+	if (strcmp(w, "non-urgent") == 0 || strcmp(w, "low") == 0 ||
+	    strcmp(w, "lowest") == 0)
+		return -1;
+	if (strcmp(w, "normal") == 0)
+		return 0;
+	return 2;
+}
+
+static void
+set_priority(const struct imcq_report *rep, struct imcq_message *m)
+{
+	int p = parse_priority(m->hdr.priority, false);
+	size_t i;
+
+	if (p == 2)
+		p = parse_priority(m->hdr.importance, false);
+	if (p == 2)
+		p = parse_priority(m->hdr.x_priority, true);
+	for (i = 0; p == 2 && i < m->nev_idx; i++) {
+		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+
+		if (e->source && strcmp(e->source, "tracking") == 0 && e->event_no >= 1010 &&
+		    e->event_no <= 1014 && e->priority >= -1 && e->priority <= 1 &&
+		    e->priority != 0)
+			p = e->priority;
+	}
+	m->priority = p == 2 ? 0 : p;
+}
+
+static int64_t
+timeout_of(const struct imcq_opts *o, int priority)
+{
+	return priority > 0 ? o->timeout_urgent : priority < 0 ? o->timeout_nonurgent :
+	       o->timeout_normal;
+}
+
+static const char *
+priority_name(int p)
+{
+	return p > 0 ? "urgent" : p < 0 ? "non-urgent" : "normal";
+}
+
+static bool
+is_inbound(const struct imcq_message *m)
+{
+	return m->queue == IMCQ_Q_IN || m->queue == IMCQ_Q_IN_ARCHIVE || m->queue == IMCQ_Q_WORK;
+}
+
+static void
+set_queue_time(const struct imcq_report *rep, struct imcq_message *m)
+{
+	const struct imcq_hop *h;
+	const char *form = NULL;
+	int64_t t = IMCQ_NOTIME;
+	size_t i;
+	int want = is_inbound(m) ? 1012 : 1010;
+
+	if (m->nsources == 0)
+		return;		/* missing: set when made */
+	m->queue_time = IMCQ_NOTIME;
+	m->queue_time_source = NULL;
+	h = snapshots_own_hop(m);
+	if (h != NULL && h->date != IMCQ_NOTIME) {
+		m->queue_time = h->date;
+		m->queue_time_source = "IMS Received line (id = spool id)";
+		return;
+	}
+	/* an inbound MTS-ID names this spool id and the receipt minute */
+	if (joins_mts_time(m->env.mts_id, m->spool_id, &t, &form) &&
+	    strcmp(form, "inbound") == 0) {
+		m->queue_time = t;
+		m->queue_time_source = "inbound MTS-ID l=<SERVER><YYMMDDhhmm><SPOOLID> (GMT)";
+		return;
+	}
+	for (i = 0; i < m->nev_idx; i++) {
+		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+
+		if (e->event_no == want && e->source && strcmp(e->source, "tracking") == 0 &&
+		    e->time != IMCQ_NOTIME && (m->queue_time == IMCQ_NOTIME || e->time < m->queue_time))
+			m->queue_time = e->time;
+	}
+	if (m->queue_time != IMCQ_NOTIME) {
+		m->queue_time_source = want == 1010 ? "tracking 1010 (SMTP queued outbound)" :
+			"tracking 1012 (SMTP received inbound)";
+		return;
+	}
+	/* an Exchange MTS-ID is the submission time: a little before queuing */
+	if (form != NULL && strcmp(form, "exchange") == 0) {
+		m->queue_time = t;
+		m->queue_time_source = "Exchange MTS-ID l=SERVER-YYMMDDhhmmssZ-n (GMT, submission)";
+		return;
+	}
+	if (m->sources[0].mtime != IMCQ_NOTIME) {
+		m->queue_time = m->sources[0].mtime;
+		m->queue_time_source = "file mtime";
+	}
+}
+
+/* ---- duplicate groups -------------------------------------------------------- */
+
+static size_t
+uf_find(size_t *p, size_t x)
+{
+	while (p[x] != x) {
+		p[x] = p[p[x]];
+		x = p[x];
+	}
+	return x;
+}
+
+static void
+uf_union(size_t *p, size_t a, size_t b)
+{
+	a = uf_find(p, a);
+	b = uf_find(p, b);
+	if (a != b) {
+		if (a < b)
+			p[b] = a;
+		else
+			p[a] = b;
+	}
+}
+
+struct gkey {
+	char *key;
+	size_t msg;
+};
+
+static int
+cmp_gkey(const void *a, const void *b)
+{
+	const struct gkey *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->msg > y->msg) - (x->msg < y->msg);
+}
+
+static void
+build_groups(struct ctx *c)
+{
+	struct imcq_report *rep = c->rep;
+	struct gkey *v = NULL;
+	size_t n = 0, cap = 0, i;
+
+	c->grp = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*c->grp));
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+		char *id = joins_msgid_key(m->hdr.message_id);
+		struct gkey g;
+
+		c->grp[i] = i;
+		if (id != NULL) {
+			g.key = xasprintf("M%s", id);
+			g.msg = i;
+			VEC_PUSH(v, n, cap, g);
+			free(id);
+		}
+		if (m->nsources > 0 && !m->damaged && m->size > 0 && m->body_sha256[0]) {
+			g.key = xasprintf("B%s", m->body_sha256);
+			g.msg = i;
+			VEC_PUSH(v, n, cap, g);
+		}
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_gkey);
+	for (i = 1; i < n; i++)
+		if (strcmp(v[i].key, v[i - 1].key) == 0)
+			uf_union(c->grp, v[i].msg, v[i - 1].msg);
+	for (i = 0; i < rep->nmsgs; i++)
+		c->grp[i] = uf_find(c->grp, i);
+	for (i = 0; i < n; i++)
+		free(v[i].key);
+	free(v);
+}
+
+struct pair {
+	size_t s, g;
+};
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	return (x->g > y->g) - (x->g < y->g);
+}
+
+/* How many distinct messages (groups) each session was joined to. */
+static void
+count_session_groups(struct ctx *c)
+{
+	struct imcq_report *rep = c->rep;
+	struct pair *v = NULL;
+	size_t n = 0, cap = 0, i, j;
+
+	c->sess_groups = xcalloc(rep->nsessions ? rep->nsessions : 1, sizeof(*c->sess_groups));
+	for (i = 0; i < rep->nmsgs; i++)
+		for (j = 0; j < rep->msgs[i]->nsess_idx; j++) {
+			struct pair p = { rep->msgs[i]->sess_idx[j], c->grp[i] };
+
+			VEC_PUSH(v, n, cap, p);
+		}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_pair);
+	for (i = 0; i < n; i++)
+		if (i == 0 || v[i].s != v[i - 1].s || v[i].g != v[i - 1].g)
+			c->sess_groups[v[i].s]++;
+	free(v);
+}
+
+/* ---- deliveries ------------------------------------------------------------ */
+
+/* May event e speak for message m's snapshot (not from its future)? */
+static bool
+event_in_time(const struct imcq_report *rep, const struct imcq_message *m, int esnap,
+	      int64_t t)
+{
+	int64_t newest = snap_newest(rep, m->snapshot);
+
+	return esnap == m->snapshot || t == IMCQ_NOTIME || newest == IMCQ_NOTIME ||
+	       t <= newest;
+}
+
+static void
+rcpt_delivered(struct imcq_rcpt *r, int input, const char *member, uint64_t off,
+	       uint64_t line, const char *excerpt)
+{
+	if (r->status == NULL || strcmp(r->status, "delivered") != 0)
+		set_str(&r->status, xstrdup("delivered"));
+	if (r->ev.n < MAX_EV_PER_FINDING)
+		evlist_add(&r->ev, input, member, off, line, excerpt);
+}
+
+struct deliv {
+	size_t ndel;		/* recipients delivered */
+	bool any;		/* some delivery evidence, even with no recipient */
+	bool from_log;		/* some of it from the protocol log (inferred) */
+	const struct imcq_event *first_ev;
+	const struct imcq_session *first_sess;
+};
+
+static void
+deliveries(struct ctx *c, struct imcq_message *m, struct deliv *d)
+{
+	struct imcq_report *rep = c->rep;
+	int want = is_inbound(m) ? 1013 : 1011;
+	size_t i, k;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < m->nev_idx; i++) {
+		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+		char *x;
+
+		if (e->event_no != want || e->source == NULL || strcmp(e->source, "tracking") != 0 ||
+		    !event_in_time(rep, m, e->snapshot, e->time))
+			continue;
+		d->any = true;
+		if (d->first_ev == NULL)
+			d->first_ev = e;
+		x = xasprintf("tracking %d %s at %s GMT%s%s%s%s", e->event_no,
+			      want == 1011 ? "SMTP transferred outbound" :
+			      "SMTP transferred inbound (to the store)",
+			      e->time_raw ? e->time_raw : "?",
+			      e->partner ? ", partner " : "", e->partner ? e->partner : "",
+			      e->remote_id ? ", remote id " : "", e->remote_id ? e->remote_id : "");
+		for (k = 0; k < m->nrcpts; k++)
+			if (e->rcpts.n == 0 || joins_event_has_rcpt(e, m->rcpts[k].address))
+				rcpt_delivered(&m->rcpts[k], e->input, e->member, e->offset,
+					       e->line, x);
+		free(x);
+	}
+	for (i = 0; i < m->nsess_idx && !is_inbound(m); i++) {
+		const struct imcq_session *s = &rep->sessions[m->sess_idx[i]];
+		char *x;
+
+		if (s->outcome == NULL || strcmp(s->outcome, "delivered") != 0 ||
+		    c->sess_groups[m->sess_idx[i]] != 1 ||
+		    !event_in_time(rep, m, s->snapshot, s->local_time ? IMCQ_NOTIME : s->end))
+			continue;
+		d->any = true;
+		d->from_log = true;
+		if (d->first_sess == NULL)
+			d->first_sess = s;
+		x = xasprintf("protocol log, lines %" PRIu64 "-%" PRIu64 ": MAIL FROM:<%s>, "
+			      "2xx after DATA (%s)%s", s->line_first, s->line_last,
+			      s->mail_from ? s->mail_from : "", s->outcome_line ? s->outcome_line : "",
+			      s->local_time ? "; log times are server local time and --log-tz "
+			      "was not given, so the session was matched on MAIL FROM and RCPT TO "
+			      "only (time zone open)" : "");
+		for (k = 0; k < m->nrcpts; k++)
+			if (joins_session_has_rcpt(s, m->rcpts[k].address))
+				rcpt_delivered(&m->rcpts[k], s->input, s->member, IMCQ_NOOFF,
+					       s->line_first, x);
+		free(x);
+	}
+	for (k = 0; k < m->nrcpts; k++)
+		if (m->rcpts[k].status && strcmp(m->rcpts[k].status, "delivered") == 0)
+			d->ndel++;
+}
+
+/* An NDR for this message: tracking 1016 or 1017 after its queue time. */
+static const struct imcq_event *
+ndr_event(const struct imcq_report *rep, const struct imcq_message *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nev_idx; i++) {
+		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+
+		if ((e->event_no == 1016 || e->event_no == 1017) && e->source &&
+		    strcmp(e->source, "tracking") == 0 &&
+		    (e->time == IMCQ_NOTIME || m->queue_time == IMCQ_NOTIME ||
+		     e->time >= m->queue_time))
+			return e;
+	}
+	return NULL;
+}
+
+/* ---- states ---------------------------------------------------------------- */
+
+/* Copies of message i in the same snapshot and a live queue (for archives). */
+static const struct imcq_message *
+live_copy(const struct ctx *c, size_t i)
+{
+	const struct imcq_report *rep = c->rep;
+	const struct imcq_message *m = rep->msgs[i];
+	size_t j;
+
+	for (j = 0; j < rep->nmsgs; j++) {
+		const struct imcq_message *o = rep->msgs[j];
+
+		if (j == i || o->snapshot != m->snapshot || !snapshots_live(o))
+			continue;
+		if (c->grp[j] == c->grp[i] ||
+		    (o->spool_id && m->spool_id && imcq_strcasecmp(o->spool_id, m->spool_id) == 0))
+			return o;
+	}
+	return NULL;
+}
+
+/* A readable record with the same spool id in the same snapshot. */
+static const struct imcq_message *
+readable_copy(const struct ctx *c, size_t i)
+{
+	const struct imcq_report *rep = c->rep;
+	const struct imcq_message *m = rep->msgs[i];
+	size_t j;
+
+	for (j = 0; j < rep->nmsgs; j++) {
+		const struct imcq_message *o = rep->msgs[j];
+
+		if (j != i && o->nsources > 0 && !o->damaged && o->snapshot == m->snapshot &&
+		    o->spool_id && m->spool_id && imcq_strcasecmp(o->spool_id, m->spool_id) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static void
+queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
+	       const struct imcq_message *m)
+{
+	const struct imcq_hop *h = snapshots_own_hop(m);
+	size_t i;
+
+	if (m->queue_time_source == NULL || m->nsources == 0)
+		return;
+	if (h != NULL && strncmp(m->queue_time_source, "IMS Received", 12) == 0) {
+		char *x = xasprintf("Received: %s", h->raw ? h->raw : "");
+
+		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
+			   m->sources[0].body_offset, 0, x);
+		free(x);
+	} else if (strstr(m->queue_time_source, "MTS-ID") != NULL && m->env.mts_id) {
+		char *x = xasprintf("envelope MTS-ID %s", m->env.mts_id);
+
+		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
+			   m->env.offset == IMCQ_NOOFF ? 0 : m->env.offset, 0, x);
+		free(x);
+	} else if (strncmp(m->queue_time_source, "tracking", 8) == 0) {
+		for (i = 0; i < m->nev_idx; i++) {
+			const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+
+			if (e->time == m->queue_time && (e->event_no == 1010 || e->event_no == 1012)) {
+				ev_event(&f->ev, e, "tracking: ");
+				break;
+			}
+		}
+	}
+}
+
+static void
+state_one(struct ctx *c, size_t i, struct deliv *dp)
+{
+	struct imcq_report *rep = c->rep;
+	const struct imcq_opts *o = c->o;
+	struct imcq_message *m = rep->msgs[i];
+	struct deliv d;
+	char qt[32], ex[32], ref[32], ag[32], to[32];
+	const char *place = imcq_place_name(m->place);
+	int64_t tmo = timeout_of(o, m->priority);
+	bool all;
+
+	iso(m->queue_time, qt);
+	iso(rep->reference_time, ref);
+	span_words(tmo, to);
+	if (m->queue_time != IMCQ_NOTIME && (m->queue == IMCQ_Q_OUT || m->nsources == 0))
+		m->expires = m->queue_time + tmo;
+	iso(m->expires, ex);
+	if (m->queue_time != IMCQ_NOTIME && rep->reference_time != IMCQ_NOTIME)
+		age(rep->reference_time - m->queue_time, ag);
+	else
+		memcpy(ag, "unknown", 8);
+
+	deliveries(c, m, &d);
+	*dp = d;
+	all = d.any && (m->nrcpts == 0 || d.ndel == m->nrcpts);
+
+	if (m->nsources == 0) {
+		if (d.ndel > 0 || (all && d.first_ev)) {
+			char *r = xasprintf("%s; tracking shows it transferred (%zu of %zu "
+					    "recipients), so the reference is a phantom entry",
+					    m->state_reason ? m->state_reason : "missing",
+					    d.ndel, m->nrcpts);
+
+			set_str(&m->state_reason, r);
+		}
+		return;
+	}
+	if (m->damaged) {
+		const struct imcq_message *ok = readable_copy(c, i);
+
+		m->state = IMCQ_ST_DAMAGED;
+		set_str(&m->state_reason, xasprintf("unreadable: %s%s%s%s",
+						    m->damage ? m->damage :
+						    "the reader could not interpret the file",
+						    ok ? "; a readable copy is in " : "",
+						    ok ? imcq_place_name(ok->place) : "",
+						    ok ? " (recover that one)" : ""));
+		return;
+	}
+	switch (m->queue) {
+	case IMCQ_Q_PICKUP:
+		m->state = IMCQ_ST_PICKUP;
+		set_str(&m->state_reason, xasprintf("waiting in %s for the IMS to pick it up "
+						    "(Q201314)", place));
+		return;
+	case IMCQ_Q_PICKUP_ARCHIVE:
+		m->state = IMCQ_ST_PICKUP;
+		set_str(&m->state_reason, xasprintf(
+				"rejected to %s: the IMS could not read its originator or "
+				"recipients (event 4164, Q250441)", place));
+		return;
+	case IMCQ_Q_OUT_ARCHIVE:
+	case IMCQ_Q_IN_ARCHIVE:
+	case IMCQ_Q_OTHER: {
+		const struct imcq_message *lc = live_copy(c, i);
+
+		m->state = IMCQ_ST_ARCHIVED;
+		if (m->queue == IMCQ_Q_OTHER)
+			set_str(&m->state_reason, xasprintf(
+					"in %s, outside the folders the IMS works from: a "
+					"parked copy, not queued", place));
+		else if (lc != NULL)
+			set_str(&m->state_reason, xasprintf(
+					"archive copy in %s (Message Archival, Q300931); the same "
+					"message is also queued as %s in %s", place, sid(lc),
+					imcq_place_name(lc->place)));
+		else
+			set_str(&m->state_reason, xasprintf(
+					"present only as an archive copy in %s (Message Archival, "
+					"Q300931)%s", place, d.any ? "; the logs show it was delivered" : ""));
+		return;
+	}
+	case IMCQ_Q_IN:
+	case IMCQ_Q_WORK:
+		if (all) {
+			m->state = IMCQ_ST_DELIVERED;
+			set_str(&m->state_reason, xasprintf(
+					"tracking shows it transferred to the store (1013) for "
+					"every recipient, yet the file is still in %s: a restart "
+					"would submit it again (Q239420)", place));
+			return;
+		}
+		m->state = IMCQ_ST_AWAITING_CONVERSION;
+		set_str(&m->state_reason, xasprintf(
+				"in %s since %s (%s), %s before the reference time, not yet "
+				"converted and handed to the store%s", place, qt,
+				m->queue_time_source ? m->queue_time_source : "no time known", ag,
+				m->queue == IMCQ_Q_WORK ? "; Work is the receiving stage, a file "
+				"left there is usually an interrupted receipt (Q146791)" : ""));
+		return;
+	case IMCQ_Q_OUT:
+	default:
+		break;
+	}
+	/* Out */
+	if (all) {
+		char *how;
+
+		if (d.first_ev != NULL)
+			how = xasprintf("tracking 1011 (SMTP transferred outbound)%s at %s GMT",
+					d.from_log ? " and the protocol log show" : " shows",
+					d.first_ev->time_raw ? d.first_ev->time_raw : "?");
+		else
+			how = xasprintf("the protocol log shows a 2xx reply after DATA "
+					"(lines %" PRIu64 "-%" PRIu64 " of %s)",
+					d.first_sess->line_first, d.first_sess->line_last,
+					d.first_sess->member ? d.first_sess->member : "?");
+		m->state = IMCQ_ST_DELIVERED;
+		set_str(&m->state_reason, xasprintf(
+				"%s delivery to %s, yet the file is still in %s: a replay "
+				"or a Queue.dat rebuild would send it again (Q312443)", how,
+				m->nrcpts ? (m->nrcpts == 1 ? "its recipient" : "every recipient") :
+				"the message", place));
+		free(how);
+		return;
+	}
+	if (m->expires != IMCQ_NOTIME && rep->reference_time != IMCQ_NOTIME &&
+	    rep->reference_time > m->expires) {
+		const struct imcq_event *ndr = ndr_event(rep, m);
+
+		if (ndr == NULL) {
+			m->state = IMCQ_ST_EXPIRED;
+			set_str(&m->state_reason, xasprintf(
+					"queued in %s since %s (%s), %s before the reference time "
+					"%s: past the %s time-out for %s priority (expired %s), "
+					"and no NDR (tracking 1016/1017) was found%s", place, qt,
+					m->queue_time_source, ag, ref, to, priority_name(m->priority),
+					ex, d.ndel ? "; some recipients were delivered" : ""));
+			return;
+		}
+		m->state = IMCQ_ST_AWAITING_DELIVERY;
+		set_str(&m->state_reason, xasprintf(
+				"queued in %s since %s (%s): past the %s time-out for %s "
+				"priority (%s), and tracking %d at %s GMT reports an NDR, yet "
+				"the file is still queued", place, qt, m->queue_time_source, to,
+				priority_name(m->priority), ex, ndr->event_no,
+				ndr->time_raw ? ndr->time_raw : "?"));
+		return;
+	}
+	m->state = IMCQ_ST_AWAITING_DELIVERY;
+	if (d.ndel > 0)
+		set_str(&m->state_reason, xasprintf(
+				"queued in %s since %s (%s), %s before the reference time; "
+				"%zu of %zu recipients delivered, the others waiting; the "
+				"%s %s time-out ends %s", place, qt,
+				m->queue_time_source ? m->queue_time_source : "no time known", ag,
+				d.ndel, m->nrcpts, to, priority_name(m->priority), ex));
+	else
+		set_str(&m->state_reason, xasprintf(
+				"queued in %s since %s (%s), %s before the reference time; "
+				"no delivery in the logs; the %s %s time-out ends %s", place, qt,
+				m->queue_time_source ? m->queue_time_source : "no time known", ag,
+				to, priority_name(m->priority), ex));
+}
+
+/* ---- findings per message ------------------------------------------------------ */
+
+static void
+find_expired(struct ctx *c, struct imcq_message *m)
+{
+	struct imcq_finding *f;
+	char qt[32], ex[32], to[32];
+	char *inp, *x;
+	bool documented = m->priority == 0 && c->o->timeout_normal == 48 * 3600;
+
+	if (m->state != IMCQ_ST_EXPIRED)
+		return;
+	iso(m->queue_time, qt);
+	iso(m->expires, ex);
+	span_words(timeout_of(c->o, m->priority), to);
+	inp = message_inputs(c->rep, m);
+	f = finding(&m->findings, "EXPIRED", IMCQ_SEV_WARNING, "Q184051",
+		    documented ? "documented" : "inferred",
+		    xasprintf("recover and re-inject: imcq recover --to pickup --out DIR "
+			      "--where 'state = expired' %s", inp),
+		    xasprintf("%s has been queued since %s, past the %s time-out for %s "
+			      "priority (expired %s), and no NDR was found: its sender was "
+			      "not told", sid(m), qt, to, priority_name(m->priority), ex));
+	free(inp);
+	x = xasprintf("queued %s (%s); %s priority; time-out %s; expired %s",
+		      qt, m->queue_time_source ? m->queue_time_source : "?",
+		      priority_name(m->priority), to, ex);
+	ev_source(f, m, x);
+	free(x);
+	queue_evidence(f, c->rep, m);
+}
+
+/* Where a copy is, in words. */
+static char *
+copy_where(const struct imcq_report *rep, const struct imcq_message *o)
+{
+	const char *srv = o->snapshot >= 0 && (size_t)o->snapshot < rep->nsnaps ?
+		rep->snaps[o->snapshot].server : NULL;
+
+	return xasprintf("%s in %s (snapshot %d%s%s)", sid(o), imcq_place_name(o->place),
+			 o->snapshot, srv ? ", server " : "", srv ? srv : "");
+}
+
+static void
+find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
+{
+	struct imcq_report *rep = c->rep;
+	struct imcq_message *m = rep->msgs[i];
+	struct imcq_finding *f;
+	size_t j, ncopies = 0, nlive = 0;
+	bool cross = false, two_live = false, same_id_only = true;
+	char *list = xstrdup("");
+
+	if (m->nsources == 0)
+		return;
+	for (j = 0; j < rep->nmsgs; j++) {
+		const struct imcq_message *o = rep->msgs[j];
+		bool same_snap, same_server;
+		char *w, *nl;
+
+		if (j == i || o->nsources == 0 || c->grp[j] != c->grp[i])
+			continue;
+		same_snap = o->snapshot == m->snapshot;
+		same_server = joins_same_server(rep, o->snapshot, m->snapshot);
+		/* the same queue entry seen again in another backup of the
+		 * same server is "persisted", not a duplicate */
+		if (!same_snap && same_server)
+			continue;
+		if (!same_server)
+			cross = true;
+		if (snapshots_live(o))
+			nlive++;
+		if (snapshots_live(o) && snapshots_live(m))
+			two_live = true;
+		if (!(o->spool_id && m->spool_id && imcq_strcasecmp(o->spool_id, m->spool_id) == 0))
+			same_id_only = false;
+		if (ncopies < MAX_EV_PER_FINDING) {
+			w = copy_where(rep, o);
+			nl = xasprintf("%s%s%s", list, *list ? "; " : "", w);
+			free(w);
+			free(list);
+			list = nl;
+		}
+		ncopies++;
+	}
+	if (ncopies > 0) {
+		enum imcq_sev sev = cross || two_live ? IMCQ_SEV_WARNING : IMCQ_SEV_INFO;
+		const char *why = cross ?
+			"the same message is also held by another server; replaying both "
+			"servers' queues would deliver it twice" :
+			two_live ? "the same message is queued more than once; each copy "
+			"would be sent" :
+			same_id_only ? "an archive copy of a queued message (Message Archival); "
+			"recovering both would deliver it twice" :
+			"the same message is also kept elsewhere; recovering both would "
+			"deliver it twice";
+
+		f = finding(&m->findings, "DUPLICATE_RISK", sev, "Q312443",
+			    cross || !same_id_only ? "inferred" : "documented",
+			    xstrdup("recover one copy only (select with --where 'id = ...'); "
+				    "imcq recover leaves recipients already delivered out by "
+				    "default"),
+			    xasprintf("%s (same Message-ID or content): %s (%zu other "
+				      "cop%s: %s)", sid(m), why, ncopies,
+				      ncopies == 1 ? "y" : "ies", list));
+		ev_source(f, m, m->hdr.message_id ? m->hdr.message_id : m->body_sha256);
+		for (j = 0; j < rep->nmsgs && f->ev.n < MAX_EV_PER_FINDING; j++) {
+			const struct imcq_message *o = rep->msgs[j];
+
+			if (j != i && o->nsources > 0 && c->grp[j] == c->grp[i] &&
+			    (o->snapshot == m->snapshot ||
+			     !joins_same_server(rep, o->snapshot, m->snapshot)))
+				evlist_add(&f->ev, o->sources[0].input, o->sources[0].member, 0, 0,
+					   o->hdr.message_id ? o->hdr.message_id : o->body_sha256);
+		}
+	}
+	free(list);
+	(void)nlive;
+	/* delivered, yet still queued */
+	if (d->ndel > 0 && snapshots_live(m)) {
+		bool whole = m->state == IMCQ_ST_DELIVERED;
+		size_t k;
+
+		f = finding(&m->findings, "DUPLICATE_RISK", IMCQ_SEV_WARNING, "Q312443",
+			    d->first_ev ? "documented" : "inferred",
+			    xstrdup(whole ? "do not re-inject this file: select the rest with "
+				    "--where 'state != delivered'; if it must be recovered, imcq "
+				    "recover leaves the delivered recipients out" :
+				    "recover without --include-delivered so that the delivered "
+				    "recipients are left out"),
+			    xasprintf("%s: %s delivered according to the logs, yet the file is "
+				      "still queued; a replay or a Queue.dat rebuild would send "
+				      "it again to %s", sid(m),
+				      whole ? "the message was" : "some recipients were",
+				      whole ? "every recipient" : "them"));
+		for (k = 0; k < m->nrcpts && f->ev.n < MAX_EV_PER_FINDING; k++)
+			if (m->rcpts[k].status && strcmp(m->rcpts[k].status, "delivered") == 0 &&
+			    m->rcpts[k].ev.n > 0) {
+				const struct imcq_evidence *e = &m->rcpts[k].ev.v[0];
+				char *x = xasprintf("%s: %s", m->rcpts[k].address,
+						    e->excerpt ? e->excerpt : "");
+
+				evlist_add(&f->ev, e->input, e->member, e->offset, e->line, x);
+				free(x);
+			}
+	}
+}
+
+/* The size limit that applies, with where it came from; 0 = none. */
+static uint64_t
+size_limit(const struct ctx *c, const struct imcq_message *m,
+	   const struct imcq_config **from)
+{
+	const struct imcq_report *rep = c->rep;
+	const char *name = is_inbound(m) ? "InboundSizeLimit" : "OutboundSizeLimit";
+	size_t i;
+
+	*from = NULL;
+	if (c->o->max_message_size > 0)
+		return c->o->max_message_size;
+	for (i = 0; i < rep->nconfig; i++) {
+		const struct imcq_config *cf = &rep->config[i];
+		uint64_t v;
+		char *end;
+
+		if (cf->name == NULL || cf->value == NULL ||
+		    imcq_strcasecmp(cf->name, name) != 0 ||
+		    !joins_same_server(rep, cf->snapshot, m->snapshot))
+			continue;
+		if (*cf->value == '\0' || *cf->value == '-')
+			continue;
+		v = strtoull(cf->value, &end, 0);
+		if (*end != '\0')
+			continue;
+		*from = cf;
+		return v;	/* 0 = no limit (Q231303) */
+	}
+	return 0;
+}
+
+static void
+find_oversized(struct ctx *c, struct imcq_message *m)
+{
+	const struct imcq_config *cf;
+	uint64_t lim;
+	struct imcq_finding *f;
+	char *x;
+
+	if (m->nsources == 0 || m->queue == IMCQ_Q_OUT_ARCHIVE || m->queue == IMCQ_Q_IN_ARCHIVE)
+		return;
+	lim = size_limit(c, m, &cf);
+	if (lim == 0 || m->size <= lim)
+		return;
+	f = finding(&m->findings, "OVERSIZED", IMCQ_SEV_WARNING, cf ? "Q231303" : NULL,
+		    cf ? "documented" : "inferred",
+		    xstrdup("the IMS refuses it with an NDR (3903, Q257264) or never picks "
+			    "it up (Q201314): raise the limit or ask the sender to split it; "
+			    "review with --where 'finding = OVERSIZED'"),
+		    xasprintf("%s is %" PRIu64 " bytes, over the %s limit of %" PRIu64
+			      " bytes (%s)", sid(m), m->size, is_inbound(m) ? "inbound" :
+			      "outbound", lim, cf ? cf->name : "--max-message-size"));
+	x = xasprintf("RFC 822 part of %" PRIu64 " bytes", m->size);
+	ev_source(f, m, x);
+	free(x);
+	if (cf != NULL) {
+		x = xasprintf("%s\\%s = %s", cf->key ? cf->key : "", cf->name, cf->value);
+		evlist_add(&f->ev, cf->input, cf->member, IMCQ_NOOFF, cf->line, x);
+		free(x);
+	}
+}
+
+static void
+find_loop(struct ctx *c, struct imcq_message *m)
+{
+	size_t i, j, best = 0, bi = 0;
+	struct imcq_finding *f;
+	char *x;
+
+	if (m->nsources == 0 || m->hdr.nreceived == 0)
+		return;
+	for (i = 0; i < m->hdr.nreceived; i++) {
+		size_t n = 0;
+
+		if (m->hdr.received[i].by == NULL)
+			continue;
+		for (j = 0; j < m->hdr.nreceived; j++)
+			if (m->hdr.received[j].by &&
+			    imcq_strcasecmp(m->hdr.received[i].by, m->hdr.received[j].by) == 0)
+				n++;
+		if (n > best) {
+			best = n;
+			bi = i;
+		}
+	}
+	if (m->hdr.nreceived <= c->o->max_hops && best < LOOP_SAME_BY)
+		return;
+	if (m->hdr.nreceived > c->o->max_hops)
+		x = xasprintf("%s has %zu Received lines, over the limit of %u%s%s%s", sid(m),
+			      m->hdr.nreceived, c->o->max_hops,
+			      best >= LOOP_SAME_BY ? "; host " : "",
+			      best >= LOOP_SAME_BY ? m->hdr.received[bi].by : "",
+			      best >= LOOP_SAME_BY ? " repeats" : "");
+	else
+		x = xasprintf("%s passed host %s %zu times (Received lines)", sid(m),
+			      m->hdr.received[bi].by, best);
+	f = finding(&m->findings, "LOOP_SUSPECTED", IMCQ_SEV_WARNING, "Q190021", "heuristic",
+		    xstrdup("check the smart host, the Routing tab and MX records for a "
+			    "route back to this server (Q190021, Q260247); do not re-inject "
+			    "until the loop is fixed"), x);
+	for (i = 0; i < m->hdr.nreceived && f->ev.n < MAX_EV_PER_FINDING; i++)
+		if (m->hdr.received[i].by && m->hdr.received[bi].by &&
+		    imcq_strcasecmp(m->hdr.received[i].by, m->hdr.received[bi].by) == 0) {
+			char *e = xasprintf("Received: %s", m->hdr.received[i].raw ?
+					    m->hdr.received[i].raw : m->hdr.received[i].by);
+
+			evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
+				   m->sources[0].body_offset, 0, e);
+			free(e);
+		}
+}
+
+static void
+find_not_in_qd(struct ctx *c, struct imcq_message *m)
+{
+	struct imcq_report *rep = c->rep;
+	struct imcq_finding *f;
+	char *k1, *k2, *s1 = NULL, *s2 = NULL;
+	bool hit;
+	size_t i;
+
+	if (m->nsources == 0 || m->damaged || (m->queue != IMCQ_Q_OUT && m->queue != IMCQ_Q_IN) ||
+	    m->snapshot < 0 || (size_t)m->snapshot >= rep->nsnaps || !c->qd_usable[m->snapshot])
+		return;
+	k1 = joins_spool_key(m->spool_id);
+	k2 = joins_spool_key(m->ims_id);
+	if (k1)
+		s1 = snap_key(m->snapshot, k1);
+	if (k2)
+		s2 = snap_key(m->snapshot, k2);
+	hit = (s1 && in_sorted(c->qd_keys, c->nqd_keys, s1)) ||
+	      (s2 && in_sorted(c->qd_keys, c->nqd_keys, s2));
+	free(k1);
+	free(k2);
+	free(s1);
+	free(s2);
+	if (hit)
+		return;
+	f = finding(&m->findings, "NOT_IN_QUEUE_DAT", IMCQ_SEV_WARNING, "Q148727", "inferred",
+		    xstrdup("the IMS does not know this file until Queue.dat is rebuilt: "
+			    "stop the IMS, rename Queue.dat, restart (Q148727); check "
+			    "DUPLICATE_RISK first (Q312443)"),
+		    xasprintf("%s is in %s but the Queue.dat of snapshot %d does not "
+			      "reference it (references carved from Queue.dat; its layout is "
+			      "undocumented)", sid(m), imcq_place_name(m->place), m->snapshot));
+	ev_source(f, m, "spool file");
+	for (i = 0; i < rep->nqfiles; i++) {
+		const struct imcq_queue_file *q = &rep->qfiles[i];
+		char *x;
+
+		if (q->snapshot != m->snapshot || !is_queue_dat(q))
+			continue;
+		x = xasprintf("Queue.dat, %" PRIu64 " bytes, %zu spool-id references carved, "
+			      "none to %s", q->size, q->nrefs, sid(m));
+		evlist_add(&f->ev, q->input, q->member, IMCQ_NOOFF, 0, x);
+		free(x);
+	}
+}
+
+/* ---- Queue.dat health --------------------------------------------------------------- */
+
+static void
+queue_dat_checks(struct ctx *c)
+{
+	struct imcq_report *rep = c->rep;
+	size_t n = rep->nsnaps ? rep->nsnaps : 1, i, j, cap = 0;
+	size_t *files = xcalloc(n, sizeof(*files));
+
+	c->qd_usable = xcalloc(n, sizeof(*c->qd_usable));
+	c->has_queue_dirs = xcalloc(n, sizeof(*c->has_queue_dirs));
+	for (i = 0; i < rep->ninv; i++) {
+		const struct imcq_inv *v = &rep->inv[i];
+		int s = v->input >= 0 && (size_t)v->input < rep->ninputs ?
+			rep->inputs[v->input].snapshot : -1;
+
+		if (s >= 0 && (size_t)s < n &&
+		    (v->place == IMCQ_PL_OUT || v->place == IMCQ_PL_IN ||
+		     v->place == IMCQ_PL_OUT_ARCHIVE || v->place == IMCQ_PL_IN_ARCHIVE))
+			c->has_queue_dirs[s] = true;
+	}
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+
+		if (m->nsources > 0 && (m->queue == IMCQ_Q_OUT || m->queue == IMCQ_Q_IN) &&
+		    m->snapshot >= 0 && (size_t)m->snapshot < n) {
+			files[m->snapshot]++;
+			c->has_queue_dirs[m->snapshot] = true;
+		}
+	}
+	/* usable: a Queue.dat named so, not corrupt, consistent */
+	for (i = 0; i < rep->nqfiles; i++) {
+		const struct imcq_queue_file *q = &rep->qfiles[i];
+
+		if (is_queue_dat(q) && !q->corrupt && q->snapshot >= 0 && (size_t)q->snapshot < n &&
+		    !(q->nrefs == 0 && files[q->snapshot] >= CORRUPT_MIN_FILES))
+			c->qd_usable[q->snapshot] = true;
+	}
+	for (i = 0; i < rep->nqfiles; i++) {
+		const struct imcq_queue_file *q = &rep->qfiles[i];
+		struct imcq_finding *f = NULL;
+		size_t nf = q->snapshot >= 0 && (size_t)q->snapshot < n ? files[q->snapshot] : 0;
+		bool dirs = q->snapshot >= 0 && (size_t)q->snapshot < n &&
+			    c->has_queue_dirs[q->snapshot];
+
+		if (q->corrupt) {
+			f = finding(&rep->findings, "CORRUPT_QUEUE_DAT", IMCQ_SEV_ERROR, "Q312443",
+				    "inferred",
+				    xstrdup("stop the IMS, rename Queue.dat to Queue.old and "
+					    "restart: the IMS rebuilds it from In and Out "
+					    "(Q312443, Q148727); check DUPLICATE_RISK first"),
+				    xasprintf("%s is unreadable or inconsistent: %s", q->member,
+					      q->corrupt_reason ? q->corrupt_reason : "see anomalies"));
+			evlist_add(&f->ev, q->input, q->member, IMCQ_NOOFF, 0,
+				   q->corrupt_reason ? q->corrupt_reason : "corrupt");
+		} else if (is_queue_dat(q) && q->nrefs > 0 && nf == 0 && dirs) {
+			f = finding(&rep->findings, "CORRUPT_QUEUE_DAT", IMCQ_SEV_WARNING, "Q193862",
+				    "heuristic",
+				    xstrdup("the entries point at files that are gone (phantom "
+					    "entries, Q193862): stop the IMS, rename Queue.dat and "
+					    "restart (Q312443)"),
+				    xasprintf("%s references %zu spool id%s while Imcdata\\In and "
+					      "\\Out hold no spool file", q->member, q->nrefs,
+					      q->nrefs == 1 ? "" : "s"));
+			for (j = 0; j < q->nrefs && f->ev.n < MAX_EV_PER_FINDING; j++)
+				evlist_add(&f->ev, q->input, q->member, q->refs[j].offset, 0,
+					   q->refs[j].spool_id);
+		} else if (is_queue_dat(q) && q->nrefs == 0 && nf >= CORRUPT_MIN_FILES) {
+			f = finding(&rep->findings, "CORRUPT_QUEUE_DAT", IMCQ_SEV_WARNING, "Q312443",
+				    "heuristic",
+				    xstrdup("the IMS may not know the queued files: stop the IMS, "
+					    "rename Queue.dat and restart so it is rebuilt from In "
+					    "and Out (Q148727, Q312443)"),
+				    xasprintf("%s references none of the %zu spool files in "
+					      "Imcdata\\In and \\Out", q->member, nf));
+			evlist_add(&f->ev, q->input, q->member, IMCQ_NOOFF, 0,
+				   "no spool-id reference could be carved");
+		}
+		if (f != NULL)
+			for (j = 0; j < q->nrefs && j < 64; j++)
+				finding_add_spool(&rep->findings.v[rep->findings.n - 1],
+						  q->refs[j].spool_id);
+	}
+	/* the keys a usable Queue.dat references */
+	for (i = 0; i < rep->nqfiles; i++) {
+		const struct imcq_queue_file *q = &rep->qfiles[i];
+
+		if (!is_queue_dat(q) || q->snapshot < 0 || (size_t)q->snapshot >= n ||
+		    !c->qd_usable[q->snapshot])
+			continue;
+		for (j = 0; j < q->nrefs; j++) {
+			char *k = joins_spool_key(q->refs[j].spool_id);
+
+			if (k != NULL) {
+				VEC_PUSH(c->qd_keys, c->nqd_keys, cap, snap_key(q->snapshot, k));
+				free(k);
+			}
+		}
+	}
+	if (c->nqd_keys > 1)
+		qsort(c->qd_keys, c->nqd_keys, sizeof(*c->qd_keys), cmp_cstr);
+	free(files);
+}
+
+/* ---- report-wide summaries ---------------------------------------------------------- */
+
+static void
+summarise(struct imcq_report *rep, const char *code, const char *what,
+	  char *action)
+{
+	struct imcq_finding *f;
+	enum imcq_sev sev = IMCQ_SEV_INFO;
+	const char *ref = NULL, *basis = NULL, *last = NULL;
+	size_t i, j, nid = 0, nsev[3] = { 0, 0, 0 };
+	char *msg;
+
+	/* messages are sorted by spool id: count the distinct ones */
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+
+		for (j = 0; j < m->findings.n; j++) {
+			const struct imcq_finding *mf = &m->findings.v[j];
+
+			if (strcmp(mf->code, code) != 0)
+				continue;
+			if ((unsigned)mf->sev < 3)
+				nsev[mf->sev]++;
+			if (mf->sev > sev)
+				sev = mf->sev;
+			if (ref == NULL)
+				ref = mf->reference;
+			if (basis == NULL)
+				basis = mf->basis;
+			else if (mf->basis && strcmp(basis, mf->basis) != 0)
+				basis = "inferred";
+			if (m->spool_id && (last == NULL || strcmp(last, m->spool_id) != 0)) {
+				nid++;
+				last = m->spool_id;
+			}
+		}
+	}
+	if (nid == 0) {
+		free(action);
+		return;
+	}
+	if ((nsev[0] != 0) + (nsev[1] != 0) + (nsev[2] != 0) > 1)
+		msg = xasprintf("%zu spool id%s %s (findings: %zu error, %zu warning, %zu info)",
+				nid, nid == 1 ? "" : "s", what, nsev[2], nsev[1], nsev[0]);
+	else
+		msg = xasprintf("%zu spool id%s %s", nid, nid == 1 ? "" : "s", what);
+	f = findlist_add(&rep->findings, code, sev, ref, "%s", msg);
+	free(msg);
+	f->action = action;
+	f->basis = xstrdup(basis ? basis : "inferred");
+	last = NULL;
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+
+		for (j = 0; j < m->findings.n; j++) {
+			const struct imcq_finding *mf = &m->findings.v[j];
+
+			if (strcmp(mf->code, code) != 0)
+				continue;
+			if (m->spool_id && (last == NULL || strcmp(last, m->spool_id) != 0)) {
+				finding_add_spool(f, m->spool_id);
+				last = m->spool_id;
+			}
+			if (f->ev.n < SUMMARY_EV && mf->ev.n > 0)
+				evlist_add(&f->ev, mf->ev.v[0].input, mf->ev.v[0].member,
+					   mf->ev.v[0].offset, mf->ev.v[0].line, mf->ev.v[0].excerpt);
+		}
+	}
+}
+
+static char *
+expired_action(const struct imcq_report *rep)
+{
+	char *a = xstrdup("recover and re-inject: imcq recover --to pickup --out DIR "
+			  "--where 'state = expired'");
+	size_t i;
+
+	for (i = 0; i < rep->ninputs; i++) {
+		char *q = shell_quote(input_path(rep, (int)i));
+		char *n = xasprintf("%s %s", a, q);
+
+		free(q);
+		free(a);
+		a = n;
+	}
+	if (rep->ninputs == 0) {
+		char *n = xasprintf("%s INPUT", a);
+
+		free(a);
+		a = n;
+	}
+	return a;
+}
+
+/* ---- the stage ------------------------------------------------------------------------ */
 
 void
 analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 {
+	struct ctx c;
+	struct deliv *dv;
 	size_t i;
-	int64_t newest = IMCQ_NOTIME;
 
-	for (i = 0; i < rep->ninv; i++)
-		if (rep->inv[i].mtime != IMCQ_NOTIME && rep->inv[i].mtime > newest)
-			newest = rep->inv[i].mtime;
-	if (o->now != IMCQ_NOTIME) {
-		rep->reference_time = o->now;
-		rep->reference_source = "--now";
-	} else {
-		rep->reference_time = newest;
-		rep->reference_source = "newest file time in the evidence";
+	memset(&c, 0, sizeof(c));
+	c.rep = rep;
+	c.o = o;
+
+	joins_shift_local_times(rep, o);
+	snapshots_build(rep);
+	snapshots_reference(rep, o);
+	queue_dat_checks(&c);
+
+	make_missing(&c);
+	joins_link_events(rep, o);
+	prune_missing(&c);
+	if (rep->nmsgs > 1)
+		qsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
+	for (i = 0; i < rep->nmsgs; i++) {
+		set_priority(rep, rep->msgs[i]);
+		set_queue_time(rep, rep->msgs[i]);
 	}
+	joins_link_sessions(rep, o);
+	build_groups(&c);
+	count_session_groups(&c);
+
+	dv = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*dv));
+	for (i = 0; i < rep->nmsgs; i++)
+		state_one(&c, i, &dv[i]);
 	for (i = 0; i < rep->nmsgs; i++) {
 		struct imcq_message *m = rep->msgs[i];
 
-		if (m->nsources)
-			m->queue_time = m->sources[0].mtime;
-		m->queue_time_source = "file mtime";
-		if (m->damaged)
-			m->state = IMCQ_ST_DAMAGED;
-		else if (m->queue == IMCQ_Q_IN)
-			m->state = IMCQ_ST_AWAITING_CONVERSION;
-		else if (m->queue == IMCQ_Q_OUT_ARCHIVE || m->queue == IMCQ_Q_IN_ARCHIVE)
-			m->state = IMCQ_ST_ARCHIVED;
-		else if (m->queue == IMCQ_Q_PICKUP || m->queue == IMCQ_Q_PICKUP_ARCHIVE)
-			m->state = IMCQ_ST_PICKUP;
-		else
-			m->state = IMCQ_ST_AWAITING_DELIVERY;
+		find_not_in_qd(&c, m);
+		find_expired(&c, m);
+		find_duplicates(&c, i, &dv[i]);
+		find_oversized(&c, m);
+		find_loop(&c, m);
 	}
+	free(dv);
+
+	summarise(rep, "MISSING_SPOOL_FILE",
+		  "referenced by Queue.dat or the tracking log have no spool file in "
+		  "their snapshot",
+		  xstrdup("look for the files in Out\\Archive, older backups or the other "
+			  "server's snapshot"));
+	summarise(rep, "NOT_IN_QUEUE_DAT",
+		  "queued in In or Out are not referenced by Queue.dat",
+		  xstrdup("rebuild Queue.dat: stop the IMS, rename Queue.dat, restart "
+			  "(Q148727); check DUPLICATE_RISK first"));
+	summarise(rep, "EXPIRED", "are past their IMS time-out without an NDR",
+		  expired_action(rep));
+	summarise(rep, "DUPLICATE_RISK",
+		  "could be delivered twice (copies elsewhere, or delivered yet still queued)",
+		  xstrdup("recover one copy only; leave delivered recipients out (the default)"));
+	summarise(rep, "OVERSIZED", "are over the message size limit",
+		  xstrdup("raise the limit or split the messages; review with --where "
+			  "'finding = OVERSIZED'"));
+	summarise(rep, "LOOP_SUSPECTED", "show a mail loop in their Received lines",
+		  xstrdup("fix the route back to this server before re-injecting (Q190021)"));
+
+	snapshots_seen_in(rep);
+	snapshots_compare(rep);
+
+	for (i = 0; i < c.nqd_keys; i++)
+		free(c.qd_keys[i]);
+	free(c.qd_keys);
+	free(c.qd_usable);
+	free(c.has_queue_dirs);
+	free(c.grp);
+	free(c.sess_groups);
+	free(c.from_qd);
 }

@@ -39,9 +39,9 @@
  *
  * Tolerance: leading blanks (the KB prints the file indented), CRLF/LF/CR,
  * comments ';'.  Damage is an anomaly with the byte offset: a line over
- * --max-line, a section without ']', a route or domain item with too few
- * fields or a non-numeric number, an item outside a list, a line that is
- * none of these.
+ * the line-length limit (64 KiB), a section without ']', a route or domain
+ * item with too few fields or a non-numeric number, an item outside a
+ * list, a line that is none of these.
  */
 #include "formats/format.h"
 
@@ -320,7 +320,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 
 		if (++line > x.lim->lines) {
 			ic_anom(&x, "line-limit", IMCQ_SEV_WARNING, lstart,
-				"line limit of %u reached; the rest is not read",
+				"line limit of %u reached (--max-lines); the rest is not read",
 				x.lim->lines);
 			break;
 		}

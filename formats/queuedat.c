@@ -1265,7 +1265,14 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	q->mtime = e->mtime;
 	q->snapshot = e->snapshot;
 
-	if (e->size == 0 || len == 0) {
+	if (e->size > 0 && len == 0) {
+		anomaly_add(rep, "queue-dat-capped", IMCQ_SEV_WARNING, e->input,
+			    e->member, 0, "none of the %" PRIu64 " bytes were "
+			    "available to carve", e->size);
+		q->structure = xstrdup("not read: nothing to carve");
+		return IMCQ_SKIP;
+	}
+	if (e->size == 0) {
 		anomaly_add(rep, "queue-dat-empty", IMCQ_SEV_ERROR, e->input,
 			    e->member, 0, "Queue.dat is zero-length");
 		q->corrupt = true;
@@ -1344,7 +1351,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 					 "(the queues were empty, or the file is "
 					 "damaged)", e->size));
 	}
-	if (sh.stride && e->size % sh.stride != 0 &&
+	if (sh.stride && e->size > sh.origin && e->size % sh.stride != 0 &&
 	    (e->size - sh.origin) % sh.stride != 0) {
 		uint64_t left = (e->size - sh.origin) % sh.stride;
 
@@ -1373,6 +1380,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	buf_init(&b, 4096);
 	describe(&b, &c, &sh);
 	q->structure = buf_detach(&b, NULL);
+	buf_release(&b);
 	emit_strings(&c, q);
 
 	itemv_release(&c.addrs);

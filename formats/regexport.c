@@ -34,9 +34,10 @@
  *
  * A UTF-16 file is converted to UTF-8 here (an unpaired surrogate becomes
  * U+FFFD and an anomaly); offsets in anomalies are offsets in the original
- * bytes, lines count from 1.  Damage (a line over --max-line, an unclosed
- * quote, a bad dword or hex byte, a line that is none of the above) is an
- * anomaly with its offset, and parsing continues with the next line.
+ * bytes, lines count from 1.  Damage (a line over the 64 KiB line limit,
+ * an unclosed quote, a bad dword or hex byte, a line that is none of the
+ * above) is an anomaly with its offset, and parsing continues with the
+ * next line.
  */
 #include "formats/format.h"
 
@@ -587,7 +588,7 @@ parse(struct rx *x)
 
 		if (++line > x->lim->lines) {
 			rx_anom(x, "line-limit", IMCQ_SEV_WARNING, lstart,
-				"line limit of %u reached; the rest is not read",
+				"line limit of %u reached (--max-lines); the rest is not read",
 				x->lim->lines);
 			return;
 		}

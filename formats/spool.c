@@ -470,6 +470,26 @@ damage(struct imcq_message *m, const char *why)
 	m->state = IMCQ_ST_DAMAGED;
 }
 
+/* Envelope anomalies that do not stop the reading. */
+static void
+check_envelope(const struct imcq_entry *e, struct imcq_sink *s, const struct scan *sc)
+{
+	const struct imcq_envelope *env = &sc->m->env;
+	uint64_t at = env->offset == IMCQ_NOOFF ? 0 : env->offset;
+
+	if (!sc->have_sender)
+		anomaly_add(s->rep, "envelope-no-sender", IMCQ_SEV_INFO, e->input, e->member, at,
+			    "no <sender> found in the spool envelope");
+	if (env->rcpt_to.n == 0 && env->rcpt_dropped == 0)
+		anomaly_add(s->rep, "envelope-no-rcpt", IMCQ_SEV_WARNING, e->input, e->member, at,
+			    "no <recipient> found in the spool envelope");
+	if (env->rcpt_dropped > 0)
+		anomaly_add(s->rep, "rcpts-limit", IMCQ_SEV_WARNING, e->input, e->member, at,
+			    "%llu envelope recipients beyond the --max-rcpts cap of %u were "
+			    "counted, not kept", (unsigned long long)env->rcpt_dropped,
+			    s->lim->rcpts);
+}
+
 static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
@@ -478,36 +498,31 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	struct imcq_report *rep = s->rep;
 	struct scan sc;
 	size_t window = e->len < IMCQ_BID_BYTES ? e->len : IMCQ_BID_BYTES;
-	size_t imoff, start, limit, ewoff;
+	size_t imoff, start, limit, ewoff, body_at = e->len;
 	const unsigned char *im, *ew;
-	struct span body = { e->data, 0 };
-	bool truncated = false;
+	struct span body;
+	bool sure = true;	/* both markers where expected */
 
 	memset(&sc, 0, sizeof(sc));
 	sc.e = e;
 	sc.s = s;
 	sc.m = m;
 	m->env.source = IMCQ_ENV_SPOOL;
-
-	if (e->len == 0) {
-		damage(m, "zero-length file");
-		anomaly_add(rep, "zero-length", IMCQ_SEV_ERROR, e->input, e->member, 0,
-			    "zero-length file where a spool file was expected");
-		m->env.source = IMCQ_ENV_NONE;
-		s->message(s, e, m, body, 0);
-		return IMCQ_OK;
-	}
 	im = span_find(e->data, window, "ImCr", 4);
 	if (im == NULL) {
 		size_t lw = e->len < lim->envelope_bytes ? e->len : (size_t)lim->envelope_bytes;
 
-		ew = span_find(e->data, lw, "EwLs", 4);
+		ew = e->len > 0 ? span_find(e->data, lw, "EwLs", 4) : NULL;
 		if (ew == NULL) {
-			damage(m, "not a spool file: no ImCr magic");
-			anomaly_add(rep, "not-spool", IMCQ_SEV_ERROR, e->input, e->member, 0,
-				    "no ImCr magic in the first %zu bytes and no EwLs marker: "
-				    "not a spool file", window);
+			/* zero-length, or not a spool file at all: still one
+			 * (damaged) record, so that nothing is dropped */
+			damage(m, e->len == 0 ? "zero-length file" : "not a spool file: no ImCr magic");
+			anomaly_add(rep, e->len == 0 ? "zero-length" : "not-spool", IMCQ_SEV_ERROR,
+				    e->input, e->member, 0, "%s%s", m->damage,
+				    e->len == 0 ? "" : " and no EwLs marker");
 			m->env.source = IMCQ_ENV_NONE;
+			body.ptr = e->data;
+			body.len = 0;
 			s->message(s, e, m, body, 0);
 			return IMCQ_OK;
 		}
@@ -520,70 +535,53 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		m->env.offset = 0;
 		m->env.length = ewoff + 4;
 		extract(&sc, 0, ewoff);
-		summarise(&sc, true);
-		goto done;
-	}
-	imoff = (size_t)(im - e->data);
-	if (imoff >= SPOOL_MAGIC_NEAR)
-		anomaly_add(rep, "imcr-late", IMCQ_SEV_INFO, e->input, e->member, imoff,
-			    "ImCr magic at offset %zu, further in than usual", imoff);
-	m->env.offset = imoff;
-	add_gap(&sc, 0, imoff);		/* e.g. the 0xF7 byte of Q190709 */
-	start = imoff + 4;
-	limit = e->len - start < lim->envelope_bytes ? e->len : start + (size_t)lim->envelope_bytes;
-	ew = span_find(e->data + start, limit - start, "EwLs", 4);
-	if (ew != NULL) {
-		ewoff = (size_t)(ew - e->data);
-		m->env.length = ewoff + 4 - imoff;
-		extract(&sc, start, ewoff);
+		body_at = ewoff + 4;
+		sure = false;
 	} else {
-		/* from 3 bytes before the cap: the marker may straddle it */
-		size_t from = limit - start > 3 ? limit - 3 : start;
-		const unsigned char *late = limit < e->len ?
-			span_find(e->data + from, e->len - from, "EwLs", 4) : NULL;
+		imoff = (size_t)(im - e->data);
+		if (imoff >= SPOOL_MAGIC_NEAR)
+			anomaly_add(rep, "imcr-late", IMCQ_SEV_INFO, e->input, e->member, imoff,
+				    "ImCr magic at offset %zu, further in than usual", imoff);
+		m->env.offset = imoff;
+		add_gap(&sc, 0, imoff);		/* e.g. the 0xF7 byte of Q190709 */
+		start = imoff + 4;
+		limit = e->len - start < lim->envelope_bytes ? e->len :
+			start + (size_t)lim->envelope_bytes;
+		ew = span_find(e->data + start, limit - start, "EwLs", 4);
+		if (ew == NULL && limit < e->len) {
+			/* from 3 bytes before the cap: the marker may straddle it */
+			size_t from = limit - start > 3 ? limit - 3 : start;
 
-		extract(&sc, start, limit);
-		if (late != NULL) {
-			ewoff = (size_t)(late - e->data);
+			ew = span_find(e->data + from, e->len - from, "EwLs", 4);
+			if (ew != NULL)
+				anomaly_add(rep, "envelope-too-large", IMCQ_SEV_WARNING, e->input,
+					    e->member, limit, "EwLs marker at offset %zu, beyond the "
+					    "--max-envelope cap of %llu bytes: envelope read up to "
+					    "the cap", (size_t)(ew - e->data),
+					    (unsigned long long)lim->envelope_bytes);
+		}
+		if (ew != NULL) {
+			ewoff = (size_t)(ew - e->data);
 			m->env.length = ewoff + 4 - imoff;
-			anomaly_add(rep, "envelope-too-large", IMCQ_SEV_WARNING, e->input, e->member,
-				    limit, "EwLs marker at offset %zu, beyond the --max-envelope cap "
-				    "of %llu bytes: envelope read up to the cap", ewoff,
-				    (unsigned long long)lim->envelope_bytes);
+			extract(&sc, start, ewoff < limit ? ewoff : limit);
+			body_at = ewoff + 4;
 		} else {
-			truncated = true;
 			m->env.length = limit - imoff;
+			extract(&sc, start, limit);
 			damage(m, "no EwLs marker: truncated envelope");
 			anomaly_add(rep, "truncated-envelope", IMCQ_SEV_ERROR, e->input, e->member,
 				    limit, "no EwLs marker after ImCr at offset %zu: envelope "
 				    "truncated, no RFC 822 part", imoff);
+			sure = false;
 		}
 	}
-	summarise(&sc, truncated);
-	if (truncated) {
-		body.ptr = e->data + e->len;
-		goto emit;
-	}
-done:
-	body.ptr = e->data + ewoff + 4;
-	body.len = e->len - (ewoff + 4);
-emit:
-	if (!sc.have_sender)
-		anomaly_add(rep, "envelope-no-sender", IMCQ_SEV_INFO, e->input, e->member,
-			    m->env.offset == IMCQ_NOOFF ? 0 : m->env.offset,
-			    "no <sender> found in the spool envelope");
-	if (m->env.rcpt_to.n == 0 && m->env.rcpt_dropped == 0)
-		anomaly_add(rep, "envelope-no-rcpt", IMCQ_SEV_WARNING, e->input, e->member,
-			    m->env.offset == IMCQ_NOOFF ? 0 : m->env.offset,
-			    "no <recipient> found in the spool envelope");
-	if (m->env.rcpt_dropped > 0)
-		anomaly_add(rep, "rcpts-limit", IMCQ_SEV_WARNING, e->input, e->member,
-			    m->env.offset, "%llu envelope recipients beyond the --max-rcpts cap of "
-			    "%u were counted, not kept", (unsigned long long)m->env.rcpt_dropped,
-			    lim->rcpts);
+	summarise(&sc, !sure);
+	check_envelope(e, s, &sc);
+	body.ptr = e->data + body_at;
+	body.len = e->len - body_at;
 	if (m->nsources > 0)
-		m->sources[0].body_offset = (uint64_t)(body.ptr - e->data);
-	s->message(s, e, m, body, (uint64_t)(body.ptr - e->data));
+		m->sources[0].body_offset = body_at;
+	s->message(s, e, m, body, body_at);
 	return IMCQ_OK;
 }
 

@@ -323,34 +323,43 @@ static void
 put_text(FILE *f, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, len;
+	size_t i = 0, run = 0, len;
 	uint32_t cp;
 
 	while (i < n) {
-		len = utf8_seq(p + i, n - i, &cp);
-		if (len == 0) {
-			fputs(repl, f);
+		/* runs of bytes that need no escape are copied in one write */
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '&' && p[i] != '<' &&
+		    p[i] != '>' && p[i] != '"' && p[i] != '\'') {
 			i++;
 			continue;
 		}
-		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
-		    (cp >= 0x7f && cp <= 0x9f)) {
-			fputs(repl, f);
-		} else if (cp == '&') {
-			fputs("&amp;", f);
-		} else if (cp == '<') {
-			fputs("&lt;", f);
-		} else if (cp == '>') {
-			fputs("&gt;", f);
-		} else if (cp == '"') {
-			fputs("&quot;", f);
-		} else if (cp == '\'') {
-			fputs("&#39;", f);
-		} else {
-			fwrite(p + i, 1, len, f);
+		len = utf8_seq(p + i, n - i, &cp);
+		if (p[i] >= 0x80 && len != 0 && cp > 0x9f) {
+			i += len;
+			continue;
 		}
+		fwrite(p + run, 1, i - run, f);
+		if (len == 0) {		/* invalid UTF-8 */
+			fputs(repl, f);
+			len = 1;
+		} else if (cp == '\t' || cp == '\n' || cp == '\r')
+			putc((int)cp, f);
+		else if (cp == '&')
+			fputs("&amp;", f);
+		else if (cp == '<')
+			fputs("&lt;", f);
+		else if (cp == '>')
+			fputs("&gt;", f);
+		else if (cp == '"')
+			fputs("&quot;", f);
+		else if (cp == '\'')
+			fputs("&#39;", f);
+		else	/* C0, DEL, C1 */
+			fputs(repl, f);
 		i += len;
+		run = i;
 	}
+	fwrite(p + run, 1, i - run, f);
 }
 
 static void
@@ -486,38 +495,43 @@ static void
 json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, len;
+	size_t n = strlen(s), i = 0, run = 0, len;
 	uint32_t cp;
 
 	putc('"', f);
 	while (i < n) {
-		len = utf8_seq(p + i, n - i, &cp);
-		if (len == 0) {
-			fputs("\\ufffd", f);
+		/* runs of bytes that need no escape are copied in one write */
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\' &&
+		    p[i] != '<' && p[i] != '>' && p[i] != '&') {
 			i++;
 			continue;
 		}
-		switch (cp) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\b': fputs("\\b", f); break;
-		case '\f': fputs("\\f", f); break;
-		case '<': fputs("\\u003c", f); break;
-		case '>': fputs("\\u003e", f); break;
-		case '&': fputs("\\u0026", f); break;
-		case 0x2028: fputs("\\u2028", f); break;
-		case 0x2029: fputs("\\u2029", f); break;
-		default:
-			if (cp < 0x20 || cp == 0x7f)
+		len = utf8_seq(p + i, n - i, &cp);
+		if (p[i] >= 0x80 && len != 0 && cp != 0x2028 && cp != 0x2029) {
+			i += len;
+			continue;
+		}
+		fwrite(p + run, 1, i - run, f);
+		if (len == 0) {
+			fputs("\\ufffd", f);
+			len = 1;
+		} else {
+			switch (cp) {
+			case '"': fputs("\\\"", f); break;
+			case '\\': fputs("\\\\", f); break;
+			case '\n': fputs("\\n", f); break;
+			case '\r': fputs("\\r", f); break;
+			case '\t': fputs("\\t", f); break;
+			case '\b': fputs("\\b", f); break;
+			case '\f': fputs("\\f", f); break;
+			default:	/* < > & U+2028 U+2029, controls */
 				fprintf(f, "\\u%04x", (unsigned)cp);
-			else
-				fwrite(p + i, 1, len, f);
+			}
 		}
 		i += len;
+		run = i;
 	}
+	fwrite(p + run, 1, i - run, f);
 	putc('"', f);
 }
 

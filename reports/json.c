@@ -677,7 +677,10 @@ json_report(const struct imcq_report *rep, const char *version)
 			json_add_str(ro, "spool_id", r->spool_id);
 			add_u64(ro, "offset", r->offset);
 			json_add_str(ro, "encoding", r->encoding);
+			add_num(ro, "count", r->count);
 			json_add_time(ro, "time", r->time);
+			if (r->time != IMCQ_NOTIME)
+				add_u64(ro, "time_offset", r->time_offset);
 			json_add_str(ro, "address", r->address);
 			json_add_str(ro, "host", r->host);
 			add_num(ro, "record", r->record);

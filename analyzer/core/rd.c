@@ -288,7 +288,7 @@ span_u64(struct span s, uint64_t max, uint64_t *out)
 		if (s.ptr[i] < '0' || s.ptr[i] > '9')
 			return false;
 		d = (unsigned)(s.ptr[i] - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return false;
 		v = v * 10 + d;
 	}

@@ -97,6 +97,10 @@ TEST(test_span_num)
 	ASSERT(!span_u64(s, UINT64_MAX, &v));
 	s.len = 0;
 	ASSERT(!span_u64(s, UINT64_MAX, &v));
+	s.ptr = (const unsigned char *)"3";
+	s.len = 1;
+	ASSERT(!span_u64(s, 2, &v));	/* one digit above a small max */
+	ASSERT(span_u64(s, 3, &v));
 	ASSERT(span_find((const unsigned char *)"xxEwLsyy", 8, "EwLs", 4) != NULL);
 	ASSERT(span_find((const unsigned char *)"xxEwL", 5, "EwLs", 4) == NULL);
 }

@@ -670,6 +670,26 @@ TEST(test_damage)
 	ASSERT_EQ_INT(rep.nanoms, 0);
 	report_release(&rep);
 
+	/* a member whose bytes were not available at all */
+	{
+		struct imcq_entry e;
+		struct imcq_sink s;
+
+		memset(&e, 0, sizeof(e));
+		e.member = "Imcdata/Queue.dat";
+		e.base = "Queue.dat";
+		e.size = 100;
+		e.mtime = IMCQ_NOTIME;
+		report_init(&rep);
+		memset(&s, 0, sizeof(s));
+		s.rep = &rep;
+		s.lim = &rep.lim;
+		ASSERT_EQ_INT(imcq_format_queuedat.read(&e, &s), IMCQ_SKIP);
+		ASSERT(has_anomaly(&rep, "queue-dat-capped", NULL));
+		ASSERT(!rep.qfiles[0].corrupt);
+		report_release(&rep);
+	}
+
 	/* a capped entry says so */
 	{
 		struct imcq_entry e;

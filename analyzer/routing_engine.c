@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * routing_engine.c - address-space matching and connector selection
+ * (Q229961, Q152471, Q262952, Q193322).  See routing_engine.h for what is
+ * documented and what is inferred.
+ */
+#include "analyzer/routing_engine.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/core/buf.h"
+#include "analyzer/core/xalloc.h"
+
+#define RULE_CAP	4096	/* bytes of one rule text */
+#define TIES_NAMED	3	/* tied connectors named in a rule */
+#define MAX_CANDIDATES	4096	/* matching entries considered (a GWART has a few hundred) */
+
+/* The Q193322 steps an offline tool cannot evaluate, said once per rule. */
+#define OFFLINE_NOTE	"Q193322 steps 2-5 (retry count, activity schedule, " \
+			"attempts, open retry) not observable offline"
+
+static char
+lc(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool
+rt_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	while (*a && lc(*a) == lc(*b))
+		a++, b++;
+	return *a == '\0' && *b == '\0';
+}
+
+static bool
+prefix_ci(const char *s, size_t n, const char *p, size_t pn)
+{
+	size_t i;
+
+	if (pn > n)
+		return false;
+	for (i = 0; i < pn; i++)
+		if (lc(s[i]) != lc(p[i]))
+			return false;
+	return true;
+}
+
+static bool
+contains_ci(const char *s, const char *needle)
+{
+	size_t n, k;
+
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	k = strlen(needle);
+	for (size_t i = 0; i + k <= n; i++)
+		if (prefix_ci(s + i, n - i, needle, k))
+			return true;
+	return false;
+}
+
+const char *
+rt_match_name(enum rt_match k)
+{
+	switch (k) {
+	case RT_EXACT: return "exact";
+	case RT_WILDCARD: return "wildcard";
+	case RT_PARTIAL: return "partial";
+	case RT_BLANK: return "blank";
+	case RT_NONE: break;
+	}
+	return "none";
+}
+
+/*
+ * Case-insensitive match of pattern p[0..pn) ('*' = any run, possibly
+ * empty) against the whole of s[0..sn).  The classic greedy algorithm with
+ * one backtrack point: O(pn * sn) at worst, no recursion.
+ */
+static bool
+glob_ci(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
+
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			mark = si;
+		} else if (pi < pn && lc(p[pi]) == lc(s[si])) {
+			pi++;
+			si++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++mark;
+		} else {
+			return false;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/* Partial string match for SMTP (inferred reading of Q229961, see the
+ * header): same local part, space domain = trailing labels of the
+ * address's domain. */
+static bool
+partial_smtp(const char *sp, size_t sn, const char *a, size_t an)
+{
+	const char *sat = memchr(sp, '@', sn);
+	const char *aat = memchr(a, '@', an);
+	size_t sl, al, sd, ad;
+
+	if (sat == NULL || aat == NULL)
+		return false;
+	sl = (size_t)(sat - sp);
+	al = (size_t)(aat - a);
+	if (sl == 0 || sl != al || !prefix_ci(a, al, sp, sl))
+		return false;
+	sd = sn - sl - 1;
+	ad = an - al - 1;
+	if (sd == 0 || sd >= ad)
+		return false;	/* equal domains would have been exact */
+	if (a[an - sd - 1] != '.')
+		return false;
+	return prefix_ci(a + an - sd, sd, sat + 1, sd);
+}
+
+/* Partial match for other address types: a prefix ending at a separator. */
+static bool
+partial_other(const char *sp, size_t sn, const char *a, size_t an)
+{
+	if (sn == 0 || sn >= an || !prefix_ci(a, an, sp, sn))
+		return false;
+	if (sp[sn - 1] == ';' || sp[sn - 1] == '/')
+		return true;
+	return a[sn] == ';' || a[sn] == '/';
+}
+
+bool
+rt_space_match(const char *space_type, const char *space,
+	       const char *addr_type, const char *addr,
+	       struct rt_match_info *mi)
+{
+	size_t tn, sn, an, i, lit;
+	const char *sp;
+
+	mi->kind = RT_NONE;
+	mi->literal = 0;
+	if (space_type == NULL || space == NULL || addr_type == NULL || addr == NULL)
+		return false;
+	if (!rt_streq(space_type, addr_type))
+		return false;
+	/* "SMTP:value" written with its type: keep the value */
+	sp = space;
+	tn = strlen(space_type);
+	sn = strlen(sp);
+	if (sn > tn && prefix_ci(sp, sn, space_type, tn) && sp[tn] == ':') {
+		sp += tn + 1;
+		sn -= tn + 1;
+	}
+	while (sn > 0 && (*sp == ' ' || *sp == '\t'))
+		sp++, sn--;
+	while (sn > 0 && (sp[sn - 1] == ' ' || sp[sn - 1] == '\t'))
+		sn--;
+	an = strlen(addr);
+	if (sn == 0) {
+		mi->kind = RT_BLANK;
+		return true;
+	}
+	for (i = 0, lit = 0; i < sn; i++)
+		if (sp[i] != '*')
+			lit++;
+	if (lit < sn) {
+		if (!glob_ci(sp, sn, addr, an))
+			return false;
+		mi->kind = RT_WILDCARD;
+		mi->literal = lit;
+		return true;
+	}
+	if (sn == an && prefix_ci(addr, an, sp, sn)) {
+		mi->kind = RT_EXACT;
+		mi->literal = sn;
+		return true;
+	}
+	if (rt_streq(addr_type, "SMTP") ? partial_smtp(sp, sn, addr, an)
+					: partial_other(sp, sn, addr, an)) {
+		mi->kind = RT_PARTIAL;
+		mi->literal = sn;
+		return true;
+	}
+	return false;
+}
+
+char *
+rt_server_of_connector(const char *connector)
+{
+	const char *open, *close;
+
+	if (connector == NULL)
+		return NULL;
+	close = strrchr(connector, ')');
+	open = strrchr(connector, '(');
+	if (open == NULL || close == NULL || close < open || close - open < 2)
+		return NULL;
+	for (const char *p = close + 1; *p; p++)
+		if (*p != ' ' && *p != '\t' && *p != ',')
+			return NULL;
+	return xstrndup(open + 1, (size_t)(close - open - 1));
+}
+
+bool
+rt_is_ims_entry(const struct imcq_route_entry *e)
+{
+	return contains_ci(e->connector, "Internet Mail");
+}
+
+/* ---- selection --------------------------------------------------------- */
+
+struct cand {
+	const struct imcq_route_entry *e;
+	struct rt_match_info mi;
+	bool local;
+	size_t idx;
+};
+
+/* Cost for comparison: unknown after every known cost. */
+static long
+cost_key(const struct imcq_route_entry *e)
+{
+	return e->cost >= 0 ? e->cost : 1000000L;
+}
+
+/* Compare on the observable steps only; 0 when equal on all of them. */
+static int
+cmp_steps(const struct cand *a, const struct cand *b)
+{
+	if (a->mi.kind != b->mi.kind)
+		return a->mi.kind > b->mi.kind ? -1 : 1;
+	if ((a->mi.kind == RT_WILDCARD || a->mi.kind == RT_PARTIAL) &&
+	    a->mi.literal != b->mi.literal)
+		return a->mi.literal > b->mi.literal ? -1 : 1;
+	if (cost_key(a->e) != cost_key(b->e))
+		return cost_key(a->e) < cost_key(b->e) ? -1 : 1;
+	if (a->local != b->local)
+		return a->local ? -1 : 1;
+	return 0;
+}
+
+static int
+cmp_cand(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	int c = cmp_steps(a, b);
+
+	if (c)
+		return c;
+	return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static bool
+same_connector(const struct imcq_route_entry *a, const struct imcq_route_entry *b)
+{
+	if (a->connector == NULL || b->connector == NULL)
+		return a == b;
+	return rt_streq(a->connector, b->connector);
+}
+
+static void
+put_space(struct buf *b, const struct cand *c)
+{
+	const char *sp = c->e->space ? c->e->space : "";
+
+	switch (c->mi.kind) {
+	case RT_EXACT:
+		buf_appendf(b, "exact match '%s'", sp);
+		break;
+	case RT_WILDCARD:
+		buf_appendf(b, "wildcard '%s' (%zu literal character%s)", sp,
+			    c->mi.literal, c->mi.literal == 1 ? "" : "s");
+		break;
+	case RT_PARTIAL:
+		buf_appendf(b, "partial match '%s' (%zu literal characters; "
+			    "partial-match reading inferred from Q229961)", sp,
+			    c->mi.literal);
+		break;
+	case RT_BLANK:
+		buf_appends(b, "blank address space ';' (type only)");
+		break;
+	case RT_NONE:
+		break;
+	}
+}
+
+static void
+put_cost(struct buf *b, const struct imcq_route_entry *e)
+{
+	if (e->cost >= 0)
+		buf_appendf(b, "cost %d", e->cost);
+	else
+		buf_appends(b, "cost unknown");
+}
+
+/* Why a beat b (they differ on some observable step). */
+static void
+put_why(struct buf *b, const struct cand *a, const struct cand *o)
+{
+	if (a->mi.kind != o->mi.kind) {
+		if (a->mi.kind == RT_WILDCARD && o->mi.kind == RT_BLANK)
+			buf_appends(b, "a wildcard beats a blank address space "
+				    "regardless of cost, Q152471");
+		else
+			buf_appendf(b, "%s match ranks before %s match, Q229961",
+				    rt_match_name(a->mi.kind), rt_match_name(o->mi.kind));
+	} else if ((a->mi.kind == RT_WILDCARD || a->mi.kind == RT_PARTIAL) &&
+		   a->mi.literal != o->mi.literal) {
+		buf_appendf(b, "more literal characters, %zu over %zu, Q229961",
+			    a->mi.literal, o->mi.literal);
+	} else if (cost_key(a->e) != cost_key(o->e)) {
+		if (o->e->cost < 0)
+			buf_appends(b, "known cost over unknown cost");
+		else
+			buf_appendf(b, "lower cost, %d over %d, Q193322 step 6",
+				    a->e->cost, o->e->cost);
+	} else {
+		buf_appends(b, "local connector over remote, Q193322 step 7");
+	}
+}
+
+bool
+rt_select(const struct imcq_route_entry *const *e, size_t n,
+	  const char *addr_type, const char *addr,
+	  const char *local_server, struct rt_choice *c)
+{
+	struct cand *v = NULL;
+	size_t nv = 0, cap = 0, i, ntyped = 0, ntied = 0;
+	const struct cand *tied[TIES_NAMED];
+	const struct cand *beaten = NULL;
+	struct buf b;
+
+	memset(c, 0, sizeof(*c));
+	buf_init(&b, RULE_CAP);
+	for (i = 0; i < n; i++) {
+		struct cand k = { .e = e[i], .idx = i };
+
+		if (e[i] == NULL)
+			continue;
+		if (rt_streq(e[i]->type, addr_type))
+			ntyped++;
+		if (!rt_space_match(e[i]->type, e[i]->space, addr_type, addr, &k.mi))
+			continue;
+		if (nv >= MAX_CANDIDATES)
+			break;
+		k.local = local_server && e[i]->server &&
+			  rt_streq(e[i]->server, local_server);
+		VEC_PUSH(v, nv, cap, k);
+	}
+	c->nmatching = nv;
+	if (nv == 0) {
+		buf_appendf(&b, "no address space matches '%s': %zu %s address "
+			    "space%s in the table, none exact, wildcard, partial or "
+			    "blank for the whole address (Q229961)",
+			    addr ? addr : "", ntyped, addr_type ? addr_type : "",
+			    ntyped == 1 ? "" : "s");
+		c->rule = buf_detach(&b, NULL);
+		return false;
+	}
+	qsort(v, nv, sizeof(*v), cmp_cand);
+	c->best = v[0].e;
+	c->mi = v[0].mi;
+	for (i = 1; i < nv; i++) {
+		bool seen = false;
+
+		if (same_connector(v[i].e, v[0].e))
+			continue;
+		if (cmp_steps(&v[0], &v[i]) != 0) {
+			beaten = &v[i];
+			break;
+		}
+		for (size_t k = 1; k < i; k++)
+			if (same_connector(v[k].e, v[i].e))
+				seen = true;
+		if (!seen) {
+			if (ntied < TIES_NAMED)
+				tied[ntied] = &v[i];
+			ntied++;
+		}
+	}
+	c->ntied = ntied;
+	if (beaten) {
+		c->beaten = beaten->e;
+		c->beaten_mi = beaten->mi;
+	}
+
+	put_space(&b, &v[0]);
+	buf_appends(&b, ", ");
+	put_cost(&b, v[0].e);
+	if (v[0].e->scope)
+		buf_appendf(&b, ", scope %s", v[0].e->scope);
+	if (beaten) {
+		buf_appends(&b, ", over ");
+		put_space(&b, beaten);
+		buf_appendf(&b, " of %s (", beaten->e->connector ?
+			    beaten->e->connector : "an unnamed connector");
+		put_why(&b, &v[0], beaten);
+		buf_appendf(&b, ")");
+	} else if (ntied == 0) {
+		if (nv == 1)
+			buf_appends(&b, ", the only matching address space");
+		else
+			buf_appendf(&b, ", best of %zu matching address spaces, "
+				    "all on this connector", nv);
+	}
+	if (v[0].e->cost == 100)
+		buf_appends(&b, "; cost 100 means used only when every other "
+			    "route fails (Q262952)");
+	if (ntied) {
+		buf_appendf(&b, "; tied on every observable step with %zu other "
+			    "connector%s (", ntied, ntied == 1 ? "" : "s");
+		for (i = 0; i < ntied && i < TIES_NAMED; i++)
+			buf_appendf(&b, "%s%s", i ? ", " : "",
+				    tied[i]->e->connector ? tied[i]->e->connector : "unnamed");
+		if (ntied > TIES_NAMED)
+			buf_appendf(&b, ", and %zu more", ntied - TIES_NAMED);
+		buf_appends(&b, "): the MTA chooses among them by Q193322 steps "
+			    "2-5; the first in the table is shown");
+	}
+	buf_appends(&b, "; " OFFLINE_NOTE);
+	c->rule = buf_detach(&b, NULL);
+	free(v);
+	return true;
+}
+
+void
+rt_choice_release(struct rt_choice *c)
+{
+	free(c->rule);
+	memset(c, 0, sizeof(*c));
+}
