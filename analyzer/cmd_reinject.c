@@ -269,6 +269,9 @@ send_key(struct run *r, struct imcq_message *m, const struct imcq_source *src,
 			free(to);
 			return;
 		}
+		/* wait first: the window between `sending` and `result` is
+		 * kept as short as the transaction itself */
+		wait_rate(r);
 		for (i = 0; i < nto; i++)
 			if (journal_sending(&r->j, key, to[i], &r->err) != IMCQ_OK) {
 				r->fatal = true;
@@ -276,7 +279,6 @@ send_key(struct run *r, struct imcq_message *m, const struct imcq_source *src,
 				free(to);
 				return;
 			}
-		wait_rate(r);
 		(void)smtp_send(r->smtp, from, to, nto, msg.data, msg.len, &res);
 		buf_release(&msg);
 		for (i = 0; i < nto && !r->fatal; i++) {
@@ -630,7 +632,7 @@ cmd_reinject(struct cli *c)
 	release(&r);
 	where_free(where);
 	report_release(&rep);
-	return cli_finish_stdout(rc);
+	return rc;
 fatal:
 	release(&r);
 	where_free(where);

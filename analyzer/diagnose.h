@@ -64,6 +64,21 @@ enum diag_mode {
 	DIAG_MODE_NONE,		/* None (Flush Queues) */
 };
 
+/* Diagnoses, in the incident's order of priority (the first present in a
+ * snapshot is its main cause). */
+enum diag_code {
+	DC_STALE = 0,		/* STALE_ROUTING */
+	DC_INONLY,		/* INBOUND_ONLY_ROUTED */
+	DC_SMARTHOST,		/* SMART_HOST_FAILURE */
+	DC_DNS,			/* DNS_FAILURE */
+	DC_NOROUTE,		/* NO_ROUTE */
+	DC_REJECT,		/* REMOTE_REJECT */
+	DC_NOATTEMPT,		/* NO_DELIVERY_ATTEMPT */
+	DC_ABSENT,		/* DELIVERY_EVIDENCE_ABSENT */
+	DC_COUNT
+};
+const char *diag_code_name(enum diag_code d);
+
 struct rt_list {
 	const struct imcq_route_entry **v;
 	size_t n, cap;
@@ -85,8 +100,19 @@ struct rsnap {
 	long interval;			/* RouteCalculationInterval, minutes */
 	enum diag_mode mode;
 	size_t nsessions, ntracking, neventlog;
-	size_t nstuck;
+	/* filled by diagnose_run */
+	struct imcq_message **stuck;	/* stuck messages, by spool id */
+	size_t nstuck, nexpired;
 	int64_t oldest_stuck;
+	long fidx[DC_COUNT];		/* report-wide finding index, -1 none */
+	char *why[DC_COUNT];		/* one sentence for the incident */
+	char *means[DC_COUNT];		/* what it means, for the incident */
+};
+
+/* A protocol-log event and its index in rep->events. */
+struct diag_plref {
+	const struct imcq_event *e;
+	size_t idx;
 };
 
 struct rctx {
@@ -99,7 +125,7 @@ struct rctx {
 	const struct imcq_inv **inv;
 	size_t ninv;
 	/* protocol-log events sorted by (input, member, line) */
-	size_t *pl;
+	struct diag_plref *pl;
 	size_t npl;
 };
 
@@ -127,6 +153,10 @@ void diag_event_bounds(const struct rctx *c, const struct imcq_event *e,
 void diagnose_run(struct rctx *c);
 /* Compose rep->incident from the findings. */
 void incident_compose(struct rctx *c);
+
+/* "imcq recover --to pickup --out recovered-SERVER --where '...' INPUT..."
+ * for the snapshot's inputs; caller frees. */
+char *diag_recover_cmd(const struct rctx *c, const struct rsnap *s);
 
 /* Shell-quote s for a command line (single quotes when needed); caller
  * frees. */

@@ -115,11 +115,13 @@ joins_remote_msgid(const char *remote_id)
 
 	if (remote_id == NULL)
 		return NULL;
-	lt = strchr(remote_id, '<');
-	if (lt == NULL)
+	gt = strchr(remote_id, '>');
+	if (gt == NULL)
 		return NULL;
-	gt = strchr(lt + 1, '>');
-	if (gt == NULL || gt == lt + 1)
+	/* the '<' nearest before the first '>' */
+	for (lt = gt; lt > remote_id && *lt != '<'; lt--)
+		;
+	if (*lt != '<' || gt == lt + 1)
 		return NULL;
 	return xstrndup(lt, (size_t)(gt - lt) + 1);
 }

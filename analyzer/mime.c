@@ -32,8 +32,10 @@
 
 /* Header fields kept in hdr.all; more are counted in one anomaly. */
 #define MIME_MAX_FIELDS 4096u
-/* Bytes of a Received value kept in hop->raw. */
+/* Bytes of a Received value kept in hop->raw, and about the most of one
+ * clause (from, by, with) built from several atoms. */
 #define MIME_HOP_RAW 2048u
+#define MIME_HOP_FIELD 256u
 /* Largest RFC 822 part handed to GMime (its byte arrays count in guint). */
 #define MIME_MAX_PARSE ((size_t)0x7fffffffu)
 /* Envelope recipients named in the BCC_IN_ENVELOPE message. */
@@ -570,8 +572,9 @@ hop_set(char **slot, const char *t, size_t n, bool append)
 {
 	if (*slot == NULL) {
 		*slot = xstrndup(t, n);
-	} else if (append) {
-		char *o = xasprintf("%s %.*s", *slot, (int)n, t);
+	} else if (append && strlen(*slot) < MIME_HOP_FIELD) {
+		/* capped: a hostile clause of many atoms stays linear */
+		char *o = xasprintf("%s %.*s", *slot, (int)(n < MIME_HOP_FIELD ? n : MIME_HOP_FIELD), t);
 
 		free(*slot);
 		*slot = o;

@@ -44,8 +44,9 @@ on_message(struct imcq_sink *s, const struct imcq_entry *e,
 	(void)e;
 	if (m->nsources > 0)
 		m->sources[0].body_offset = body_off;
-	if (!m->damaged || body.len > 0)
-		mime_fill(m, body, body_off, run->rep, &run->rep->lim);
+	/* also for damaged records: the envelope's recipients still become
+	 * recipient rows, and an empty body is handled */
+	mime_fill(m, body, body_off, run->rep, &run->rep->lim);
 	message_seen_in(m, (unsigned)m->snapshot);
 	report_add_message(run->rep, m);
 }

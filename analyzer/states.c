@@ -1178,10 +1178,11 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 	struct imcq_finding *f;
 	size_t j, ncopies = 0, nlive = 0;
 	bool cross = false, two_live = false, same_id_only = true;
-	char *list = xstrdup("");
+	char *list;
 
 	if (m->nsources == 0)
 		return;
+	list = xstrdup("");
 	for (j = 0; j < rep->nmsgs; j++) {
 		const struct imcq_message *o = rep->msgs[j];
 		bool same_snap, same_server;

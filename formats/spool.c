@@ -97,6 +97,18 @@ spool_place(enum imcq_place p)
 	}
 }
 
+/* Only printable ASCII, 8-bit text and white space in p[0..n)? */
+static bool
+all_text(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
 static int
 bid(const struct imcq_entry *e)
 {
@@ -104,11 +116,17 @@ bid(const struct imcq_entry *e)
 	bool named = e->base != NULL && imcq_is_spool_id(e->base, strlen(e->base));
 	const unsigned char *im = span_find(e->data, n, "ImCr", 4);
 
+	const unsigned char *ew = span_find(e->data, n, "EwLs", 4);
+	bool where = named && spool_place(e->place);
+
 	if (im != NULL && (size_t)(im - e->data) < SPOOL_MAGIC_NEAR)
 		return 40 + (named ? 4 : 0);
-	if (im != NULL)
+	/* Further in, the markers may just be quoted in a text file (a README
+	 * about spool files): take them only after binary bytes or where a
+	 * spool file belongs. */
+	if (im != NULL && (where || !all_text(e->data, (size_t)(im - e->data))))
 		return 20 + (named ? 4 : 0);
-	if (span_find(e->data, n, "EwLs", 4) != NULL)
+	if (ew != NULL && (where || !all_text(e->data, (size_t)(ew - e->data))))
 		return 16 + (named ? 4 : 0);
 	/* a damaged or foreign file where a spool file should be: take it
 	 * at a low bid so that it is reported, not silently dropped */

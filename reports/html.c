@@ -744,13 +744,14 @@ why_list(struct page *pg)
 		return;
 	fputs("<ul class=\"why\">\n", f);
 	for (r = 0; r <= 3 && shown < MAX_WHY; r++) {
+		if (r >= 2 && shown > 0)	/* info only if nothing worse */
+			break;
 		cJSON_ArrayForEach(fi, pg->findings) {
 			if (sev_rank(get_str(fi, "severity")) != r)
 				continue;
-			if (r == 2 && shown > 0)	/* info only if nothing worse */
+			if (shown == MAX_WHY)
 				break;
-			if (shown++ == MAX_WHY)
-				break;
+			shown++;
 			code = get_str(fi, "code");
 			words = code_words(code);
 			fputs("<li>", f);
@@ -1835,7 +1836,7 @@ inventory_row(FILE *f, const cJSON *e)
 	} else {
 		put_val(f, get(e, "size"));
 	}
-	fputs("</td><td>", f);
+	fputs("</td><td class=\"time\">", f);
 	put_val(f, get(e, "mtime"));
 	fputs("</td><td class=\"hash\">", f);
 	put_val(f, get(e, "sha256"));

@@ -694,7 +694,12 @@
 			})));
 		} else add(frag, E('p', 'muted', 'None.'));
 
-		var fs = arr(m.findings);
+		/* its own findings, and the report-wide ones that name it */
+		var fs = arr(m.findings).concat(arr(D.findings).filter(function (f) {
+			return arr(obj(f).spool_ids).some(function (id) {
+				return txt(isObj(id) ? id.spool_id : id) === txt(m.spool_id);
+			});
+		}));
 		add(frag, E('h3', null, 'Findings (' + fs.length + ')'));
 		if (fs.length) fs.slice().sort(function (a, b) {
 			return sevRank(obj(a).severity) - sevRank(obj(b).severity);
@@ -785,7 +790,7 @@
 				{ label: 'Kind', val: function (r) { return txt(r.kind); } },
 				{ label: 'Size', num: true, key: function (r) { return r.size; },
 					val: function (r) { return isInt(r.size) ? fmtCount(r.size) : txt(r.size); } },
-				{ label: 'Modified', val: function (r) { return txt(r.mtime); } },
+				{ label: 'Modified', cls: 'time', val: function (r) { return txt(r.mtime); } },
 				{ label: 'SHA-256', cls: 'hash', val: function (r) { return txt(r.sha256); } }
 			],
 			selects: {

@@ -47,7 +47,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'imcq-browser-'));
 function render(doc, name) {
 	const json = path.join(tmp, name + '.json');
 	const html = path.join(tmp, name + '.html');
-	fs.writeFileSync(json, typeof doc === 'string' ? doc : JSON.stringify(doc));
+	fs.writeFileSync(json, typeof doc === 'string' || Buffer.isBuffer(doc) ? doc : JSON.stringify(doc));
 	const t0 = Date.now();
 	execFileSync(RENDER, [json, html], { stdio: 'inherit' });
 	return { html, ms: Date.now() - t0 };
@@ -227,6 +227,43 @@ async function testIncident(browser) {
 	check(await p.page.$$eval('#qshape i', (l) => l.length) === 0, 'incident: no markup from the data');
 	noProblems(p, 'incident');
 	await p.page.close();
+}
+
+// A document whose strings are not valid UTF-8 and hold control
+// characters (a JSON writer that let them through): the page must stay
+// valid UTF-8 with its data block escaped, and show U+FFFD in their place.
+async function testBytes(browser) {
+	const doc = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'sample-report.json'), 'utf8'));
+	doc.messages[0].headers.subject = 'SUBJ1';
+	doc.messages[0].envelope.mail_from = 'FROM1';
+	doc.inventory[0].member = 'MEMBER1';
+	let text = Buffer.from(JSON.stringify(doc));
+	const swap = (from, bytes) => {
+		const i = text.indexOf(from);
+		text = Buffer.concat([text.subarray(0, i), bytes, text.subarray(i + from.length)]);
+	};
+	// invalid byte, overlong "<", a lone surrogate, a C1 control, ESC, SOH, U+2028, U+2029
+	swap('SUBJ1', Buffer.concat([Buffer.from([0x61, 0xff, 0x20, 0x62, 0xc0, 0xbc]),
+		Buffer.from('script c'), Buffer.from([0xed, 0xa0, 0x80, 0xc2, 0x85]), Buffer.from('\\u001b[31m\\u0001'),
+		Buffer.from([0xe2, 0x80, 0xa8, 0xe2, 0x80, 0xa9]), Buffer.from('</script><script>alert(7)</script>')]));
+	swap('FROM1', Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80, 0x3c]));
+	swap('MEMBER1', Buffer.from([0xf4, 0x90, 0x80, 0x80, 0x26, 0x3e]));
+	const { html } = render(text, 'bytes');
+	let out = '';
+	try {
+		out = execFileSync(process.execPath, [path.join(__dirname, 'check-html.js'), html,
+			'--expect', '</script><script>alert(7)</script>'], { encoding: 'utf8' });
+		check(true, 'bytes: static checks pass');
+	} catch (e) {
+		check(false, 'bytes: static checks pass\n' + (e.stdout || e));
+	}
+	const p = await open(browser, html);
+	const subj = await p.page.$eval('#msg-body td.subj', (e) => e.textContent);
+	check(subj.startsWith('a\ufffd b\ufffd\ufffdscript c\ufffd') && subj.includes('alert(7)'),
+		'bytes: invalid UTF-8 and controls shown as U+FFFD (' + JSON.stringify(subj.slice(0, 40)) + ')');
+	noProblems(p, 'bytes');
+	await p.page.close();
+	return out;
 }
 
 // A real report of a hostile tree, when the program is there.
@@ -421,6 +458,7 @@ async function testBig(browser) {
 	try {
 		await testSample(browser);
 		await testIncident(browser);
+		await testBytes(browser);
 		await testReal(browser);
 		await testMedium(browser);
 		if (BIG > 0) await testBig(browser);

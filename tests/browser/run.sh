@@ -47,10 +47,16 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
 	npm ci --no-audit --no-fund >&2 || npm install --no-audit --no-fund >&2
 fi
 
-# The render helper: report.html from a report.json, through reports/html.c.
+# The render helper: report.html from a report.json, through reports/html.c,
+# built with the compiler and sanitizers of the build tree.
+cache="$IMCQ_BUILD/CMakeCache.txt"
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$cache" 2>/dev/null)
+btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache" 2>/dev/null)
+san=
+[ "$btype" = Asan ] && san="-fsanitize=address,undefined"
 render="$IMCQ_BUILD/tests/browser-render"
 mkdir -p "$IMCQ_BUILD/tests"
-${CC:-cc} -std=c17 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -I"$src" \
+${cc:-${CC:-cc}} -std=c17 -g -Wall -Wextra $san -D_POSIX_C_SOURCE=200809L -I"$src" \
 	-o "$render" "$here/render.c" \
 	"$IMCQ_BUILD/reports/libimcq_reports.a" "$IMCQ_BUILD/analyzer/libimcq_core.a" \
 	$(pkg-config --libs libcjson libcrypto)

@@ -22,6 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct imcq_message *m;
 	struct imcq_source src;
 	struct span body = { data, size };
+	char member[] = "Exchsrvr/Imcdata/Out/3SW32JRP";
 
 	if (size > FUZZ_MAX_INPUT)
 		return -1;
@@ -33,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m->queue = IMCQ_Q_OUT;
 	m->place = IMCQ_PL_OUT;
 	memset(&src, 0, sizeof(src));
-	src.member = "Exchsrvr/Imcdata/Out/3SW32JRP";
+	src.member = member;
 	src.size = size;
 	src.mtime = FUZZ_NOW - 3600;
 	memset(src.sha256, '0', 64);

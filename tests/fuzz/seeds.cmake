@@ -71,6 +71,22 @@ foreach(z ${zips})
     endif()
   endforeach()
 endforeach()
+
+# The same trees in other containers, and one nested, for the ingest target.
+foreach(z ${zips})
+  get_filename_component(zn "${z}" NAME_WE)
+  set(x ${OUT}/_extract/${zn})
+  execute_process(COMMAND ${CMAKE_COMMAND} -E tar cfz ${OUT}/ingest/${zn}.tar.gz .
+    WORKING_DIRECTORY ${x} RESULT_VARIABLE rc)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E tar cf ${OUT}/ingest/${zn}.7z --format=7zip .
+    WORKING_DIRECTORY ${x} RESULT_VARIABLE rc2)
+  file(COPY_FILE "${z}" ${x}/inner.zip)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E tar cfJ ${OUT}/ingest/${zn}-nested.tar.xz inner.zip
+    WORKING_DIRECTORY ${x} RESULT_VARIABLE rc3)
+  if(rc OR rc2 OR rc3)
+    message(WARNING "fuzz seeds: could not pack ${zn} (${rc} ${rc2} ${rc3})")
+  endif()
+endforeach()
 file(REMOVE_RECURSE ${OUT}/_extract)
 
 # A few real messages for the RFC 822 / MIME side: the first files of each

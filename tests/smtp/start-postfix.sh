@@ -3,8 +3,9 @@
 # start-postfix.sh DIR [PORT] - start a private Postfix instance for the
 # reinject tests: listening on 127.0.0.1:PORT only (default: a free port
 # from 20000-59999), accepting mail for the test domains example.com,
-# example.net and example.org into DIR/mail/<domain>/<local>/ (one Maildir
-# per recipient, virtual(8) delivery as nobody), refusing with 550 the
+# example.net and example.org into one Maildir, DIR/mail/inbox/ (virtual(8)
+# delivery as nobody; each copy carries Delivered-To: <recipient> and
+# X-Original-To, Return-Path: <sender>), refusing with 550 the
 # recipients listed in DIR/conf/rcpt_access (refuse@example.com by
 # default).  Everything lives under DIR: conf/ (main.cf, master.cf),
 # queue/, data/, mail/ and maillog.  Prints the port on stdout.  Stop it
@@ -41,7 +42,6 @@ shlib_dir=$(postconf -dh shlib_directory)
 meta_dir=$(postconf -dh meta_directory)
 
 [ -f "$conf/rcpt_access" ] || printf '/^refuse@example\\.com$/ 550 5.7.1 refused by the imcq test policy\n' > "$conf/rcpt_access"
-printf '/^([^@]+)@(.+)$/ $2/$1/\n' > "$conf/mailboxes"
 
 cat > "$conf/main.cf" <<CF
 compatibility_level = 3.6
@@ -63,6 +63,9 @@ inet_protocols = ipv4
 mydestination =
 relay_domains =
 mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+local_recipient_maps =
 local_header_rewrite_clients =
 always_add_missing_headers = no
 smtputf8_enable = no
@@ -71,7 +74,7 @@ smtpd_banner = \$myhostname ESMTP imcq-test
 smtpd_recipient_restrictions = check_recipient_access regexp:$conf/rcpt_access, permit_mynetworks, reject_unauth_destination
 virtual_mailbox_domains = example.com, example.net, example.org
 virtual_mailbox_base = $dir/mail
-virtual_mailbox_maps = regexp:$conf/mailboxes
+virtual_mailbox_maps = static:inbox/
 virtual_uid_maps = static:$(id -u nobody)
 virtual_gid_maps = static:$(id -g nobody)
 virtual_minimum_uid = 100

@@ -424,6 +424,36 @@ TEST(test_huge_header_line)
 	buf_release(&b);
 }
 
+/* A Received clause of 100,000 atoms: bounded work, bounded fields. */
+TEST(test_received_many_atoms)
+{
+	struct buf b;
+	struct imcq_report rep;
+	struct imcq_message *m;
+	size_t i;
+
+	buf_init(&b, 4 << 20);
+	(void)buf_appends(&b, "Received: from a.example by b.example with");
+	for (i = 0; i < 100000; i++)
+		(void)buf_appends(&b, " x");
+	(void)buf_appends(&b, " id ABCDEFGH; Tue, 24 Nov 2026 10:15:00 -0500\nSubject: r\n\nb\n");
+	report_init(&rep);
+	m = fill_lim(b.data, b.len, &rep, NULL);
+	ASSERT_EQ_INT(m->hdr.nreceived, 1);
+	if (m->hdr.nreceived == 1) {
+		ASSERT(strlen(m->hdr.received[0].with) < 600);
+		ASSERT_EQ_STR(m->hdr.received[0].id, "ABCDEFGH");
+		ASSERT_EQ_INT(m->hdr.received[0].date, utc(2026, 11, 24, 15, 15, 0));
+		ASSERT(strlen(m->hdr.received[0].raw) <= 2048);
+	}
+	/* an upper-case 8-character id, although no hop names the IMS */
+	ASSERT_EQ_STR(m->ims_id, "ABCDEFGH");
+	ASSERT_EQ_STR(m->hdr.subject, "r");
+	message_free(m);
+	report_release(&rep);
+	buf_release(&b);
+}
+
 /* --- envelope from headers (Q201314) ---------------------------------------- */
 
 TEST(test_envelope_derivation)
@@ -707,4 +737,5 @@ TEST(test_corpus)
 TEST_MAIN(test_rfc2047_q, test_rfc2047_b, test_latin1_8bit, test_folded_subject,
 	  test_cr_only, test_final_newline_and_hash, test_received_ims,
 	  test_multipart_summary, test_nesting_bomb, test_huge_header_line,
+	  test_received_many_atoms,
 	  test_envelope_derivation, test_corpus)
