@@ -18,7 +18,7 @@ case "${1:-}" in
 esac
 
 build_pkgs="build-essential cmake pkg-config libarchive-dev libpcre2-dev libcjson-dev libgmime-3.0-dev libcurl4-openssl-dev libssl-dev"
-test_pkgs="python3 p7zip-full gcab libarchive-tools zip unzip xz-utils zstd clang libclang-rt-14-dev valgrind chromium nodejs npm postfix"
+test_pkgs="python3 p7zip-full gcab libarchive-tools zip unzip xz-utils zstd clang libclang-rt-14-dev valgrind chromium postfix"
 
 missing=""
 want="$build_pkgs"
@@ -26,6 +26,11 @@ want="$build_pkgs"
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Node.js: any installation will do (this image's comes from outside Debian
+# and conflicts with Debian's npm package); install Debian's only if none.
+if [ "$mode" = test ] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+  missing="$missing nodejs npm"
+fi
 if [ -n "$missing" ]; then
   echo "setup: installing:$missing" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -304,9 +304,10 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	item_rcpts(it, p);
 	if (p->note)
 		item_note(it, p->note);
-	if (m->state == IMCQ_ST_ARCHIVED)
-		item_note(it, "archive copy only: the IMS archives outbound mail before sending it, "
-			  "so check the logs that it was not delivered");
+	if (recover_envelope_note(m))
+		item_note(it, recover_envelope_note(m));
+	if (recover_archive_note(m))
+		item_note(it, recover_archive_note(m));
 	sha256_hex(data, len, sha);
 	if (strcmp(sha, src->sha256) != 0) {
 		fail_item(r, it, "the member's bytes changed since they were analysed (SHA-256 differs): not written");

@@ -197,6 +197,10 @@ send_key(struct run *r, struct imcq_message *m, const struct imcq_source *src,
 	fprintf(o, ", sha256 %.12s): MAIL FROM:<", src->sha256);
 	put_safe(o, from);
 	fputs(">\n", o);
+	if (recover_envelope_note(m))
+		fprintf(o, "  note       %s\n", recover_envelope_note(m));
+	if (recover_archive_note(m))
+		fprintf(o, "  note       %s\n", recover_archive_note(m));
 	r->messages++;
 	for (i = 0; i < p->npicks; i++) {
 		const struct recover_pick *pk = &p->picks[i];

@@ -50,6 +50,16 @@ diag_code_name(enum diag_code d)
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* buf_detach re-initialises the buffer: release that too. */
+static char *
+take(struct buf *b)
+{
+	char *p = buf_detach(b, NULL);
+
+	buf_release(b);
+	return p;
+}
+
 static bool
 is(const char *a, const char *b)
 {
@@ -187,7 +197,7 @@ diag_shell_quote(const char *s)
 		else
 			buf_appendc(&b, *p);
 	buf_appendc(&b, '\'');
-	return buf_detach(&b, NULL);
+	return take(&b);
 }
 
 /* A name fit for a directory: letters, digits, '-' and '_'. */
@@ -222,7 +232,7 @@ diag_recover_cmd(const struct rctx *c, const struct rsnap *s)
 			buf_appendf(&b, " %s", q);
 			free(q);
 		}
-	return buf_detach(&b, NULL);
+	return take(&b);
 }
 
 static const char *
@@ -255,6 +265,10 @@ ev_table(struct imcq_evlist *ev, const struct imcq_table_file *t, const char *wh
 static void
 ev_entry(struct imcq_evlist *ev, const struct imcq_route_entry *e)
 {
+	for (size_t i = 0; i < ev->n; i++)
+		if (ev->v[i].input == e->input && ev->v[i].line == e->line &&
+		    is(ev->v[i].member, e->member))
+			return;
 	evlist_add(ev, e->input, e->member, e->offset, e->line, e->raw);
 }
 
@@ -320,6 +334,17 @@ pl_in_session(const struct rctx *c, size_t k, const struct imcq_session *s)
 		return false;
 	e = c->pl[k].e;
 	return e->input == s->input && is(e->member, s->member) && e->line <= s->line_last;
+}
+
+/* The time stamp as written on the session's first line, or NULL. */
+static const char *
+session_time_raw(const struct rctx *c, const struct imcq_session *s)
+{
+	size_t k = pl_lower(c, s->input, s->member, s->line_first);
+
+	if (pl_in_session(c, k, s) && c->pl[k].e->line == s->line_first)
+		return c->pl[k].e->time_raw;
+	return NULL;
 }
 
 static void
@@ -617,6 +642,14 @@ collect_stuck(struct rctx *c, struct rsnap *s)
 {
 	size_t i, cap = 0;
 
+	for (i = 0; i < c->rep->nsessions; i++) {
+		const struct imcq_session *ss = &c->rep->sessions[i];
+
+		if (ss->snapshot == s->snap && ss->subject && outbound_session(ss))
+			VEC_PUSH(s->subj, s->nsubj, cap, i);
+	}
+	cap = 0;
+
 	for (i = 0; i < c->rep->nmsgs; i++) {
 		struct imcq_message *m = c->rep->msgs[i];
 
@@ -652,7 +685,7 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 	const char *tname = base_name(s->cur ? s->cur->member : NULL);
 	struct imcq_finding *f;
 	struct buf b;
-	char *action;
+	char *action, *list;
 
 	if (s->cur == NULL)
 		return;
@@ -684,13 +717,13 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 			put_list(&mb, &bad, DIAG_IDS_NAMED);
 			buf_appendf(&mb, ": the MTA compares the whole address with "
 				    "each address space and finds no connector for %s "
-				    "(Q229961). %s %s wherever it is re-sent until an "
-				    "address space covers %s.", bad.n == 1 ? "it" : "them",
-				    bad.n == 1 ? "This recipient" : "These recipients",
-				    bad.n == 1 ? "cannot be routed" : "cannot be routed",
+				    "(Q229961), so %s cannot be delivered, from this "
+				    "server or after a recovery, until an address space "
+				    "covers %s.", bad.n == 1 ? "it" : "them",
+				    bad.n == 1 ? "it" : "they",
 				    bad.n == 1 ? "its domain" : "their domains");
 			f = add_f(&m->findings, DC_NOROUTE, IMCQ_SEV_ERROR, "Q229961",
-				  "documented", buf_detach(&mb, NULL),
+				  "documented", take(&mb),
 				  "Check the address with the sender; if the domain is "
 				  "valid, add an SMTP address space that covers it (for "
 				  "example SMTP:*@domain, or SMTP:*) to the Internet Mail "
@@ -707,8 +740,10 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 	if (named > DIAG_IDS_NAMED)
 		buf_appendf(&b, " and %zu more", named - DIAG_IDS_NAMED);
 	{
-		char *list = buf_detach(&b, NULL);
-		char *msg = xasprintf("%zu recipient%s of %zu queued message%s on %s match "
+		char *msg;
+
+		list = take(&b);
+		msg = xasprintf("%zu recipient%s of %zu queued message%s on %s match "
 				      "no address space of %s (modified %s): %s. The "
 				      "MTA compares the whole address and finds no "
 				      "connector (Q229961); these recipients cannot be "
@@ -729,9 +764,33 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 		ev_table(&f->ev, s->cur, "routing table searched");
 		f_add_ids(f, hit, nhit);
 	}
-	s->why[DC_NOROUTE] = xasprintf("%zu recipient%s match no address space of the "
-				       "routing table (%s), so no connector takes %s",
-				       nr, plural(nr), tname, nr == 1 ? "it" : "them");
+	{
+		struct imcq_strv doms = { 0 };
+		struct buf db;
+
+		domains_of(hit, nhit, &doms, NULL);
+		buf_init(&db, TEXT_CAP);
+		for (i = 0, j = 0; i < doms.n; i++) {
+			bool bad = false;
+
+			for (size_t k = 0; k < nhit && !bad; k++)
+				for (size_t r = 0; r < hit[k]->nrcpts && !bad; r++)
+					bad = rcpt_no_route(s, hit[k], &hit[k]->rcpts[r]) &&
+					      rt_streq(hit[k]->rcpts[r].domain, doms.v[i]);
+			if (bad)
+				buf_appendf(&db, "%s%s", j++ ? ", " : "", doms.v[i]);
+		}
+		list = take(&db);
+		s->why[DC_NOROUTE] = xasprintf("%zu recipient%s (at %s) match no address "
+					       "space of the routing table (%s), so no "
+					       "connector takes %s and %s cannot be "
+					       "delivered until an address space covers %s",
+					       nr, plural(nr), list, tname,
+					       nr == 1 ? "it" : "them", nr == 1 ? "it" : "they",
+					       nr == 1 ? "it" : "them");
+		free(list);
+		strv_release(&doms);
+	}
 	s->means[DC_NOROUTE] = xstrdup("these recipients cannot be delivered until "
 				       "an address space covers their domains");
 	free(hit);
@@ -822,7 +881,7 @@ join_signals(const struct imcq_strv *l)
 	buf_init(&b, TEXT_CAP);
 	for (size_t i = 0; i < l->n; i++)
 		buf_appendf(&b, "%s(%zu) %s", i ? "; " : "", i + 1, l->v[i]);
-	return buf_detach(&b, NULL);
+	return take(&b);
 }
 
 static char *
@@ -965,7 +1024,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 				buf_appendf(&b, ". For %zu of them the route moved away from "
 					    "this server's IMS, which still holds the mail",
 					    naway);
-			put_signal(&holds, buf_detach(&b, NULL));
+			put_signal(&holds, take(&b));
 		} else {
 			put_signal(&absent, xstrdup("GWART0.MTA and GWART1.MTA route the "
 						    "stuck domains the same way"));
@@ -991,7 +1050,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 			buf_appendf(&b, "%s'%s'", i ? ", " : "", rtspaces.v[i]);
 		buf_appendf(&b, " for this IMS, while GWART0.MTA gives the IMS on %s no "
 			    "SMTP address space at all", s->server);
-		put_signal(&holds, buf_detach(&b, NULL));
+		put_signal(&holds, take(&b));
 	}
 
 	/* signal: tracking 1010 without 1011 */
@@ -1122,7 +1181,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	buf_appends(&b, " Stuck: ");
 	put_ids(&b, s->stuck, s->nstuck);
 	buf_appends(&b, ".");
-	msg = buf_detach(&b, NULL);
+	msg = take(&b);
 	action = stale_action(c, s);
 	f = add_report_f(c, s, DC_STALE, IMCQ_SEV_ERROR, "Q268494", "inferred", msg, action);
 	ev_table(&f->ev, gw, "GWART0.MTA, the current routing table");
@@ -1212,7 +1271,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		}
 		buf_appends(&b, " (Q268494).");
 		f = add_f(&m->findings, DC_STALE, IMCQ_SEV_ERROR, "Q268494", "inferred",
-			  buf_detach(&b, NULL), action);
+			  take(&b), action);
 		ev_msg(&f->ev, m, "queued message");
 		ev_table(&f->ev, gw, "GWART0.MTA, the current routing table");
 		ev_table(&f->ev, rt, "the IMS's last view of the routing table");
@@ -1369,22 +1428,86 @@ session_domain(const struct imcq_session *ss, const struct mvec *mv)
 	return NULL;
 }
 
-/* Does session ss concern message m (joined, and not certainly over before
- * m was queued)? */
-static bool
-session_concerns(const struct rctx *c, const struct imcq_message *m, size_t si)
-{
-	const struct imcq_session *ss = &c->rep->sessions[si];
-	int64_t lo, hi;
-	size_t k;
-	bool joined = false;
+struct ivec {
+	size_t *v;
+	size_t n, cap;
+};
 
-	for (k = 0; k < m->nsess_idx && !joined; k++)
-		joined = m->sess_idx[k] == si;
-	if (!joined)
-		return false;
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Could session ss have carried message m: not certainly over before m
+ * was queued? */
+static bool
+session_time_fits(const struct rctx *c, const struct imcq_message *m,
+		  const struct imcq_session *ss)
+{
+	int64_t lo, hi;
+
 	diag_session_bounds(c, ss, &lo, &hi);
 	return m->queue_time == IMCQ_NOTIME || hi >= m->queue_time - JOINS_OUT_SLACK;
+}
+
+/* A session that quotes the message's subject in its "Rescheduling
+ * delivery for later" line (Q146669, DOMAIN.md 6.1) and whose MAIL FROM
+ * and domain, when logged, fit the message.  Covers sessions the joins
+ * leave out (a MAIL FROM refused before any RCPT TO). */
+static bool
+subject_fits(const struct imcq_message *m, const struct imcq_session *ss)
+{
+	size_t j;
+	bool dom = ss->domain == NULL;
+
+	if (ss->subject == NULL || *ss->subject == '\0' ||
+	    !(is(ss->subject, m->hdr.subject) || is(ss->subject, m->hdr.subject_raw)))
+		return false;
+	if (ss->mail_from && m->env.mail_from) {
+		char *a = joins_addr_key(ss->mail_from), *b = joins_addr_key(m->env.mail_from);
+		bool eq = strcmp(a, b) == 0;
+
+		free(a);
+		free(b);
+		if (!eq)
+			return false;
+	}
+	for (j = 0; j < m->nrcpts && !dom; j++)
+		dom = rt_streq(m->rcpts[j].domain, ss->domain);
+	return dom;
+}
+
+/* The sessions that concern m: joined (analyzer/joins.c) or quoting its
+ * subject, and not certainly over before it was queued.  Sorted. */
+static void
+msg_sessions(const struct rctx *c, const struct rsnap *s, const struct imcq_message *m,
+	     struct ivec *out)
+{
+	size_t k, w;
+
+	out->n = 0;
+	for (k = 0; k < m->nsess_idx; k++) {
+		size_t si = m->sess_idx[k];
+
+		if (si < c->rep->nsessions && c->rep->sessions[si].snapshot == s->snap &&
+		    session_time_fits(c, m, &c->rep->sessions[si]))
+			VEC_PUSH(out->v, out->n, out->cap, si);
+	}
+	for (k = 0; k < s->nsubj; k++) {
+		const struct imcq_session *ss = &c->rep->sessions[s->subj[k]];
+
+		if (subject_fits(m, ss) && session_time_fits(c, m, ss))
+			VEC_PUSH(out->v, out->n, out->cap, s->subj[k]);
+	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_size);
+	for (k = 0, w = 0; k < out->n; k++)
+		if (w == 0 || out->v[w - 1] != out->v[k])
+			out->v[w++] = out->v[k];
+	out->n = w;
 }
 
 /* Add the indicator lines of session ss (those pred accepts) to ev. */
@@ -1480,6 +1603,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 	struct buf lines[4];
 	struct imcq_finding *f;
 	struct imcq_evlist evs[4] = { { 0 } };
+	struct ivec ms = { 0 };
 
 	if (s->nsessions == 0 && s->neventlog == 0)
 		return;
@@ -1492,10 +1616,9 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 
 		if (m->snapshot != s->snap || !msg_gets_findings(m))
 			continue;
-		for (j = 0; j < m->nsess_idx; j++)
-			if (m->sess_idx[j] < rep->nsessions && session_concerns(c, m, m->sess_idx[j]))
-				VEC_PUSH(per[m->sess_idx[j]].v, per[m->sess_idx[j]].n,
-					 per[m->sess_idx[j]].cap, m);
+		msg_sessions(c, s, m, &ms);
+		for (j = 0; j < ms.n; j++)
+			VEC_PUSH(per[ms.v[j]].v, per[ms.v[j]].n, per[ms.v[j]].cap, m);
 	}
 	for (i = 0; i < rep->nsessions; i++) {
 		const struct imcq_session *ss = &rep->sessions[i];
@@ -1508,11 +1631,13 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 		if (kind[i] == SK_NONE)
 			continue;
 		dom = session_domain(ss, &per[i]);
+		if (dom == NULL && ss->remote)
+			dom = xasprintf("host %s", ss->remote);
 		line = first_line(c, ss, kind[i] == SK_DNS ? dns_text :
 				  kind[i] == SK_REJECT ? reject_text : any_failure_text);
 		if (nsess[kind[i]] < DIAG_IDS_NAMED)
 			buf_appendf(&lines[kind[i]], "%s%s (%s, %s line %" PRIu64 "): %s",
-				    nsess[kind[i]] ? "; " : "", dom ? dom : "unknown domain",
+				    nsess[kind[i]] ? "; " : "", dom ? dom : "an unknown domain",
 				    ss->remote ? ss->remote : "unknown host",
 				    base_name(ss->member), ss->line_first, line);
 		nsess[kind[i]]++;
@@ -1552,32 +1677,35 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 
 		if (m->snapshot != s->snap || !msg_gets_findings(m))
 			continue;
+		msg_sessions(c, s, m, &ms);
 		for (enum skind sk = SK_DNS; sk <= SK_REJECT; sk++) {
 			struct buf b;
 			size_t n = 0;
 			struct imcq_evlist ev = { 0 };
 
 			buf_init(&b, TEXT_CAP);
-			for (j = 0; j < m->nsess_idx; j++) {
-				size_t si = m->sess_idx[j];
+			for (j = 0; j < ms.n; j++) {
+				size_t si = ms.v[j];
 				const struct imcq_session *ss;
 
-				if (si >= rep->nsessions || kind[si] != sk ||
-				    !session_concerns(c, m, si))
+				if (kind[si] != sk)
 					continue;
 				ss = &rep->sessions[si];
 				if (sk == SK_REJECT)
 					mark_rejects(c, m, ss, &who);
-				if (n < DIAG_IDS_NAMED)
-					buf_appendf(&b, "%s%s (%s line %" PRIu64 ", %s server "
-						    "local time): %s", n ? "; " : "",
+				if (n < DIAG_IDS_NAMED) {
+					const char *when = session_time_raw(c, ss);
+
+					buf_appendf(&b, "%s%s (%s line %" PRIu64 "%s%s%s): %s",
+						    n ? "; " : "",
 						    ss->remote ? ss->remote : "unknown host",
 						    base_name(ss->member), ss->line_first,
-						    ss->start != IMCQ_NOTIME && ss->local_time &&
-						    !c->o->have_log_tz ? "started" : "at",
+						    when ? ", started " : "", when ? when : "",
+						    when && ss->local_time ? " server local time" : "",
 						    first_line(c, ss, sk == SK_DNS ? dns_text :
 							       sk == SK_REJECT ? reject_text :
 							       any_failure_text));
+				}
 				n++;
 				ev_session_lines(c, &ev, ss, sk == SK_DNS ? dns_text :
 						 sk == SK_REJECT ? reject_text : any_failure_text, 3);
@@ -1602,7 +1730,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 				continue;
 			}
 			{
-				char *body = buf_detach(&b, NULL), *msg;
+				char *body = take(&b), *msg;
 				const char *code_ref = sk == SK_DNS ? "Q228725" :
 						       sk == SK_SMART ? "Q246580" : "Q245787";
 				enum diag_code dc = sk == SK_DNS ? DC_DNS :
@@ -1653,7 +1781,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 		}
 		if (nsess[sk] > DIAG_IDS_NAMED)
 			buf_appendf(&lines[sk], "; and %zu more", nsess[sk] - DIAG_IDS_NAMED);
-		body = buf_detach(&lines[sk], NULL);
+		body = take(&lines[sk]);
 		strv_uniq(&doms[sk]);
 		if (sk == SK_DNS) {
 			msg = xasprintf("%zu delivery attempt%s from %s failed on name "
@@ -1712,7 +1840,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 
 			buf_init(&b, TEXT_CAP);
 			put_list(&b, &doms[sk], 4);
-			body = buf_detach(&b, NULL);
+			body = take(&b);
 		}
 		if (sk == SK_DNS) {
 			s->why[DC_DNS] = xasprintf("delivery attempts to %s failed on DNS "
@@ -1735,6 +1863,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 		}
 		free(body);
 	}
+	buf_release(&lines[SK_NONE]);
 	for (i = 0; i < 4; i++) {
 		free(hit[i]);
 		strv_release(&doms[i]);
@@ -1744,20 +1873,23 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 		free(per[i].v);
 	free(per);
 	free(kind);
+	free(ms.v);
 }
 
 /* ---- NO_DELIVERY_ATTEMPT and DELIVERY_EVIDENCE_ABSENT ------------------- */
 
 static bool
-message_attempted(const struct rctx *c, const struct imcq_message *m,
-		  const struct snapmaps *mp, bool *by_domain)
+message_attempted(const struct rctx *c, const struct rsnap *s,
+		  const struct imcq_message *m, const struct snapmaps *mp, bool *by_domain)
 {
+	struct ivec ms = { 0 };
 	size_t j;
 
 	*by_domain = false;
-	for (j = 0; j < m->nsess_idx; j++)
-		if (m->sess_idx[j] < c->rep->nsessions && session_concerns(c, m, m->sess_idx[j]))
-			return true;
+	msg_sessions(c, s, m, &ms);
+	free(ms.v);
+	if (ms.n > 0)
+		return true;
 	for (j = 0; j < m->nev_idx; j++) {
 		const struct imcq_event *e;
 
@@ -1825,7 +1957,7 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 
 		if (m->queue_time == IMCQ_NOTIME || now - m->queue_time <= c->o->first_retry)
 			continue;
-		if (message_attempted(c, m, mp, &by_domain))
+		if (message_attempted(c, s, m, mp, &by_domain))
 			continue;
 		VEC_PUSH(hit, nhit, cap, m);
 		if (oldest == IMCQ_NOTIME || m->queue_time < oldest)
@@ -1849,7 +1981,7 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		if (!s->nsessions && s->ntracking)
 			buf_appends(&b, " The SMTP protocol logs are not in the evidence.");
 		f = add_f(&m->findings, DC_NOATTEMPT, IMCQ_SEV_WARNING, "Q146669", "inferred",
-			  buf_detach(&b, NULL), NULL);
+			  take(&b), NULL);
 		ev_msg(&f->ev, m, "queued message");
 		for (size_t j = 0; j < m->nev_idx; j++) {
 			const struct imcq_event *e;
@@ -1877,7 +2009,7 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		put_ids(&b, hit, nhit);
 		buf_appends(&b, ".");
 		f = add_report_f(c, s, DC_NOATTEMPT, IMCQ_SEV_WARNING, "Q146669", "inferred",
-				 buf_detach(&b, NULL), NULL);
+				 take(&b), NULL);
 		if (mp->last_any_idx != SIZE_MAX)
 			ev_session(c, &f->ev, &c->rep->sessions[mp->last_any_idx]);
 		for (i = 0; i < nhit && i < 3; i++)

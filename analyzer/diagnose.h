@@ -102,6 +102,8 @@ struct rsnap {
 	size_t nsessions, ntracking, neventlog;
 	/* filled by diagnose_run */
 	struct imcq_message **stuck;	/* stuck messages, by spool id */
+	size_t *subj;			/* sessions quoting a subject */
+	size_t nsubj;
 	size_t nstuck, nexpired;
 	int64_t oldest_stuck;
 	long fidx[DC_COUNT];		/* report-wide finding index, -1 none */

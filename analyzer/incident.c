@@ -25,6 +25,16 @@
 #define LINE_CAP	(64 * 1024)
 #define DOMAINS_NAMED	5
 
+/* buf_detach re-initialises the buffer: release that too. */
+static char *
+take(struct buf *b)
+{
+	char *p = buf_detach(b, NULL);
+
+	buf_release(b);
+	return p;
+}
+
 static const char *
 plural(size_t n)
 {
@@ -113,32 +123,65 @@ counts_release(struct count *v, size_t n)
 	free(v);
 }
 
-/* "Other findings: DUPLICATE_RISK (2), EXPIRED (4)" over findings that
- * other stages wrote (report-wide and per message), or NULL. */
+/* "Other findings: DUPLICATE_RISK (33 messages), CORRUPT_QUEUE_DAT" over
+ * the findings other stages wrote: per code, the messages that carry it,
+ * else the spool ids its report-wide findings list; or NULL. */
 static char *
 other_findings(const struct imcq_report *rep)
 {
-	struct count *v = NULL;
-	size_t n = 0, cap = 0, i, j;
+	struct count *v = NULL, *ids = NULL;
+	size_t n = 0, cap = 0, nids = 0, idcap = 0, i, j, k;
 	struct buf b;
 
-	for (i = 0; i < rep->findings.n; i++)
-		if (!is_diag_code(rep->findings.v[i].code))
-			count_add(&v, &n, &cap, rep->findings.v[i].code);
 	for (i = 0; i < rep->nmsgs; i++)
-		for (j = 0; j < rep->msgs[i]->findings.n; j++)
-			if (!is_diag_code(rep->msgs[i]->findings.v[j].code))
-				count_add(&v, &n, &cap, rep->msgs[i]->findings.v[j].code);
-	if (n == 0)
+		for (j = 0; j < rep->msgs[i]->findings.n; j++) {
+			const char *code = rep->msgs[i]->findings.v[j].code;
+			bool dup = false;
+
+			if (code == NULL || is_diag_code(code))
+				continue;
+			for (k = 0; k < j && !dup; k++)
+				dup = rep->msgs[i]->findings.v[k].code &&
+				      strcmp(rep->msgs[i]->findings.v[k].code, code) == 0;
+			if (!dup)
+				count_add(&v, &n, &cap, code);
+		}
+	for (i = 0; i < rep->findings.n; i++) {
+		const struct imcq_finding *f = &rep->findings.v[i];
+		bool have = false;
+
+		if (f->code == NULL || is_diag_code(f->code))
+			continue;
+		for (k = 0; k < n && !have; k++)
+			have = strcmp(v[k].name, f->code) == 0;
+		if (have)
+			continue;
+		count_add(&ids, &nids, &idcap, f->code);
+		for (k = 0; k < nids; k++)
+			if (strcmp(ids[k].name, f->code) == 0)
+				ids[k].n += f->nspool_ids - 1;
+	}
+	if (n + nids == 0)
 		return NULL;
-	qsort(v, n, sizeof(*v), cmp_count_name);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_count_name);
+	if (nids > 1)
+		qsort(ids, nids, sizeof(*ids), cmp_count_name);
 	buf_init(&b, LINE_CAP);
 	buf_appends(&b, "Other findings (see the findings list): ");
 	for (i = 0; i < n; i++)
-		buf_appendf(&b, "%s%s (%zu)", i ? ", " : "", v[i].name, v[i].n);
+		buf_appendf(&b, "%s%s (%zu message%s)", i ? ", " : "", v[i].name, v[i].n,
+			    plural(v[i].n));
+	for (i = 0; i < nids; i++)
+		if (ids[i].n > 0)
+			buf_appendf(&b, "%s%s (%zu spool id%s)", i + n ? ", " : "",
+				    ids[i].name, ids[i].n, plural(ids[i].n));
+		else
+			buf_appendf(&b, "%s%s", i + n ? ", " : "", ids[i].name);
 	buf_appends(&b, ".");
 	counts_release(v, n);
-	return buf_detach(&b, NULL);
+	counts_release(ids, nids);
+	return take(&b);
 }
 
 static char *
@@ -176,7 +219,7 @@ what_line(const struct rsnap *s, const char *who)
 		buf_appendf(&b, " and %zu more", n - DOMAINS_NAMED);
 	buf_appends(&b, ".");
 	counts_release(v, n);
-	return buf_detach(&b, NULL);
+	return take(&b);
 }
 
 static char *
@@ -203,7 +246,7 @@ since_line(const struct rctx *c, const struct rsnap *s)
 			    (long long)(c->o->timeout_normal / 3600),
 			    s->nexpired == 1 ? "it" : "them");
 	buf_appends(&b, ".");
-	return buf_detach(&b, NULL);
+	return take(&b);
 }
 
 static void
@@ -334,19 +377,28 @@ nothing_wrong(struct rctx *c, struct imcq_incident *in)
 			oldest = s;
 	}
 	{
-		char *who = buf_detach(&b, NULL);
+		char *who = take(&b);
+		int64_t now = oldest ? rctx_now(c, oldest) : IMCQ_NOTIME;
+		bool recent = oldest == NULL || (now != IMCQ_NOTIME &&
+						 now - oldest->oldest_stuck <= c->o->first_retry);
 
 		if (nstuck == 0)
 			in->headline = xasprintf("Nothing is stuck on %s: no outgoing "
 						 "message is waiting in Imcdata\\Out and no "
 						 "routing or delivery problem was found",
 						 nsrv ? who : "the evidence");
+		else if (recent)
+			in->headline = xasprintf("Nothing is stuck on %s: the %zu outgoing "
+						 "message%s in Imcdata\\Out %s recent and no "
+						 "routing or delivery problem was found",
+						 nsrv ? who : "the evidence", nstuck,
+						 plural(nstuck), nstuck == 1 ? "is" : "are");
 		else
 			in->headline = xasprintf("No routing or delivery problem was found "
-						 "on %s: %zu outgoing message%s %s waiting in "
-						 "Imcdata\\Out", nsrv ? who : "the evidence",
-						 nstuck, plural(nstuck),
-						 nstuck == 1 ? "is" : "are");
+						 "on %s, but %zu outgoing message%s %s waiting "
+						 "in Imcdata\\Out, the oldest for longer than the "
+						 "first retry interval", nsrv ? who : "the evidence",
+						 nstuck, plural(nstuck), nstuck == 1 ? "is" : "are");
 		free(who);
 	}
 	for (k = 0; k < c->ns; k++) {
@@ -427,10 +479,8 @@ incident_compose(struct rctx *c)
 		strv_push(&in->lines, xasprintf("What it means: %s.", main->means[mc]));
 	for (d = 0; d < DC_ABSENT; d++)
 		if (d != (int)mc && main->fidx[d] >= 0 && main->why[d])
-			strv_push(&in->lines, xasprintf("Also: %s (%s); %s.", main->why[d],
-							diag_code_name((enum diag_code)d),
-							main->means[d] ? main->means[d] :
-							"see the findings"));
+			strv_push(&in->lines, xasprintf("Also: %s (%s).", main->why[d],
+							diag_code_name((enum diag_code)d)));
 	if (f->action)
 		strv_push(&in->lines, xasprintf("What to do: %s", f->action));
 

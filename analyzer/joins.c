@@ -617,15 +617,19 @@ direction_fits(const struct imcq_message *m, const struct imcq_session *s)
 	}
 }
 
+/* Without --log-tz the session time is local: only what no time zone can
+ * make possible (more than JOINS_TZ_MAX apart) is ruled out. */
 static bool
 time_fits(const struct imcq_message *m, const struct imcq_session *s, bool outbound)
 {
-	if (s->local_time || m->queue_time == IMCQ_NOTIME || s->start == IMCQ_NOTIME)
-		return true;	/* addresses only: the time zone is open */
+	int64_t tz = s->local_time ? JOINS_TZ_MAX : 0;
+
+	if (m->queue_time == IMCQ_NOTIME || s->start == IMCQ_NOTIME)
+		return true;
 	if (outbound)
-		return s->start >= m->queue_time - JOINS_OUT_SLACK;
-	return s->start >= m->queue_time - JOINS_IN_BEFORE &&
-	       s->start <= m->queue_time + JOINS_OUT_SLACK;
+		return s->start + tz >= m->queue_time - JOINS_OUT_SLACK;
+	return s->start + tz >= m->queue_time - JOINS_IN_BEFORE &&
+	       s->start - tz <= m->queue_time + JOINS_OUT_SLACK;
 }
 
 static bool
@@ -654,6 +658,25 @@ domain_of_message(const struct imcq_message *m, const char *domain)
 			return true;
 	}
 	return false;
+}
+
+/* A session that logged a MAIL FROM must name the message's sender. */
+static bool
+same_sender(const struct imcq_message *m, const struct imcq_session *s)
+{
+	char *a, *b;
+	bool eq;
+
+	if (s->mail_from == NULL)
+		return true;
+	if (m->env.mail_from == NULL)
+		return false;
+	a = joins_addr_key(m->env.mail_from);
+	b = joins_addr_key(s->mail_from);
+	eq = strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return eq;
 }
 
 /* Protocol-log events ordered by (input, member, line) for range lookups. */
@@ -724,12 +747,13 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 	for (i = 0; i < rep->nsessions; i++) {
 		const struct imcq_session *s = &rep->sessions[i];
 
-		if (s->mail_from != NULL) {
+		if (s->mail_from != NULL)
 			for (j = 0; j < s->rcpts.n; j++)
 				kindex_add(&px, pair_key(s->mail_from, s->rcpts.v[j]), i);
-		} else {
+		/* no MAIL FROM or no RCPT TO logged (refused early): the
+		 * subject of a "Rescheduling delivery" line */
+		if (s->mail_from == NULL || s->rcpts.n == 0)
 			kindex_add(&sx, subject_key(s->subject), i);
-		}
 	}
 	kindex_sort(&px);
 	kindex_sort(&sx);
@@ -763,7 +787,8 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 			for (k = kindex_find(&sx, sk); k < sx.n && strcmp(sx.v[k].key, sk) == 0; k++) {
 				const struct imcq_session *s = &rep->sessions[sx.v[k].idx];
 
-				if (domain_of_message(m, s->domain) && session_fits(rep, m, s))
+				if (domain_of_message(m, s->domain) && same_sender(m, s) &&
+				    session_fits(rep, m, s))
 					VEC_PUSH(sv.v, sv.n, sv.cap, sx.v[k].idx);
 			}
 			free(sk);

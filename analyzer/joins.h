@@ -17,11 +17,13 @@
  *                key;
  *   addresses    a protocol-log session matches a message on MAIL FROM plus
  *                at least one RCPT TO of the envelope (or, when the log
- *                kept no MAIL FROM, on the subject quoted by a
- *                "Rescheduling delivery for later" line).  With --log-tz the
+ *                kept no MAIL FROM or no RCPT TO, on the subject quoted by
+ *                a "Rescheduling delivery for later" line, and the sender
+ *                when one was logged).  With --log-tz the
  *                session must also lie in a time window around the queue
- *                time; without it the time-zone question is open and only
- *                the addresses count.
+ *                time; without it the time-zone question is open: the
+ *                addresses count, and only a session that no zone (UTC-12
+ *                to UTC+14) could put after the queuing is ruled out.
  * Joins are made only between evidence of the same server (snapshots of
  * servers told apart by name never join; see snapshots.h).
  *
@@ -44,6 +46,7 @@
 /* Time windows for sessions when --log-tz is known (seconds). */
 #define JOINS_OUT_SLACK		(15 * 60)	/* outbound: start >= queue time - slack */
 #define JOINS_IN_BEFORE		(2 * 3600)	/* inbound: start in [qt - before, qt + slack] */
+#define JOINS_TZ_MAX		(14 * 3600)	/* no zone is further from UTC (UTC+14) */
 
 /*
  * Shift protocol-log times (sessions, and events whose source is

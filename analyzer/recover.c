@@ -293,6 +293,27 @@ fset_add(struct fset *s, const char *k)
 	s->n++;
 }
 
+const char *
+recover_envelope_note(const struct imcq_message *m)
+{
+	if (m->env.source == IMCQ_ENV_SPOOL || m->env.source == IMCQ_ENV_XHEADERS)
+		return NULL;
+	return "no spool envelope or X-Sender/X-Receiver lines: the envelope was taken from "
+	       "the headers (Bcc recipients unknown)";
+}
+
+const char *
+recover_archive_note(const struct imcq_message *m)
+{
+	if (m->queue == IMCQ_Q_OUT_ARCHIVE)
+		return "outbound Archive copy: the IMS archives outbound mail before sending it, "
+		       "so it may have been delivered: check the logs";
+	if (m->queue == IMCQ_Q_IN_ARCHIVE)
+		return "inbound Archive copy: the IMS archives inbound mail after handing it to "
+		       "the store, so it was probably delivered";
+	return NULL;
+}
+
 struct recover_pick *
 recover_pick_rcpts(const struct imcq_message *m, bool include_delivered,
 		   size_t *n, size_t *included)

@@ -89,6 +89,13 @@ void recover_asctime(int64_t t, char out[32]);
  * is usable as a sender only: allow_empty. */
 bool recover_addr_ok(const char *a, bool allow_empty);
 
+/* Warnings to attach to a recovered message, or NULL: its envelope was
+ * derived from the headers (no spool envelope, no X- lines); it is an
+ * Archive copy (outbound: archived before sending; inbound: archived after
+ * the hand-off to the store, DOMAIN.md §2.2), so possibly delivered. */
+const char *recover_envelope_note(const struct imcq_message *m);
+const char *recover_archive_note(const struct imcq_message *m);
+
 /* One recipient decision. */
 struct recover_pick {
 	const char *address;	/* points into the message */

@@ -500,6 +500,7 @@ rctx_release(struct rctx *c)
 		free(c->s[k].rtxt_e.v);
 		free(c->s[k].imccopy_e.v);
 		free(c->s[k].stuck);
+		free(c->s[k].subj);
 		for (i = 0; i < DC_COUNT; i++) {
 			free(c->s[k].why[i]);
 			free(c->s[k].means[i]);

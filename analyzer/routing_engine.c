@@ -21,6 +21,16 @@
 #define OFFLINE_NOTE	"Q193322 steps 2-5 (retry count, activity schedule, " \
 			"attempts, open retry) not observable offline"
 
+/* buf_detach re-initialises the buffer: release that too. */
+static char *
+take(struct buf *b)
+{
+	char *p = buf_detach(b, NULL);
+
+	buf_release(b);
+	return p;
+}
+
 static char
 lc(char c)
 {
@@ -368,7 +378,7 @@ rt_select(const struct imcq_route_entry *const *e, size_t n,
 			    "blank for the whole address (Q229961)",
 			    addr ? addr : "", ntyped, addr_type ? addr_type : "",
 			    ntyped == 1 ? "" : "s");
-		c->rule = buf_detach(&b, NULL);
+		c->rule = take(&b);
 		return false;
 	}
 	qsort(v, nv, sizeof(*v), cmp_cand);
@@ -432,7 +442,7 @@ rt_select(const struct imcq_route_entry *const *e, size_t n,
 			    "2-5; the first in the table is shown");
 	}
 	buf_appends(&b, "; " OFFLINE_NOTE);
-	c->rule = buf_detach(&b, NULL);
+	c->rule = take(&b);
 	free(v);
 	return true;
 }

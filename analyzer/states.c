@@ -20,7 +20,8 @@
  *      queue time);
  *   4. recipients delivered: tracking 1011 (1013 for In) naming them, or
  *      a protocol-log session that ended with a 2xx after DATA and matches
- *      this message only;
+ *      this message only - unless the server's tracking log records
+ *      transfers (1011) and has none for this message;
  *   5. states with their reasons in plain words, findings per message,
  *      report-wide findings listing the spool ids, seen_in and changes.
  *
@@ -49,6 +50,10 @@
 #define CORRUPT_MIN_FILES	10	/* files a Queue.dat with no reference leaves out */
 #define LOOP_SAME_BY		3	/* the same `by` host this often: a loop */
 #define SUMMARY_EV		20	/* evidence items of a report-wide finding */
+/* No input path in the text: the same evidence gives the same report
+ * wherever it was copied to. */
+#define EXPIRED_ACTION	"recover and re-inject: imcq recover --to pickup --out DIR " \
+			"--where 'state = expired' INPUT..."
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -103,50 +108,6 @@ is_queue_dat(const struct imcq_queue_file *q)
 	return imcq_strcasecmp(b, "queue.dat") == 0;
 }
 
-/* Single-quoted for a POSIX shell. */
-static char *
-shell_quote(const char *s)
-{
-	size_t n = 2, i, k = 0;
-	char *q;
-
-	for (i = 0; s[i]; i++)
-		n += s[i] == '\'' ? 4 : 1;
-	q = xmalloc(n + 1);
-	q[k++] = '\'';
-	for (i = 0; s[i]; i++) {
-		if (s[i] == '\'') {
-			memcpy(q + k, "'\\''", 4);
-			k += 4;
-		} else {
-			q[k++] = s[i];
-		}
-	}
-	q[k++] = '\'';
-	q[k] = '\0';
-	return q;
-}
-
-static const char *
-input_path(const struct imcq_report *rep, int input)
-{
-	if (input < 0 || (size_t)input >= rep->ninputs || rep->inputs[input].path == NULL)
-		return "INPUT";
-	return rep->inputs[input].path;
-}
-
-/* The inputs of the message's snapshot, quoted, for a command line. */
-static char *
-message_inputs(const struct imcq_report *rep, const struct imcq_message *m)
-{
-	int in = m->nsources ? m->sources[0].input : -1;
-
-	if (in < 0 && m->snapshot >= 0 && (size_t)m->snapshot < rep->nsnaps &&
-	    rep->snaps[m->snapshot].ninputs > 0)
-		in = rep->snaps[m->snapshot].inputs[0];
-	return shell_quote(input_path(rep, in));
-}
-
 static struct imcq_finding *
 finding(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
 	const char *ref, const char *basis, char *action, char *msg)
@@ -191,6 +152,9 @@ struct ctx {
 	size_t nqd_keys;
 	struct imcq_message **from_qd;	/* missing records Queue.dat names */
 	size_t nfrom_qd, from_qdcap;
+	bool *has_1011;		/* per snapshot: tracking records outbound transfers */
+	size_t *gorder;		/* message indices ordered by group */
+	size_t *gbeg, *gend;	/* per group root: its range in gorder */
 };
 
 static int
@@ -741,6 +705,21 @@ build_groups(struct ctx *c)
 	for (i = 0; i < n; i++)
 		free(v[i].key);
 	free(v);
+	/* members of each group, in message order (a counting sort) */
+	c->gorder = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*c->gorder));
+	c->gbeg = xcalloc(rep->nmsgs + 1, sizeof(*c->gbeg));
+	c->gend = xcalloc(rep->nmsgs + 1, sizeof(*c->gend));
+	for (i = 0; i < rep->nmsgs; i++)
+		c->gend[c->grp[i]]++;
+	for (i = 0, n = 0; i < rep->nmsgs; i++) {
+		size_t cnt = c->gend[i];
+
+		c->gbeg[i] = n;
+		c->gend[i] = n;
+		n += cnt;
+	}
+	for (i = 0; i < rep->nmsgs; i++)
+		c->gorder[c->gend[c->grp[i]]++] = i;
 }
 
 struct pair {
@@ -817,6 +796,7 @@ deliveries(struct ctx *c, struct imcq_message *m, struct deliv *d)
 	struct imcq_report *rep = c->rep;
 	int want = is_inbound(m) ? 1013 : 1011;
 	size_t i, k;
+	bool tracked = false;
 
 	memset(d, 0, sizeof(*d));
 	for (i = 0; i < m->nev_idx; i++) {
@@ -841,7 +821,11 @@ deliveries(struct ctx *c, struct imcq_message *m, struct deliv *d)
 					       e->line, x);
 		free(x);
 	}
-	for (i = 0; i < m->nsess_idx && !is_inbound(m); i++) {
+	/* where tracking records every transfer (1011, Q173364), a session
+	 * without a 1011 for this message is some other message's */
+	for (i = 0; i < rep->nsnaps && d->first_ev == NULL && !tracked; i++)
+		tracked = c->has_1011[i] && joins_same_server(rep, (int)i, m->snapshot);
+	for (i = 0; i < m->nsess_idx && !is_inbound(m) && !tracked; i++) {
 		const struct imcq_session *s = &rep->sessions[m->sess_idx[i]];
 		char *x;
 
@@ -890,21 +874,39 @@ ndr_event(const struct imcq_report *rep, const struct imcq_message *m)
 
 /* ---- states ---------------------------------------------------------------- */
 
+/* The records with message i's spool id: adjacent, messages being sorted
+ * by spool id. */
+static void
+spool_range(const struct imcq_report *rep, size_t i, size_t *lo, size_t *hi)
+{
+	const char *id = rep->msgs[i]->spool_id ? rep->msgs[i]->spool_id : "";
+
+	*lo = i;
+	*hi = i + 1;
+	while (*lo > 0 && strcmp(rep->msgs[*lo - 1]->spool_id ? rep->msgs[*lo - 1]->spool_id : "",
+				 id) == 0)
+		(*lo)--;
+	while (*hi < rep->nmsgs &&
+	       strcmp(rep->msgs[*hi]->spool_id ? rep->msgs[*hi]->spool_id : "", id) == 0)
+		(*hi)++;
+}
+
 /* Copies of message i in the same snapshot and a live queue (for archives). */
 static const struct imcq_message *
 live_copy(const struct ctx *c, size_t i)
 {
 	const struct imcq_report *rep = c->rep;
 	const struct imcq_message *m = rep->msgs[i];
-	size_t j;
+	size_t j, p, lo, hi;
 
-	for (j = 0; j < rep->nmsgs; j++) {
-		const struct imcq_message *o = rep->msgs[j];
+	spool_range(rep, i, &lo, &hi);
+	for (j = lo; j < hi; j++)
+		if (j != i && rep->msgs[j]->snapshot == m->snapshot && snapshots_live(rep->msgs[j]))
+			return rep->msgs[j];
+	for (p = c->gbeg[c->grp[i]]; p < c->gend[c->grp[i]]; p++) {
+		const struct imcq_message *o = rep->msgs[c->gorder[p]];
 
-		if (j == i || o->snapshot != m->snapshot || !snapshots_live(o))
-			continue;
-		if (c->grp[j] == c->grp[i] ||
-		    (o->spool_id && m->spool_id && imcq_strcasecmp(o->spool_id, m->spool_id) == 0))
+		if (c->gorder[p] != i && o->snapshot == m->snapshot && snapshots_live(o))
 			return o;
 	}
 	return NULL;
@@ -916,13 +918,14 @@ readable_copy(const struct ctx *c, size_t i)
 {
 	const struct imcq_report *rep = c->rep;
 	const struct imcq_message *m = rep->msgs[i];
-	size_t j;
+	size_t j, lo, hi;
 
-	for (j = 0; j < rep->nmsgs; j++) {
+	(void)c;
+	spool_range(rep, i, &lo, &hi);
+	for (j = lo; j < hi; j++) {
 		const struct imcq_message *o = rep->msgs[j];
 
-		if (j != i && o->nsources > 0 && !o->damaged && o->snapshot == m->snapshot &&
-		    o->spool_id && m->spool_id && imcq_strcasecmp(o->spool_id, m->spool_id) == 0)
+		if (j != i && o->nsources > 0 && !o->damaged && o->snapshot == m->snapshot)
 			return o;
 	}
 	return NULL;
@@ -1134,7 +1137,7 @@ find_expired(struct ctx *c, struct imcq_message *m)
 {
 	struct imcq_finding *f;
 	char qt[32], ex[32], to[32];
-	char *inp, *x;
+	char *x;
 	bool documented = m->priority == 0 && c->o->timeout_normal == 48 * 3600;
 
 	if (m->state != IMCQ_ST_EXPIRED)
@@ -1142,15 +1145,11 @@ find_expired(struct ctx *c, struct imcq_message *m)
 	iso(m->queue_time, qt);
 	iso(m->expires, ex);
 	span_words(timeout_of(c->o, m->priority), to);
-	inp = message_inputs(c->rep, m);
 	f = finding(&m->findings, "EXPIRED", IMCQ_SEV_WARNING, "Q184051",
-		    documented ? "documented" : "inferred",
-		    xasprintf("recover and re-inject: imcq recover --to pickup --out DIR "
-			      "--where 'state = expired' %s", inp),
+		    documented ? "documented" : "inferred", xstrdup(EXPIRED_ACTION),
 		    xasprintf("%s has been queued since %s, past the %s time-out for %s "
 			      "priority (expired %s), and no NDR was found: its sender was "
 			      "not told", sid(m), qt, to, priority_name(m->priority), ex));
-	free(inp);
 	x = xasprintf("queued %s (%s); %s priority; time-out %s; expired %s",
 		      qt, m->queue_time_source ? m->queue_time_source : "?",
 		      priority_name(m->priority), to, ex);
@@ -1176,19 +1175,20 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 	struct imcq_report *rep = c->rep;
 	struct imcq_message *m = rep->msgs[i];
 	struct imcq_finding *f;
-	size_t j, ncopies = 0, nlive = 0;
+	size_t j, p, ncopies = 0, nlive = 0;
 	bool cross = false, two_live = false, same_id_only = true;
 	char *list;
 
 	if (m->nsources == 0)
 		return;
 	list = xstrdup("");
-	for (j = 0; j < rep->nmsgs; j++) {
-		const struct imcq_message *o = rep->msgs[j];
+	for (p = c->gbeg[c->grp[i]]; p < c->gend[c->grp[i]]; p++) {
+		const struct imcq_message *o = rep->msgs[c->gorder[p]];
 		bool same_snap, same_server;
 		char *w, *nl;
 
-		if (j == i || o->nsources == 0 || c->grp[j] != c->grp[i])
+		j = c->gorder[p];
+		if (j == i || o->nsources == 0)
 			continue;
 		same_snap = o->snapshot == m->snapshot;
 		same_server = joins_same_server(rep, o->snapshot, m->snapshot);
@@ -1234,10 +1234,12 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 				      "cop%s: %s)", sid(m), why, ncopies,
 				      ncopies == 1 ? "y" : "ies", list));
 		ev_source(f, m, m->hdr.message_id ? m->hdr.message_id : m->body_sha256);
-		for (j = 0; j < rep->nmsgs && f->ev.n < MAX_EV_PER_FINDING; j++) {
-			const struct imcq_message *o = rep->msgs[j];
+		for (p = c->gbeg[c->grp[i]]; p < c->gend[c->grp[i]] &&
+		     f->ev.n < MAX_EV_PER_FINDING; p++) {
+			const struct imcq_message *o = rep->msgs[c->gorder[p]];
 
-			if (j != i && o->nsources > 0 && c->grp[j] == c->grp[i] &&
+			j = c->gorder[p];
+			if (j != i && o->nsources > 0 &&
 			    (o->snapshot == m->snapshot ||
 			     !joins_same_server(rep, o->snapshot, m->snapshot)))
 				evlist_add(&f->ev, o->sources[0].input, o->sources[0].member, 0, 0,
@@ -1581,10 +1583,18 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 		free(action);
 		return;
 	}
-	if ((nsev[0] != 0) + (nsev[1] != 0) + (nsev[2] != 0) > 1)
-		msg = xasprintf("%zu spool id%s %s (findings: %zu error, %zu warning, %zu info)",
-				nid, nid == 1 ? "" : "s", what, nsev[2], nsev[1], nsev[0]);
-	else
+	if ((nsev[0] != 0) + (nsev[1] != 0) + (nsev[2] != 0) > 1) {
+		char parts[3][40];
+		int k, np = 0;
+		static const char *const names[3] = { "info", "warning", "error" };
+
+		for (k = 2; k >= 0; k--)
+			if (nsev[k] > 0)
+				snprintf(parts[np++], sizeof(parts[0]), "%zu %s", nsev[k], names[k]);
+		msg = xasprintf("%zu spool id%s %s (%s%s%s%s%s findings)", nid,
+				nid == 1 ? "" : "s", what, parts[0], np > 1 ? ", " : "",
+				np > 1 ? parts[1] : "", np > 2 ? ", " : "", np > 2 ? parts[2] : "");
+	} else
 		msg = xasprintf("%zu spool id%s %s", nid, nid == 1 ? "" : "s", what);
 	f = findlist_add(&rep->findings, code, sev, ref, "%s", msg);
 	free(msg);
@@ -1608,30 +1618,6 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 					   mf->ev.v[0].offset, mf->ev.v[0].line, mf->ev.v[0].excerpt);
 		}
 	}
-}
-
-static char *
-expired_action(const struct imcq_report *rep)
-{
-	char *a = xstrdup("recover and re-inject: imcq recover --to pickup --out DIR "
-			  "--where 'state = expired'");
-	size_t i;
-
-	for (i = 0; i < rep->ninputs; i++) {
-		char *q = shell_quote(input_path(rep, (int)i));
-		char *n = xasprintf("%s %s", a, q);
-
-		free(q);
-		free(a);
-		a = n;
-	}
-	if (rep->ninputs == 0) {
-		char *n = xasprintf("%s INPUT", a);
-
-		free(a);
-		a = n;
-	}
-	return a;
 }
 
 /* ---- the stage ------------------------------------------------------------------------ */
@@ -1662,6 +1648,14 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 		set_queue_time(rep, rep->msgs[i]);
 	}
 	joins_link_sessions(rep, o);
+	c.has_1011 = xcalloc(rep->nsnaps ? rep->nsnaps : 1, sizeof(*c.has_1011));
+	for (i = 0; i < rep->nevents; i++) {
+		const struct imcq_event *e = &rep->events[i];
+
+		if (e->event_no == 1011 && e->source && strcmp(e->source, "tracking") == 0 &&
+		    e->snapshot >= 0 && (size_t)e->snapshot < rep->nsnaps)
+			c.has_1011[e->snapshot] = true;
+	}
 	build_groups(&c);
 	count_session_groups(&c);
 
@@ -1689,7 +1683,7 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 		  xstrdup("rebuild Queue.dat: stop the IMS, rename Queue.dat, restart "
 			  "(Q148727); check DUPLICATE_RISK first"));
 	summarise(rep, "EXPIRED", "are past their IMS time-out without an NDR",
-		  expired_action(rep));
+		  xstrdup(EXPIRED_ACTION));
 	summarise(rep, "DUPLICATE_RISK",
 		  "could be delivered twice (copies elsewhere, or delivered yet still queued)",
 		  xstrdup("recover one copy only; leave delivered recipients out (the default)"));
@@ -1710,4 +1704,8 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	free(c.grp);
 	free(c.sess_groups);
 	free(c.from_qd);
+	free(c.has_1011);
+	free(c.gorder);
+	free(c.gbeg);
+	free(c.gend);
 }

@@ -100,6 +100,8 @@ J=$TMP/journal
 expect_rc 0 run --dry-run --journal "$J" "$T" && ok "dry run: exit 0"
 grep -q "would send bob@example.com" "$TMP/.out" && ok "dry run: shows what would be sent" || fail "dry run output: $(head -5 "$TMP/.out")"
 [ ! -e "$J" ] && ok "dry run: no journal written" || fail "dry run wrote a journal"
+expect_rc 0 run --dry-run --where 'id = AAAA0002' --journal "$J" "$T"
+[ "$(grep -c "would send" "$TMP/.out")" = 1 ] && grep -q "would send dave@example.com" "$TMP/.out" && ok "--where selects" || fail "--where: $(cat "$TMP/.out")"
 settle
 [ -z "$(deliveries)" ] && ok "dry run: nothing delivered" || fail "dry run delivered: $(deliveries)"
 
@@ -240,7 +242,7 @@ done
 KJ=$TMP/kjournal
 kills=0
 for delay in 0.15 0.35 0.6 0.9 0.$((RANDOM % 9 + 1)); do
-	timeout -s KILL "$delay" "$IMCQ" reinject --smtp "$URL" --rate 25 --journal "$KJ" "$TMP/ktree" >"$TMP/k.out" 2>&1
+	timeout --foreground -s KILL "$delay" "$IMCQ" reinject --smtp "$URL" --rate 10 --journal "$KJ" "$TMP/ktree" >"$TMP/k.out" 2>&1
 	[ $? = 137 ] && kills=$((kills + 1))
 done
 ok "$kills runs killed"

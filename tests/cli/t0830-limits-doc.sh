@@ -33,7 +33,7 @@ def c_value(expr):
 # parentheses in a block pair, in order, with the block's IMCQ_DEF_ defines.
 h = open(src + '/analyzer/core/limits.h').read()
 defines = {m.group(1): c_value(m.group(2))
-           for m in re.finditer(r'#define\s+(IMCQ_\w+)\s+(.+)', h)}
+           for m in re.finditer(r"^#define[ \t]+(IMCQ_\w+)[ \t]+([^\n/]+)", h, re.M)}
 header_opts = {}
 for m in re.finditer(r'/\*((?:(?!\*/).)*)\*/\s*((?:#define[^\n]*\n\s*)+)', h, re.S):
     comment, block = m.group(1), m.group(2)

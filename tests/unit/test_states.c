@@ -281,7 +281,7 @@ TEST(test_awaiting_and_expired)
 	ASSERT_EQ_STR(imcq_state_name(b->state), "expired");
 	ASSERT(has(b, "EXPIRED") != NULL);
 	ASSERT_EQ_STR(has(b, "EXPIRED")->basis, "documented");
-	ASSERT(strstr(has(b, "EXPIRED")->action, "--where 'state = expired' 'b.zip'") != NULL);
+	ASSERT(strstr(has(b, "EXPIRED")->action, "--where 'state = expired' INPUT") != NULL);
 	ASSERT(rep_has("EXPIRED") != NULL && rep_has("EXPIRED")->nspool_ids == 1);
 	ASSERT_EQ_STR(rep.reference_source, "--now");
 }
@@ -380,6 +380,26 @@ TEST(test_delivered_by_protocol_log)
 	ASSERT(m->rcpts[0].ev.n == 1 &&
 	       strstr(m->rcpts[0].ev.v[0].excerpt, "time zone open") != NULL);
 	ASSERT_EQ_STR(has(m, "DUPLICATE_RISK")->basis, "inferred");
+}
+
+TEST(test_protocol_log_contradicted)
+{
+	struct imcq_message *m;
+
+	reset();
+	m = msg("PLOG0003", IMCQ_Q_OUT, 0, NOW - 10 * H);
+	m->env.mail_from = xstrdup("eruiz@corp.example");
+	rcpt(m, "tom@example.org");
+	sess(0, "eruiz@corp.example", "tom@example.org", "delivered", NOW - 8 * H);
+	/* tracking records transfers, none for this message */
+	tev(0, 1011, NOW - 8 * H, "<other@corp>", "OTHER001");
+	/* a session no time zone can put after the queuing */
+	sess(0, "eruiz@corp.example", "tom@example.org", "delivered", NOW - 40 * H);
+	run();
+	m = find("PLOG0003", IMCQ_Q_OUT, 0);
+	ASSERT_EQ_INT(m->nsess_idx, 1);
+	ASSERT_EQ_STR(imcq_state_name(m->state), "awaiting-delivery");
+	ASSERT_EQ_STR(m->rcpts[0].status, "pending");
 }
 
 TEST(test_session_time_window)
@@ -781,7 +801,8 @@ test_cleanup(void)
 }
 
 TEST_MAIN(test_awaiting_and_expired, test_priority_timeouts, test_ndr_suppresses_expired,
-	  test_delivered_by_tracking, test_delivered_by_protocol_log, test_session_time_window,
+	  test_delivered_by_tracking, test_delivered_by_protocol_log, test_protocol_log_contradicted,
+	  test_session_time_window,
 	  test_other_states, test_queue_time_precedence, test_join_keys, test_joins_by_each_key,
 	  test_missing_and_not_in_queue_dat, test_corrupt_queue_dat, test_duplicates,
 	  test_oversized_and_loop, test_reference_time, test_snapshot_changes,
