@@ -1710,7 +1710,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 				ev_session_lines(c, &ev, ss, sk == SK_DNS ? dns_text :
 						 sk == SK_REJECT ? reject_text : any_failure_text, 3);
 			}
-			if (sk == SK_DNS)
+			if (sk == SK_DNS && s->neventlog)
 				for (k = 0; k < rep->nevents; k++) {
 					const struct imcq_event *e = &rep->events[k];
 

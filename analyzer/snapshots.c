@@ -164,53 +164,52 @@ server_from_config(const struct imcq_report *rep, int snap)
 	return NULL;
 }
 
+struct tally_ent {
+	char *name;
+	size_t count;
+};
+
 struct tally {
-	char **name;
-	size_t *count;
-	size_t n, cap, ccap;
+	struct tally_ent *v;
+	size_t n, cap;
 };
 
 static void
 tally_add(struct tally *t, char *owned)
 {
+	struct tally_ent e = { owned, 1 };
 	size_t i;
 
 	if (owned == NULL)
 		return;
 	for (i = 0; i < t->n; i++)
-		if (strcmp(t->name[i], owned) == 0) {
-			t->count[i]++;
+		if (strcmp(t->v[i].name, owned) == 0) {
+			t->v[i].count++;
 			free(owned);
 			return;
 		}
-	VEC_PUSH(t->name, t->n, t->cap, owned);
-	t->n--;
-	VEC_PUSH(t->count, t->n, t->ccap, 1);
+	VEC_PUSH(t->v, t->n, t->cap, e);
 }
 
-/* The most frequent name (ties: the smallest), detached; or NULL. */
+/* The most frequent name (ties: the smallest), detached, or NULL; with
+ * only_one, NULL unless exactly one name was seen.  Releases t. */
 static char *
 tally_best(struct tally *t, bool only_one)
 {
 	char *best = NULL;
-	size_t i, bc = 0, bi = 0;
+	size_t i, bi = 0;
 
-	if (only_one && t->n != 1)
-		best = NULL;
-	else
+	if (!only_one || t->n == 1)
 		for (i = 0; i < t->n; i++)
-			if (best == NULL || t->count[i] > bc ||
-			    (t->count[i] == bc && strcmp(t->name[i], best) < 0)) {
-				best = t->name[i];
-				bc = t->count[i];
+			if (best == NULL || t->v[i].count > t->v[bi].count ||
+			    (t->v[i].count == t->v[bi].count && strcmp(t->v[i].name, best) < 0)) {
+				best = t->v[i].name;
 				bi = i;
 			}
-	if (best != NULL)
-		t->name[bi] = NULL;
 	for (i = 0; i < t->n; i++)
-		free(t->name[i]);
-	free(t->name);
-	free(t->count);
+		if (t->v[i].name != best)
+			free(t->v[i].name);
+	free(t->v);
 	memset(t, 0, sizeof(*t));
 	return best;
 }

@@ -321,10 +321,12 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 		m->queue_time = qtime;
 		m->queue_time_source = "Queue.dat (time carved near the reference)";
 	}
+	/* a tracking-only record survives only without a later 1011, 1016,
+	 * 1017 or 50 (prune_missing); with Queue.dat it stays regardless */
 	where = xasprintf("%s%s%s", nq ? "Queue.dat" : "",
-			    nq && nt ? " and " : "",
-			    nt ? "a tracking 1010 (SMTP queued outbound) with no later "
-				 "transfer (1011), report (1016/1017) or deletion (50)" : "");
+			    nq && nt ? " and a tracking 1010 (SMTP queued outbound)" : "",
+			    nq ? "" : "a tracking 1010 (SMTP queued outbound) with no later "
+			    "transfer (1011), report (1016/1017) or deletion (50)");
 	m->state_reason = xasprintf(
 		"referenced by %s, but no spool file %s is anywhere in snapshot %d%s",
 		where, m->spool_id, m->snapshot,
@@ -505,6 +507,9 @@ cmp_msg(const void *a, const void *b)
 		if (c)
 			return c;
 	}
+	/* records without a file (missing) after the files of the same id */
+	if ((x->nsources == 0) != (y->nsources == 0))
+		return x->nsources == 0 ? 1 : -1;
 	if (x->nsources != y->nsources)
 		return x->nsources < y->nsources ? -1 : 1;
 	return (x->snapshot > y->snapshot) - (x->snapshot < y->snapshot);

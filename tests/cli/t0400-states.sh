@@ -79,6 +79,13 @@ for name, path in (("EXB2", sys.argv[2]), ("EXA1", sys.argv[3])):
         check(len(ms) == 1 and ms[0]["state"] == "missing" and not ms[0]["sources"]
               and "MISSING_SPOOL_FILE" in codes(ms[0]),
               "%s %s missing with MISSING_SPOOL_FILE" % (name, sid))
+    qd_offsets = {(r["spool_id"], r["offset"]) for r in F.get("queue_dat", {}).get("records", [])}
+    for sid in F["missing"]:
+        ms = [m for m in rep["messages"] if m["spool_id"] == sid]
+        ev = [e for m in ms for f in m["findings"] if f["code"] == "MISSING_SPOOL_FILE"
+              for e in f["evidence"] if e["member"].upper().endswith("QUEUE.DAT")]
+        check(ev and all((sid, e["offset"]) in qd_offsets for e in ev),
+              "%s %s: MISSING_SPOOL_FILE cites the Queue.dat offsets" % (name, sid))
     got_miss = {m["spool_id"] for m in rep["messages"] if m["state"] == "missing"}
     check(got_miss == set(F["missing"]), "%s: exactly the missing set %s" % (name, sorted(got_miss)))
     for sid in F["delivered_and_gone"]:
