@@ -387,20 +387,38 @@ add_report_f(struct rctx *c, struct rsnap *s, enum diag_code code, enum imcq_sev
 	return f;
 }
 
-/* Unique spool ids of v[] into f (in order of v). */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The unique spool ids of v[] into f, sorted (f has none yet). */
 static void
 f_add_ids(struct imcq_finding *f, struct imcq_message *const *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
+	char **ids;
+	size_t i, k = 0;
 
-		if (v[i]->spool_id == NULL)
-			continue;
-		for (size_t j = 0; j < f->nspool_ids && !dup; j++)
-			dup = strcmp(f->spool_ids[j], v[i]->spool_id) == 0;
-		if (!dup)
-			finding_add_spool(f, v[i]->spool_id);
-	}
+	if (n == 0 || f->nspool_ids != 0)
+		return;
+	ids = xcalloc(n, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		if (v[i]->spool_id)
+			ids[k++] = v[i]->spool_id;
+	if (k > 1)
+		qsort(ids, k, sizeof(*ids), cmp_str);
+	n = k;
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || strcmp(ids[k - 1], ids[i]) != 0)
+			ids[k++] = ids[i];
+	for (i = 0; i < k; i++)
+		ids[i] = xstrdup(ids[i]);
+	/* the model keeps capacity == count for these lists */
+	f->spool_ids = k ? ids : NULL;
+	f->nspool_ids = k;
+	if (k == 0)
+		free(ids);
 }
 
 static void
@@ -423,12 +441,6 @@ put_list(struct buf *b, const struct imcq_strv *l, size_t max)
 		buf_appendf(b, "%s%s", i ? ", " : "", l->v[i]);
 	if (l->n > max)
 		buf_appendf(b, " and %zu more", l->n - max);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Sort and de-duplicate a string list. */
@@ -903,7 +915,11 @@ stale_action(const struct rctx *c, const struct rsnap *s)
 static void
 diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 {
-	const struct imcq_table_file *rt = s->rtxt ? s->rtxt : s->rold;
+	/* Route.txt only: the IMS copies Route.txt to Route.old before writing
+	 * a new one (Q153655), and a copy keeps the old file time, so
+	 * Route.old older than GWART0 says nothing about when the IMS last
+	 * read the table; Route.txt missing leaves the question open. */
+	const struct imcq_table_file *rt = s->rtxt;
 	const struct imcq_table_file *gw = s->gw0;
 	const char *rtname;
 	int64_t t_gw, t_rt, now = rctx_now(c, s);
@@ -943,7 +959,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	if (nbefore == 0)
 		return;
 
-	rtname = rt == s->rtxt ? "Route.txt" : "Route.old";
+	rtname = "Route.txt";
 	diag_fmt_time(t_gw, tg);
 	diag_fmt_time(t_rt, tr);
 	diag_fmt_time(oldest_before, toldest);
@@ -1185,9 +1201,8 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	action = stale_action(c, s);
 	f = add_report_f(c, s, DC_STALE, IMCQ_SEV_ERROR, "Q268494", "inferred", msg, action);
 	ev_table(&f->ev, gw, "GWART0.MTA, the current routing table");
-	ev_table(&f->ev, rt, rt == s->rtxt ? "Route.txt, the IMS's last view of the "
-		 "routing table" : "Route.old, the IMS's previous view (Route.txt absent)");
-	if (s->rtxt && s->rold && rt == s->rtxt)
+	ev_table(&f->ev, rt, "Route.txt, the IMS's last view of the routing table");
+	if (s->rold)
 		ev_table(&f->ev, s->rold, "Route.old, the view before that");
 	if (s->gw1)
 		ev_table(&f->ev, s->gw1, "GWART1.MTA, the previous routing table");

@@ -501,9 +501,10 @@ incident_compose(struct rctx *c)
 	/* recovery commands: the main snapshot first */
 	if (main->nstuck) {
 		x = diag_recover_cmd(c, main);
-		strv_push(&in->lines, xasprintf("Recover the queued mail: %s, then copy "
-						"the files to Imcdata\\Pickup of a working "
-						"IMS (after the fix).", x));
+		if (f->action == NULL || strstr(f->action, x) == NULL)
+			strv_push(&in->lines, xasprintf("Recover the queued mail: %s, then "
+							"copy the files to Imcdata\\Pickup "
+							"of a working IMS (after the fix).", x));
 		strv_push(&in->commands, x);
 	}
 	for (k = 0; k < c->ns; k++) {

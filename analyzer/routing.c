@@ -604,10 +604,15 @@ ims_layer(struct rsnap *s, struct imcq_rcpt *r)
 		const struct imcq_config *cf = s->smarthost_cfg;
 
 		rt->host = xstrdup(cf->value);
+		char n[32];
+
+		norm_name(cf->name, n, sizeof(n));
 		rt->ims_rule = xasprintf("smart host: the IMS on %s forwards all messages "
-					 "to host %s (%s = %s in %s); the name is resolved "
+					 "to host %s (%s = %s in %s%s); the name is resolved "
 					 "once at start-up (Q285023, Q156063)", who, cf->value,
-					 cf->name, cf->value, base_name(cf->member));
+					 cf->name, cf->value, base_name(cf->member),
+					 strcmp(n, "defaultrouting") == 0 ? "; reading the "
+					 "IMCCOPY DefaultRouting as the smart host is inferred" : "");
 		evlist_add(&rt->ev, cf->input, cf->member, IMCQ_NOOFF, cf->line, cf->name);
 		return;
 	}

@@ -241,6 +241,7 @@ enum {
 	F_AFTER = 1u << 14,	/* messages queued after the change only */
 	F_SITEDOM = 1u << 15,	/* SiteDomain = contoso.test, a local rcpt */
 	F_SMART_OK = 1u << 16,	/* smart host configured, no failure */
+	F_OLD_ONLY = 1u << 17,	/* Route.old but no Route.txt */
 };
 
 static void
@@ -424,9 +425,10 @@ build(unsigned fl)
 		route("gwart1", "Exchsrvr/Mtadata/GWART1.MTA", "SMTP", "*", 1, IMC_B, NULL);
 		route("gwart1", "Exchsrvr/Mtadata/GWART1.MTA", "SMTP", "*", 2, IMC_A, NULL);
 	}
-	table("route.txt", "Exchsrvr/Imcdata/Log/Route.txt",
+	table(fl & F_OLD_ONLY ? "route.old" : "route.txt", "Exchsrvr/Imcdata/Log/Route.txt",
 	      fl & F_ROUTE_NEW ? T_GW0 + 600 : T_RT);
-	route("route.txt", "Exchsrvr/Imcdata/Log/Route.txt", NULL, NULL, -1, NULL, NULL);
+	route(fl & F_OLD_ONLY ? "route.old" : "route.txt", "Exchsrvr/Imcdata/Log/Route.txt",
+	      NULL, NULL, -1, NULL, NULL);
 	free(rep.routes[rep.nroutes - 1].raw);
 	rep.routes[rep.nroutes - 1].raw = xstrdup("  SMTP     1  *");
 	config("Imcsvc.reg", "RouteCalculationInterval", "15");
@@ -646,6 +648,8 @@ TEST(test_engine_stale_absent)
 	ASSERT(rfind("STALE_ROUTING") == NULL);
 	ASSERT(mfind(0, "STALE_ROUTING") == NULL);
 	build(F_AFTER);			/* nothing queued across the change */
+	ASSERT(rfind("STALE_ROUTING") == NULL);
+	build(F_OLD_ONLY);		/* Route.old alone proves nothing */
 	ASSERT(rfind("STALE_ROUTING") == NULL);
 	/* within one RouteCalculationInterval of the change */
 	imcq_mktime(2026, 11, 26, 14, 10, 0, &g_now);
