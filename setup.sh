@@ -52,3 +52,15 @@ fi
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Asan -DIMCQ_WERROR=ON >/dev/null
 cmake --build build-asan -j"$(nproc)"
 ctest --test-dir build-asan --output-on-failure -j2 --timeout 1200
+
+# The libFuzzer harnesses (tests/fuzz), each for a short bounded time
+# (IMCQ_FUZZ_SECONDS per target, 20 by default; 13 targets).  A crash, leak
+# or hang fails the script; its input is left in build-fuzz/fuzz-work/artifacts/.
+if command -v clang >/dev/null; then
+  cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DIMCQ_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz_all
+  bash tests/fuzz/run-fuzzers.sh build-fuzz "${IMCQ_FUZZ_SECONDS:-20}"
+else
+  echo "setup: clang not installed: the fuzzers were not run" >&2
+fi

@@ -538,10 +538,9 @@ ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 				anomaly_add(rep, "archive-unreadable", IMCQ_SEV_ERROR, w.input,
 					    NULL, 0, "cannot open archive: %s",
 					    archive_error_string(a) ? archive_error_string(a) : "unknown error");
+				/* the input was read (hashed, listed); its content
+				 * is damaged: exit 1 with the report, not 3 */
 				rep->unreadable++;
-				rc = IMCQ_SKIP;
-				imcq_err_set(err, IMCQ_SKIP, "cannot open archive '%s': %s", path,
-					     archive_error_string(a) ? archive_error_string(a) : "unknown error");
 			} else {
 				const char *b = strrchr(path, '/');
 

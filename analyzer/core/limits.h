@@ -57,7 +57,7 @@
 #define IMCQ_DEF_RE_DEPTH        10000u
 /* Bytes a reader bid may look at. */
 #define IMCQ_BID_BYTES           ((size_t)8192)
-/* Anomalies kept per run; more are counted in summary. */
+/* Anomalies kept per run; more are counted in summary (--max-anomalies). */
 #define IMCQ_DEF_ANOMALIES       100000u
 
 struct imcq_limits {
