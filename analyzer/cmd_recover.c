@@ -656,7 +656,7 @@ write_manifest(struct run *r)
 	int bad;
 
 	if (r->nfiles > 1)
-		qsort(r->files, r->nfiles, sizeof(*r->files), cmp_files);
+		xqsort(r->files, r->nfiles, sizeof(*r->files), cmp_files);
 	doc = recovery_manifest(r->rep, imcq_version(), recover_form_name(r->form),
 				r->c->include_delivered, r->c->o.where, r->items, r->nitems,
 				r->files, r->nfiles);
@@ -745,7 +745,7 @@ cmd_recover(struct cli *c)
 		r.byptr[i].m = rep.msgs[i];
 		r.byptr[i].idx = i;
 	}
-	qsort(r.byptr, rep.nmsgs, sizeof(*r.byptr), cmp_mptr);
+	xqsort(r.byptr, rep.nmsgs, sizeof(*r.byptr), cmp_mptr);
 	for (i = 0; i < rep.nmsgs; i++)
 		plan_message(&r, where, i);
 	if (pipeline_replay(&rep, &c->o, on_member, &r, &err) != IMCQ_OK) {
@@ -767,7 +767,7 @@ cmd_recover(struct cli *c)
 		r.failed++;
 	}
 	if (r.nitems > 1)
-		qsort(r.items, r.nitems, sizeof(*r.items), cmp_item);
+		xqsort(r.items, r.nitems, sizeof(*r.items), cmp_item);
 	if (r.form == RF_MBOX && finish_mbox(&r) != 0)
 		goto fatal;
 	if (write_manifest(&r) != 0)

@@ -582,7 +582,7 @@ cmd_reinject(struct cli *c)
 		r.byptr[i].m = rep.msgs[i];
 		r.byptr[i].idx = i;
 	}
-	qsort(r.byptr, rep.nmsgs, sizeof(*r.byptr), cmp_mptr);
+	xqsort(r.byptr, rep.nmsgs, sizeof(*r.byptr), cmp_mptr);
 	for (i = 0; i < rep.nmsgs; i++) {
 		struct plan *p = &r.plans[i];
 		struct imcq_message *m = rep.msgs[i];

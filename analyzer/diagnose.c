@@ -407,7 +407,7 @@ f_add_ids(struct imcq_finding *f, struct imcq_message *const *v, size_t n)
 		if (v[i]->spool_id)
 			ids[k++] = v[i]->spool_id;
 	if (k > 1)
-		qsort(ids, k, sizeof(*ids), cmp_str);
+		xqsort(ids, k, sizeof(*ids), cmp_str);
 	n = k;
 	for (i = 0, k = 0; i < n; i++)
 		if (k == 0 || strcmp(ids[k - 1], ids[i]) != 0)
@@ -450,7 +450,7 @@ strv_uniq(struct imcq_strv *l)
 	size_t i, k = 0;
 
 	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+		xqsort(l->v, l->n, sizeof(*l->v), cmp_str);
 	for (i = 0; i < l->n; i++) {
 		if (k && strcmp(l->v[k - 1], l->v[i]) == 0) {
 			free(l->v[i]);
@@ -506,7 +506,7 @@ dommap_finish(struct dommap *m)
 	size_t i, k = 0;
 
 	if (m->n > 1)
-		qsort(m->v, m->n, sizeof(*m->v), cmp_domlat);
+		xqsort(m->v, m->n, sizeof(*m->v), cmp_domlat);
 	for (i = 0; i < m->n; i++) {
 		if (k && strcmp(m->v[k - 1].domain, m->v[i].domain) == 0) {
 			free(m->v[i].domain);
@@ -633,7 +633,7 @@ domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 				strv_push(&pairs, xasprintf("%s%c%s", r->domain, '\001', r->address));
 		}
 	if (pairs.n > 1)
-		qsort(pairs.v, pairs.n, sizeof(*pairs.v), cmp_str);
+		xqsort(pairs.v, pairs.n, sizeof(*pairs.v), cmp_str);
 	for (i = 0; i < pairs.n; i++) {
 		char *sep = strchr(pairs.v[i], '\001');
 
@@ -1518,7 +1518,7 @@ msg_sessions(const struct rctx *c, const struct rsnap *s, const struct imcq_mess
 			VEC_PUSH(out->v, out->n, out->cap, s->subj[k]);
 	}
 	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_size);
+		xqsort(out->v, out->n, sizeof(*out->v), cmp_size);
 	for (k = 0, w = 0; k < out->n; k++)
 		if (w == 0 || out->v[w - 1] != out->v[k])
 			out->v[w++] = out->v[k];

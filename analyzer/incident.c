@@ -164,9 +164,9 @@ other_findings(const struct imcq_report *rep)
 	if (n + nids == 0)
 		return NULL;
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_count_name);
+		xqsort(v, n, sizeof(*v), cmp_count_name);
 	if (nids > 1)
-		qsort(ids, nids, sizeof(*ids), cmp_count_name);
+		xqsort(ids, nids, sizeof(*ids), cmp_count_name);
 	buf_init(&b, LINE_CAP);
 	buf_appends(&b, "Other findings (see the findings list): ");
 	for (i = 0; i < n; i++)
@@ -207,7 +207,7 @@ what_line(const struct rsnap *s, const char *who)
 		}
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_count_n);
+		xqsort(v, n, sizeof(*v), cmp_count_n);
 	buf_init(&b, LINE_CAP);
 	buf_appendf(&b, "What is stuck: %zu outgoing message%s in Imcdata\\Out on %s, "
 		    "waiting for delivery to %zu recipient%s in %zu domain%s", s->nstuck,

@@ -387,7 +387,7 @@ walk_dir(struct walk *w, const char *root, const char *rel, unsigned level)
 		VEC_PUSH(names, n, cap, xstrdup(de->d_name));
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	xqsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n && !w->stop; i++) {
 		char *r = rel[0] ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		char *full = xasprintf("%s/%s", root, r);

@@ -346,7 +346,7 @@ static void
 kindex_sort(struct kindex *x)
 {
 	if (x->n > 1)
-		qsort(x->v, x->n, sizeof(*x->v), cmp_kent);
+		xqsort(x->v, x->n, sizeof(*x->v), cmp_kent);
 }
 
 /* First entry with key k, or x->n. */
@@ -398,7 +398,7 @@ ivec_unique(size_t *v, size_t *n)
 	size_t i, k = 0;
 
 	if (*n > 1)
-		qsort(v, *n, sizeof(*v), cmp_size);
+		xqsort(v, *n, sizeof(*v), cmp_size);
 	for (i = 0; i < *n; i++)
 		if (k == 0 || v[k - 1] != v[i])
 			v[k++] = v[i];
@@ -764,7 +764,7 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 			VEC_PUSH(pl.v, pl.n, pl.cap, r);
 		}
 	if (pl.n > 1)
-		qsort(pl.v, pl.n, sizeof(*pl.v), cmp_plref);
+		xqsort(pl.v, pl.n, sizeof(*pl.v), cmp_plref);
 
 	for (i = 0; i < rep->nmsgs; i++) {
 		struct imcq_message *m = rep->msgs[i];

@@ -456,7 +456,7 @@ derive_rcpts(struct fill *f)
 			k[at].idx = at;
 			at++;
 		}
-	qsort(k, n, sizeof(*k), cmp_keyed);
+	xqsort(k, n, sizeof(*k), cmp_keyed);
 	for (i = 1; i < n; i++)
 		if (strcmp(k[i].key, k[i - 1].key) == 0)
 			dup[k[i].idx] = true;
@@ -524,7 +524,7 @@ fill_rcpts(struct fill *f)
 	addrset_add(&hs, &cap, &m->hdr.to);
 	addrset_add(&hs, &cap, &m->hdr.cc);
 	if (hs.n > 1)
-		qsort(hs.v, hs.n, sizeof(char *), cmp_str);
+		xqsort(hs.v, hs.n, sizeof(char *), cmp_str);
 	buf_init(&list, 4096);
 	for (i = 0; i < m->env.rcpt_to.n; i++) {
 		const char *a = m->env.rcpt_to.v[i];
@@ -1036,7 +1036,7 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 			    sizeof(*all));
 	n = add_headers(GMIME_OBJECT(msg), all, 0);
 	n = add_headers(root, all, n);
-	qsort(all, n, sizeof(*all), cmp_header_offset);
+	xqsort(all, n, sizeof(*all), cmp_header_offset);
 	for (i = 0; i < n; i++) {
 		GMimeHeader *hd = all[i];
 		const char *name = g_mime_header_get_name(hd);

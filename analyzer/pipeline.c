@@ -159,7 +159,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 					  (o->progress == 1 && isatty(2)));
 	rc = ingest_all(&run, err);
 	if (rep->nmsgs > 1)
-		qsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
+		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
 	analyze_states(rep, o);
 	analyze_routing(rep, o);
 	return rc;
@@ -245,7 +245,7 @@ pipeline_replay(struct imcq_report *rep, const struct imcq_opts *o,
 				continue;
 			VEC_PUSH(rr.refs, rr.n, cap, r);
 		}
-	qsort(rr.refs, rr.n, sizeof(*rr.refs), cmp_src);
+	xqsort(rr.refs, rr.n, sizeof(*rr.refs), cmp_src);
 	report_init(&scratch);
 	scratch.lim = o->lim;
 	for (i = 0; i < o->ninputs; i++) {

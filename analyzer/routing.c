@@ -413,7 +413,7 @@ rctx_build(struct rctx *c, struct imcq_report *rep, const struct imcq_opts *o)
 			s->time = v->mtime;
 	}
 	if (c->ninv > 1)
-		qsort(c->inv, c->ninv, sizeof(*c->inv), cmp_inv);
+		xqsort(c->inv, c->ninv, sizeof(*c->inv), cmp_inv);
 
 	/* tables */
 	for (i = 0; i < rep->ntables; i++) {
@@ -482,7 +482,7 @@ rctx_build(struct rctx *c, struct imcq_report *rep, const struct imcq_opts *o)
 		}
 	}
 	if (c->npl > 1)
-		qsort(c->pl, c->npl, sizeof(*c->pl), cmp_pl);
+		xqsort(c->pl, c->npl, sizeof(*c->pl), cmp_pl);
 
 	find_config(c);
 	find_servers(c);

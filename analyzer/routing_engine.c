@@ -381,7 +381,7 @@ rt_select(const struct imcq_route_entry *const *e, size_t n,
 		c->rule = take(&b);
 		return false;
 	}
-	qsort(v, nv, sizeof(*v), cmp_cand);
+	xqsort(v, nv, sizeof(*v), cmp_cand);
 	c->best = v[0].e;
 	c->mi = v[0].mi;
 	for (i = 1; i < nv; i++) {

@@ -385,7 +385,7 @@ newest_corroborated(struct imcq_report *rep, struct tcands *c)
 		return IMCQ_NOTIME;
 	if (c->n == 1)
 		return c->v[0].t;
-	qsort(c->v, c->n, sizeof(*c->v), cmp_tcand_desc);
+	xqsort(c->v, c->n, sizeof(*c->v), cmp_tcand_desc);
 	for (i = 0; i + 1 < c->n; i++)
 		if (c->v[i].t - c->v[i + 1].t <= SNAP_CORROBORATE)
 			break;
@@ -566,7 +566,7 @@ snapshots_seen_in(struct imcq_report *rep)
 		}
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_skey);
+		xqsort(v, n, sizeof(*v), cmp_skey);
 	for (i = 0; i < n; i = j) {
 		unsigned snaps[64];
 		size_t ns = 0, a, b;
@@ -618,7 +618,7 @@ live_ids(const struct imcq_report *rep, int snap, const char ***out, size_t *n)
 			VEC_PUSH(v, *n, cap, m->spool_id);
 	}
 	if (*n > 1)
-		qsort(v, *n, sizeof(*v), cmp_str);
+		xqsort(v, *n, sizeof(*v), cmp_str);
 	for (i = 0; i < *n; i++)
 		if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
 			v[k++] = v[i];
@@ -638,7 +638,7 @@ strv_sort_unique(struct imcq_strv *sv)
 	size_t i, k = 0;
 
 	if (sv->n > 1)
-		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
+		xqsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
 	for (i = 0; i < sv->n; i++) {
 		if (k > 0 && strcmp(sv->v[k - 1], sv->v[i]) == 0)
 			free(sv->v[i]);
@@ -683,7 +683,7 @@ snapshots_compare(struct imcq_report *rep)
 		ord[i].t = rep->snaps[i].newest_time;
 		ord[i].idx = rep->snaps[i].index;
 	}
-	qsort(ord, n, sizeof(*ord), cmp_sorder);
+	xqsort(ord, n, sizeof(*ord), cmp_sorder);
 	for (i = 0; i < n; i++) {
 		int prev = -1;
 

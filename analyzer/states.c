@@ -234,7 +234,7 @@ file_keys(const struct imcq_report *rep, size_t *n)
 		free(k2);
 	}
 	if (*n > 1)
-		qsort(v, *n, sizeof(*v), cmp_cstr);
+		xqsort(v, *n, sizeof(*v), cmp_cstr);
 	return v;
 }
 
@@ -417,7 +417,7 @@ make_missing(struct ctx *c)
 		free(sk);
 	}
 	if (ncand > 1)
-		qsort(cand, ncand, sizeof(*cand), cmp_mcand);
+		xqsort(cand, ncand, sizeof(*cand), cmp_mcand);
 	for (i = 0; i < ncand; i = j) {
 		for (j = i + 1; j < ncand && cand[j].snap == cand[i].snap &&
 		     strcmp(cand[j].key, cand[i].key) == 0; j++)
@@ -457,7 +457,7 @@ prune_missing(struct ctx *c)
 	size_t i, j, k = 0;
 
 	if (c->nfrom_qd > 1)
-		qsort(c->from_qd, c->nfrom_qd, sizeof(*c->from_qd), cmp_ptr);
+		xqsort(c->from_qd, c->nfrom_qd, sizeof(*c->from_qd), cmp_ptr);
 	for (i = 0; i < rep->nmsgs; i++) {
 		struct imcq_message *m = rep->msgs[i];
 		bool from_qd, closed = false;
@@ -701,7 +701,7 @@ build_groups(struct ctx *c)
 		}
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_gkey);
+		xqsort(v, n, sizeof(*v), cmp_gkey);
 	for (i = 1; i < n; i++)
 		if (strcmp(v[i].key, v[i - 1].key) == 0)
 			uf_union(c->grp, v[i].msg, v[i - 1].msg);
@@ -757,7 +757,7 @@ count_session_groups(struct ctx *c)
 			VEC_PUSH(v, n, cap, p);
 		}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_pair);
+		xqsort(v, n, sizeof(*v), cmp_pair);
 	for (i = 0; i < n; i++)
 		if (i == 0 || v[i].s != v[i - 1].s || v[i].g != v[i - 1].g)
 			c->sess_groups[v[i].s]++;
@@ -1543,7 +1543,7 @@ queue_dat_checks(struct ctx *c)
 		}
 	}
 	if (c->nqd_keys > 1)
-		qsort(c->qd_keys, c->nqd_keys, sizeof(*c->qd_keys), cmp_cstr);
+		xqsort(c->qd_keys, c->nqd_keys, sizeof(*c->qd_keys), cmp_cstr);
 	free(files);
 }
 
@@ -1647,7 +1647,7 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	joins_link_events(rep, o);
 	prune_missing(&c);
 	if (rep->nmsgs > 1)
-		qsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
+		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
 	for (i = 0; i < rep->nmsgs; i++) {
 		set_priority(rep, rep->msgs[i]);
 		set_queue_time(rep, rep->msgs[i]);

@@ -640,7 +640,7 @@ static void
 sort_items(struct itemv *v)
 {
 	if (v->n > 1)
-		qsort(v->v, v->n, sizeof(v->v[0]), cmp_item);
+		xqsort(v->v, v->n, sizeof(v->v[0]), cmp_item);
 }
 
 /* The most common gap o[i+k] - o[i] within the stride bounds (ties: the
@@ -661,7 +661,7 @@ mode_gap(const uint64_t *o, size_t n, size_t k)
 		if (d >= QD_MIN_STRIDE && d <= QD_MAX_STRIDE)
 			g[ng++] = d;
 	}
-	qsort(g, ng, sizeof(*g), cmp_u64);
+	xqsort(g, ng, sizeof(*g), cmp_u64);
 	for (i = 0; i < ng; i++) {
 		run = (i > 0 && g[i] == g[i - 1]) ? run + 1 : 1;
 		if (run > best) {
@@ -691,7 +691,7 @@ classes(const uint64_t *o, size_t n, uint64_t s, size_t min, struct rclass *out)
 	r = xreallocarray(NULL, n, sizeof(*r));
 	for (i = 0; i < n; i++)
 		r[i] = o[i] % s;
-	qsort(r, n, sizeof(*r), cmp_u64);
+	xqsort(r, n, sizeof(*r), cmp_u64);
 	for (i = 0; i < n;) {
 		size_t j = i;
 
@@ -830,7 +830,7 @@ infer_stride(struct carver *c, struct shape *sh)
 		free(ao);
 	}
 	/* Records begin after the largest gap between recurring fields. */
-	qsort(res, nres, sizeof(res[0]), cmp_u64);
+	xqsort(res, nres, sizeof(res[0]), cmp_u64);
 	{
 		uint64_t gap = res[0] + s - res[nres - 1];
 
@@ -1008,7 +1008,7 @@ text_spans(const struct carver *c, size_t *n)
 			sp[m].a = iv[k]->v[i].off;
 			sp[m++].b = iv[k]->v[i].off + iv[k]->v[i].blen;
 		}
-	qsort(sp, m, sizeof(*sp), cmp_span64);
+	xqsort(sp, m, sizeof(*sp), cmp_span64);
 	*n = m;
 	return sp;
 }
@@ -1210,7 +1210,7 @@ emit_strings(struct carver *c, struct imcq_queue_file *q)
 			v[n++] = all[k]->v[i];
 		all[k]->n = 0;	/* values now owned by v */
 	}
-	qsort(v, n, sizeof(*v), cmp_item);
+	xqsort(v, n, sizeof(*v), cmp_item);
 	for (i = 0; i < n; i++) {
 		struct imcq_carved cv;
 		char iso[32];
@@ -1300,7 +1300,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		scan_lane(&c, &lanes[i]);
 	scan_filetimes(&c, d, len);
 	if (c.nids > 1)
-		qsort(c.ids, c.nids, sizeof(c.ids[0]), cmp_idref);
+		xqsort(c.ids, c.nids, sizeof(c.ids[0]), cmp_idref);
 	sort_items(&c.addrs);
 	sort_items(&c.hosts);
 	sort_items(&c.qnames);

@@ -152,9 +152,9 @@ summary_build(struct summary *s, const struct imcq_report *rep)
 	for (i = 0; i < rep->findings.n; i++)
 		code_add(s, rep->findings.v[i].code);
 	if (s->ndomains > 1)
-		qsort(s->domains, s->ndomains, sizeof(*s->domains), cmp_domain);
+		xqsort(s->domains, s->ndomains, sizeof(*s->domains), cmp_domain);
 	if (s->ncodes > 1)
-		qsort(s->codes, s->ncodes, sizeof(*s->codes), cmp_code);
+		xqsort(s->codes, s->ncodes, sizeof(*s->codes), cmp_code);
 }
 
 void

@@ -151,7 +151,7 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 		}
 	}
 	if (tl->n > 1)
-		qsort(tl->v, tl->n, sizeof(*tl->v), cmp_tl);
+		xqsort(tl->v, tl->n, sizeof(*tl->v), cmp_tl);
 }
 
 void

@@ -5,6 +5,7 @@
 #ifndef IMCQ_XALLOC_H
 #define IMCQ_XALLOC_H
 #include <stddef.h>
+#include <stdlib.h>
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -14,6 +15,14 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *p (an array of *cap elements of size sz) to hold at least need. */
 void xgrow(void **p, size_t *cap, size_t need, size_t sz);
+/* qsort that accepts an empty or NULL array (qsort(NULL, 0, ...) is
+ * undefined behaviour, and vectors start out NULL). */
+static inline void
+xqsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1 && base != NULL)
+		qsort(base, n, size, cmp);
+}
 #define FREE_AND_NULL(p) do { free(p); (p) = NULL; } while (0)
 /* Append v to a vector {T *v; size_t n, cap;} named by its prefix. */
 #define VEC_PUSH(arr, n, cap, val) do { \
