@@ -55,16 +55,76 @@ finish_file(struct outdir *od, FILE *f, const char *name, struct json_outfile *o
 	return 0;
 }
 
+/*
+ * The messages are streamed: the report document is built without them
+ * (json_report_shell), and each message's tree is built once, written to
+ * report.json, to report.html's data block and to messages.jsonl, and
+ * freed.  The bytes are those of printing the whole document.
+ */
+static cJSON *
+msg_full(void *user, size_t i)
+{
+	const struct imcq_report *rep = user;
+
+	return json_message(rep, rep->msgs[i]);
+}
+
+static cJSON *
+msg_brief(void *user, size_t i)
+{
+	const struct imcq_report *rep = user;
+
+	return json_message_brief(rep, rep->msgs[i]);
+}
+
+struct stream_out {
+	const struct imcq_report *rep;
+	struct html_stream *html;	/* or NULL */
+	FILE *jsonl;			/* or NULL */
+};
+
+static void
+stream_messages(void *user, FILE *f, size_t depth)
+{
+	struct stream_out *so = user;
+	size_t i;
+
+	for (i = 0; i < so->rep->nmsgs; i++) {
+		cJSON *m = json_message(so->rep, so->rep->msgs[i]);
+
+		if (i > 0)
+			fputs(", ", f);
+		json_write(f, m, 1, depth, NULL, NULL, NULL);
+		if (so->html != NULL)
+			report_html_message(so->html, m);
+		if (so->jsonl != NULL)
+			json_fprint(so->jsonl, m, 0);
+		cJSON_Delete(m);
+	}
+}
+
+/* report.json (pretty, with its newline) of the shell, messages streamed. */
 static int
-write_set(struct cli *c, struct imcq_report *rep, cJSON *doc)
+print_report(FILE *f, struct stream_out *so, const cJSON *doc, const cJSON *hole)
+{
+	json_write(f, doc, 1, 0, hole, stream_messages, so);
+	putc('\n', f);
+	return ferror(f) ? -1 : 0;
+}
+
+static int
+write_set(struct cli *c, struct imcq_report *rep, const cJSON *doc,
+	  const cJSON *hole)
 {
 	struct outdir od;
 	struct imcq_err err = { 0 };
 	struct json_outfile files[8];
-	size_t nfiles = 0, i;
-	FILE *f;
+	size_t nfiles = 0;
+	FILE *f, *fh, *fl;
 	struct timeline tl;
 	cJSON *man;
+	struct html_msgs ms = { rep->nmsgs, msg_full, msg_brief, rep, hole };
+	struct stream_out so = { .rep = rep };
 
 	if (outdir_open(&od, c->out_dir, c->force, &err) != IMCQ_OK) {
 		fprintf(stderr, "imcq: %s\n", err.msg);
@@ -72,23 +132,29 @@ write_set(struct cli *c, struct imcq_report *rep, cJSON *doc)
 	}
 	if ((f = outdir_create(&od, "report.json", &err)) == NULL)
 		goto fail;
-	json_fprint(f, doc, 1);
-	if (finish_file(&od, f, "report.json", files, &nfiles))
-		goto failw;
-	if ((f = outdir_create(&od, "report.html", &err)) == NULL)
+	if ((fh = outdir_create(&od, "report.html", &err)) == NULL) {
+		fclose(f);
 		goto fail;
-	report_html_write(f, doc);
-	if (finish_file(&od, f, "report.html", files, &nfiles))
-		goto failw;
-	if ((f = outdir_create(&od, "messages.jsonl", &err)) == NULL)
-		goto fail;
-	for (i = 0; i < rep->nmsgs; i++) {
-		cJSON *m = json_message(rep, rep->msgs[i]);
-
-		json_fprint(f, m, 0);
-		cJSON_Delete(m);
 	}
-	if (finish_file(&od, f, "messages.jsonl", files, &nfiles))
+	if ((fl = outdir_create(&od, "messages.jsonl", &err)) == NULL) {
+		fclose(f);
+		fclose(fh);
+		goto fail;
+	}
+	so.html = report_html_begin(fh, doc, &ms);
+	so.jsonl = fl;
+	print_report(f, &so, doc, hole);
+	report_html_end(so.html);
+	if (finish_file(&od, f, "report.json", files, &nfiles)) {
+		fclose(fh);
+		fclose(fl);
+		goto failw;
+	}
+	if (finish_file(&od, fh, "report.html", files, &nfiles)) {
+		fclose(fl);
+		goto failw;
+	}
+	if (finish_file(&od, fl, "messages.jsonl", files, &nfiles))
 		goto failw;
 	if ((f = outdir_create(&od, "timeline.csv", &err)) == NULL)
 		goto fail;
@@ -125,6 +191,8 @@ cmd_analyze(struct cli *c)
 	struct imcq_where *where;
 	int rc = cli_analyze(c, &rep, &where);
 	cJSON *doc = NULL;
+	const cJSON *hole = NULL;
+	struct stream_out so = { .rep = &rep };
 
 	if (rc != EXIT_OK) {
 		if (rc == EXIT_FATAL)
@@ -133,13 +201,13 @@ cmd_analyze(struct cli *c)
 	}
 	apply_where(&rep, where);
 	if (c->out_dir || c->json)
-		doc = json_report(&rep, imcq_version());
+		doc = json_report_shell(&rep, imcq_version(), &hole);
 	if (c->out_dir) {
-		rc = write_set(c, &rep, doc);
+		rc = write_set(c, &rep, doc, hole);
 		if (rc == EXIT_OK && c->json)
-			json_fprint(stdout, doc, 1);
+			print_report(stdout, &so, doc, hole);
 	} else if (c->json) {
-		json_fprint(stdout, doc, 1);
+		print_report(stdout, &so, doc, hole);
 	} else {
 		text_summary(stdout, &rep);
 	}

@@ -540,9 +540,21 @@ fill_rcpts(struct fill *f)
 	if (missing > 0) {
 		if (missing > MIME_BCC_LIST)
 			(void)buf_appendf(&list, " and %zu more", missing - MIME_BCC_LIST);
-		findlist_add(&m->findings, "BCC_IN_ENVELOPE", IMCQ_SEV_INFO, "Q249273",
-			     "%zu envelope recipient%s not in To or Cc (Bcc or list expansion): %s",
-			     missing, missing == 1 ? " is" : "s are", list.data);
+		struct imcq_finding *fd;
+		char *ex;
+
+		fd = findlist_add(&m->findings, "BCC_IN_ENVELOPE", IMCQ_SEV_INFO, "Q249273",
+				  "%zu envelope recipient%s not in To or Cc (Bcc or list expansion): %s",
+				  missing, missing == 1 ? " is" : "s are", list.data);
+		fd->basis = xstrdup("documented");
+		fd->action = xstrdup("nothing to fix: a replay must use the envelope "
+				     "recipients (imcq recover and reinject do), not the "
+				     "To/Cc headers, or these recipients are lost (KB 306043)");
+		ex = xasprintf("envelope (%s) names %zu recipient%s; To/Cc name %zu",
+			       imcq_env_source_name(m->env.source), m->env.rcpt_to.n,
+			       m->env.rcpt_to.n == 1 ? "" : "s", m->hdr.to.n + m->hdr.cc.n);
+		evlist_add(&fd->ev, f->input, f->member, m->env.offset, 0, ex);
+		free(ex);
 	}
 	buf_release(&list);
 	addrset_release(&hs);

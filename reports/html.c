@@ -618,16 +618,21 @@ json_value(FILE *f, const cJSON *v, int depth)
 
 /* ---- what the sections share ---- */
 
+struct page;
+static void write_end(struct page *pg);
+
 struct page {
 	FILE *f;
 	const cJSON *doc;
 	const cJSON *messages;		/* array or NULL */
+	const struct html_msgs *ms;	/* streamed messages, or NULL */
+	const cJSON *next;		/* streaming: doc member after the hole */
 	const cJSON *findings;		/* report-wide, array or NULL */
 	long long nmsg;
 	long long by_state[NSTATES];
 	long long other_states;		/* states outside the vocabulary */
 	long long stuck;		/* awaiting-*, expired */
-	const char *oldest;		/* earliest queue_time of a stuck one */
+	char *oldest;			/* earliest queue_time of a stuck one */
 	long long max_age;		/* -1: unknown */
 };
 
@@ -637,20 +642,50 @@ is_stuck(int st)
 	return st == 0 || st == 1 || st == 2;
 }
 
+/* One message's part of the page summary (by == NULL: count its state). */
 static void
-page_init(struct page *pg, FILE *f, const cJSON *doc)
+page_note(struct page *pg, const cJSON *m, const cJSON *by)
+{
+	const char *qt;
+	long long age;
+	int st;
+
+	st = state_index(get_str(m, "state"));
+	if (by == NULL) {
+		if (st >= 0)
+			pg->by_state[st]++;
+		else
+			pg->other_states++;
+	}
+	if (!is_stuck(st))
+		return;
+	qt = get_str(m, "queue_time");
+	if (qt != NULL && *qt != '\0' &&
+	    (pg->oldest == NULL || strcmp(qt, pg->oldest) < 0)) {
+		free(pg->oldest);
+		pg->oldest = strdup(qt);
+		if (pg->oldest == NULL)
+			abort();
+	}
+	if (get_int(m, "age_seconds", &age) && age > pg->max_age)
+		pg->max_age = age;
+}
+
+static void
+page_init(struct page *pg, FILE *f, const cJSON *doc, const struct html_msgs *ms)
 {
 	const cJSON *m, *by, *e;
-	const char *qt;
-	long long n, age;
+	long long n;
+	size_t i;
 	int st;
 
 	memset(pg, 0, sizeof(*pg));
 	pg->f = f;
 	pg->doc = doc;
-	pg->messages = get_arr(doc, "messages");
+	pg->ms = ms;
+	pg->messages = ms ? NULL : get_arr(doc, "messages");
 	pg->findings = get_arr(doc, "findings");
-	pg->nmsg = arr_len(pg->messages);
+	pg->nmsg = ms ? (long long)ms->n : arr_len(pg->messages);
 	pg->max_age = -1;
 	by = get_obj(get_obj(doc, "summary"), "by_state");
 	if (by != NULL) {
@@ -664,22 +699,13 @@ page_init(struct page *pg, FILE *f, const cJSON *doc)
 				pg->other_states += n;
 		}
 	}
-	cJSON_ArrayForEach(m, pg->messages) {
-		st = state_index(get_str(m, "state"));
-		if (by == NULL) {
-			if (st >= 0)
-				pg->by_state[st]++;
-			else
-				pg->other_states++;
-		}
-		if (!is_stuck(st))
-			continue;
-		qt = get_str(m, "queue_time");
-		if (qt != NULL && *qt != '\0' &&
-		    (pg->oldest == NULL || strcmp(qt, pg->oldest) < 0))
-			pg->oldest = qt;
-		if (get_int(m, "age_seconds", &age) && age > pg->max_age)
-			pg->max_age = age;
+	cJSON_ArrayForEach(m, pg->messages)
+		page_note(pg, m, by);
+	for (i = 0; ms != NULL && i < ms->n; i++) {
+		cJSON *b = ms->brief(ms->user, i);
+
+		page_note(pg, b, by);
+		cJSON_Delete(b);
 	}
 	pg->stuck = pg->by_state[0] + pg->by_state[1] + pg->by_state[2];
 }
@@ -1654,6 +1680,13 @@ write_messages(struct page *pg)
 		message_row(f, m);
 		shown++;
 	}
+	while (pg->ms != NULL && shown < PAGE_ROWS && (size_t)shown < pg->ms->n) {
+		cJSON *sm = pg->ms->get(pg->ms->user, (size_t)shown);
+
+		message_row(f, sm);
+		cJSON_Delete(sm);
+		shown++;
+	}
 	fputs("</tbody>\n", f);
 	table_foot(f, "msg-foot", 9, shown, pg->nmsg, "messages");
 	fputs("</table></div>\n", f);
@@ -2073,6 +2106,46 @@ write_masthead(struct page *pg)
 	      "</noscript>\n<main class=\"wrap\">\n", f);
 }
 
+/* Streaming: the data block's object up to the hole's '[' (pg->next is
+ * what follows it), then data_close for the rest, as json_value prints. */
+static void
+data_open(struct page *pg)
+{
+	FILE *f = pg->f;
+	const cJSON *e;
+
+	putc('{', f);
+	cJSON_ArrayForEach(e, pg->doc) {
+		if (e != pg->doc->child)
+			putc(',', f);
+		json_str(f, e->string != NULL ? e->string : "");
+		putc(':', f);
+		if (e == pg->ms->hole) {
+			putc('[', f);
+			pg->next = e->next;
+			return;
+		}
+		json_value(f, e, 1);
+	}
+	abort();	/* the hole is a member of doc (html.h) */
+}
+
+static void
+data_close(struct page *pg)
+{
+	FILE *f = pg->f;
+	const cJSON *e;
+
+	putc(']', f);
+	for (e = pg->next; e != NULL; e = e->next) {
+		putc(',', f);
+		json_str(f, e->string != NULL ? e->string : "");
+		putc(':', f);
+		json_value(f, e, 1);
+	}
+	putc('}', f);
+}
+
 static void
 write_tail(struct page *pg)
 {
@@ -2089,10 +2162,38 @@ write_tail(struct page *pg)
 	fputs(". This page is self-contained and makes no network request; "
 	      "the whole report document is embedded in it.</p></footer>\n"
 	      "<script type=\"application/json\" id=\"imcq-data\">", f);
+	if (pg->ms != NULL) {
+		data_open(pg);
+		return;		/* report_html_message, report_html_end */
+	}
 	json_value(f, pg->doc, 0);
+	write_end(pg);
+}
+
+static void
+write_end(struct page *pg)
+{
+	FILE *f = pg->f;
+
 	fputs("</script>\n<script>", f);
 	fwrite(html_asset_report_js, 1, html_asset_report_js_len, f);
 	fputs("</script>\n</body>\n</html>\n", f);
+}
+
+static void
+write_page(struct page *pg)
+{
+	write_head(pg);
+	write_masthead(pg);
+	write_incident(pg);
+	write_states(pg);
+	write_qshape(pg);
+	write_findings(pg);
+	write_messages(pg);
+	write_changes(pg);
+	write_inventory(pg);
+	write_anomalies(pg);
+	write_tail(pg);
 }
 
 int
@@ -2100,17 +2201,45 @@ report_html_write(FILE *out, const cJSON *doc)
 {
 	struct page pg;
 
-	page_init(&pg, out, doc);
-	write_head(&pg);
-	write_masthead(&pg);
-	write_incident(&pg);
-	write_states(&pg);
-	write_qshape(&pg);
-	write_findings(&pg);
-	write_messages(&pg);
-	write_changes(&pg);
-	write_inventory(&pg);
-	write_anomalies(&pg);
-	write_tail(&pg);
+	page_init(&pg, out, doc, NULL);
+	write_page(&pg);
+	free(pg.oldest);
 	return ferror(out) ? -1 : 0;
+}
+
+struct html_stream {
+	struct page pg;
+	size_t nwritten;
+};
+
+struct html_stream *
+report_html_begin(FILE *out, const cJSON *doc, const struct html_msgs *ms)
+{
+	struct html_stream *hs = calloc(1, sizeof(*hs));
+
+	if (hs == NULL)
+		abort();
+	page_init(&hs->pg, out, doc, ms);
+	write_page(&hs->pg);
+	return hs;
+}
+
+void
+report_html_message(struct html_stream *hs, const cJSON *m)
+{
+	if (hs->nwritten++ > 0)
+		putc(',', hs->pg.f);
+	json_value(hs->pg.f, m, 2);
+}
+
+int
+report_html_end(struct html_stream *hs)
+{
+	FILE *f = hs->pg.f;
+
+	data_close(&hs->pg);
+	write_end(&hs->pg);
+	free(hs->pg.oldest);
+	free(hs);
+	return ferror(f) ? -1 : 0;
 }

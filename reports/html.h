@@ -39,4 +39,28 @@
  */
 int report_html_write(FILE *out, const cJSON *doc);
 
+/*
+ * The same page with the messages streamed, not held in doc: doc's member
+ * "messages" is the empty array ms->hole (json_report_shell).  The page
+ * summary reads ms->brief(user, i) for every message (state, queue_time,
+ * age_seconds), the first table page ms->get(user, i); both return a new
+ * tree that the page deletes.  report_html_begin writes the page up to the
+ * messages of the data block; the caller then hands every message, in
+ * order, to report_html_message (borrowed), and report_html_end writes the
+ * rest and returns 0 or -1 as report_html_write.  Same bytes as
+ * report_html_write on the whole document.
+ */
+struct html_msgs {
+	size_t n;
+	cJSON *(*get)(void *user, size_t i);
+	cJSON *(*brief)(void *user, size_t i);
+	void *user;
+	const cJSON *hole;
+};
+struct html_stream;
+struct html_stream *report_html_begin(FILE *out, const cJSON *doc,
+				      const struct html_msgs *ms);
+void report_html_message(struct html_stream *hs, const cJSON *m);
+int report_html_end(struct html_stream *hs);
+
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "reports/json.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -614,7 +616,38 @@ incident_json(const struct imcq_report *rep)
 }
 
 cJSON *
+json_message_brief(const struct imcq_report *rep, const struct imcq_message *m)
+{
+	cJSON *o = must(cJSON_CreateObject());
+
+	json_add_str(o, "state", imcq_state_name(m->state));
+	json_add_time(o, "queue_time", m->queue_time);
+	if (m->queue_time != IMCQ_NOTIME && rep->reference_time != IMCQ_NOTIME)
+		add_num(o, "age_seconds", (double)(rep->reference_time - m->queue_time));
+	else
+		cJSON_AddItemToObject(o, "age_seconds", must(cJSON_CreateNull()));
+	return o;
+}
+
+static cJSON *report_build(const struct imcq_report *rep, const char *version,
+			   const cJSON **hole);
+
+cJSON *
 json_report(const struct imcq_report *rep, const char *version)
+{
+	return report_build(rep, version, NULL);
+}
+
+cJSON *
+json_report_shell(const struct imcq_report *rep, const char *version,
+		  const cJSON **hole)
+{
+	return report_build(rep, version, hole);
+}
+
+static cJSON *
+report_build(const struct imcq_report *rep, const char *version,
+	     const cJSON **hole)
 {
 	cJSON *doc = must(cJSON_CreateObject());
 	cJSON *o, *a;
@@ -647,8 +680,11 @@ json_report(const struct imcq_report *rep, const char *version)
 	cJSON_AddItemToObject(doc, "findings", findings_json(rep, &rep->findings));
 
 	a = must(cJSON_CreateArray());
-	for (i = 0; i < rep->nmsgs; i++)
-		cJSON_AddItemToArray(a, json_message(rep, rep->msgs[i]));
+	if (hole != NULL)
+		*hole = a;
+	else
+		for (i = 0; i < rep->nmsgs; i++)
+			cJSON_AddItemToArray(a, json_message(rep, rep->msgs[i]));
 	cJSON_AddItemToObject(doc, "messages", a);
 
 	a = must(cJSON_CreateArray());
@@ -810,16 +846,227 @@ json_report(const struct imcq_report *rep, const char *version)
 	return doc;
 }
 
+/*
+ * The printer: the bytes of cJSON_Print (pretty) and cJSON_PrintUnformatted
+ * (cJSON 1.7), written to f as they are produced instead of into one
+ * buffer the size of the document.  depth is cJSON's: 0 for a document,
+ * the tabs before a member of an object printed at depth d are d + 1.
+ */
+#define JW_BUF 65536
+
+struct jw {
+	FILE *f;
+	int pretty;
+	const cJSON *hole;
+	json_hole_cb cb;
+	void *user;
+	size_t n;		/* bytes in buf, not yet written to f */
+	char buf[JW_BUF];
+};
+
+static void
+jw_flush(struct jw *w)
+{
+	if (w->n > 0)
+		fwrite(w->buf, 1, w->n, w->f);
+	w->n = 0;
+}
+
+static void
+jw_put(struct jw *w, const void *p, size_t n)
+{
+	if (w->n + n > JW_BUF) {
+		jw_flush(w);
+		if (n > JW_BUF) {
+			fwrite(p, 1, n, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, p, n);
+	w->n += n;
+}
+
+static void
+jw_c(struct jw *w, char c)
+{
+	if (w->n == JW_BUF)
+		jw_flush(w);
+	w->buf[w->n++] = c;
+}
+
+static void
+jw_s(struct jw *w, const char *s)
+{
+	jw_put(w, s, strlen(s));
+}
+
+static void
+jw_tabs(struct jw *w, size_t n)
+{
+	static const char tabs[] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+
+	while (n > 0) {
+		size_t k = n < sizeof(tabs) - 1 ? n : sizeof(tabs) - 1;
+
+		jw_put(w, tabs, k);
+		n -= k;
+	}
+}
+
+static void
+jw_string(struct jw *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *run = p;
+	char u[8];
+
+	jw_c(w, '"');
+	for (; *p != '\0'; p++) {
+		if (*p > 31 && *p != '"' && *p != '\\')
+			continue;
+		if (p > run)
+			jw_put(w, run, (size_t)(p - run));
+		run = p + 1;
+		jw_c(w, '\\');
+		switch (*p) {
+		case '"': jw_c(w, '"'); break;
+		case '\\': jw_c(w, '\\'); break;
+		case '\b': jw_c(w, 'b'); break;
+		case '\f': jw_c(w, 'f'); break;
+		case '\n': jw_c(w, 'n'); break;
+		case '\r': jw_c(w, 'r'); break;
+		case '\t': jw_c(w, 't'); break;
+		default:
+			snprintf(u, sizeof(u), "u%04x", (unsigned)*p);
+			jw_s(w, u);
+		}
+	}
+	if (p > run)
+		jw_put(w, run, (size_t)(p - run));
+	jw_c(w, '"');
+}
+
+static void
+jw_number(struct jw *w, const cJSON *item)
+{
+	double d = item->valuedouble, test = 0.0;
+	char b[32];
+
+	if (isnan(d) || isinf(d)) {
+		jw_s(w, "null");
+	} else if (d == (double)item->valueint) {
+		/* "%d" */
+		char *e = b + sizeof(b), *q = e;
+		long long v = item->valueint;
+		unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+					     : (unsigned long long)v;
+
+		do {
+			*--q = (char)('0' + u % 10);
+			u /= 10;
+		} while (u != 0);
+		if (v < 0)
+			*--q = '-';
+		jw_put(w, q, (size_t)(e - q));
+	} else {
+		/* cJSON: 15 digits unless they do not read back (compare_double) */
+		snprintf(b, sizeof(b), "%1.15g", d);
+		if (sscanf(b, "%lg", &test) != 1 ||
+		    !(fabs(test - d) <= (fabs(test) > fabs(d) ? fabs(test) : fabs(d)) * DBL_EPSILON))
+			snprintf(b, sizeof(b), "%1.17g", d);
+		jw_s(w, b);
+	}
+}
+
+static void
+jw_value(struct jw *w, const cJSON *item, size_t depth)
+{
+	const cJSON *c;
+
+	if (item == NULL) {
+		jw_s(w, "null");
+		return;
+	}
+	switch (item->type & 0xff) {
+	case cJSON_NULL:
+		jw_s(w, "null");
+		break;
+	case cJSON_False:
+		jw_s(w, "false");
+		break;
+	case cJSON_True:
+		jw_s(w, "true");
+		break;
+	case cJSON_Number:
+		jw_number(w, item);
+		break;
+	case cJSON_Raw:
+		if (item->valuestring != NULL)
+			jw_s(w, item->valuestring);
+		break;
+	case cJSON_String:
+		jw_string(w, item->valuestring);
+		break;
+	case cJSON_Array:
+		jw_c(w, '[');
+		if (item == w->hole && w->cb != NULL) {
+			jw_flush(w);
+			w->cb(w->user, w->f, depth + 1);
+		}
+		for (c = item->child; c != NULL; c = c->next) {
+			jw_value(w, c, depth + 1);
+			if (c->next != NULL)
+				jw_s(w, w->pretty ? ", " : ",");
+		}
+		jw_c(w, ']');
+		break;
+	case cJSON_Object:
+		jw_c(w, '{');
+		if (w->pretty)
+			jw_c(w, '\n');
+		for (c = item->child; c != NULL; c = c->next) {
+			if (w->pretty)
+				jw_tabs(w, depth + 1);
+			jw_string(w, c->string);
+			jw_s(w, w->pretty ? ":\t" : ":");
+			jw_value(w, c, depth + 1);
+			if (c->next != NULL)
+				jw_c(w, ',');
+			if (w->pretty)
+				jw_c(w, '\n');
+		}
+		if (w->pretty)
+			jw_tabs(w, depth);
+		jw_c(w, '}');
+		break;
+	default:
+		break;	/* cJSON prints nothing it does not know */
+	}
+}
+
+int
+json_write(FILE *f, const cJSON *v, int pretty, size_t depth,
+	   const cJSON *hole, json_hole_cb cb, void *user)
+{
+	struct jw *w = xmalloc(sizeof(*w));
+
+	w->f = f;
+	w->pretty = pretty;
+	w->hole = hole;
+	w->cb = cb;
+	w->user = user;
+	w->n = 0;
+	jw_value(w, v, depth);
+	jw_flush(w);
+	free(w);
+	return ferror(f) ? -1 : 0;
+}
+
 int
 json_fprint(FILE *f, const cJSON *doc, int pretty)
 {
-	char *s = pretty ? cJSON_Print(doc) : cJSON_PrintUnformatted(doc);
-
-	if (s == NULL)
-		imcq_die("out of memory (JSON print)");
-	fputs(s, f);
-	fputc('\n', f);
-	cJSON_free(s);
+	json_write(f, doc, pretty, 0, NULL, NULL, NULL);
+	putc('\n', f);
 	return ferror(f) ? -1 : 0;
 }
 

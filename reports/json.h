@@ -36,6 +36,23 @@ cJSON *json_manifest(const struct imcq_report *rep, const char *version,
 		     const struct json_outfile *files, size_t nfiles);
 /* Print doc (pretty when pretty) followed by a newline; 0 or -1. */
 int json_fprint(FILE *f, const cJSON *doc, int pretty);
+/*
+ * Streaming.  json_report_shell builds the report without its messages:
+ * *hole is the empty "messages" array, where they belong.  json_write
+ * prints v as cJSON_Print (pretty) or cJSON_PrintUnformatted would, at
+ * nesting depth (0 for a whole document), with no newline after it; when
+ * it reaches the array hole it calls cb(user, f, depth) right after the
+ * '[', and cb prints the elements at that depth, separated by ", " (pretty)
+ * or ",".  Same bytes as printing the whole tree, without holding it.
+ */
+typedef void (*json_hole_cb)(void *user, FILE *f, size_t depth);
+cJSON *json_report_shell(const struct imcq_report *rep, const char *version,
+			 const cJSON **hole);
+int json_write(FILE *f, const cJSON *v, int pretty, size_t depth,
+	       const cJSON *hole, json_hole_cb cb, void *user);
+/* The members of json_message's object that report.html's page summary
+ * reads (state, queue_time, age_seconds): a small tree for a first pass. */
+cJSON *json_message_brief(const struct imcq_report *rep, const struct imcq_message *m);
 /* Replace invalid UTF-8 by U+FFFD; returns a fresh string, sets *changed. */
 char *json_utf8_clean(const char *s, int *changed);
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# bench/run.sh - measure imcq on one archive against its floors (not a test).
+#
+#   bench/run.sh [-n RUNS] ARCHIVE [IMCQ]
+#
+# IMCQ defaults to build/analyzer/imcq (a Release build: cmake -S . -B build
+# -DCMAKE_BUILD_TYPE=Release).  Measures, in the same run and on the same
+# archive, each RUNS times (default 1), with /usr/bin/time -v:
+#   floor     bsdtar -xOf ARCHIVE > /dev/null         (decompression only)
+#   baseline  python3 bench/baseline.py ARCHIVE        (zipfile + email)
+#   json      imcq analyze -q --json ARCHIVE > /dev/null
+#   set       imcq analyze -q -o TMPDIR ARCHIVE        (the five files)
+# and prints a Markdown table: wall and CPU (user+sys) seconds, peak RSS,
+# and each wall and CPU time as a ratio to the floor's.  Keep the machine
+# otherwise idle: the wall clock counts whatever else runs.  The best
+# (lowest wall) of the RUNS runs of each command is reported.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+runs=1
+if [ "${1:-}" = "-n" ]; then runs="$2"; shift 2; fi
+[ $# -ge 1 ] || { sed -n '3,17p' "$0" >&2; exit 2; }
+archive="$1"
+imcq="${2:-$here/../build/analyzer/imcq}"
+[ -f "$archive" ] || { echo "run.sh: no archive $archive" >&2; exit 2; }
+[ -x "$imcq" ] || { echo "run.sh: no imcq at $imcq (build it first)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time (GNU time) is needed" >&2; exit 2; }
+command -v bsdtar >/dev/null || { echo "run.sh: bsdtar (libarchive-tools) is needed" >&2; exit 2; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# measure NAME CMD... : best of $runs; appends "name wall cpu rss_kib" to $work/results
+measure() {
+	local name="$1" i best="" line
+	shift
+	for i in $(seq "$runs"); do
+		rm -rf "$work/out"
+		/usr/bin/time -v -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+			echo "run.sh: $name failed:" >&2; cat "$work/err" >&2; exit 1; }
+		line="$(awk -F': ' '
+			/User time/ { u = $2 } /System time/ { s = $2 }
+			/Elapsed/ { n = split($2, p, ":"); w = 0; for (k = 1; k <= n; k++) w = w * 60 + p[k] }
+			/Maximum resident/ { r = $2 }
+			END { printf "%s %.2f %.2f %d\n", "'"$name"'", w, u + s, r }' "$work/time")"
+		if [ -z "$best" ] || awk -v a="$line" -v b="$best" 'BEGIN { split(a, x, " "); split(b, y, " "); exit !(x[2] < y[2]) }'; then
+			best="$line"
+		fi
+	done
+	echo "$best" >> "$work/results"
+}
+
+sh -c 'cat "$1" > /dev/null' _ "$archive"	# warm the page cache
+measure floor sh -c 'bsdtar -xOf "$1" > /dev/null' _ "$archive"
+measure baseline python3 "$here/baseline.py" "$archive"
+measure json sh -c '"$1" analyze -q --json "$2" > /dev/null; [ $? -le 1 ]' _ "$imcq" "$archive"
+measure set sh -c '"$1" analyze -q -o "$2/out" "$3"; [ $? -le 1 ]' _ "$imcq" "$work" "$archive"
+
+size=$(stat -c %s "$archive")
+echo "archive: $archive ($size bytes); imcq: $imcq; runs: $runs"
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| command | wall s | CPU s | peak RSS MiB | wall / floor | CPU / floor |"
+echo "|---|---:|---:|---:|---:|---:|"
+awk 'NR == 1 { fw = $2; fc = $3 }
+     { printf "| %s | %.2f | %.2f | %.0f | %.2f | %.2f |\n", $1, $2, $3, $4 / 1024, $2 / fw, $3 / (fc > 0 ? fc : 1) }' "$work/results"
