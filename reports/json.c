@@ -156,6 +156,23 @@ json_add_time(cJSON *obj, const char *key, int64_t t)
 	cJSON_AddItemToObject(obj, key, must(cJSON_CreateString(iso)));
 }
 
+/* A server-local wall-clock time of unknown offset (IMS protocol logs
+ * without --log-tz): ISO 8601 without a zone designator, which is what
+ * ISO 8601 means by local time. */
+static void
+add_local_time(cJSON *obj, const char *key, int64_t t)
+{
+	char iso[32];
+
+	if (t == IMCQ_NOTIME) {
+		cJSON_AddItemToObject(obj, key, must(cJSON_CreateNull()));
+		return;
+	}
+	imcq_iso(t, iso);
+	iso[strlen(iso) - 1] = '\0';	/* drop the Z */
+	cJSON_AddItemToObject(obj, key, must(cJSON_CreateString(iso)));
+}
+
 static void
 add_num(cJSON *obj, const char *key, double v)
 {
@@ -423,7 +440,12 @@ json_event(const struct imcq_report *rep, const struct imcq_event *e)
 	cJSON *o = must(cJSON_CreateObject());
 
 	json_add_str(o, "source", e->source);
-	json_add_time(o, "time", e->time);
+	if (e->local_time) {
+		add_local_time(o, "time", e->time);
+		add_bool(o, "local_time", true);
+	} else {
+		json_add_time(o, "time", e->time);
+	}
 	json_add_str(o, "time_raw", e->time_raw);
 	if (e->event_no >= 0)
 		add_num(o, "event", e->event_no);
@@ -754,8 +776,14 @@ report_build(const struct imcq_report *rep, const char *version,
 		json_add_str(so, "member", s->member);
 		add_u64(so, "line_first", s->line_first);
 		add_u64(so, "line_last", s->line_last);
-		json_add_time(so, "start", s->start);
-		json_add_time(so, "end", s->end);
+		if (s->local_time) {
+			add_local_time(so, "start", s->start);
+			add_local_time(so, "end", s->end);
+			add_bool(so, "local_time", true);
+		} else {
+			json_add_time(so, "start", s->start);
+			json_add_time(so, "end", s->end);
+		}
 		json_add_str(so, "remote", s->remote);
 		json_add_str(so, "direction", s->direction);
 		json_add_str(so, "helo", s->helo);

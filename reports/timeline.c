@@ -108,8 +108,9 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 		if (sel && !spool_selected(rep, e->spool_id, sel, user))
 			continue;
 		add(tl, e->time, e->source ? e->source : "log",
-		    xasprintf("%s%s%s", e->text ? e->text : "event",
-			      e->msg_id ? " " : "", e->msg_id ? e->msg_id : ""),
+		    xasprintf("%s%s%s%s", e->text ? e->text : "event",
+			      e->msg_id ? " " : "", e->msg_id ? e->msg_id : "",
+			      e->local_time ? " [server local time, offset unknown: use --log-tz]" : ""),
 		    e->spool_id, e->input, e->member, e->line, e->offset, e->length);
 	}
 	for (i = 0; i < rep->nqfiles; i++) {
