@@ -44,6 +44,7 @@
 #include "analyzer/cli.h"
 #include "analyzer/core/hash.h"
 #include "analyzer/core/xalloc.h"
+#include "analyzer/journal.h"
 #include "analyzer/outdir.h"
 #include "analyzer/recover.h"
 #include "analyzer/where.h"
@@ -64,18 +65,13 @@ struct plan {
 	bool wrote;			/* an output or a failure was recorded */
 };
 
-struct mptr {
-	const struct imcq_message *m;
-	size_t idx;
-};
-
 struct run {
 	struct cli *c;
 	struct imcq_report *rep;
 	enum recover_form form;
 	struct outdir od;
 	struct plan *plans;
-	struct mptr *byptr;
+	struct recover_msgidx byptr;	/* message -> index in rep->msgs */
 	struct recovery_item *items;
 	size_t nitems, itemcap;
 	struct recover_map keys;	/* message key -> item */
@@ -92,25 +88,6 @@ struct run {
 	bool fatal;
 	struct imcq_err err;
 };
-
-static int
-cmp_mptr(const void *a, const void *b)
-{
-	const struct mptr *x = a, *y = b;
-
-	if (x->m == y->m)
-		return 0;
-	return (uintptr_t)x->m < (uintptr_t)y->m ? -1 : 1;
-}
-
-static size_t
-msg_index(const struct run *r, const struct imcq_message *m)
-{
-	struct mptr k = { m, 0 };
-	const struct mptr *hit = bsearch(&k, r->byptr, r->rep->nmsgs, sizeof(*r->byptr), cmp_mptr);
-
-	return hit ? hit->idx : SIZE_MAX;
-}
 
 static struct recovery_item *
 new_item(struct run *r, const struct imcq_message *m, enum recovery_status st)
@@ -187,23 +164,6 @@ forget_output(struct run *r, const char *name)
 		}
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write one top-level file of the set (pickup, replay, eml). */
 static int
 write_top(struct run *r, const char *name, const struct buf *b, struct imcq_err *err)
@@ -238,7 +198,7 @@ write_maildir(struct run *r, const char *name, const struct buf *b, struct imcq_
 		free(p);
 		return e;
 	}
-	if (write_all(fd, b->data, b->len) != 0)
+	if (journal_write_all(fd, b->data, b->len) != 0)
 		e = errno ? errno : EIO;
 	if (close(fd) != 0 && e == 0)
 		e = errno ? errno : EIO;
@@ -268,12 +228,28 @@ fatal_errno(int e)
 	return e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS;
 }
 
+/* After a write that gave errno e (0: success): record the failure on it,
+ * and a disk that cannot take more as fatal for the run; true on failure. */
+static bool
+write_failed(struct run *r, struct recovery_item *it, int e,
+	     const struct imcq_err *err)
+{
+	if (e == 0)
+		return false;
+	if (fatal_errno(e)) {
+		r->fatal = true;
+		r->err = *err;
+	}
+	fail_item(r, it, err->msg);
+	return true;
+}
+
 static void
 on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	  const unsigned char *data, size_t len)
 {
 	struct run *r = user;
-	size_t idx = msg_index(r, m), prev;
+	size_t idx = recover_msgidx_find(&r->byptr, m), prev;
 	struct plan *p;
 	struct recovery_item *it;
 	char *key, sha[65];
@@ -345,18 +321,11 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 		char *prefix = xasprintf("%lld.%s", (long long)(m->queue_time == IMCQ_NOTIME ? 0 :
 								 m->queue_time), base);
 		char *rel;
-		int e;
 
 		name = recover_names_take(&r->names, prefix, ".imcq");
 		free(prefix);
-		if ((e = write_maildir(r, name, &b, &err)) != 0) {
-			if (fatal_errno(e)) {
-				r->fatal = true;
-				r->err = err;
-			}
-			fail_item(r, it, err.msg);
+		if (write_failed(r, it, write_maildir(r, name, &b, &err), &err))
 			break;
-		}
 		sha256_hex(b.data, b.len, it->output_sha256);
 		rel = xasprintf("new/%s", name);
 		add_file(r, rel, it->output_sha256, b.len);
@@ -371,17 +340,9 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	case RF_SMTP:
 	case RF_COUNT:
 	default: {
-		int e;
-
 		name = recover_names_take(&r->names, base, ".eml");
-		if ((e = write_top(r, name, &b, &err)) != 0) {
-			if (fatal_errno(e)) {
-				r->fatal = true;
-				r->err = err;
-			}
-			fail_item(r, it, err.msg);
+		if (write_failed(r, it, write_top(r, name, &b, &err), &err))
 			break;
-		}
 		sha256_hex(b.data, b.len, it->output_sha256);
 		add_file(r, name, it->output_sha256, b.len);
 		it->output = r->file_names[r->nfn - 1];
@@ -549,7 +510,7 @@ release(struct run *r)
 			free(r->plans[i].note);
 		}
 	free(r->plans);
-	free(r->byptr);
+	recover_msgidx_release(&r->byptr);
 	recover_map_release(&r->keys);
 	recover_names_release(&r->names);
 	for (i = 0; i < r->nmd; i++)
@@ -740,12 +701,7 @@ cmd_recover(struct cli *c)
 	if (prepare_set(&r) != 0)
 		goto fatal;
 	r.plans = xcalloc(rep.nmsgs + 1, sizeof(*r.plans));
-	r.byptr = xcalloc(rep.nmsgs + 1, sizeof(*r.byptr));
-	for (i = 0; i < rep.nmsgs; i++) {
-		r.byptr[i].m = rep.msgs[i];
-		r.byptr[i].idx = i;
-	}
-	xqsort(r.byptr, rep.nmsgs, sizeof(*r.byptr), cmp_mptr);
+	recover_msgidx_build(&r.byptr, &rep);
 	for (i = 0; i < rep.nmsgs; i++)
 		plan_message(&r, where, i);
 	if (pipeline_replay(&rep, &c->o, on_member, &r, &err) != IMCQ_OK) {

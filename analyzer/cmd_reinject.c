@@ -62,11 +62,6 @@ struct plan {
 	bool handled;
 };
 
-struct mptr {
-	const struct imcq_message *m;
-	size_t idx;
-};
-
 /* One recipient not accepted, for the final list. */
 struct miss {
 	char *id;
@@ -78,7 +73,7 @@ struct run {
 	struct cli *c;
 	struct imcq_report *rep;
 	struct plan *plans;
-	struct mptr *byptr;
+	struct recover_msgidx byptr;	/* message -> index in rep->msgs */
 	struct journal j;
 	struct smtp_client *smtp;
 	const char *sender_override;
@@ -94,25 +89,6 @@ struct run {
 	struct miss *miss;
 	size_t nmiss, misscap;
 };
-
-static int
-cmp_mptr(const void *a, const void *b)
-{
-	const struct mptr *x = a, *y = b;
-
-	if (x->m == y->m)
-		return 0;
-	return (uintptr_t)x->m < (uintptr_t)y->m ? -1 : 1;
-}
-
-static size_t
-msg_index(const struct run *r, const struct imcq_message *m)
-{
-	struct mptr k = { m, 0 };
-	const struct mptr *hit = bsearch(&k, r->byptr, r->rep->nmsgs, sizeof(*r->byptr), cmp_mptr);
-
-	return hit ? hit->idx : SIZE_MAX;
-}
 
 static void
 add_miss(struct run *r, const char *id, const char *rcpt, const char *fmt, ...) IMCQ_PRINTF(4, 5);
@@ -324,7 +300,7 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	  const unsigned char *data, size_t len)
 {
 	struct run *r = user;
-	size_t idx = msg_index(r, m);
+	size_t idx = recover_msgidx_find(&r->byptr, m);
 	struct plan *p;
 	char *key;
 
@@ -423,7 +399,7 @@ release(struct run *r)
 			free(r->plans[i].why);
 		}
 	free(r->plans);
-	free(r->byptr);
+	recover_msgidx_release(&r->byptr);
 	recover_map_release(&r->keys);
 	recover_map_release(&r->versions);
 	for (i = 0; i < r->nmiss; i++) {
@@ -577,12 +553,7 @@ cmd_reinject(struct cli *c)
 		free(note);
 	}
 	r.plans = xcalloc(rep.nmsgs + 1, sizeof(*r.plans));
-	r.byptr = xcalloc(rep.nmsgs + 1, sizeof(*r.byptr));
-	for (i = 0; i < rep.nmsgs; i++) {
-		r.byptr[i].m = rep.msgs[i];
-		r.byptr[i].idx = i;
-	}
-	xqsort(r.byptr, rep.nmsgs, sizeof(*r.byptr), cmp_mptr);
+	recover_msgidx_build(&r.byptr, &rep);
 	for (i = 0; i < rep.nmsgs; i++) {
 		struct plan *p = &r.plans[i];
 		struct imcq_message *m = rep.msgs[i];

@@ -282,9 +282,11 @@ read_all(int fd, struct buf *b, struct imcq_err *err, const char *path)
 	return IMCQ_OK;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
+int
+journal_write_all(int fd, const void *buf, size_t n)
 {
+	const char *p = buf;
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
@@ -304,7 +306,7 @@ append_raw(struct journal *j, const char *p, size_t n, struct imcq_err *err)
 {
 	if (j->fd < 0)
 		return IMCQ_OK;		/* read-only (--dry-run) */
-	if (write_all(j->fd, p, n) != 0 || fsync(j->fd) != 0)
+	if (journal_write_all(j->fd, p, n) != 0 || fsync(j->fd) != 0)
 		return imcq_err_set(err, IMCQ_FATAL, "cannot write the journal '%s': %s",
 				    j->path, strerror(errno));
 	return IMCQ_OK;

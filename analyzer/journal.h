@@ -93,4 +93,8 @@ uint32_t journal_crc32(const void *p, size_t n);
  * journal_open does; false when it is damaged.  For tests. */
 bool journal_feed_line(struct journal *j, const char *line, size_t len, uint64_t lineno);
 
+/* write(2) all of p[0..n), going on after EINTR; 0, or -1 with errno set.
+ * The journal's own writer, also used by `imcq recover` for its files. */
+int journal_write_all(int fd, const void *p, size_t n);
+
 #endif

@@ -568,3 +568,49 @@ recover_body(const char *reader, const struct imcq_source *src,
 	*blen = len - (size_t)off;
 	return true;
 }
+
+/* ---- message index ------------------------------------------------------ */
+
+static int
+cmp_mref(const void *a, const void *b)
+{
+	const struct recover_mref *x = a, *y = b;
+
+	if (x->m == y->m)
+		return 0;
+	return (uintptr_t)x->m < (uintptr_t)y->m ? -1 : 1;
+}
+
+void
+recover_msgidx_build(struct recover_msgidx *x, const struct imcq_report *rep)
+{
+	size_t i;
+
+	x->n = rep->nmsgs;
+	x->v = xcalloc(rep->nmsgs + 1, sizeof(*x->v));
+	for (i = 0; i < rep->nmsgs; i++) {
+		x->v[i].m = rep->msgs[i];
+		x->v[i].idx = i;
+	}
+	xqsort(x->v, x->n, sizeof(*x->v), cmp_mref);
+}
+
+size_t
+recover_msgidx_find(const struct recover_msgidx *x, const struct imcq_message *m)
+{
+	struct recover_mref k = { m, 0 };
+	const struct recover_mref *hit;
+
+	if (x->v == NULL)
+		return SIZE_MAX;
+	hit = bsearch(&k, x->v, x->n, sizeof(*x->v), cmp_mref);
+	return hit ? hit->idx : SIZE_MAX;
+}
+
+void
+recover_msgidx_release(struct recover_msgidx *x)
+{
+	free(x->v);
+	x->v = NULL;
+	x->n = 0;
+}

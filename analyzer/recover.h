@@ -165,4 +165,21 @@ bool recover_body(const char *reader, const struct imcq_source *src,
 		  const unsigned char *data, size_t len,
 		  const unsigned char **body, size_t *blen);
 
+/*
+ * The index of a message of a report from its address (the plan arrays of
+ * recover and reinject run parallel to rep->msgs).  Built once the report
+ * is complete; recover_msgidx_find gives SIZE_MAX for a message not in it.
+ */
+struct recover_mref {
+	const struct imcq_message *m;
+	size_t idx;
+};
+struct recover_msgidx {
+	struct recover_mref *v;
+	size_t n;
+};
+void recover_msgidx_build(struct recover_msgidx *x, const struct imcq_report *rep);
+size_t recover_msgidx_find(const struct recover_msgidx *x, const struct imcq_message *m);
+void recover_msgidx_release(struct recover_msgidx *x);
+
 #endif

@@ -60,55 +60,12 @@
 #include "analyzer/core/buf.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
+#include "formats/textline.h"
 
 #define REPLIES_MAX	256	/* server replies kept per session */
 #define NOTES_REPORTED	5	/* stray lines reported one by one */
 
 /* ---- small text helpers ------------------------------------------------ */
-
-static bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-is_alpha(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static struct span
-sub(struct span s, size_t from, size_t to)
-{
-	struct span r = { s.ptr + from, to - from };
-
-	return r;
-}
-
-static bool
-printable_line(struct span l)
-{
-	size_t i;
-
-	for (i = 0; i < l.len; i++)
-		if (l.ptr[i] < 0x20 && l.ptr[i] != '\t')
-			return false;
-	return true;
-}
-
-/* A short, single-line excerpt of t for an anomaly message. */
-static char *
-excerpt(struct span t)
-{
-	char *v = span_dup(sub(t, 0, t.len > 60 ? 60 : t.len));
-	size_t i;
-
-	for (i = 0; v[i]; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			v[i] = '?';
-	return v;
-}
 
 /* Case-insensitive search; SIZE_MAX when absent. */
 static size_t
@@ -117,43 +74,9 @@ find_ci(struct span s, const char *lit)
 	size_t n = strlen(lit), i;
 
 	for (i = 0; i + n <= s.len; i++)
-		if (span_istarts(sub(s, i, s.len), lit))
+		if (span_istarts(tl_sub(s, i, s.len), lit))
 			return i;
 	return SIZE_MAX;
-}
-
-/* Read 1..maxd digits at *i; false when none or too many. */
-static bool
-digits(struct span s, size_t *i, size_t maxd, int *out)
-{
-	size_t k = *i;
-	int v = 0;
-
-	while (k < s.len && k - *i < maxd && is_digit(s.ptr[k]))
-		v = v * 10 + (s.ptr[k++] - '0');
-	if (k == *i || (k < s.len && is_digit(s.ptr[k])))
-		return false;
-	*out = v;
-	*i = k;
-	return true;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
-static bool
-make_time(int y, int mo, int d, int h, int mi, int s, int64_t *t)
-{
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || s > 59)
-		return false;
-	return imcq_mktime(y, mo, d, h, mi, s, t);
 }
 
 enum ts { TS_NONE, TS_BAD, TS_OK };
@@ -178,30 +101,30 @@ parse_stamp(struct span l, struct stamp *st)
 	bool pm = false, am = false;
 
 	memset(st, 0, sizeof(*st));
-	if (!digits(l, &k, 2, &mo) || k >= l.len || l.ptr[k++] != '/' ||
-	    !digits(l, &k, 2, &d) || k >= l.len || l.ptr[k++] != '/')
+	if (!tl_digits(l, &k, 2, &mo) || k >= l.len || l.ptr[k++] != '/' ||
+	    !tl_digits(l, &k, 2, &d) || k >= l.len || l.ptr[k++] != '/')
 		return;
 	y0 = k;
-	if (!digits(l, &k, 4, &y) || (k - y0 != 2 && k - y0 != 4) ||
+	if (!tl_digits(l, &k, 4, &y) || (k - y0 != 2 && k - y0 != 4) ||
 	    k >= l.len || l.ptr[k] != ' ')
 		return;
 	if (k - y0 == 2)
 		y += y < 70 ? 2000 : 1900;
 	while (k < l.len && l.ptr[k] == ' ')
 		k++;
-	if (!digits(l, &k, 2, &h) || k >= l.len || l.ptr[k++] != ':' ||
-	    !digits(l, &k, 2, &mi))
+	if (!tl_digits(l, &k, 2, &h) || k >= l.len || l.ptr[k++] != ':' ||
+	    !tl_digits(l, &k, 2, &mi))
 		return;
 	if (k < l.len && l.ptr[k] == ':') {
 		k++;
-		if (!digits(l, &k, 2, &sec))
+		if (!tl_digits(l, &k, 2, &sec))
 			return;
 	}
 	end = k;
 	while (k < l.len && l.ptr[k] == ' ')
 		k++;
 	if (k + 1 < l.len && (l.ptr[k + 1] == 'M' || l.ptr[k + 1] == 'm') &&
-	    (k + 2 == l.len || !is_alpha(l.ptr[k + 2]))) {
+	    (k + 2 == l.len || !tl_is_alpha(l.ptr[k + 2]))) {
 		am = l.ptr[k] == 'A' || l.ptr[k] == 'a';
 		pm = l.ptr[k] == 'P' || l.ptr[k] == 'p';
 		if (am || pm) {
@@ -216,7 +139,7 @@ parse_stamp(struct span l, struct stamp *st)
 	k++;
 	while (k < l.len && l.ptr[k] == ' ')
 		k++;
-	st->raw = sub(l, 0, end);
+	st->raw = tl_sub(l, 0, end);
 	st->after = k;
 	st->ts = TS_BAD;
 	if (am || pm) {
@@ -233,76 +156,8 @@ parse_stamp(struct span l, struct stamp *st)
 		d = x;
 		st->dm_swapped = true;
 	}
-	if (make_time(y, mo, d, h, mi, sec, &st->t))
+	if (tl_make_time(y, mo, d, h, mi, sec, &st->t))
 		st->ts = TS_OK;
-}
-
-/* ---- lines with limits --------------------------------------------------- */
-
-struct lines {
-	struct span all;
-	size_t pos;
-	uint64_t no;
-	const struct imcq_entry *e;
-	struct imcq_report *rep;
-	const struct imcq_limits *lim;
-	uint64_t nbinary;
-	uint64_t first_binary_off, first_binary_line;
-};
-
-/* Next physical line, capped at lim->line_bytes; false at the end or at
- * the line limit (an anomaly says so). */
-static bool
-next_line(struct lines *L, struct span *line, uint64_t *off)
-{
-	size_t start = L->pos;
-	bool unterminated;
-
-	if (L->pos >= L->all.len)
-		return false;
-	if (L->no >= L->lim->lines) {
-		anomaly_add(L->rep, "line-limit", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, start,
-			    "stopped after %" PRIu64 " lines (--max-lines); %zu bytes not read",
-			    L->no, L->all.len - start);
-		L->pos = L->all.len;
-		return false;
-	}
-	if (!span_next_line(L->all, &L->pos, line))
-		return false;
-	L->no++;
-	*off = start;
-	unterminated = L->pos == start + line->len;
-	if (line->len > L->lim->line_bytes) {
-		anomaly_add(L->rep, "line-too-long", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, start,
-			    "line %" PRIu64 " is %zu bytes; only the first %zu were read",
-			    L->no, line->len, L->lim->line_bytes);
-		line->len = L->lim->line_bytes;
-	}
-	if (!printable_line(*line)) {
-		if (L->nbinary++ == 0) {
-			L->first_binary_off = start;
-			L->first_binary_line = L->no;
-		}
-	}
-	if (unterminated)
-		anomaly_add(L->rep, "no-final-newline", IMCQ_SEV_INFO, L->e->input,
-			    L->e->member, start,
-			    "last line %" PRIu64 " has no line end: the file may be truncated",
-			    L->no);
-	return true;
-}
-
-static void
-lines_finish(struct lines *L)
-{
-	if (L->nbinary)
-		anomaly_add(L->rep, "binary-data", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, L->first_binary_off,
-			    "%" PRIu64 " line(s) hold control bytes, the first at line %" PRIu64
-			    ": skipped, binary or damaged",
-			    L->nbinary, L->first_binary_line);
 }
 
 /* ---- one log entry -------------------------------------------------------- */
@@ -320,8 +175,8 @@ struct ent {
 static int
 reply_code(struct span t, bool *final)
 {
-	if (t.len < 3 || !is_digit(t.ptr[0]) || !is_digit(t.ptr[1]) ||
-	    !is_digit(t.ptr[2]) || t.ptr[0] < '2' || t.ptr[0] > '5')
+	if (t.len < 3 || !tl_is_digit(t.ptr[0]) || !tl_is_digit(t.ptr[1]) ||
+	    !tl_is_digit(t.ptr[2]) || t.ptr[0] < '2' || t.ptr[0] > '5')
 		return 0;
 	if (t.len > 3 && t.ptr[3] != ' ' && t.ptr[3] != '-')
 		return 0;
@@ -336,17 +191,17 @@ parse_entry(struct span t, struct ent *en)
 
 	en->line = t;
 	parse_stamp(t, &en->st);
-	r = en->st.ts != TS_NONE ? sub(t, en->st.after, t.len) : t;
+	r = en->st.ts != TS_NONE ? tl_sub(t, en->st.after, t.len) : t;
 	r = span_trim(r);
 	if (r.len >= 3 && (memcmp(r.ptr, ">>>", 3) == 0 || memcmp(r.ptr, "<<<", 3) == 0)) {
 		en->dir = (char)r.ptr[0];
-		r = span_trim(sub(r, 3, r.len));
+		r = span_trim(tl_sub(r, 3, r.len));
 	}
 	if (span_istarts(r, "IO:")) {
 		en->io = true;
-		r = span_trim(sub(r, 3, r.len));
+		r = span_trim(tl_sub(r, 3, r.len));
 		if (r.len && r.ptr[0] == '|')
-			r = sub(r, 1, r.len);
+			r = tl_sub(r, 1, r.len);
 		r = span_trim(r);
 	}
 	en->text = r;
@@ -389,7 +244,7 @@ connection_line(struct span t, struct span *remote, bool *failed)
 			 t.ptr[j - 1] == ']' || t.ptr[j - 1] == '>' ||
 			 t.ptr[j - 1] == ':'))
 		j--;
-	*remote = sub(t, i, j);
+	*remote = tl_sub(t, i, j);
 	*failed = false;
 	for (i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
 		if (find_ci(t, fails[i]) != SIZE_MAX)
@@ -539,11 +394,11 @@ clean_addr(struct span a)
 	if (a.len && a.ptr[0] == '<') {
 		for (j = 1; j < a.len && a.ptr[j] != '>'; j++)
 			;
-		return span_dup(sub(a, 1, j));
+		return span_dup(tl_sub(a, 1, j));
 	}
 	for (j = 0; j < a.len && a.ptr[j] != ' ' && a.ptr[j] != '\t'; j++)
 		;
-	return span_dup(sub(a, 0, j));
+	return span_dup(tl_sub(a, 0, j));
 }
 
 /* "... reachable for tool.com. Message subject: ""Case 27375"". Rescheduling ..." */
@@ -554,27 +409,27 @@ routing_failure(struct ctx *c, struct span t)
 	size_t i, j;
 
 	if ((i = find_ci(t, "reachable for ")) != SIZE_MAX && ss->domain == NULL) {
-		struct span rest = sub(t, i + strlen("reachable for "), t.len);
+		struct span rest = tl_sub(t, i + strlen("reachable for "), t.len);
 
 		for (j = 0; j < rest.len && rest.ptr[j] != ' '; j++)
 			;
 		while (j > 0 && (rest.ptr[j - 1] == '.' || rest.ptr[j - 1] == ','))
 			j--;
 		if (j > 0)
-			ss->domain = span_dup(sub(rest, 0, j));
+			ss->domain = span_dup(tl_sub(rest, 0, j));
 	}
 	if ((i = find_ci(t, "subject: ")) != SIZE_MAX && ss->subject == NULL) {
-		struct span rest = sub(t, i + strlen("subject: "), t.len);
+		struct span rest = tl_sub(t, i + strlen("subject: "), t.len);
 		size_t end = rest.len, k;
 
 		if (span_istarts(rest, "\"\""))
-			rest = sub(rest, 2, rest.len);
+			rest = tl_sub(rest, 2, rest.len);
 		else if (span_istarts(rest, "\""))
-			rest = sub(rest, 1, rest.len);
+			rest = tl_sub(rest, 1, rest.len);
 		end = rest.len;
 		/* the last ". Rescheduling" ends the subject */
 		for (k = rest.len; k > 0; k--)
-			if (span_istarts(sub(rest, k - 1, rest.len), ". Rescheduling")) {
+			if (span_istarts(tl_sub(rest, k - 1, rest.len), ". Rescheduling")) {
 				end = k - 1;
 				break;
 			}
@@ -586,7 +441,7 @@ routing_failure(struct ctx *c, struct span t)
 			end -= 2;
 		else if (end >= 1 && rest.ptr[end - 1] == '"')
 			end -= 1;
-		ss->subject = span_dup(sub(rest, 0, end));
+		ss->subject = span_dup(tl_sub(rest, 0, end));
 	}
 }
 
@@ -653,15 +508,15 @@ do_command(struct ctx *c, struct span t)
 	if (span_istarts(t, "EHLO") || span_istarts(t, "HELO")) {
 		k = C_HELO;
 		if (ss->helo == NULL && t.len > 5)
-			ss->helo = span_dup(span_trim(sub(t, 4, t.len)));
+			ss->helo = span_dup(span_trim(tl_sub(t, 4, t.len)));
 	} else if (span_istarts(t, "MAIL FROM:")) {
 		k = C_MAIL;
 		if (ss->mail_from == NULL)
-			ss->mail_from = clean_addr(sub(t, 10, t.len));
+			ss->mail_from = clean_addr(tl_sub(t, 10, t.len));
 	} else if (span_istarts(t, "RCPT TO:")) {
 		k = C_RCPT;
 		if (ss->rcpts.n < c->lim->rcpts)
-			strv_push(&ss->rcpts, clean_addr(sub(t, 8, t.len)));
+			strv_push(&ss->rcpts, clean_addr(tl_sub(t, 8, t.len)));
 		else
 			c->s.rcpts_dropped++;
 	} else if (span_ieq(t, "DATA")) {
@@ -786,7 +641,7 @@ do_continuation(struct ctx *c, uint64_t no, uint64_t off, struct span t)
 
 	if (!c->s.open) {
 		if (++c->nstray <= NOTES_REPORTED) {
-			char *v = excerpt(t);
+			char *v = tl_excerpt(t);
 
 			anomaly_add(c->rep, "stray-line", IMCQ_SEV_INFO, c->e->input,
 				    c->e->member, off,
@@ -816,7 +671,7 @@ static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
 	struct ctx c;
-	struct lines L;
+	struct tl_lines L;
 	struct span line;
 	uint64_t off;
 
@@ -824,19 +679,14 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	c.e = e;
 	c.rep = s->rep;
 	c.lim = s->lim ? s->lim : &s->rep->lim;
-	memset(&L, 0, sizeof(L));
-	L.all.ptr = e->data;
-	L.all.len = e->len;
-	L.e = e;
-	L.rep = s->rep;
-	L.lim = c.lim;
+	tl_lines_init(&L, e, s->rep, c.lim, "skipped, binary or damaged");
 
-	while (next_line(&L, &line, &off)) {
+	while (tl_next_line(&L, &line, &off)) {
 		struct ent en;
 		struct span t = span_trim(line);
 		bool entry;
 
-		if (t.len == 0 || !printable_line(line))
+		if (t.len == 0 || !tl_printable(line))
 			continue;
 		memset(&en, 0, sizeof(en));
 		en.no = L.no;
@@ -871,7 +721,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		do_entry(&c, &en);
 	}
 	close_session(&c);
-	lines_finish(&L);
+	tl_lines_finish(&L);
 	if (c.nstray > NOTES_REPORTED)
 		anomaly_add(s->rep, "stray-line", IMCQ_SEV_INFO, e->input, e->member,
 			    IMCQ_NOOFF, "%zu more lines before the first entry skipped",
@@ -900,7 +750,7 @@ protolog_name(const char *b)
 	if (n < 6 || n > 12 || imcq_strcasecmp(b + n - 4, ".log") != 0)
 		return false;
 	for (i = 1; i < n - 4; i++)
-		if (!is_digit((unsigned char)b[i]) && !is_alpha((unsigned char)b[i]))
+		if (!tl_is_digit((unsigned char)b[i]) && !tl_is_alpha((unsigned char)b[i]))
 			return false;
 	return true;
 }
@@ -920,7 +770,7 @@ bid(const struct imcq_entry *e)
 		struct stamp st;
 		struct span t = span_trim(line);
 
-		if (!printable_line(t))
+		if (!tl_printable(t))
 			continue;
 		parse_stamp(t, &st);
 		if (st.ts != TS_NONE)

@@ -44,6 +44,7 @@
 #include "analyzer/core/buf.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
+#include "formats/textline.h"
 
 #define HEAD_FIELDS	13	/* fields 1..13 before the recipients */
 #define NOTES_REPORTED	5	/* header/orphan lines reported one by one */
@@ -90,108 +91,7 @@ event_meaning(int no)
 	return NULL;
 }
 
-/* ---- small text helpers ------------------------------------------------ */
-
-static bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static struct span
-sub(struct span s, size_t from, size_t to)
-{
-	struct span r = { s.ptr + from, to - from };
-
-	return r;
-}
-
-static bool
-printable_line(struct span l)
-{
-	size_t i;
-
-	for (i = 0; i < l.len; i++)
-		if (l.ptr[i] < 0x20 && l.ptr[i] != '\t')
-			return false;
-	return true;
-}
-
-/* A short, single-line excerpt of t for an anomaly message. */
-static char *
-excerpt(struct span t)
-{
-	char *v = span_dup(sub(t, 0, t.len > 60 ? 60 : t.len));
-	size_t i;
-
-	for (i = 0; v[i]; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			v[i] = '?';
-	return v;
-}
-
-/* Read 1..maxd digits at *i; false when none or too many. */
-static bool
-digits(struct span s, size_t *i, size_t maxd, int *out)
-{
-	size_t k = *i;
-	int v = 0;
-
-	while (k < s.len && k - *i < maxd && is_digit(s.ptr[k]))
-		v = v * 10 + (s.ptr[k++] - '0');
-	if (k == *i || (k < s.len && is_digit(s.ptr[k])))
-		return false;
-	*out = v;
-	*i = k;
-	return true;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
-static bool
-make_time(int y, int mo, int d, int h, int mi, int s, int64_t *t)
-{
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-	    s > 59)
-		return false;
-	return imcq_mktime(y, mo, d, h, mi, s, t);
-}
-
-/* "yyyy.m.d" at *i. */
-static bool
-tr_date(struct span s, size_t *i, int *y, int *mo, int *d)
-{
-	size_t k = *i;
-
-	if (!digits(s, &k, 4, y) || k - *i != 4 || k >= s.len || s.ptr[k++] != '.' ||
-	    !digits(s, &k, 2, mo) || k >= s.len || s.ptr[k++] != '.' ||
-	    !digits(s, &k, 2, d))
-		return false;
-	*i = k;
-	return true;
-}
-
-/* "h:mm:ss" at *i (no zero padding required). */
-static bool
-tr_clock(struct span s, size_t *i, int *h, int *mi, int *sec)
-{
-	size_t k = *i;
-
-	if (!digits(s, &k, 2, h) || k >= s.len || s.ptr[k++] != ':' ||
-	    !digits(s, &k, 2, mi) || k >= s.len || s.ptr[k++] != ':' ||
-	    !digits(s, &k, 2, sec))
-		return false;
-	*i = k;
-	return true;
-}
+/* ---- dates and fields ------------------------------------------------- */
 
 enum dt { DT_NONE, DT_BAD, DT_OK };
 
@@ -204,14 +104,14 @@ tr_datetime(struct span s, int64_t *t)
 	size_t k = 0;
 
 	s = span_trim(s);
-	if (!tr_date(s, &k, &y, &mo, &d) || k >= s.len ||
+	if (!tl_date_dotted(s, &k, &y, &mo, &d) || k >= s.len ||
 	    (s.ptr[k] != ' ' && s.ptr[k] != '\t'))
 		return DT_NONE;
 	while (k < s.len && (s.ptr[k] == ' ' || s.ptr[k] == '\t'))
 		k++;
-	if (!tr_clock(s, &k, &h, &mi, &sec) || k != s.len)
+	if (!tl_clock(s, &k, &h, &mi, &sec) || k != s.len)
 		return DT_NONE;
-	return make_time(y, mo, d, h, mi, sec, t) ? DT_OK : DT_BAD;
+	return tl_make_time(y, mo, d, h, mi, sec, t) ? DT_OK : DT_BAD;
 }
 
 static bool
@@ -221,7 +121,7 @@ is_date_only(struct span s)
 	size_t k = 0;
 
 	s = span_trim(s);
-	return tr_date(s, &k, &y, &mo, &d) && k == s.len;
+	return tl_date_dotted(s, &k, &y, &mo, &d) && k == s.len;
 }
 
 static bool
@@ -231,7 +131,7 @@ is_clock_only(struct span s)
 	size_t k = 0;
 
 	s = span_trim(s);
-	return tr_clock(s, &k, &h, &mi, &sec) && k == s.len;
+	return tl_clock(s, &k, &h, &mi, &sec) && k == s.len;
 }
 
 /* Next tab field of l from *pos; false once past the end. */
@@ -244,77 +144,9 @@ next_field(struct span l, size_t *pos, struct span *f)
 		return false;
 	while (i < l.len && l.ptr[i] != '\t')
 		i++;
-	*f = sub(l, *pos, i);
+	*f = tl_sub(l, *pos, i);
 	*pos = i + 1;
 	return true;
-}
-
-/* ---- lines with limits --------------------------------------------------- */
-
-struct lines {
-	struct span all;
-	size_t pos;
-	uint64_t no;
-	const struct imcq_entry *e;
-	struct imcq_report *rep;
-	const struct imcq_limits *lim;
-	uint64_t nbinary;
-	uint64_t first_binary_off, first_binary_line;
-};
-
-/* Next physical line, capped at lim->line_bytes; false at the end or at
- * the line limit (an anomaly says so). */
-static bool
-next_line(struct lines *L, struct span *line, uint64_t *off)
-{
-	size_t start = L->pos;
-	bool unterminated;
-
-	if (L->pos >= L->all.len)
-		return false;
-	if (L->no >= L->lim->lines) {
-		anomaly_add(L->rep, "line-limit", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, start,
-			    "stopped after %" PRIu64 " lines (--max-lines); %zu bytes not read",
-			    L->no, L->all.len - start);
-		L->pos = L->all.len;
-		return false;
-	}
-	if (!span_next_line(L->all, &L->pos, line))
-		return false;
-	L->no++;
-	*off = start;
-	unterminated = L->pos == start + line->len;
-	if (line->len > L->lim->line_bytes) {
-		anomaly_add(L->rep, "line-too-long", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, start,
-			    "line %" PRIu64 " is %zu bytes; only the first %zu were read",
-			    L->no, line->len, L->lim->line_bytes);
-		line->len = L->lim->line_bytes;
-	}
-	if (!printable_line(*line)) {
-		if (L->nbinary++ == 0) {
-			L->first_binary_off = start;
-			L->first_binary_line = L->no;
-		}
-	}
-	if (unterminated)
-		anomaly_add(L->rep, "no-final-newline", IMCQ_SEV_INFO, L->e->input,
-			    L->e->member, start,
-			    "last line %" PRIu64 " has no line end: the file may be truncated",
-			    L->no);
-	return true;
-}
-
-static void
-lines_finish(struct lines *L)
-{
-	if (L->nbinary)
-		anomaly_add(L->rep, "binary-data", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, L->first_binary_off,
-			    "%" PRIu64 " line(s) hold control bytes, the first at line %" PRIu64
-			    ": skipped, the file is binary or damaged",
-			    L->nbinary, L->first_binary_line);
 }
 
 /* ---- records ---------------------------------------------------------------- */
@@ -398,7 +230,7 @@ spool_of(struct span rid)
 	for (i = rid.len; i >= 10; i--) {
 		if (rid.ptr[i - 1] == ']' && rid.ptr[i - 10] == '[' &&
 		    imcq_is_spool_id((const char *)rid.ptr + i - 9, 8))
-			return span_dup(sub(rid, i - 9, i - 1));
+			return span_dup(tl_sub(rid, i - 9, i - 1));
 	}
 	return NULL;
 }
@@ -416,7 +248,7 @@ signed_field(struct span f, int *v)
 	}
 	if (f.ptr[0] == '-') {
 		neg = true;
-		f = sub(f, 1, f.len);
+		f = tl_sub(f, 1, f.len);
 	}
 	if (!span_u64(f, 1000000, &u))
 		return false;
@@ -492,7 +324,7 @@ finish_record(struct ctx *c)
 static void
 bad_field(struct ctx *c, const char *name, struct span f, uint64_t no, uint64_t off)
 {
-	char *v = excerpt(f);
+	char *v = tl_excerpt(f);
 
 	anomaly_add(c->rep, "bad-field", IMCQ_SEV_WARNING, c->e->input, c->e->member,
 		    off, "record at line %" PRIu64 ": %s \"%s\" is not valid", no,
@@ -573,7 +405,7 @@ note_line(struct ctx *c, struct span t, uint64_t no, uint64_t off)
 
 	if (++c->nnotes > NOTES_REPORTED)
 		return;
-	v = excerpt(t);
+	v = tl_excerpt(t);
 	anomaly_add(c->rep, "tracking-header", IMCQ_SEV_INFO, c->e->input,
 		    c->e->member, off,
 		    "line %" PRIu64 " before the first record skipped: \"%s\"", no, v);
@@ -584,7 +416,7 @@ static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
 	struct ctx c;
-	struct lines L;
+	struct tl_lines L;
 	struct span line;
 	uint64_t off;
 
@@ -592,19 +424,14 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	c.e = e;
 	c.rep = s->rep;
 	c.lim = s->lim ? s->lim : &s->rep->lim;
-	memset(&L, 0, sizeof(L));
-	L.all.ptr = e->data;
-	L.all.len = e->len;
-	L.e = e;
-	L.rep = s->rep;
-	L.lim = c.lim;
+	tl_lines_init(&L, e, s->rep, c.lim, "skipped, the file is binary or damaged");
 
-	while (next_line(&L, &line, &off)) {
+	while (tl_next_line(&L, &line, &off)) {
 		struct head h;
 		enum dt dt;
 		struct span t = span_trim(line);
 
-		if (t.len == 0 || !printable_line(line))
+		if (t.len == 0 || !tl_printable(line))
 			continue;
 		split_head(line, &h);
 		if (is_start(&h, &dt)) {
@@ -617,7 +444,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		}
 	}
 	finish_record(&c);
-	lines_finish(&L);
+	tl_lines_finish(&L);
 	if (c.nnotes > NOTES_REPORTED)
 		anomaly_add(s->rep, "tracking-header", IMCQ_SEV_INFO, e->input,
 			    e->member, IMCQ_NOOFF,
@@ -644,7 +471,7 @@ tracking_name(const char *b)
 	if (b == NULL || strlen(b) != 12 || imcq_strcasecmp(b + 8, ".log") != 0)
 		return false;
 	for (i = 0; i < 8; i++)
-		if (!is_digit((unsigned char)b[i]))
+		if (!tl_is_digit((unsigned char)b[i]))
 			return false;
 	return true;
 }
@@ -664,7 +491,7 @@ bid(const struct imcq_entry *e)
 		struct head h;
 		enum dt dt;
 
-		if (!printable_line(line)) {
+		if (!tl_printable(line)) {
 			if (!named)
 				return 0;
 			continue;

@@ -2,10 +2,9 @@
 /* test_gwart.c - the GWART0.MTA / GWART1.MTA reader: both styles, bids,
  * line ends, damage. */
 #include "test.h"
+#include "unit_util.h"
 
-#include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
-#include "formats/format.h"
 
 static const char SHA[] =
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -16,12 +15,10 @@ static struct imcq_entry
 mk(const char *member, const char *base, enum imcq_place pl, const void *p,
    size_t n)
 {
-	struct imcq_entry e = {
-		.input = 0, .snapshot = 0, .member = member, .base = base,
-		.place = pl, .data = p, .len = n, .size = n, .mtime = 1000,
-		.sha256 = SHA,
-	};
+	struct imcq_entry e = unit_entry(member, base, pl, p, n);
 
+	e.mtime = 1000;
+	e.sha256 = SHA;
 	return e;
 }
 
@@ -29,11 +26,9 @@ static int
 run(const char *member, const char *base, const void *p, size_t n)
 {
 	struct imcq_entry e = mk(member, base, IMCQ_PL_MTADATA, p, n);
-	struct imcq_sink s = { .rep = &rep, .lim = &rep.lim };
 
-	report_release(&rep);
-	report_init(&rep);
-	return imcq_format_gwart.read(&e, &s);
+	unit_fresh(&rep);
+	return unit_read(&imcq_format_gwart, &rep, &e);
 }
 
 static int
@@ -42,28 +37,6 @@ bid_of(const char *base, const void *p, size_t n)
 	struct imcq_entry e = mk(base, base, IMCQ_PL_MTADATA, p, n);
 
 	return imcq_format_gwart.bid(&e);
-}
-
-static bool
-has_anomaly(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < rep.nanoms; i++)
-		if (strcmp(rep.anoms[i].code, code) == 0)
-			return true;
-	return false;
-}
-
-static const struct imcq_anomaly *
-anomaly(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < rep.nanoms; i++)
-		if (strcmp(rep.anoms[i].code, code) == 0)
-			return &rep.anoms[i];
-	return NULL;
 }
 
 /* Q149121's sample plus a blank space, two connectors with a scope, and
@@ -222,8 +195,8 @@ TEST(test_tree_clean)
 	ASSERT(imcq_mktime(1998, 11, 23, 14, 5, 0, &t));
 	ASSERT_EQ_INT(rep.tables[0].newest_time, t);
 	/* the title line is neither style */
-	ASSERT(has_anomaly("unrecognized-line"));
-	ASSERT_EQ_INT(anomaly("unrecognized-line")->offset, 0);
+	ASSERT(unit_anomaly(&rep, "unrecognized-line") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "unrecognized-line")->offset, 0);
 }
 
 TEST(test_dates_inside)
@@ -243,7 +216,7 @@ TEST(test_dates_inside)
 	ASSERT(imcq_mktime(2003, 1, 2, 0, 15, 0, &t));
 	ASSERT_EQ_INT(rep.tables[0].newest_time, t);
 	ASSERT_EQ_STR(rep.tables[0].style, "text");
-	ASSERT(has_anomaly("no-routes"));
+	ASSERT(unit_anomaly(&rep, "no-routes") != NULL);
 
 	run("GWART0.MTA", "GWART0.MTA", strstr(d, "Older"),
 	    strlen("Older Mon Nov 23 13:00:00 2026\n"));
@@ -293,8 +266,8 @@ TEST(test_truncated_last_line)
 		ASSERT_EQ_STR(rep.routes[1].server, NULL);
 		ASSERT_EQ_INT(rep.routes[1].cost, 3);
 	}
-	ASSERT(has_anomaly("no-final-newline"));
-	ASSERT_EQ_INT(anomaly("no-final-newline")->offset, 44);
+	ASSERT(unit_anomaly(&rep, "no-final-newline") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "no-final-newline")->offset, 44);
 }
 
 TEST(test_huge_line)
@@ -306,8 +279,8 @@ TEST(test_huge_line)
 	memset(d, 'A', big);
 	memcpy(d + big, tail, strlen(tail));
 	ASSERT_EQ_INT(run("GWART0.MTA", "GWART0.MTA", d, big + strlen(tail)), IMCQ_OK);
-	ASSERT(has_anomaly("line-too-long"));
-	ASSERT_EQ_INT(anomaly("line-too-long")->offset, 0);
+	ASSERT(unit_anomaly(&rep, "line-too-long") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "line-too-long")->offset, 0);
 	ASSERT_EQ_INT(rep.nroutes, 1);
 	if (rep.nroutes == 1) {
 		ASSERT_EQ_INT(rep.routes[0].line, 2);
@@ -339,8 +312,8 @@ TEST(test_binary_garbage)
 	ASSERT_EQ_INT(bid_of("3SW32JRP", g, n), 0);
 	ASSERT(bid_of("GWART0.MTA", g, n) <= 16);
 	run("GWART0.MTA", "GWART0.MTA", g, n);
-	ASSERT(has_anomaly("binary-data"));
-	ASSERT(has_anomaly("no-routes"));
+	ASSERT(unit_anomaly(&rep, "binary-data") != NULL);
+	ASSERT(unit_anomaly(&rep, "no-routes") != NULL);
 	ASSERT_EQ_INT(rep.nroutes, 0);
 	ASSERT_EQ_INT(rep.ntables, 1);
 	free(g);

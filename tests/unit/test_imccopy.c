@@ -5,10 +5,10 @@
  * offsets.
  */
 #include "test.h"
+#include "unit_util.h"
 
 #include "analyzer/core/buf.h"
 #include "analyzer/core/xalloc.h"
-#include "formats/format.h"
 
 static const char sha[] =
 	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -16,24 +16,14 @@ static const char sha[] =
 static void
 read_ini(struct imcq_report *rep, const char *text, size_t len)
 {
-	struct imcq_entry e;
-	struct imcq_sink s;
+	struct imcq_entry e = unit_entry("Imcdata/save.txt", "save.txt",
+					 IMCQ_PL_IMCDATA_OTHER, text, len);
 
-	memset(&e, 0, sizeof(e));
 	e.input = 1;
 	e.snapshot = 3;
-	e.member = "Imcdata/save.txt";
-	e.base = "save.txt";
-	e.place = IMCQ_PL_IMCDATA_OTHER;
-	e.data = (const unsigned char *)text;
-	e.len = len;
-	e.size = len;
 	e.mtime = 915148800;
 	e.sha256 = sha;
-	memset(&s, 0, sizeof(s));
-	s.rep = rep;
-	s.lim = &rep->lim;
-	ASSERT_EQ_INT(imcq_format_imccopy.read(&e, &s), IMCQ_OK);
+	ASSERT_EQ_INT(unit_read(&imcq_format_imccopy, rep, &e), IMCQ_OK);
 }
 
 static const struct imcq_config *
@@ -58,35 +48,6 @@ route(const struct imcq_report *rep, const char *space)
 		if (strcmp(rep->routes[i].space, space) == 0)
 			return &rep->routes[i];
 	return NULL;
-}
-
-static size_t
-count_anoms(const struct imcq_report *rep, const char *code)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < rep->nanoms; i++)
-		n += strcmp(rep->anoms[i].code, code) == 0;
-	return n;
-}
-
-static const struct imcq_anomaly *
-anom_at(const struct imcq_report *rep, const char *code, uint64_t off)
-{
-	size_t i;
-
-	for (i = 0; i < rep->nanoms; i++)
-		if (strcmp(rep->anoms[i].code, code) == 0 && rep->anoms[i].offset == off)
-			return &rep->anoms[i];
-	return NULL;
-}
-
-static uint64_t
-off_of(const char *text, const char *needle)
-{
-	const char *p = strstr(text, needle);
-
-	return p ? (uint64_t)(p - text) : UINT64_MAX;
 }
 
 TEST(test_routes)
@@ -114,7 +75,7 @@ TEST(test_routes)
 		ASSERT_EQ_STR(r->host, "10.1.2.3");
 		ASSERT_EQ_STR(r->raw, "+DOMAIN.COM;10.1.2.3;0");
 		ASSERT_EQ_INT(r->line, 3);
-		ASSERT_EQ_INT(r->offset, off_of(text, "+DOMAIN"));
+		ASSERT_EQ_INT(r->offset, unit_off_of(text, "+DOMAIN"));
 		ASSERT_EQ_INT(r->cost, -1);
 		ASSERT_EQ_INT(r->input, 1);
 		ASSERT_EQ_STR(r->member, "Imcdata/save.txt");
@@ -197,26 +158,26 @@ TEST(test_damaged_routes)
 	read_ini(&rep, text, sizeof(text) - 1);
 	c = cfg(&rep, NULL, "Stray");
 	ASSERT(c && c->line == 1);
-	ASSERT(anom_at(&rep, "imccopy-key-outside-section", 0) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-truncated-line",
-		       off_of(text, "[Routes") + 7) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-key-outside-section", 0) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-truncated-line",
+		       unit_off_of(text, "[Routes") + 7) != NULL);
 	c = cfg(&rep, "Routes", "DeliveryRouting");
 	ASSERT(c && c->line == 3);
 
 	r = route(&rep, "BROKEN.COM");
 	ASSERT(r && r->host == NULL && r->line == 4);
-	ASSERT(anom_at(&rep, "imccopy-truncated-line",
-		       off_of(text, "+BROKEN") + 11) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-bad-route", off_of(text, "+;1.2")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-truncated-line",
+		       unit_off_of(text, "+BROKEN") + 11) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-bad-route", unit_off_of(text, "+;1.2")) != NULL);
 	r = route(&rep, "nohost.com");
 	ASSERT(r && r->host == NULL);
-	ASSERT(anom_at(&rep, "imccopy-bad-route", off_of(text, "+nohost")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-bad-route", unit_off_of(text, "+nohost")) != NULL);
 	r = route(&rep, "four.com");
 	ASSERT(r && strcmp(r->host, "1.1.1.1") == 0);
-	ASSERT(anom_at(&rep, "imccopy-bad-route", off_of(text, "+four")) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-garbage", off_of(text, "junk")) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-garbage", off_of(text, "=value")) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-orphan-item", off_of(text, "+orphan")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-bad-route", unit_off_of(text, "+four")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-garbage", unit_off_of(text, "junk")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-garbage", unit_off_of(text, "=value")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-orphan-item", unit_off_of(text, "+orphan")) != NULL);
 	r = route(&rep, "orphan.com");
 	ASSERT(r && r->line == 11);
 	ASSERT_EQ_INT(rep.nroutes, 4);
@@ -241,15 +202,15 @@ TEST(test_damaged_domain)
 	read_ini(&rep, text, sizeof(text) - 1);
 	c = cfg(&rep, "Domain", "short.com");
 	ASSERT(c && strcmp(c->value, "ISO-8859-1") == 0 && c->line == 3);
-	ASSERT(anom_at(&rep, "imccopy-truncated-line",
-		       off_of(text, "+short") + strlen("+short.com,ISO-8859-1")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-truncated-line",
+		       unit_off_of(text, "+short") + strlen("+short.com,ISO-8859-1")) != NULL);
 	c = cfg(&rep, "Domain", "bad.com");
 	ASSERT(c && c->line == 4);
-	ASSERT(anom_at(&rep, "imccopy-bad-domain", off_of(text, "80x")) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-bad-domain", off_of(text, "3,0,0\n")) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-bad-domain", off_of(text, "+,x")) != NULL);
-	ASSERT(anom_at(&rep, "imccopy-bad-domain", off_of(text, "+many")) != NULL);
-	ASSERT_EQ_INT(count_anoms(&rep, "imccopy-bad-domain"), 4);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-bad-domain", unit_off_of(text, "80x")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-bad-domain", unit_off_of(text, "3,0,0\n")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-bad-domain", unit_off_of(text, "+,x")) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "imccopy-bad-domain", unit_off_of(text, "+many")) != NULL);
+	ASSERT_EQ_INT(unit_count_anomalies(&rep, "imccopy-bad-domain"), 4);
 	ASSERT_EQ_INT(rep.nconfig, 4);	/* DomainInformation, short, bad, many */
 	report_release(&rep);
 }
@@ -270,7 +231,7 @@ TEST(test_caps_and_garbage)
 	report_init(&rep);
 	rep.lim.line_bytes = 40;
 	read_ini(&rep, b.data, b.len);
-	ASSERT(anom_at(&rep, "line-too-long", off_long) != NULL);
+	ASSERT(unit_anomaly_at(&rep, "line-too-long", off_long) != NULL);
 	ASSERT_EQ_INT(rep.nroutes, 1);
 	ASSERT(route(&rep, "ok.com") != NULL);
 	report_release(&rep);
@@ -278,7 +239,7 @@ TEST(test_caps_and_garbage)
 	report_init(&rep);
 	rep.lim.lines = 3;
 	read_ini(&rep, b.data, b.len);
-	ASSERT(count_anoms(&rep, "line-limit") == 1);
+	ASSERT(unit_count_anomalies(&rep, "line-limit") == 1);
 	ASSERT_EQ_INT(rep.nroutes, 1);	/* the long one, line 3 */
 	ASSERT_EQ_INT(rep.tables[0].nlines, 3);
 	report_release(&rep);
@@ -292,14 +253,14 @@ TEST(test_caps_and_garbage)
 	read_ini(&rep, b.data, b.len);
 	ASSERT_EQ_INT(rep.ntables, 0);
 	ASSERT_EQ_INT(rep.nconfig, 0);
-	ASSERT(count_anoms(&rep, "imccopy-garbage") == 200);
-	ASSERT(count_anoms(&rep, "anomalies-suppressed") == 1);
+	ASSERT(unit_count_anomalies(&rep, "imccopy-garbage") == 200);
+	ASSERT(unit_count_anomalies(&rep, "anomalies-suppressed") == 1);
 	report_release(&rep);
 	buf_release(&b);
 
 	report_init(&rep);
 	read_ini(&rep, "", 0);
-	ASSERT(count_anoms(&rep, "imccopy-no-table") == 1);
+	ASSERT(unit_count_anomalies(&rep, "imccopy-no-table") == 1);
 	report_release(&rep);
 }
 

@@ -2,10 +2,9 @@
 /* test_protolog.c - the IMS SMTP protocol log reader: both documented
  * variants, sessions and outcomes, time stamps, bids, line ends, damage. */
 #include "test.h"
+#include "unit_util.h"
 
-#include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
-#include "formats/format.h"
 
 static struct imcq_report rep;
 
@@ -13,12 +12,9 @@ static struct imcq_entry
 mk(const char *member, const char *base, enum imcq_place pl, const void *p,
    size_t n)
 {
-	struct imcq_entry e = {
-		.input = 0, .snapshot = 3, .member = member, .base = base,
-		.place = pl, .data = p, .len = n, .size = n,
-		.mtime = IMCQ_NOTIME, .sha256 = NULL,
-	};
+	struct imcq_entry e = unit_entry(member, base, pl, p, n);
 
+	e.snapshot = 3;
 	return e;
 }
 
@@ -27,11 +23,9 @@ run(const void *p, size_t n)
 {
 	struct imcq_entry e = mk("Exchsrvr/Imcdata/Log/L0000000.LOG", "L0000000.LOG",
 				 IMCQ_PL_LOG, p, n);
-	struct imcq_sink s = { .rep = &rep, .lim = &rep.lim };
 
-	report_release(&rep);
-	report_init(&rep);
-	return imcq_format_protolog.read(&e, &s);
+	unit_fresh(&rep);
+	return unit_read(&imcq_format_protolog, &rep, &e);
 }
 
 static int
@@ -40,35 +34,6 @@ bid_of(const char *base, enum imcq_place pl, const void *p, size_t n)
 	struct imcq_entry e = mk(base, base, pl, p, n);
 
 	return imcq_format_protolog.bid(&e);
-}
-
-static const struct imcq_anomaly *
-anomaly(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < rep.nanoms; i++)
-		if (strcmp(rep.anoms[i].code, code) == 0)
-			return &rep.anoms[i];
-	return NULL;
-}
-
-static int64_t
-wall(int y, int mo, int d, int h, int mi, int s)
-{
-	int64_t t = IMCQ_NOTIME;
-
-	ASSERT(imcq_mktime(y, mo, d, h, mi, s, &t));
-	return t;
-}
-
-static uint64_t
-off_of(const char *all, const char *needle)
-{
-	const char *p = strstr(all, needle);
-
-	ASSERT(p != NULL);
-	return p ? (uint64_t)(p - all) : 0;
 }
 
 /* Q228725, one line per entry as the IMS writes it, CRLF, plus the end of
@@ -123,8 +88,8 @@ TEST(test_timestamped)
 	ASSERT(s->outcome_line && strstr(s->outcome_line, "499 No routing hosts") != NULL);
 	ASSERT_EQ_INT(s->line_first, 1);
 	ASSERT_EQ_INT(s->line_last, 13);
-	ASSERT_EQ_INT(s->start, wall(1999, 4, 5, 10, 22, 41));
-	ASSERT_EQ_INT(s->end, wall(1999, 4, 5, 10, 22, 44));
+	ASSERT_EQ_INT(s->start, unit_time(1999, 4, 5, 10, 22, 41));
+	ASSERT_EQ_INT(s->end, unit_time(1999, 4, 5, 10, 22, 44));
 	ASSERT_EQ_INT(s->local_time, 1);
 
 	/* the connection and the 499 line */
@@ -138,12 +103,12 @@ TEST(test_timestamped)
 	ASSERT_EQ_STR(ev->text, "A connection to 10.1.1.1 was established.");
 	ASSERT_EQ_STR(ev->partner, "10.1.1.1");
 	ASSERT_EQ_STR(ev->time_raw, "4/5/99 10:22:41 AM");
-	ASSERT_EQ_INT(ev->time, wall(1999, 4, 5, 10, 22, 41));
+	ASSERT_EQ_INT(ev->time, unit_time(1999, 4, 5, 10, 22, 41));
 	ASSERT_EQ_INT(ev->event_no, -1);
 	ASSERT_EQ_INT(ev->local_time, 1);
 	ev = &rep.events[1];
 	ASSERT_EQ_INT(ev->line, 13);
-	ASSERT_EQ_INT(ev->offset, off_of(Q228725, "4/5/99 10:22:44"));
+	ASSERT_EQ_INT(ev->offset, unit_off_of(Q228725, "4/5/99 10:22:44"));
 	ASSERT(ev->text && strncmp(ev->text, "499 No routing hosts are reachable for tool.com.", 48) == 0);
 	ASSERT_EQ_STR(ev->originator, "bob@dom.com");
 	ASSERT_EQ_INT(ev->rcpts.n, 1);
@@ -203,7 +168,7 @@ TEST(test_arrows)
 		ASSERT_EQ_STR(rep.events[2].text,
 			      "550 Domain invalid (reply to RCPT TO:<vincent@expedia.com>)");
 		ASSERT_EQ_INT(rep.events[2].line, 16);
-		ASSERT_EQ_INT(rep.events[2].offset, off_of(Q245787, "<<< IO: |550"));
+		ASSERT_EQ_INT(rep.events[2].offset, unit_off_of(Q245787, "<<< IO: |550"));
 		ASSERT_EQ_INT(rep.events[2].rcpts.n, 1);
 		ASSERT_EQ_INT(rep.events[2].time, IMCQ_NOTIME);
 		ASSERT_EQ_STR(rep.events[2].time_raw, NULL);
@@ -264,8 +229,8 @@ TEST(test_sessions)
 	ASSERT_EQ_INT(s->rcpts.n, 2);
 	ASSERT_EQ_STR(s->mail_from, "a@example.com");
 	ASSERT_EQ_INT(s->last_code, 221);
-	ASSERT_EQ_INT(s->start, wall(1999, 1, 1, 12, 30, 0));	/* 12:30 PM */
-	ASSERT_EQ_INT(s->end, wall(1999, 1, 1, 12, 30, 3));
+	ASSERT_EQ_INT(s->start, unit_time(1999, 1, 1, 12, 30, 0));	/* 12:30 PM */
+	ASSERT_EQ_INT(s->end, unit_time(1999, 1, 1, 12, 30, 3));
 	ASSERT_EQ_INT(s->line_first, 1);
 	ASSERT_EQ_INT(s->line_last, 15);
 
@@ -273,14 +238,14 @@ TEST(test_sessions)
 	s = &rep.sessions[1];
 	ASSERT_EQ_STR(s->remote, "9.9.9.9");
 	ASSERT_EQ_STR(s->outcome, "connect-failed");
-	ASSERT_EQ_INT(s->start, wall(2069, 12, 31, 23, 59, 59));	/* 69 -> 2069 */
+	ASSERT_EQ_INT(s->start, unit_time(2069, 12, 31, 23, 59, 59));	/* 69 -> 2069 */
 	ASSERT_EQ_INT(s->line_first, 16);
 	ASSERT_EQ_INT(s->line_last, 16);
 
 	s = &rep.sessions[2];
 	ASSERT_EQ_STR(s->direction, "inbound");
 	ASSERT_EQ_STR(s->remote, "5.6.7.8");
-	ASSERT_EQ_INT(s->start, wall(1970, 1, 1, 0, 0, 0));	/* 12 AM, 70 -> 1970 */
+	ASSERT_EQ_INT(s->start, unit_time(1970, 1, 1, 0, 0, 0));	/* 12 AM, 70 -> 1970 */
 	ASSERT_EQ_STR(s->helo, "client.example.net");
 	ASSERT_EQ_STR(s->mail_from, "x@y.net");
 	ASSERT_EQ_INT(s->rcpts.n, 1);	/* message text is not a command */
@@ -289,7 +254,7 @@ TEST(test_sessions)
 
 	s = &rep.sessions[3];
 	ASSERT_EQ_STR(s->remote, "mx.example.org");
-	ASSERT_EQ_INT(s->start, wall(1999, 1, 2, 23, 10, 0));
+	ASSERT_EQ_INT(s->start, unit_time(1999, 1, 2, 23, 10, 0));
 	ASSERT_EQ_STR(s->outcome, "deferred");
 	ASSERT_EQ_INT(s->last_code, 421);
 
@@ -299,7 +264,7 @@ TEST(test_sessions)
 	ASSERT_EQ_INT(s->line_last, 35);
 	ASSERT_EQ_STR(s->outcome, "deferred");
 	ASSERT_EQ_STR(s->subject, "hello");
-	ASSERT_EQ_INT(s->end, wall(1999, 1, 4, 14, 0, 0));
+	ASSERT_EQ_INT(s->end, unit_time(1999, 1, 4, 14, 0, 0));
 
 	/* events: 5 connections, 421, DNS, Rescheduling; no 550 from the
 	 * message text */
@@ -307,7 +272,7 @@ TEST(test_sessions)
 	if (rep.nevents == 8) {
 		ASSERT_EQ_STR(rep.events[6].text, "Unable to resolve host name mx.nowhere.example");
 		ASSERT_EQ_INT(rep.events[6].line, 34);
-		ASSERT_EQ_INT(rep.events[6].offset, off_of(MULTI, "1/3/99 1:00:01 AM"));
+		ASSERT_EQ_INT(rep.events[6].offset, unit_off_of(MULTI, "1/3/99 1:00:01 AM"));
 	}
 	ASSERT_EQ_INT(rep.nanoms, 0);
 }
@@ -328,15 +293,15 @@ TEST(test_ampm_edges)
 		"13/12/99 1:00:00 PM : x\n";
 	static const int64_t h[] = { 0, 59 * 60 + 59, 3600, 11 * 3600 + 3599, 12 * 3600,
 				     12 * 3600 + 3599, 13 * 3600, 23 * 3600 + 3599 };
-	int64_t base = wall(1999, 6, 15, 0, 0, 0);
+	int64_t base = unit_time(1999, 6, 15, 0, 0, 0);
 	int64_t want[11];
 	size_t i;
 
 	for (i = 0; i < 8; i++)
 		want[i] = base + h[i];
-	want[8] = wall(2000, 6, 15, 23, 59, 59);
-	want[9] = wall(2000, 2, 29, 13, 2, 0);
-	want[10] = wall(1999, 12, 13, 13, 0, 0);	/* D/M guessed */
+	want[8] = unit_time(2000, 6, 15, 23, 59, 59);
+	want[9] = unit_time(2000, 2, 29, 13, 2, 0);
+	want[10] = unit_time(1999, 12, 13, 13, 0, 0);	/* D/M guessed */
 
 	run(d, strlen(d));
 	ASSERT_EQ_INT(rep.nevents, 1);
@@ -364,8 +329,8 @@ TEST(test_ampm_edges)
 	ASSERT_EQ_INT(rep.sessions[0].start, want[0]);
 	ASSERT_EQ_INT(rep.sessions[0].end, want[10]);
 	ASSERT_EQ_INT(rep.sessions[0].line_last, 11);
-	ASSERT(anomaly("date-order-guessed") != NULL);
-	ASSERT_EQ_INT(anomaly("date-order-guessed")->offset, off_of(d, "13/12/99"));
+	ASSERT(unit_anomaly(&rep, "date-order-guessed") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "date-order-guessed")->offset, unit_off_of(d, "13/12/99"));
 	{
 		static const char bad[] = "2/30/99 1:00:00 AM : A connection to q was established.\n"
 					  "2/28/99 13:00:00 PM : x\n";
@@ -373,8 +338,8 @@ TEST(test_ampm_edges)
 		run(bad, strlen(bad));
 		ASSERT_EQ_INT(rep.nsessions, 1);
 		ASSERT_EQ_INT(rep.sessions[0].start, IMCQ_NOTIME);
-		ASSERT(anomaly("bad-timestamp") != NULL);
-		ASSERT_EQ_INT(anomaly("bad-timestamp")->offset, 0);
+		ASSERT(unit_anomaly(&rep, "bad-timestamp") != NULL);
+		ASSERT_EQ_INT(unit_anomaly(&rep, "bad-timestamp")->offset, 0);
 		ASSERT_EQ_INT(rep.events[0].time, IMCQ_NOTIME);
 		ASSERT_EQ_STR(rep.events[0].time_raw, "2/30/99 1:00:00 AM");
 	}
@@ -397,8 +362,8 @@ TEST(test_cr_only_and_truncated)
 	ASSERT_EQ_STR(rep.sessions[0].outcome, "incomplete");
 	ASSERT_EQ_STR(rep.sessions[0].outcome_line, "4/5/99 10:22:42 AM : IO: |");
 	ASSERT_EQ_INT(rep.sessions[0].line_last, 6);
-	ASSERT(anomaly("no-final-newline") != NULL);
-	ASSERT_EQ_INT(anomaly("no-final-newline")->offset, off_of(cr, "4/5/99 10:22:42 AM : IO: |452"));
+	ASSERT(unit_anomaly(&rep, "no-final-newline") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "no-final-newline")->offset, unit_off_of(cr, "4/5/99 10:22:42 AM : IO: |452"));
 
 	run(cr, strlen(cr));
 	ASSERT_EQ_STR(rep.sessions[0].outcome, "deferred");
@@ -406,7 +371,7 @@ TEST(test_cr_only_and_truncated)
 	ASSERT_EQ_INT(rep.sessions[0].line_last, 6);
 	ASSERT_EQ_INT(rep.nevents, 2);
 	if (rep.nevents == 2) {
-		ASSERT_EQ_INT(rep.events[1].offset, off_of(cr, "4/5/99 10:22:42 AM : IO: |452"));
+		ASSERT_EQ_INT(rep.events[1].offset, unit_off_of(cr, "4/5/99 10:22:42 AM : IO: |452"));
 		ASSERT_EQ_STR(rep.events[1].text, "452 too many (reply to MAIL FROM:<a@b>)");
 	}
 }
@@ -424,8 +389,8 @@ TEST(test_huge_line)
 	memset(d + strlen(head), 'z', big);
 	memcpy(d + strlen(head) + big, tail, strlen(tail));
 	run(d, n);
-	ASSERT(anomaly("line-too-long") != NULL);
-	ASSERT_EQ_INT(anomaly("line-too-long")->offset, strchr(head, '\n') - head + 1);
+	ASSERT(unit_anomaly(&rep, "line-too-long") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "line-too-long")->offset, strchr(head, '\n') - head + 1);
 	ASSERT_EQ_INT(rep.nsessions, 1);
 	if (rep.nsessions == 1) {
 		ASSERT_EQ_STR(rep.sessions[0].outcome, "rejected");
@@ -455,7 +420,7 @@ TEST(test_binary_garbage)
 	ASSERT(bid_of("L0000000.LOG", IMCQ_PL_LOG, g, n) <= 16);
 	rc = run(g, n);
 	ASSERT(rc == IMCQ_OK || rc == IMCQ_SKIP);
-	ASSERT(anomaly("binary-data") != NULL);
+	ASSERT(unit_anomaly(&rep, "binary-data") != NULL);
 	ASSERT_EQ_INT(rep.nsessions, 0);
 	free(g);
 }

@@ -5,10 +5,10 @@
  * with its offset.
  */
 #include "test.h"
+#include "unit_util.h"
 
 #include "analyzer/core/buf.h"
 #include "analyzer/core/xalloc.h"
-#include "formats/format.h"
 
 static const char sha[] =
 	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -18,24 +18,13 @@ static const char sha[] =
 static void
 read_reg(struct imcq_report *rep, const void *d, size_t len)
 {
-	struct imcq_entry e;
-	struct imcq_sink s;
+	struct imcq_entry e = unit_entry("Imcdata/Backup/Imcsvc.reg", "Imcsvc.reg",
+					 IMCQ_PL_BACKUP, d, len);
 
-	memset(&e, 0, sizeof(e));
 	e.input = 2;
 	e.snapshot = 1;
-	e.member = "Imcdata/Backup/Imcsvc.reg";
-	e.base = "Imcsvc.reg";
-	e.place = IMCQ_PL_BACKUP;
-	e.data = d;
-	e.len = len;
-	e.size = len;
-	e.mtime = IMCQ_NOTIME;
 	e.sha256 = sha;
-	memset(&s, 0, sizeof(s));
-	s.rep = rep;
-	s.lim = &rep->lim;
-	ASSERT_EQ_INT(imcq_format_regexport.read(&e, &s), IMCQ_OK);
+	ASSERT_EQ_INT(unit_read(&imcq_format_regexport, rep, &e), IMCQ_OK);
 }
 
 static const struct imcq_config *
@@ -47,27 +36,6 @@ cfg(const struct imcq_report *rep, const char *name)
 		if (strcmp(rep->config[i].name, name) == 0)
 			return &rep->config[i];
 	return NULL;
-}
-
-static const struct imcq_anomaly *
-anom(const struct imcq_report *rep, const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < rep->nanoms; i++)
-		if (strcmp(rep->anoms[i].code, code) == 0)
-			return &rep->anoms[i];
-	return NULL;
-}
-
-static size_t
-count_anoms(const struct imcq_report *rep, const char *code)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < rep->nanoms; i++)
-		n += strcmp(rep->anoms[i].code, code) == 0;
-	return n;
 }
 
 #define CHECK_CFG(rep, nm, val, typ, ln) do { \
@@ -174,8 +142,8 @@ TEST(test_regedit4)
 	ASSERT(cfg(&rep, "Del") == NULL);
 	/* the only anomaly: the value deletion, as information */
 	ASSERT_EQ_INT(rep.nanoms, 1);
-	ASSERT(anom(&rep, "registry-value-deletion") != NULL);
-	ASSERT_EQ_INT(anom(&rep, "registry-value-deletion")->sev, IMCQ_SEV_INFO);
+	ASSERT(unit_anomaly(&rep, "registry-value-deletion") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "registry-value-deletion")->sev, IMCQ_SEV_INFO);
 	report_release(&rep);
 }
 
@@ -207,7 +175,7 @@ TEST(test_version5_utf16)
 	CHECK_CFG(&rep, "List", "a\n\xc3\xbc", "multi_sz", 7);
 	CHECK_CFG(&rep, "EnableTTL", "1", "dword", 8);
 	/* the garbage line's offset is its byte offset in the UTF-16 file */
-	a = anom(&rep, "registry-garbage");
+	a = unit_anomaly(&rep, "registry-garbage");
 	ASSERT(a != NULL);
 	pre = to_utf16(prefix, &pre_units);
 	if (a)
@@ -241,7 +209,7 @@ TEST(test_invalid_utf16)
 	v[n] = 'x';
 	report_init(&rep);
 	read_reg(&rep, v, n + 1);
-	a = anom(&rep, "registry-bad-utf16");
+	a = unit_anomaly(&rep, "registry-bad-utf16");
 	ASSERT(a != NULL);
 	if (a) {
 		ASSERT_EQ_INT(a->offset, k);
@@ -262,7 +230,7 @@ TEST(test_invalid_utf16)
 		report_init(&rep);
 		read_reg(&rep, u2, n2);
 		CHECK_CFG(&rep, "E", "A\xef\xbf\xbd" "B", "expand_sz", 3);
-		ASSERT(anom(&rep, "registry-bad-utf16") != NULL);
+		ASSERT(unit_anomaly(&rep, "registry-bad-utf16") != NULL);
 		free(u2);
 	}
 	report_release(&rep);
@@ -301,32 +269,32 @@ TEST(test_anomalies)
 
 	c = cfg(&rep, "Early");
 	ASSERT(c && c->key == NULL);
-	a = anom(&rep, "registry-value-outside-key");
+	a = unit_anomaly(&rep, "registry-value-outside-key");
 	ASSERT(a && a->offset == (uint64_t)(strstr(text, "\"Early") - text));
 
-	a = anom(&rep, "registry-truncated-line");
+	a = unit_anomaly(&rep, "registry-truncated-line");
 	ASSERT(a != NULL);
-	ASSERT_EQ_INT(count_anoms(&rep, "registry-truncated-line"), 3);
+	ASSERT_EQ_INT(unit_count_anomalies(&rep, "registry-truncated-line"), 3);
 	ASSERT(cfg(&rep, "NoEnd") == NULL);
 	CHECK_CFG(&rep, "Open", "abc", "sz", 5);
 
 	ASSERT(cfg(&rep, "D1") == NULL && cfg(&rep, "D2") == NULL);
-	ASSERT_EQ_INT(count_anoms(&rep, "registry-bad-dword"), 2);
-	a = anom(&rep, "registry-bad-dword");
+	ASSERT_EQ_INT(unit_count_anomalies(&rep, "registry-bad-dword"), 2);
+	a = unit_anomaly(&rep, "registry-bad-dword");
 	p = strstr(text, "xyz");
 	ASSERT(a && a->offset == (uint64_t)(p - text));
 
 	ASSERT(cfg(&rep, "H") == NULL);
-	a = anom(&rep, "registry-bad-hex");
+	a = unit_anomaly(&rep, "registry-bad-hex");
 	p = strstr(text, "0g");
 	ASSERT(a && a->offset == (uint64_t)(p - text));
 
-	ASSERT_EQ_INT(count_anoms(&rep, "registry-garbage"), 2);
-	a = anom(&rep, "registry-garbage");
+	ASSERT_EQ_INT(unit_count_anomalies(&rep, "registry-garbage"), 2);
+	a = unit_anomaly(&rep, "registry-garbage");
 	p = strstr(text, "this is junk");
 	ASSERT(a && a->offset == (uint64_t)(p - text));
 	ASSERT(cfg(&rep, "NoEq") == NULL);
-	a = anom(&rep, "registry-bad-value");
+	a = unit_anomaly(&rep, "registry-bad-value");
 	ASSERT(a && a->offset == (uint64_t)(strstr(text, "str:1") - text));
 
 	/* a key without ']' is still a key */
@@ -335,12 +303,12 @@ TEST(test_anomalies)
 	/* after a deleted key, values have no key */
 	c = cfg(&rep, "AfterDel");
 	ASSERT(c && c->key == NULL);
-	ASSERT(anom(&rep, "registry-key-deletion") != NULL);
-	ASSERT_EQ_INT(count_anoms(&rep, "registry-value-outside-key"), 2);
+	ASSERT(unit_anomaly(&rep, "registry-key-deletion") != NULL);
+	ASSERT_EQ_INT(unit_count_anomalies(&rep, "registry-value-outside-key"), 2);
 
 	/* the file ends inside a continued value: kept, and said */
 	CHECK_CFG(&rep, "Tail", "01,02", "binary", 17);
-	a = anom(&rep, "registry-truncated-value");
+	a = unit_anomaly(&rep, "registry-truncated-value");
 	ASSERT(a && a->offset == sizeof(text) - 1);
 	report_release(&rep);
 }
@@ -372,8 +340,8 @@ TEST(test_line_caps)
 	ASSERT(cfg(&rep, "Wrapped") == NULL);
 	CHECK_CFG(&rep, "Short", "ok", "sz", 4);
 	CHECK_CFG(&rep, "After", "2", "dword", 12);
-	ASSERT_EQ_INT(count_anoms(&rep, "line-too-long"), 2);
-	a = anom(&rep, "line-too-long");
+	ASSERT_EQ_INT(unit_count_anomalies(&rep, "line-too-long"), 2);
+	a = unit_anomaly(&rep, "line-too-long");
 	ASSERT(a && a->offset == off_long);
 	a = &rep.anoms[rep.nanoms - 1];
 	ASSERT_EQ_STR(a->code, "line-too-long");
@@ -386,7 +354,7 @@ TEST(test_line_caps)
 	read_reg(&rep, b.data, b.len);
 	ASSERT_EQ_INT(rep.nconfig, 2);	/* Long and Short, lines 3 and 4 */
 	ASSERT(cfg(&rep, "Wrapped") == NULL);
-	ASSERT(anom(&rep, "line-limit") != NULL);
+	ASSERT(unit_anomaly(&rep, "line-limit") != NULL);
 	report_release(&rep);
 	buf_release(&b);
 }
@@ -405,8 +373,8 @@ TEST(test_garbage_flood)
 	report_init(&rep);
 	read_reg(&rep, b.data, b.len);
 	ASSERT_EQ_INT(rep.nconfig, 0);
-	ASSERT(anom(&rep, "registry-no-header") != NULL);
-	ASSERT(anom(&rep, "anomalies-suppressed") != NULL);
+	ASSERT(unit_anomaly(&rep, "registry-no-header") != NULL);
+	ASSERT(unit_anomaly(&rep, "anomalies-suppressed") != NULL);
 	ASSERT(rep.nanoms <= 202);
 	report_release(&rep);
 	buf_release(&b);

@@ -2,10 +2,9 @@
 /* test_routetxt.c - the Route.txt / Route.old reader: every line kept,
  * opportunistic fields, dates inside, bids, line ends, damage. */
 #include "test.h"
+#include "unit_util.h"
 
-#include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
-#include "formats/format.h"
 
 static const char SHA[] =
 	"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -15,12 +14,12 @@ static struct imcq_report rep;
 static struct imcq_entry
 mk(const char *base, const void *p, size_t n)
 {
-	struct imcq_entry e = {
-		.input = 2, .snapshot = 1, .member = base, .base = base,
-		.place = IMCQ_PL_LOG, .data = p, .len = n, .size = n,
-		.mtime = 915148800, .sha256 = SHA,
-	};
+	struct imcq_entry e = unit_entry(base, base, IMCQ_PL_LOG, p, n);
 
+	e.input = 2;
+	e.snapshot = 1;
+	e.mtime = 915148800;
+	e.sha256 = SHA;
 	return e;
 }
 
@@ -28,22 +27,9 @@ static int
 run(const char *base, const void *p, size_t n)
 {
 	struct imcq_entry e = mk(base, p, n);
-	struct imcq_sink s = { .rep = &rep, .lim = &rep.lim };
 
-	report_release(&rep);
-	report_init(&rep);
-	return imcq_format_routetxt.read(&e, &s);
-}
-
-static const struct imcq_anomaly *
-anomaly(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < rep.nanoms; i++)
-		if (strcmp(rep.anoms[i].code, code) == 0)
-			return &rep.anoms[i];
-	return NULL;
+	unit_fresh(&rep);
+	return unit_read(&imcq_format_routetxt, &rep, &e);
 }
 
 static const char ROUTES[] =
@@ -180,9 +166,9 @@ TEST(test_truncated_last_line)
 	ASSERT_EQ_INT(rep.nroutes, 2);
 	if (rep.nroutes == 2)
 		ASSERT_EQ_STR(rep.routes[1].space, "*@y.c");
-	ASSERT(anomaly("no-final-newline") != NULL);
-	if (anomaly("no-final-newline"))
-		ASSERT_EQ_INT(anomaly("no-final-newline")->offset, 20);
+	ASSERT(unit_anomaly(&rep, "no-final-newline") != NULL);
+	if (unit_anomaly(&rep, "no-final-newline"))
+		ASSERT_EQ_INT(unit_anomaly(&rep, "no-final-newline")->offset, 20);
 }
 
 TEST(test_huge_line)
@@ -194,7 +180,7 @@ TEST(test_huge_line)
 	memset(d, 'x', big);
 	memcpy(d + big, tail, strlen(tail));
 	run("Route.txt", d, big + strlen(tail));
-	ASSERT(anomaly("line-too-long") != NULL);
+	ASSERT(unit_anomaly(&rep, "line-too-long") != NULL);
 	ASSERT_EQ_INT(rep.nroutes, 2);
 	if (rep.nroutes == 2) {
 		ASSERT_EQ_INT(strlen(rep.routes[0].raw), rep.lim.line_bytes);
@@ -221,7 +207,7 @@ TEST(test_binary_garbage)
 	ASSERT_EQ_INT(imcq_format_routetxt.bid(&e), 0);
 	rc = run("Route.txt", g, n);
 	ASSERT(rc == IMCQ_OK || rc == IMCQ_SKIP);
-	ASSERT(anomaly("binary-data") != NULL);
+	ASSERT(unit_anomaly(&rep, "binary-data") != NULL);
 	ASSERT_EQ_INT(rep.ntables, 1);
 	for (i = 0; i < rep.nroutes; i++) {
 		const char *p;

@@ -2,10 +2,9 @@
 /* test_tracking.c - the message tracking log reader: both recipient
  * layouts, fields, event texts, bids, line ends, damage. */
 #include "test.h"
+#include "unit_util.h"
 
-#include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
-#include "formats/format.h"
 
 static struct imcq_report rep;
 
@@ -13,12 +12,9 @@ static struct imcq_entry
 mk(const char *member, const char *base, enum imcq_place pl, const void *p,
    size_t n)
 {
-	struct imcq_entry e = {
-		.input = 1, .snapshot = 0, .member = member, .base = base,
-		.place = pl, .data = p, .len = n, .size = n,
-		.mtime = IMCQ_NOTIME, .sha256 = NULL,
-	};
+	struct imcq_entry e = unit_entry(member, base, pl, p, n);
 
+	e.input = 1;
 	return e;
 }
 
@@ -27,11 +23,9 @@ run(const void *p, size_t n)
 {
 	struct imcq_entry e = mk("Exchsrvr/Tracking.log/19990101.log", "19990101.log",
 				 IMCQ_PL_TRACKING, p, n);
-	struct imcq_sink s = { .rep = &rep, .lim = &rep.lim };
 
-	report_release(&rep);
-	report_init(&rep);
-	return imcq_format_tracking.read(&e, &s);
+	unit_fresh(&rep);
+	return unit_read(&imcq_format_tracking, &rep, &e);
 }
 
 static int
@@ -40,26 +34,6 @@ bid_of(const char *base, enum imcq_place pl, const void *p, size_t n)
 	struct imcq_entry e = mk(base, base, pl, p, n);
 
 	return imcq_format_tracking.bid(&e);
-}
-
-static const struct imcq_anomaly *
-anomaly(const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < rep.nanoms; i++)
-		if (strcmp(rep.anoms[i].code, code) == 0)
-			return &rep.anoms[i];
-	return NULL;
-}
-
-static int64_t
-utc(int y, int mo, int d, int h, int mi, int s)
-{
-	int64_t t = IMCQ_NOTIME;
-
-	ASSERT(imcq_mktime(y, mo, d, h, mi, s, &t));
-	return t;
 }
 
 /* One-line layout: the recipients follow field 13 on the record line
@@ -96,7 +70,7 @@ TEST(test_oneline)
 	ASSERT_EQ_STR(ev->msg_id, "c=US;a= ;p=MICROSOFT;l=TAMRAJ2-960701173047Z-2");
 	ASSERT_EQ_INT(ev->event_no, 1003);
 	ASSERT_EQ_STR(ev->time_raw, "1996.7.1 17:32:18");
-	ASSERT_EQ_INT(ev->time, utc(1996, 7, 1, 17, 32, 18));
+	ASSERT_EQ_INT(ev->time, unit_time(1996, 7, 1, 17, 32, 18));
 	ASSERT_EQ_STR(ev->gateway, "/o=MICROSOFT/ou=TAMRAJ/cn=Configuration/cn=Connections/cn=Internet Mail Connector (TAMRAJ2)");
 	ASSERT_EQ_STR(ev->partner, "alpine.microsoft.com");
 	ASSERT_EQ_STR(ev->remote_id, "<c=US%a=_%p=MICROSOFT%l=TAMRAJ2-960701173047Z-2@tamraj.microsoft.com>[PBZ70AAB]");
@@ -117,7 +91,7 @@ TEST(test_oneline)
 	ASSERT_EQ_INT(ev->offset, (uint64_t)(l3 - ONELINE));
 	ASSERT_EQ_INT(ev->event_no, 1010);
 	ASSERT_EQ_STR(ev->text, "1010 SMTP queued outbound");
-	ASSERT_EQ_INT(ev->time, utc(1999, 12, 31, 23, 59, 9));
+	ASSERT_EQ_INT(ev->time, unit_time(1999, 12, 31, 23, 59, 9));
 	ASSERT_EQ_STR(ev->gateway, NULL);	/* blank field */
 	ASSERT_EQ_STR(ev->partner, "mail.example.org");
 	ASSERT_EQ_STR(ev->spool_id, "3SW32JRP");
@@ -127,10 +101,10 @@ TEST(test_oneline)
 
 	/* the comment line is skipped with a note */
 	ASSERT_EQ_INT(rep.nanoms, 1);
-	ASSERT(anomaly("tracking-header") != NULL);
-	if (anomaly("tracking-header")) {
-		ASSERT_EQ_INT(anomaly("tracking-header")->offset, 0);
-		ASSERT_EQ_INT(anomaly("tracking-header")->sev, IMCQ_SEV_INFO);
+	ASSERT(unit_anomaly(&rep, "tracking-header") != NULL);
+	if (unit_anomaly(&rep, "tracking-header")) {
+		ASSERT_EQ_INT(unit_anomaly(&rep, "tracking-header")->offset, 0);
+		ASSERT_EQ_INT(unit_anomaly(&rep, "tracking-header")->sev, IMCQ_SEV_INFO);
 	}
 }
 
@@ -157,7 +131,7 @@ TEST(test_multiline)
 	ev = &rep.events[0];
 	ASSERT_EQ_INT(ev->line, 1);
 	ASSERT_EQ_INT(ev->offset, 0);
-	ASSERT_EQ_INT(ev->time, utc(1999, 1, 1, 0, 5, 0));
+	ASSERT_EQ_INT(ev->time, unit_time(1999, 1, 1, 0, 5, 0));
 	ASSERT_EQ_INT(ev->priority, 1);
 	ASSERT_EQ_STR(ev->spool_id, "ABCD1234");
 	ASSERT_EQ_INT(ev->rcpts.n, 2);
@@ -171,7 +145,7 @@ TEST(test_multiline)
 	ASSERT_EQ_INT(ev->line, 4);
 	ASSERT_EQ_INT(ev->offset, (uint64_t)(strstr(MULTI, "<r@x>") - MULTI));
 	ASSERT_EQ_STR(ev->time_raw, "2000.2.29 12:00:00");
-	ASSERT_EQ_INT(ev->time, utc(2000, 2, 29, 12, 0, 0));
+	ASSERT_EQ_INT(ev->time, unit_time(2000, 2, 29, 12, 0, 0));
 	ASSERT_EQ_STR(ev->gateway, "IMS");
 	ASSERT_EQ_STR(ev->partner, "x.com");
 	ASSERT_EQ_STR(ev->remote_id, NULL);
@@ -185,9 +159,9 @@ TEST(test_multiline)
 	ev = &rep.events[2];
 	ASSERT_EQ_STR(ev->text, "4 message submission");
 	ASSERT_EQ_INT(ev->rcpts.n, 1);
-	ASSERT(anomaly("rcpt-count-mismatch") != NULL);
-	if (anomaly("rcpt-count-mismatch"))
-		ASSERT_EQ_INT(anomaly("rcpt-count-mismatch")->offset, ev->offset);
+	ASSERT(unit_anomaly(&rep, "rcpt-count-mismatch") != NULL);
+	if (unit_anomaly(&rep, "rcpt-count-mismatch"))
+		ASSERT_EQ_INT(unit_anomaly(&rep, "rcpt-count-mismatch")->offset, ev->offset);
 	ASSERT_EQ_INT(rep.nanoms, 1);
 }
 
@@ -235,14 +209,14 @@ TEST(test_damage)
 	ASSERT_EQ_INT(rep.events[0].time, IMCQ_NOTIME);
 	ASSERT_EQ_STR(rep.events[0].time_raw, "1999.2.30 1:00:00");
 	ASSERT_EQ_STR(rep.events[0].text, "1014 SMTP message rerouted");
-	ASSERT(anomaly("bad-time") != NULL);
-	ASSERT(anomaly("bad-field") != NULL);
+	ASSERT(unit_anomaly(&rep, "bad-time") != NULL);
+	ASSERT(unit_anomaly(&rep, "bad-field") != NULL);
 	ASSERT_EQ_STR(rep.events[1].text, "9999 unknown event");
-	ASSERT_EQ_INT(rep.events[1].time, utc(1999, 3, 1, 1, 0, 0));
-	ASSERT(anomaly("truncated-record") != NULL);
-	ASSERT(anomaly("no-final-newline") != NULL);
-	if (anomaly("truncated-record"))
-		ASSERT_EQ_INT(anomaly("truncated-record")->offset,
+	ASSERT_EQ_INT(rep.events[1].time, unit_time(1999, 3, 1, 1, 0, 0));
+	ASSERT(unit_anomaly(&rep, "truncated-record") != NULL);
+	ASSERT(unit_anomaly(&rep, "no-final-newline") != NULL);
+	if (unit_anomaly(&rep, "truncated-record"))
+		ASSERT_EQ_INT(unit_anomaly(&rep, "truncated-record")->offset,
 			      (uint64_t)(strstr(d, "<c@d>") - d));
 }
 
@@ -258,9 +232,9 @@ TEST(test_huge_line)
 		d[strlen(rec) + i] = (i % 40 == 39) ? '\t' : 'r';
 	d[strlen(rec) + big] = '\n';
 	run(d, strlen(rec) + big + 1);
-	ASSERT(anomaly("line-too-long") != NULL);
-	if (anomaly("line-too-long"))
-		ASSERT_EQ_INT(anomaly("line-too-long")->offset, strlen(rec));
+	ASSERT(unit_anomaly(&rep, "line-too-long") != NULL);
+	if (unit_anomaly(&rep, "line-too-long"))
+		ASSERT_EQ_INT(unit_anomaly(&rep, "line-too-long")->offset, strlen(rec));
 	ASSERT_EQ_INT(rep.nevents, 1);
 	/* 64 KiB kept: 1638 whole 39-byte names and a cut one */
 	if (rep.nevents == 1)
@@ -286,8 +260,8 @@ TEST(test_rcpt_cap)
 	ASSERT_EQ_INT(rep.nevents, 1);
 	if (rep.nevents == 1)
 		ASSERT_EQ_INT(rep.events[0].rcpts.n, 2);
-	ASSERT(anomaly("rcpt-limit") != NULL);
-	ASSERT(anomaly("rcpt-count-mismatch") == NULL);
+	ASSERT(unit_anomaly(&rep, "rcpt-limit") != NULL);
+	ASSERT(unit_anomaly(&rep, "rcpt-count-mismatch") == NULL);
 }
 
 TEST(test_binary_garbage)
@@ -305,8 +279,8 @@ TEST(test_binary_garbage)
 	ASSERT(bid_of("19990101.log", IMCQ_PL_TRACKING, g, n) <= 16);
 	rc = run(g, n);
 	ASSERT(rc == IMCQ_OK || rc == IMCQ_SKIP);
-	ASSERT(anomaly("binary-data") != NULL);
-	ASSERT(anomaly("no-records") != NULL);
+	ASSERT(unit_anomaly(&rep, "binary-data") != NULL);
+	ASSERT(unit_anomaly(&rep, "no-records") != NULL);
 	ASSERT_EQ_INT(rep.nevents, 0);
 	free(g);
 }
