@@ -318,8 +318,12 @@ text_summary(FILE *f, const struct imcq_report *rep)
 			fputc('\n', f);
 		}
 	}
+	if (s.ncodes)
+		fputs("\nFindings by code (on messages, and report-wide):\n", f);
 	for (i = 0; i < s.ncodes; i++)
 		fprintf(f, "  %-28s %zu\n", s.codes[i].code, s.codes[i].count);
+	fputs("\nMore: imcq list (one line per message), imcq show INPUT... ID,\n"
+	      "imcq analyze -o DIR (report.html, report.json, timeline.csv).\n", f);
 	if (rep->nanoms)
 		fprintf(f, "\n%zu anomalies (damaged or refused input); see report.json\n", rep->nanoms);
 	if (rep->unreadable)
