@@ -116,6 +116,71 @@ lower_dup(const char *s)
 	return d;
 }
 
+/* Case-insensitive ASCII order: equal exactly when rt_streq says so. */
+static int
+ci_cmp(const char *a, const char *b)
+{
+	while (*a && lc(*a) == lc(*b))
+		a++, b++;
+	return (unsigned char)lc(*a) - (unsigned char)lc(*b);
+}
+
+/* A string with the index of what it belongs to, for sorted lookups. */
+struct skey {
+	const char *s;
+	size_t i, j;
+};
+
+static int
+cmp_skey_ci(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+	int c = ci_cmp(x->s, y->s);
+
+	if (c)
+		return c;
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return (x->j > y->j) - (x->j < y->j);
+}
+
+static int
+cmp_skey(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	if (c)
+		return c;
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return (x->j > y->j) - (x->j < y->j);
+}
+
+/* First entry of v[0..n) (sorted by cmp_skey_ci) whose string equals s,
+ * case ignored; n when none. */
+static size_t
+skey_find(const struct skey *v, size_t n, const char *s)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ci_cmp(v[mid].s, s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ci_cmp(v[lo].s, s) == 0 ? lo : n;
+}
+
+static bool
+skey_eq(const struct skey *v, size_t n, size_t k, const char *s)
+{
+	return k < n && ci_cmp(v[k].s, s) == 0;
+}
+
 bool
 diag_is_stuck(const struct imcq_message *m)
 {
@@ -521,25 +586,22 @@ static const struct domlat *
 dommap_find(const struct dommap *m, const char *domain)
 {
 	size_t lo = 0, hi = m->n;
-	char *d;
 
 	if (domain == NULL)
 		return NULL;
-	d = lower_dup(domain);
+	/* the keys are lower case: comparing case-insensitively is comparing
+	 * with the lower-case domain, without a copy */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(m->v[mid].domain, d);
+		int c = ci_cmp(m->v[mid].domain, domain);
 
-		if (c == 0) {
-			free(d);
+		if (c == 0)
 			return &m->v[mid];
-		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	free(d);
 	return NULL;
 }
 
@@ -660,6 +722,19 @@ collect_stuck(struct rctx *c, struct rsnap *s)
 		if (ss->snapshot == s->snap && ss->subject && outbound_session(ss))
 			VEC_PUSH(s->subj, s->nsubj, cap, i);
 	}
+	/* by subject (then session), for msg_sessions' binary search */
+	if (s->nsubj > 1) {
+		struct skey *v = xcalloc(s->nsubj, sizeof(*v));
+
+		for (i = 0; i < s->nsubj; i++) {
+			v[i].s = c->rep->sessions[s->subj[i]].subject;
+			v[i].i = s->subj[i];
+		}
+		xqsort(v, s->nsubj, sizeof(*v), cmp_skey);
+		for (i = 0; i < s->nsubj; i++)
+			s->subj[i] = v[i].i;
+		free(v);
+	}
 	cap = 0;
 
 	for (i = 0; i < c->rep->nmsgs; i++) {
@@ -779,19 +854,23 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 	{
 		struct imcq_strv doms = { 0 };
 		struct buf db;
+		struct skey *badd = NULL;
+		size_t nbadd = 0, bcap = 0;
 
 		domains_of(hit, nhit, &doms, NULL);
+		/* the domains of the unrouted recipients, sorted (case ignored) */
+		for (size_t k = 0; k < nhit; k++)
+			for (size_t r = 0; r < hit[k]->nrcpts; r++)
+				if (hit[k]->rcpts[r].domain &&
+				    rcpt_no_route(s, hit[k], &hit[k]->rcpts[r]))
+					VEC_PUSH(badd, nbadd, bcap,
+						 ((struct skey){ hit[k]->rcpts[r].domain, 0, 0 }));
+		xqsort(badd, nbadd, sizeof(*badd), cmp_skey_ci);
 		buf_init(&db, TEXT_CAP);
-		for (i = 0, j = 0; i < doms.n; i++) {
-			bool bad = false;
-
-			for (size_t k = 0; k < nhit && !bad; k++)
-				for (size_t r = 0; r < hit[k]->nrcpts && !bad; r++)
-					bad = rcpt_no_route(s, hit[k], &hit[k]->rcpts[r]) &&
-					      rt_streq(hit[k]->rcpts[r].domain, doms.v[i]);
-			if (bad)
+		for (i = 0, j = 0; i < doms.n; i++)
+			if (skey_find(badd, nbadd, doms.v[i]) < nbadd)
 				buf_appendf(&db, "%s%s", j++ ? ", " : "", doms.v[i]);
-		}
+		free(badd);
 		list = take(&db);
 		s->why[DC_NOROUTE] = xasprintf("%zu recipient%s (at %s) match no address "
 					       "space of the routing table (%s), so no "
@@ -912,6 +991,79 @@ stale_action(const struct rctx *c, const struct rsnap *s)
 	return a;
 }
 
+static int
+cmp_skey_len(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return ci_cmp(x->s, y->s);
+}
+
+/* The (non-empty) strings of l as skeys, i = length, sorted by length and
+ * then case-insensitively.  Never NULL. */
+static struct skey *
+domains_by_length(const struct imcq_strv *l)
+{
+	struct skey *v = xcalloc(l->n ? l->n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = (struct skey){ l->v[i], strlen(l->v[i]), 0 };
+	xqsort(v, l->n, sizeof(*v), cmp_skey_len);
+	return v;
+}
+
+/* Compare the n bytes at t with s (of length n), case ignored. */
+static int
+ci_ncmp(const char *t, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lc(t[i]) != lc(s[i]))
+			return (unsigned char)lc(t[i]) - (unsigned char)lc(s[i]);
+	return 0;
+}
+
+/* Does text contain any of the n strings of v (domains_by_length), case
+ * ignored?  The same answer as has_ci(text, v[k].s) for some k, found by
+ * looking up each substring of each length in use instead of scanning the
+ * text once per string. */
+static bool
+names_any(const struct skey *v, size_t n, const char *text)
+{
+	size_t tn, p, g, h;
+
+	if (text == NULL || n == 0)
+		return false;
+	tn = strlen(text);
+	for (g = 0; g < n; g = h) {
+		size_t len = v[g].i;
+
+		for (h = g + 1; h < n && v[h].i == len; h++)
+			;
+		if (len == 0 && tn > 0)
+			return true;	/* as has_ci: "" is in any non-empty text */
+		if (len == 0 || len > tn)
+			continue;
+		for (p = 0; p + len <= tn; p++) {
+			size_t lo = g, hi = h;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = ci_ncmp(v[mid].s, text + p, len);
+
+				if (c == 0)
+					return true;
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+		}
+	}
+	return false;
+}
+
 static void
 diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 {
@@ -932,6 +1084,8 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	const struct imcq_route_entry *own0, *rtline = NULL;
 	const struct imcq_event *ev1010[3];
 	size_t nev1010 = 0;
+	struct skey *gdoms = NULL;
+	size_t ngdoms = 0, gdcap = 0;
 	char tg[40], tr[40], toldest[40], *interval, *msg, *action, *sig_h, *sig_a;
 	int64_t oldest_before = IMCQ_NOTIME;
 	struct imcq_finding *f;
@@ -985,10 +1139,13 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 					    "not in the evidence, so the route change for the "
 					    "stuck domains cannot be shown"));
 	} else {
+		struct rt_index *xcur = rt_index_new(s->cur_e.v, s->cur_e.n, "SMTP");
+		struct rt_index *xprev = rt_index_new(s->prev_e.v, s->prev_e.n, "SMTP");
+
 		for (i = 0; i < domains.n; i++) {
 			struct rt_choice now0, was;
-			bool k0 = rt_select(s->cur_e.v, s->cur_e.n, "SMTP", addrs.v[i], s->server, &now0);
-			bool k1 = rt_select(s->prev_e.v, s->prev_e.n, "SMTP", addrs.v[i], s->server, &was);
+			bool k0 = rt_select_indexed(xcur, addrs.v[i], s->server, &now0);
+			bool k1 = rt_select_indexed(xprev, addrs.v[i], s->server, &was);
 			const char *to = k0 ? now0.best->connector : NULL;
 			const char *from = k1 ? was.best->connector : NULL;
 
@@ -1018,6 +1175,8 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 			rt_choice_release(&now0);
 			rt_choice_release(&was);
 		}
+		rt_index_free(xcur);
+		rt_index_free(xprev);
 		if (nchanged) {
 			buf_init(&b, TEXT_CAP);
 			buf_appendf(&b, "GWART0.MTA routes %zu of the %zu stuck domain%s "
@@ -1160,6 +1319,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	/* events 2006/3010/3011 for those domains */
 	{
 		size_t nev = 0;
+		struct skey *dl = NULL;
 
 		for (i = 0; i < c->rep->nevents; i++) {
 			const struct imcq_event *e = &c->rep->events[i];
@@ -1167,12 +1327,12 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 			if (e->snapshot != s->snap || !is(e->source, "event-log") ||
 			    (e->event_no != 2006 && e->event_no != 3010 && e->event_no != 3011))
 				continue;
-			for (j = 0; j < domains.n; j++)
-				if (has_ci(e->text, domains.v[j])) {
-					nev++;
-					break;
-				}
+			if (dl == NULL)
+				dl = domains_by_length(&domains);
+			if (names_any(dl, domains.n, e->text))
+				nev++;
 		}
+		free(dl);
 		if (nev)
 			put_signal(&holds, xasprintf("%zu event-log record%s 2006/3010/3011 "
 						     "name the stuck domains", nev, plural(nev)));
@@ -1254,6 +1414,14 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 				       "on %s, clear the queue and replay the mail",
 				       server_name(s));
 
+	/* the changed domains, sorted (case ignored, then group, then
+	 * position): the first hit of a lookup is the first in group order */
+	for (j = 0; j < ngroups; j++)
+		for (size_t d = 0; d < groups[j].domains.n; d++)
+			VEC_PUSH(gdoms, ngdoms, gdcap,
+				 ((struct skey){ groups[j].domains.v[d], j, d }));
+	xqsort(gdoms, ngdoms, sizeof(*gdoms), cmp_skey_ci);
+
 	/* one finding per stuck message */
 	for (i = 0; i < s->nstuck; i++) {
 		struct imcq_message *m = s->stuck[i];
@@ -1261,14 +1429,17 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		const struct chg *g = NULL;
 		const char *dom = NULL;
 
-		for (j = 0; j < m->nrcpts && g == NULL; j++)
-			for (size_t k = 0; k < ngroups && g == NULL; k++)
-				for (size_t d = 0; d < groups[k].domains.n; d++)
-					if (rt_streq(groups[k].domains.v[d], m->rcpts[j].domain)) {
-						g = &groups[k];
-						dom = groups[k].domains.v[d];
-						break;
-					}
+		for (j = 0; j < m->nrcpts && g == NULL; j++) {
+			size_t k;
+
+			if (m->rcpts[j].domain == NULL)
+				continue;
+			k = skey_find(gdoms, ngdoms, m->rcpts[j].domain);
+			if (k < ngdoms) {
+				g = &groups[gdoms[k].i];
+				dom = gdoms[k].s;
+			}
+		}
 		diag_fmt_time(m->queue_time, tq);
 		buf_init(&b, TEXT_CAP);
 		buf_appendf(&b, "Queued at %s, %s the routing change of %s (GWART0.MTA), "
@@ -1296,6 +1467,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 			ev_entry(&f->ev, g->efrom);
 	}
 
+	free(gdoms);
 	free(action);
 	free(sig_h);
 	free(sig_a);
@@ -1495,6 +1667,24 @@ subject_fits(const struct imcq_message *m, const struct imcq_session *ss)
 	return dom;
 }
 
+/* First index in s->subj (sorted by subject) whose subject is not below
+ * want. */
+static size_t
+subj_lower(const struct rctx *c, const struct rsnap *s, const char *want)
+{
+	size_t lo = 0, hi = s->nsubj;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(c->rep->sessions[s->subj[mid]].subject, want) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The sessions that concern m: joined (analyzer/joins.c) or quoting its
  * subject, and not certainly over before it was queued.  Sorted. */
 static void
@@ -1511,11 +1701,21 @@ msg_sessions(const struct rctx *c, const struct rsnap *s, const struct imcq_mess
 		    session_time_fits(c, m, &c->rep->sessions[si]))
 			VEC_PUSH(out->v, out->n, out->cap, si);
 	}
-	for (k = 0; k < s->nsubj; k++) {
-		const struct imcq_session *ss = &c->rep->sessions[s->subj[k]];
+	/* s->subj is sorted by subject: only the sessions quoting the
+	 * message's subject (decoded or raw) can fit */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *want = pass == 0 ? m->hdr.subject : m->hdr.subject_raw;
 
-		if (subject_fits(m, ss) && session_time_fits(c, m, ss))
-			VEC_PUSH(out->v, out->n, out->cap, s->subj[k]);
+		if (want == NULL || *want == '\0' ||
+		    (pass == 1 && is(want, m->hdr.subject)))
+			continue;
+		for (k = subj_lower(c, s, want); k < s->nsubj &&
+		     strcmp(c->rep->sessions[s->subj[k]].subject, want) == 0; k++) {
+			const struct imcq_session *ss = &c->rep->sessions[s->subj[k]];
+
+			if (subject_fits(m, ss) && session_time_fits(c, m, ss))
+				VEC_PUSH(out->v, out->n, out->cap, s->subj[k]);
+		}
 	}
 	if (out->n > 1)
 		xqsort(out->v, out->n, sizeof(*out->v), cmp_size);
@@ -1605,6 +1805,27 @@ mark_rejects(const struct rctx *c, struct imcq_message *m, const struct imcq_ses
 	}
 }
 
+/* The spool ids of the messages of snapshot s that get findings, sorted
+ * (case ignored, then message order). */
+static struct skey *
+msg_spool_keys(const struct rctx *c, const struct rsnap *s, size_t *n)
+{
+	struct skey *v = NULL;
+	size_t cap = 0, i;
+
+	*n = 0;
+	for (i = 0; i < c->rep->nmsgs; i++) {
+		const struct imcq_message *m = c->rep->msgs[i];
+
+		if (m->snapshot == s->snap && msg_gets_findings(m) && m->spool_id)
+			VEC_PUSH(v, *n, cap, ((struct skey){ m->spool_id, i, 0 }));
+	}
+	xqsort(v, *n, sizeof(*v), cmp_skey_ci);
+	if (v == NULL)
+		v = xcalloc(1, sizeof(*v));
+	return v;
+}
+
 static void
 diag_sessions(struct rctx *c, struct rsnap *s)
 {
@@ -1619,6 +1840,8 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 	struct imcq_finding *f;
 	struct imcq_evlist evs[4] = { { 0 } };
 	struct ivec ms = { 0 };
+	struct skey *dnsev = NULL, *msgkeys = NULL;
+	size_t ndnsev = 0, dnscap = 0, nmsgkeys = 0;
 
 	if (s->nsessions == 0 && s->neventlog == 0)
 		return;
@@ -1679,11 +1902,17 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 		nsess[SK_DNS]++;
 		if (evs[SK_DNS].n < DIAG_EV_MAX)
 			ev_event(&evs[SK_DNS], e);
-		for (j = 0; j < rep->nmsgs; j++)
-			if (rep->msgs[j]->snapshot == s->snap && msg_gets_findings(rep->msgs[j]) &&
-			    e->spool_id && rt_streq(e->spool_id, rep->msgs[j]->spool_id))
-				VEC_PUSH(hit[SK_DNS], nhit[SK_DNS], hcap[SK_DNS], rep->msgs[j]);
+		if (e->spool_id == NULL)
+			continue;
+		VEC_PUSH(dnsev, ndnsev, dnscap, ((struct skey){ e->spool_id, i, 0 }));
+		if (msgkeys == NULL)
+			msgkeys = msg_spool_keys(c, s, &nmsgkeys);
+		for (k = skey_find(msgkeys, nmsgkeys, e->spool_id);
+		     skey_eq(msgkeys, nmsgkeys, k, e->spool_id); k++)
+			VEC_PUSH(hit[SK_DNS], nhit[SK_DNS], hcap[SK_DNS], rep->msgs[msgkeys[k].i]);
 	}
+	/* the same events by spool id (case ignored), for the messages */
+	xqsort(dnsev, ndnsev, sizeof(*dnsev), cmp_skey_ci);
 
 	/* per-message findings */
 	for (i = 0; i < rep->nmsgs; i++) {
@@ -1725,15 +1954,11 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 				ev_session_lines(c, &ev, ss, sk == SK_DNS ? dns_text :
 						 sk == SK_REJECT ? reject_text : any_failure_text, 3);
 			}
-			if (sk == SK_DNS && s->neventlog)
-				for (k = 0; k < rep->nevents; k++) {
-					const struct imcq_event *e = &rep->events[k];
+			if (sk == SK_DNS && s->neventlog && m->spool_id)
+				for (k = skey_find(dnsev, ndnsev, m->spool_id);
+				     skey_eq(dnsev, ndnsev, k, m->spool_id); k++) {
+					const struct imcq_event *e = &rep->events[dnsev[k].i];
 
-					if (e->snapshot != s->snap || !is(e->source, "event-log") ||
-					    (e->event_no != 2006 && e->event_no != 3010 &&
-					     e->event_no != 3011) ||
-					    !rt_streq(e->spool_id, m->spool_id))
-						continue;
 					buf_appendf(&b, "%sevent %d: %s", n ? "; " : "",
 						    e->event_no, e->text ? e->text : "");
 					ev_event(&ev, e);
@@ -1889,6 +2114,8 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 	free(per);
 	free(kind);
 	free(ms.v);
+	free(dnsev);
+	free(msgkeys);
 }
 
 /* ---- NO_DELIVERY_ATTEMPT and DELIVERY_EVIDENCE_ABSENT ------------------- */

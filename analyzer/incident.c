@@ -100,6 +100,12 @@ count_add(struct count **v, size_t *n, size_t *cap, const char *name)
 }
 
 static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
 cmp_count_name(const void *a, const void *b)
 {
 	return strcmp(((const struct count *)a)->name, ((const struct count *)b)->name);
@@ -188,9 +194,12 @@ static char *
 what_line(const struct rsnap *s, const char *who)
 {
 	struct count *v = NULL;
-	size_t n = 0, cap = 0, i, j, nr = 0;
+	const char **names = NULL;
+	size_t n = 0, cap = 0, nn = 0, ncap = 0, i, j, nr = 0;
 	struct buf b;
 
+	/* every (message, domain) once, then counted by sorting: a count
+	 * per distinct domain without a search per recipient */
 	for (i = 0; i < s->nstuck; i++) {
 		const struct imcq_message *m = s->stuck[i];
 
@@ -203,9 +212,20 @@ what_line(const struct rsnap *s, const char *who)
 			for (size_t k = 0; k < j && !seen; k++)
 				seen = m->rcpts[k].domain && strcmp(m->rcpts[k].domain, d) == 0;
 			if (!seen)
-				count_add(&v, &n, &cap, d);
+				VEC_PUSH(names, nn, ncap, d);
 		}
 	}
+	xqsort(names, nn, sizeof(*names), cmp_cstr);
+	for (i = 0; i < nn; i = j) {
+		struct count k;
+
+		for (j = i + 1; j < nn && strcmp(names[j], names[i]) == 0; j++)
+			;
+		k.name = xstrdup(names[i]);
+		k.n = j - i;
+		VEC_PUSH(v, n, cap, k);
+	}
+	free(names);
 	if (n > 1)
 		xqsort(v, n, sizeof(*v), cmp_count_n);
 	buf_init(&b, LINE_CAP);

@@ -772,7 +772,8 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 		char *sk;
 		size_t k;
 
-		if (m->env.mail_from != NULL)
+		/* (no keys to build when no session logged addresses) */
+		if (m->env.mail_from != NULL && px.n > 0)
 			for (j = 0; j < m->env.rcpt_to.n; j++) {
 				char *key = pair_key(m->env.mail_from, m->env.rcpt_to.v[j]);
 
@@ -782,7 +783,7 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 						VEC_PUSH(sv.v, sv.n, sv.cap, px.v[k].idx);
 				free(key);
 			}
-		sk = subject_key(m->hdr.subject);
+		sk = sx.n > 0 ? subject_key(m->hdr.subject) : NULL;
 		if (sk != NULL) {
 			for (k = kindex_find(&sx, sk); k < sx.n && strcmp(sx.v[k].key, sk) == 0; k++) {
 				const struct imcq_session *s = &rep->sessions[sx.v[k].idx];

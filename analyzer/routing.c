@@ -193,32 +193,63 @@ pick(const struct imcq_table_file *have, const struct imcq_table_file *t)
 	return strcmp(t->member ? t->member : "", have->member ? have->member : "") < 0 ? t : have;
 }
 
-static void
-tally(struct imcq_strv *names, size_t **counts, size_t *cap, const char *name)
+static char
+lc(char c)
 {
-	size_t i;
-
-	for (i = 0; i < names->n; i++)
-		if (rt_streq(names->v[i], name)) {
-			(*counts)[i]++;
-			return;
-		}
-	strv_push(names, xstrdup(name));
-	xgrow((void **)counts, cap, names->n, sizeof(**counts));
-	(*counts)[names->n - 1] = 1;
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* The most frequent name (ties: the alphabetically first), or NULL. */
-static char *
-winner(const struct imcq_strv *names, const size_t *counts)
+/* Case-insensitive ASCII order: equal exactly when rt_streq says so. */
+static int
+ci_cmp(const char *a, const char *b)
 {
-	size_t i, best = SIZE_MAX;
+	while (*a && lc(*a) == lc(*b))
+		a++, b++;
+	return (unsigned char)lc(*a) - (unsigned char)lc(*b);
+}
 
+struct seqname {
+	const char *name;
+	size_t seq;
+};
+
+static int
+cmp_seqname(const void *a, const void *b)
+{
+	const struct seqname *x = a, *y = b;
+	int c = ci_cmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The most frequent name of names (equal ignoring case; each counted
+ * under its first spelling; ties: the alphabetically first), or NULL. */
+static char *
+winner(const struct imcq_strv *names)
+{
+	struct seqname *v;
+	size_t i, j, bestn = 0;
+	const char *best = NULL;
+
+	if (names->n == 0)
+		return NULL;
+	v = xcalloc(names->n, sizeof(*v));
 	for (i = 0; i < names->n; i++)
-		if (best == SIZE_MAX || counts[i] > counts[best] ||
-		    (counts[i] == counts[best] && strcmp(names->v[i], names->v[best]) < 0))
-			best = i;
-	return best == SIZE_MAX ? NULL : xstrdup(names->v[best]);
+		v[i] = (struct seqname){ names->v[i], i };
+	xqsort(v, names->n, sizeof(*v), cmp_seqname);
+	for (i = 0; i < names->n; i = j) {
+		for (j = i + 1; j < names->n && ci_cmp(v[j].name, v[i].name) == 0; j++)
+			;
+		if (best == NULL || j - i > bestn ||
+		    (j - i == bestn && strcmp(v[i].name, best) < 0)) {
+			best = v[i].name;
+			bestn = j - i;
+		}
+	}
+	free(v);
+	return xstrdup(best);
 }
 
 /* The server of an Exchange MTS-ID "...;l=SERVER-YYMMDDhhmmssZ-n"
@@ -251,7 +282,6 @@ find_servers(struct rctx *c)
 	for (k = 0; k < c->ns; k++) {
 		struct rsnap *s = &c->s[k];
 		struct imcq_strv names = { 0 };
-		size_t *counts = NULL, cap = 0;
 
 		if (!s->used)
 			continue;
@@ -271,12 +301,10 @@ find_servers(struct rctx *c)
 			if (m->snapshot != s->snap || (m->queue != IMCQ_Q_OUT &&
 						       m->queue != IMCQ_Q_OUT_ARCHIVE))
 				continue;
-			if ((n = mts_server(m->env.mts_id)) != NULL) {
-				tally(&names, &counts, &cap, n);
-				free(n);
-			}
+			if ((n = mts_server(m->env.mts_id)) != NULL)
+				strv_push(&names, n);
 		}
-		if ((s->server = winner(&names, counts)) != NULL) {
+		if ((s->server = winner(&names)) != NULL) {
 			s->server_basis = "the MTS-IDs of its outbound messages (Q153188)";
 		} else {
 			/* tracking 1010/1011 name the IMS as gateway (Q153188) */
@@ -286,16 +314,13 @@ find_servers(struct rctx *c)
 
 				if (e->snapshot != s->snap || (e->event_no != 1010 && e->event_no != 1011))
 					continue;
-				if ((n = rt_server_of_connector(e->gateway)) != NULL) {
-					tally(&names, &counts, &cap, n);
-					free(n);
-				}
+				if ((n = rt_server_of_connector(e->gateway)) != NULL)
+					strv_push(&names, n);
 			}
-			if ((s->server = winner(&names, counts)) != NULL)
+			if ((s->server = winner(&names)) != NULL)
 				s->server_basis = "the IMS named in its tracking records (Q153188)";
 		}
 		strv_release(&names);
-		free(counts);
 	}
 }
 
@@ -552,46 +577,107 @@ base_name(const char *member)
 	return b;
 }
 
-static bool
-domain_eq(const char *space, const char *domain)
+/* A snapshot's routing tables, indexed once for all its recipients. */
+struct snapidx {
+	bool built;
+	struct rt_index *rt;		/* the current table */
+	struct seqname *dom;		/* IMCCOPY routes by domain (lower case) */
+	size_t ndom;
+};
+
+static int
+cmp_seqname_exact(const void *a, const void *b)
+{
+	const struct seqname *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The domain of a per-domain route as domain_eq compares it, lower case. */
+static char *
+route_domain_key(const char *space)
 {
 	size_t n;
+	char *k;
 
-	if (space == NULL || domain == NULL)
-		return false;
 	while (*space == '+' || *space == ' ')
 		space++;
 	n = strlen(space);
 	while (n > 0 && (space[n - 1] == '.' || space[n - 1] == ' ' || space[n - 1] == ';'))
 		n--;
-	if (n != strlen(domain))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char a = space[i], b = domain[i];
+	k = xstrndup(space, n);
+	for (char *p = k; *p; p++)
+		*p = lc(*p);
+	return k;
+}
 
-		if (a >= 'A' && a <= 'Z')
-			a = (char)(a - 'A' + 'a');
-		if (b >= 'A' && b <= 'Z')
-			b = (char)(b - 'A' + 'a');
-		if (a != b)
-			return false;
+static void
+snapidx_build(struct snapidx *x, const struct rsnap *s)
+{
+	size_t i, cap = 0;
+
+	x->built = true;
+	x->rt = rt_index_new(s->cur_e.v, s->cur_e.n, "SMTP");
+	for (i = 0; i < s->imccopy_e.n; i++) {
+		const struct imcq_route_entry *e = s->imccopy_e.v[i];
+
+		if (e->space == NULL)
+			continue;
+		VEC_PUSH(x->dom, x->ndom, cap,
+			 ((struct seqname){ route_domain_key(e->space), i }));
 	}
-	return true;
+	xqsort(x->dom, x->ndom, sizeof(*x->dom), cmp_seqname_exact);
+}
+
+static void
+snapidx_release(struct snapidx *x)
+{
+	rt_index_free(x->rt);
+	for (size_t i = 0; i < x->ndom; i++)
+		free((char *)x->dom[i].name);
+	free(x->dom);
+	memset(x, 0, sizeof(*x));
+}
+
+/* The first IMCCOPY route (in table order) whose domain is domain's. */
+static const struct imcq_route_entry *
+imccopy_route(const struct rsnap *s, const struct snapidx *x, const char *domain)
+{
+	size_t lo = 0, hi = x->ndom;
+	char *d;
+	const struct imcq_route_entry *e = NULL;
+
+	if (domain == NULL)
+		return NULL;
+	d = xstrdup(domain);
+	for (char *p = d; *p; p++)
+		*p = lc(*p);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(x->dom[mid].name, d) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < x->ndom && strcmp(x->dom[lo].name, d) == 0)
+		e = s->imccopy_e.v[x->dom[lo].seq];
+	free(d);
+	return e;
 }
 
 /* IMS layer: the host this server's IMS would send the recipient to. */
 static void
-ims_layer(struct rsnap *s, struct imcq_rcpt *r)
+ims_layer(struct rsnap *s, const struct snapidx *ix, struct imcq_rcpt *r)
 {
 	struct imcq_route *rt = &r->route;
 	const char *who = s->server ? s->server : "this server";
-	size_t i;
+	const struct imcq_route_entry *e = imccopy_route(s, ix, r->domain);
 
-	for (i = 0; i < s->imccopy_e.n; i++) {
-		const struct imcq_route_entry *e = s->imccopy_e.v[i];
-
-		if (!domain_eq(e->space, r->domain))
-			continue;
+	if (e != NULL) {
 		rt->host = xstrdup(e->host ? e->host : "");
 		rt->ims_rule = xasprintf("per-domain route of the IMS on %s for %s "
 					 "(E-Mail Domain, IMCCOPY routes): forward to %s "
@@ -638,7 +724,8 @@ ims_layer(struct rsnap *s, struct imcq_rcpt *r)
 }
 
 static void
-route_rcpt(struct rctx *c, struct rsnap *s, struct imcq_message *m, struct imcq_rcpt *r)
+route_rcpt(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
+	   struct imcq_message *m, struct imcq_rcpt *r)
 {
 	struct imcq_route *rt = &r->route;
 	struct rt_choice ch;
@@ -667,7 +754,7 @@ route_rcpt(struct rctx *c, struct rsnap *s, struct imcq_message *m, struct imcq_
 	if (s->cur == NULL) {
 		rt->rule = xstrdup("no routing table (GWART0.MTA or GWART1.MTA) in this "
 				   "snapshot: the MTA's choice cannot be reconstructed");
-	} else if (rt_select(s->cur_e.v, s->cur_e.n, "SMTP", r->address, s->server, &ch)) {
+	} else if (rt_select_indexed(ix->rt, r->address, s->server, &ch)) {
 		const struct imcq_route_entry *e = ch.best;
 
 		rt->known = true;
@@ -691,7 +778,7 @@ route_rcpt(struct rctx *c, struct rsnap *s, struct imcq_message *m, struct imcq_
 		rt_choice_release(&ch);
 	}
 	(void)c;
-	ims_layer(s, r);
+	ims_layer(s, ix, r);
 }
 
 /* Joins fallback: when no stage has linked events and sessions to the
@@ -716,19 +803,31 @@ void
 analyze_routing(struct imcq_report *rep, const struct imcq_opts *o)
 {
 	struct rctx c;
+	struct snapidx *ix;
 	size_t i, j;
 
 	ensure_joins(rep, o);
 	rctx_build(&c, rep, o);
+	/* each snapshot's tables indexed once, on first use */
+	ix = xcalloc(c.ns ? c.ns : 1, sizeof(*ix));
 	for (i = 0; i < rep->nmsgs; i++) {
 		struct imcq_message *m = rep->msgs[i];
 		struct rsnap *s = rctx_snap(&c, m->snapshot);
+		struct snapidx *x = NULL;
 
 		if (m->damaged)
 			continue;
+		if (s != NULL) {
+			x = &ix[s->snap];
+			if (!x->built)
+				snapidx_build(x, s);
+		}
 		for (j = 0; j < m->nrcpts; j++)
-			route_rcpt(&c, s, m, &m->rcpts[j]);
+			route_rcpt(&c, s, x, m, &m->rcpts[j]);
 	}
+	for (i = 0; i < c.ns; i++)
+		snapidx_release(&ix[i]);
+	free(ix);
 	diagnose_run(&c);
 	incident_compose(&c);
 	rctx_release(&c);

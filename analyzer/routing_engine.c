@@ -7,6 +7,7 @@
 #include "analyzer/routing_engine.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,24 +154,14 @@ partial_other(const char *sp, size_t sn, const char *a, size_t an)
 	return a[sn] == ';' || a[sn] == '/';
 }
 
-bool
-rt_space_match(const char *space_type, const char *space,
-	       const char *addr_type, const char *addr,
-	       struct rt_match_info *mi)
+/* The value of an address space as matched: "SMTP:value" written with
+ * its type keeps the value; surrounding blanks go. */
+static void
+space_value(const char *space_type, const char *space, const char **spp, size_t *snp)
 {
-	size_t tn, sn, an, i, lit;
-	const char *sp;
+	const char *sp = space;
+	size_t tn = strlen(space_type), sn = strlen(sp);
 
-	mi->kind = RT_NONE;
-	mi->literal = 0;
-	if (space_type == NULL || space == NULL || addr_type == NULL || addr == NULL)
-		return false;
-	if (!rt_streq(space_type, addr_type))
-		return false;
-	/* "SMTP:value" written with its type: keep the value */
-	sp = space;
-	tn = strlen(space_type);
-	sn = strlen(sp);
 	if (sn > tn && prefix_ci(sp, sn, space_type, tn) && sp[tn] == ':') {
 		sp += tn + 1;
 		sn -= tn + 1;
@@ -179,6 +170,25 @@ rt_space_match(const char *space_type, const char *space,
 		sp++, sn--;
 	while (sn > 0 && (sp[sn - 1] == ' ' || sp[sn - 1] == '\t'))
 		sn--;
+	*spp = sp;
+	*snp = sn;
+}
+
+bool
+rt_space_match(const char *space_type, const char *space,
+	       const char *addr_type, const char *addr,
+	       struct rt_match_info *mi)
+{
+	size_t sn, an, i, lit;
+	const char *sp;
+
+	mi->kind = RT_NONE;
+	mi->literal = 0;
+	if (space_type == NULL || space == NULL || addr_type == NULL || addr == NULL)
+		return false;
+	if (!rt_streq(space_type, addr_type))
+		return false;
+	space_value(space_type, space, &sp, &sn);
 	an = strlen(addr);
 	if (sn == 0) {
 		mi->kind = RT_BLANK;
@@ -232,6 +242,14 @@ rt_is_ims_entry(const struct imcq_route_entry *e)
 }
 
 /* ---- selection --------------------------------------------------------- */
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
 
 struct cand {
 	const struct imcq_route_entry *e;
@@ -343,25 +361,34 @@ put_why(struct buf *b, const struct cand *a, const struct cand *o)
 	}
 }
 
-bool
-rt_select(const struct imcq_route_entry *const *e, size_t n,
-	  const char *addr_type, const char *addr,
-	  const char *local_server, struct rt_choice *c)
+/*
+ * rt_select over the entries e[sel[0]], e[sel[1]], ... (ascending indices,
+ * a superset of the entries that match addr), or over all of e[] when sel
+ * is NULL.  With sel, ntyped_all is the number of entries of addr_type in
+ * the whole of e[].
+ */
+static bool
+select_among(const struct imcq_route_entry *const *e, size_t n,
+	     const size_t *sel, size_t nsel, size_t ntyped_all,
+	     const char *addr_type, const char *addr,
+	     const char *local_server, struct rt_choice *c)
 {
 	struct cand *v = NULL;
-	size_t nv = 0, cap = 0, i, ntyped = 0, ntied = 0;
+	size_t nv = 0, cap = 0, i, t, ntyped = 0, ntied = 0;
 	const struct cand *tied[TIES_NAMED];
 	const struct cand *beaten = NULL;
 	struct buf b;
 
 	memset(c, 0, sizeof(*c));
 	buf_init(&b, RULE_CAP);
-	for (i = 0; i < n; i++) {
-		struct cand k = { .e = e[i], .idx = i };
+	for (t = 0; t < (sel ? nsel : n); t++) {
+		struct cand k;
 
+		i = sel ? sel[t] : t;
+		k = (struct cand){ .e = e[i], .idx = i };
 		if (e[i] == NULL)
 			continue;
-		if (rt_streq(e[i]->type, addr_type))
+		if (sel == NULL && rt_streq(e[i]->type, addr_type))
 			ntyped++;
 		if (!rt_space_match(e[i]->type, e[i]->space, addr_type, addr, &k.mi))
 			continue;
@@ -372,6 +399,8 @@ rt_select(const struct imcq_route_entry *const *e, size_t n,
 		VEC_PUSH(v, nv, cap, k);
 	}
 	c->nmatching = nv;
+	if (sel != NULL)
+		ntyped = ntyped_all;
 	if (nv == 0) {
 		buf_appendf(&b, "no address space matches '%s': %zu %s address "
 			    "space%s in the table, none exact, wildcard, partial or "
@@ -445,6 +474,159 @@ rt_select(const struct imcq_route_entry *const *e, size_t n,
 	c->rule = take(&b);
 	free(v);
 	return true;
+}
+
+bool
+rt_select(const struct imcq_route_entry *const *e, size_t n,
+	  const char *addr_type, const char *addr,
+	  const char *local_server, struct rt_choice *c)
+{
+	return select_among(e, n, NULL, 0, 0, addr_type, addr, local_server, c);
+}
+
+/* ---- index ---------------------------------------------------------------
+ *
+ * For SMTP, every address space that can match an address requires a
+ * suffix of it: a blank space the empty suffix; a wildcard the literal
+ * text after its last '*' (glob_ci matches the whole address); an exact
+ * or partial match the text after the space's first '@' (partial_smtp:
+ * the space's domain ends the address), or the whole space when it has no
+ * '@' (exact only).  The index maps those suffixes, by a hash of their
+ * lower-case text, to entries; a lookup hashes every suffix of the address
+ * once (from its end) and runs rt_space_match only on the entries found.
+ */
+
+#define HASH_MUL	0x100000001b3ULL	/* FNV-1a prime */
+
+struct ikey {
+	uint64_t h;		/* hash of the lower-case suffix */
+	size_t len;
+	const char *text;	/* the suffix as written in the space */
+	size_t idx;		/* entry */
+};
+
+struct rt_index {
+	const struct imcq_route_entry *const *e;
+	size_t n;
+	char *addr_type;
+	bool indexed;		/* addr_type is SMTP */
+	size_t ntyped;
+	struct ikey *k;
+	size_t nk;
+};
+
+static uint64_t
+suffix_hash(const char *s, size_t n)
+{
+	uint64_t h = 0;
+
+	while (n > 0)
+		h = h * HASH_MUL + (unsigned char)lc(s[--n]) + 1;
+	return h;
+}
+
+static int
+cmp_ikey(const void *a, const void *b)
+{
+	const struct ikey *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+struct rt_index *
+rt_index_new(const struct imcq_route_entry *const *e, size_t n, const char *addr_type)
+{
+	struct rt_index *x = xcalloc(1, sizeof(*x));
+	size_t i, cap = 0;
+
+	x->e = e;
+	x->n = n;
+	x->addr_type = addr_type ? xstrdup(addr_type) : NULL;
+	x->indexed = rt_streq(addr_type, "SMTP");
+	for (i = 0; i < n; i++) {
+		const char *sp, *key, *star, *at;
+		size_t sn;
+		struct ikey k;
+
+		if (e[i] == NULL || !rt_streq(e[i]->type, addr_type))
+			continue;
+		x->ntyped++;
+		if (!x->indexed || e[i]->space == NULL)
+			continue;	/* never matches */
+		space_value(e[i]->type, e[i]->space, &sp, &sn);
+		star = NULL;
+		for (const char *p = sp; p < sp + sn; p++)
+			if (*p == '*')
+				star = p;
+		at = memchr(sp, '@', sn);
+		if (sn == 0)
+			key = sp + sn;
+		else if (star != NULL)
+			key = star + 1;
+		else if (at != NULL)
+			key = at + 1;
+		else
+			key = sp;
+		k.len = (size_t)(sp + sn - key);
+		k.text = key;
+		k.h = suffix_hash(key, k.len);
+		k.idx = i;
+		VEC_PUSH(x->k, x->nk, cap, k);
+	}
+	xqsort(x->k, x->nk, sizeof(*x->k), cmp_ikey);
+	return x;
+}
+
+bool
+rt_select_indexed(const struct rt_index *x, const char *addr,
+		  const char *local_server, struct rt_choice *c)
+{
+	size_t *sel = NULL, nsel = 0, cap = 0, an, p;
+	uint64_t h = 0;
+	bool ok;
+
+	if (!x->indexed || addr == NULL)
+		return rt_select(x->e, x->n, x->addr_type, addr, local_server, c);
+	an = strlen(addr);
+	/* every suffix addr[p..an), the empty one first */
+	for (p = an + 1; p-- > 0;) {
+		size_t lo = 0, hi = x->nk, len = an - p;
+
+		if (p < an)
+			h = h * HASH_MUL + (unsigned char)lc(addr[p]) + 1;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct ikey *k = &x->k[mid];
+
+			if (k->h < h || (k->h == h && k->len < len))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < x->nk && x->k[lo].h == h && x->k[lo].len == len; lo++)
+			if (prefix_ci(addr + p, len, x->k[lo].text, len))
+				VEC_PUSH(sel, nsel, cap, x->k[lo].idx);
+	}
+	xqsort(sel, nsel, sizeof(*sel), cmp_size);
+	/* a non-NULL selection even when empty: nothing matches */
+	ok = select_among(x->e, x->n, sel ? sel : &cap, nsel, x->ntyped, x->addr_type,
+			  addr, local_server, c);
+	free(sel);
+	return ok;
+}
+
+void
+rt_index_free(struct rt_index *x)
+{
+	if (x == NULL)
+		return;
+	free(x->addr_type);
+	free(x->k);
+	free(x);
 }
 
 void

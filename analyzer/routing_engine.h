@@ -106,6 +106,21 @@ bool rt_select(const struct imcq_route_entry *const *e, size_t n,
 	       const char *local_server, struct rt_choice *c);
 void rt_choice_release(struct rt_choice *c);
 
+/*
+ * The same choice through an index of e[] built once (for many addresses
+ * routed on one table): rt_select_indexed(x, addr, ...) gives exactly what
+ * rt_select(e, n, addr_type, addr, ...) gives, in time that grows with the
+ * length of addr and the entries that could match it, not with n.  The
+ * index borrows e[] (which must not change while it lives); it indexes
+ * SMTP only and falls back to rt_select for other address types.
+ */
+struct rt_index;
+struct rt_index *rt_index_new(const struct imcq_route_entry *const *e, size_t n,
+			      const char *addr_type);
+bool rt_select_indexed(const struct rt_index *x, const char *addr,
+		       const char *local_server, struct rt_choice *c);
+void rt_index_free(struct rt_index *x);
+
 /* The server in parentheses of "Internet Mail Connector (EXA1)" or
  * "Internet Mail Service (EXA1)", or NULL.  Caller frees. */
 char *rt_server_of_connector(const char *connector);

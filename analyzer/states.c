@@ -1605,6 +1605,10 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 	free(msg);
 	f->action = action;
 	f->basis = xstrdup(basis ? basis : "inferred");
+	/* the ids are counted: one allocation (finding_add_spool grows by
+	 * one, which is quadratic over a whole queue) */
+	f->spool_ids = xcalloc(nid, sizeof(*f->spool_ids));
+	f->nspool_ids = 0;
 	last = NULL;
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
@@ -1615,7 +1619,7 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 			if (strcmp(mf->code, code) != 0)
 				continue;
 			if (m->spool_id && (last == NULL || strcmp(last, m->spool_id) != 0)) {
-				finding_add_spool(f, m->spool_id);
+				f->spool_ids[f->nspool_ids++] = xstrdup(m->spool_id);
 				last = m->spool_id;
 			}
 			if (f->ev.n < SUMMARY_EV && mf->ev.n > 0)

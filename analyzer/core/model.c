@@ -509,6 +509,14 @@ report_add_config(struct imcq_report *r)
 	return &r->config[r->nconfig - 1];
 }
 
+static int
+cmp_msg_addr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
 void
 report_release(struct imcq_report *r)
 {
@@ -522,6 +530,10 @@ report_release(struct imcq_report *r)
 		free(r->inv[i].ambiguous);
 	}
 	free(r->inv);
+	/* in allocation order (about address order), not spool-id order:
+	 * malloc then merges neighbouring free chunks as it goes and touches
+	 * memory sequentially (bench/BENCHMARKS.md, round 2) */
+	xqsort(r->msgs, r->nmsgs, sizeof(*r->msgs), cmp_msg_addr);
 	for (i = 0; i < r->nmsgs; i++)
 		message_free(r->msgs[i]);
 	free(r->msgs);

@@ -18,6 +18,8 @@ src=$(cd "$here/../.." && pwd)
 build=${1:?usage: run-fuzzers.sh BUILD_DIR SECONDS [TARGET...]}
 secs=${2:?usage: run-fuzzers.sh BUILD_DIR SECONDS [TARGET...]}
 shift 2
+# absolute, since seeds.cmake works from another folder
+build=$(cd "$build" && pwd) || { echo "run-fuzzers: no build folder" >&2; exit 1; }
 bin=$build/tests/fuzz
 work=$build/fuzz-work
 targets="$*"
