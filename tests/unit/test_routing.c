@@ -203,6 +203,55 @@ TEST(test_select_no_match)
 	ents_free(3);
 }
 
+/* The index must choose exactly what the linear selection chooses: random
+ * tables (fixed seed) of wildcard, exact, partial and blank spaces, costs
+ * and connectors, against random addresses. */
+TEST(test_select_indexed_same)
+{
+	static const char *const spaces[] = {
+		"*", "", "*@example.com", "*@*.example.com", "bob@example.com",
+		"example.com", "@example.com", "*@sub.example.com", "b*@example.com",
+		"*@example.net", "bob@sub.example.com", "*bob@example.org", "*.com",
+	};
+	static const char *const addrs[] = {
+		"bob@example.com", "alice@example.com", "bob@sub.example.com",
+		"x@deep.sub.example.com", "bob@example.net", "carol@example.org",
+		"bob@example.org", "nobody@unroutable.test", "bob@EXAMPLE.COM",
+		"b@example.com",
+	};
+	static const char *const conns[] = { IMC_A, IMC_B, IMC_C };
+	unsigned seed = 4711;
+	int round, k;
+
+	for (round = 0; round < 300; round++) {
+		size_t n = 1 + (size_t)(round % 8);
+		struct rt_index *x;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			ent(i, (seed >> 20) % 9 ? "SMTP" : "X400",
+			    spaces[(seed >> 8) % (sizeof(spaces) / sizeof(spaces[0]))],
+			    1 + (int)((seed >> 4) % 3) * 49, conns[(seed >> 16) % 3]);
+		}
+		x = rt_index_new(eptr, n, "SMTP");
+		for (k = 0; k < (int)(sizeof(addrs) / sizeof(addrs[0])); k++) {
+			struct rt_choice a, b;
+			bool ra = rt_select(eptr, n, "SMTP", addrs[k], "EXB2", &a);
+			bool rb = rt_select_indexed(x, addrs[k], "EXB2", &b);
+
+			ASSERT_EQ_INT(ra, rb);
+			ASSERT(a.best == b.best);
+			ASSERT_EQ_INT(a.nmatching, b.nmatching);
+			ASSERT_EQ_INT(a.ntied, b.ntied);
+			ASSERT_EQ_STR(a.rule, b.rule);
+			rt_choice_release(&a);
+			rt_choice_release(&b);
+		}
+		rt_index_free(x);
+		ents_free(n);
+	}
+}
+
 TEST(test_server_of_connector)
 {
 	char *s = rt_server_of_connector("Internet Mail Connector (EXA1)");
@@ -771,7 +820,7 @@ cleanup(void)
 TEST_MAIN(test_match_kinds, test_match_whole_address, test_match_x400_partial,
 	  test_select_exact_over_wildcard, test_select_more_literals,
 	  test_select_star_beats_blank, test_select_cost_and_ties, test_select_no_match,
-	  test_server_of_connector, test_engine_routes, test_engine_no_route,
+	  test_select_indexed_same, test_server_of_connector, test_engine_routes, test_engine_no_route,
 	  test_engine_no_table, test_engine_ims_layer, test_engine_stale,
 	  test_engine_stale_absent, test_engine_no_attempt, test_engine_dns,
 	  test_engine_smart_host, test_engine_reject, test_engine_inbound_only, cleanup)
