@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/rd.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -116,15 +117,6 @@ lower_dup(const char *s)
 	return d;
 }
 
-/* Case-insensitive ASCII order: equal exactly when rt_streq says so. */
-static int
-ci_cmp(const char *a, const char *b)
-{
-	while (*a && lc(*a) == lc(*b))
-		a++, b++;
-	return (unsigned char)lc(*a) - (unsigned char)lc(*b);
-}
-
 /* A string with the index of what it belongs to, for sorted lookups. */
 struct skey {
 	const char *s;
@@ -135,7 +127,7 @@ static int
 cmp_skey_ci(const void *a, const void *b)
 {
 	const struct skey *x = a, *y = b;
-	int c = ci_cmp(x->s, y->s);
+	int c = imcq_strcasecmp(x->s, y->s);
 
 	if (c)
 		return c;
@@ -167,18 +159,18 @@ skey_find(const struct skey *v, size_t n, const char *s)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ci_cmp(v[mid].s, s) < 0)
+		if (imcq_strcasecmp(v[mid].s, s) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && ci_cmp(v[lo].s, s) == 0 ? lo : n;
+	return lo < n && imcq_strcasecmp(v[lo].s, s) == 0 ? lo : n;
 }
 
 static bool
 skey_eq(const struct skey *v, size_t n, size_t k, const char *s)
 {
-	return k < n && ci_cmp(v[k].s, s) == 0;
+	return k < n && imcq_strcasecmp(v[k].s, s) == 0;
 }
 
 bool
@@ -593,7 +585,7 @@ dommap_find(const struct dommap *m, const char *domain)
 	 * with the lower-case domain, without a copy */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = ci_cmp(m->v[mid].domain, domain);
+		int c = imcq_strcasecmp(m->v[mid].domain, domain);
 
 		if (c == 0)
 			return &m->v[mid];
@@ -998,7 +990,7 @@ cmp_skey_len(const void *a, const void *b)
 
 	if (x->i != y->i)
 		return x->i < y->i ? -1 : 1;
-	return ci_cmp(x->s, y->s);
+	return imcq_strcasecmp(x->s, y->s);
 }
 
 /* The (non-empty) strings of l as skeys, i = length, sorted by length and

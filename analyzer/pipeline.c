@@ -178,16 +178,6 @@ report_find_message(const struct imcq_report *rep, const char *id)
 
 /* Replay: a second walk that matches members to messages by (input,
  * member) and hands over the bytes. */
-struct replay {
-	struct imcq_report *rep;	/* the analysed report */
-	struct imcq_report scratch;	/* inventory of the second walk, discarded */
-	replay_cb cb;
-	void *user;
-	struct imcq_message **index;	/* by (input, member) via bsearch */
-	const struct imcq_source **srcs;
-	size_t n;
-};
-
 struct src_ref {
 	struct imcq_message *m;
 	const struct imcq_source *s;
@@ -208,14 +198,13 @@ struct replay_run {
 	size_t n;
 	replay_cb cb;
 	void *user;
-	int input_offset;
 };
 
 static void
 on_replay_entry(void *user, const struct imcq_entry *e, size_t inv_index)
 {
 	struct replay_run *rr = user;
-	struct imcq_source key = { .input = e->input - rr->input_offset, .member = (char *)e->member };
+	struct imcq_source key = { .input = e->input, .member = (char *)e->member };
 	struct src_ref k = { .s = &key };
 	struct src_ref *hit;
 
@@ -251,7 +240,6 @@ pipeline_replay(struct imcq_report *rep, const struct imcq_opts *o,
 	for (i = 0; i < o->ninputs; i++) {
 		struct imcq_err e = { 0 };
 
-		rr.input_offset = (int)scratch.ninputs - (int)i;
 		if (ingest_input(&scratch, o->inputs[i], (int)i, on_replay_entry, &rr,
 				 NULL, &e) != IMCQ_OK && !o->quiet)
 			imcq_warn("%s", e.msg);

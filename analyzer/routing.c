@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/rd.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -199,15 +200,6 @@ lc(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Case-insensitive ASCII order: equal exactly when rt_streq says so. */
-static int
-ci_cmp(const char *a, const char *b)
-{
-	while (*a && lc(*a) == lc(*b))
-		a++, b++;
-	return (unsigned char)lc(*a) - (unsigned char)lc(*b);
-}
-
 struct seqname {
 	const char *name;
 	size_t seq;
@@ -217,7 +209,7 @@ static int
 cmp_seqname(const void *a, const void *b)
 {
 	const struct seqname *x = a, *y = b;
-	int c = ci_cmp(x->name, y->name);
+	int c = imcq_strcasecmp(x->name, y->name);
 
 	if (c)
 		return c;
@@ -240,7 +232,7 @@ winner(const struct imcq_strv *names)
 		v[i] = (struct seqname){ names->v[i], i };
 	xqsort(v, names->n, sizeof(*v), cmp_seqname);
 	for (i = 0; i < names->n; i = j) {
-		for (j = i + 1; j < names->n && ci_cmp(v[j].name, v[i].name) == 0; j++)
+		for (j = i + 1; j < names->n && imcq_strcasecmp(v[j].name, v[i].name) == 0; j++)
 			;
 		if (best == NULL || j - i > bestn ||
 		    (j - i == bestn && strcmp(v[i].name, best) < 0)) {
