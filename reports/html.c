@@ -2022,14 +2022,41 @@ write_anomalies(struct page *pg)
 
 /* ---- the page ---- */
 
+/* The distinct server names of all snapshots, in snapshot order, escaped,
+ * joined by ", "; writes nothing and returns 0 when none is known. */
+static int
+put_servers(FILE *f, const cJSON *doc, const char *before)
+{
+	const cJSON *snaps = get_arr(doc, "snapshots");
+	int n = cJSON_GetArraySize(snaps);
+	int i, j, shown = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *sv = get_str(cJSON_GetArrayItem(snaps, i), "server");
+		bool dup = false;
+
+		if (sv == NULL || *sv == '\0')
+			continue;
+		for (j = 0; j < i && !dup; j++) {
+			const char *o = get_str(cJSON_GetArrayItem(snaps, j), "server");
+
+			dup = o != NULL && strcmp(o, sv) == 0;
+		}
+		if (dup)
+			continue;
+		fputs(shown ? ", " : before, f);
+		put_str(f, sv);
+		shown++;
+	}
+	return shown;
+}
+
 static void
 write_head(struct page *pg)
 {
 	FILE *f = pg->f;
 	char css_h[48], js_h[48];
 	const cJSON *tool = get_obj(pg->doc, "tool");
-	const cJSON *snap0 = cJSON_GetArrayItem(get_arr(pg->doc, "snapshots"), 0);
-	const char *server = get_str(snap0, "server");
 
 	sha256_b64(html_asset_report_css, html_asset_report_css_len, css_h);
 	sha256_b64(html_asset_report_js, html_asset_report_js_len, js_h);
@@ -2050,10 +2077,7 @@ write_head(struct page *pg)
 	}
 	fputs("\">\n<link rel=\"icon\" href=\"data:,\">\n<title>Mail queue "
 	      "report", f);
-	if (server != NULL && *server != '\0') {
-		fputs(": ", f);
-		put_str(f, server);
-	}
+	put_servers(f, pg->doc, ": ");
 	fputs("</title>\n<style>", f);
 	fwrite(html_asset_report_css, 1, html_asset_report_css_len, f);
 	fputs("</style>\n</head>\n", f);
@@ -2064,16 +2088,12 @@ write_masthead(struct page *pg)
 {
 	FILE *f = pg->f;
 	const cJSON *tool = get_obj(pg->doc, "tool");
-	const cJSON *snap0 = cJSON_GetArrayItem(get_arr(pg->doc, "snapshots"), 0);
 	long long nin = arr_len(get_arr(pg->doc, "inputs"));
 
 	fputs("<body>\n<header class=\"masthead\"><div class=\"wrap\">\n"
 	      "<h1>Mail queue report", f);
-	if (get_str(snap0, "server") != NULL && *get_str(snap0, "server")) {
-		fputs(": <span class=\"mono\">", f);
-		put_str(f, get_str(snap0, "server"));
+	if (put_servers(f, pg->doc, ": <span class=\"mono\">"))
 		fputs("</span>", f);
-	}
 	fputs("</h1>\n<p class=\"meta\">Microsoft Exchange Internet Mail "
 	      "Service queues &middot; ", f);
 	put_count(f, pg->nmsg);
