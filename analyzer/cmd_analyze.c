@@ -213,7 +213,7 @@ cmd_analyze(struct cli *c)
 	}
 	if (rc == EXIT_OK)
 		rc = cli_exit_code(&rep);
-	cJSON_Delete(doc);
+	json_shell_delete(doc);
 	where_free(where);
 	report_release(&rep);
 	return rc;

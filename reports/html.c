@@ -19,6 +19,7 @@
  * order everywhere; the only sorting is a stable one by severity.
  */
 #include "reports/html.h"
+#include "reports/json.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -575,6 +576,28 @@ json_num(FILE *f, double v)
 	fputs(b, f);
 }
 
+static void json_value(FILE *f, const cJSON *v, int depth);
+
+/* The elements of a lazy array of the shell, printed as they are built. */
+struct lazy_out {
+	FILE *f;
+	int depth;
+	bool first;
+};
+
+static bool
+lazy_value(void *ctx, cJSON *item)
+{
+	struct lazy_out *lo = ctx;
+
+	if (!lo->first)
+		putc(',', lo->f);
+	lo->first = false;
+	json_value(lo->f, item, lo->depth);
+	cJSON_Delete(item);
+	return true;
+}
+
 static void
 json_value(FILE *f, const cJSON *v, int depth)
 {
@@ -593,6 +616,11 @@ json_value(FILE *f, const cJSON *v, int depth)
 		json_raw(f, v->valuestring);
 	} else if (cJSON_IsArray(v)) {
 		putc('[', f);
+		if (v->child == NULL) {
+			struct lazy_out lo = { f, depth + 1, true };
+
+			json_lazy_each(v, lazy_value, &lo);	/* json.h */
+		}
 		cJSON_ArrayForEach(e, v) {
 			if (!first)
 				putc(',', f);
@@ -1782,7 +1810,8 @@ static void
 keyed_table(FILE *f, const cJSON *rows, const char *const *keys, int ncol)
 {
 	const cJSON *r, *v;
-	long long shown = 0, n = arr_len(rows);
+	long long shown = 0, n = (long long)json_lazy_count(rows);
+	cJSON *head = json_lazy_head(rows, MAX_GENERIC);
 	int i;
 
 	fputs("<div class=\"scroll\"><table class=\"generic\">\n<thead><tr>", f);
@@ -1794,7 +1823,7 @@ keyed_table(FILE *f, const cJSON *rows, const char *const *keys, int ncol)
 	if (ncol == 0)
 		fputs("<th>Value</th>", f);
 	fputs("</tr></thead>\n<tbody>\n", f);
-	cJSON_ArrayForEach(r, rows) {
+	cJSON_ArrayForEach(r, head) {
 		if (shown++ == MAX_GENERIC)
 			break;
 		fputs("<tr>", f);
@@ -1802,10 +1831,13 @@ keyed_table(FILE *f, const cJSON *rows, const char *const *keys, int ncol)
 			v = get(r, keys[i]);
 			fputs(cJSON_IsNumber(v) ? "<td class=\"num\">" :
 			      "<td class=\"mono\">", f);
-			if (cJSON_IsArray(v) && v->child != NULL &&
-			    cJSON_IsObject(v->child)) {
-				put_count(f, arr_len(v));
-				fputs(arr_len(v) == 1 ? " item" : " items", f);
+			if (cJSON_IsArray(v) && ((v->child != NULL &&
+			      cJSON_IsObject(v->child)) ||
+			     (v->child == NULL && json_lazy_count(v) > 0))) {
+				long long k = (long long)json_lazy_count(v);
+
+				put_count(f, k);
+				fputs(k == 1 ? " item" : " items", f);
 			} else {
 				put_val(f, v);
 			}
@@ -1819,6 +1851,7 @@ keyed_table(FILE *f, const cJSON *rows, const char *const *keys, int ncol)
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody>\n</table></div>\n", f);
+	cJSON_Delete(head);
 	if (n > MAX_GENERIC) {
 		fputs("<p class=\"muted\">", f);
 		put_count(f, n - MAX_GENERIC);
@@ -1833,8 +1866,9 @@ generic_table(FILE *f, const cJSON *rows)
 	const char *cols[MAX_GENCOLS];
 	const cJSON *r, *v;
 	int ncol = 0, i, seen = 0;
+	cJSON *head = json_lazy_head(rows, 50);
 
-	cJSON_ArrayForEach(r, rows) {
+	cJSON_ArrayForEach(r, head) {
 		if (seen++ == 50)
 			break;
 		cJSON_ArrayForEach(v, r) {
@@ -1848,6 +1882,7 @@ generic_table(FILE *f, const cJSON *rows)
 		}
 	}
 	keyed_table(f, rows, cols, ncol);
+	cJSON_Delete(head);	/* after: cols point into it */
 }
 
 static void
@@ -1893,6 +1928,7 @@ write_inventory(struct page *pg)
 		"outcome", "last_code", "member", "line_first",
 	};
 	const cJSON *inv = get_arr(pg->doc, "inventory");
+	cJSON *invhead;
 	const cJSON *e;
 	long long i = 0, n, shown = 0;
 
@@ -1927,7 +1963,7 @@ write_inventory(struct page *pg)
 		fputs("<h3>Routing tables</h3>\n", f);
 		generic_table(f, get_arr(routing, "tables"));
 	}
-	if (arr_len(get_arr(routing, "decisions")) > 0) {
+	if (json_lazy_count(get_arr(routing, "decisions")) > 0) {
 		fputs("<h3>Routing decisions</h3>\n<p class=\"note\">Which "
 		      "connector the routing table gives each recipient of a "
 		      "queued message.</p>\n", f);
@@ -1935,13 +1971,13 @@ write_inventory(struct page *pg)
 			    (int)(sizeof(decision_keys) /
 				  sizeof(decision_keys[0])));
 	}
-	if (arr_len(get_arr(logs, "sessions")) > 0) {
+	if (json_lazy_count(get_arr(logs, "sessions")) > 0) {
 		fputs("<h3>SMTP sessions (protocol logs)</h3>\n", f);
 		keyed_table(f, get_arr(logs, "sessions"), session_keys,
 			    (int)(sizeof(session_keys) /
 				  sizeof(session_keys[0])));
 	}
-	if (arr_len(get_arr(logs, "events")) > 0) {
+	if (json_lazy_count(get_arr(logs, "events")) > 0) {
 		fputs("<h3>Log events</h3>\n", f);
 		generic_table(f, get_arr(logs, "events"));
 	}
@@ -1957,14 +1993,16 @@ write_inventory(struct page *pg)
 	      "id=\"inv-table\">\n<thead><tr><th>Input</th><th>Member</th>"
 	      "<th>Kind</th><th class=\"num\">Size</th><th>Modified</th>"
 	      "<th>SHA-256</th></tr></thead>\n<tbody id=\"inv-body\">\n", f);
-	cJSON_ArrayForEach(e, inv) {
+	invhead = json_lazy_head(inv, PAGE_ROWS);
+	cJSON_ArrayForEach(e, invhead) {
 		if (shown == PAGE_ROWS)
 			break;
 		inventory_row(f, e);
 		shown++;
 	}
+	cJSON_Delete(invhead);
 	fputs("</tbody>\n", f);
-	table_foot(f, "inv-foot", 6, shown, arr_len(inv), "members");
+	table_foot(f, "inv-foot", 6, shown, (long long)json_lazy_count(inv), "members");
 	fputs("</table></div>\n", f);
 	pager(f, "inv");
 	section_close(f);

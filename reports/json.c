@@ -550,8 +550,289 @@ summary_json(const struct imcq_report *rep)
 	return o;
 }
 
+/*
+ * Lazy arrays.  The shell (json_report_shell) does not hold the arrays that
+ * grow with the evidence (inventory rows, routing decisions, log events and
+ * sessions, Queue.dat references and carved strings): each is an empty
+ * array registered here, and json_write builds its elements one at a time
+ * when it reaches it, prints and frees them.  json_report materialises the
+ * same elements with the same builders, so both give the same bytes.  The
+ * registry belongs to the newest shell: json_shell_delete clears it.
+ */
+enum lazy_kind { LZ_DECISIONS, LZ_EVENTS, LZ_SESSIONS, LZ_INVENTORY, LZ_QREFS, LZ_QCARVED };
+
+struct lazy {
+	const cJSON *arr;
+	enum lazy_kind kind;
+	size_t aux;		/* queue file index */
+	const struct imcq_report *rep;
+};
+
+static struct lazy *lazies;
+static size_t nlazies, lazycap;
+
+static void
+lazy_clear(void)
+{
+	free(lazies);
+	lazies = NULL;
+	nlazies = lazycap = 0;
+}
+
+static const struct lazy *
+lazy_find(const cJSON *arr)
+{
+	size_t i;
+
+	if (arr == NULL || arr->child != NULL)
+		return NULL;
+	for (i = 0; i < nlazies; i++)
+		if (lazies[i].arr == arr)
+			return &lazies[i];
+	return NULL;
+}
+
 static cJSON *
-routing_json(const struct imcq_report *rep)
+decision_item(const struct imcq_report *rep, const struct imcq_message *m,
+	      const struct imcq_rcpt *r)
+{
+	cJSON *d = route_json(rep, &r->route);
+
+	cJSON_AddItemToObject(d, "spool_id", jstr(m->spool_id));
+	cJSON_AddItemToObject(d, "recipient", jstr(r->address));
+	cJSON_AddItemToObject(d, "snapshot", must(cJSON_CreateNumber(m->snapshot)));
+	return d;
+}
+
+static cJSON *
+session_item(const struct imcq_report *rep, const struct imcq_session *s)
+{
+	cJSON *so = must(cJSON_CreateObject());
+
+	json_add_str(so, "input", input_path(rep, s->input));
+	json_add_str(so, "member", s->member);
+	add_u64(so, "line_first", s->line_first);
+	add_u64(so, "line_last", s->line_last);
+	if (s->local_time) {
+		add_local_time(so, "start", s->start);
+		add_local_time(so, "end", s->end);
+		add_bool(so, "local_time", true);
+	} else {
+		json_add_time(so, "start", s->start);
+		json_add_time(so, "end", s->end);
+	}
+	json_add_str(so, "remote", s->remote);
+	json_add_str(so, "direction", s->direction);
+	json_add_str(so, "helo", s->helo);
+	json_add_str(so, "mail_from", s->mail_from);
+	cJSON_AddItemToObject(so, "rcpt_to", strv_json(&s->rcpts));
+	cJSON_AddItemToObject(so, "replies", strv_json(&s->replies));
+	add_num(so, "last_code", s->last_code);
+	json_add_str(so, "subject", s->subject);
+	json_add_str(so, "domain", s->domain);
+	json_add_str(so, "outcome", s->outcome);
+	json_add_str(so, "outcome_line", s->outcome_line);
+	add_num(so, "snapshot", s->snapshot);
+	return so;
+}
+
+static cJSON *
+inv_item(const struct imcq_report *rep, const struct imcq_inv *v)
+{
+	cJSON *o = must(cJSON_CreateObject());
+
+	json_add_str(o, "input", input_path(rep, v->input));
+	json_add_str(o, "member", v->member);
+	add_u64(o, "size", v->size);
+	json_add_str(o, "sha256", v->sha256[0] ? v->sha256 : NULL);
+	json_add_time(o, "mtime", v->mtime);
+	json_add_str(o, "kind", v->kind);
+	json_add_str(o, "place", imcq_place_name(v->place));
+	add_bool(o, "parsed", v->parsed);
+	if (v->ambiguous)
+		json_add_str(o, "ambiguous", v->ambiguous);
+	return o;
+}
+
+static cJSON *
+qref_item(const struct imcq_qref *r)
+{
+	cJSON *ro = must(cJSON_CreateObject());
+
+	json_add_str(ro, "spool_id", r->spool_id);
+	add_u64(ro, "offset", r->offset);
+	json_add_str(ro, "encoding", r->encoding);
+	add_num(ro, "count", r->count);
+	json_add_time(ro, "time", r->time);
+	if (r->time != IMCQ_NOTIME)
+		add_u64(ro, "time_offset", r->time_offset);
+	json_add_str(ro, "address", r->address);
+	json_add_str(ro, "host", r->host);
+	add_num(ro, "record", r->record);
+	return ro;
+}
+
+static cJSON *
+qcarved_item(const struct imcq_carved *c)
+{
+	cJSON *co = must(cJSON_CreateObject());
+
+	json_add_str(co, "kind", c->kind);
+	json_add_str(co, "value", c->value);
+	add_u64(co, "offset", c->offset);
+	if (c->time != IMCQ_NOTIME && c->time != 0)
+		json_add_time(co, "time", c->time);
+	return co;
+}
+
+/* Hand each element, in order, to emit (which owns it); stop when emit
+ * returns false.  Returns the number of elements handed over. */
+typedef bool (*lazy_emit)(void *ctx, cJSON *item);
+
+static size_t
+lazy_run(const struct imcq_report *rep, enum lazy_kind k, size_t aux,
+	 lazy_emit emit, void *ctx)
+{
+	size_t i, j, n = 0;
+
+#define EMIT(x) do { n++; if (!emit(ctx, (x))) return n; } while (0)
+	switch (k) {
+	case LZ_DECISIONS:
+		for (i = 0; i < rep->nmsgs; i++) {
+			const struct imcq_message *m = rep->msgs[i];
+
+			if (!summary_counts_queued(m))
+				continue;
+			for (j = 0; j < m->nrcpts; j++)
+				EMIT(decision_item(rep, m, &m->rcpts[j]));
+		}
+		break;
+	case LZ_EVENTS:
+		for (i = 0; i < rep->nevents; i++)
+			EMIT(json_event(rep, &rep->events[i]));
+		break;
+	case LZ_SESSIONS:
+		for (i = 0; i < rep->nsessions; i++)
+			EMIT(session_item(rep, &rep->sessions[i]));
+		break;
+	case LZ_INVENTORY:
+		for (i = 0; i < rep->ninv; i++)
+			EMIT(inv_item(rep, &rep->inv[i]));
+		break;
+	case LZ_QREFS:
+		for (i = 0; i < rep->qfiles[aux].nrefs; i++)
+			EMIT(qref_item(&rep->qfiles[aux].refs[i]));
+		break;
+	case LZ_QCARVED:
+		for (i = 0; i < rep->qfiles[aux].nstrings; i++)
+			EMIT(qcarved_item(&rep->qfiles[aux].strings[i]));
+		break;
+	}
+#undef EMIT
+	return n;
+}
+
+static bool
+emit_append(void *ctx, cJSON *item)
+{
+	cJSON_AddItemToArray(ctx, item);
+	return true;
+}
+
+/* An array of kind k: registered empty (shell) or filled (whole report). */
+static cJSON *
+lazy_array(const struct imcq_report *rep, enum lazy_kind k, size_t aux, bool lazy)
+{
+	cJSON *a = must(cJSON_CreateArray());
+	struct lazy l = { a, k, aux, rep };
+
+	if (lazy)
+		VEC_PUSH(lazies, nlazies, lazycap, l);
+	else
+		lazy_run(rep, k, aux, emit_append, a);
+	return a;
+}
+
+size_t
+json_lazy_count(const cJSON *arr)
+{
+	const struct lazy *l = lazy_find(arr);
+	size_t i, n = 0;
+	const struct imcq_report *rep;
+
+	if (l == NULL)
+		return (size_t)cJSON_GetArraySize(arr);
+	rep = l->rep;
+	switch (l->kind) {
+	case LZ_DECISIONS:
+		for (i = 0; i < rep->nmsgs; i++)
+			if (summary_counts_queued(rep->msgs[i]))
+				n += rep->msgs[i]->nrcpts;
+		return n;
+	case LZ_EVENTS:
+		return rep->nevents;
+	case LZ_SESSIONS:
+		return rep->nsessions;
+	case LZ_INVENTORY:
+		return rep->ninv;
+	case LZ_QREFS:
+		return rep->qfiles[l->aux].nrefs;
+	case LZ_QCARVED:
+		return rep->qfiles[l->aux].nstrings;
+	}
+	return 0;
+}
+
+struct head_ctx {
+	cJSON *a;
+	size_t left;
+};
+
+static bool
+emit_head(void *ctx, cJSON *item)
+{
+	struct head_ctx *h = ctx;
+
+	cJSON_AddItemToArray(h->a, item);
+	return --h->left > 0;
+}
+
+cJSON *
+json_lazy_head(const cJSON *arr, size_t max)
+{
+	const struct lazy *l = lazy_find(arr);
+	struct head_ctx h = { must(cJSON_CreateArray()), max };
+	const cJSON *c;
+
+	if (max == 0)
+		return h.a;
+	if (l != NULL) {
+		lazy_run(l->rep, l->kind, l->aux, emit_head, &h);
+		return h.a;
+	}
+	for (c = arr ? arr->child : NULL; c != NULL && h.left > 0; c = c->next, h.left--)
+		cJSON_AddItemToArray(h.a, must(cJSON_Duplicate(c, 1)));
+	return h.a;
+}
+
+size_t
+json_lazy_each(const cJSON *arr, bool (*fn)(void *ctx, cJSON *item), void *ctx)
+{
+	const struct lazy *l = lazy_find(arr);
+
+	return l != NULL ? lazy_run(l->rep, l->kind, l->aux, fn, ctx) : 0;
+}
+
+void
+json_shell_delete(cJSON *doc)
+{
+	lazy_clear();
+	cJSON_Delete(doc);
+}
+
+
+static cJSON *
+routing_json(const struct imcq_report *rep, bool lazy)
 {
 	cJSON *o = must(cJSON_CreateObject());
 	cJSON *a = must(cJSON_CreateArray());
@@ -598,23 +879,7 @@ routing_json(const struct imcq_report *rep)
 		cJSON_AddItemToArray(a, to);
 	}
 	cJSON_AddItemToObject(o, "tables", a);
-	a = must(cJSON_CreateArray());
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
-
-		for (j = 0; j < m->nrcpts; j++) {
-			const struct imcq_rcpt *r = &m->rcpts[j];
-			cJSON *d;
-
-			if (!summary_counts_queued(m))
-				continue;
-			d = route_json(rep, &r->route);
-			cJSON_AddItemToObject(d, "spool_id", jstr(m->spool_id));
-			cJSON_AddItemToObject(d, "recipient", jstr(r->address));
-			cJSON_AddItemToObject(d, "snapshot", must(cJSON_CreateNumber(m->snapshot)));
-			cJSON_AddItemToArray(a, d);
-		}
-	}
+	a = lazy_array(rep, LZ_DECISIONS, 0, lazy);
 	cJSON_AddItemToObject(o, "decisions", a);
 	return o;
 }
@@ -674,7 +939,10 @@ report_build(const struct imcq_report *rep, const char *version,
 	cJSON *doc = must(cJSON_CreateObject());
 	cJSON *o, *a;
 	size_t i, j;
+	bool lazy = hole != NULL;
 
+	if (lazy)
+		lazy_clear();
 	json_add_str(doc, "schema", IMCQ_SCHEMA);
 	o = must(cJSON_CreateObject());
 	json_add_str(o, "name", "imcq");
@@ -712,8 +980,6 @@ report_build(const struct imcq_report *rep, const char *version,
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < rep->nqfiles; i++) {
 		const struct imcq_queue_file *q = &rep->qfiles[i];
-		cJSON *ra = must(cJSON_CreateArray());
-		cJSON *sa = must(cJSON_CreateArray());
 
 		o = must(cJSON_CreateObject());
 		json_add_str(o, "input", input_path(rep, q->input));
@@ -728,76 +994,16 @@ report_build(const struct imcq_report *rep, const char *version,
 		json_add_str(o, "structure", q->structure);
 		add_bool(o, "corrupt", q->corrupt);
 		json_add_str(o, "corrupt_reason", q->corrupt_reason);
-		for (j = 0; j < q->nrefs; j++) {
-			const struct imcq_qref *r = &q->refs[j];
-			cJSON *ro = must(cJSON_CreateObject());
-
-			json_add_str(ro, "spool_id", r->spool_id);
-			add_u64(ro, "offset", r->offset);
-			json_add_str(ro, "encoding", r->encoding);
-			add_num(ro, "count", r->count);
-			json_add_time(ro, "time", r->time);
-			if (r->time != IMCQ_NOTIME)
-				add_u64(ro, "time_offset", r->time_offset);
-			json_add_str(ro, "address", r->address);
-			json_add_str(ro, "host", r->host);
-			add_num(ro, "record", r->record);
-			cJSON_AddItemToArray(ra, ro);
-		}
-		cJSON_AddItemToObject(o, "references", ra);
-		for (j = 0; j < q->nstrings; j++) {
-			const struct imcq_carved *c = &q->strings[j];
-			cJSON *co = must(cJSON_CreateObject());
-
-			json_add_str(co, "kind", c->kind);
-			json_add_str(co, "value", c->value);
-			add_u64(co, "offset", c->offset);
-			if (c->time != IMCQ_NOTIME && c->time != 0)
-				json_add_time(co, "time", c->time);
-			cJSON_AddItemToArray(sa, co);
-		}
-		cJSON_AddItemToObject(o, "carved", sa);
+		cJSON_AddItemToObject(o, "references", lazy_array(rep, LZ_QREFS, i, lazy));
+		cJSON_AddItemToObject(o, "carved", lazy_array(rep, LZ_QCARVED, i, lazy));
 		cJSON_AddItemToArray(a, o);
 	}
 	cJSON_AddItemToObject(doc, "queue_files", a);
-	cJSON_AddItemToObject(doc, "routing", routing_json(rep));
+	cJSON_AddItemToObject(doc, "routing", routing_json(rep, lazy));
 
 	o = must(cJSON_CreateObject());
-	a = must(cJSON_CreateArray());
-	for (i = 0; i < rep->nevents; i++)
-		cJSON_AddItemToArray(a, json_event(rep, &rep->events[i]));
-	cJSON_AddItemToObject(o, "events", a);
-	a = must(cJSON_CreateArray());
-	for (i = 0; i < rep->nsessions; i++) {
-		const struct imcq_session *s = &rep->sessions[i];
-		cJSON *so = must(cJSON_CreateObject());
-
-		json_add_str(so, "input", input_path(rep, s->input));
-		json_add_str(so, "member", s->member);
-		add_u64(so, "line_first", s->line_first);
-		add_u64(so, "line_last", s->line_last);
-		if (s->local_time) {
-			add_local_time(so, "start", s->start);
-			add_local_time(so, "end", s->end);
-			add_bool(so, "local_time", true);
-		} else {
-			json_add_time(so, "start", s->start);
-			json_add_time(so, "end", s->end);
-		}
-		json_add_str(so, "remote", s->remote);
-		json_add_str(so, "direction", s->direction);
-		json_add_str(so, "helo", s->helo);
-		json_add_str(so, "mail_from", s->mail_from);
-		cJSON_AddItemToObject(so, "rcpt_to", strv_json(&s->rcpts));
-		cJSON_AddItemToObject(so, "replies", strv_json(&s->replies));
-		add_num(so, "last_code", s->last_code);
-		json_add_str(so, "subject", s->subject);
-		json_add_str(so, "domain", s->domain);
-		json_add_str(so, "outcome", s->outcome);
-		json_add_str(so, "outcome_line", s->outcome_line);
-		add_num(so, "snapshot", s->snapshot);
-		cJSON_AddItemToArray(a, so);
-	}
+	cJSON_AddItemToObject(o, "events", lazy_array(rep, LZ_EVENTS, 0, lazy));
+	a = lazy_array(rep, LZ_SESSIONS, 0, lazy);
 	cJSON_AddItemToObject(o, "sessions", a);
 	cJSON_AddItemToObject(doc, "logs", o);
 
@@ -838,23 +1044,7 @@ report_build(const struct imcq_report *rep, const char *version,
 	cJSON_AddItemToObject(o, "persisted", strv_json(&rep->changes_persisted));
 	cJSON_AddItemToObject(doc, "changes", o);
 
-	a = must(cJSON_CreateArray());
-	for (i = 0; i < rep->ninv; i++) {
-		const struct imcq_inv *v = &rep->inv[i];
-
-		o = must(cJSON_CreateObject());
-		json_add_str(o, "input", input_path(rep, v->input));
-		json_add_str(o, "member", v->member);
-		add_u64(o, "size", v->size);
-		json_add_str(o, "sha256", v->sha256[0] ? v->sha256 : NULL);
-		json_add_time(o, "mtime", v->mtime);
-		json_add_str(o, "kind", v->kind);
-		json_add_str(o, "place", imcq_place_name(v->place));
-		add_bool(o, "parsed", v->parsed);
-		if (v->ambiguous)
-			json_add_str(o, "ambiguous", v->ambiguous);
-		cJSON_AddItemToArray(a, o);
-	}
+	a = lazy_array(rep, LZ_INVENTORY, 0, lazy);
 	cJSON_AddItemToObject(doc, "inventory", a);
 
 	a = must(cJSON_CreateArray());
@@ -1006,10 +1196,33 @@ jw_number(struct jw *w, const cJSON *item)
 	}
 }
 
+static void jw_value(struct jw *w, const cJSON *item, size_t depth);
+
+/* A lazy array's elements, printed as they are built. */
+struct jw_lazy {
+	struct jw *w;
+	size_t depth;
+	bool first;
+};
+
+static bool
+emit_write(void *ctx, cJSON *item)
+{
+	struct jw_lazy *z = ctx;
+
+	if (!z->first)
+		jw_s(z->w, z->w->pretty ? ", " : ",");
+	z->first = false;
+	jw_value(z->w, item, z->depth);
+	cJSON_Delete(item);
+	return true;
+}
+
 static void
 jw_value(struct jw *w, const cJSON *item, size_t depth)
 {
 	const cJSON *c;
+	const struct lazy *l;
 
 	if (item == NULL) {
 		jw_s(w, "null");
@@ -1040,6 +1253,10 @@ jw_value(struct jw *w, const cJSON *item, size_t depth)
 		if (item == w->hole && w->cb != NULL) {
 			jw_flush(w);
 			w->cb(w->user, w->f, depth + 1);
+		} else if ((l = lazy_find(item)) != NULL) {
+			struct jw_lazy z = { w, depth + 1, true };
+
+			lazy_run(l->rep, l->kind, l->aux, emit_write, &z);
 		}
 		for (c = item->child; c != NULL; c = c->next) {
 			jw_value(w, c, depth + 1);

@@ -12,6 +12,7 @@
 #ifndef IMCQ_JSON_H
 #define IMCQ_JSON_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
@@ -50,6 +51,23 @@ cJSON *json_report_shell(const struct imcq_report *rep, const char *version,
 			 const cJSON **hole);
 int json_write(FILE *f, const cJSON *v, int pretty, size_t depth,
 	       const cJSON *hole, json_hole_cb cb, void *user);
+/*
+ * The shell's other large arrays (inventory, routing.decisions, logs.events,
+ * logs.sessions, each queue file's references and carved strings) are
+ * lazy: empty in the tree, their elements built one at a time by
+ * json_write.  Readers of the shell use json_lazy_count (elements the
+ * array prints) and json_lazy_head (a new array of the first max elements,
+ * the caller deletes it); both work on ordinary arrays too.  Delete a
+ * shell with json_shell_delete (it forgets the lazy arrays); only the
+ * newest shell is lazy.
+ */
+size_t json_lazy_count(const cJSON *arr);
+cJSON *json_lazy_head(const cJSON *arr, size_t max);
+/* For printers of the shell: when arr is lazy, hand each element in order
+ * to fn (which owns and frees it) until fn returns false; returns the
+ * number handed over (0 for an ordinary array). */
+size_t json_lazy_each(const cJSON *arr, bool (*fn)(void *ctx, cJSON *item), void *ctx);
+void json_shell_delete(cJSON *doc);
 /* The members of json_message's object that report.html's page summary
  * reads (state, queue_time, age_seconds): a small tree for a first pass. */
 cJSON *json_message_brief(const struct imcq_report *rep, const struct imcq_message *m);

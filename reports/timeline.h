@@ -13,12 +13,22 @@
 #include <stdio.h>
 #include "analyzer/core/model.h"
 
+/* One entry; its description is formatted when it is written (and when
+ * it breaks a tie in sorting), from the object it describes, so a million
+ * entries hold no text. */
+enum tl_kind {
+	TL_MSG_FILE, TL_MSG_DATE, TL_MSG_HOP, TL_EVENT, TL_QREF, TL_QFILE,
+	TL_TABLE_MTIME, TL_TABLE_NEWEST, TL_INV
+};
+
 struct tl_entry {
 	int64_t time;
 	const char *source;	/* static */
-	char *what;
-	const char *spool_id;	/* borrowed from the report */
+	const void *obj;	/* the message, event, queue file, table or row */
+	size_t aux;		/* Received hop or Queue.dat reference index */
+	enum tl_kind kind;
 	int input;
+	const char *spool_id;	/* borrowed from the report */
 	const char *member;	/* borrowed */
 	uint64_t line;
 	uint64_t offset;

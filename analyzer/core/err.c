@@ -135,7 +135,10 @@ xgrow(void **p, size_t *cap, size_t need, size_t sz)
 
 	if (need <= *cap)
 		return;
-	nc = *cap ? *cap : 8;
+	/* from the exact need, then doubling: most vectors of a message hold
+	 * one or two elements (a source, a recipient), and a million messages
+	 * pay for every spare slot */
+	nc = *cap ? *cap : need;
 	while (nc < need) {
 		if (__builtin_mul_overflow(nc, (size_t)2, &nc))
 			imcq_die("out of memory (array too large)");

@@ -284,6 +284,144 @@ route_release(struct imcq_route *r)
 	evlist_release(&r->ev);
 }
 
+/* Call fn on every string slot that message_pack may move. */
+static void
+visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *ctx)
+{
+	size_t i, j;
+	struct imcq_strv *svs[] = { &m->env.rcpt_to, &m->env.extra, &m->hdr.to,
+				    &m->hdr.cc, &m->hdr.bcc };
+	char **one[] = { &m->spool_id, &m->format, &m->env.mail_from, &m->env.helo,
+			 &m->env.client_host, &m->env.mts_id, &m->env.encoding,
+			 &m->hdr.message_id, &m->hdr.date_raw, &m->hdr.from,
+			 &m->hdr.sender, &m->hdr.reply_to, &m->hdr.subject,
+			 &m->hdr.subject_raw, &m->hdr.x_priority, &m->hdr.importance,
+			 &m->hdr.priority, &m->hdr.content_type, &m->damage, &m->ims_id };
+
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		fn(ctx, one[i]);
+	for (i = 0; i < sizeof(svs) / sizeof(svs[0]); i++)
+		for (j = 0; j < svs[i]->n; j++)
+			fn(ctx, &svs[i]->v[j]);
+	for (i = 0; i < m->nsources; i++)
+		fn(ctx, &m->sources[i].member);
+	for (i = 0; i < m->env.ngaps; i++)
+		fn(ctx, &m->env.gaps[i].hex);
+	for (i = 0; i < m->hdr.nreceived; i++) {
+		struct imcq_hop *h = &m->hdr.received[i];
+
+		fn(ctx, &h->from);
+		fn(ctx, &h->by);
+		fn(ctx, &h->with);
+		fn(ctx, &h->id);
+		fn(ctx, &h->for_addr);
+		fn(ctx, &h->date_raw);
+		fn(ctx, &h->raw);
+	}
+	for (i = 0; i < m->hdr.nall; i++) {
+		fn(ctx, &m->hdr.all[i].name);
+		fn(ctx, &m->hdr.all[i].value);
+	}
+	for (i = 0; i < m->nparts; i++) {
+		fn(ctx, &m->parts[i].path);
+		fn(ctx, &m->parts[i].content_type);
+		fn(ctx, &m->parts[i].filename);
+		fn(ctx, &m->parts[i].charset);
+		fn(ctx, &m->parts[i].encoding);
+	}
+	for (i = 0; i < m->nrcpts; i++) {
+		fn(ctx, &m->rcpts[i].address);
+		fn(ctx, &m->rcpts[i].domain);
+	}
+}
+
+struct packer {
+	char *p;
+	size_t n;
+};
+
+static void
+pack_size(void *ctx, char **slot)
+{
+	struct packer *pk = ctx;
+
+	if (*slot != NULL)
+		pk->n += strlen(*slot) + 1;
+}
+
+static void
+pack_move(void *ctx, char **slot)
+{
+	struct packer *pk = ctx;
+	size_t n;
+
+	if (*slot == NULL)
+		return;
+	n = strlen(*slot) + 1;
+	memcpy(pk->p + pk->n, *slot, n);
+	free(*slot);
+	*slot = pk->p + pk->n;
+	pk->n += n;
+}
+
+/* realloc a vector down to its length */
+#define TRIM(arr, n, cap) do { \
+	if ((cap) > (n)) { \
+		if ((n) == 0) { free(arr); (arr) = NULL; } \
+		else (arr) = xreallocarray((arr), (n), sizeof(*(arr))); \
+		(cap) = (n); \
+	} } while (0)
+
+void
+message_pack(struct imcq_message *m)
+{
+	struct packer pk = { NULL, 0 };
+
+	if (m->pack != NULL)
+		return;
+	TRIM(m->sources, m->nsources, m->srccap);
+	TRIM(m->rcpts, m->nrcpts, m->rcptcap);
+	TRIM(m->parts, m->nparts, m->partcap);
+	TRIM(m->env.gaps, m->env.ngaps, m->env.gapcap);
+	TRIM(m->env.rcpt_to.v, m->env.rcpt_to.n, m->env.rcpt_to.cap);
+	TRIM(m->env.extra.v, m->env.extra.n, m->env.extra.cap);
+	TRIM(m->hdr.to.v, m->hdr.to.n, m->hdr.to.cap);
+	TRIM(m->hdr.cc.v, m->hdr.cc.n, m->hdr.cc.cap);
+	TRIM(m->hdr.bcc.v, m->hdr.bcc.n, m->hdr.bcc.cap);
+	TRIM(m->hdr.received, m->hdr.nreceived, m->hdr.reccap);
+	TRIM(m->hdr.all, m->hdr.nall, m->hdr.allcap);
+	TRIM(m->seen_in, m->nseen, m->seencap);
+	visit_strings(m, pack_size, &pk);
+	if (pk.n == 0)
+		return;
+	m->pack = xmalloc(pk.n);
+	m->packlen = pk.n;
+	pk.p = m->pack;
+	pk.n = 0;
+	visit_strings(m, pack_move, &pk);
+}
+#undef TRIM
+
+/* free s unless it lies in the message's packed block */
+static void
+mfree(const struct imcq_message *m, char *s)
+{
+	if (s == NULL || (m->pack != NULL && s >= m->pack && s < m->pack + m->packlen))
+		return;
+	free(s);
+}
+
+static void
+mstrv_release(const struct imcq_message *m, struct imcq_strv *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		mfree(m, sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
 void
 message_free(struct imcq_message *m)
 {
@@ -291,64 +429,64 @@ message_free(struct imcq_message *m)
 
 	if (m == NULL)
 		return;
-	free(m->spool_id);
-	free(m->format);
+	mfree(m, m->spool_id);
+	mfree(m, m->format);
 	free(m->state_reason);
 	for (i = 0; i < m->nsources; i++)
-		free(m->sources[i].member);
+		mfree(m, m->sources[i].member);
 	free(m->sources);
-	free(m->env.mail_from);
-	strv_release(&m->env.rcpt_to);
-	free(m->env.helo);
-	free(m->env.client_host);
-	free(m->env.mts_id);
-	free(m->env.encoding);
+	mfree(m, m->env.mail_from);
+	mstrv_release(m, &m->env.rcpt_to);
+	mfree(m, m->env.helo);
+	mfree(m, m->env.client_host);
+	mfree(m, m->env.mts_id);
+	mfree(m, m->env.encoding);
 	for (i = 0; i < m->env.ngaps; i++)
-		free(m->env.gaps[i].hex);
+		mfree(m, m->env.gaps[i].hex);
 	free(m->env.gaps);
-	strv_release(&m->env.extra);
-	free(m->hdr.message_id);
-	free(m->hdr.date_raw);
-	free(m->hdr.from);
-	free(m->hdr.sender);
-	free(m->hdr.reply_to);
-	strv_release(&m->hdr.to);
-	strv_release(&m->hdr.cc);
-	strv_release(&m->hdr.bcc);
-	free(m->hdr.subject);
-	free(m->hdr.subject_raw);
-	free(m->hdr.x_priority);
-	free(m->hdr.importance);
-	free(m->hdr.priority);
-	free(m->hdr.content_type);
+	mstrv_release(m, &m->env.extra);
+	mfree(m, m->hdr.message_id);
+	mfree(m, m->hdr.date_raw);
+	mfree(m, m->hdr.from);
+	mfree(m, m->hdr.sender);
+	mfree(m, m->hdr.reply_to);
+	mstrv_release(m, &m->hdr.to);
+	mstrv_release(m, &m->hdr.cc);
+	mstrv_release(m, &m->hdr.bcc);
+	mfree(m, m->hdr.subject);
+	mfree(m, m->hdr.subject_raw);
+	mfree(m, m->hdr.x_priority);
+	mfree(m, m->hdr.importance);
+	mfree(m, m->hdr.priority);
+	mfree(m, m->hdr.content_type);
 	for (i = 0; i < m->hdr.nreceived; i++) {
 		struct imcq_hop *h = &m->hdr.received[i];
 
-		free(h->from);
-		free(h->by);
-		free(h->with);
-		free(h->id);
-		free(h->for_addr);
-		free(h->date_raw);
-		free(h->raw);
+		mfree(m, h->from);
+		mfree(m, h->by);
+		mfree(m, h->with);
+		mfree(m, h->id);
+		mfree(m, h->for_addr);
+		mfree(m, h->date_raw);
+		mfree(m, h->raw);
 	}
 	free(m->hdr.received);
 	for (i = 0; i < m->hdr.nall; i++) {
-		free(m->hdr.all[i].name);
-		free(m->hdr.all[i].value);
+		mfree(m, m->hdr.all[i].name);
+		mfree(m, m->hdr.all[i].value);
 	}
 	free(m->hdr.all);
 	for (i = 0; i < m->nparts; i++) {
-		free(m->parts[i].path);
-		free(m->parts[i].content_type);
-		free(m->parts[i].filename);
-		free(m->parts[i].charset);
-		free(m->parts[i].encoding);
+		mfree(m, m->parts[i].path);
+		mfree(m, m->parts[i].content_type);
+		mfree(m, m->parts[i].filename);
+		mfree(m, m->parts[i].charset);
+		mfree(m, m->parts[i].encoding);
 	}
 	free(m->parts);
 	for (i = 0; i < m->nrcpts; i++) {
-		free(m->rcpts[i].address);
-		free(m->rcpts[i].domain);
+		mfree(m, m->rcpts[i].address);
+		mfree(m, m->rcpts[i].domain);
 		free(m->rcpts[i].status);
 		route_release(&m->rcpts[i].route);
 		evlist_release(&m->rcpts[i].ev);
@@ -356,16 +494,18 @@ message_free(struct imcq_message *m)
 	free(m->rcpts);
 	findlist_release(&m->findings);
 	free(m->seen_in);
-	free(m->damage);
-	free(m->ims_id);
+	mfree(m, m->damage);
+	mfree(m, m->ims_id);
 	free(m->ev_idx);
 	free(m->sess_idx);
+	free(m->pack);
 	free(m);
 }
 
 void
 report_add_message(struct imcq_report *r, struct imcq_message *m)
 {
+	message_pack(m);
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
 }
 

@@ -255,6 +255,10 @@ struct imcq_message {
 	size_t nev_idx, ev_idxcap;
 	size_t *sess_idx;
 	size_t nsess_idx, sess_idxcap;
+	/* message_pack: the strings the readers set, in one block (NULL until
+	 * packed); message_free frees a string only when it lies outside. */
+	char *pack;
+	size_t packlen;
 };
 
 /* One member seen in an input. */
@@ -471,8 +475,16 @@ void anomaly_add(struct imcq_report *r, const char *code, enum imcq_sev sev,
 
 struct imcq_message *message_new(void);
 void message_free(struct imcq_message *m);
-/* The report takes ownership. */
+/* The report takes ownership, and packs the message (message_pack). */
 void report_add_message(struct imcq_report *r, struct imcq_message *m);
+/*
+ * Move the strings the readers set (all but a recipient's status and the
+ * state reason, which the analyzer replaces) into one block, and trim every
+ * vector to its length: a million messages otherwise pay malloc's overhead
+ * on ~100 small strings each.  Packed strings are read-only: free or
+ * replace them only through message_free.  Idempotent.
+ */
+void message_pack(struct imcq_message *m);
 void message_add_source(struct imcq_message *m, const struct imcq_source *src);
 void message_add_rcpt(struct imcq_message *m, const char *address);
 void envelope_add_gap(struct imcq_envelope *e, uint64_t off, const unsigned char *p, size_t n);
