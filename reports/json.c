@@ -49,6 +49,24 @@ utf8_seq(const unsigned char *p)
 	return 0;
 }
 
+/* Is s valid UTF-8 already (the common case: no copy needed)? */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k;
+
+	for (;;) {
+		while (*p != '\0' && *p < 0x80)
+			p++;
+		if (*p == '\0')
+			return true;
+		if ((k = utf8_seq(p)) == 0)
+			return false;
+		p += k;
+	}
+}
+
 char *
 json_utf8_clean(const char *s, int *changed)
 {
@@ -114,6 +132,8 @@ jstr(const char *s)
 
 	if (s == NULL)
 		return must(cJSON_CreateNull());
+	if (utf8_valid(s))
+		return must(cJSON_CreateString(s));
 	c = json_utf8_clean(s, &changed);
 	j = must(cJSON_CreateString(c));
 	free(c);
@@ -128,6 +148,10 @@ json_add_str(cJSON *obj, const char *key, const char *s)
 
 	if (s == NULL) {
 		cJSON_AddItemToObject(obj, key, must(cJSON_CreateNull()));
+		return;
+	}
+	if (utf8_valid(s)) {
+		cJSON_AddItemToObject(obj, key, must(cJSON_CreateString(s)));
 		return;
 	}
 	c = json_utf8_clean(s, &changed);
@@ -1131,6 +1155,15 @@ jw_tabs(struct jw *w, size_t n)
 	}
 }
 
+/* bytes a JSON string escapes: controls, '"' and '\\' (NUL ends it) */
+static const unsigned char jw_esc[256] = {
+	[0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1,
+	[8] = 1, [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1,
+	[16] = 1, [17] = 1, [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1,
+	[24] = 1, [25] = 1, [26] = 1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 static void
 jw_string(struct jw *w, const char *s)
 {
@@ -1140,7 +1173,7 @@ jw_string(struct jw *w, const char *s)
 
 	jw_c(w, '"');
 	for (; *p != '\0'; p++) {
-		if (*p > 31 && *p != '"' && *p != '\\')
+		if (!jw_esc[*p])
 			continue;
 		if (p > run)
 			jw_put(w, run, (size_t)(p - run));
