@@ -534,6 +534,12 @@ rctx_release(struct rctx *c)
 static void
 route_reset(struct imcq_route *r)
 {
+	if (r->pooled) {	/* strings in the report's pool */
+		free(r->ev.v);
+		memset(r, 0, sizeof(*r));
+		r->cost = -1;
+		return;
+	}
 	free(r->connector);
 	free(r->server);
 	free(r->address_space);
@@ -715,9 +721,22 @@ ims_layer(struct rsnap *s, const struct snapidx *ix, struct imcq_rcpt *r)
 	}
 }
 
+static void route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
+			     struct imcq_message *m, struct imcq_rcpt *r);
+
+/* Route r, then pool the route's strings: every recipient of a domain in
+ * a snapshot gets the same texts, kept once. */
 static void
 route_rcpt(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
 	   struct imcq_message *m, struct imcq_rcpt *r)
+{
+	route_rcpt_build(c, s, ix, m, r);
+	route_pool(&c->rep->pool, &r->route);
+}
+
+static void
+route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
+		 struct imcq_message *m, struct imcq_rcpt *r)
 {
 	struct imcq_route *rt = &r->route;
 	struct rt_choice ch;

@@ -154,18 +154,26 @@ findlist_add(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
 	struct imcq_finding f;
 	va_list ap;
 	int n;
+	char small[512];
 
 	memset(&f, 0, sizeof(f));
 	f.code = xstrdup(code);
 	f.sev = sev;
 	f.reference = reference ? xstrdup(reference) : NULL;
+	/* one formatting pass for the usual text, two for a long one */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	f.message = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-	va_start(ap, fmt);
-	vsnprintf(f.message, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
-	va_end(ap);
+	if (n < 0)
+		n = 0, small[0] = '\0';
+	f.message = xmalloc((size_t)n + 1);
+	if ((size_t)n < sizeof(small)) {
+		memcpy(f.message, small, (size_t)n + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(f.message, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	VEC_PUSH(l->v, l->n, l->cap, f);
 	return &l->v[l->n - 1];
 }
@@ -272,9 +280,134 @@ message_new(void)
 	return m;
 }
 
+/* ---- string pool ---- */
+
+#define POOL_CHUNK 65536
+
+static uint64_t
+pool_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static char *
+pool_store(struct imcq_strpool *p, const char *s, size_t n)
+{
+	char *d;
+
+	if (n > POOL_CHUNK / 4) {	/* big: its own allocation */
+		d = xmalloc(n);
+		VEC_PUSH(p->chunks, p->nchunks, p->chunkcap, d);
+	} else {
+		if (p->chunk_left < n) {
+			p->chunk = xmalloc(POOL_CHUNK);
+			p->chunk_left = POOL_CHUNK;
+			VEC_PUSH(p->chunks, p->nchunks, p->chunkcap, p->chunk);
+		}
+		d = p->chunk;
+		p->chunk += n;
+		p->chunk_left -= n;
+	}
+	memcpy(d, s, n);
+	return d;
+}
+
+const char *
+strpool_intern(struct imcq_strpool *p, const char *s)
+{
+	size_t i, mask;
+
+	if (s == NULL)
+		return NULL;
+	if (p->n * 2 >= p->nslot) {	/* grow to keep the load under 1/2 */
+		size_t ns = p->nslot ? p->nslot * 2 : 1024, k;
+		char **nv = xcalloc(ns, sizeof(*nv));
+
+		for (k = 0; k < p->nslot; k++) {
+			if (p->slot[k] == NULL)
+				continue;
+			for (i = pool_hash(p->slot[k]) & (ns - 1); nv[i] != NULL; i = (i + 1) & (ns - 1))
+				;
+			nv[i] = p->slot[k];
+		}
+		free(p->slot);
+		p->slot = nv;
+		p->nslot = ns;
+	}
+	mask = p->nslot - 1;
+	for (i = pool_hash(s) & mask; p->slot[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(p->slot[i], s) == 0)
+			return p->slot[i];
+	p->slot[i] = pool_store(p, s, strlen(s) + 1);
+	p->n++;
+	return p->slot[i];
+}
+
+void
+strpool_release(struct imcq_strpool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nchunks; i++)
+		free(p->chunks[i]);
+	free(p->chunks);
+	free(p->slot);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+pool_swap(struct imcq_strpool *p, char **slot)
+{
+	char *old = *slot;
+
+	if (old == NULL)
+		return;
+	*slot = (char *)strpool_intern(p, old);
+	free(old);
+}
+
+void
+route_pool(struct imcq_strpool *p, struct imcq_route *r)
+{
+	size_t i;
+
+	if (r->pooled)
+		return;
+	pool_swap(p, &r->connector);
+	pool_swap(p, &r->server);
+	pool_swap(p, &r->address_space);
+	pool_swap(p, &r->rule);
+	pool_swap(p, &r->host);
+	pool_swap(p, &r->ims_rule);
+	for (i = 0; i < r->ev.n; i++) {
+		pool_swap(p, &r->ev.v[i].member);
+		pool_swap(p, &r->ev.v[i].excerpt);
+	}
+	if (r->ev.cap > r->ev.n) {
+		if (r->ev.n == 0) {
+			free(r->ev.v);
+			r->ev.v = NULL;
+		} else {
+			r->ev.v = xreallocarray(r->ev.v, r->ev.n, sizeof(*r->ev.v));
+		}
+		r->ev.cap = r->ev.n;
+	}
+	r->pooled = true;
+}
+
 static void
 route_release(struct imcq_route *r)
 {
+	if (r->pooled) {	/* the strings belong to the report's pool */
+		free(r->ev.v);
+		memset(r, 0, sizeof(*r));
+		r->cost = -1;
+		return;
+	}
 	free(r->connector);
 	free(r->server);
 	free(r->address_space);
@@ -677,6 +810,7 @@ report_release(struct imcq_report *r)
 	for (i = 0; i < r->nmsgs; i++)
 		message_free(r->msgs[i]);
 	free(r->msgs);
+	strpool_release(&r->pool);
 	for (i = 0; i < r->nqfiles; i++) {
 		struct imcq_queue_file *q = &r->qfiles[i];
 

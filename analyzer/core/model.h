@@ -199,6 +199,7 @@ struct imcq_mime_part {
 
 struct imcq_route {
 	bool known;
+	bool pooled;		/* strings (and evidence strings) in the report's pool */
 	char *connector;
 	char *server;
 	char *address_space;
@@ -432,8 +433,26 @@ struct imcq_incident {
 	struct imcq_strv commands;	/* recovery commands */
 };
 
+/* Interned strings: one copy of each distinct string, freed with the
+ * report (routing decisions repeat per recipient of a domain). */
+struct imcq_strpool {
+	char **slot;		/* open addressing, NULL = empty */
+	size_t nslot, n;
+	char *chunk;		/* current arena chunk */
+	size_t chunk_left;
+	char **chunks;
+	size_t nchunks, chunkcap;
+};
+/* The pool's copy of s (NULL for NULL). */
+const char *strpool_intern(struct imcq_strpool *p, const char *s);
+void strpool_release(struct imcq_strpool *p);
+/* Move a finished route's strings and its evidence strings into the pool
+ * (they become shared and read-only; route_release leaves them). */
+void route_pool(struct imcq_strpool *p, struct imcq_route *r);
+
 struct imcq_report {
 	struct imcq_limits lim;
+	struct imcq_strpool pool;
 	struct imcq_incident incident;
 	int64_t reference_time;
 	const char *reference_source;	/* "--now" | evidence description (static) */
