@@ -18,15 +18,29 @@ detect_entry(const struct imcq_entry *e, int *bid, char **ambiguous)
 	*bid = 0;
 	if (n > 64)
 		n = 64;
+	/* The bids without an upper bound first, then each bounded one only
+	 * if its bound reaches the highest bid so far: one that is skipped
+	 * (bid 0 here) is below the final best, so neither wins nor ties. */
 	for (i = 0; i < n; i++) {
 		const struct imcq_format *f = imcq_format_at(i);
 
-		bids[i] = f->bid ? f->bid(e) : 0;
-		if (bids[i] > best_bid) {
+		bids[i] = f->bid && !f->max_bid ? f->bid(e) : 0;
+		if (bids[i] > best_bid)
 			best_bid = bids[i];
-			best = f;
+	}
+	for (i = 0; i < n; i++) {
+		const struct imcq_format *f = imcq_format_at(i);
+
+		if (f->bid && f->max_bid && f->max_bid(e) >= best_bid) {
+			bids[i] = f->bid(e);
+			if (bids[i] > best_bid)
+				best_bid = bids[i];
 		}
 	}
+	/* the first format (registry order) with the highest bid wins */
+	for (i = 0; i < n && best == NULL; i++)
+		if (best_bid > 0 && bids[i] == best_bid)
+			best = imcq_format_at(i);
 	if (best == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {

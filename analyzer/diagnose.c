@@ -190,7 +190,14 @@ diag_fmt_time(int64_t t, char out[40])
 		return;
 	}
 	imcq_gmtime(t, &y, &mo, &d, &h, &mi, &s);
-	snprintf(out, 40, "%04d-%02d-%02d %02d:%02d UTC", y, mo, d, h, mi);
+	if (y < 0 || y > 9999) {
+		snprintf(out, 40, "%04d-%02d-%02d %02d:%02d UTC", y, mo, d, h, mi);
+		return;
+	}
+	/* the same bytes without snprintf (per stuck message) */
+	imcq_iso(t, out);	/* YYYY-MM-DDTHH:MM:SSZ */
+	out[10] = ' ';
+	memcpy(out + 16, " UTC", 5);
 }
 
 static void
@@ -426,9 +433,14 @@ static struct imcq_finding *
 add_f(struct imcq_findlist *l, enum diag_code code, enum imcq_sev sev,
       const char *ref, const char *basis, char *msg, const char *action)
 {
-	struct imcq_finding *f = findlist_add(l, diag_code_name(code), sev, ref, "%s", msg);
+	struct imcq_finding *f = findlist_add(l, diag_code_name(code), sev, ref, "%s", "");
 
-	free(msg);
+	/* the finding takes msg (a heap string, as findlist_add makes):
+	 * formatting it again through "%s" costs two printf passes over a
+	 * long text, for every stuck message.  A text built in a struct buf
+	 * has spare room: trimmed to its length, as findlist_add would. */
+	free(f->message);
+	f->message = xrealloc(msg, strlen(msg) + 1);
 	f->basis = xstrdup(basis);
 	f->action = action ? xstrdup(action) : NULL;
 	return f;
@@ -2199,10 +2211,18 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		diag_fmt_time(m->queue_time, tq);
 		imcq_fmt_age(now - m->queue_time, age, sizeof(age));
 		buf_init(&b, TEXT_CAP);
-		buf_appendf(&b, "Queued at %s (%s before the snapshot), longer than the "
-			    "first retry interval (%s, Q146669), and %s show no delivery "
-			    "attempt for it or for its domain%s since: ", tq, age, retry,
-			    what, m->nrcpts == 1 ? "" : "s");
+		/* per stuck message: pieces, not one long printf */
+		buf_appends(&b, "Queued at ");
+		buf_appends(&b, tq);
+		buf_appends(&b, " (");
+		buf_appends(&b, age);
+		buf_appends(&b, " before the snapshot), longer than the first retry interval (");
+		buf_appends(&b, retry);
+		buf_appends(&b, ", Q146669), and ");
+		buf_appends(&b, what);
+		buf_appends(&b, " show no delivery attempt for it or for its domain");
+		buf_appends(&b, m->nrcpts == 1 ? "" : "s");
+		buf_appends(&b, " since: ");
 		if (s->nsessions)
 			buf_appends(&b, "no SMTP session");
 		if (s->nsessions && s->ntracking)

@@ -62,6 +62,22 @@ trim_dup(const char *s, size_t n)
 }
 
 char *
+joins_cat3(const char *a, const char *b, const char *c)
+{
+	size_t na = a ? strlen(a) : 0, nb = b ? strlen(b) : 0, nc = c ? strlen(c) : 0;
+	char *k = xmalloc(na + nb + nc + 1);
+
+	if (na)
+		memcpy(k, a, na);
+	if (nb)
+		memcpy(k + na, b, nb);
+	if (nc)
+		memcpy(k + na + nb, c, nc);
+	k[na + nb + nc] = '\0';
+	return k;
+}
+
+char *
 joins_msgid_key(const char *id)
 {
 	const char *p, *end;
@@ -568,7 +584,7 @@ pair_key(const char *from, const char *rcpt)
 {
 	char *f = joins_addr_key(from);
 	char *r = joins_addr_key(rcpt);
-	char *k = xasprintf("%s\n%s", f, r);
+	char *k = joins_cat3(f, "\n", r);
 
 	free(f);
 	free(r);

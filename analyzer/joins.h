@@ -55,6 +55,10 @@
  */
 void joins_shift_local_times(struct imcq_report *rep, const struct imcq_opts *o);
 
+/* a, b and c (NULL as "") in one new string: the key strings of the
+ * joins and indexes, one malloc and no printf formatting each. */
+char *joins_cat3(const char *a, const char *b, const char *c);
+
 /* Comparable key of a Message-ID or an MTS-ID: no <>, an X.400 MTS-ID
  * ("c=..;a=..;p=..;l=..") and its Message-ID form ("c=..%a=..%l=..@dom")
  * give the same key, lower case.  NULL when there is nothing to compare.

@@ -16,6 +16,12 @@
  *     fields past lim->header_block bytes of header are left out, each
  *     with an anomaly at the field's offset in the member.
  * Hashes, sizes and line-end facts are taken from the original span.
+ *
+ * GMime parses the copy as a MIME part, not as a message: the header
+ * fields, offsets and MIME tree are the same, without the GMimeMessage
+ * that would decode the address, subject and date fields a second time.
+ * Where the two parsers can differ GMime warns, and then the copy is
+ * parsed again as a message (parse_fast()).
  */
 #include "analyzer/mime.h"
 
@@ -52,6 +58,9 @@ struct fill {
 	uint32_t warned;	/* GMime warnings already reported (bit per code) */
 	GMimeParserOptions *opts;
 	bool parts_over, depth_over;
+	bool lone_cr;		/* the span holds a CR not followed by LF */
+	/* parse_fast(): GMime warnings are only noted, not reported */
+	bool probe, probe_hit;
 };
 
 void
@@ -136,25 +145,33 @@ fill_anomaly(struct fill *f, const char *code, enum imcq_sev sev,
 
 /* --- line ends ---------------------------------------------------------- */
 
-static void
+/*
+ * Which line ends b uses: CRLF, bare LF, lone CR (a CR not followed by
+ * LF).  memchr per line rather than a branch per byte: every LF is CRLF
+ * or bare by the byte before it, and a CR is lone unless an LF follows.
+ * Returns whether b holds a lone CR (prepare() must rewrite those).
+ */
+static bool
 scan_line_ends(struct imcq_message *m, struct span b)
 {
-	size_t i, crlf = 0, lf = 0, cr = 0;
+	const unsigned char *p = b.ptr, *end = b.ptr + b.len, *q;
+	bool crlf = false, lf = false, cr = false;
 	int kinds;
 
-	for (i = 0; i < b.len; i++) {
-		if (b.ptr[i] == '\r') {
-			if (i + 1 < b.len && b.ptr[i + 1] == '\n') {
-				crlf++;
-				i++;
-			} else {
-				cr++;
-			}
-		} else if (b.ptr[i] == '\n') {
-			lf++;
-		}
+	for (q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++) {
+		if (q > p && q[-1] == '\r')
+			crlf = true;
+		else
+			lf = true;
+		if (crlf && lf)
+			break;
 	}
-	kinds = (crlf > 0) + (lf > 0) + (cr > 0);
+	for (q = p; q < end && (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++)
+		if (q + 1 == end || q[1] != '\n') {
+			cr = true;
+			break;
+		}
+	kinds = crlf + lf + cr;
 	if (kinds == 0)
 		m->line_ends = "none";
 	else if (kinds > 1)
@@ -163,27 +180,35 @@ scan_line_ends(struct imcq_message *m, struct span b)
 		m->line_ends = crlf ? "crlf" : lf ? "lf" : "cr";
 	m->final_newline = b.len > 0 &&
 		(b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r');
+	return cr;
 }
 
 /* --- preparing GMime's copy ------------------------------------------- */
 
-/* Append p[0..n) turning every CR that is not followed by LF into LF. */
+/* Append p[0..n) turning every CR that is not followed by LF into LF
+ * (within p[0..n): a CR at its end counts as lone).  Without a lone CR
+ * in the whole span (f->lone_cr false) that is a plain copy. */
 static void
-append_norm(GByteArray *a, const unsigned char *p, size_t n)
+append_norm(const struct fill *f, GByteArray *a, const unsigned char *p, size_t n)
 {
-	size_t i, run = 0;
 	static const guint8 lf = '\n';
+	const unsigned char *run = p, *end = p + n, *q;
 
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\r' && !(i + 1 < n && p[i + 1] == '\n')) {
-			if (i > run)
-				g_byte_array_append(a, p + run, (guint)(i - run));
-			g_byte_array_append(a, &lf, 1);
-			run = i + 1;
-		}
+	if (!f->lone_cr) {
+		if (n > 0)
+			g_byte_array_append(a, p, (guint)n);
+		return;
 	}
-	if (n > run)
-		g_byte_array_append(a, p + run, (guint)(n - run));
+	for (q = p; q < end && (q = memchr(q, '\r', (size_t)(end - q))) != NULL; q++) {
+		if (q + 1 < end && q[1] == '\n')
+			continue;
+		if (q > run)
+			g_byte_array_append(a, run, (guint)(q - run));
+		g_byte_array_append(a, &lf, 1);
+		run = q + 1;
+	}
+	if (end > run)
+		g_byte_array_append(a, run, (guint)(end - run));
 }
 
 /* Is line a header field's first line: a name of printable characters
@@ -227,7 +252,7 @@ prepare(struct fill *f, struct span b)
 		termlen = pos - lstart - line.len;
 		if (line.len == 0) {
 			/* the blank line: end of the header block */
-			append_norm(a, b.ptr + lstart, pos - lstart);
+			append_norm(f, a, b.ptr + lstart, pos - lstart);
 			break;
 		}
 		if (is_wsp(line.ptr[0]) && have_field) {
@@ -276,10 +301,10 @@ prepare(struct fill *f, struct span b)
 			}
 			continue;
 		}
-		append_norm(a, b.ptr + lstart, pos - lstart);
+		append_norm(f, a, b.ptr + lstart, pos - lstart);
 	}
 	if (pos < b.len)
-		append_norm(a, b.ptr + pos, b.len - pos);
+		append_norm(f, a, b.ptr + pos, b.len - pos);
 	return a;
 }
 
@@ -319,6 +344,10 @@ on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer u
 		acode = "mime-empty-part"; what = "a MIME part has neither headers nor content";
 		break;
 	default:
+		return;
+	}
+	if (f->probe) {
+		f->probe_hit = true;
 		return;
 	}
 	if ((unsigned)code < 32) {
@@ -1031,12 +1060,16 @@ take_single(struct fill *f, enum single which, const char *u)
 	}
 }
 
+/*
+ * The header fields of the top level: those of msg (NULL when the input
+ * was parsed as a MIME part, see parse_fast()) and those of root, its
+ * MIME part, merged back into input order.
+ */
 static void
-fill_headers(struct fill *f, GMimeMessage *msg)
+fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 {
 	struct imcq_message *m = f->m;
 	struct imcq_headers *h = &m->hdr;
-	GMimeObject *root = g_mime_message_get_mime_part(msg);
 	GMimeHeader **all;
 	size_t i, n = 0;
 	unsigned hops_over = 0, fields_over = 0, seen[S_COUNT] = { 0 };
@@ -1044,9 +1077,8 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 
 	/* GMime keeps the Content-* fields of the top level in the root
 	 * part's list: merge both lists back into the order of the input */
-	all = xreallocarray(NULL, count_headers(GMIME_OBJECT(msg)) + count_headers(root) + 1,
-			    sizeof(*all));
-	n = add_headers(GMIME_OBJECT(msg), all, 0);
+	all = xreallocarray(NULL, count_headers(msg) + count_headers(root) + 1, sizeof(*all));
+	n = add_headers(msg, all, 0);
 	n = add_headers(root, all, n);
 	xqsort(all, n, sizeof(*all), cmp_header_offset);
 	for (i = 0; i < n; i++) {
@@ -1133,6 +1165,66 @@ fill_headers(struct fill *f, GMimeMessage *msg)
 			    f->lim->hops);
 }
 
+/* --- parsing -------------------------------------------------------------- */
+
+/* A parser reading arr, which stays the caller's (it outlives the
+ * parser, its stream and every substream GMime takes of it). */
+static GMimeParser *
+parser_on(GByteArray *arr)
+{
+	GMimeStream *st = g_mime_stream_mem_new_with_byte_array(arr);
+	GMimeParser *parser;
+
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+	parser = g_mime_parser_new_with_stream(st);
+	g_object_unref(st);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	return parser;
+}
+
+static GMimeMessage *
+parse_message(GByteArray *arr, GMimeParserOptions *opts, GMimeParser **parser)
+{
+	if (*parser != NULL)
+		g_object_unref(*parser);
+	*parser = parser_on(arr);
+	return g_mime_parser_construct_message(*parser, opts);
+}
+
+/*
+ * The input parsed as a MIME part rather than a message: the same header
+ * scan, the same header fields and offsets, the same MIME tree, but no
+ * GMimeMessage, which decodes From/To/Cc/Bcc/Sender/Reply-To, Subject,
+ * Date and Message-ID once more on every field (fill_headers() decodes
+ * them itself, with the first-occurrence rule) and builds six address
+ * lists per message: about a quarter of mime_fill's instructions.
+ *
+ * The two differ only where GMime's message parser reports something:
+ * a first line that is not a header field (the message parser skips an
+ * mbox "From " line there; the part parser fails), and a header block of
+ * an inner part cut by the end of the input (the message parser adds
+ * "malformed" to "truncated").  So GMime's warnings are only noted here,
+ * and on any warning mime_fill reports, or on failure, the result is
+ * dropped (NULL) and the caller parses the input again as a message,
+ * exactly as before.
+ */
+static GMimeObject *
+parse_fast(struct fill *f, GByteArray *arr, GMimeParser **parser)
+{
+	GMimeObject *root;
+
+	*parser = parser_on(arr);
+	f->probe = true;
+	f->probe_hit = false;
+	root = g_mime_parser_construct_part(*parser, f->opts);
+	f->probe = false;
+	if (root != NULL && f->probe_hit) {
+		g_object_unref(root);
+		root = NULL;
+	}
+	return root;
+}
+
 /* --- entry point ---------------------------------------------------------- */
 
 void
@@ -1151,7 +1243,7 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 
 	m->size = body.len;
 	sha256_hex(body.ptr ? (const void *)body.ptr : (const void *)"", body.len, m->body_sha256);
-	scan_line_ends(m, body);
+	f.lone_cr = scan_line_ends(m, body);
 
 	if (body.len >= MIME_MAX_PARSE) {
 		anomaly_add(rep, "mime-too-large", IMCQ_SEV_WARNING, f.input, f.member, body_off,
@@ -1159,20 +1251,16 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 			    "headers not read", body.len);
 	} else if (body.len > 0) {
 		GByteArray *arr;
-		GMimeStream *st;
-		GMimeParser *parser;
+		GMimeParser *parser = NULL;
 		GMimeParserOptions *opts;
-		GMimeMessage *msg;
+		GMimeMessage *msg = NULL;
+		GMimeObject *root;
 		/* raw 8-bit header bytes: UTF-8 if they are, else the Windows
 		 * code page of the IMS era, else Latin-1 (never fails) */
 		const char *fallback[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
 
 		mime_global_init();
 		arr = prepare(&f, body);
-		st = g_mime_stream_mem_new_with_byte_array(arr);	/* owns arr */
-		parser = g_mime_parser_new_with_stream(st);
-		g_object_unref(st);
-		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 		opts = g_mime_parser_options_new();
 		g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
 		g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
@@ -1181,16 +1269,24 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 		g_mime_parser_options_set_fallback_charsets(opts, fallback);
 		g_mime_parser_options_set_warning_callback(opts, on_warning, &f);
 		f.opts = opts;
-		msg = g_mime_parser_construct_message(parser, opts);
-		if (msg != NULL) {
-			fill_headers(&f, msg);
-			(void)walk(&f, g_mime_message_get_mime_part(msg), "1", 1);
-			g_object_unref(msg);
+		root = parse_fast(&f, arr, &parser);
+		if (root == NULL)
+			msg = parse_message(arr, opts, &parser);
+		if (msg != NULL || root != NULL) {
+			GMimeObject *part = msg ? g_mime_message_get_mime_part(msg) : root;
+
+			fill_headers(&f, msg ? GMIME_OBJECT(msg) : NULL, part);
+			(void)walk(&f, part, "1", 1);
 		} else {
 			anomaly_add(rep, "not-a-message", IMCQ_SEV_WARNING, f.input, f.member,
 				    body_off, "no RFC 822 header block could be parsed");
 		}
-		g_object_unref(parser);
+		if (msg != NULL)
+			g_object_unref(msg);
+		if (root != NULL)
+			g_object_unref(root);
+		g_object_unref(parser);	/* and its stream: before arr, which they read */
+		g_byte_array_free(arr, TRUE);
 		f.opts = NULL;
 		g_mime_parser_options_free(opts);
 		pick_ims_id(&f);

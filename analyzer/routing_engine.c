@@ -300,18 +300,54 @@ same_connector(const struct imcq_route_entry *a, const struct imcq_route_entry *
 	return rt_streq(a->connector, b->connector);
 }
 
+/*
+ * A rule text is built per recipient, so its common pieces are appended
+ * without printf.  buf_append takes a piece whole or not at all (at the
+ * cap), so several appends give the bytes of one buf_appendf only when
+ * all of them fit: when up to max more bytes may not fit, the caller
+ * falls back to buf_appendf.
+ */
+static bool
+room_for(const struct buf *b, size_t max)
+{
+	return b->len <= b->cap && max <= b->cap - b->len;
+}
+
+/* "%zu" */
+static void
+put_zu(struct buf *b, size_t v)
+{
+	char num[24], *p = num + sizeof(num);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 static void
 put_space(struct buf *b, const struct cand *c)
 {
 	const char *sp = c->e->space ? c->e->space : "";
+	size_t n = strlen(sp);
 
 	switch (c->mi.kind) {
 	case RT_EXACT:
 		buf_appendf(b, "exact match '%s'", sp);
 		break;
 	case RT_WILDCARD:
-		buf_appendf(b, "wildcard '%s' (%zu literal character%s)", sp,
-			    c->mi.literal, c->mi.literal == 1 ? "" : "s");
+		if (!room_for(b, n + 64)) {
+			buf_appendf(b, "wildcard '%s' (%zu literal character%s)", sp,
+				    c->mi.literal, c->mi.literal == 1 ? "" : "s");
+			break;
+		}
+		buf_appends(b, "wildcard '");
+		buf_append(b, sp, n);
+		buf_appends(b, "' (");
+		put_zu(b, c->mi.literal);
+		buf_appends(b, c->mi.literal == 1 ? " literal character)" :
+			    " literal characters)");
 		break;
 	case RT_PARTIAL:
 		buf_appendf(b, "partial match '%s' (%zu literal characters; "
@@ -329,7 +365,10 @@ put_space(struct buf *b, const struct cand *c)
 static void
 put_cost(struct buf *b, const struct imcq_route_entry *e)
 {
-	if (e->cost >= 0)
+	if (e->cost >= 0 && room_for(b, 32)) {
+		buf_appends(b, "cost ");
+		put_zu(b, (size_t)e->cost);
+	} else if (e->cost >= 0)
 		buf_appendf(b, "cost %d", e->cost);
 	else
 		buf_appends(b, "cost unknown");
@@ -402,11 +441,25 @@ select_among(const struct imcq_route_entry *const *e, size_t n,
 	if (sel != NULL)
 		ntyped = ntyped_all;
 	if (nv == 0) {
-		buf_appendf(&b, "no address space matches '%s': %zu %s address "
-			    "space%s in the table, none exact, wildcard, partial or "
-			    "blank for the whole address (Q229961)",
-			    addr ? addr : "", ntyped, addr_type ? addr_type : "",
-			    ntyped == 1 ? "" : "s");
+		const char *a = addr ? addr : "", *ty = addr_type ? addr_type : "";
+		size_t na = strlen(a), nt = strlen(ty);
+
+		if (room_for(&b, na + nt + 192)) {
+			buf_appends(&b, "no address space matches '");
+			buf_append(&b, a, na);
+			buf_appends(&b, "': ");
+			put_zu(&b, ntyped);
+			buf_appends(&b, " ");
+			buf_append(&b, ty, nt);
+			buf_appends(&b, ntyped == 1 ? " address space" : " address spaces");
+			buf_appends(&b, " in the table, none exact, wildcard, partial or "
+				    "blank for the whole address (Q229961)");
+		} else {
+			buf_appendf(&b, "no address space matches '%s': %zu %s address "
+				    "space%s in the table, none exact, wildcard, partial or "
+				    "blank for the whole address (Q229961)",
+				    a, ntyped, ty, ntyped == 1 ? "" : "s");
+		}
 		c->rule = take(&b);
 		return false;
 	}
@@ -513,6 +566,10 @@ struct rt_index {
 	size_t ntyped;
 	struct ikey *k;
 	size_t nk;
+	/* the key lengths present: bit len of short_len (len < 256), or
+	 * long_len; a suffix of another length is not looked up */
+	uint64_t short_len[4];
+	bool long_len;
 };
 
 static uint64_t
@@ -576,6 +633,10 @@ rt_index_new(const struct imcq_route_entry *const *e, size_t n, const char *addr
 		k.h = suffix_hash(key, k.len);
 		k.idx = i;
 		VEC_PUSH(x->k, x->nk, cap, k);
+		if (k.len < 256)
+			x->short_len[k.len / 64] |= (uint64_t)1 << (k.len % 64);
+		else
+			x->long_len = true;
 	}
 	xqsort(x->k, x->nk, sizeof(*x->k), cmp_ikey);
 	return x;
@@ -598,6 +659,8 @@ rt_select_indexed(const struct rt_index *x, const char *addr,
 
 		if (p < an)
 			h = h * HASH_MUL + (unsigned char)lc(addr[p]) + 1;
+		if (len < 256 ? !(x->short_len[len / 64] >> (len % 64) & 1) : !x->long_len)
+			continue;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			const struct ikey *k = &x->k[mid];

@@ -554,12 +554,19 @@ snapshots_seen_in(struct imcq_report *rep)
 		struct skey k;
 
 		if (m->spool_id != NULL && m->body_sha256[0] != '\0' && m->nsources > 0) {
-			k.key = xasprintf("S%s\n%s", m->spool_id, m->body_sha256);
+			size_t a = strlen(m->spool_id), b = strlen(m->body_sha256);
+
+			/* "S<spool id>\n<body sha256>" */
+			k.key = xmalloc(a + b + 3);
+			k.key[0] = 'S';
+			memcpy(k.key + 1, m->spool_id, a);
+			k.key[a + 1] = '\n';
+			memcpy(k.key + a + 2, m->body_sha256, b + 1);
 			k.msg = i;
 			VEC_PUSH(v, n, cap, k);
 		}
 		if (id != NULL) {
-			k.key = xasprintf("M%s", id);
+			k.key = joins_cat3("M", id, NULL);
 			k.msg = i;
 			VEC_PUSH(v, n, cap, k);
 			free(id);

@@ -112,11 +112,13 @@ static struct imcq_finding *
 finding(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
 	const char *ref, const char *basis, char *action, char *msg)
 {
-	struct imcq_finding *f = findlist_add(l, code, sev, ref, "%s", msg);
+	struct imcq_finding *f = findlist_add(l, code, sev, ref, "%s", "");
 
+	/* the finding takes msg as it is (see diagnose.c, add_f) */
+	free(f->message);
+	f->message = msg;
 	f->basis = xstrdup(basis);
 	f->action = action;
-	free(msg);
 	return f;
 }
 
@@ -172,7 +174,20 @@ in_sorted(char **v, size_t n, const char *k)
 static char *
 snap_key(int snap, const char *spool_key)
 {
-	return xasprintf("%d\n%s", snap, spool_key);
+	char num[24];
+	size_t i = sizeof(num);
+	unsigned v = snap < 0 ? 0u - (unsigned)snap : (unsigned)snap;
+
+	/* "%d\n%s" without printf: a key per message and reference */
+	num[--i] = '\0';
+	num[--i] = '\n';
+	do {
+		num[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (snap < 0)
+		num[--i] = '-';
+	return joins_cat3(num + i, spool_key, NULL);
 }
 
 static int64_t
@@ -689,13 +704,13 @@ build_groups(struct ctx *c)
 
 		c->grp[i] = i;
 		if (id != NULL) {
-			g.key = xasprintf("M%s", id);
+			g.key = joins_cat3("M", id, NULL);
 			g.msg = i;
 			VEC_PUSH(v, n, cap, g);
 			free(id);
 		}
 		if (m->nsources > 0 && !m->damaged && m->size > 0 && m->body_sha256[0]) {
-			g.key = xasprintf("B%s", m->body_sha256);
+			g.key = joins_cat3("B", m->body_sha256, NULL);
 			g.msg = i;
 			VEC_PUSH(v, n, cap, g);
 		}
@@ -1601,8 +1616,9 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 				np > 1 ? parts[1] : "", np > 2 ? ", " : "", np > 2 ? parts[2] : "");
 	} else
 		msg = xasprintf("%zu spool id%s %s", nid, nid == 1 ? "" : "s", what);
-	f = findlist_add(&rep->findings, code, sev, ref, "%s", msg);
-	free(msg);
+	f = findlist_add(&rep->findings, code, sev, ref, "%s", "");
+	free(f->message);
+	f->message = msg;
 	f->action = action;
 	f->basis = xstrdup(basis ? basis : "inferred");
 	/* the ids are counted: one allocation (finding_add_spool grows by

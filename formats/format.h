@@ -65,6 +65,10 @@ struct imcq_format {
 	const char *summary;	/* one line for `imcq help formats` */
 	int (*bid)(const struct imcq_entry *e);
 	int (*read)(const struct imcq_entry *e, struct imcq_sink *s);
+	/* Optional, for a bid that reads much of the data: a cheap upper
+	 * bound of bid(e).  detect_entry() skips bid(e) when the bound is
+	 * below a bid already made (it can then neither win nor tie). */
+	int (*max_bid)(const struct imcq_entry *e);
 };
 
 /* The registry (formats/registry.c). */

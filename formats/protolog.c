@@ -770,6 +770,11 @@ bid(const struct imcq_entry *e)
 		struct stamp st;
 		struct span t = span_trim(line);
 
+		/* only a line starting with a digit (a time stamp) or with
+		 * ">>> " / "<<< " scores: skip the others before the byte
+		 * checks (most lines of a file that is not a log) */
+		if (t.len == 0 || !(tl_is_digit(t.ptr[0]) || t.ptr[0] == '>' || t.ptr[0] == '<'))
+			continue;
 		if (!tl_printable(t))
 			continue;
 		parse_stamp(t, &st);
@@ -783,9 +788,20 @@ bid(const struct imcq_entry *e)
 	return score;
 }
 
+/* bid() without reading the lines: the name's part plus the most the
+ * content can add (a spool file, bid 40 and more, is not scanned). */
+static int
+max_bid(const struct imcq_entry *e)
+{
+	if (!protolog_name(e->base))
+		return 24;
+	return (e->place == IMCQ_PL_LOG ? 16 : 8) + 24;
+}
+
 const struct imcq_format imcq_format_protolog = {
 	.name = "protocol-log",
 	.summary = "Imcdata\\Log\\L*.LOG IMS SMTP protocol log (sessions, replies, outcomes)",
 	.bid = bid,
 	.read = read_entry,
+	.max_bid = max_bid,
 };

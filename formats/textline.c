@@ -17,9 +17,23 @@
 bool
 tl_printable(struct span l)
 {
-	size_t i;
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0, j;
 
-	for (i = 0; i < l.len; i++)
+	/* eight bytes at a time: (w - 0x20..) & ~w & 0x80.. is nonzero
+	 * exactly when some byte of w is below 0x20; only such words (tabs
+	 * included) are looked at byte by byte */
+	for (; l.len - i >= 8; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, l.ptr + i, 8);
+		if (((w - ones * 0x20) & ~w & highs) == 0)
+			continue;
+		for (j = i; j < i + 8; j++)
+			if (l.ptr[j] < 0x20 && l.ptr[j] != '\t')
+				return false;
+	}
+	for (; i < l.len; i++)
 		if (l.ptr[i] < 0x20 && l.ptr[i] != '\t')
 			return false;
 	return true;

@@ -47,12 +47,28 @@ text_list_header(FILE *f)
 		"QUEUE", "STATE", "AGE", "SIZE", "SENDER", "RECIPIENT", "SUBJECT");
 }
 
+/* One list line is built in memory and written with one fwrite: stdio
+ * takes its lock per call once the process has a second thread. */
+struct line {
+	char b[1024];
+	size_t n;
+};
+
 static void
-put_col(FILE *f, const char *s, int width)
+ln_add(struct line *l, const char *s, size_t n)
 {
+	if (n > sizeof(l->b) - l->n)
+		n = sizeof(l->b) - l->n;
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
+
+/* put_col() into l */
+static void
+ln_col(struct line *l, const char *s, int width)
+{
+	size_t n = 0, i;
 	char buf[256];
-	size_t n = 0;
-	size_t i;
 
 	if (s == NULL)
 		s = "-";
@@ -66,38 +82,71 @@ put_col(FILE *f, const char *s, int width)
 		memcpy(buf + n, "...", 3);
 		n += 3;
 	}
-	buf[n] = '\0';
-	fprintf(f, "%-*s", width, buf);
+	ln_add(l, buf, n);
+	for (; (int)n < width; n++)
+		ln_add(l, " ", 1);
+}
+
+/* text_put() into l */
+static void
+ln_text(struct line *l, const char *s, size_t max)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	if (s == NULL) {
+		ln_add(l, "-", 1);
+		return;
+	}
+	for (i = 0; s[i] && (max == 0 || i < max); i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			char e[4] = { '\\', 'x', hx[c >> 4], hx[c & 15] };
+
+			ln_add(l, e, 4);
+		} else {
+			ln_add(l, (const char *)&c, 1);
+		}
+	}
+	if (max && s[i])
+		ln_add(l, "...", 3);
 }
 
 void
 text_list_line(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 {
 	char age[32] = "-";
-	char rc[300];
+	char rc[300], num[96];
+	struct line l;
+	int k;
 
+	l.n = 0;
 	if (m->queue_time != IMCQ_NOTIME && rep->reference_time != IMCQ_NOTIME)
 		imcq_fmt_age(rep->reference_time - m->queue_time, age, sizeof(age));
-	put_col(f, m->spool_id, 12);
-	fputc(' ', f);
-	put_col(f, imcq_queue_name(m->queue), 14);
-	fputc(' ', f);
-	put_col(f, imcq_state_name(m->state), 19);
-	fprintf(f, " %8s %9llu  ", age, (unsigned long long)m->size);
+	ln_col(&l, m->spool_id, 12);
+	ln_add(&l, " ", 1);
+	ln_col(&l, imcq_queue_name(m->queue), 14);
+	ln_add(&l, " ", 1);
+	ln_col(&l, imcq_state_name(m->state), 19);
+	k = snprintf(num, sizeof(num), " %8s %9llu  ", age, (unsigned long long)m->size);
+	if (k > 0)
+		ln_add(&l, num, (size_t)k < sizeof(num) ? (size_t)k : sizeof(num) - 1);
 	if (m->env.mail_from && m->env.mail_from[0] == '\0')
-		put_col(f, "<>", 30);
+		ln_col(&l, "<>", 30);
 	else
-		put_col(f, m->env.mail_from, 30);
-	fputc(' ', f);
+		ln_col(&l, m->env.mail_from, 30);
+	ln_add(&l, " ", 1);
 	if (m->env.rcpt_to.n > 1)
 		snprintf(rc, sizeof(rc), "%.200s (+%zu)", m->env.rcpt_to.v[0],
 			 m->env.rcpt_to.n - 1 + (size_t)m->env.rcpt_dropped);
 	else
 		snprintf(rc, sizeof(rc), "%.200s", m->env.rcpt_to.n ? m->env.rcpt_to.v[0] : "-");
-	put_col(f, rc, 34);
-	fputc(' ', f);
-	text_put(f, m->hdr.subject, 60);
-	fputc('\n', f);
+	ln_col(&l, rc, 34);
+	ln_add(&l, " ", 1);
+	ln_text(&l, m->hdr.subject, 60);
+	ln_add(&l, "\n", 1);
+	fwrite(l.b, 1, l.n, f);
 }
 
 static void

@@ -114,14 +114,19 @@ xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	int n;
-	char *p;
+	char *p, small[256];
 
+	/* one formatting pass for the usual short string, two for a long one */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		imcq_die("bad format");
 	p = xmalloc((size_t)n + 1);
+	if ((size_t)n < sizeof(small)) {
+		memcpy(p, small, (size_t)n + 1);
+		return p;
+	}
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);

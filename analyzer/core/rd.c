@@ -260,6 +260,19 @@ span_next_line(struct span s, size_t *pos, struct span *line)
 
 	if (i >= s.len)
 		return false;
+	/* eight bytes at a time while none of them is CR or LF (SWAR: a
+	 * byte of w ^ pattern is zero exactly where w has that byte) */
+	while (s.len - i >= 8) {
+		const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+		uint64_t w, x, y;
+
+		memcpy(&w, s.ptr + i, 8);
+		x = w ^ (ones * '\n');
+		y = w ^ (ones * '\r');
+		if ((((x - ones) & ~x) | ((y - ones) & ~y)) & highs)
+			break;
+		i += 8;
+	}
 	while (i < s.len && s.ptr[i] != '\n' && s.ptr[i] != '\r')
 		i++;
 	line->ptr = s.ptr + start;

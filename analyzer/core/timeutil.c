@@ -71,7 +71,32 @@ imcq_iso(int64_t t, char out[32])
 	int y, mo, d, h, mi, s;
 
 	imcq_gmtime(t, &y, &mo, &d, &h, &mi, &s);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s);
+	if (y < 0 || y > 9999) {
+		snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s);
+		return;
+	}
+	/* the same bytes without snprintf (called per time in every report) */
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + mo / 10);
+	out[6] = (char)('0' + mo % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = 'T';
+	out[11] = (char)('0' + h / 10);
+	out[12] = (char)('0' + h % 10);
+	out[13] = ':';
+	out[14] = (char)('0' + mi / 10);
+	out[15] = (char)('0' + mi % 10);
+	out[16] = ':';
+	out[17] = (char)('0' + s / 10);
+	out[18] = (char)('0' + s % 10);
+	out[19] = 'Z';
+	out[20] = '\0';
 }
 
 static bool
@@ -182,19 +207,48 @@ imcq_parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
+/* Decimal digits of v >= 0 ending at end (exclusive); returns the start. */
+static char *
+put_dec(char *end, int64_t v, int min_digits)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+		min_digits--;
+	} while (v > 0 || min_digits > 0);
+	return end;
+}
+
 void
 imcq_fmt_age(int64_t secs, char *out, size_t n)
 {
+	char tmp[48], *end = tmp + sizeof(tmp), *p;
+	size_t len;
+
+	/* the bytes of snprintf "%lldm", "%lldh%02lldm", "%lldd%02lldh"
+	 * (or "-"), without it: an age per message in list and analysis */
 	if (secs < 0) {
-		snprintf(out, n, "-");
-		return;
+		p = end - 1;
+		*p = '-';
+	} else if (secs < 3600) {
+		*--end = 'm';
+		p = put_dec(end, secs / 60, 1);
+	} else if (secs < 86400) {
+		*--end = 'm';
+		end = put_dec(end, secs % 3600 / 60, 2);
+		*--end = 'h';
+		p = put_dec(end, secs / 3600, 1);
+	} else {
+		*--end = 'h';
+		end = put_dec(end, secs % 86400 / 3600, 2);
+		*--end = 'd';
+		p = put_dec(end, secs / 86400, 1);
 	}
-	if (secs < 3600)
-		snprintf(out, n, "%lldm", (long long)(secs / 60));
-	else if (secs < 86400)
-		snprintf(out, n, "%lldh%02lldm", (long long)(secs / 3600),
-			 (long long)(secs % 3600 / 60));
-	else
-		snprintf(out, n, "%lldd%02lldh", (long long)(secs / 86400),
-			 (long long)(secs % 86400 / 3600));
+	if (n == 0)
+		return;
+	len = (size_t)(tmp + sizeof(tmp) - p);
+	if (len > n - 1)
+		len = n - 1;
+	memcpy(out, p, len);
+	out[len] = '\0';
 }
