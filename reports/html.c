@@ -3,14 +3,27 @@
  * html.c - report.html: the report document as one self-contained page.
  *
  * Layout (html.h): static HTML for the narrative sections and the first
- * page of each large table, then the whole document as a JSON data block,
- * then one inline script (html_assets/report.js) that makes the tables
- * sortable, filterable and paged.  The stylesheet and the script are the
- * exact bytes of html_assets/report.css and report.js, embedded at build
- * time; the Content-Security-Policy carries their SHA-256.
+ * page of each large table; a JSON data block with the report-wide part
+ * of the document that the script uses; packed blocks with the inventory,
+ * the message table's rows and each message's detail; then one inline
+ * script (html_assets/report.js) that makes the tables sortable,
+ * filterable and paged and opens the detail.  The stylesheet and the
+ * script are the exact bytes of html_assets/report.css and report.js,
+ * embedded at build time; the Content-Security-Policy carries their
+ * SHA-256.
+ *
+ * Packed blocks (<script type="application/octet-stream" id="imcq-KN">,
+ * kind K, number N) hold JSON (or text), compressed with raw DEFLATE
+ * (html_deflate.c) and written in base64.  Per block of messages: r, the
+ * message table's columns; x, their search text; q, their domains (only
+ * when the page computes the queue shape).  After the script: i, the
+ * inventory; d, the details.  The page inflates r when it opens (~40
+ * bytes per message on the page), x at the first text filter, i when the
+ * inventory comes into view, and a d block when one of its messages is
+ * opened; the browser's parser reaches i and d after the table works.
  *
  * Every string read from the document is hostile.  It leaves this file
- * only through put_text() (HTML) or json_str() (data block).  No style
+ * only through put_text() (HTML) or json_str() (data).  No style
  * attribute and no event-handler attribute is ever written (the CSP would
  * refuse them anyway); class names are taken from fixed tables, never from
  * the data.
@@ -29,6 +42,7 @@
 
 #include "analyzer/core/hash.h"
 #include "reports/html_assets/assets.h"
+#include "reports/html_deflate.h"
 
 #define PAGE_ROWS	100	/* rows of a paged table written statically */
 #define MAX_EVIDENCE	50	/* evidence rows per finding, static */
@@ -38,6 +52,10 @@
 #define MAX_GENERIC	200	/* rows of an auto-column table */
 #define MAX_GENCOLS	10	/* columns of an auto-column table */
 #define MAX_DEPTH	200	/* nesting of the data block */
+#define ROW_CHUNK	4096	/* messages per packed block of table rows */
+#define DETAIL_CHUNK	256	/* messages per packed block of details */
+#define INV_CHUNK	4096	/* inventory members per packed block */
+#define DICT_MAX	64	/* distinct queue, state and code strings per block */
 
 static const char repl[] = "\xef\xbf\xbd";	/* U+FFFD */
 
@@ -492,11 +510,16 @@ put_sev_badge(FILE *f, const char *sev)
 
 /* ---- data block ---- */
 
+/*
+ * A JSON string of s[0..n).  display: as report.js shows text, control
+ * characters (C0 but tab and line ends, DEL, C1) become U+FFFD, so that
+ * the page need not replace them itself.
+ */
 static void
-json_str(FILE *f, const char *s)
+json_strn(FILE *f, const char *s, size_t n, bool display)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, run = 0, len;
+	size_t i = 0, run = 0, len;
 	uint32_t cp;
 
 	putc('"', f);
@@ -508,14 +531,18 @@ json_str(FILE *f, const char *s)
 			continue;
 		}
 		len = utf8_seq(p + i, n - i, &cp);
-		if (p[i] >= 0x80 && len != 0 && cp != 0x2028 && cp != 0x2029) {
+		if (p[i] >= 0x80 && len != 0 && cp != 0x2028 && cp != 0x2029 &&
+		    (!display || cp > 0x9f)) {
 			i += len;
 			continue;
 		}
 		fwrite(p + run, 1, i - run, f);
-		if (len == 0) {
+		if (len == 0 || (display && (cp == 0x7f || (cp >= 0x80 &&
+		    cp <= 0x9f) || (cp < 0x20 && cp != '\t' && cp != '\n' &&
+		    cp != '\r')))) {
 			fputs("\\ufffd", f);
-			len = 1;
+			if (len == 0)
+				len = 1;
 		} else {
 			switch (cp) {
 			case '"': fputs("\\\"", f); break;
@@ -534,6 +561,12 @@ json_str(FILE *f, const char *s)
 	}
 	fwrite(p + run, 1, i - run, f);
 	putc('"', f);
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	json_strn(f, s, strlen(s), false);
 }
 
 /* A cJSON_Raw member: < > & and U+2028/9 can only be inside its strings. */
@@ -646,15 +679,38 @@ json_value(FILE *f, const cJSON *v, int depth)
 
 /* ---- what the sections share ---- */
 
-struct page;
-static void write_end(struct page *pg);
+/* A packed block being filled: JSON arrays in memory (open_memstream),
+ * one per column. */
+#define MAX_COLS	11
+struct pack {
+	FILE *f[MAX_COLS];	/* NULL: no item since the last block */
+	char *buf[MAX_COLS];
+	size_t len[MAX_COLS];
+	const char *const *names;	/* of the columns; NULL: one array */
+	int ncols;
+	bool text;		/* one column of text: items as written */
+	size_t n;		/* items in the block */
+	unsigned k;		/* blocks written */
+	char kind;		/* id "imcq-" kind k */
+};
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
 
 struct page {
 	FILE *f;
 	const cJSON *doc;
 	const cJSON *messages;		/* array or NULL */
 	const struct html_msgs *ms;	/* streamed messages, or NULL */
-	const cJSON *next;		/* streaming: doc member after the hole */
+	struct pack rows, hay, domains, details;
+	char *dict[DICT_MAX];		/* of the rows' block being filled */
+	int ndict;
+	bool need_domains;		/* report.js computes the queue shape */
+	FILE *after;			/* what follows the script */
+	FILE *tmp;			/* holds it meanwhile, or NULL */
+	struct sbuf sb;
 	const cJSON *findings;		/* report-wide, array or NULL */
 	long long nmsg;
 	long long by_state[NSTATES];
@@ -1345,6 +1401,7 @@ write_qshape(struct page *pg)
 	buckets = get_arr(qs, "buckets");
 	rows = get_arr(qs, "rows");
 	if (qs == NULL || buckets == NULL || rows == NULL) {
+		pg->need_domains = true;
 		fputs("<div id=\"qshape-js\" class=\"scroll\"><p class=\"muted\">"
 		      "This table is computed by the page&#39;s script from "
 		      "the message list.</p></div>\n", f);
@@ -1392,7 +1449,7 @@ write_qshape(struct page *pg)
 	if (nrows > MAX_QSHAPE) {
 		fputs("<p class=\"muted\">", f);
 		put_count(f, nrows - MAX_QSHAPE);
-		fputs(" more domains are in the data of this report.</p>\n", f);
+		fputs(" more domains are in report.json.</p>\n", f);
 	}
 	free(tot);
 	section_close(f);
@@ -1437,8 +1494,7 @@ evidence_table(FILE *f, const cJSON *evs)
 	if (n > MAX_EVIDENCE) {
 		fputs("<p class=\"muted\">", f);
 		put_count(f, n - MAX_EVIDENCE);
-		fputs(" more pieces of evidence are in the data of this "
-		      "report (report.json).</p>\n", f);
+		fputs(" more pieces of evidence are in report.json.</p>\n", f);
 	}
 }
 
@@ -1855,7 +1911,7 @@ keyed_table(FILE *f, const cJSON *rows, const char *const *keys, int ncol)
 	if (n > MAX_GENERIC) {
 		fputs("<p class=\"muted\">", f);
 		put_count(f, n - MAX_GENERIC);
-		fputs(" more rows are in the data of this report.</p>\n", f);
+		fputs(" more rows are in report.json.</p>\n", f);
 	}
 }
 
@@ -2159,49 +2215,637 @@ write_masthead(struct page *pg)
 	      "Anomalies</a></nav>\n</div></header>\n"
 	      "<noscript><p class=\"noscript wrap\">Scripting is off: the "
 	      "tables show their first rows only, and the message detail is "
-	      "not available. The complete report is embedded in this file "
-	      "(the <code>imcq-data</code> block) and in report.json.</p>"
+	      "not available. The complete report is in report.json, written "
+	      "with this page.</p>"
 	      "</noscript>\n<main class=\"wrap\">\n", f);
 }
 
-/* Streaming: the data block's object up to the hole's '[' (pg->next is
- * what follows it), then data_close for the rest, as json_value prints. */
-static void
-data_open(struct page *pg)
-{
-	FILE *f = pg->f;
-	const cJSON *e;
+/* ---- the data: report-wide part, packed blocks ---- */
 
-	putc('{', f);
-	cJSON_ArrayForEach(e, pg->doc) {
-		if (e != pg->doc->child)
-			putc(',', f);
-		json_str(f, e->string != NULL ? e->string : "");
-		putc(':', f);
-		if (e == pg->ms->hole) {
-			putc('[', f);
-			pg->next = e->next;
-			return;
-		}
-		json_value(f, e, 1);
+/* Members of the document the script reads (report.js); the others are
+ * in report.json only. */
+static const char *const data_keys[] = {
+	"schema", "tool", "reference_time", "reference_source", "inputs",
+	"summary", "incident", "findings", "snapshots", "changes", "anomalies",
+};
+
+/* What the detail of a message shows (report.js renderDetail). */
+static const char *const detail_keys[] = {
+	"spool_id", "format", "queue", "place", "state", "state_reason",
+	"size", "queue_time", "queue_time_source", "age_seconds", "expires",
+	"priority", "seen_in", "sources", "envelope", "headers", "recipients",
+	"findings",
+};
+static const char *const source_keys[] = {
+	"input", "member", "offset", "size", "sha256", "mtime",
+};
+static const char *const envelope_keys[] = {
+	"mail_from", "rcpt_to", "helo", "client_host", "mts_id", "source",
+};
+static const char *const header_keys[] = {
+	"message_id", "date", "from", "sender", "reply_to", "to", "cc", "bcc",
+	"subject", "received",
+};
+/* An inventory row, in this order. */
+static const char *const inventory_keys[] = {
+	"input", "member", "kind", "size", "mtime", "sha256",
+};
+/* The columns of the message table's blocks (imcq-rK). */
+static const char *const row_cols[] = {
+	"id", "queue", "state", "age", "size", "from", "to", "nrc", "subject",
+	"codes", "dict",
+};
+enum { C_ID, C_QUEUE, C_STATE, C_AGE, C_SIZE, C_FROM, C_TO, C_NRC, C_SUBJECT,
+       C_CODES, C_DICT, NROWCOLS };
+
+#define NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static bool
+key_in(const char *k, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; k != NULL && i < n; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Object o with only the members named in keys, in o's order. */
+static void
+json_subset(FILE *f, const cJSON *o, const char *const *keys, size_t nkeys,
+	    int depth)
+{
+	const cJSON *e;
+	bool first = true;
+
+	if (!cJSON_IsObject(o)) {
+		json_value(f, o, depth);
+		return;
 	}
-	abort();	/* the hole is a member of doc (html.h) */
+	putc('{', f);
+	cJSON_ArrayForEach(e, o) {
+		if (!key_in(e->string, keys, nkeys))
+			continue;
+		if (!first)
+			putc(',', f);
+		first = false;
+		json_str(f, e->string);
+		putc(':', f);
+		json_value(f, e, depth + 1);
+	}
+	putc('}', f);
+}
+
+/* A value as the page shows it: strings with control characters replaced
+ * (json_strn display), anything else as it is. */
+static void
+json_disp(FILE *f, const cJSON *v)
+{
+	if (cJSON_IsString(v) && v->valuestring != NULL)
+		json_strn(f, v->valuestring, strlen(v->valuestring), true);
+	else
+		json_value(f, v, 3);
+}
+
+/* The next item of column c of a block being filled. */
+static FILE *
+pack_col(struct pack *pk, int c)
+{
+	if (pk->f[c] == NULL) {
+		pk->f[c] = open_memstream(&pk->buf[c], &pk->len[c]);
+		if (pk->f[c] == NULL)
+			abort();
+	} else if (!pk->text) {
+		putc(',', pk->f[c]);
+	}
+	return pk->f[c];
+}
+
+/* One more item in a one-column block (an array). */
+static FILE *
+pack_item(struct pack *pk)
+{
+	pk->n++;
+	return pack_col(pk, 0);
+}
+
+/* Close the block's columns, compress them, write the block to out:
+ * one column is a JSON array (or text, as written); named columns an
+ * object of arrays. */
+static void
+pack_flush(FILE *out, struct pack *pk)
+{
+	unsigned char *z;
+	char *all;
+	size_t zlen, total = 2, at = 0;
+	int c;
+
+	if (pk->n == 0)
+		return;
+	for (c = 0; c < pk->ncols; c++) {
+		if (pk->f[c] != NULL && fclose(pk->f[c]) != 0)
+			abort();	/* memory streams fail only for memory */
+		pk->f[c] = NULL;
+		total += pk->len[c] + 8 + (pk->names ? strlen(pk->names[c]) : 0);
+	}
+	all = malloc(total);
+	if (all == NULL)
+		abort();
+	if (!pk->text)
+		all[at++] = pk->names ? '{' : '[';
+	for (c = 0; c < pk->ncols; c++) {
+		if (pk->names)
+			at += (size_t)sprintf(all + at, "%s\"%s\":[", c ? "," : "",
+					      pk->names[c]);
+		if (pk->len[c] > 0)
+			memcpy(all + at, pk->buf[c], pk->len[c]);
+		at += pk->len[c];
+		if (pk->names)
+			all[at++] = ']';
+		free(pk->buf[c]);
+		pk->buf[c] = NULL;
+		pk->len[c] = 0;
+	}
+	if (!pk->text)
+		all[at++] = pk->names ? '}' : ']';
+	z = html_deflate((const unsigned char *)all, at, &zlen);
+	free(all);
+	fprintf(out, "<script type=\"application/octet-stream\" "
+		"id=\"imcq-%c%u\">", pk->kind, pk->k);
+	html_base64(out, z, zlen);
+	fputs("</script>\n", out);
+	free(z);
+	pk->n = 0;
+	pk->k++;
 }
 
 static void
-data_close(struct page *pg)
+pack_init(struct pack *pk, char kind, const char *const *names, int ncols)
+{
+	memset(pk, 0, sizeof(*pk));
+	pk->kind = kind;
+	pk->names = names;
+	pk->ncols = ncols;
+}
+
+/* ---- the search text of a message (what report.js's filter reads) ---- */
+
+static void
+sb_add(struct sbuf *sb, const char *s, size_t n)
+{
+	if (sb->len + n + 1 > sb->cap) {
+		sb->cap = (sb->len + n + 1) * 2;
+		sb->p = realloc(sb->p, sb->cap);
+		if (sb->p == NULL)
+			abort();
+	}
+	memcpy(sb->p + sb->len, s, n);
+	sb->len += n;
+	sb->p[sb->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+/* Text from the evidence: invalid UTF-8 and control characters become
+ * U+FFFD, tabs and line ends spaces (they separate fields and messages). */
+static void
+sb_plain(struct sbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, run = 0, len;
+	uint32_t cp;
+
+	while (i < n) {
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			i++;
+			continue;
+		}
+		len = utf8_seq(p + i, n - i, &cp);
+		if (p[i] >= 0x80 && len != 0 && cp > 0x9f) {
+			i += len;
+			continue;
+		}
+		sb_add(sb, s + run, i - run);
+		if (len != 0 && (cp == '\t' || cp == '\n' || cp == '\r'))
+			sb_str(sb, " ");
+		else
+			sb_str(sb, repl);
+		i += len != 0 ? len : 1;
+		run = i;
+	}
+	sb_add(sb, s + run, i - run);
+}
+
+/* v as report.js txt() shows it, but lists joined by spaces. */
+static void
+sb_val(struct sbuf *sb, const cJSON *v, int depth)
+{
+	const cJSON *e;
+	char b[64];
+	char *s;
+	long long i;
+
+	if (v == NULL || cJSON_IsNull(v) || depth > MAX_DEPTH)
+		return;
+	if (cJSON_IsString(v)) {
+		sb_plain(sb, v->valuestring);
+	} else if (cJSON_IsNumber(v)) {
+		if (num_int(v->valuedouble, &i))
+			snprintf(b, sizeof(b), "%lld", i);
+		else
+			snprintf(b, sizeof(b), "%.17g", v->valuedouble);
+		sb_str(sb, b);
+	} else if (cJSON_IsBool(v)) {
+		sb_str(sb, cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(e, v) {
+			if (e != v->child)
+				sb_str(sb, " ");
+			sb_val(sb, e, depth + 1);
+		}
+	} else if (cJSON_IsObject(v)) {
+		s = cJSON_PrintUnformatted(v);
+		if (s != NULL)
+			sb_plain(sb, s);
+		cJSON_free(s);
+	}
+}
+
+/* The search text being built: where each field's text starts, and its
+ * length, to leave out repeats. */
+struct hay {
+	struct sbuf *sb;
+	size_t at[24], len[24];
+	size_t n, from;
+};
+
+static void
+hay_begin(struct hay *h)
+{
+	h->from = h->sb->len;
+	if (h->sb->len > 0)
+		sb_str(h->sb, "\t");
+}
+
+/* Keep the field just written unless it is empty or repeats an earlier
+ * one (the search finds it there). */
+static void
+hay_end(struct hay *h)
+{
+	struct sbuf *sb = h->sb;
+	size_t start = h->from + (h->from > 0), n = sb->len - start, i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->len[i] == n && memcmp(sb->p + h->at[i], sb->p + start, n) == 0)
+			break;
+	if (n == 0 || i < h->n) {
+		sb->len = h->from;
+		sb->p[sb->len] = '\0';
+		return;
+	}
+	if (h->n < NKEYS(h->at)) {
+		h->at[h->n] = start;
+		h->len[h->n++] = n;
+	}
+}
+
+static void
+hay_field(struct hay *h, const cJSON *v)
+{
+	hay_begin(h);
+	sb_val(h->sb, v, 0);
+	hay_end(h);
+}
+
+/*
+ * The search text of a message, one line: spool id, queue, state, from
+ * (as the table shows it), subject, recipients, headers message_id, from,
+ * to, cc, sender, envelope helo, client_host, mts_id, finding codes and
+ * source members, separated by tabs, lists joined by spaces.  The page
+ * lower-cases it and looks for every word typed in the filter.
+ */
+static void
+hay_text(struct sbuf *sb, const cJSON *m, const cJSON *from)
+{
+	static const char *const mk[] = { "spool_id", "queue", "state" };
+	static const char *const hk[] = {
+		"message_id", "from", "to", "cc", "sender",
+	};
+	static const char *const ek[] = { "helo", "client_host", "mts_id" };
+	const cJSON *hd = get_obj(m, "headers"), *env = get_obj(m, "envelope");
+	const cJSON *e, *rc, *fi = get_arr(m, "findings");
+	const cJSON *so = get_arr(m, "sources");
+	struct hay h = { .sb = sb };
+	bool objs;
+	size_t i;
+
+	sb->len = 0;
+	sb_add(sb, "", 0);
+	for (i = 0; i < NKEYS(mk); i++)
+		hay_field(&h, get(m, mk[i]));
+	hay_begin(&h);
+	if (cJSON_IsString(from) && from->valuestring[0] == '\0')
+		sb_str(sb, "<>");
+	else
+		sb_val(sb, from, 0);
+	hay_end(&h);
+	hay_field(&h, get(hd, "subject"));
+	rc = msg_rcpts(m, &objs);
+	hay_begin(&h);
+	cJSON_ArrayForEach(e, rc) {
+		if (e != rc->child)
+			sb_str(sb, " ");
+		sb_val(sb, objs && cJSON_IsObject(e) ? get(e, "address") : e, 1);
+	}
+	hay_end(&h);
+	for (i = 0; i < NKEYS(hk); i++)
+		hay_field(&h, get(hd, hk[i]));
+	for (i = 0; i < NKEYS(ek); i++)
+		hay_field(&h, get(env, ek[i]));
+	hay_begin(&h);
+	cJSON_ArrayForEach(e, fi) {
+		if (e != fi->child)
+			sb_str(sb, " ");
+		sb_val(sb, cJSON_IsObject(e) ? get(e, "code") : e, 1);
+	}
+	hay_end(&h);
+	hay_begin(&h);
+	cJSON_ArrayForEach(e, so) {
+		if (e != so->child)
+			sb_str(sb, " ");
+		sb_val(sb, get(e, "member"), 1);
+	}
+	hay_end(&h);
+	sb_str(sb, "\n");
+}
+
+/* ---- one message ---- */
+
+/*
+ * A queue, state or finding code in the rows' block: the number of the
+ * string in the block's "dict" column, the string itself once that has
+ * DICT_MAX strings, and any other value v as [v].
+ */
+static void
+put_dict(struct page *pg, FILE *f, const cJSON *v)
+{
+	int i;
+
+	if (v == NULL || cJSON_IsNull(v)) {
+		fputs("null", f);
+		return;
+	}
+	if (!cJSON_IsString(v)) {
+		putc('[', f);
+		json_value(f, v, 3);
+		putc(']', f);
+		return;
+	}
+	for (i = 0; i < pg->ndict; i++)
+		if (strcmp(pg->dict[i], v->valuestring) == 0)
+			break;
+	if (i == pg->ndict && i < DICT_MAX) {
+		pg->dict[i] = strdup(v->valuestring);
+		if (pg->dict[i] == NULL)
+			abort();
+		pg->ndict++;
+	}
+	if (i < pg->ndict)
+		fprintf(f, "%d", i);
+	else
+		json_disp(f, v);
+}
+
+/* The rows' block, with its dictionary. */
+static void
+rows_flush(struct page *pg)
+{
+	int i;
+
+	for (i = 0; pg->rows.n > 0 && i < pg->ndict; i++) {
+		const char *s = pg->dict[i];
+
+		json_strn(pack_col(&pg->rows, C_DICT), s, strlen(s), true);
+	}
+	for (i = 0; i < pg->ndict; i++)
+		free(pg->dict[i]);
+	pg->ndict = 0;
+	pack_flush(pg->f, &pg->rows);
+}
+
+/*
+ * Its row, one value per column of row_cols: spool id, queue, state,
+ * age_seconds, size, from (envelope.mail_from, or headers.from when that
+ * is null; "<>" for the null sender), the first recipient (envelope
+ * rcpt_to, else recipients[].address, else headers.to) and how many there
+ * are, subject, finding codes.  Strings as the page shows them
+ * (json_disp), other values as they are: report.js formats them; queue,
+ * state and codes through the block's dictionary (put_dict).  Then
+ * its search text (hay_text), and, when the page computes the queue shape
+ * itself, its recipients' domains (recipients[].domain, else what follows
+ * the recipients' last '@').
+ */
+static void
+message_cols(struct page *pg, const cJSON *m)
+{
+	struct pack *pk = &pg->rows;
+	const cJSON *env = get_obj(m, "envelope"), *hd = get_obj(m, "headers");
+	const cJSON *from, *e, *rc, *v;
+	FILE *f;
+	bool objs, first;
+
+	json_disp(pack_col(pk, C_ID), get(m, "spool_id"));
+	put_dict(pg, pack_col(pk, C_QUEUE), get(m, "queue"));
+	put_dict(pg, pack_col(pk, C_STATE), get(m, "state"));
+	json_value(pack_col(pk, C_AGE), get(m, "age_seconds"), 3);
+	json_value(pack_col(pk, C_SIZE), get(m, "size"), 3);
+	from = get(env, "mail_from");
+	if (from == NULL || cJSON_IsNull(from))
+		from = get(hd, "from");
+	f = pack_col(pk, C_FROM);
+	if (cJSON_IsString(from) && from->valuestring[0] == '\0')
+		fputs("\"\\u003c\\u003e\"", f);	/* "<>" */
+	else
+		json_disp(f, from);
+	rc = msg_rcpts(m, &objs);
+	e = rc != NULL ? rc->child : NULL;
+	json_disp(pack_col(pk, C_TO), objs && cJSON_IsObject(e) ?
+		  get(e, "address") : e);
+	fprintf(pack_col(pk, C_NRC), "%lld", arr_len(rc));
+	json_disp(pack_col(pk, C_SUBJECT), get(hd, "subject"));
+	f = pack_col(pk, C_CODES);
+	putc('[', f);
+	first = true;
+	cJSON_ArrayForEach(e, get_arr(m, "findings")) {
+		if (!first)
+			putc(',', f);
+		first = false;
+		put_dict(pg, f, cJSON_IsObject(e) ? get(e, "code") : e);
+	}
+	putc(']', f);
+	pk->n++;
+
+	hay_text(&pg->sb, m, from);
+	fwrite(pg->sb.p, 1, pg->sb.len, pack_item(&pg->hay));
+	if (!pg->need_domains)
+		return;
+	f = pack_item(&pg->domains);
+	putc('[', f);
+	first = true;
+	cJSON_ArrayForEach(e, get_arr(m, "recipients")) {
+		if (!cJSON_IsString(get(e, "domain")))
+			continue;
+		if (!first)
+			putc(',', f);
+		first = false;
+		json_disp(f, get(e, "domain"));
+	}
+	/* none: what follows the last '@' of each recipient, less a '>' */
+	for (e = first && rc != NULL ? rc->child : NULL; e != NULL; e = e->next) {
+		const char *at;
+		size_t n;
+
+		v = objs && cJSON_IsObject(e) ? get(e, "address") : e;
+		if (!cJSON_IsString(v) ||
+		    (at = strrchr(v->valuestring, '@')) == NULL)
+			continue;
+		n = strlen(at + 1);
+		if (n > 0 && at[n] == '>')
+			n--;
+		if (!first)
+			putc(',', f);
+		first = false;
+		json_strn(f, at + 1, n, true);
+	}
+	putc(']', f);
+}
+
+/* Its detail: the members of detail_keys, its sources, envelope and
+ * headers cut to what the detail view shows. */
+static void
+detail_json(FILE *f, const cJSON *m)
+{
+	const cJSON *e, *s;
+	bool first = true, firsts;
+
+	if (!cJSON_IsObject(m)) {
+		json_value(f, m, 2);
+		return;
+	}
+	putc('{', f);
+	cJSON_ArrayForEach(e, m) {
+		if (!key_in(e->string, detail_keys, NKEYS(detail_keys)))
+			continue;
+		if (!first)
+			putc(',', f);
+		first = false;
+		json_str(f, e->string);
+		putc(':', f);
+		if (strcmp(e->string, "sources") == 0 && cJSON_IsArray(e)) {
+			putc('[', f);
+			firsts = true;
+			cJSON_ArrayForEach(s, e) {
+				if (!firsts)
+					putc(',', f);
+				firsts = false;
+				json_subset(f, s, source_keys, NKEYS(source_keys), 4);
+			}
+			putc(']', f);
+		} else if (strcmp(e->string, "envelope") == 0) {
+			json_subset(f, e, envelope_keys, NKEYS(envelope_keys), 3);
+		} else if (strcmp(e->string, "headers") == 0) {
+			json_subset(f, e, header_keys, NKEYS(header_keys), 3);
+		} else {
+			json_value(f, e, 3);
+		}
+	}
+	putc('}', f);
+}
+
+static void
+page_message(struct page *pg, const cJSON *m)
+{
+	message_cols(pg, m);
+	detail_json(pack_item(&pg->details), m);
+	if (pg->details.n == DETAIL_CHUNK)
+		pack_flush(pg->after, &pg->details);
+	if (pg->rows.n == ROW_CHUNK) {
+		rows_flush(pg);
+		pack_flush(pg->f, &pg->hay);
+		pack_flush(pg->f, &pg->domains);
+	}
+}
+
+/* ---- the rest of the page ---- */
+
+/* The report-wide data (data_keys) and the page's own facts. */
+static void
+write_data(struct page *pg)
 {
 	FILE *f = pg->f;
 	const cJSON *e;
 
-	putc(']', f);
-	for (e = pg->next; e != NULL; e = e->next) {
-		putc(',', f);
-		json_str(f, e->string != NULL ? e->string : "");
+	fputs("<script type=\"application/json\" id=\"imcq-data\">{", f);
+	cJSON_ArrayForEach(e, pg->doc) {
+		if (!key_in(e->string, data_keys, NKEYS(data_keys)))
+			continue;
+		json_str(f, e->string);
 		putc(':', f);
 		json_value(f, e, 1);
+		putc(',', f);
 	}
-	putc('}', f);
+	fprintf(f, "\"page\":{\"messages\":%lld,\"row_chunk\":%d,"
+		"\"detail_chunk\":%d,\"inventory_chunk\":%d}}</script>\n",
+		pg->nmsg, ROW_CHUNK, DETAIL_CHUNK, INV_CHUNK);
+}
+
+/* The inventory, as rows of inventory_keys (null where absent). */
+struct inv_out {
+	FILE *out;
+	struct pack pk;
+};
+
+static void
+inventory_item(struct inv_out *io, const cJSON *e)
+{
+	FILE *f = pack_item(&io->pk);
+	size_t i;
+
+	putc('[', f);
+	for (i = 0; i < NKEYS(inventory_keys); i++) {
+		if (i > 0)
+			putc(',', f);
+		json_value(f, get(e, inventory_keys[i]), 3);
+	}
+	putc(']', f);
+	if (io->pk.n == INV_CHUNK)
+		pack_flush(io->out, &io->pk);
+}
+
+static bool
+inventory_lazy(void *ctx, cJSON *item)
+{
+	inventory_item(ctx, item);
+	cJSON_Delete(item);
+	return true;
+}
+
+static void
+write_inventory_data(struct page *pg)
+{
+	struct inv_out io = { .out = pg->after };
+	const cJSON *inv = get_arr(pg->doc, "inventory"), *e;
+
+	pack_init(&io.pk, 'i', NULL, 1);
+	json_lazy_each(inv, inventory_lazy, &io);	/* the shell's (json.h) */
+	cJSON_ArrayForEach(e, inv)
+		inventory_item(&io, e);
+	pack_flush(io.out, &io.pk);
 }
 
 static void
@@ -2217,25 +2861,55 @@ write_tail(struct page *pg)
 		put_str(f, schema);
 		fputs("</code>", f);
 	}
-	fputs(". This page is self-contained and makes no network request; "
-	      "the whole report document is embedded in it.</p></footer>\n"
-	      "<script type=\"application/json\" id=\"imcq-data\">", f);
-	if (pg->ms != NULL) {
-		data_open(pg);
-		return;		/* report_html_message, report_html_end */
-	}
-	json_value(f, pg->doc, 0);
-	write_end(pg);
+	fputs(". This page is self-contained and makes no network request. "
+	      "It embeds what its tables and the message detail show; the "
+	      "complete record of every message (MIME parts, raw header "
+	      "bytes, the envelope&#39;s layout), the routing decisions, the "
+	      "log events and the Queue.dat references are in report.json."
+	      "</p></footer>\n", f);
+	write_data(pg);
+	pack_init(&pg->rows, 'r', row_cols, NROWCOLS);
+	pack_init(&pg->hay, 'x', NULL, 1);
+	pg->hay.text = true;
+	pack_init(&pg->domains, 'q', NULL, 1);
+	pack_init(&pg->details, 'd', NULL, 1);
+	/* the inventory and the details follow the script: the table works
+	 * before the browser has read them (a temporary file holds them
+	 * meanwhile; without one they come before the script) */
+	pg->tmp = tmpfile();
+	pg->after = pg->tmp != NULL ? pg->tmp : pg->f;
+	write_inventory_data(pg);
 }
 
-static void
-write_end(struct page *pg)
+/* The last blocks, the script, what follows it, the end of the page. */
+static int
+page_end(struct page *pg)
 {
 	FILE *f = pg->f;
+	char buf[65536];
+	size_t n;
+	int rc = 0;
 
-	fputs("</script>\n<script>", f);
+	rows_flush(pg);
+	pack_flush(f, &pg->hay);
+	pack_flush(f, &pg->domains);
+	pack_flush(pg->after, &pg->details);
+	fputs("<script>", f);
 	fwrite(html_asset_report_js, 1, html_asset_report_js_len, f);
-	fputs("</script>\n</body>\n</html>\n", f);
+	fputs("</script>\n", f);
+	if (pg->tmp != NULL) {
+		if (fflush(pg->tmp) != 0 || fseek(pg->tmp, 0, SEEK_SET) != 0)
+			rc = -1;
+		while (rc == 0 && (n = fread(buf, 1, sizeof(buf), pg->tmp)) > 0)
+			fwrite(buf, 1, n, f);
+		if (ferror(pg->tmp))
+			rc = -1;
+		fclose(pg->tmp);
+	}
+	fputs("</body>\n</html>\n", f);
+	free(pg->oldest);
+	free(pg->sb.p);
+	return rc != 0 || ferror(f) ? -1 : 0;
 }
 
 static void
@@ -2258,16 +2932,17 @@ int
 report_html_write(FILE *out, const cJSON *doc)
 {
 	struct page pg;
+	const cJSON *m;
 
 	page_init(&pg, out, doc, NULL);
 	write_page(&pg);
-	free(pg.oldest);
-	return ferror(out) ? -1 : 0;
+	cJSON_ArrayForEach(m, pg.messages)
+		page_message(&pg, m);
+	return page_end(&pg);
 }
 
 struct html_stream {
 	struct page pg;
-	size_t nwritten;
 };
 
 struct html_stream *
@@ -2285,19 +2960,14 @@ report_html_begin(FILE *out, const cJSON *doc, const struct html_msgs *ms)
 void
 report_html_message(struct html_stream *hs, const cJSON *m)
 {
-	if (hs->nwritten++ > 0)
-		putc(',', hs->pg.f);
-	json_value(hs->pg.f, m, 2);
+	page_message(&hs->pg, m);
 }
 
 int
 report_html_end(struct html_stream *hs)
 {
-	FILE *f = hs->pg.f;
+	int rc = page_end(&hs->pg);
 
-	data_close(&hs->pg);
-	write_end(&hs->pg);
-	free(hs->pg.oldest);
 	free(hs);
-	return ferror(f) ? -1 : 0;
+	return rc;
 }

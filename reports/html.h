@@ -9,16 +9,27 @@
  * the detail of one message, the changes between snapshots, the inventory
  * with hashes, and the anomalies.  The narrative parts and the first page
  * of each large table are written as static HTML, so the page reads with
- * scripting off and prints; the whole document follows as a JSON data
- * block (<script type="application/json" id="imcq-data">) that the inline
- * script reads.
+ * scripting off and prints.  The data the inline script reads follows:
+ * the report-wide members it uses as a JSON data block (<script
+ * type="application/json" id="imcq-data">), then packed blocks (<script
+ * type="application/octet-stream" id="imcq-KN">: base64 of raw DEFLATE of
+ * JSON or text, html_deflate.h) with, per block of messages, the message
+ * table's columns (r) and search text (x), and their recipients' domains
+ * when the page computes the queue shape (q); after the script, the
+ * inventory (i) and each message's detail (d: envelope, key headers,
+ * recipients and routes, findings and evidence, state, sources), which
+ * the page inflates a block at a time when a message is opened.  The
+ * rest of each message (MIME parts, raw bytes, the envelope's layout) and
+ * the routing decisions, log events and Queue.dat references are in
+ * report.json only.  A 100,000-message report is ~50 MB and opens in
+ * Chromium in ~1-2 s (bench/BENCHMARKS.md).
  *
  * Security: every string of the document is treated as hostile.  Text is
  * HTML-escaped (& < > " '), invalid UTF-8 and control characters are
  * replaced by U+FFFD; the data block escapes < > & U+2028 U+2029 as
- * \uXXXX; the script only ever uses textContent.  A Content-Security-Policy
- * meta tag admits exactly the inline style and script, by SHA-256, and no
- * network access at all.
+ * \uXXXX; packed blocks are base64; the script only ever uses
+ * textContent.  A Content-Security-Policy meta tag admits exactly the
+ * inline style and script, by SHA-256, and no network access at all.
  *
  * Ownership: doc is borrowed and not modified.
  * Diagnostics: a write error on out returns -1 (the caller reports it);
@@ -41,14 +52,18 @@ int report_html_write(FILE *out, const cJSON *doc);
 
 /*
  * The same page with the messages streamed, not held in doc: doc's member
- * "messages" is the empty array ms->hole (json_report_shell).  The page
- * summary reads ms->brief(user, i) for every message (state, queue_time,
- * age_seconds), the first table page ms->get(user, i); both return a new
- * tree that the page deletes.  report_html_begin writes the page up to the
- * messages of the data block; the caller then hands every message, in
- * order, to report_html_message (borrowed), and report_html_end writes the
- * rest and returns 0 or -1 as report_html_write.  Same bytes as
- * report_html_write on the whole document.
+ * "messages" is the empty array ms->hole (json_report_shell; the page does
+ * not read it).  The page summary reads ms->brief(user, i) for every
+ * message (state, queue_time, age_seconds), the first table page
+ * ms->get(user, i); both return a new tree that the page deletes.
+ * report_html_begin writes the page up to the messages' data; the caller
+ * then hands every message, in order, to report_html_message (borrowed:
+ * it is written into the blocks being filled, a block of messages at a
+ * time), and report_html_end writes the rest and returns 0 or -1 as
+ * report_html_write.  Same bytes as report_html_write on the whole
+ * document.  Memory: one block of messages (256 details, 4096 rows);
+ * what follows the script waits in a temporary file (tmpfile(); without
+ * one it is written before the script).
  */
 struct html_msgs {
 	size_t n;

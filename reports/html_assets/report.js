@@ -3,11 +3,17 @@
  * report.js - the script of report.html (embedded by html.c; the page's
  * Content-Security-Policy admits it by its SHA-256).
  *
- * It reads the report document from the JSON block #imcq-data and makes
- * the large tables (messages, inventory, anomalies) sortable, filterable
- * and paged, rendering only the visible page; it opens the detail of one
- * message, computes the queue shape when the document has none, and wires
- * the copy and "show" buttons.
+ * It reads the report-wide part of the document from the JSON block
+ * #imcq-data and the rest from packed blocks (raw DEFLATE of JSON, in
+ * base64; reports/html.c): the message table's columns (#imcq-rK), then,
+ * when first needed, the messages' search text (#imcq-xK) and domains
+ * (#imcq-qK), the inventory (#imcq-iK) and the detail of a block of
+ * messages (#imcq-dK).  The last two follow this script in the page, so
+ * they may still be on their way when it starts.  It makes the large tables
+ * (messages, inventory, anomalies) sortable, filterable and paged,
+ * rendering only the visible page; opens the detail of one message;
+ * computes the queue shape when the document has none; and wires the copy
+ * and "show" buttons.
  *
  * Every string of the document is hostile: the DOM is only ever written
  * with createElement and textContent (never innerHTML, never an attribute
@@ -18,7 +24,18 @@
 	'use strict';
 
 	var root = document.documentElement;
-	root.classList.add('js');
+
+	/* the data cannot be read (damaged, or a browser without
+	 * DecompressionStream): the static page stays */
+	function giveUp() {
+		root.classList.remove('js');
+		var note = document.createElement('p');
+		note.className = 'noscript wrap';
+		note.textContent = 'The report data embedded in this page could not be read ' +
+			'by this browser: the tables show their first rows only. ' +
+			'The complete report is in report.json.';
+		document.body.insertBefore(note, document.querySelector('main'));
+	}
 
 	var D;
 	try {
@@ -26,16 +43,49 @@
 	} catch (e) {
 		D = null;
 	}
-	if (!D || typeof D !== 'object') {
-		/* too large for this browser, or damaged: the static page stays */
-		root.classList.remove('js');
-		var note = document.createElement('p');
-		note.className = 'noscript wrap';
-		note.textContent = 'The report data embedded in this page could not be read ' +
-			'(too large for this browser?): the tables show their first rows only. ' +
-			'The complete report is in report.json.';
-		document.body.insertBefore(note, document.querySelector('main'));
+	if (!D || typeof D !== 'object' || typeof DecompressionStream !== 'function') {
+		giveUp();
 		return;
+	}
+
+	/* a packed block: base64 of raw DEFLATE of JSON (an array, or an object
+	 * of arrays: columns), or of text (asText) */
+	function unpack(el, asText) {
+		var s = el.textContent, bytes, bin, n, i;
+		if (typeof Uint8Array.fromBase64 === 'function') {
+			bytes = Uint8Array.fromBase64(s);
+		} else {
+			bin = atob(s);
+			n = bin.length;
+			bytes = new Uint8Array(n);
+			for (i = 0; i < n; i++) bytes[i] = bin.charCodeAt(i);
+		}
+		return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw')))
+			.text().then(asText ? null : JSON.parse);
+	}
+	/* once the page is read to its end (the blocks after this script) */
+	function parsed() {
+		return new Promise(function (ok) {
+			if (document.readyState !== 'loading') ok();
+			else document.addEventListener('DOMContentLoaded', function () { ok(); });
+		});
+	}
+	/* the blocks imcq-P0, imcq-P1, ... inflated and joined: arrays, or the
+	 * columns named in cols (each block first through each(block)) */
+	function unpackAll(prefix, cols, each) {
+		var els = [], k, el;
+		for (k = 0; (el = document.getElementById('imcq-' + prefix + k)); k++) els.push(el);
+		return Promise.all(els.map(function (e) { return unpack(e, false); })).then(function (parts) {
+			if (!cols) return Array.prototype.concat.apply([], parts.filter(Array.isArray));
+			var out = {};
+			parts = parts.map(function (p) { return isObj(p) ? (each ? each(p) : p) : {}; });
+			cols.forEach(function (c) {
+				out[c] = Array.prototype.concat.apply([], parts.map(function (p) {
+					return p && Array.isArray(p[c]) ? p[c] : [];
+				}));
+			});
+			return out;
+		});
 	}
 
 	var STATES = ['awaiting-delivery', 'awaiting-conversion', 'expired',
@@ -143,70 +193,83 @@
 		return i < 0 ? 3 : i;
 	}
 
-	/* ---- the messages, flattened once ---- */
+	/* ---- the messages: columns (html.c message_cols) ---- */
 
-	var MSGS = arr(D.messages);
+	/*
+	 * M.id[i], queue, state, from, to, subject: text as shown (strings
+	 * with control characters replaced already; other values as in the
+	 * document); age, size: as in the document; nrc: recipients; codes:
+	 * finding codes.  ROWS: the message indices, the table's rows.
+	 */
+	var COLS = ['id', 'queue', 'state', 'age', 'size', 'from', 'to', 'nrc', 'subject', 'codes'];
+	var M = {}, ROWS = [];
 
-	function rcptList(m) {
-		var a = arr(obj(m.envelope).rcpt_to);
-		if (a.length) return a.map(txt);
-		a = arr(m.recipients);
-		if (a.length) return a.map(function (r) { return txt(isObj(r) ? r.address : r); });
-		return arr(obj(m.headers).to).map(txt);
+	function disp(v) { return typeof v === 'string' ? v : txt(v); }
+
+	/* a block's queue, state and codes: numbers of strings in its dict,
+	 * strings, or [any other value] */
+	function undict(p) {
+		var d = arr(p.dict);
+		function dv(v) { return typeof v === 'number' ? disp(d[v]) : Array.isArray(v) ? txt(v[0]) : disp(v); }
+		p.queue = arr(p.queue).map(dv);
+		p.state = arr(p.state).map(dv);
+		p.codes = arr(p.codes).map(function (a) { return arr(a).map(dv); });
+		return p;
 	}
-	function fromText(m) {
-		var v = obj(m.envelope).mail_from;
-		if (v === undefined || v === null) v = obj(m.headers).from;
-		if (v === '') return '<>';
-		return txt(v);
+
+	function setColumns(c) {
+		var n = c.id.length, i;
+		COLS.forEach(function (k) {
+			if (c[k].length !== n) throw new Error('damaged message table');
+		});
+		M.id = c.id.map(disp);
+		M.queue = c.queue;
+		M.state = c.state;
+		M.age = c.age.map(function (v) { return isInt(v) ? v : null; });
+		M.size = c.size.map(function (v) { return isInt(v) ? v : null; });
+		M.from = c.from.map(disp);
+		M.to = c.to.map(disp);
+		M.nrc = c.nrc.map(function (v) { return isInt(v) ? v : 0; });
+		M.subject = c.subject.map(disp);
+		M.codes = c.codes;
+		ROWS = new Array(n);
+		for (i = 0; i < n; i++) ROWS[i] = i;
 	}
-	function codeList(m) {
-		return arr(m.findings).map(function (f) { return txt(isObj(f) ? f.code : f); });
+
+	/*
+	 * The search text (#imcq-xK): a line per message, read and lower-cased
+	 * at the first text filter.  Until then, or if it cannot be read, the
+	 * table's own columns stand in.
+	 */
+	var HAY = null, HAYX = null, HAYP = null;
+	function loadHay() {
+		var els = [], k, el;
+		if (HAYP) return HAYP;
+		for (k = 0; (el = document.getElementById('imcq-x' + k)); k++) els.push(el);
+		return HAYP = Promise.all(els.map(function (e) { return unpack(e, true); })).then(function (t) {
+			var lines = t.join('').toLowerCase().split('\n');
+			lines.pop();
+			HAYX = lines.length === ROWS.length ? lines : [];
+		}, function () { HAYX = []; }).then(function () { HAY = null; });
 	}
-	function domainsOf(m) {
+	function haystack(i) {
+		if (HAYX && HAYX.length) return HAYX[i];
+		if (!HAY) HAY = new Array(ROWS.length);
+		if (HAY[i] === undefined)
+			HAY[i] = [M.id[i], M.queue[i], M.state[i], M.from[i], M.subject[i], M.to[i]]
+				.join('\n').toLowerCase();
+		return HAY[i];
+	}
+
+	/* recipients[].domain, else the recipients' text after their last @
+	 * (#imcq-qK, only when the document has no queue shape) */
+	function domainsOf(i, doms) {
 		var seen = dict(), out = [];
-		arr(m.recipients).forEach(function (r) {
-			var d = isObj(r) && typeof r.domain === 'string' ? r.domain.toLowerCase() : '';
+		arr(doms[i]).forEach(function (d0) {
+			var d = typeof d0 === 'string' ? d0.toLowerCase() : '';
 			if (d && !seen[d]) { seen[d] = 1; out.push(d); }
 		});
-		if (!out.length) {
-			rcptList(m).forEach(function (a) {
-				var k = a.lastIndexOf('@'), d = k >= 0 ? a.slice(k + 1).replace(/>$/, '').toLowerCase() : '';
-				if (d && !seen[d]) { seen[d] = 1; out.push(d); }
-			});
-		}
 		return out;
-	}
-
-	var ROWS = MSGS.map(function (m0, i) {
-		var m = obj(m0), rc = rcptList(m), codes = codeList(m);
-		return {
-			i: i,
-			id: txt(m.spool_id),
-			queue: txt(m.queue),
-			state: txt(m.state),
-			age: isInt(m.age_seconds) ? m.age_seconds : null,
-			size: isInt(m.size) ? m.size : null,
-			from: fromText(m),
-			to: rc.length ? rc[0] : '',
-			nrc: rc.length,
-			subject: txt(obj(m.headers).subject),
-			codes: codes
-		};
-	});
-
-	var HAY = null;
-	function haystack(i) {
-		if (!HAY) HAY = new Array(MSGS.length);
-		if (HAY[i] === undefined) {
-			var m = obj(MSGS[i]), h = obj(m.headers), e = obj(m.envelope), r = ROWS[i];
-			HAY[i] = [r.id, r.queue, r.state, r.from, rcptList(m).join(' '), r.subject,
-				txt(h.message_id), txt(h.from), txt(h.to), txt(h.cc), txt(h.sender),
-				txt(e.helo), txt(e.client_host), txt(e.mts_id), r.codes.join(' '),
-				arr(m.sources).map(function (s) { return txt(obj(s).member); }).join(' ')
-			].join('\n').toLowerCase();
-		}
-		return HAY[i];
 	}
 
 	/* report-wide findings name messages by spool id */
@@ -228,7 +291,9 @@
 	 * opts: prefix (ids: P-body, P-foot, P-pager, P-q, P-size), cols
 	 * [{label, num, cls, val(row) -> text, key(row) -> sort key,
 	 * cell(td, row)}], rows, what ("messages"), hay(i) -> lower-case text,
-	 * selects {name: {values, test(row, value)}}, onOpen(i).
+	 * selects {name: {values, test(row, value)}}, onOpen(i), before(text)
+	 * -> null, or a promise to wait for before filtering (text: whether
+	 * the text filter is used).
 	 */
 	function Pager(opts) {
 		var self = this;
@@ -313,6 +378,29 @@
 		this.order = a;
 	};
 
+	/*
+	 * The order of keys (integers or null) as sortBy wants it, by the
+	 * browser's own sort of numbers: each key and its index are one number,
+	 * key * n + index.  null when a key is not a small enough integer.
+	 */
+	function sortInts(keys, dir) {
+		var n = keys.length, packed = new Float64Array(n), rest = [], m = 0, i, v, out;
+		for (i = 0; i < n; i++) {
+			v = keys[i];
+			if (v === null) { rest.push(i); continue; }
+			if (Math.floor(v) !== v || Math.abs(v) > 9007199254740991 / (n + 1) - 1) return null;
+			packed[m++] = dir * v * n + i;
+		}
+		packed = packed.subarray(0, m).sort();
+		out = new Array(n);
+		for (i = 0; i < m; i++) {
+			v = packed[i] - Math.floor(packed[i] / n) * n;	/* exact: integers */
+			out[i] = v < 0 ? v + n : v >= n ? v - n : v;
+		}
+		for (i = 0; i < rest.length; i++) out[m + i] = rest[i];
+		return out;
+	}
+
 	Pager.prototype.sortBy = function (k) {
 		var c = this.o.cols[k], rows = this.rows, keys, dir, i, n = rows.length;
 		if (this.sortCol === k) this.dir = -this.dir;
@@ -323,18 +411,21 @@
 			var v = (c.key || c.val)(rows[i]);
 			keys[i] = c.num ? (typeof v === 'number' && isFinite(v) ? v : null) : String(v);
 		}
-		this.resetOrder();
 		/* missing values last in both directions; ties keep document order */
-		this.order.sort(function (a, b) {
-			var x = keys[a], y = keys[b];
-			if (x === null || y === null) {
-				if (x === y) return a - b;
-				return x === null ? 1 : -1;
-			}
-			if (x < y) return -dir;
-			if (x > y) return dir;
-			return a - b;
-		});
+		this.order = c.num ? sortInts(keys, dir) : null;
+		if (!this.order) {
+			this.resetOrder();
+			this.order.sort(function (a, b) {
+				var x = keys[a], y = keys[b];
+				if (x === null || y === null) {
+					if (x === y) return a - b;
+					return x === null ? 1 : -1;
+				}
+				if (x < y) return -dir;
+				if (x > y) return dir;
+				return a - b;
+			});
+		}
 		this.ths.forEach(function (th, j) {
 			th.setAttribute('aria-sort', j === k ? (dir > 0 ? 'ascending' : 'descending') : 'none');
 		});
@@ -342,7 +433,13 @@
 	};
 
 	Pager.prototype.refilter = function (keepPage) {
-		var self = this, ws = this.q ? words(this.q.value) : [], tests = [];
+		var self = this, ws = this.q ? words(this.q.value) : [], tests = [], wait;
+		/* what the text filter reads may have to be fetched first */
+		wait = this.o.before ? this.o.before(ws.length > 0) : null;
+		if (wait) {
+			wait.then(function () { self.refilter(keepPage); });
+			return;
+		}
 		Object.keys(this.sel).forEach(function (name) {
 			var v = self.sel[name].value;
 			if (v !== '') tests.push([self.o.selects[name].test, v]);
@@ -465,53 +562,60 @@
 
 	/* ---- 5. the message table ---- */
 
-	var codeValues = [];
-	(function () {
+	function codeValues() {
 		var seen = dict();
-		ROWS.forEach(function (r) { r.codes.forEach(function (c) { seen[c] = 1; }); });
+		M.codes.forEach(function (cs) { cs.forEach(function (c) { seen[c] = 1; }); });
 		Object.keys(FINDING_IDS).forEach(function (c) { seen[c] = 1; });
 		Object.keys(obj(obj(D.summary).findings)).forEach(function (c) { seen[c] = 1; });
-		codeValues = Object.keys(seen).filter(function (c) { return c !== ''; }).sort();
-	})();
+		return Object.keys(seen).filter(function (c) { return c !== ''; }).sort();
+	}
 
-	var msgTable = new Pager({
-		prefix: 'msg',
-		what: 'messages',
-		rows: ROWS,
-		hay: haystack,
-		cols: [
-			{ label: 'Spool ID', cls: 'mono', val: function (r) { return r.id; } },
-			{ label: 'Queue', val: function (r) { return r.queue; } },
-			{ label: 'State', val: function (r) { return r.state; },
-				cell: function (td, r) { if (r.state) td.appendChild(stateBadge(r.state)); } },
-			{ label: 'Age', num: true, key: function (r) { return r.age; },
-				val: function (r) { return fmtAge(r.age); } },
-			{ label: 'Size', num: true, key: function (r) { return r.size; },
-				cell: function (td, r) {
-					td.textContent = fmtSize(r.size);
-					if (r.size !== null) td.title = fmtCount(r.size) + ' bytes';
-				} },
-			{ label: 'From', cls: 'addr', val: function (r) { return r.from; } },
-			{ label: 'To', cls: 'addr', key: function (r) { return r.to; },
-				cell: function (td, r) {
-					td.textContent = r.to;
-					if (r.nrc > 1) { T(td, ' '); td.appendChild(E('span', 'more', '+' + (r.nrc - 1))); }
-				} },
-			{ label: 'Subject', cls: 'subj', val: function (r) { return r.subject; } },
-			{ label: 'Findings', val: function (r) { return r.codes.join(', '); } }
-		],
-		selects: {
-			state: { values: distinct(ROWS.map(function (r) { return r.state; }), STATES),
-				test: function (r, v) { return r.state === v; } },
-			queue: { values: distinct(ROWS.map(function (r) { return r.queue; }), QUEUES),
-				test: function (r, v) { return r.queue === v; } },
-			finding: { values: codeValues,
-				test: function (r, v) {
-					return r.codes.indexOf(v) >= 0 || !!(FINDING_IDS[v] && FINDING_IDS[v][r.id]);
-				} }
-		},
-		onOpen: function (i) { openMessage(i, true); }
-	});
+	var msgTable = null;
+	function initMessages() {
+		msgTable = new Pager({
+			prefix: 'msg',
+			what: 'messages',
+			rows: ROWS,
+			hay: haystack,
+			cols: [
+				{ label: 'Spool ID', cls: 'mono', val: function (i) { return M.id[i]; } },
+				{ label: 'Queue', val: function (i) { return M.queue[i]; } },
+				{ label: 'State', val: function (i) { return M.state[i]; },
+					cell: function (td, i) { if (M.state[i]) td.appendChild(stateBadge(M.state[i])); } },
+				{ label: 'Age', num: true, key: function (i) { return M.age[i]; },
+					val: function (i) { return fmtAge(M.age[i]); } },
+				{ label: 'Size', num: true, key: function (i) { return M.size[i]; },
+					cell: function (td, i) {
+						td.textContent = fmtSize(M.size[i]);
+						if (M.size[i] !== null) td.title = fmtCount(M.size[i]) + ' bytes';
+					} },
+				{ label: 'From', cls: 'addr', val: function (i) { return M.from[i]; } },
+				{ label: 'To', cls: 'addr', key: function (i) { return M.to[i]; },
+					cell: function (td, i) {
+						td.textContent = M.to[i];
+						if (M.nrc[i] > 1) { T(td, ' '); td.appendChild(E('span', 'more', '+' + (M.nrc[i] - 1))); }
+					} },
+				{ label: 'Subject', cls: 'subj', val: function (i) { return M.subject[i]; } },
+				{ label: 'Findings', val: function (i) { return M.codes[i].join(', '); } }
+			],
+			selects: {
+				state: { values: distinct(M.state, STATES),
+					test: function (i, v) { return M.state[i] === v; } },
+				queue: { values: distinct(M.queue, QUEUES),
+					test: function (i, v) { return M.queue[i] === v; } },
+				finding: { values: codeValues(),
+					test: function (i, v) {
+						return M.codes[i].indexOf(v) >= 0 || !!(FINDING_IDS[v] && FINDING_IDS[v][M.id[i]]);
+					} }
+			},
+			/* the search text comes with the first text filter */
+			before: function (q) {
+				if (!q || HAYX) return null;
+				return loadHay();
+			},
+			onOpen: function (i) { openMessage(i, true); }
+		});
+	}
 
 	/* ---- 6. message detail ---- */
 
@@ -621,10 +725,11 @@
 	var KNOWN = ['spool_id', 'queue', 'state', 'state_reason', 'size', 'sources', 'envelope',
 		'headers', 'recipients', 'findings', 'seen_in', 'queue_time', 'queue_time_source', 'age_seconds'];
 
-	function renderDetail(i) {
-		var m = obj(MSGS[i]), env = obj(m.envelope), hd = obj(m.headers), frag = document.createDocumentFragment(),
+	/* m0: the message's detail record (html.c detail_json), or undefined */
+	function renderDetail(i, m0) {
+		var m = obj(m0), env = obj(m.envelope), hd = obj(m.headers), frag = document.createDocumentFragment(),
 			title = add(frag, E('div', 'dtitle')), nav, dl, other, k;
-		add(title, E('span', 'big', txt(m.spool_id) || '(no spool id)'));
+		add(title, E('span', 'big', txt(m.spool_id) || M.id[i] || '(no spool id)'));
 		if (present(m, 'state')) title.appendChild(stateBadge(m.state));
 		if (present(m, 'queue')) add(title, E('span', 'muted', 'queue ' + txt(m.queue)));
 		nav = add(title, E('span', 'dnav'));
@@ -640,6 +745,8 @@
 			}
 		});
 
+		if (m0 === undefined)
+			add(frag, E('p', 'muted', 'The detail of this message could not be read from this page; it is in report.json.'));
 		add(frag, E('h3', null, 'Summary'));
 		dl = add(frag, E('dl', 'kv'));
 		kv(dl, 'State', present(m, 'state') ? txt(m.state) + (present(m, 'state_reason') ? ': ' + txt(m.state_reason) : '') : null);
@@ -697,7 +804,7 @@
 		/* its own findings, and the report-wide ones that name it */
 		var fs = arr(m.findings).concat(arr(D.findings).filter(function (f) {
 			return arr(obj(f).spool_ids).some(function (id) {
-				return txt(isObj(id) ? id.spool_id : id) === txt(m.spool_id);
+				return txt(isObj(id) ? id.spool_id : id) === M.id[i];
 			});
 		}));
 		add(frag, E('h3', null, 'Findings (' + fs.length + ')'));
@@ -725,23 +832,54 @@
 		}
 
 		var det = add(frag, E('details'));
-		add(det, E('summary', null, 'The record as JSON'));
-		add(det, E('pre', 'raw', JSON.stringify(MSGS[i], null, 2)));
+		add(det, E('summary', null, 'The record as JSON (what this page holds; the complete record, with MIME parts and raw bytes, is in report.json)'));
+		add(det, E('pre', 'raw', JSON.stringify(m0 === undefined ? null : m0, null, 2)));
 
 		detailBody.textContent = '';
 		detailBody.appendChild(frag);
 	}
 
+	/*
+	 * The details come in blocks of page.detail_chunk messages, inflated
+	 * when one of their messages is opened; the last few stay parsed, so
+	 * that Previous and Next answer at once.
+	 */
+	var DCHUNK = isInt(obj(D.page).detail_chunk) && D.page.detail_chunk > 0 ? D.page.detail_chunk : 256;
+	var dcache = dict(), dorder = [];
+	function withDetail(i, cb) {
+		var k = Math.floor(i / DCHUNK), el;
+		if (dcache[k]) { cb(dcache[k][i % DCHUNK]); return; }
+		el = $('imcq-d' + k);
+		/* the blocks follow this script: is this one read to its end? */
+		if (document.readyState === 'loading' && !(el && $('imcq-d' + (k + 1)))) {
+			parsed().then(function () { withDetail(i, cb); });
+			return;
+		}
+		if (!el) { cb(undefined); return; }
+		unpack(el).then(function (list) {
+			list = arr(list);
+			if (!dcache[k]) {
+				dcache[k] = list;
+				dorder.push(k);
+				if (dorder.length > 8) delete dcache[dorder.shift()];
+			}
+			cb(list[i % DCHUNK]);
+		}, function () { cb(undefined); });
+	}
+
 	function openMessage(i, setHash) {
-		if (!(i >= 0 && i < MSGS.length)) return;
+		if (!(i >= 0 && i < ROWS.length)) return;
 		shown = i;
-		renderDetail(i);
-		detailSec.classList.add('open');
 		msgTable.reveal(i);
 		if (setHash && location.hash !== '#msg=' + i) {
 			location.hash = 'msg=' + i;	/* a fragment: no request */
 		}
-		detailSec.scrollIntoView({ block: 'start' });
+		withDetail(i, function (m) {
+			if (shown !== i) return;	/* another one was opened since */
+			renderDetail(i, m);
+			detailSec.classList.add('open');
+			detailSec.scrollIntoView({ block: 'start' });
+		});
 	}
 
 	function closeDetail() {
@@ -760,15 +898,15 @@
 			i = parseInt(h.slice(5), 10);
 		} else if (h.indexOf('#id=') === 0) {
 			try { id = decodeURIComponent(h.slice(4)); } catch (e) { return; }
-			for (k = 0; k < ROWS.length; k++) if (ROWS[k].id === id) { i = k; break; }
+			for (k = 0; k < ROWS.length; k++) if (M.id[k] === id) { i = k; break; }
 		} else return;
-		if (i >= 0 && i < MSGS.length && i !== shown) openMessage(i, false);
+		if (i >= 0 && i < ROWS.length && i !== shown) openMessage(i, false);
 	}
 	window.addEventListener('hashchange', fromHash);
 
 	/* ---- 8, 9. inventory and anomalies ---- */
 
-	var INV = arr(D.inventory).map(obj), ANOM = arr(D.anomalies).map(obj);
+	var ANOM = arr(D.anomalies).map(obj);
 	function lowerHay(list, keys) {
 		var cache = [];
 		return function (i) {
@@ -778,8 +916,13 @@
 		};
 	}
 
-	function initInventory() {
-		new Pager({
+	/* [input, member, kind, size, mtime, sha256] (html.c inventory_keys) */
+	function initInventory(rows) {
+		var p, INV = rows.map(function (a0) {
+			var a = Array.isArray(a0) ? a0 : [];
+			return { input: a[0], member: a[1], kind: a[2], size: a[3], mtime: a[4], sha256: a[5] };
+		});
+		p = new Pager({
 			prefix: 'inv',
 			what: 'members',
 			rows: INV,
@@ -798,6 +941,28 @@
 					test: function (r, v) { return txt(r.kind) === v; } }
 			}
 		});
+		if (p.q && p.q.value) p.refilter();
+		root.dataset.inventory = 'ready';
+	}
+
+	/* The inventory (as many rows as members) is read when its table comes
+	 * near the screen or its controls are used, not before. */
+	function watchInventory() {
+		var table = $('inv-table'), ctl = $('inv-controls'), started = false, io;
+		function go() {
+			if (started) return;
+			started = true;
+			if (io) io.disconnect();
+			parsed().then(function () { return unpackAll('i'); }).then(initInventory)
+				.catch(function () { /* the static rows stay */ });
+		}
+		if (!table) return;
+		if (ctl) ctl.addEventListener('focusin', go);
+		if (typeof IntersectionObserver !== 'function') { go(); return; }
+		io = new IntersectionObserver(function (es) {
+			if (es.some(function (e) { return e.isIntersecting; })) go();
+		}, { rootMargin: '400px' });
+		io.observe(table);
 	}
 
 	function initAnomalies() {
@@ -835,14 +1000,18 @@
 
 	function computeQshape() {
 		var box = $('qshape-js');
-		if (!box) return;
+		if (!box) return null;
+		return unpackAll('q').then(function (doms) { qshapeFrom(box, doms); });
+	}
+
+	function qshapeFrom(box, doms) {
 		var doms = dict(), list = [], total = { d: 'TOTAL', t: 0, c: BUCKETS.map(function () { return 0; }) };
-		MSGS.forEach(function (m0) {
-			var m = obj(m0), ds, b;
-			if (!QUEUED[m.state]) return;
-			ds = domainsOf(m);
+		ROWS.forEach(function (i) {
+			var ds, b;
+			if (!has(QUEUED, M.state[i])) return;
+			ds = domainsOf(i, doms);
 			if (!ds.length) ds = ['(no domain)'];
-			b = isInt(m.age_seconds) ? bucketOf(Math.max(0, m.age_seconds)) : -1;
+			b = M.age[i] !== null ? bucketOf(Math.max(0, M.age[i])) : -1;
 			total.t++;
 			if (b >= 0) total.c[b]++;
 			ds.forEach(function (d) {
@@ -899,6 +1068,7 @@
 
 	function showMessagesWhere(name, value) {
 		var t = msgTable;
+		if (!t) return;
 		Object.keys(t.sel).forEach(function (n) { t.sel[n].value = ''; });
 		if (t.q) t.q.value = '';
 		if (t.sel[name]) t.sel[name].value = value;
@@ -956,14 +1126,22 @@
 
 	bars();
 	heat();
-	root.dataset.ready = 'messages';
-	fromHash();
-	/* the rest after the first paint */
-	setTimeout(function () {
-		computeQshape();
-		heat();
-		initInventory();
-		initAnomalies();
-		root.dataset.ready = 'all';
-	}, 0);
+	unpackAll('r', COLS, undict).then(function (c) {
+		setColumns(c);
+		initMessages();
+		root.classList.add('js');
+		root.dataset.ready = 'messages';
+		fromHash();
+		/* the search text, before the first filter needs it */
+		setTimeout(loadHay, 50);
+		/* the rest after the first paint */
+		setTimeout(function () {
+			initAnomalies();
+			watchInventory();
+			Promise.resolve(computeQshape()).catch(function () { /* the static text stays */ }).then(function () {
+				heat();
+				root.dataset.ready = 'all';
+			});
+		}, 0);
+	}).catch(giveUp);
 })();
