@@ -6,6 +6,18 @@
  * their magic (content wins over the file name), opened with every format
  * and filter libarchive has, and read entry by entry with
  * archive_read_data() into a capped buffer; nothing is ever extracted.
+ *
+ * Two stages.  The walk (directory listing, file reads, libarchive's
+ * decompression, nested archives, SHA-256 of every member, the budgets)
+ * never touches the report: everything it would do to it (an inventory
+ * row, an anomaly, an unreadable count, a member for the callback, a
+ * progress tick) is an event, applied by apply() in the order the walk
+ * made them.  With one thread the walk applies each event at once, in the
+ * calling thread; with two, the walk runs in a producer thread and its
+ * events go through a bounded queue (workq.h) to the calling thread,
+ * which applies them and runs the callback.  The report then has a single
+ * mutator, and every output (inventory, anomalies, messages, hashes,
+ * progress lines, exit codes) is the same byte for byte either way.
  */
 #include "analyzer/ingest.h"
 
@@ -14,6 +26,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,21 +38,68 @@
 #include "analyzer/core/hash.h"
 #include "analyzer/core/path.h"
 #include "analyzer/core/xalloc.h"
+#include "analyzer/workq.h"
 
 #define CHUNK ((size_t)256 << 10)
 #define DIR_DEPTH_MAX 256
 
-struct walk {
+/* The producer runs ahead of the consumer by at most this much. */
+#define QUEUE_ITEMS 1024
+#define QUEUE_BYTES ((size_t)64 << 20)
+
+/* What the walk does to the report, as data. */
+enum ev_kind {
+	EV_ANOMALY,	/* anomaly_add(code, sev, input, member, off, msg) */
+	EV_UNREADABLE,	/* rep->unreadable++ */
+	EV_INV,		/* push an inventory row (its index is idx) */
+	EV_INV_SET,	/* rep->inv[idx]: kind (if not NULL), parsed (if set) */
+	EV_ENTRY,	/* the callback on a member, inventory row idx */
+	EV_TICK,	/* progress: total bytes, members */
+};
+
+struct ev {
+	enum ev_kind kind;
+	const char *code;	/* EV_ANOMALY (static) */
+	enum imcq_sev sev;
+	char *member;		/* EV_ANOMALY (or NULL), EV_INV, EV_ENTRY: owned */
+	uint64_t off;
+	char *msg;		/* EV_ANOMALY: owned */
+	size_t idx;		/* EV_INV, EV_INV_SET, EV_ENTRY */
+	const char *ikind;	/* EV_INV, EV_INV_SET: static */
+	bool parsed;		/* EV_INV_SET */
+	uint64_t size;		/* EV_INV, EV_ENTRY; EV_TICK: total bytes */
+	uint64_t members;	/* EV_TICK */
+	int64_t mtime;
+	bool have_sha;
+	char sha[65];
+	enum imcq_place place;
+	char *norm;		/* EV_ENTRY: normalised name (owned; base points in) */
+	unsigned char *data;	/* EV_ENTRY: owned, or NULL (too large) */
+	size_t len;
+	void *prep;		/* EV_ENTRY: what v->prepare returned (the entry callback's) */
+};
+
+/* The side that owns the report: applies events, runs the callback. */
+struct apply_ctx {
 	struct imcq_report *rep;
-	const struct imcq_limits *lim;
 	int input;
 	int snapshot;
-	ingest_cb cb;
-	void *user;
-	const struct ingest_progress *prog;
+	const struct ingest_visit *v;
+};
+
+struct walk {
+	struct apply_ctx *direct;	/* one thread: apply events at once */
+	struct workq *q;		/* two threads: queue them (direct NULL) */
+	struct imcq_limits lim;		/* a copy: the walk never reads the report */
+	const struct ingest_visit *v;	/* for v->prepare (and v->user) only */
+	int input;
+	int snapshot;
+	size_t inv_next;		/* index the next inventory row will get */
 	uint64_t total;		/* bytes decompressed from this input */
 	uint64_t members;
 	bool stop;		/* a run-wide cap was reached for this input */
+	bool ticks;		/* progress wanted: an EV_TICK after each member */
+	int spare_mode;		/* IMCQ_INGEST_SPARE: 1 always, -1 never, 0 by backlog */
 	unsigned char *chunk;
 };
 
@@ -66,24 +128,235 @@ ingest_is_archive(const unsigned char *p, size_t n)
 	return false;
 }
 
-static size_t
-inv_add(struct walk *w, const char *member, uint64_t size, const char *sha,
-	int64_t mtime, const char *kind, enum imcq_place place)
-{
-	struct imcq_inv v;
+/* ---- the consumer side: events into the report ---- */
 
-	memset(&v, 0, sizeof(v));
-	v.input = w->input;
-	v.member = xstrdup(member);
-	v.size = size;
-	if (sha)
-		memcpy(v.sha256, sha, 65);
-	v.mtime = mtime;
-	v.kind = kind;
-	v.place = place;
-	VEC_PUSH(w->rep->inv, w->rep->ninv, w->rep->invcap, v);
-	return w->rep->ninv - 1;
+static void
+ev_free(struct ev *ev)
+{
+	free(ev->member);
+	free(ev->msg);
+	free(ev->norm);
+	free(ev->data);
+	free(ev);
 }
+
+/* The entry an EV_ENTRY stands for (pointing into ev). */
+static struct imcq_entry
+entry_of(const struct ev *ev, int input, int snapshot)
+{
+	struct imcq_entry e = {
+		.input = input,
+		.snapshot = snapshot,
+		.member = ev->member,
+		.base = path_base(ev->norm),
+		.place = ev->place,
+		.data = ev->data,
+		.len = ev->data ? ev->len : 0,
+		.size = ev->size,
+		.mtime = ev->mtime,
+		.sha256 = ev->sha,
+	};
+
+	return e;
+}
+
+/* Apply ev to the report.  Owned strings move into the report (and are
+ * set to NULL in ev) where the report keeps them. */
+static void
+apply(struct apply_ctx *c, struct ev *ev)
+{
+	struct imcq_report *rep = c->rep;
+
+	switch (ev->kind) {
+	case EV_ANOMALY:
+		anomaly_add(rep, ev->code, ev->sev, c->input, ev->member, ev->off,
+			    "%s", ev->msg);
+		break;
+	case EV_UNREADABLE:
+		rep->unreadable++;
+		break;
+	case EV_INV: {
+		struct imcq_inv v;
+
+		if (ev->idx != rep->ninv)
+			BUG("ingest: inventory row out of step");
+		memset(&v, 0, sizeof(v));
+		v.input = c->input;
+		v.member = ev->member;
+		ev->member = NULL;
+		v.size = ev->size;
+		if (ev->have_sha)
+			memcpy(v.sha256, ev->sha, 65);
+		v.mtime = ev->mtime;
+		v.kind = ev->ikind;
+		v.place = ev->place;
+		VEC_PUSH(rep->inv, rep->ninv, rep->invcap, v);
+		break;
+	}
+	case EV_INV_SET:
+		if (ev->ikind)
+			rep->inv[ev->idx].kind = ev->ikind;
+		if (ev->parsed)
+			rep->inv[ev->idx].parsed = true;
+		break;
+	case EV_ENTRY: {
+		struct imcq_entry e = entry_of(ev, c->input, c->snapshot);
+
+		c->v->entry(c->v->user, &e, ev->idx, ev->prep);
+		ev->prep = NULL;
+		break;
+	}
+	case EV_TICK:
+		if (c->v->tick)
+			c->v->tick(c->v->user, ev->size, ev->members);
+		break;
+	}
+}
+
+/* ---- the walk side: events out ---- */
+
+/* Hand ev over: applied now (one thread; ownership stays with the caller
+ * of emit for EV_ENTRY's borrowed data) or queued (ownership moves). */
+static void
+emit(struct walk *w, struct ev *ev)
+{
+	if (w->q) {
+		workq_push(w->q, ev, ev->data ? ev->len : 0);
+		return;
+	}
+	apply(w->direct, ev);
+	if (ev->kind == EV_ENTRY)
+		ev->data = NULL;	/* borrowed from the walk's buffer */
+	ev_free(ev);
+}
+
+static struct ev *
+ev_new(enum ev_kind kind)
+{
+	struct ev *ev = xcalloc(1, sizeof(*ev));
+
+	ev->kind = kind;
+	return ev;
+}
+
+static void w_anomaly(struct walk *w, const char *code, enum imcq_sev sev,
+		      const char *member, uint64_t off, const char *fmt, ...)
+	IMCQ_PRINTF(6, 7);
+
+static void
+w_anomaly(struct walk *w, const char *code, enum imcq_sev sev,
+	  const char *member, uint64_t off, const char *fmt, ...)
+{
+	struct ev *ev = ev_new(EV_ANOMALY);
+	char msg[1024];		/* anomaly_add's own bound */
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ev->code = code;
+	ev->sev = sev;
+	ev->member = member ? xstrdup(member) : NULL;
+	ev->off = off;
+	ev->msg = xstrdup(msg);
+	emit(w, ev);
+}
+
+static void
+w_unreadable(struct walk *w)
+{
+	emit(w, ev_new(EV_UNREADABLE));
+}
+
+static size_t
+w_inv_add(struct walk *w, const char *member, uint64_t size, const char *sha,
+	  int64_t mtime, const char *kind, enum imcq_place place)
+{
+	struct ev *ev = ev_new(EV_INV);
+	size_t idx = w->inv_next++;
+
+	ev->idx = idx;
+	ev->member = xstrdup(member);
+	ev->size = size;
+	if (sha) {
+		memcpy(ev->sha, sha, 65);
+		ev->have_sha = true;
+	}
+	ev->mtime = mtime;
+	ev->ikind = kind;
+	ev->place = place;
+	emit(w, ev);
+	return idx;
+}
+
+static void
+w_inv_set(struct walk *w, size_t idx, const char *kind, bool parsed)
+{
+	struct ev *ev = ev_new(EV_INV_SET);
+
+	ev->idx = idx;
+	ev->ikind = kind;
+	ev->parsed = parsed;
+	emit(w, ev);
+}
+
+/* Has the calling thread a backlog, so that the producer may do more of
+ * the work (ingest_visit.prepare)?  IMCQ_INGEST_SPARE=always or never
+ * decides instead, for tests: the output must not depend on it. */
+static bool
+spare(struct walk *w)
+{
+	if (w->q == NULL)
+		return false;
+	if (w->spare_mode != 0)
+		return w->spare_mode > 0;
+	return workq_backlog(w->q) >= QUEUE_ITEMS / 2;
+}
+
+/* The callback on a member; takes norm; data is b's (b may be NULL). */
+static void
+w_entry(struct walk *w, size_t idx, const char *stored, char *norm,
+	enum imcq_place place, struct buf *b, uint64_t size, int64_t mtime,
+	const char *sha)
+{
+	struct ev *ev = ev_new(EV_ENTRY);
+
+	ev->idx = idx;
+	ev->member = xstrdup(stored);
+	ev->norm = norm;
+	ev->place = place;
+	if (b) {
+		if (w->q) {
+			ev->data = (unsigned char *)buf_detach(b, &ev->len);
+		} else {
+			ev->data = (unsigned char *)b->data;
+			ev->len = b->len;
+		}
+	}
+	ev->size = size;
+	ev->mtime = mtime;
+	memcpy(ev->sha, sha, 65);
+	ev->have_sha = true;
+	if (w->v->prepare) {
+		/* the entry the callback will see, on the walk's thread */
+		struct imcq_entry e = entry_of(ev, w->input, w->snapshot);
+
+		ev->prep = w->v->prepare(w->v->user, &e, spare(w));
+	}
+	emit(w, ev);
+}
+
+static void
+w_tick(struct walk *w)
+{
+	struct ev *ev = ev_new(EV_TICK);
+
+	ev->size = w->total;
+	ev->members = w->members;
+	emit(w, ev);
+}
+
+/* ---- the walk ---- */
 
 static int read_archive(struct walk *w, struct archive *a, const char *prefix,
 			unsigned depth, uint64_t packed_size, const char *label);
@@ -101,87 +374,80 @@ archive_new_reader(void)
 	return a;
 }
 
-/* A member with its bytes (data may be NULL: too large to parse). */
+/* A member with its bytes in b (b NULL: too large to parse, or the bytes
+ * are borrowed through data/len for ingest_memory). */
 static void
-member(struct walk *w, const char *stored, const unsigned char *data,
-       size_t len, uint64_t size, int64_t mtime, const char *sha,
-       unsigned depth)
+member(struct walk *w, const char *stored, struct buf *b, const unsigned char *data,
+       size_t len, uint64_t size, int64_t mtime, const char *sha, unsigned depth)
 {
 	bool susp = false;
 	char *norm = path_normalize(stored, &susp);
 	enum imcq_place place = path_place(norm);
 	size_t idx;
 
+	if (b) {
+		data = (const unsigned char *)b->data;
+		len = b->len;
+	}
 	w->members++;
 	if (susp)
-		anomaly_add(w->rep, "suspicious-path", IMCQ_SEV_WARNING, w->input,
-			    stored, IMCQ_NOOFF,
-			    "member name is absolute or contains '..' (read in memory only; nothing is written)");
+		w_anomaly(w, "suspicious-path", IMCQ_SEV_WARNING, stored, IMCQ_NOOFF,
+			  "member name is absolute or contains '..' (read in memory only; nothing is written)");
 	if (data != NULL && ingest_is_archive(data, len)) {
-		idx = inv_add(w, stored, size, sha, mtime, "archive", place);
-		if (depth + 1 > w->lim->depth) {
-			anomaly_add(w->rep, "nesting-too-deep", IMCQ_SEV_WARNING,
-				    w->input, stored, 0,
-				    "archive nested deeper than %u levels was not opened (--max-depth)",
-				    w->lim->depth);
+		idx = w_inv_add(w, stored, size, sha, mtime, "archive", place);
+		if (depth + 1 > w->lim.depth) {
+			w_anomaly(w, "nesting-too-deep", IMCQ_SEV_WARNING, stored, 0,
+				  "archive nested deeper than %u levels was not opened (--max-depth)",
+				  w->lim.depth);
 		} else {
 			struct archive *a = archive_new_reader();
 			char *prefix = xasprintf("%s!/", stored);
 
 			if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-				anomaly_add(w->rep, "archive-unreadable", IMCQ_SEV_WARNING,
-					    w->input, stored, 0,
-					    "looks like an archive but cannot be opened: %s",
-					    archive_error_string(a) ? archive_error_string(a) : "unknown error");
-				w->rep->inv[idx].kind = "unknown";
-				w->rep->unreadable++;
+				w_anomaly(w, "archive-unreadable", IMCQ_SEV_WARNING, stored, 0,
+					  "looks like an archive but cannot be opened: %s",
+					  archive_error_string(a) ? archive_error_string(a) : "unknown error");
+				w_inv_set(w, idx, "unknown", false);
+				w_unreadable(w);
 			} else {
 				read_archive(w, a, prefix, depth + 1, len, stored);
-				w->rep->inv[idx].parsed = true;
+				w_inv_set(w, idx, NULL, true);
 			}
 			archive_read_free(a);
 			free(prefix);
 		}
+		free(norm);
 	} else {
-		struct imcq_entry e = {
-			.input = w->input,
-			.snapshot = w->snapshot,
-			.member = stored,
-			.base = path_base(norm),
-			.place = place,
-			.data = data,
-			.len = data ? len : 0,
-			.size = size,
-			.mtime = mtime,
-			.sha256 = sha,
-		};
-
-		idx = inv_add(w, stored, size, sha, mtime,
-			      data ? "unknown" : "too-large", place);
+		idx = w_inv_add(w, stored, size, sha, mtime,
+				data ? "unknown" : "too-large", place);
 		if (data == NULL)
-			anomaly_add(w->rep, "member-too-large", IMCQ_SEV_WARNING,
-				    w->input, stored, IMCQ_NOOFF,
-				    "%llu bytes exceeds the parse limit of %llu bytes (--max-entry); hashed and listed, not parsed",
-				    (unsigned long long)size,
-				    (unsigned long long)w->lim->entry_bytes);
-		w->cb(w->user, &e, idx);
+			w_anomaly(w, "member-too-large", IMCQ_SEV_WARNING, stored, IMCQ_NOOFF,
+				  "%llu bytes exceeds the parse limit of %llu bytes (--max-entry); hashed and listed, not parsed",
+				  (unsigned long long)size,
+				  (unsigned long long)w->lim.entry_bytes);
+		if (b || data == NULL) {
+			w_entry(w, idx, stored, norm, place, b, size, mtime, sha);
+		} else {
+			/* borrowed bytes (ingest_memory: one thread only) */
+			struct buf view = { .data = (char *)data, .len = len };
+
+			w_entry(w, idx, stored, norm, place, &view, size, mtime, sha);
+		}
 	}
-	if (w->prog && w->prog->tick)
-		w->prog->tick(w->prog->user, w->total, w->members);
-	free(norm);
+	if (w->ticks)
+		w_tick(w);
 }
 
 static bool
 budget(struct walk *w, uint64_t n, const char *where)
 {
-	if (n > w->lim->total_bytes - (w->total < w->lim->total_bytes ? w->total : w->lim->total_bytes)) {
+	if (n > w->lim.total_bytes - (w->total < w->lim.total_bytes ? w->total : w->lim.total_bytes)) {
 		if (!w->stop)
-			anomaly_add(w->rep, "decompression-limit", IMCQ_SEV_ERROR,
-				    w->input, where, IMCQ_NOOFF,
-				    "more than %llu bytes decompressed from this input (--max-total); the rest of the input was not read",
-				    (unsigned long long)w->lim->total_bytes);
+			w_anomaly(w, "decompression-limit", IMCQ_SEV_ERROR, where, IMCQ_NOOFF,
+				  "more than %llu bytes decompressed from this input (--max-total); the rest of the input was not read",
+				  (unsigned long long)w->lim.total_bytes);
 		w->stop = true;
-		w->rep->unreadable++;
+		w_unreadable(w);
 		return false;
 	}
 	w->total += n;
@@ -204,7 +470,6 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 		struct imcq_sha256 h;
 		char sha[65];
 		uint64_t size = 0;
-		bool damaged = false;
 		bool toolarge = false;
 		int64_t mtime;
 		mode_t type;
@@ -214,11 +479,10 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 		if (r == ARCHIVE_RETRY && ++retries < 16)
 			continue;
 		if (r < ARCHIVE_WARN) {
-			anomaly_add(w->rep, "archive-damaged", IMCQ_SEV_ERROR,
-				    w->input, label, IMCQ_NOOFF,
-				    "cannot read further in the archive: %s",
-				    archive_error_string(a) ? archive_error_string(a) : "unknown error");
-			w->rep->unreadable++;
+			w_anomaly(w, "archive-damaged", IMCQ_SEV_ERROR, label, IMCQ_NOOFF,
+				  "cannot read further in the archive: %s",
+				  archive_error_string(a) ? archive_error_string(a) : "unknown error");
+			w_unreadable(w);
 			return IMCQ_WARN;
 		}
 		name = archive_entry_pathname_utf8(ent);
@@ -227,9 +491,9 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 		if (name == NULL || *name == '\0')
 			name = "(unnamed)";
 		if (r == ARCHIVE_WARN)
-			anomaly_add(w->rep, "archive-warning", IMCQ_SEV_INFO, w->input,
-				    label, IMCQ_NOOFF, "%s: %s", name,
-				    archive_error_string(a) ? archive_error_string(a) : "warning");
+			w_anomaly(w, "archive-warning", IMCQ_SEV_INFO, label, IMCQ_NOOFF,
+				  "%s: %s", name,
+				  archive_error_string(a) ? archive_error_string(a) : "warning");
 		stored = xasprintf("%s%s", prefix, name);
 		mtime = archive_entry_mtime_is_set(ent) ? (int64_t)archive_entry_mtime(ent) : IMCQ_NOTIME;
 		type = archive_entry_filetype(ent);
@@ -237,12 +501,11 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			free(stored);
 			continue;
 		}
-		if (w->members >= w->lim->members) {
-			anomaly_add(w->rep, "member-limit", IMCQ_SEV_ERROR, w->input,
-				    label, IMCQ_NOOFF,
-				    "more than %u members (--max-members); the rest was not read",
-				    w->lim->members);
-			w->rep->unreadable++;
+		if (w->members >= w->lim.members) {
+			w_anomaly(w, "member-limit", IMCQ_SEV_ERROR, label, IMCQ_NOOFF,
+				  "more than %u members (--max-members); the rest was not read",
+				  w->lim.members);
+			w_unreadable(w);
 			w->stop = true;
 			free(stored);
 			break;
@@ -252,26 +515,26 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			const char *what = archive_entry_hardlink(ent) ? "hard link" :
 					   type == AE_IFLNK ? "symbolic link" : "special file";
 
-			inv_add(w, stored, 0, NULL, mtime, "link", path_place(stored));
-			anomaly_add(w->rep, "link-refused", IMCQ_SEV_WARNING, w->input,
-				    stored, IMCQ_NOOFF, "%s member not followed (target '%s')",
-				    what, archive_entry_hardlink(ent) ? archive_entry_hardlink(ent) :
-				    archive_entry_symlink(ent) ? archive_entry_symlink(ent) : "");
+			w_inv_add(w, stored, 0, NULL, mtime, "link", path_place(stored));
+			w_anomaly(w, "link-refused", IMCQ_SEV_WARNING, stored, IMCQ_NOOFF,
+				  "%s member not followed (target '%s')",
+				  what, archive_entry_hardlink(ent) ? archive_entry_hardlink(ent) :
+				  archive_entry_symlink(ent) ? archive_entry_symlink(ent) : "");
 			w->members++;
 			free(stored);
 			continue;
 		}
 		if (archive_entry_is_encrypted(ent)) {
-			inv_add(w, stored, (uint64_t)archive_entry_size(ent), NULL, mtime,
-				"encrypted", path_place(stored));
-			anomaly_add(w->rep, "member-encrypted", IMCQ_SEV_ERROR, w->input,
-				    stored, IMCQ_NOOFF, "encrypted member cannot be read");
-			w->rep->unreadable++;
+			w_inv_add(w, stored, (uint64_t)archive_entry_size(ent), NULL, mtime,
+				  "encrypted", path_place(stored));
+			w_anomaly(w, "member-encrypted", IMCQ_SEV_ERROR, stored, IMCQ_NOOFF,
+				  "encrypted member cannot be read");
+			w_unreadable(w);
 			w->members++;
 			free(stored);
 			continue;
 		}
-		buf_init(&b, (size_t)w->lim->entry_bytes);
+		buf_init(&b, (size_t)w->lim.entry_bytes);
 		sha256_init(&h);
 		for (;;) {
 			la_ssize_t n = archive_read_data(a, w->chunk, CHUNK);
@@ -281,27 +544,23 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			if (n < 0) {
 				if (n == ARCHIVE_WARN)
 					continue;
-				anomaly_add(w->rep, "member-damaged", IMCQ_SEV_ERROR,
-					    w->input, stored, size,
-					    "member data unreadable after %llu bytes: %s",
-					    (unsigned long long)size,
-					    archive_error_string(a) ? archive_error_string(a) : "error");
-				w->rep->unreadable++;
-				damaged = true;
+				w_anomaly(w, "member-damaged", IMCQ_SEV_ERROR, stored, size,
+					  "member data unreadable after %llu bytes: %s",
+					  (unsigned long long)size,
+					  archive_error_string(a) ? archive_error_string(a) : "error");
+				w_unreadable(w);
 				break;
 			}
 			if (!budget(w, (uint64_t)n, stored))
 				break;
 			produced += (uint64_t)n;
 			if (produced > IMCQ_RATIO_FLOOR && packed_size > 0 &&
-			    produced / packed_size > w->lim->ratio) {
-				anomaly_add(w->rep, "decompression-bomb", IMCQ_SEV_ERROR,
-					    w->input, label, IMCQ_NOOFF,
-					    "archive expands more than %u times its size (--max-ratio); reading stopped",
-					    w->lim->ratio);
-				w->rep->unreadable++;
+			    produced / packed_size > w->lim.ratio) {
+				w_anomaly(w, "decompression-bomb", IMCQ_SEV_ERROR, label, IMCQ_NOOFF,
+					  "archive expands more than %u times its size (--max-ratio); reading stopped",
+					  w->lim.ratio);
+				w_unreadable(w);
 				w->stop = true;
-				damaged = true;
 				break;
 			}
 			sha256_update(&h, w->chunk, (size_t)n);
@@ -310,9 +569,7 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 				toolarge = true;
 		}
 		sha256_final(&h, sha);
-		member(w, stored, toolarge ? NULL : (const unsigned char *)b.data,
-		       b.len, size, mtime, sha, depth);
-		(void)damaged;
+		member(w, stored, toolarge ? NULL : &b, NULL, 0, size, mtime, sha, depth);
 		buf_release(&b);
 		free(stored);
 	}
@@ -375,9 +632,9 @@ walk_dir(struct walk *w, const char *root, const char *rel, unsigned level)
 	size_t n = 0, cap = 0, i;
 
 	if (d == NULL) {
-		anomaly_add(w->rep, "unreadable", IMCQ_SEV_ERROR, w->input, rel[0] ? rel : ".",
-			    IMCQ_NOOFF, "cannot open directory: %s", strerror(errno));
-		w->rep->unreadable++;
+		w_anomaly(w, "unreadable", IMCQ_SEV_ERROR, rel[0] ? rel : ".",
+			  IMCQ_NOOFF, "cannot open directory: %s", strerror(errno));
+		w_unreadable(w);
 		free(dpath);
 		return;
 	}
@@ -394,14 +651,13 @@ walk_dir(struct walk *w, const char *root, const char *rel, unsigned level)
 		struct stat st;
 
 		if (lstat(full, &st) != 0) {
-			anomaly_add(w->rep, "unreadable", IMCQ_SEV_ERROR, w->input, r,
-				    IMCQ_NOOFF, "cannot stat: %s", strerror(errno));
-			w->rep->unreadable++;
+			w_anomaly(w, "unreadable", IMCQ_SEV_ERROR, r,
+				  IMCQ_NOOFF, "cannot stat: %s", strerror(errno));
+			w_unreadable(w);
 		} else if (S_ISDIR(st.st_mode)) {
 			if (level + 1 >= DIR_DEPTH_MAX)
-				anomaly_add(w->rep, "nesting-too-deep", IMCQ_SEV_WARNING,
-					    w->input, r, IMCQ_NOOFF,
-					    "directory deeper than %d levels not read", DIR_DEPTH_MAX);
+				w_anomaly(w, "nesting-too-deep", IMCQ_SEV_WARNING, r, IMCQ_NOOFF,
+					  "directory deeper than %d levels not read", DIR_DEPTH_MAX);
 			else
 				walk_dir(w, root, r, level + 1);
 		} else if (S_ISREG(st.st_mode)) {
@@ -411,32 +667,30 @@ walk_dir(struct walk *w, const char *root, const char *rel, unsigned level)
 			bool toolarge;
 			struct imcq_err e = { 0 };
 
-			if (w->members >= w->lim->members) {
-				anomaly_add(w->rep, "member-limit", IMCQ_SEV_ERROR, w->input,
-					    r, IMCQ_NOOFF, "more than %u members (--max-members)",
-					    w->lim->members);
-				w->rep->unreadable++;
+			if (w->members >= w->lim.members) {
+				w_anomaly(w, "member-limit", IMCQ_SEV_ERROR, r, IMCQ_NOOFF,
+					  "more than %u members (--max-members)", w->lim.members);
+				w_unreadable(w);
 				w->stop = true;
 			} else {
-				buf_init(&b, (size_t)w->lim->entry_bytes);
+				buf_init(&b, (size_t)w->lim.entry_bytes);
 				if (slurp(full, &b, sha, &size, &toolarge, &e) != IMCQ_OK) {
-					inv_add(w, r, (uint64_t)st.st_size, NULL, (int64_t)st.st_mtime,
-						"unreadable", path_place(r));
-					anomaly_add(w->rep, "unreadable", IMCQ_SEV_ERROR, w->input,
-						    r, IMCQ_NOOFF, "%s", e.msg);
-					w->rep->unreadable++;
+					w_inv_add(w, r, (uint64_t)st.st_size, NULL, (int64_t)st.st_mtime,
+						  "unreadable", path_place(r));
+					w_anomaly(w, "unreadable", IMCQ_SEV_ERROR, r, IMCQ_NOOFF,
+						  "%s", e.msg);
+					w_unreadable(w);
 				} else if (budget(w, size, r)) {
-					member(w, r, toolarge ? NULL : (const unsigned char *)b.data,
-					       b.len, size, (int64_t)st.st_mtime, sha, 0);
+					member(w, r, toolarge ? NULL : &b, NULL, 0, size,
+					       (int64_t)st.st_mtime, sha, 0);
 				}
 				buf_release(&b);
 			}
 		} else {
-			inv_add(w, r, 0, NULL, (int64_t)st.st_mtime,
-				S_ISLNK(st.st_mode) ? "link" : "special", path_place(r));
-			anomaly_add(w->rep, "link-refused", IMCQ_SEV_INFO, w->input, r,
-				    IMCQ_NOOFF, "%s not followed",
-				    S_ISLNK(st.st_mode) ? "symbolic link" : "special file");
+			w_inv_add(w, r, 0, NULL, (int64_t)st.st_mtime,
+				  S_ISLNK(st.st_mode) ? "link" : "special", path_place(r));
+			w_anomaly(w, "link-refused", IMCQ_SEV_INFO, r, IMCQ_NOOFF, "%s not followed",
+				  S_ISLNK(st.st_mode) ? "symbolic link" : "special file");
 			w->members++;
 		}
 		free(full);
@@ -468,115 +722,222 @@ dir_digest(struct imcq_report *rep, int input, size_t first, char out[65])
 	sha256_final(&h, out);
 }
 
+/* ---- one INPUT: the part that may run in the producer thread ---- */
+
+struct job {
+	struct walk w;
+	const char *path;
+	bool is_dir;
+	uint64_t st_size;
+	/* results, read by the calling thread after the walk */
+	int rc;
+	bool have_sha;
+	char sha[65];
+	struct imcq_err err;
+};
+
+static void
+job_walk(struct job *j)
+{
+	struct walk *w = &j->w;
+	struct archive *a;
+	uint64_t size;
+	bool toolarge;
+
+	if (j->is_dir) {
+		walk_dir(w, j->path, "", 0);
+		return;
+	}
+	a = archive_new_reader();
+	if (slurp(j->path, NULL, j->sha, &size, &toolarge, &j->err) != IMCQ_OK) {
+		archive_read_free(a);
+		w_unreadable(w);
+		j->rc = IMCQ_SKIP;
+		return;
+	}
+	j->have_sha = true;
+	if (archive_read_open_filename(a, j->path, 1 << 16) != ARCHIVE_OK) {
+		w_anomaly(w, "archive-unreadable", IMCQ_SEV_ERROR, NULL, 0,
+			  "cannot open archive: %s",
+			  archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		/* the input was read (hashed, listed); its content is
+		 * damaged: exit 1 with the report, not 3 */
+		w_unreadable(w);
+	} else {
+		const char *b = strrchr(j->path, '/');
+
+		read_archive(w, a, "", 1, j->st_size, b ? b + 1 : j->path);
+	}
+	archive_read_free(a);
+}
+
+static void *
+producer_main(void *arg)
+{
+	struct job *j = arg;
+
+	job_walk(j);
+	workq_close(j->w.q);
+	return NULL;
+}
+
+/* Run the walk of j: in this thread (threads <= 1), or in a producer
+ * thread while this one applies its events. */
+static void
+job_run(struct job *j, struct apply_ctx *c, unsigned threads)
+{
+	pthread_t tid;
+	struct ev *ev;
+
+	j->w.inv_next = c->rep->ninv;
+	if (threads >= 2) {
+		j->w.q = workq_new(QUEUE_ITEMS, QUEUE_BYTES);
+		if (pthread_create(&tid, NULL, producer_main, j) == 0) {
+			while ((ev = workq_pop(j->w.q, NULL)) != NULL) {
+				apply(c, ev);
+				ev_free(ev);
+			}
+			if (pthread_join(tid, NULL) != 0)
+				BUG("pthread_join");
+			workq_free(j->w.q);
+			j->w.q = NULL;
+			return;
+		}
+		/* no thread to be had: walk here */
+		workq_free(j->w.q);
+		j->w.q = NULL;
+	}
+	j->w.direct = c;
+	job_walk(j);
+}
+
 int
 ingest_input(struct imcq_report *rep, const char *path, int snapshot,
-	     ingest_cb cb, void *user, const struct ingest_progress *prog,
-	     struct imcq_err *err)
+	     const struct ingest_visit *v, unsigned threads, struct imcq_err *err)
 {
-	struct walk w = {
-		.rep = rep, .lim = &rep->lim, .snapshot = snapshot, .cb = cb,
-		.user = user, .prog = prog,
-	};
+	struct apply_ctx c = { .rep = rep, .snapshot = snapshot, .v = v };
+	struct job j;
 	struct imcq_input in;
 	struct stat st;
 	size_t first = rep->ninv;
 	int rc = IMCQ_OK;
 
+	memset(&j, 0, sizeof(j));
+	j.w.lim = rep->lim;
+	j.w.v = v;
+	j.w.snapshot = snapshot;
+	j.w.ticks = v->tick != NULL;
+	{
+		const char *sm = getenv("IMCQ_INGEST_SPARE");
+
+		if (sm && strcmp(sm, "always") == 0)
+			j.w.spare_mode = 1;
+		else if (sm && strcmp(sm, "never") == 0)
+			j.w.spare_mode = -1;
+	}
+	j.path = path;
 	memset(&in, 0, sizeof(in));
 	in.path = xstrdup(path);
 	in.snapshot = snapshot;
 	in.mtime = IMCQ_NOTIME;
 	VEC_PUSH(rep->inputs, rep->ninputs, rep->inputcap, in);
-	w.input = (int)(rep->ninputs - 1);
-	w.chunk = xmalloc(CHUNK);
+	c.input = j.w.input = (int)(rep->ninputs - 1);
 
 	if (stat(path, &st) != 0) {
-		rep->inputs[w.input].kind = "file";
-		anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, w.input, NULL,
+		rep->inputs[c.input].kind = "file";
+		anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, c.input, NULL,
 			    IMCQ_NOOFF, "cannot read '%s': %s", path, strerror(errno));
 		rep->unreadable++;
-		free(w.chunk);
 		return imcq_err_set(err, IMCQ_SKIP, "cannot read '%s': %s", path, strerror(errno));
 	}
-	rep->inputs[w.input].mtime = (int64_t)st.st_mtime;
+	rep->inputs[c.input].mtime = (int64_t)st.st_mtime;
+	j.w.chunk = xmalloc(CHUNK);
 	if (S_ISDIR(st.st_mode)) {
-		rep->inputs[w.input].kind = "directory";
-		walk_dir(&w, path, "", 0);
-		dir_digest(rep, w.input, first, rep->inputs[w.input].sha256);
-		rep->inputs[w.input].size = w.total;
+		rep->inputs[c.input].kind = "directory";
+		j.is_dir = true;
+		job_run(&j, &c, threads);
+		dir_digest(rep, c.input, first, rep->inputs[c.input].sha256);
+		rep->inputs[c.input].size = j.w.total;
 	} else {
 		unsigned char head[40 * 1024];
 		ssize_t hn;
 		int fd = open(path, O_RDONLY | O_NOCTTY);
-		char sha[65];
-		uint64_t size;
-		bool toolarge;
 
 		if (fd < 0) {
-			rep->inputs[w.input].kind = "file";
-			anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, w.input, NULL,
+			rep->inputs[c.input].kind = "file";
+			anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, c.input, NULL,
 				    IMCQ_NOOFF, "cannot open '%s': %s", path, strerror(errno));
 			rep->unreadable++;
-			free(w.chunk);
+			free(j.w.chunk);
 			return imcq_err_set(err, IMCQ_SKIP, "cannot open '%s': %s", path, strerror(errno));
 		}
 		hn = read(fd, head, sizeof(head));
 		close(fd);
-		rep->inputs[w.input].size = (uint64_t)st.st_size;
+		rep->inputs[c.input].size = (uint64_t)st.st_size;
 		if (hn > 0 && ingest_is_archive(head, (size_t)hn)) {
-			struct archive *a = archive_new_reader();
-
-			rep->inputs[w.input].kind = "archive";
-			if (slurp(path, NULL, sha, &size, &toolarge, err) != IMCQ_OK) {
-				archive_read_free(a);
-				free(w.chunk);
-				rep->unreadable++;
-				return IMCQ_SKIP;
+			rep->inputs[c.input].kind = "archive";
+			j.st_size = (uint64_t)st.st_size;
+			job_run(&j, &c, threads);
+			if (j.have_sha)
+				memcpy(rep->inputs[c.input].sha256, j.sha, 65);
+			if (j.rc != IMCQ_OK) {
+				if (err)
+					*err = j.err;
+				rc = j.rc;
 			}
-			memcpy(rep->inputs[w.input].sha256, sha, 65);
-			if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-				anomaly_add(rep, "archive-unreadable", IMCQ_SEV_ERROR, w.input,
-					    NULL, 0, "cannot open archive: %s",
-					    archive_error_string(a) ? archive_error_string(a) : "unknown error");
-				/* the input was read (hashed, listed); its content
-				 * is damaged: exit 1 with the report, not 3 */
-				rep->unreadable++;
-			} else {
-				const char *b = strrchr(path, '/');
-
-				read_archive(&w, a, "", 1, (uint64_t)st.st_size, b ? b + 1 : path);
-			}
-			archive_read_free(a);
 		} else {
+			/* one member: nothing to overlap, walk it here */
 			struct buf b;
 			const char *base = strrchr(path, '/');
+			char sha[65];
+			uint64_t size;
+			bool toolarge;
 
-			rep->inputs[w.input].kind = "file";
+			rep->inputs[c.input].kind = "file";
+			j.w.direct = &c;
+			j.w.inv_next = rep->ninv;
 			buf_init(&b, (size_t)rep->lim.entry_bytes);
 			if (slurp(path, &b, sha, &size, &toolarge, err) != IMCQ_OK) {
-				anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, w.input, NULL,
+				anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, c.input, NULL,
 					    IMCQ_NOOFF, "%s", err ? err->msg : "cannot read");
 				rep->unreadable++;
 				rc = IMCQ_SKIP;
 			} else {
-				memcpy(rep->inputs[w.input].sha256, sha, 65);
-				w.total = size;
-				member(&w, base ? base + 1 : path,
-				       toolarge ? NULL : (const unsigned char *)b.data, b.len,
-				       size, (int64_t)st.st_mtime, sha, 0);
+				memcpy(rep->inputs[c.input].sha256, sha, 65);
+				j.w.total = size;
+				member(&j.w, base ? base + 1 : path, toolarge ? NULL : &b,
+				       NULL, 0, size, (int64_t)st.st_mtime, sha, 0);
 			}
 			buf_release(&b);
 		}
 	}
-	free(w.chunk);
+	free(j.w.chunk);
 	return rc;
+}
+
+/* ingest_memory's callback, through the visit interface. */
+struct plain_cb {
+	ingest_cb cb;
+	void *user;
+};
+
+static void
+plain_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
+{
+	const struct plain_cb *p = user;
+
+	(void)prep;
+	p->cb(p->user, e, inv_index);
 }
 
 int
 ingest_memory(struct imcq_report *rep, const char *name, const unsigned char *p,
 	      size_t n, ingest_cb cb, void *user)
 {
-	struct walk w = { .rep = rep, .lim = &rep->lim, .cb = cb, .user = user };
+	struct plain_cb pc = { cb, user };
+	struct ingest_visit v = { .entry = plain_entry, .user = &pc };
+	struct apply_ctx c = { .rep = rep, .v = &v };
+	struct walk w = { .direct = &c, .lim = rep->lim, .v = &v };
 	struct imcq_input in;
 	char sha[65];
 	int rc = IMCQ_OK;
@@ -588,7 +949,8 @@ ingest_memory(struct imcq_report *rep, const char *name, const unsigned char *p,
 	sha256_hex(p, n, sha);
 	memcpy(in.sha256, sha, 65);
 	VEC_PUSH(rep->inputs, rep->ninputs, rep->inputcap, in);
-	w.input = (int)(rep->ninputs - 1);
+	c.input = w.input = (int)(rep->ninputs - 1);
+	w.inv_next = rep->ninv;
 	w.chunk = xmalloc(CHUNK);
 	if (n > 0 && ingest_is_archive(p, n)) {
 		struct archive *a = archive_new_reader();
@@ -607,7 +969,7 @@ ingest_memory(struct imcq_report *rep, const char *name, const unsigned char *p,
 	} else {
 		rep->inputs[w.input].kind = "file";
 		w.total = n;
-		member(&w, name, n <= rep->lim.entry_bytes ? p : NULL, n, n,
+		member(&w, name, NULL, n <= rep->lim.entry_bytes ? p : NULL, n, n,
 		       IMCQ_NOTIME, sha, 0);
 	}
 	free(w.chunk);

@@ -82,6 +82,9 @@ static const char common_help[] =
 	"  -q, --quiet         no warnings on stderr\n"
 	"  --format NAME       let only reader NAME bid on each member; what it does\n"
 	"                      not recognise stays unknown (see `imcq help formats`)\n"
+	"  --threads N         1: read the inputs in one thread; 2 (the default with\n"
+	"                      two CPUs or more): a second thread decompresses,\n"
+	"                      hashes and parses too; the output is the same\n"
 	"Analysis options:\n"
 	"  --timeout-normal DUR     IMS message time-out, normal priority (48h, Q184051)\n"
 	"  --timeout-urgent DUR     urgent priority (24h; not documented, [R])\n"
@@ -202,6 +205,7 @@ static const struct opt opts[] = {
 	{ "quiet", 'q', O_FLAG, 0, OFF(o.quiet), 0 },
 	{ "format", 0, O_STR, CMD_ANALYSIS | CMD_TIMELINE, 0, 0 },	/* special */
 	{ "progress", 0, O_STR, CMD_ANALYSIS, 0, 0 },			/* special */
+	{ "threads", 0, O_UINT, CMD_ANALYSIS, OFF(o.threads), W(o.threads) },
 	{ "output", 'o', O_STR, CMD_OUT, OFF(out_dir), 0 },
 	{ "out", 0, O_STR, CMD_OUT, OFF(out_dir), 0 },
 	{ "force", 0, O_FLAG, CMD_OUT, OFF(force), 0 },

@@ -1,4 +1,18 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * pipeline.c - one run (see pipeline.h).
+ *
+ * Threads (ingest.h): with two, ingest's producer thread reads, hashes and
+ * calls on_prepare for each member; the calling thread calls on_entry, in
+ * member order, and is the only one to change the report.  on_prepare
+ * detects the reader; when the calling thread has a backlog it also reads
+ * the member itself if the reader is one of the message readers (spool,
+ * pickup, rfc822: they and mime_fill touch the report only through
+ * anomaly_add and the sink's message callback), into a private report
+ * whose anomalies and messages on_entry then adds in the order they came,
+ * exactly as a read in the calling thread would have.  Both cores stay
+ * busy; the bytes of every output are the same with one or two threads.
+ */
 #include "analyzer/pipeline.h"
 
 #include <stdio.h>
@@ -23,6 +37,20 @@ opts_default(struct imcq_opts *o)
 	o->first_retry = 15 * 60;		/* Q146669: .25 h */
 	o->max_hops = 30;
 	o->progress = 1;
+	o->threads = 0;
+}
+
+unsigned
+ingest_threads(const struct imcq_opts *o)
+{
+	long ncpu;
+
+	if (o->threads == 1)
+		return 1;
+	if (o->threads >= 2)
+		return 2;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	return ncpu > 1 ? 2 : 1;
 }
 
 struct run {
@@ -51,29 +79,142 @@ on_message(struct imcq_sink *s, const struct imcq_entry *e,
 	report_add_message(run->rep, m);
 }
 
+/* Which reader takes a member (the bids depend on the entry alone), and
+ * possibly the member already read. */
+struct detected {
+	const struct imcq_format *f;	/* NULL: no reader */
+	int bid;
+	char *amb;			/* readers with the same bid, or NULL */
+	/* read by on_prepare (read_early): what f->read did */
+	bool read;
+	int rc;
+	struct imcq_anomaly *anoms;	/* in order, not capped */
+	size_t nanoms;
+	uint64_t dropped;		/* beyond --max-anomalies in this read alone */
+	struct imcq_message **msgs;	/* in order */
+	size_t nmsgs, msgcap;
+};
+
+/* The message readers: read() touches the report only through
+ * anomaly_add and s->message, and on_message's work (mime_fill) only
+ * through anomaly_add, so their members can be read anywhere. */
+static bool
+reads_anywhere(const struct imcq_format *f)
+{
+	return f == &imcq_format_spool || f == &imcq_format_pickup ||
+	       f == &imcq_format_rfc822;
+}
+
+/* on_message for a member read early: the same, into d. */
 static void
-on_entry(void *user, const struct imcq_entry *e, size_t inv_index)
+on_message_early(struct imcq_sink *s, const struct imcq_entry *e,
+		 struct imcq_message *m, struct span body, uint64_t body_off)
+{
+	struct detected *d = s->user;
+
+	(void)e;
+	if (m->nsources > 0)
+		m->sources[0].body_offset = body_off;
+	mime_fill(m, body, body_off, s->rep, s->lim);
+	message_seen_in(m, (unsigned)m->snapshot);
+	message_pack(m);	/* report_add_message's work, done here */
+	VEC_PUSH(d->msgs, d->nmsgs, d->msgcap, m);
+}
+
+/* Read e with d->f into a private report: its anomalies (with the run's
+ * limits, so the same ones and the same texts) and messages go into d. */
+static void
+read_early(const struct run *run, const struct imcq_entry *e, struct detected *d)
+{
+	struct imcq_report scratch;
+	struct imcq_sink sink;
+
+	report_init(&scratch);
+	scratch.lim = run->o->lim;
+	sink.rep = &scratch;
+	sink.lim = &scratch.lim;
+	sink.message = on_message_early;
+	sink.user = d;
+	d->rc = d->f->read(e, &sink);
+	d->read = true;
+	d->anoms = scratch.anoms;
+	d->nanoms = scratch.nanoms;
+	d->dropped = scratch.anoms_dropped;
+	scratch.anoms = NULL;
+	scratch.nanoms = scratch.anomcap = 0;
+	report_release(&scratch);
+}
+
+/* ingest's prepare step: on the producer thread with two threads, so it
+ * reads nothing shared but the options (run->o, constant). */
+static void *
+on_prepare(void *user, const struct imcq_entry *e, bool spare)
+{
+	const struct run *run = user;
+	struct detected *d;
+
+	if (e->data == NULL)
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	if (run->o->format) {
+		d->f = imcq_format_find(run->o->format);
+		d->bid = d->f ? d->f->bid(e) : 0;
+		if (d->f && d->bid == 0)
+			d->f = NULL;
+	} else {
+		d->f = detect_entry(e, &d->bid, &d->amb);
+	}
+	if (spare && d->f != NULL && reads_anywhere(d->f))
+		read_early(run, e, d);
+	return d;
+}
+
+/* Add what read_early got, as the read would have. */
+static int
+add_early(struct imcq_report *rep, struct detected *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nanoms; i++) {
+		struct imcq_anomaly *a = &d->anoms[i];
+
+		anomaly_add(rep, a->code, a->sev, a->input, a->member, a->offset,
+			    "%s", a->message);
+		free(a->code);
+		free(a->member);
+		free(a->message);
+	}
+	free(d->anoms);
+	rep->anoms_dropped += d->dropped;
+	for (i = 0; i < d->nmsgs; i++)
+		report_add_message(rep, d->msgs[i]);
+	free(d->msgs);
+	return d->rc;
+}
+
+static void
+on_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 {
 	struct run *run = user;
 	struct imcq_report *rep = run->rep;
-	const struct imcq_format *f = NULL;
-	char *amb = NULL;
-	int bid = 0;
+	struct detected *d = prep;
+	const struct imcq_format *f;
+	char *amb;
+	int bid;
+	int rc;
 
-	if (e->data == NULL) {
-		/* too large to parse: a spool-file-sized hole in the evidence,
-		 * still listed in the inventory by ingest */
+	if (d == NULL) {
+		/* too large to parse (e->data == NULL): a spool-file-sized
+		 * hole in the evidence, still listed in the inventory by
+		 * ingest */
 		return;
 	}
-	if (run->o->format) {
-		f = imcq_format_find(run->o->format);
-		bid = f ? f->bid(e) : 0;
-		if (f && bid == 0)
-			f = NULL;
-	} else {
-		f = detect_entry(e, &bid, &amb);
-	}
+	f = d->f;
+	bid = d->bid;
+	amb = d->amb;
 	if (f == NULL) {
+		free(d);
+		free(amb);
 		rep->inv[inv_index].kind = "unknown";
 		return;
 	}
@@ -85,7 +226,9 @@ on_entry(void *user, const struct imcq_entry *e, size_t inv_index)
 			    f->name, amb, bid, f->name);
 		rep->inv[inv_index].ambiguous = amb;
 	}
-	if (f->read(e, &run->sink) == IMCQ_OK)
+	rc = d->read ? add_early(rep, d) : f->read(e, &run->sink);
+	free(d);
+	if (rc == IMCQ_OK)
 		rep->inv[inv_index].parsed = true;
 }
 
@@ -124,15 +267,20 @@ cmp_msg(const void *a, const void *b)
 static int
 ingest_all(struct run *run, struct imcq_err *err)
 {
-	struct ingest_progress prog = { .tick = progress_tick, .user = run };
+	struct ingest_visit v = {
+		.prepare = on_prepare,
+		.entry = on_entry,
+		.tick = run->show_progress ? progress_tick : NULL,
+		.user = run,
+	};
+	unsigned threads = ingest_threads(run->o);
 	size_t i;
 	size_t ok = 0;
 
 	for (i = 0; i < run->o->ninputs; i++) {
 		struct imcq_err e = { 0 };
 
-		if (ingest_input(run->rep, run->o->inputs[i], (int)i, on_entry, run,
-				 &prog, &e) == IMCQ_OK)
+		if (ingest_input(run->rep, run->o->inputs[i], (int)i, &v, threads, &e) == IMCQ_OK)
 			ok++;
 		else if (!run->o->quiet)
 			imcq_warn("%s", e.msg);
@@ -201,7 +349,7 @@ struct replay_run {
 };
 
 static void
-on_replay_entry(void *user, const struct imcq_entry *e, size_t inv_index)
+on_replay_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 {
 	struct replay_run *rr = user;
 	struct imcq_source key = { .input = e->input, .member = (char *)e->member };
@@ -209,6 +357,7 @@ on_replay_entry(void *user, const struct imcq_entry *e, size_t inv_index)
 	struct src_ref *hit;
 
 	(void)inv_index;
+	(void)prep;
 	if (e->data == NULL)
 		return;
 	hit = bsearch(&k, rr->refs, rr->n, sizeof(*rr->refs), cmp_src);
@@ -223,6 +372,7 @@ pipeline_replay(struct imcq_report *rep, const struct imcq_opts *o,
 		replay_cb cb, void *user, struct imcq_err *err)
 {
 	struct replay_run rr = { .cb = cb, .user = user };
+	struct ingest_visit v = { .entry = on_replay_entry, .user = &rr };
 	struct imcq_report scratch;
 	size_t i, j, cap = 0;
 
@@ -240,8 +390,10 @@ pipeline_replay(struct imcq_report *rep, const struct imcq_opts *o,
 	for (i = 0; i < o->ninputs; i++) {
 		struct imcq_err e = { 0 };
 
-		if (ingest_input(&scratch, o->inputs[i], (int)i, on_replay_entry, &rr,
-				 NULL, &e) != IMCQ_OK && !o->quiet)
+		/* the callback (writing recovered files, SMTP) runs in this
+		 * thread, in member order, as with one thread */
+		if (ingest_input(&scratch, o->inputs[i], (int)i, &v, ingest_threads(o),
+				 &e) != IMCQ_OK && !o->quiet)
 			imcq_warn("%s", e.msg);
 	}
 	report_release(&scratch);

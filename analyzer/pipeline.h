@@ -7,6 +7,13 @@
  * walks the inputs again and hands each message-bearing member's bytes to
  * a callback (recover and reinject use it: bytes are never kept in memory
  * for the whole run).
+ *
+ * Both walk the inputs with ingest_threads(o) threads (ingest.h): member
+ * reading, decompression, hashing and detection in a producer thread,
+ * the report, the readers, mime_fill and the replay callback in the
+ * calling thread -- except that pipeline_run's producer also reads
+ * message members (into a private report, added in order by the calling
+ * thread) while the calling thread has a backlog.  See pipeline.c.
  */
 #ifndef IMCQ_PIPELINE_H
 #define IMCQ_PIPELINE_H
@@ -31,12 +38,17 @@ struct imcq_opts {
 	const char *format;		/* --format NAME forces a reader */
 	int progress;			/* 0 never, 1 auto, 2 always */
 	bool quiet;
+	unsigned threads;		/* --threads: 1 one thread, 2 overlap ingest; 0 auto */
 	const char *where;		/* --where EXPR */
 	const char *const *inputs;
 	size_t ninputs;
 };
 
 void opts_default(struct imcq_opts *o);
+
+/* Threads ingest uses for o: o->threads, or when 0, 2 if more than one
+ * CPU is online, else 1.  Never more than 2 (there are two stages). */
+unsigned ingest_threads(const struct imcq_opts *o);
 
 /* Run the whole analysis.  IMCQ_OK; IMCQ_SKIP when no input could be read
  * (err says why); anomalies and rep->unreadable say what else failed. */
