@@ -792,8 +792,8 @@ TEST(test_linear_time)
 	       t1 - t0, rep.qfiles[0].nrefs, rep.qfiles[0].nstrings);
 	ASSERT(rep.qfiles[0].nrefs >= 16384);
 	ASSERT_EQ_INT(rep.qfiles[0].record_stride, 4096);
-	/* generous: Debug and sanitizer builds are several times slower */
-	ASSERT(t1 - t0 < 30.0);
+	/* no timing assertion (tests/README.md): a carver that went
+	 * quadratic here would run into ctest's time-out; the time is printed */
 	report_release(&rep);
 
 	/* the same records in a mostly empty heap */
@@ -810,7 +810,6 @@ TEST(test_linear_time)
 	ASSERT_EQ_INT(rep.qfiles[0].nrefs, 16384);
 	ASSERT_EQ_INT(rep.qfiles[0].record_stride, 4096);
 	ASSERT_EQ_INT(rep.qfiles[0].refs[5].time, L1_T0 + 5);
-	ASSERT(t1 - t0 < 30.0);
 	report_release(&rep);
 	free(d);
 }
