@@ -215,6 +215,6 @@ cmd_analyze(struct cli *c)
 		rc = cli_exit_code(&rep);
 	json_shell_delete(doc);
 	where_free(where);
-	report_release(&rep);
+	report_dispose(&rep);
 	return rc;
 }

@@ -43,6 +43,6 @@ cmd_list(struct cli *c)
 		printf("-- %zu message%s of %zu\n", shown, shown == 1 ? "" : "s", rep.nmsgs);
 	rc = cli_exit_code(&rep);
 	where_free(where);
-	report_release(&rep);
+	report_dispose(&rep);
 	return rc;
 }

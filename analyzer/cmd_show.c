@@ -61,6 +61,6 @@ cmd_show(struct cli *c)
 		rc = cli_exit_code(&rep);
 	}
 	where_free(where);
-	report_release(&rep);
+	report_dispose(&rep);
 	return rc;
 }

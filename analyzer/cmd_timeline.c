@@ -42,6 +42,6 @@ cmd_timeline(struct cli *c)
 	timeline_release(&tl);
 	rc = cli_exit_code(&rep);
 	where_free(where);
-	report_release(&rep);
+	report_dispose(&rep);
 	return rc;
 }

@@ -9,6 +9,7 @@
 # archive, each RUNS times (default 1), with /usr/bin/time -v:
 #   floor     bsdtar -xOf ARCHIVE > /dev/null         (decompression only)
 #   baseline  python3 bench/baseline.py ARCHIVE        (zipfile + email)
+#   summary   imcq analyze -q ARCHIVE > /dev/null         (the terminal summary)
 #   json      imcq analyze -q --json ARCHIVE > /dev/null
 #   set       imcq analyze -q -o TMPDIR ARCHIVE        (the five files)
 # and prints a Markdown table: wall and CPU (user+sys) seconds, peak RSS,
@@ -19,7 +20,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 runs=1
 if [ "${1:-}" = "-n" ]; then runs="$2"; shift 2; fi
-[ $# -ge 1 ] || { sed -n '3,17p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,18p' "$0" >&2; exit 2; }
 archive="$1"
 imcq="${2:-$here/../build/analyzer/imcq}"
 [ -f "$archive" ] || { echo "run.sh: no archive $archive" >&2; exit 2; }
@@ -52,6 +53,7 @@ measure() {
 sh -c 'cat "$1" > /dev/null' _ "$archive"	# warm the page cache
 measure floor sh -c 'bsdtar -xOf "$1" > /dev/null' _ "$archive"
 measure baseline python3 "$here/baseline.py" "$archive"
+measure summary sh -c '"$1" analyze -q "$2" > /dev/null; [ $? -le 1 ]' _ "$imcq" "$archive"
 measure json sh -c '"$1" analyze -q --json "$2" > /dev/null; [ $? -le 1 ]' _ "$imcq" "$archive"
 measure set sh -c '"$1" analyze -q -o "$2/out" "$3"; [ $? -le 1 ]' _ "$imcq" "$work" "$archive"
 

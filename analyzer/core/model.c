@@ -790,6 +790,31 @@ cmp_msg_addr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define IMCQ_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#define IMCQ_SANITIZED 1
+#endif
+#endif
+
+void
+report_dispose(struct imcq_report *r)
+{
+	static struct imcq_report kept;
+	const char *e = getenv("IMCQ_FREE_AT_EXIT");
+
+#ifdef IMCQ_SANITIZED
+	e = "1";
+#endif
+	if ((e != NULL && strcmp(e, "1") == 0) || kept.msgs != NULL || kept.inv != NULL) {
+		report_release(r);
+		return;
+	}
+	kept = *r;
+	memset(r, 0, sizeof(*r));
+}
+
 void
 report_release(struct imcq_report *r)
 {
