@@ -63,6 +63,20 @@ struct run {
 	void *ruser;
 };
 
+/* What every message record gets after its reader, on either thread:
+ * anomalies go to rep (the run's, or read_early's private one). */
+static void
+message_finish(struct imcq_message *m, struct span body, uint64_t body_off,
+	       struct imcq_report *rep, const struct imcq_limits *lim)
+{
+	if (m->nsources > 0)
+		m->sources[0].body_offset = body_off;
+	/* also for damaged records: the envelope's recipients still become
+	 * recipient rows, and an empty body is handled */
+	mime_fill(m, body, body_off, rep, lim);
+	message_seen_in(m, (unsigned)m->snapshot);
+}
+
 static void
 on_message(struct imcq_sink *s, const struct imcq_entry *e,
 	   struct imcq_message *m, struct span body, uint64_t body_off)
@@ -70,12 +84,7 @@ on_message(struct imcq_sink *s, const struct imcq_entry *e,
 	struct run *run = s->user;
 
 	(void)e;
-	if (m->nsources > 0)
-		m->sources[0].body_offset = body_off;
-	/* also for damaged records: the envelope's recipients still become
-	 * recipient rows, and an empty body is handled */
-	mime_fill(m, body, body_off, run->rep, &run->rep->lim);
-	message_seen_in(m, (unsigned)m->snapshot);
+	message_finish(m, body, body_off, run->rep, &run->rep->lim);
 	report_add_message(run->rep, m);
 }
 
@@ -113,10 +122,7 @@ on_message_early(struct imcq_sink *s, const struct imcq_entry *e,
 	struct detected *d = s->user;
 
 	(void)e;
-	if (m->nsources > 0)
-		m->sources[0].body_offset = body_off;
-	mime_fill(m, body, body_off, s->rep, s->lim);
-	message_seen_in(m, (unsigned)m->snapshot);
+	message_finish(m, body, body_off, s->rep, s->lim);
 	message_pack(m);	/* report_add_message's work, done here */
 	VEC_PUSH(d->msgs, d->nmsgs, d->msgcap, m);
 }
