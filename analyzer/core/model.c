@@ -280,6 +280,14 @@ message_new(void)
 	return m;
 }
 
+/* realloc a vector down to its length */
+#define TRIM(arr, n, cap) do { \
+	if ((cap) > (n)) { \
+		if ((n) == 0) { free(arr); (arr) = NULL; } \
+		else (arr) = xreallocarray((arr), (n), sizeof(*(arr))); \
+		(cap) = (n); \
+	} } while (0)
+
 /* ---- string pool ---- */
 
 #define POOL_CHUNK 65536
@@ -387,15 +395,7 @@ route_pool(struct imcq_strpool *p, struct imcq_route *r)
 		pool_swap(p, &r->ev.v[i].member);
 		pool_swap(p, &r->ev.v[i].excerpt);
 	}
-	if (r->ev.cap > r->ev.n) {
-		if (r->ev.n == 0) {
-			free(r->ev.v);
-			r->ev.v = NULL;
-		} else {
-			r->ev.v = xreallocarray(r->ev.v, r->ev.n, sizeof(*r->ev.v));
-		}
-		r->ev.cap = r->ev.n;
-	}
+	TRIM(r->ev.v, r->ev.n, r->ev.cap);
 	r->pooled = true;
 }
 
@@ -417,7 +417,9 @@ route_release(struct imcq_route *r)
 	evlist_release(&r->ev);
 }
 
-/* Call fn on every string slot that message_pack may move. */
+/* Call fn on every string slot of a message except the state reason and
+ * the recipients' status (which the analyzer replaces): the strings
+ * message_pack moves into its block and message_free frees. */
 static void
 visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *ctx)
 {
@@ -497,14 +499,6 @@ pack_move(void *ctx, char **slot)
 	pk->n += n;
 }
 
-/* realloc a vector down to its length */
-#define TRIM(arr, n, cap) do { \
-	if ((cap) > (n)) { \
-		if ((n) == 0) { free(arr); (arr) = NULL; } \
-		else (arr) = xreallocarray((arr), (n), sizeof(*(arr))); \
-		(cap) = (n); \
-	} } while (0)
-
 void
 message_pack(struct imcq_message *m)
 {
@@ -533,7 +527,6 @@ message_pack(struct imcq_message *m)
 	pk.n = 0;
 	visit_strings(m, pack_move, &pk);
 }
-#undef TRIM
 
 /* free s unless it lies in the message's packed block */
 static void
@@ -545,14 +538,9 @@ mfree(const struct imcq_message *m, char *s)
 }
 
 static void
-mstrv_release(const struct imcq_message *m, struct imcq_strv *sv)
+free_unpacked(void *ctx, char **slot)
 {
-	size_t i;
-
-	for (i = 0; i < sv->n; i++)
-		mfree(m, sv->v[i]);
-	free(sv->v);
-	memset(sv, 0, sizeof(*sv));
+	mfree(ctx, *slot);
 }
 
 void
@@ -562,64 +550,19 @@ message_free(struct imcq_message *m)
 
 	if (m == NULL)
 		return;
-	mfree(m, m->spool_id);
-	mfree(m, m->format);
+	visit_strings(m, free_unpacked, m);
 	free(m->state_reason);
-	for (i = 0; i < m->nsources; i++)
-		mfree(m, m->sources[i].member);
 	free(m->sources);
-	mfree(m, m->env.mail_from);
-	mstrv_release(m, &m->env.rcpt_to);
-	mfree(m, m->env.helo);
-	mfree(m, m->env.client_host);
-	mfree(m, m->env.mts_id);
-	mfree(m, m->env.encoding);
-	for (i = 0; i < m->env.ngaps; i++)
-		mfree(m, m->env.gaps[i].hex);
+	free(m->env.rcpt_to.v);
 	free(m->env.gaps);
-	mstrv_release(m, &m->env.extra);
-	mfree(m, m->hdr.message_id);
-	mfree(m, m->hdr.date_raw);
-	mfree(m, m->hdr.from);
-	mfree(m, m->hdr.sender);
-	mfree(m, m->hdr.reply_to);
-	mstrv_release(m, &m->hdr.to);
-	mstrv_release(m, &m->hdr.cc);
-	mstrv_release(m, &m->hdr.bcc);
-	mfree(m, m->hdr.subject);
-	mfree(m, m->hdr.subject_raw);
-	mfree(m, m->hdr.x_priority);
-	mfree(m, m->hdr.importance);
-	mfree(m, m->hdr.priority);
-	mfree(m, m->hdr.content_type);
-	for (i = 0; i < m->hdr.nreceived; i++) {
-		struct imcq_hop *h = &m->hdr.received[i];
-
-		mfree(m, h->from);
-		mfree(m, h->by);
-		mfree(m, h->with);
-		mfree(m, h->id);
-		mfree(m, h->for_addr);
-		mfree(m, h->date_raw);
-		mfree(m, h->raw);
-	}
+	free(m->env.extra.v);
+	free(m->hdr.to.v);
+	free(m->hdr.cc.v);
+	free(m->hdr.bcc.v);
 	free(m->hdr.received);
-	for (i = 0; i < m->hdr.nall; i++) {
-		mfree(m, m->hdr.all[i].name);
-		mfree(m, m->hdr.all[i].value);
-	}
 	free(m->hdr.all);
-	for (i = 0; i < m->nparts; i++) {
-		mfree(m, m->parts[i].path);
-		mfree(m, m->parts[i].content_type);
-		mfree(m, m->parts[i].filename);
-		mfree(m, m->parts[i].charset);
-		mfree(m, m->parts[i].encoding);
-	}
 	free(m->parts);
 	for (i = 0; i < m->nrcpts; i++) {
-		mfree(m, m->rcpts[i].address);
-		mfree(m, m->rcpts[i].domain);
 		free(m->rcpts[i].status);
 		route_release(&m->rcpts[i].route);
 		evlist_release(&m->rcpts[i].ev);
@@ -627,8 +570,6 @@ message_free(struct imcq_message *m)
 	free(m->rcpts);
 	findlist_release(&m->findings);
 	free(m->seen_in);
-	mfree(m, m->damage);
-	mfree(m, m->ims_id);
 	free(m->ev_idx);
 	free(m->sess_idx);
 	free(m->pack);
