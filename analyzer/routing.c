@@ -645,26 +645,22 @@ static const struct imcq_route_entry *
 imccopy_route(const struct rsnap *s, const struct snapidx *x, const char *domain)
 {
 	size_t lo = 0, hi = x->ndom;
-	char *d;
-	const struct imcq_route_entry *e = NULL;
 
 	if (domain == NULL)
 		return NULL;
-	d = xstrdup(domain);
-	for (char *p = d; *p; p++)
-		*p = lc(*p);
+	/* the names are lower case, so comparing case-insensitively orders
+	 * as strcmp did when sorting them: no lower-case copy per lookup */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(x->dom[mid].name, d) < 0)
+		if (imcq_strcasecmp(x->dom[mid].name, domain) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < x->ndom && strcmp(x->dom[lo].name, d) == 0)
-		e = s->imccopy_e.v[x->dom[lo].seq];
-	free(d);
-	return e;
+	if (lo < x->ndom && imcq_strcasecmp(x->dom[lo].name, domain) == 0)
+		return s->imccopy_e.v[x->dom[lo].seq];
+	return NULL;
 }
 
 /* IMS layer: the host this server's IMS would send the recipient to. */

@@ -65,6 +65,14 @@ imcq_gmtime(int64_t t, int *y, int *mo, int *d, int *h, int *mi, int *s)
 	*s = (int)(rem % 60);
 }
 
+/* v (0..99) as two digits */
+static void
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 void
 imcq_iso(int64_t t, char out[32])
 {
@@ -76,25 +84,18 @@ imcq_iso(int64_t t, char out[32])
 		return;
 	}
 	/* the same bytes without snprintf (called per time in every report) */
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
 	out[4] = '-';
-	out[5] = (char)('0' + mo / 10);
-	out[6] = (char)('0' + mo % 10);
+	put2(out + 5, mo);
 	out[7] = '-';
-	out[8] = (char)('0' + d / 10);
-	out[9] = (char)('0' + d % 10);
+	put2(out + 8, d);
 	out[10] = 'T';
-	out[11] = (char)('0' + h / 10);
-	out[12] = (char)('0' + h % 10);
+	put2(out + 11, h);
 	out[13] = ':';
-	out[14] = (char)('0' + mi / 10);
-	out[15] = (char)('0' + mi % 10);
+	put2(out + 14, mi);
 	out[16] = ':';
-	out[17] = (char)('0' + s / 10);
-	out[18] = (char)('0' + s % 10);
+	put2(out + 17, s);
 	out[19] = 'Z';
 	out[20] = '\0';
 }

@@ -20,6 +20,7 @@
 #include "analyzer/mime.h"
 #include "formats/format.h"
 #include "tests/unit/test.h"
+#include "tests/unit/unit_util.h"
 
 static const char zeros[] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
@@ -47,17 +48,6 @@ fill(const char *text, struct imcq_report *rep)
 {
 	report_init(rep);
 	return fill_lim(text, strlen(text), rep, NULL);
-}
-
-static const struct imcq_anomaly *
-find_anom(const struct imcq_report *r, const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < r->nanoms; i++)
-		if (strcmp(r->anoms[i].code, code) == 0)
-			return &r->anoms[i];
-	return NULL;
 }
 
 static const char *
@@ -257,7 +247,7 @@ TEST(test_received_ims)
 	ASSERT_EQ_INT(h->date, utc(2026, 11, 23, 11, 0, 0));
 	/* the topmost IMS hop gives the id, equal to the file name */
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
-	ASSERT(find_anom(&rep, "ims-id-mismatch") == NULL);
+	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") == NULL);
 	ASSERT_EQ_INT(m->hdr.date, utc(2026, 11, 24, 15, 14, 0));
 	ASSERT_EQ_STR(m->hdr.date_raw, "Tue, 24 Nov 2026 10:14:00 -0500");
 	ASSERT_EQ_STR(m->hdr.message_id, "abc.123@example.org");
@@ -274,15 +264,15 @@ TEST(test_received_ims)
 	m->spool_id = xstrdup("ZZZZZZZZ");
 	mime_fill(m, (struct span){ (const unsigned char *)text, sizeof(text) - 1 }, 100,
 		  &rep, &rep.lim);
-	ASSERT(find_anom(&rep, "ims-id-mismatch") != NULL);
-	ASSERT_EQ_INT(find_anom(&rep, "ims-id-mismatch")->offset, 100);
+	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "ims-id-mismatch")->offset, 100);
 	message_free(m);
 	report_release(&rep);
 
 	/* a Date nobody can read */
 	m = fill("Date: the day after tomorrow\nSubject: d\n\nb\n", &rep);
 	ASSERT_EQ_INT(m->hdr.date, IMCQ_NOTIME);
-	ASSERT(find_anom(&rep, "bad-date") != NULL);
+	ASSERT(unit_anomaly(&rep, "bad-date") != NULL);
 	message_free(m);
 	report_release(&rep);
 }
@@ -362,7 +352,7 @@ TEST(test_nesting_bomb)
 	m = fill_lim(b.data, b.len, &rep, NULL);
 	ASSERT_EQ_INT(m->mime_depth, rep.lim.mime_depth);
 	ASSERT(m->nparts <= rep.lim.mime_depth);
-	ASSERT(find_anom(&rep, "mime-depth-limit") != NULL);
+	ASSERT(unit_anomaly(&rep, "mime-depth-limit") != NULL);
 	ASSERT_EQ_STR(m->hdr.subject, "bomb");
 	message_free(m);
 	report_release(&rep);
@@ -377,7 +367,7 @@ TEST(test_nesting_bomb)
 	rep.lim.mime_parts = 10;
 	m = fill_lim(b.data, b.len, &rep, NULL);
 	ASSERT_EQ_INT(m->nparts, 10);
-	ASSERT(find_anom(&rep, "mime-parts-limit") != NULL);
+	ASSERT(unit_anomaly(&rep, "mime-parts-limit") != NULL);
 	message_free(m);
 	report_release(&rep);
 	buf_release(&b);
@@ -398,8 +388,8 @@ TEST(test_huge_header_line)
 	(void)buf_appends(&b, "\r\nSubject: after\r\n\r\nbody\r\n");
 	report_init(&rep);
 	m = fill_lim(b.data, b.len, &rep, NULL);
-	ASSERT(find_anom(&rep, "header-too-long") != NULL);
-	ASSERT_EQ_INT(find_anom(&rep, "header-too-long")->offset, 21);
+	ASSERT(unit_anomaly(&rep, "header-too-long") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "header-too-long")->offset, 21);
 	v = field(m, "X-Long");
 	ASSERT(v != NULL && strlen(v) < rep.lim.header_bytes);
 	ASSERT(v != NULL && strlen(v) > rep.lim.header_bytes - 100);
@@ -416,7 +406,7 @@ TEST(test_huge_header_line)
 	report_init(&rep);
 	rep.lim.header_block = 1000;
 	m = fill_lim(b.data, b.len, &rep, NULL);
-	ASSERT(find_anom(&rep, "header-block-too-large") != NULL);
+	ASSERT(unit_anomaly(&rep, "header-block-too-large") != NULL);
 	ASSERT(m->hdr.nall > 30 && m->hdr.nall < 45);
 	ASSERT(m->nparts == 1 && m->parts[0].size == 5);
 	message_free(m);

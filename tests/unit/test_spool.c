@@ -15,6 +15,7 @@
 #include "analyzer/mime.h"
 #include "formats/format.h"
 #include "tests/unit/test.h"
+#include "tests/unit/unit_util.h"
 
 static const char zeros[] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
@@ -71,17 +72,6 @@ run(const struct imcq_format *fmt, const struct imcq_entry *e, struct imcq_repor
 	s.message = on_message;
 	s.user = NULL;
 	ASSERT_EQ_INT(fmt->read(e, &s), IMCQ_OK);
-}
-
-static const struct imcq_anomaly *
-find_anom(const struct imcq_report *r, const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < r->nanoms; i++)
-		if (strcmp(r->anoms[i].code, code) == 0)
-			return &r->anoms[i];
-	return NULL;
 }
 
 static const char *
@@ -298,7 +288,7 @@ TEST(test_q190709_nul_terminated)
 	/* the RFC 822 part */
 	ASSERT_EQ_STR(m->hdr.subject, "Q190709 layout");
 	ASSERT_EQ_STR(m->ims_id, "WKA6D6YM");
-	ASSERT(find_anom(&rep, "ims-id-mismatch") == NULL);
+	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") == NULL);
 	ASSERT_EQ_INT(m->size, n - (ew + 4));
 	/* carol is a Bcc: in the envelope, not in To/Cc (Q249273) */
 	ASSERT_EQ_INT(m->nrcpts, 2);
@@ -366,7 +356,7 @@ TEST(test_u16le_prefixed_null_sender)
 	if (m->env.rcpt_to.n == 3)
 		ASSERT_EQ_STR(m->env.rcpt_to.v[2], "user2@example.com");
 	ASSERT_EQ_STR(find_extra(&m->env, "filetime@"), "filetime@10=2026-11-24T15:15:00Z");
-	ASSERT(find_anom(&rep, "envelope-no-sender") == NULL);
+	ASSERT(unit_anomaly(&rep, "envelope-no-sender") == NULL);
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
 	ASSERT_EQ_STR(m->hdr.from, "alice@example.org");
 	report_release(&rep);
@@ -404,7 +394,7 @@ TEST(test_u8_prefixed_printable_lengths)
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 1);
 	/* file name and IMS Received id differ: reported */
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
-	ASSERT(find_anom(&rep, "ims-id-mismatch") != NULL);
+	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") != NULL);
 	report_release(&rep);
 	buf_release(&b);
 }
@@ -498,7 +488,7 @@ TEST(test_truncated_no_ewls)
 	m = rep.msgs[0];
 	ASSERT(m->damaged);
 	ASSERT_EQ_STR(m->damage, "no EwLs marker: truncated envelope");
-	a = find_anom(&rep, "truncated-envelope");
+	a = unit_anomaly(&rep, "truncated-envelope");
 	ASSERT(a != NULL && a->offset == ew && strcmp(a->member, "In/WKA6D6YM") == 0);
 	/* what was there is still extracted */
 	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
@@ -523,7 +513,7 @@ TEST(test_zero_length_and_junk)
 	ASSERT_EQ_INT(rep.nmsgs, 1);
 	ASSERT(rep.msgs[0]->damaged);
 	ASSERT_EQ_STR(rep.msgs[0]->damage, "zero-length file");
-	ASSERT(find_anom(&rep, "zero-length") != NULL);
+	ASSERT(unit_anomaly(&rep, "zero-length") != NULL);
 	report_release(&rep);
 
 	e = mkentry("Out/BBBBBBBB", "BBBBBBBB", IMCQ_PL_OUT, junk, sizeof(junk));
@@ -532,7 +522,7 @@ TEST(test_zero_length_and_junk)
 	run(&imcq_format_spool, &e, &rep);
 	ASSERT_EQ_INT(rep.nmsgs, 1);
 	ASSERT_EQ_STR(rep.msgs[0]->damage, "not a spool file: no ImCr magic");
-	ASSERT(find_anom(&rep, "not-spool") != NULL);
+	ASSERT(unit_anomaly(&rep, "not-spool") != NULL);
 	report_release(&rep);
 
 	/* the same junk elsewhere, or under another name: not ours */
@@ -600,7 +590,7 @@ TEST(test_40000_recipients)
 	m = rep.msgs[0];
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 32766);
 	ASSERT_EQ_INT(m->env.rcpt_dropped, 40000 - 32766);
-	ASSERT(find_anom(&rep, "rcpts-limit") != NULL);
+	ASSERT(unit_anomaly(&rep, "rcpts-limit") != NULL);
 	ASSERT_EQ_STR(m->env.encoding, "u16le-length-prefixed");
 	report_release(&rep);
 	buf_release(&b);
@@ -631,7 +621,7 @@ TEST(test_envelope_cap)
 	s.message = on_message;
 	s.user = NULL;
 	ASSERT_EQ_INT(imcq_format_spool.read(&e, &s), IMCQ_OK);
-	ASSERT(find_anom(&rep, "envelope-too-large") != NULL);
+	ASSERT(unit_anomaly(&rep, "envelope-too-large") != NULL);
 	ASSERT(!rep.msgs[0]->damaged);
 	ASSERT(rep.msgs[0]->env.rcpt_to.n < 20);
 	ASSERT_EQ_STR(rep.msgs[0]->hdr.subject, "s");
@@ -655,7 +645,7 @@ TEST(test_no_imcr_but_ewls)
 	ASSERT_EQ_INT(imcq_format_spool.bid(&e), 20);
 	run(&imcq_format_spool, &e, &rep);
 	ASSERT(rep.msgs[0]->damaged);
-	ASSERT(find_anom(&rep, "no-imcr") != NULL);
+	ASSERT(unit_anomaly(&rep, "no-imcr") != NULL);
 	ASSERT_EQ_STR(rep.msgs[0]->env.mail_from, "a@example.org");
 	ASSERT_EQ_STR(rep.msgs[0]->hdr.subject, "s");
 	report_release(&rep);
@@ -727,8 +717,8 @@ TEST(test_pickup)
 	ASSERT_EQ_INT(m->env.length, hdr);
 	ASSERT_EQ_INT(m->sources[0].body_offset, hdr);
 	ASSERT_EQ_STR(m->hdr.subject, "Testing.");
-	ASSERT(find_anom(&rep, "pickup-lone-dot") != NULL);
-	ASSERT_EQ_INT(find_anom(&rep, "pickup-lone-dot")->offset,
+	ASSERT(unit_anomaly(&rep, "pickup-lone-dot") != NULL);
+	ASSERT_EQ_INT(unit_anomaly(&rep, "pickup-lone-dot")->offset,
 		      offset_of(text, sizeof(text) - 1, "\r\n.\r\n") + 2);
 	/* user2 is an envelope-only recipient */
 	ASSERT(find_finding(m, "BCC_IN_ENVELOPE") != NULL);
@@ -793,7 +783,7 @@ TEST(test_rfc822_bids)
 	run(&imcq_format_rfc822, &e, &rep);	/* forced: a damaged record */
 	ASSERT_EQ_INT(rep.nmsgs, 1);
 	ASSERT(rep.msgs[0]->damaged);
-	ASSERT(find_anom(&rep, "not-a-message") != NULL);
+	ASSERT(unit_anomaly(&rep, "not-a-message") != NULL);
 	report_release(&rep);
 	e = mkentry("t", "t", IMCQ_PL_UNKNOWN, three, sizeof(three) - 1);
 	ASSERT(imcq_format_rfc822.bid(&e) > 0);
@@ -804,8 +794,8 @@ TEST(test_rfc822_bids)
 	e = mkentry("Out/PLAIN001", "PLAIN001", IMCQ_PL_OUT, rfc822_text, strlen(rfc822_text));
 	ASSERT(imcq_format_rfc822.bid(&e) > imcq_format_spool.bid(&e));
 	run(&imcq_format_rfc822, &e, &rep);
-	ASSERT(find_anom(&rep, "no-spool-envelope") != NULL);
-	ASSERT(find_anom(&rep, "ims-id-mismatch") != NULL);
+	ASSERT(unit_anomaly(&rep, "no-spool-envelope") != NULL);
+	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") != NULL);
 	ASSERT_EQ_INT(rep.msgs[0]->nrcpts, 1);
 	report_release(&rep);
 }
