@@ -17,7 +17,7 @@ case "${1:-}" in
   *) echo "usage: ./setup.sh [--test]" >&2; exit 2 ;;
 esac
 
-build_pkgs="build-essential cmake pkg-config zlib1g-dev libarchive-dev libpcre2-dev libcjson-dev libgmime-3.0-dev libcurl4-openssl-dev libssl-dev"
+build_pkgs="build-essential cmake pkg-config zlib1g-dev libarchive-dev libpcre2-dev libcjson-dev libgmime-3.0-dev libcurl4-openssl-dev libssl-dev libmimalloc-dev"
 test_pkgs="python3 p7zip-full gcab libarchive-tools zip unzip xz-utils zstd clang libclang-rt-14-dev valgrind chromium postfix"
 
 missing=""

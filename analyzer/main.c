@@ -16,6 +16,10 @@
 #include "analyzer/mime.h"
 #include "analyzer/where.h"
 
+#ifdef IMCQ_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 const char *imcq_version(void);
 
 static const struct command commands[] = {
@@ -418,6 +422,20 @@ parse_args(struct cli *c, const struct command *cmd, int argc, char **argv)
 	return 0;
 }
 
+/* Which allocator serves the process (CMake's IMCQ_MALLOC): mimalloc,
+ * linked ahead of libc, or the C library's. */
+static void
+print_allocator(FILE *f)
+{
+#ifdef IMCQ_MIMALLOC
+	int v = mi_version();
+
+	fprintf(f, "allocator: mimalloc %d.%d.%d\n", v / 100, v / 10 % 10, v % 10);
+#else
+	fputs("allocator: system (the C library's malloc)\n", f);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -437,6 +455,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
 		printf("imcq %s\n", imcq_version());
+		print_allocator(stdout);
 		return cli_finish_stdout(EXIT_OK);
 	}
 	if (strcmp(argv[1], "help") == 0) {

@@ -6,7 +6,8 @@
 # with tests/supp/valgrind.supp (GLib/GMime one-time allocations).
 # valgrind cannot run a sanitizer-instrumented program: when $IMCQ is one
 # (the Asan build of ./setup.sh --test), a plain RelWithDebInfo imcq is
-# built first, under $IMCQ_BUILD/t0820-plain so that later runs rebuild
+# built first (with the C library's malloc, which valgrind replaces: not
+# mimalloc), under $IMCQ_BUILD/t0820-plain so that later runs rebuild
 # only what changed.  Skipped (77) when valgrind is not installed.
 . "$(dirname "$0")/lib.sh"
 need valgrind
@@ -17,7 +18,7 @@ if grep -qa -e __asan_init -e __ubsan_handle -e __msan_init -e __tsan_init "$IMC
 	plain=${IMCQ_BUILD:-$TMP}/t0820-plain
 	echo "note: $IMCQ is instrumented; building a plain imcq in $plain"
 	cmake -S "$IMCQ_SRC" -B "$plain" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DBUILD_TESTING=OFF -DIMCQ_FUZZ=OFF > "$TMP/cmake.log" 2>&1 &&
+		-DBUILD_TESTING=OFF -DIMCQ_FUZZ=OFF -DIMCQ_MALLOC=system > "$TMP/cmake.log" 2>&1 &&
 	cmake --build "$plain" -j2 --target imcq > "$TMP/build.log" 2>&1 || {
 		fail "cannot build a plain imcq for valgrind"
 		tail -20 "$TMP/cmake.log" "$TMP/build.log" >&2
