@@ -29,12 +29,14 @@
 
 #include "analyzer/core/rd.h"
 #include "analyzer/core/buf.h"
+#include "analyzer/core/par.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/joins.h"
 #include "analyzer/routing_engine.h"
 
 #define TEXT_CAP	(256 * 1024)	/* bytes of one finding message */
+#define DIAG_PAR_MIN	2048		/* messages: fewer stay in one thread */
 #define GROUPS_NAMED	3		/* route-change groups named in a message */
 
 static const char *const code_names[DC_COUNT] = {
@@ -766,6 +768,59 @@ rcpt_no_route(const struct rsnap *s, const struct imcq_message *m, const struct 
 	return (m->queue == IMCQ_Q_OUT && diag_is_stuck(m)) || m->queue == IMCQ_Q_PICKUP;
 }
 
+/* The messages [lo, hi) of diag_no_route: a finding for each one with
+ * unrouted recipients (its own list), their number in nbad[]. */
+struct noroute {
+	const struct rsnap *s;
+	const char *tname, *when;
+	size_t *nbad;
+	const struct imcq_report *rep;
+};
+
+static void
+no_route_range(void *user, size_t lo, size_t hi)
+{
+	const struct noroute *x = user;
+	const struct rsnap *s = x->s;
+	size_t i, j;
+
+	for (i = lo; i < hi; i++) {
+		struct imcq_message *m = x->rep->msgs[i];
+		struct imcq_strv bad = { 0 };
+		struct imcq_finding *f;
+		struct buf mb;
+
+		if (m->snapshot != s->snap)
+			continue;
+		for (j = 0; j < m->nrcpts; j++)
+			if (rcpt_no_route(s, m, &m->rcpts[j]))
+				strv_push(&bad, xstrdup(m->rcpts[j].address ? m->rcpts[j].address : ""));
+		if (bad.n == 0)
+			continue;
+		x->nbad[i] = bad.n;
+		buf_init(&mb, TEXT_CAP);
+		buf_appendf(&mb, "No address space of %s (the routing table, "
+			    "modified %s) matches ", x->tname, x->when);
+		put_list(&mb, &bad, DIAG_IDS_NAMED);
+		buf_appendf(&mb, ": the MTA compares the whole address with "
+			    "each address space and finds no connector for %s "
+			    "(Q229961), so %s cannot be delivered, from this "
+			    "server or after a recovery, until an address space "
+			    "covers %s.", bad.n == 1 ? "it" : "them",
+			    bad.n == 1 ? "it" : "they",
+			    bad.n == 1 ? "its domain" : "their domains");
+		f = add_f(&m->findings, DC_NOROUTE, IMCQ_SEV_ERROR, "Q229961",
+			  "documented", take(&mb),
+			  "Check the address with the sender; if the domain is "
+			  "valid, add an SMTP address space that covers it (for "
+			  "example SMTP:*@domain, or SMTP:*) to the Internet Mail "
+			  "Service that should deliver it, then Recalculate Routing.");
+		ev_table(&f->ev, s->cur, "routing table searched");
+		ev_msg(&f->ev, m, "queued message");
+		strv_release(&bad);
+	}
+}
+
 static void
 diag_no_route(struct rctx *c, struct rsnap *s)
 {
@@ -777,53 +832,41 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 	struct imcq_finding *f;
 	struct buf b;
 	char *action, *list;
+	struct noroute x;
 
 	if (s->cur == NULL)
 		return;
 	diag_fmt_time(s->cur->mtime, when);
 	buf_init(&b, TEXT_CAP);
+	/* each message's finding from its own recipients (two halves at
+	 * once, par.h), then the report-wide list in message order */
+	x = (struct noroute){ s, tname, when, xcalloc(rep->nmsgs ? rep->nmsgs : 1,
+							sizeof(*x.nbad)), rep };
+	par_for(rep->nmsgs, DIAG_PAR_MIN, no_route_range, &x);
 	for (i = 0; i < rep->nmsgs; i++) {
 		struct imcq_message *m = rep->msgs[i];
-		struct imcq_strv bad = { 0 };
 
-		if (m->snapshot != s->snap)
-			continue;
-		for (j = 0; j < m->nrcpts; j++)
-			if (rcpt_no_route(s, m, &m->rcpts[j]))
-				strv_push(&bad, xstrdup(m->rcpts[j].address ? m->rcpts[j].address : ""));
-		if (bad.n == 0)
+		if (x.nbad[i] == 0)
 			continue;
 		VEC_PUSH(hit, nhit, cap, m);
-		nr += bad.n;
-		for (j = 0; j < bad.n; j++, named++)
-			if (named < DIAG_IDS_NAMED)
-				buf_appendf(&b, "%s%s in %s", named ? ", " : "", bad.v[j],
-					    m->spool_id ? m->spool_id : "?");
-		{
-			struct buf mb;
-
-			buf_init(&mb, TEXT_CAP);
-			buf_appendf(&mb, "No address space of %s (the routing table, "
-				    "modified %s) matches ", tname, when);
-			put_list(&mb, &bad, DIAG_IDS_NAMED);
-			buf_appendf(&mb, ": the MTA compares the whole address with "
-				    "each address space and finds no connector for %s "
-				    "(Q229961), so %s cannot be delivered, from this "
-				    "server or after a recovery, until an address space "
-				    "covers %s.", bad.n == 1 ? "it" : "them",
-				    bad.n == 1 ? "it" : "they",
-				    bad.n == 1 ? "its domain" : "their domains");
-			f = add_f(&m->findings, DC_NOROUTE, IMCQ_SEV_ERROR, "Q229961",
-				  "documented", take(&mb),
-				  "Check the address with the sender; if the domain is "
-				  "valid, add an SMTP address space that covers it (for "
-				  "example SMTP:*@domain, or SMTP:*) to the Internet Mail "
-				  "Service that should deliver it, then Recalculate Routing.");
-			ev_table(&f->ev, s->cur, "routing table searched");
-			ev_msg(&f->ev, m, "queued message");
+		nr += x.nbad[i];
+		if (named >= DIAG_IDS_NAMED) {
+			named += x.nbad[i];
+			continue;
 		}
-		strv_release(&bad);
+		for (j = 0; j < m->nrcpts; j++) {
+			const struct imcq_rcpt *r = &m->rcpts[j];
+
+			if (!rcpt_no_route(s, m, r))
+				continue;
+			if (named < DIAG_IDS_NAMED)
+				buf_appendf(&b, "%s%s in %s", named ? ", " : "",
+					    r->address ? r->address : "",
+					    m->spool_id ? m->spool_id : "?");
+			named++;
+		}
 	}
+	free(x.nbad);
 	if (nhit == 0) {
 		buf_release(&b);
 		return;
@@ -2158,58 +2201,39 @@ message_attempted(const struct rctx *c, const struct rsnap *s,
 	return false;
 }
 
+/* The stuck messages [lo, hi) of diag_no_attempt: each one without an
+ * attempt gets its finding (its own list) and a mark in hit[]. */
+struct noattempt {
+	const struct rctx *c;
+	const struct rsnap *s;
+	const struct snapmaps *mp;
+	int64_t now;
+	const char *retry, *what;
+	unsigned char *hit;
+};
+
 static void
-diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
+no_attempt_range(void *user, size_t lo, size_t hi)
 {
-	int64_t now = rctx_now(c, s);
-	struct imcq_message **hit = NULL;
-	size_t nhit = 0, cap = 0, i, nold = 0;
-	struct imcq_finding *f;
-	char age[32], retry[32], *what, *msg;
-	struct buf b;
-	int64_t oldest = IMCQ_NOTIME;
+	const struct noattempt *x = user;
+	const struct rctx *c = x->c;
+	const struct rsnap *s = x->s;
+	size_t i;
 
-	if (now == IMCQ_NOTIME)
-		return;
-	imcq_fmt_age(c->o->first_retry, retry, sizeof(retry));
-	for (i = 0; i < s->nstuck; i++) {
-		const struct imcq_message *m = s->stuck[i];
-
-		if (m->queue_time != IMCQ_NOTIME && now - m->queue_time > c->o->first_retry)
-			nold++;
-	}
-	if (nold == 0)
-		return;
-	if (s->nsessions == 0 && s->ntracking == 0) {
-		msg = xasprintf("%zu message%s on %s %s been queued longer than the first "
-				"retry interval (%s, Q146669), but this snapshot holds no "
-				"SMTP protocol log and no message tracking log, so whether "
-				"the IMS tried to deliver %s cannot be judged (enable SMTP "
-				"protocol logging, Q154505, or message tracking, Q173364, "
-				"to see attempts).", nold, plural(nold), server_name(s),
-				nold == 1 ? "has" : "have", retry, nold == 1 ? "it" : "them");
-		f = add_report_f(c, s, DC_ABSENT, IMCQ_SEV_INFO, "Q146669", "documented", msg,
-				 NULL);
-		f_add_ids(f, s->stuck, s->nstuck);
-		return;
-	}
-	what = xasprintf("%s%s%s", s->nsessions ? "the SMTP protocol logs" : "",
-			 s->nsessions && s->ntracking ? " and " : "",
-			 s->ntracking ? "the message tracking log" : "");
-	for (i = 0; i < s->nstuck; i++) {
+	for (i = lo; i < hi; i++) {
 		struct imcq_message *m = s->stuck[i];
+		struct imcq_finding *f;
 		bool by_domain;
-		char tq[40];
+		char tq[40], age[32];
+		struct buf b;
 
-		if (m->queue_time == IMCQ_NOTIME || now - m->queue_time <= c->o->first_retry)
+		if (m->queue_time == IMCQ_NOTIME || x->now - m->queue_time <= c->o->first_retry)
 			continue;
-		if (message_attempted(c, s, m, mp, &by_domain))
+		if (message_attempted(c, s, m, x->mp, &by_domain))
 			continue;
-		VEC_PUSH(hit, nhit, cap, m);
-		if (oldest == IMCQ_NOTIME || m->queue_time < oldest)
-			oldest = m->queue_time;
+		x->hit[i] = 1;
 		diag_fmt_time(m->queue_time, tq);
-		imcq_fmt_age(now - m->queue_time, age, sizeof(age));
+		imcq_fmt_age(x->now - m->queue_time, age, sizeof(age));
 		buf_init(&b, TEXT_CAP);
 		/* per stuck message: pieces, not one long printf */
 		buf_appends(&b, "Queued at ");
@@ -2217,9 +2241,9 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		buf_appends(&b, " (");
 		buf_appends(&b, age);
 		buf_appends(&b, " before the snapshot), longer than the first retry interval (");
-		buf_appends(&b, retry);
+		buf_appends(&b, x->retry);
 		buf_appends(&b, ", Q146669), and ");
-		buf_appends(&b, what);
+		buf_appends(&b, x->what);
 		buf_appends(&b, " show no delivery attempt for it or for its domain");
 		buf_appends(&b, m->nrcpts == 1 ? "" : "s");
 		buf_appends(&b, " since: ");
@@ -2249,6 +2273,62 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 			}
 		}
 	}
+}
+
+static void
+diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
+{
+	int64_t now = rctx_now(c, s);
+	struct imcq_message **hit = NULL;
+	size_t nhit = 0, cap = 0, i, nold = 0;
+	struct imcq_finding *f;
+	char retry[32], *what, *msg;
+	struct buf b;
+	int64_t oldest = IMCQ_NOTIME;
+	struct noattempt x;
+
+	if (now == IMCQ_NOTIME)
+		return;
+	imcq_fmt_age(c->o->first_retry, retry, sizeof(retry));
+	for (i = 0; i < s->nstuck; i++) {
+		const struct imcq_message *m = s->stuck[i];
+
+		if (m->queue_time != IMCQ_NOTIME && now - m->queue_time > c->o->first_retry)
+			nold++;
+	}
+	if (nold == 0)
+		return;
+	if (s->nsessions == 0 && s->ntracking == 0) {
+		msg = xasprintf("%zu message%s on %s %s been queued longer than the first "
+				"retry interval (%s, Q146669), but this snapshot holds no "
+				"SMTP protocol log and no message tracking log, so whether "
+				"the IMS tried to deliver %s cannot be judged (enable SMTP "
+				"protocol logging, Q154505, or message tracking, Q173364, "
+				"to see attempts).", nold, plural(nold), server_name(s),
+				nold == 1 ? "has" : "have", retry, nold == 1 ? "it" : "them");
+		f = add_report_f(c, s, DC_ABSENT, IMCQ_SEV_INFO, "Q146669", "documented", msg,
+				 NULL);
+		f_add_ids(f, s->stuck, s->nstuck);
+		return;
+	}
+	what = xasprintf("%s%s%s", s->nsessions ? "the SMTP protocol logs" : "",
+			 s->nsessions && s->ntracking ? " and " : "",
+			 s->ntracking ? "the message tracking log" : "");
+	/* each stuck message reads the shared maps and writes its own
+	 * findings: two halves at once (par.h), then the list in order */
+	x = (struct noattempt){ c, s, mp, now, retry, what,
+				xcalloc(s->nstuck, 1) };
+	par_for(s->nstuck, DIAG_PAR_MIN, no_attempt_range, &x);
+	for (i = 0; i < s->nstuck; i++) {
+		struct imcq_message *m = s->stuck[i];
+
+		if (!x.hit[i])
+			continue;
+		VEC_PUSH(hit, nhit, cap, m);
+		if (oldest == IMCQ_NOTIME || m->queue_time < oldest)
+			oldest = m->queue_time;
+	}
+	free(x.hit);
 	if (nhit) {
 		char to[40];
 

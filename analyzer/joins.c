@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/par.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -467,16 +468,16 @@ joins_event_concerns(const struct imcq_message *m, const struct imcq_event *e)
 	return hit;
 }
 
-static void
-set_ev_idx(struct imcq_report *rep, struct imcq_message *m, struct ivec *iv)
+/* Sort and de-duplicate iv into m->ev_idx, at most JOINS_MAX_PER_MSG;
+ * the number found before that cut, or 0 when nothing was cut. */
+static size_t
+set_ev_idx_quiet(struct imcq_message *m, struct ivec *iv)
 {
+	size_t over = 0;
+
 	ivec_unique(iv->v, &iv->n);
 	if (iv->n > JOINS_MAX_PER_MSG) {
-		anomaly_add(rep, "join-limit", IMCQ_SEV_INFO,
-			    m->nsources ? m->sources[0].input : -1,
-			    m->nsources ? m->sources[0].member : NULL, IMCQ_NOOFF,
-			    "%s: %zu log events concern this message; the first %d are kept",
-			    m->spool_id ? m->spool_id : "?", iv->n, JOINS_MAX_PER_MSG);
+		over = iv->n;
 		iv->n = JOINS_MAX_PER_MSG;
 	}
 	free(m->ev_idx);
@@ -484,6 +485,26 @@ set_ev_idx(struct imcq_report *rep, struct imcq_message *m, struct ivec *iv)
 	m->nev_idx = iv->n;
 	m->ev_idxcap = iv->cap;
 	memset(iv, 0, sizeof(*iv));
+	return over;
+}
+
+static void
+ev_limit_anomaly(struct imcq_report *rep, const struct imcq_message *m, size_t n)
+{
+	anomaly_add(rep, "join-limit", IMCQ_SEV_INFO,
+		    m->nsources ? m->sources[0].input : -1,
+		    m->nsources ? m->sources[0].member : NULL, IMCQ_NOOFF,
+		    "%s: %zu log events concern this message; the first %d are kept",
+		    m->spool_id ? m->spool_id : "?", n, JOINS_MAX_PER_MSG);
+}
+
+static void
+set_ev_idx(struct imcq_report *rep, struct imcq_message *m, struct ivec *iv)
+{
+	size_t over = set_ev_idx_quiet(m, iv);
+
+	if (over)
+		ev_limit_anomaly(rep, m, over);
 }
 
 static void
@@ -499,46 +520,100 @@ lookup(const struct imcq_report *rep, const struct kindex *x, const char *k,
 			VEC_PUSH(out->v, out->n, out->cap, x->v[i].idx);
 }
 
-void
-joins_link_events(struct imcq_report *rep, const struct imcq_opts *o)
-{
-	struct kindex sp = { 0 }, id = { 0 };
-	size_t i;
-	int j;
+/* Below this many events or messages, the joins run in one thread. */
+#define JOINS_PAR_MIN	2048
 
-	(void)o;
-	for (i = 0; i < rep->nevents; i++) {
-		const struct imcq_event *e = &rep->events[i];
-		char *k[2];
+/* Join keys of tracking events [lo, hi): three per event (spool id, two
+ * Message-ID forms), NULL where there is none. */
+struct evkeys {
+	const struct imcq_report *rep;
+	char *(*k)[3];
+};
+
+static void
+event_keys(void *user, size_t lo, size_t hi)
+{
+	struct evkeys *x = user;
+	size_t i;
+
+	for (i = lo; i < hi; i++) {
+		const struct imcq_event *e = &x->rep->events[i];
 
 		if (e->source == NULL || strcmp(e->source, "tracking") != 0)
 			continue;
-		kindex_add(&sp, joins_spool_key(e->spool_id), i);
-		event_msgid_keys(e, k);
-		kindex_add(&id, k[0], i);
-		kindex_add(&id, k[1], i);
+		x->k[i][0] = joins_spool_key(e->spool_id);
+		event_msgid_keys(e, &x->k[i][1]);
 	}
-	kindex_sort(&sp);
-	kindex_sort(&id);
-	for (i = 0; i < rep->nmsgs; i++) {
-		struct imcq_message *m = rep->msgs[i];
+}
+
+static void
+kindex_sort_task(void *x)
+{
+	kindex_sort(x);
+}
+
+/* Messages [lo, hi) looked up in the two indexes: each writes its own
+ * ev_idx; the join-limit anomalies are added afterwards, in order. */
+struct evlink {
+	const struct imcq_report *rep;
+	const struct kindex *sp, *id;
+	size_t *over;
+};
+
+static void
+link_messages(void *user, size_t lo, size_t hi)
+{
+	struct evlink *x = user;
+	size_t i;
+	int j;
+
+	for (i = lo; i < hi; i++) {
+		struct imcq_message *m = x->rep->msgs[i];
 		struct ivec iv = { 0 };
 		char *s1 = joins_spool_key(m->spool_id);
 		char *s2 = joins_spool_key(m->ims_id);
 		char *k[2];
 
-		lookup(rep, &sp, s1, m, &iv);
+		lookup(x->rep, x->sp, s1, m, &iv);
 		if (s2 && (s1 == NULL || strcmp(s1, s2) != 0))
-			lookup(rep, &sp, s2, m, &iv);
+			lookup(x->rep, x->sp, s2, m, &iv);
 		msg_msgid_keys(m, k);
 		for (j = 0; j < 2; j++) {
-			lookup(rep, &id, k[j], m, &iv);
+			lookup(x->rep, x->id, k[j], m, &iv);
 			free(k[j]);
 		}
 		free(s1);
 		free(s2);
-		set_ev_idx(rep, m, &iv);
+		x->over[i] = set_ev_idx_quiet(m, &iv);
 	}
+}
+
+void
+joins_link_events(struct imcq_report *rep, const struct imcq_opts *o)
+{
+	struct kindex sp = { 0 }, id = { 0 };
+	struct evkeys ek = { rep, NULL };
+	struct evlink el = { rep, &sp, &id, NULL };
+	size_t i;
+
+	(void)o;
+	/* the keys of the events (in two halves with two threads), then the
+	 * indexes filled in event order as before */
+	ek.k = xcalloc(rep->nevents ? rep->nevents : 1, sizeof(*ek.k));
+	par_for(rep->nevents, JOINS_PAR_MIN, event_keys, &ek);
+	for (i = 0; i < rep->nevents; i++) {
+		kindex_add(&sp, ek.k[i][0], i);
+		kindex_add(&id, ek.k[i][1], i);
+		kindex_add(&id, ek.k[i][2], i);
+	}
+	free(ek.k);
+	par_two(kindex_sort_task, &sp, kindex_sort_task, &id);
+	el.over = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*el.over));
+	par_for(rep->nmsgs, JOINS_PAR_MIN, link_messages, &el);
+	for (i = 0; i < rep->nmsgs; i++)
+		if (el.over[i])
+			ev_limit_anomaly(rep, rep->msgs[i], el.over[i]);
+	free(el.over);
 	kindex_release(&sp);
 	kindex_release(&id);
 }

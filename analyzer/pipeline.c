@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/core/par.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/detect.h"
 #include "analyzer/ingest.h"
@@ -312,10 +313,14 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	run.show_progress = !o->quiet && (o->progress == 2 ||
 					  (o->progress == 1 && isatty(2)));
 	rc = ingest_all(&run, err);
+	/* the analysis: the calling thread, and with two threads a worker
+	 * for the sorts and loops that split (par.h; same bytes) */
+	par_begin(ingest_threads(o));
 	if (rep->nmsgs > 1)
 		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
 	analyze_states(rep, o);
 	analyze_routing(rep, o);
+	par_end();
 	return rc;
 }
 

@@ -21,11 +21,14 @@
  */
 #include "analyzer/pipeline.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/core/rd.h"
 #include "analyzer/core/buf.h"
+#include "analyzer/core/par.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/diagnose.h"
@@ -33,6 +36,8 @@
 #include "analyzer/routing_engine.h"
 
 #define SNAP_MAX	65536	/* snapshot indices beyond this are ignored */
+#define ROUTE_PAR_MIN	2048	/* messages: fewer are routed in one thread */
+#define ROUTE_CHUNK	256	/* messages routed and pooled as one piece */
 
 static bool
 is(const char *a, const char *b)
@@ -717,19 +722,6 @@ ims_layer(struct rsnap *s, const struct snapidx *ix, struct imcq_rcpt *r)
 	}
 }
 
-static void route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
-			     struct imcq_message *m, struct imcq_rcpt *r);
-
-/* Route r, then pool the route's strings: every recipient of a domain in
- * a snapshot gets the same texts, kept once. */
-static void
-route_rcpt(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
-	   struct imcq_message *m, struct imcq_rcpt *r)
-{
-	route_rcpt_build(c, s, ix, m, r);
-	route_pool(&c->rep->pool, &r->route);
-}
-
 static void
 route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
 		 struct imcq_message *m, struct imcq_rcpt *r)
@@ -806,32 +798,131 @@ ensure_joins(struct imcq_report *rep, const struct imcq_opts *o)
 	joins_link_sessions(rep, o);
 }
 
+/* Route the recipients of messages [lo, hi) (routes built, not pooled). */
+static void
+route_range(struct rctx *c, struct snapidx *ix, size_t lo, size_t hi)
+{
+	size_t i, j;
+
+	for (i = lo; i < hi; i++) {
+		struct imcq_message *m = c->rep->msgs[i];
+		struct rsnap *s = rctx_snap(c, m->snapshot);
+
+		if (m->damaged)
+			continue;
+		for (j = 0; j < m->nrcpts; j++)
+			route_rcpt_build(c, s, s ? &ix[s->snap] : NULL, m, &m->rcpts[j]);
+	}
+}
+
+/* Pool the routes of messages [lo, hi), in order (the report's pool is
+ * changed by one thread at a time). */
+static void
+pool_range(struct rctx *c, size_t lo, size_t hi)
+{
+	size_t i, j;
+
+	for (i = lo; i < hi; i++) {
+		struct imcq_message *m = c->rep->msgs[i];
+
+		if (m->damaged)
+			continue;
+		for (j = 0; j < m->nrcpts; j++)
+			route_pool(&c->rep->pool, &m->rcpts[j].route);
+	}
+}
+
+/* Recipients routed in chunks of messages, pooled in message order.
+ * Both threads take the next chunk nobody has taken (next) and build it;
+ * the calling thread also pools the chunks in order as they are built,
+ * building one itself while the next to pool is not ready.  It waits only
+ * for a chunk the worker has taken, i.e. is building; when the worker
+ * never runs (one thread), the calling thread takes every chunk. */
+struct route_pipe {
+	struct rctx *c;
+	struct snapidx *ix;
+	size_t n, chunk, nchunks;
+	atomic_size_t next;		/* the next chunk to take */
+	atomic_bool *built;		/* per chunk: its routes are built */
+};
+
+static bool
+pipe_build_one(struct route_pipe *p)
+{
+	size_t k = atomic_fetch_add(&p->next, 1), lo, hi;
+
+	if (k >= p->nchunks)
+		return false;
+	lo = k * p->chunk;
+	hi = lo + p->chunk < p->n ? lo + p->chunk : p->n;
+	route_range(p->c, p->ix, lo, hi);
+	atomic_store_explicit(&p->built[k], true, memory_order_release);
+	return true;
+}
+
+static void
+pipe_worker(void *user)
+{
+	while (pipe_build_one(user))
+		;
+}
+
+static void
+pipe_main(void *user)
+{
+	struct route_pipe *p = user;
+	size_t k = 0;
+
+	while (k < p->nchunks) {
+		if (atomic_load_explicit(&p->built[k], memory_order_acquire)) {
+			size_t lo = k * p->chunk;
+
+			pool_range(p->c, lo, lo + p->chunk < p->n ? lo + p->chunk : p->n);
+			k++;
+		} else if (!pipe_build_one(p)) {
+			sched_yield();	/* chunk k is being built by the worker */
+		}
+	}
+}
+
 void
 analyze_routing(struct imcq_report *rep, const struct imcq_opts *o)
 {
 	struct rctx c;
 	struct snapidx *ix;
-	size_t i, j;
+	struct route_pipe pipe;
+	size_t i;
 
 	ensure_joins(rep, o);
 	rctx_build(&c, rep, o);
-	/* each snapshot's tables indexed once, on first use */
+	/* each snapshot's tables indexed once, before the recipients, which
+	 * then only read them */
 	ix = xcalloc(c.ns ? c.ns : 1, sizeof(*ix));
 	for (i = 0; i < rep->nmsgs; i++) {
-		struct imcq_message *m = rep->msgs[i];
-		struct rsnap *s = rctx_snap(&c, m->snapshot);
-		struct snapidx *x = NULL;
+		struct rsnap *s = rctx_snap(&c, rep->msgs[i]->snapshot);
 
-		if (m->damaged)
-			continue;
-		if (s != NULL) {
-			x = &ix[s->snap];
-			if (!x->built)
-				snapidx_build(x, s);
-		}
-		for (j = 0; j < m->nrcpts; j++)
-			route_rcpt(&c, s, x, m, &m->rcpts[j]);
+		if (!rep->msgs[i]->damaged && s != NULL && !ix[s->snap].built)
+			snapidx_build(&ix[s->snap], s);
 	}
+	/* Each recipient's route is built from the shared read-only context
+	 * and written to the recipient only: the worker (par.h) builds chunks
+	 * while this thread builds and pools; the pool (the report's, changed
+	 * by this thread only) sees the routes in message order, as when each
+	 * was pooled as soon as built. */
+	pipe.c = &c;
+	pipe.ix = ix;
+	pipe.n = rep->nmsgs;
+	pipe.chunk = par_force ? 1 : ROUTE_CHUNK;	/* tests: the finest pieces */
+	pipe.nchunks = (rep->nmsgs + pipe.chunk - 1) / pipe.chunk;
+	atomic_init(&pipe.next, 0);
+	pipe.built = xcalloc(pipe.nchunks ? pipe.nchunks : 1, sizeof(*pipe.built));
+	for (i = 0; i < pipe.nchunks; i++)
+		atomic_init(&pipe.built[i], false);
+	if (par_split(rep->nmsgs, ROUTE_PAR_MIN))
+		par_two(pipe_main, &pipe, pipe_worker, &pipe);
+	else
+		pipe_main(&pipe);
+	free(pipe.built);
 	for (i = 0; i < c.ns; i++)
 		snapidx_release(&ix[i]);
 	free(ix);

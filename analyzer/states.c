@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/par.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -50,6 +51,7 @@
 #define CORRUPT_MIN_FILES	10	/* files a Queue.dat with no reference leaves out */
 #define LOOP_SAME_BY		3	/* the same `by` host this often: a loop */
 #define SUMMARY_EV		20	/* evidence items of a report-wide finding */
+#define STATES_PAR_MIN		2048	/* messages: fewer stay in one thread */
 /* No input path in the text: the same evidence gives the same report
  * wherever it was copied to. */
 #define EXPIRED_ACTION	"recover and re-inject: imcq recover --to pickup --out DIR " \
@@ -157,6 +159,7 @@ struct ctx {
 	bool *has_1011;		/* per snapshot: tracking records outbound transfers */
 	size_t *gorder;		/* message indices ordered by group */
 	size_t *gbeg, *gend;	/* per group root: its range in gorder */
+	struct deliv *dv;	/* per message: its deliveries (state to findings) */
 };
 
 static int
@@ -382,13 +385,23 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 	return m;
 }
 
+/* Candidates for missing records, from Queue.dat references (refs) or
+ * tracking 1010 events (!refs) whose spool id no file has: the two scans
+ * run at once (par_two), each into its own vector. */
+struct mscan {
+	const struct imcq_report *rep;
+	char **keys;
+	size_t nkeys;
+	struct mcand *cand;
+	size_t n, cap;
+};
+
 static void
-make_missing(struct ctx *c)
+scan_refs(void *user)
 {
-	struct imcq_report *rep = c->rep;
-	struct mcand *cand = NULL;
-	size_t ncand = 0, cap = 0, nkeys, i, j;
-	char **keys = file_keys(rep, &nkeys);
+	struct mscan *x = user;
+	const struct imcq_report *rep = x->rep;
+	size_t i, j;
 
 	for (i = 0; i < rep->nqfiles; i++) {
 		const struct imcq_queue_file *q = &rep->qfiles[i];
@@ -402,16 +415,25 @@ make_missing(struct ctx *c)
 			if (k == NULL)
 				continue;
 			sk = snap_key(q->snapshot, k);
-			if (!in_sorted(keys, nkeys, sk)) {
+			if (!in_sorted(x->keys, x->nkeys, sk)) {
 				struct mcand mc = { q->snapshot, k, 0, i, j };
 
-				VEC_PUSH(cand, ncand, cap, mc);
+				VEC_PUSH(x->cand, x->n, x->cap, mc);
 				k = NULL;
 			}
 			free(k);
 			free(sk);
 		}
 	}
+}
+
+static void
+scan_events(void *user)
+{
+	struct mscan *x = user;
+	const struct imcq_report *rep = x->rep;
+	size_t i;
+
 	for (i = 0; i < rep->nevents; i++) {
 		const struct imcq_event *e = &rep->events[i];
 		char *k, *sk;
@@ -422,15 +444,36 @@ make_missing(struct ctx *c)
 		if (k == NULL)
 			continue;
 		sk = snap_key(e->snapshot, k);
-		if (!in_sorted(keys, nkeys, sk)) {
+		if (!in_sorted(x->keys, x->nkeys, sk)) {
 			struct mcand mc = { e->snapshot, k, 1, i, 0 };
 
-			VEC_PUSH(cand, ncand, cap, mc);
+			VEC_PUSH(x->cand, x->n, x->cap, mc);
 			k = NULL;
 		}
 		free(k);
 		free(sk);
 	}
+}
+
+static void
+make_missing(struct ctx *c)
+{
+	struct imcq_report *rep = c->rep;
+	struct mcand *cand = NULL;
+	size_t ncand = 0, nkeys, i, j;
+	char **keys = file_keys(rep, &nkeys);
+	struct mscan qs = { rep, keys, nkeys, NULL, 0, 0 }, es = qs;
+
+	par_two(scan_refs, &qs, scan_events, &es);
+	/* Queue.dat's candidates, then the events', as one scan made them */
+	cand = qs.cand;
+	ncand = qs.n;
+	if (es.n > 0) {
+		cand = xreallocarray(cand, ncand + es.n, sizeof(*cand));
+		memcpy(cand + ncand, es.cand, es.n * sizeof(*cand));
+		ncand += es.n;
+	}
+	free(es.cand);
 	if (ncand > 1)
 		xqsort(cand, ncand, sizeof(*cand), cmp_mcand);
 	for (i = 0; i < ncand; i = j) {
@@ -1647,6 +1690,62 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 
 /* ---- the stage ------------------------------------------------------------------------ */
 
+/* The per-message steps below read the shared context and the other
+ * messages' fields that no step changes (spool id, snapshot, queue,
+ * place, sources, headers), and write only their own message: par_for
+ * runs them as two halves at once (par.h) with the same result. */
+static void
+groups_task(void *user)
+{
+	build_groups(user);
+	count_session_groups(user);
+}
+
+static void
+seen_in_task(void *rep)
+{
+	snapshots_seen_in(rep);
+}
+
+static void
+times_range(void *user, size_t lo, size_t hi)
+{
+	struct ctx *c = user;
+	size_t i;
+
+	for (i = lo; i < hi; i++) {
+		set_priority(c->rep, c->rep->msgs[i]);
+		set_queue_time(c->rep, c->rep->msgs[i]);
+	}
+}
+
+static void
+states_range(void *user, size_t lo, size_t hi)
+{
+	struct ctx *c = user;
+	size_t i;
+
+	for (i = lo; i < hi; i++)
+		state_one(c, i, &c->dv[i]);
+}
+
+static void
+findings_range(void *user, size_t lo, size_t hi)
+{
+	struct ctx *c = user;
+	size_t i;
+
+	for (i = lo; i < hi; i++) {
+		struct imcq_message *m = c->rep->msgs[i];
+
+		find_not_in_qd(c, m);
+		find_expired(c, m);
+		find_duplicates(c, i, &c->dv[i]);
+		find_oversized(c, m);
+		find_loop(c, m);
+	}
+}
+
 void
 analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 {
@@ -1668,10 +1767,7 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	prune_missing(&c);
 	if (rep->nmsgs > 1)
 		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
-	for (i = 0; i < rep->nmsgs; i++) {
-		set_priority(rep, rep->msgs[i]);
-		set_queue_time(rep, rep->msgs[i]);
-	}
+	par_for(rep->nmsgs, STATES_PAR_MIN, times_range, &c);
 	joins_link_sessions(rep, o);
 	c.has_1011 = xcalloc(rep->nsnaps ? rep->nsnaps : 1, sizeof(*c.has_1011));
 	for (i = 0; i < rep->nevents; i++) {
@@ -1681,21 +1777,17 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 		    e->snapshot >= 0 && (size_t)e->snapshot < rep->nsnaps)
 			c.has_1011[e->snapshot] = true;
 	}
-	build_groups(&c);
-	count_session_groups(&c);
+	/* the duplicate groups and each message's seen_in (snapshots.c) at
+	 * once: the first writes the context, the second m->seen_in, which
+	 * nothing in this stage reads; both read the messages' keys only */
+	par_two(groups_task, &c, seen_in_task, rep);
 
+	/* per message: its state, then its findings (two halves at once) */
 	dv = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*dv));
-	for (i = 0; i < rep->nmsgs; i++)
-		state_one(&c, i, &dv[i]);
-	for (i = 0; i < rep->nmsgs; i++) {
-		struct imcq_message *m = rep->msgs[i];
-
-		find_not_in_qd(&c, m);
-		find_expired(&c, m);
-		find_duplicates(&c, i, &dv[i]);
-		find_oversized(&c, m);
-		find_loop(&c, m);
-	}
+	c.dv = dv;
+	par_for(rep->nmsgs, STATES_PAR_MIN, states_range, &c);
+	par_for(rep->nmsgs, STATES_PAR_MIN, findings_range, &c);
+	c.dv = NULL;
 	free(dv);
 
 	summarise(rep, "MISSING_SPOOL_FILE",
@@ -1718,7 +1810,6 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	summarise(rep, "LOOP_SUSPECTED", "show a mail loop in their Received lines",
 		  xstrdup("fix the route back to this server before re-injecting (Q190021)"));
 
-	snapshots_seen_in(rep);
 	snapshots_compare(rep);
 
 	for (i = 0; i < c.nqd_keys; i++)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Generate a large synthetic IMS backup for benchmarks (not used by tests).
+"""Generate a large synthetic IMS backup for benchmarks (the tests use it
+only for a few thousand messages: t0220-threads, t0230-allocator).
 
   python3 bench/make-large.py N OUT.zip [--avg-kb K]
 

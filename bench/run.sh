@@ -58,7 +58,7 @@ measure json sh -c '"$1" analyze -q --json "$2" > /dev/null; [ $? -le 1 ]' _ "$i
 measure set sh -c '"$1" analyze -q -o "$2/out" "$3"; [ $? -le 1 ]' _ "$imcq" "$work" "$archive"
 
 size=$(stat -c %s "$archive")
-echo "archive: $archive ($size bytes); imcq: $imcq; runs: $runs"
+echo "archive: $archive ($size bytes); imcq: $imcq ($("$imcq" --version | tr '\n' ' ' | sed 's/ $//')); runs: $runs"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| command | wall s | CPU s | peak RSS MiB | wall / floor | CPU / floor |"

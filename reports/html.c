@@ -37,6 +37,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -710,7 +711,6 @@ struct page {
 	bool need_domains;		/* report.js computes the queue shape */
 	FILE *after;			/* what follows the script */
 	FILE *tmp;			/* holds it meanwhile, or NULL */
-	struct sbuf sb;
 	const cJSON *findings;		/* report-wide, array or NULL */
 	long long nmsg;
 	long long by_state[NSTATES];
@@ -2316,6 +2316,7 @@ pack_col(struct pack *pk, int c)
 		pk->f[c] = open_memstream(&pk->buf[c], &pk->len[c]);
 		if (pk->f[c] == NULL)
 			abort();
+		__fsetlocking(pk->f[c], FSETLOCKING_BYCALLER);	/* the page's */
 	} else if (!pk->text) {
 		putc(',', pk->f[c]);
 	}
@@ -2587,30 +2588,237 @@ hay_text(struct sbuf *sb, const cJSON *m, const cJSON *from)
 /* ---- one message ---- */
 
 /*
+ * A message's part of the page, in two steps: piece_make reads the
+ * message's tree and nothing of the page but need_domains (so any thread
+ * may make pieces, several at once, while the page is written), and
+ * piece_add writes it into the blocks being filled, in order.
+ *
+ * buf holds every segment the blocks receive, in the order piece_add
+ * takes them: the row's columns (row_cols, the codes one segment each),
+ * the search text, the recipients' domains when the page wants them, the
+ * detail.  A queue, state or finding code also has its string (key, with
+ * its NUL) for the block's dictionary; its text is what is written when
+ * the dictionary does not hold it.
+ */
+#define NOKEY ((size_t)-1)
+
+struct seg {
+	size_t off, len;
+	size_t key;		/* of a dictionary value, or NOKEY */
+};
+
+struct html_piece {
+	char *buf;
+	size_t len;
+	struct seg *seg;
+	size_t nseg, segcap;
+	size_t ncodes;
+	bool domains;
+};
+
+/* A piece being made: buf grows in a memory stream. */
+struct piece_out {
+	struct html_piece *p;
+	FILE *f;
+	size_t start;
+};
+
+static size_t
+piece_at(struct piece_out *po)
+{
+	if (fflush(po->f) != 0)
+		abort();	/* memory streams fail only for memory */
+	return po->p->len;
+}
+
+static FILE *
+seg_open(struct piece_out *po)
+{
+	po->start = piece_at(po);
+	return po->f;
+}
+
+static void
+seg_close(struct piece_out *po, size_t key)
+{
+	struct html_piece *p = po->p;
+	size_t end = piece_at(po);
+	struct seg sg = { po->start, end - po->start, key };
+
+	if (p->nseg == p->segcap) {
+		p->segcap = p->segcap ? p->segcap * 2 : 16;
+		p->seg = realloc(p->seg, p->segcap * sizeof(*p->seg));
+		if (p->seg == NULL)
+			abort();
+	}
+	p->seg[p->nseg++] = sg;
+}
+
+/*
  * A queue, state or finding code in the rows' block: the number of the
  * string in the block's "dict" column, the string itself once that has
  * DICT_MAX strings, and any other value v as [v].
  */
 static void
-put_dict(struct page *pg, FILE *f, const cJSON *v)
+piece_dict(struct piece_out *po, const cJSON *v)
 {
-	int i;
+	size_t key = NOKEY;
+	FILE *f;
 
+	if (cJSON_IsString(v) && v->valuestring != NULL) {
+		key = piece_at(po);
+		fwrite(v->valuestring, 1, strlen(v->valuestring) + 1, po->f);
+	}
+	f = seg_open(po);
 	if (v == NULL || cJSON_IsNull(v)) {
 		fputs("null", f);
-		return;
-	}
-	if (!cJSON_IsString(v)) {
+	} else if (key == NOKEY) {
 		putc('[', f);
 		json_value(f, v, 3);
 		putc(']', f);
+	} else {
+		json_disp(f, v);
+	}
+	seg_close(po, key);
+}
+
+static void
+piece_free(struct html_piece *p)
+{
+	if (p == NULL)
+		return;
+	free(p->buf);
+	free(p->seg);
+	free(p);
+}
+
+static void detail_json(FILE *f, const cJSON *m);
+
+/*
+ * Its row, one value per column of row_cols: spool id, queue, state,
+ * age_seconds, size, from (envelope.mail_from, or headers.from when that
+ * is null; "<>" for the null sender), the first recipient (envelope
+ * rcpt_to, else recipients[].address, else headers.to) and how many there
+ * are, subject, finding codes.  Strings as the page shows them
+ * (json_disp), other values as they are: report.js formats them; queue,
+ * state and codes through the block's dictionary (piece_dict).  Then
+ * its search text (hay_text), when the page computes the queue shape
+ * itself its recipients' domains (recipients[].domain, else what follows
+ * the recipients' last '@'), and its detail (detail_json).
+ */
+static struct html_piece *
+piece_make(bool need_domains, const cJSON *m)
+{
+	struct html_piece *p = calloc(1, sizeof(*p));
+	struct piece_out po = { p, NULL, 0 };
+	const cJSON *env = get_obj(m, "envelope"), *hd = get_obj(m, "headers");
+	const cJSON *from, *e, *rc, *v;
+	struct sbuf sb = { 0 };
+	FILE *f;
+	bool objs, first;
+
+	if (p == NULL || (po.f = open_memstream(&p->buf, &p->len)) == NULL)
+		abort();
+	__fsetlocking(po.f, FSETLOCKING_BYCALLER);	/* this thread's */
+	p->domains = need_domains;
+	json_disp(seg_open(&po), get(m, "spool_id"));
+	seg_close(&po, NOKEY);
+	piece_dict(&po, get(m, "queue"));
+	piece_dict(&po, get(m, "state"));
+	json_value(seg_open(&po), get(m, "age_seconds"), 3);
+	seg_close(&po, NOKEY);
+	json_value(seg_open(&po), get(m, "size"), 3);
+	seg_close(&po, NOKEY);
+	from = get(env, "mail_from");
+	if (from == NULL || cJSON_IsNull(from))
+		from = get(hd, "from");
+	f = seg_open(&po);
+	if (cJSON_IsString(from) && from->valuestring[0] == '\0')
+		fputs("\"\\u003c\\u003e\"", f);	/* "<>" */
+	else
+		json_disp(f, from);
+	seg_close(&po, NOKEY);
+	rc = msg_rcpts(m, &objs);
+	e = rc != NULL ? rc->child : NULL;
+	json_disp(seg_open(&po), objs && cJSON_IsObject(e) ? get(e, "address") : e);
+	seg_close(&po, NOKEY);
+	fprintf(seg_open(&po), "%lld", arr_len(rc));
+	seg_close(&po, NOKEY);
+	json_disp(seg_open(&po), get(hd, "subject"));
+	seg_close(&po, NOKEY);
+	cJSON_ArrayForEach(e, get_arr(m, "findings")) {
+		piece_dict(&po, cJSON_IsObject(e) ? get(e, "code") : e);
+		p->ncodes++;
+	}
+
+	hay_text(&sb, m, from);
+	fwrite(sb.p, 1, sb.len, seg_open(&po));
+	seg_close(&po, NOKEY);
+	free(sb.p);
+	if (need_domains) {
+		f = seg_open(&po);
+		putc('[', f);
+		first = true;
+		cJSON_ArrayForEach(e, get_arr(m, "recipients")) {
+			if (!cJSON_IsString(get(e, "domain")))
+				continue;
+			if (!first)
+				putc(',', f);
+			first = false;
+			json_disp(f, get(e, "domain"));
+		}
+		/* none: what follows the last '@' of each recipient, less a '>' */
+		for (e = first && rc != NULL ? rc->child : NULL; e != NULL; e = e->next) {
+			const char *at;
+			size_t n;
+
+			v = objs && cJSON_IsObject(e) ? get(e, "address") : e;
+			if (!cJSON_IsString(v) ||
+			    (at = strrchr(v->valuestring, '@')) == NULL)
+				continue;
+			n = strlen(at + 1);
+			if (n > 0 && at[n] == '>')
+				n--;
+			if (!first)
+				putc(',', f);
+			first = false;
+			json_strn(f, at + 1, n, true);
+		}
+		putc(']', f);
+		seg_close(&po, NOKEY);
+	}
+	detail_json(seg_open(&po), m);
+	seg_close(&po, NOKEY);
+	if (fclose(po.f) != 0)
+		abort();
+	return p;
+}
+
+/* Segment k of p into f. */
+static void
+seg_put(FILE *f, const struct html_piece *p, size_t k)
+{
+	fwrite(p->buf + p->seg[k].off, 1, p->seg[k].len, f);
+}
+
+/* A dictionary value (segment k) into f: its number in the block's
+ * dictionary (added when there is room), else its text. */
+static void
+dict_put(struct page *pg, FILE *f, const struct html_piece *p, size_t k)
+{
+	const char *key;
+	int i;
+
+	if (p->seg[k].key == NOKEY) {
+		seg_put(f, p, k);
 		return;
 	}
+	key = p->buf + p->seg[k].key;
 	for (i = 0; i < pg->ndict; i++)
-		if (strcmp(pg->dict[i], v->valuestring) == 0)
+		if (strcmp(pg->dict[i], key) == 0)
 			break;
 	if (i == pg->ndict && i < DICT_MAX) {
-		pg->dict[i] = strdup(v->valuestring);
+		pg->dict[i] = strdup(key);
 		if (pg->dict[i] == NULL)
 			abort();
 		pg->ndict++;
@@ -2618,7 +2826,7 @@ put_dict(struct page *pg, FILE *f, const cJSON *v)
 	if (i < pg->ndict)
 		fprintf(f, "%d", i);
 	else
-		json_disp(f, v);
+		seg_put(f, p, k);
 }
 
 /* The rows' block, with its dictionary. */
@@ -2638,91 +2846,45 @@ rows_flush(struct page *pg)
 	pack_flush(pg->f, &pg->rows);
 }
 
-/*
- * Its row, one value per column of row_cols: spool id, queue, state,
- * age_seconds, size, from (envelope.mail_from, or headers.from when that
- * is null; "<>" for the null sender), the first recipient (envelope
- * rcpt_to, else recipients[].address, else headers.to) and how many there
- * are, subject, finding codes.  Strings as the page shows them
- * (json_disp), other values as they are: report.js formats them; queue,
- * state and codes through the block's dictionary (put_dict).  Then
- * its search text (hay_text), and, when the page computes the queue shape
- * itself, its recipients' domains (recipients[].domain, else what follows
- * the recipients' last '@').
- */
+/* The piece into the blocks being filled; flush the full ones. */
 static void
-message_cols(struct page *pg, const cJSON *m)
+piece_add(struct page *pg, const struct html_piece *p)
 {
 	struct pack *pk = &pg->rows;
-	const cJSON *env = get_obj(m, "envelope"), *hd = get_obj(m, "headers");
-	const cJSON *from, *e, *rc, *v;
+	size_t k = 0, j;
 	FILE *f;
-	bool objs, first;
 
-	json_disp(pack_col(pk, C_ID), get(m, "spool_id"));
-	put_dict(pg, pack_col(pk, C_QUEUE), get(m, "queue"));
-	put_dict(pg, pack_col(pk, C_STATE), get(m, "state"));
-	json_value(pack_col(pk, C_AGE), get(m, "age_seconds"), 3);
-	json_value(pack_col(pk, C_SIZE), get(m, "size"), 3);
-	from = get(env, "mail_from");
-	if (from == NULL || cJSON_IsNull(from))
-		from = get(hd, "from");
-	f = pack_col(pk, C_FROM);
-	if (cJSON_IsString(from) && from->valuestring[0] == '\0')
-		fputs("\"\\u003c\\u003e\"", f);	/* "<>" */
-	else
-		json_disp(f, from);
-	rc = msg_rcpts(m, &objs);
-	e = rc != NULL ? rc->child : NULL;
-	json_disp(pack_col(pk, C_TO), objs && cJSON_IsObject(e) ?
-		  get(e, "address") : e);
-	fprintf(pack_col(pk, C_NRC), "%lld", arr_len(rc));
-	json_disp(pack_col(pk, C_SUBJECT), get(hd, "subject"));
+	if (p->domains != pg->need_domains)
+		abort();	/* made for another page */
+	seg_put(pack_col(pk, C_ID), p, k++);
+	dict_put(pg, pack_col(pk, C_QUEUE), p, k++);
+	dict_put(pg, pack_col(pk, C_STATE), p, k++);
+	seg_put(pack_col(pk, C_AGE), p, k++);
+	seg_put(pack_col(pk, C_SIZE), p, k++);
+	seg_put(pack_col(pk, C_FROM), p, k++);
+	seg_put(pack_col(pk, C_TO), p, k++);
+	seg_put(pack_col(pk, C_NRC), p, k++);
+	seg_put(pack_col(pk, C_SUBJECT), p, k++);
 	f = pack_col(pk, C_CODES);
 	putc('[', f);
-	first = true;
-	cJSON_ArrayForEach(e, get_arr(m, "findings")) {
-		if (!first)
+	for (j = 0; j < p->ncodes; j++) {
+		if (j > 0)
 			putc(',', f);
-		first = false;
-		put_dict(pg, f, cJSON_IsObject(e) ? get(e, "code") : e);
+		dict_put(pg, f, p, k++);
 	}
 	putc(']', f);
 	pk->n++;
-
-	hay_text(&pg->sb, m, from);
-	fwrite(pg->sb.p, 1, pg->sb.len, pack_item(&pg->hay));
-	if (!pg->need_domains)
-		return;
-	f = pack_item(&pg->domains);
-	putc('[', f);
-	first = true;
-	cJSON_ArrayForEach(e, get_arr(m, "recipients")) {
-		if (!cJSON_IsString(get(e, "domain")))
-			continue;
-		if (!first)
-			putc(',', f);
-		first = false;
-		json_disp(f, get(e, "domain"));
+	seg_put(pack_item(&pg->hay), p, k++);
+	if (pg->need_domains)
+		seg_put(pack_item(&pg->domains), p, k++);
+	seg_put(pack_item(&pg->details), p, k++);
+	if (pg->details.n == DETAIL_CHUNK)
+		pack_flush(pg->after, &pg->details);
+	if (pg->rows.n == ROW_CHUNK) {
+		rows_flush(pg);
+		pack_flush(pg->f, &pg->hay);
+		pack_flush(pg->f, &pg->domains);
 	}
-	/* none: what follows the last '@' of each recipient, less a '>' */
-	for (e = first && rc != NULL ? rc->child : NULL; e != NULL; e = e->next) {
-		const char *at;
-		size_t n;
-
-		v = objs && cJSON_IsObject(e) ? get(e, "address") : e;
-		if (!cJSON_IsString(v) ||
-		    (at = strrchr(v->valuestring, '@')) == NULL)
-			continue;
-		n = strlen(at + 1);
-		if (n > 0 && at[n] == '>')
-			n--;
-		if (!first)
-			putc(',', f);
-		first = false;
-		json_strn(f, at + 1, n, true);
-	}
-	putc(']', f);
 }
 
 /* Its detail: the members of detail_keys, its sources, envelope and
@@ -2770,15 +2932,10 @@ detail_json(FILE *f, const cJSON *m)
 static void
 page_message(struct page *pg, const cJSON *m)
 {
-	message_cols(pg, m);
-	detail_json(pack_item(&pg->details), m);
-	if (pg->details.n == DETAIL_CHUNK)
-		pack_flush(pg->after, &pg->details);
-	if (pg->rows.n == ROW_CHUNK) {
-		rows_flush(pg);
-		pack_flush(pg->f, &pg->hay);
-		pack_flush(pg->f, &pg->domains);
-	}
+	struct html_piece *p = piece_make(pg->need_domains, m);
+
+	piece_add(pg, p);
+	piece_free(p);
 }
 
 /* ---- the rest of the page ---- */
@@ -2877,6 +3034,8 @@ write_tail(struct page *pg)
 	 * before the browser has read them (a temporary file holds them
 	 * meanwhile; without one they come before the script) */
 	pg->tmp = tmpfile();
+	if (pg->tmp != NULL)
+		__fsetlocking(pg->tmp, FSETLOCKING_BYCALLER);	/* the page's */
 	pg->after = pg->tmp != NULL ? pg->tmp : pg->f;
 	write_inventory_data(pg);
 }
@@ -2908,7 +3067,6 @@ page_end(struct page *pg)
 	}
 	fputs("</body>\n</html>\n", f);
 	free(pg->oldest);
-	free(pg->sb.p);
 	return rc != 0 || ferror(f) ? -1 : 0;
 }
 
@@ -2961,6 +3119,30 @@ void
 report_html_message(struct html_stream *hs, const cJSON *m)
 {
 	page_message(&hs->pg, m);
+}
+
+struct html_piece *
+report_html_prepare(const struct html_stream *hs, const cJSON *m)
+{
+	return piece_make(hs->pg.need_domains, m);
+}
+
+void
+report_html_add(struct html_stream *hs, const struct html_piece *p)
+{
+	piece_add(&hs->pg, p);
+}
+
+void
+report_html_piece_free(struct html_piece *p)
+{
+	piece_free(p);
+}
+
+size_t
+report_html_piece_size(const struct html_piece *p)
+{
+	return p != NULL ? p->len + p->nseg * sizeof(*p->seg) : 0;
 }
 
 int

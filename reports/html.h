@@ -77,5 +77,21 @@ struct html_stream *report_html_begin(FILE *out, const cJSON *doc,
 				      const struct html_msgs *ms);
 void report_html_message(struct html_stream *hs, const cJSON *m);
 int report_html_end(struct html_stream *hs);
+/*
+ * report_html_message in two steps, for a writer that renders messages on
+ * another thread: report_html_prepare reads m and only what
+ * report_html_begin fixed of hs, so any thread may call it (several at
+ * once) while the page is being written; the piece is m's share of the
+ * page, m may be deleted at once.  report_html_add writes the pieces into
+ * the page, in the messages' order, on the thread that writes the page;
+ * report_html_piece_free frees a piece (any thread).  Same bytes as
+ * report_html_message.
+ */
+struct html_piece;
+struct html_piece *report_html_prepare(const struct html_stream *hs, const cJSON *m);
+void report_html_add(struct html_stream *hs, const struct html_piece *p);
+void report_html_piece_free(struct html_piece *p);
+/* Its size in memory (about), for bounding queues of pieces. */
+size_t report_html_piece_size(const struct html_piece *p);
 
 #endif

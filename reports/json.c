@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/err.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "reports/summary.h"
@@ -847,6 +848,91 @@ json_lazy_each(const cJSON *arr, bool (*fn)(void *ctx, cJSON *item), void *ctx)
 	return l != NULL ? lazy_run(l->rep, l->kind, l->aux, fn, ctx) : 0;
 }
 
+struct json_lazy_index {
+	const struct lazy *l;
+	size_t n;
+	size_t *before;		/* decisions: how many precede message i */
+};
+
+struct json_lazy_index *
+json_lazy_index(const cJSON *arr)
+{
+	const struct lazy *l = lazy_find(arr);
+	struct json_lazy_index *ix;
+	const struct imcq_report *rep;
+	size_t i, n = 0;
+
+	if (l == NULL)
+		return NULL;
+	ix = xcalloc(1, sizeof(*ix));
+	ix->l = l;
+	ix->n = json_lazy_count(arr);
+	if (l->kind == LZ_DECISIONS) {
+		rep = l->rep;
+		ix->before = xmalloc((rep->nmsgs + 1) * sizeof(*ix->before));
+		for (i = 0; i < rep->nmsgs; i++) {
+			ix->before[i] = n;
+			if (summary_counts_queued(rep->msgs[i]))
+				n += rep->msgs[i]->nrcpts;
+		}
+		ix->before[i] = n;
+	}
+	return ix;
+}
+
+size_t
+json_lazy_index_count(const struct json_lazy_index *ix)
+{
+	return ix->n;
+}
+
+cJSON *
+json_lazy_at(const struct json_lazy_index *ix, size_t k)
+{
+	const struct lazy *l = ix->l;
+	const struct imcq_report *rep = l->rep;
+	size_t lo, hi;
+
+	if (k >= ix->n)
+		BUG("json_lazy_at: past the end");
+	switch (l->kind) {
+	case LZ_DECISIONS:
+		/* the last message with before[i] <= k (it has k's recipient) */
+		lo = 0;
+		hi = rep->nmsgs;
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (ix->before[mid] <= k)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		return decision_item(rep, rep->msgs[lo],
+				     &rep->msgs[lo]->rcpts[k - ix->before[lo]]);
+	case LZ_EVENTS:
+		return json_event(rep, &rep->events[k]);
+	case LZ_SESSIONS:
+		return session_item(rep, &rep->sessions[k]);
+	case LZ_INVENTORY:
+		return inv_item(rep, &rep->inv[k]);
+	case LZ_QREFS:
+		return qref_item(&rep->qfiles[l->aux].refs[k]);
+	case LZ_QCARVED:
+		return qcarved_item(&rep->qfiles[l->aux].strings[k]);
+	}
+	return NULL;
+}
+
+void
+json_lazy_index_free(struct json_lazy_index *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->before);
+	free(ix);
+}
+
 void
 json_shell_delete(cJSON *doc)
 {
@@ -1097,29 +1183,44 @@ report_build(const struct imcq_report *rep, const char *version,
 #define JW_BUF 65536
 
 struct jw {
-	FILE *f;
+	FILE *f;		/* or NULL: into mem */
+	struct json_buf *mem;	/* when f is NULL */
 	int pretty;
+	bool lazy;		/* look up the shell's lazy arrays */
 	const cJSON *hole;
 	json_hole_cb cb;
+	json_lazy_cb lcb;	/* prints a lazy array's elements, or NULL */
 	void *user;
+	char *buf;		/* JW_BUF bytes (f), or mem->p */
 	size_t n;		/* bytes in buf, not yet written to f */
-	char buf[JW_BUF];
+	size_t cap;		/* of buf */
 };
 
+/* To a file: write what buf holds.  To memory: make room for need more
+ * bytes. */
 static void
-jw_flush(struct jw *w)
+jw_flush(struct jw *w, size_t need)
 {
-	if (w->n > 0)
-		fwrite(w->buf, 1, w->n, w->f);
-	w->n = 0;
+	size_t cap;
+
+	if (w->f != NULL) {
+		if (w->n > 0)
+			fwrite(w->buf, 1, w->n, w->f);
+		w->n = 0;
+		return;
+	}
+	for (cap = w->cap ? w->cap : 4096; cap - w->n < need; cap *= 2)
+		;
+	w->buf = xrealloc(w->buf, cap);
+	w->cap = cap;
 }
 
 static void
 jw_put(struct jw *w, const void *p, size_t n)
 {
-	if (w->n + n > JW_BUF) {
-		jw_flush(w);
-		if (n > JW_BUF) {
+	if (w->cap - w->n < n) {
+		jw_flush(w, n);
+		if (n > w->cap - w->n) {	/* a file's: larger than buf */
 			fwrite(p, 1, n, w->f);
 			return;
 		}
@@ -1131,8 +1232,8 @@ jw_put(struct jw *w, const void *p, size_t n)
 static void
 jw_c(struct jw *w, char c)
 {
-	if (w->n == JW_BUF)
-		jw_flush(w);
+	if (w->n == w->cap)
+		jw_flush(w, 1);
 	w->buf[w->n++] = c;
 }
 
@@ -1284,12 +1385,17 @@ jw_value(struct jw *w, const cJSON *item, size_t depth)
 	case cJSON_Array:
 		jw_c(w, '[');
 		if (item == w->hole && w->cb != NULL) {
-			jw_flush(w);
+			jw_flush(w, 0);
 			w->cb(w->user, w->f, depth + 1);
-		} else if ((l = lazy_find(item)) != NULL) {
+		} else if (w->lazy && (l = lazy_find(item)) != NULL) {
 			struct jw_lazy z = { w, depth + 1, true };
 
-			lazy_run(l->rep, l->kind, l->aux, emit_write, &z);
+			if (w->lcb != NULL) {
+				jw_flush(w, 0);
+				w->lcb(w->user, w->f, item, depth + 1);
+			} else {
+				lazy_run(l->rep, l->kind, l->aux, emit_write, &z);
+			}
 		}
 		for (c = item->child; c != NULL; c = c->next) {
 			jw_value(w, c, depth + 1);
@@ -1326,18 +1432,35 @@ int
 json_write(FILE *f, const cJSON *v, int pretty, size_t depth,
 	   const cJSON *hole, json_hole_cb cb, void *user)
 {
-	struct jw *w = xmalloc(sizeof(*w));
+	return json_write_lazy(f, v, pretty, depth, hole, cb, NULL, user);
+}
 
-	w->f = f;
-	w->pretty = pretty;
-	w->hole = hole;
-	w->cb = cb;
-	w->user = user;
-	w->n = 0;
-	jw_value(w, v, depth);
-	jw_flush(w);
-	free(w);
+int
+json_write_lazy(FILE *f, const cJSON *v, int pretty, size_t depth,
+		const cJSON *hole, json_hole_cb cb, json_lazy_cb lcb, void *user)
+{
+	struct jw w = {
+		.f = f, .pretty = pretty, .lazy = true, .hole = hole, .cb = cb,
+		.lcb = lcb, .user = user, .buf = xmalloc(JW_BUF), .cap = JW_BUF,
+	};
+
+	jw_value(&w, v, depth);
+	jw_flush(&w, 0);
+	free(w.buf);
 	return ferror(f) ? -1 : 0;
+}
+
+void
+json_render(struct json_buf *b, const cJSON *v, int pretty, size_t depth)
+{
+	struct jw w = {
+		.mem = b, .pretty = pretty, .buf = b->p, .n = b->len, .cap = b->cap,
+	};
+
+	jw_value(&w, v, depth);
+	b->p = w.buf;
+	b->len = w.n;
+	b->cap = w.cap;
 }
 
 int

@@ -6,6 +6,8 @@
 #define IMCQ_XALLOC_H
 #include <stddef.h>
 #include <stdlib.h>
+
+#include "analyzer/core/par.h"
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -16,11 +18,16 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *p (an array of *cap elements of size sz) to hold at least need. */
 void xgrow(void **p, size_t *cap, size_t need, size_t sz);
 /* qsort that accepts an empty or NULL array (qsort(NULL, 0, ...) is
- * undefined behaviour, and vectors start out NULL). */
+ * undefined behaviour, and vectors start out NULL).  A large array is
+ * sorted on two threads inside par.h's window (par_qsort: the same order
+ * as qsort's), so comparators must be pure functions of their two
+ * elements: no state of their own, nothing changed. */
 static inline void
 xqsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
-	if (n > 1 && base != NULL)
+	if (base != NULL && (n >= PAR_SORT_MIN || (par_force && n > 1)))
+		par_qsort(base, n, size, cmp);
+	else if (n > 1 && base != NULL)
 		qsort(base, n, size, cmp);
 }
 #define FREE_AND_NULL(p) do { free(p); (p) = NULL; } while (0)

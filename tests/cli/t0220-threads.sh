@@ -8,7 +8,11 @@
 # threads run twice: as they come, and with IMCQ_INGEST_SPARE=always (the
 # producer reads every message member it can).  On the samples, a folder,
 # a zip of more members than the queue holds, archives nested two deep, a
-# damaged archive, and every ingest limit.
+# damaged archive, and every ingest limit.  The report writing after
+# ingest too (analyze -o and --json: the second thread renders messages
+# and the report's large arrays while the calling thread writes them, and
+# writes timeline.csv): more messages than its queue holds, a selection,
+# an empty one, -o with --json, and write errors.
 . "$(dirname "$0")/lib.sh"
 need python3
 
@@ -149,9 +153,83 @@ same "--max-entry" analyze --json --max-entry 4k "$TMP/many.zip"
 same "--max-anomalies" analyze --json --max-anomalies 3 --max-entry 4k "$TMP/many.zip"
 same "--format" analyze -q --json --format spool "$TMP/outer.tar.gz"
 same_dir "recover, nested" --out recover -q --to mbox "$TMP/outer.tar.gz" "$TMP/tree"
+
+# The report writing: 1500 messages and inventory rows (more than the
+# queue of rendered messages holds: 256), selections, -o with --json.
+same_dir "-o, many.zip" -o analyze -q "$TMP/many.zip"
+same_dir "-o, nested, with warnings" -o analyze "$TMP/outer.tar.gz"
+same "--json --where" analyze -q --json --where 'size > 5k' "$TMP/many.zip"
+same_dir "-o --where" -o analyze -q --where 'size > 5k or id = "Q0000007"' "$TMP/many.zip"
+same "--json, empty selection" analyze -q --json --where 'id = "none"' "$TMP/many.zip"
+same_dir "-o, empty selection" -o analyze -q --where 'id = "none"' "$TMP/many.zip"
+same_dir "-o with --json" -o analyze -q --json "$TMP/many.zip"
+[ -s "$TMP/t1.out" ] && cmp -s "$TMP/t1.out" "$TMP/d1/report.json" &&
+	ok "-o with --json: stdout is report.json" || fail "-o with --json: stdout is not report.json"
+
+# Write errors while the report is written (a file size limit for -o,
+# a full device for --json): the same message and exit code, no folder.
+for t in 1 2; do
+	rm -rf "$TMP/full$t"
+	( ulimit -f 200; trap '' XFSZ; exec "$IMCQ" analyze -q -o "$TMP/full$t" --threads $t "$TMP/many.zip" ) \
+		>"$TMP/w$t.out" 2>"$TMP/w$t.err"
+	echo $? >"$TMP/w$t.rc"
+	"$IMCQ" analyze -q --json --threads $t "$TMP/many.zip" >/dev/full 2>"$TMP/j$t.err"
+	echo $? >"$TMP/j$t.rc"
+done
+if [ "$(cat "$TMP/w1.rc")" = 3 ] && cmp -s "$TMP/w1.rc" "$TMP/w2.rc" &&
+   cmp -s "$TMP/w1.err" "$TMP/w2.err" && grep -q "cannot write" "$TMP/w1.err" &&
+   [ ! -e "$TMP/full1" ] && [ ! -e "$TMP/full2" ] && [ -z "$(ls -d "$TMP"/full*.imcq-tmp-* 2>/dev/null)" ]; then
+	ok "-o, write error: exit 3, same message, nothing left with one and two threads"
+else
+	fail "-o, write error: exit $(cat "$TMP/w1.rc") / $(cat "$TMP/w2.rc")"; cat "$TMP/w1.err" "$TMP/w2.err" >&2
+fi
+if [ "$(cat "$TMP/j1.rc")" = 3 ] && cmp -s "$TMP/j1.rc" "$TMP/j2.rc" && cmp -s "$TMP/j1.err" "$TMP/j2.err"; then
+	ok "--json to a full device: exit 3 and the same message with one and two threads"
+else
+	fail "--json to a full device: exit $(cat "$TMP/j1.rc") / $(cat "$TMP/j2.rc")"; cat "$TMP/j1.err" "$TMP/j2.err" >&2
+fi
 if [ "$(id -u)" != 0 ]; then
 	cp -r "$TMP/tree" "$TMP/locked" && chmod 000 "$TMP/locked/EXCHSRVR/IMCDATA/OUT/HBWK2Q2P"
 	same "unreadable member" analyze --json "$TMP/locked"
 	chmod 644 "$TMP/locked/EXCHSRVR/IMCDATA/OUT/HBWK2Q2P"
+fi
+
+# The analysis after ingest on two threads (analyzer/core/par.h).
+# With two threads the analysis splits its per-message loops, its large
+# sorts and some independent steps between the calling thread and a
+# worker.  IMCQ_PAR_SPLIT=always splits every loop and sort of two items
+# or more, so that the small samples take every split path; the generated
+# queues (bench/make-large.py: Queue.dat, tracking log, routing tables)
+# take them at their natural sizes, with several snapshots.
+same_split() {
+	local name=$1; shift
+	"$IMCQ" "$@" --threads 1 >"$TMP/s1.out" 2>"$TMP/s1.err"; local r1=$?
+	IMCQ_PAR_SPLIT=always "$IMCQ" "$@" --threads 2 >"$TMP/s2.out" 2>"$TMP/s2.err"; local r2=$?
+	if [ "$r1" != "$r2" ] || ! cmp -s "$TMP/s1.out" "$TMP/s2.out" || ! cmp -s "$TMP/s1.err" "$TMP/s2.err"; then
+		fail "$name: output differs with every analysis loop split (exit $r1 / $r2)"
+		diff "$TMP/s1.out" "$TMP/s2.out" | head -10 >&2
+		return 1
+	fi
+	ok "$name: same bytes with every analysis loop split"
+}
+same_split "split: analyze --json A B" analyze -q --json "$A" "$B"
+same_split "split: analyze --json B A" analyze -q --json "$B" "$A"
+same_split "split: terminal A" analyze "$A"
+same_split "split: list B" list -q --json "$B"
+same_split "split: timeline A B" timeline -q "$A" "$B"
+same_split "split: folder and nested" analyze -q --json "$TMP/tree" "$TMP/outer.tar.gz"
+same_split "split: many.zip" analyze -q --json "$TMP/many.zip"
+if [ -f "$IMCQ_SRC/bench/make-large.py" ]; then
+	python3 "$IMCQ_SRC/bench/make-large.py" 3000 "$TMP/q3000.zip" --avg-kb 1 >/dev/null &&
+	python3 "$IMCQ_SRC/bench/make-large.py" 2600 "$TMP/q2600.zip" --avg-kb 1 --seed 5 >/dev/null ||
+		fail "building the generated queues"
+	same "3000 messages" analyze -q --json "$TMP/q3000.zip"
+	same "3000 and 2600 messages, two snapshots" analyze -q --json "$TMP/q3000.zip" "$TMP/q2600.zip"
+	same "one queue twice and the samples, four snapshots" analyze -q --json \
+		"$TMP/q2600.zip" "$TMP/q3000.zip" "$TMP/q2600.zip" "$A"
+	same "3000 and 2600 messages, terminal" analyze "$TMP/q3000.zip" "$TMP/q2600.zip"
+	same "list, two snapshots" list -q --json "$TMP/q2600.zip" "$TMP/q3000.zip"
+	same_dir "-o, two snapshots" -o analyze -q "$TMP/q3000.zip" "$TMP/q2600.zip"
+	same_split "split: 3000 and 2600 messages" analyze -q --json "$TMP/q3000.zip" "$TMP/q2600.zip" "$B"
 fi
 finish
