@@ -850,6 +850,25 @@ ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 		rep->unreadable++;
 		return imcq_err_set(err, IMCQ_SKIP, "cannot read '%s': %s", path, strerror(errno));
 	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		/* a pipe, a socket or a device: an input is hashed and then
+		 * read again (its readers, libarchive's seekable zip), which a
+		 * stream cannot give, and opening a FIFO with no writer would
+		 * hang.  Refused before it is opened, never read half. */
+		const char *what = S_ISFIFO(st.st_mode) ? "a pipe" :
+				   S_ISSOCK(st.st_mode) ? "a socket" :
+				   S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" :
+				   "not a regular file";
+
+		rep->inputs[c.input].kind = "file";
+		anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, c.input, NULL, IMCQ_NOOFF,
+			    "'%s' is %s, not a file or a folder: save the stream to a file "
+			    "first (imcq hashes an input and reads it twice)", path, what);
+		rep->unreadable++;
+		return imcq_err_set(err, IMCQ_SKIP, "'%s' is %s, not a file or a folder: save "
+				    "the stream to a file first (imcq hashes an input and reads it "
+				    "twice)", path, what);
+	}
 	rep->inputs[c.input].mtime = (int64_t)st.st_mtime;
 	j.w.chunk = xmalloc(CHUNK);
 	if (S_ISDIR(st.st_mode)) {

@@ -21,6 +21,22 @@ expect_rc 3 "$IMCQ" analyze "$TMP/does-not-exist" && grep -q "cannot read" "$TMP
 make_tree "$TMP/tree"
 expect_rc 0 "$IMCQ" analyze -q "$TMP/tree" && ok "analyze tree: 0" || fail "analyze tree"
 expect_rc 1 "$IMCQ" analyze -q "$TMP/tree" "$TMP/does-not-exist" && ok "one unreadable input of two: 1" || fail "partial"
+# A stream is refused, not read half: a pipe (it was hashed, then found
+# empty by the archive reader: 0 members, exit 0), a FIFO with no writer
+# (opening it would hang), a device.  A redirected file is a file.
+( cd "$TMP/tree" && zip -qr "$TMP/tree.zip" . ) 2>/dev/null || python3 -c '
+import os, sys, zipfile
+z = zipfile.ZipFile(sys.argv[2], "w")
+for d, _, fs in os.walk(sys.argv[1]):
+    for f in fs:
+        p = os.path.join(d, f); z.write(p, os.path.relpath(p, sys.argv[1]))' "$TMP/tree" "$TMP/tree.zip"
+cat "$TMP/tree.zip" | "$IMCQ" analyze /dev/stdin >"$TMP/.out" 2>"$TMP/.err"; rc=$?
+[ "$rc" = 3 ] && grep -q "is a pipe, not a file or a folder" "$TMP/.err" && ok "a pipe as INPUT: refused, 3" ||
+	fail "a pipe as INPUT: exit $rc, $(head -2 "$TMP/.err" | tr '\n' ' ')"
+mkfifo "$TMP/fifo"
+expect_rc 3 timeout 60 "$IMCQ" analyze "$TMP/fifo" && grep -q "is a pipe" "$TMP/.err" && ok "a FIFO with no writer: refused at once, 3" || fail "FIFO"
+expect_rc 1 "$IMCQ" analyze -q --json "$TMP/tree" /dev/null && grep -q '"input-unreadable"' "$TMP/.out" && ok "a device beside a folder: an anomaly, 1" || fail "device"
+expect_rc 0 "$IMCQ" analyze -q --json /dev/stdin < "$TMP/tree.zip" && grep -q '"spool_id":[[:space:]]*"3SW32JRP"' "$TMP/.out" && ok "a file redirected to /dev/stdin is read" || fail "redirected file"
 if [ -w /dev/full ]; then
 	"$IMCQ" list -q "$TMP/tree" > /dev/full 2>"$TMP/.err"; rc=$?
 	[ "$rc" = 3 ] && grep -q "cannot write" "$TMP/.err" && ok "write error detected: 3" || fail "write to /dev/full gave $rc"
