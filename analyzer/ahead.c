@@ -26,6 +26,7 @@
 
 #include "analyzer/core/err.h"
 #include "analyzer/core/xalloc.h"
+#include "analyzer/core/xthread.h"
 #include "analyzer/workq.h"
 
 #define STASH 16
@@ -54,20 +55,6 @@ struct ahead {
 	bool finishing;		/* no more will come back */
 };
 
-static void
-lock(struct ahead *a)
-{
-	if (pthread_mutex_lock(&a->mu) != 0)
-		BUG("pthread_mutex_lock");
-}
-
-static void
-unlock(struct ahead *a)
-{
-	if (pthread_mutex_unlock(&a->mu) != 0)
-		BUG("pthread_mutex_unlock");
-}
-
 /* On the thread: release what came back (waiting for more, until the
  * caller finishes, when wait); the list is swapped with the thread's own
  * (*mine) so that the items are released outside the lock. */
@@ -79,7 +66,7 @@ release_back(struct ahead *a, void ***mine, size_t *minecap, bool wait)
 		size_t n, cap, i;
 		bool done;
 
-		lock(a);
+		xmutex_lock(&a->mu);
 		while (wait && a->nback == 0 && !a->finishing) {
 			a->waiting = true;
 			pthread_cond_wait(&a->cv, &a->mu);
@@ -92,7 +79,7 @@ release_back(struct ahead *a, void ***mine, size_t *minecap, bool wait)
 		a->backcap = *minecap;
 		a->nback = 0;
 		done = a->finishing;
-		unlock(a);
+		xmutex_unlock(&a->mu);
 		*mine = v;
 		*minecap = cap;
 		for (i = 0; i < n; i++)
@@ -216,13 +203,13 @@ ahead_release(struct ahead *a, void *item)
 		a->release(a->user, item);
 		return;
 	}
-	lock(a);
+	xmutex_lock(&a->mu);
 	here = a->nback >= a->backmax;
 	if (!here)
 		VEC_PUSH(a->back, a->nback, a->backcap, item);
 	if (a->waiting)
 		pthread_cond_signal(&a->cv);
-	unlock(a);
+	xmutex_unlock(&a->mu);
 	if (here)
 		a->release(a->user, item);	/* the thread is behind */
 }
@@ -250,10 +237,10 @@ ahead_finish(struct ahead *a)
 			ahead_release(a, a->stash[a->stash0]);
 			a->stash0 = (a->stash0 + 1) % STASH;
 		}
-		lock(a);
+		xmutex_lock(&a->mu);
 		a->finishing = true;
 		pthread_cond_signal(&a->cv);
-		unlock(a);
+		xmutex_unlock(&a->mu);
 		if (pthread_join(a->tid, NULL) != 0)
 			BUG("pthread_join");
 		workq_free(a->q);

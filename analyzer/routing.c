@@ -846,16 +846,23 @@ struct route_pipe {
 	atomic_bool *built;		/* per chunk: its routes are built */
 };
 
+/* The end of chunk k (its first message is k * chunk). */
+static size_t
+chunk_end(const struct route_pipe *p, size_t k)
+{
+	size_t lo = k * p->chunk;
+
+	return lo + p->chunk < p->n ? lo + p->chunk : p->n;
+}
+
 static bool
 pipe_build_one(struct route_pipe *p)
 {
-	size_t k = atomic_fetch_add(&p->next, 1), lo, hi;
+	size_t k = atomic_fetch_add(&p->next, 1);
 
 	if (k >= p->nchunks)
 		return false;
-	lo = k * p->chunk;
-	hi = lo + p->chunk < p->n ? lo + p->chunk : p->n;
-	route_range(p->c, p->ix, lo, hi);
+	route_range(p->c, p->ix, k * p->chunk, chunk_end(p, k));
 	atomic_store_explicit(&p->built[k], true, memory_order_release);
 	return true;
 }
@@ -875,9 +882,7 @@ pipe_main(void *user)
 
 	while (k < p->nchunks) {
 		if (atomic_load_explicit(&p->built[k], memory_order_acquire)) {
-			size_t lo = k * p->chunk;
-
-			pool_range(p->c, lo, lo + p->chunk < p->n ? lo + p->chunk : p->n);
+			pool_range(p->c, k * p->chunk, chunk_end(p, k));
 			k++;
 		} else if (!pipe_build_one(p)) {
 			sched_yield();	/* chunk k is being built by the worker */

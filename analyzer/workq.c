@@ -16,6 +16,7 @@
 
 #include "analyzer/core/err.h"
 #include "analyzer/core/xalloc.h"
+#include "analyzer/core/xthread.h"
 
 #define WAKE_BATCH 32
 
@@ -39,20 +40,6 @@ struct workq {
 	bool producer_waiting;
 	struct workq_stats st;
 };
-
-static void
-lock(struct workq *q)
-{
-	if (pthread_mutex_lock(&q->mu) != 0)
-		BUG("pthread_mutex_lock");
-}
-
-static void
-unlock(struct workq *q)
-{
-	if (pthread_mutex_unlock(&q->mu) != 0)
-		BUG("pthread_mutex_unlock");
-}
 
 struct workq *
 workq_new(size_t max_items, size_t max_bytes)
@@ -84,7 +71,7 @@ fits(const struct workq *q, size_t bytes)
 void
 workq_push(struct workq *q, void *item, size_t bytes)
 {
-	lock(q);
+	xmutex_lock(&q->mu);
 	if (q->closed)
 		BUG("workq_push after workq_close");
 	if (!fits(q, bytes)) {
@@ -110,16 +97,16 @@ workq_push(struct workq *q, void *item, size_t bytes)
 	if (q->consumer_waiting &&
 	    (q->n >= q->wake_batch || q->bytes >= q->max_bytes / 2 || !fits(q, 0)))
 		pthread_cond_signal(&q->not_empty);
-	unlock(q);
+	xmutex_unlock(&q->mu);
 }
 
 void
 workq_close(struct workq *q)
 {
-	lock(q);
+	xmutex_lock(&q->mu);
 	q->closed = true;
 	pthread_cond_signal(&q->not_empty);
-	unlock(q);
+	xmutex_unlock(&q->mu);
 }
 
 void *
@@ -127,7 +114,7 @@ workq_pop(struct workq *q, size_t *bytes)
 {
 	struct slot s;
 
-	lock(q);
+	xmutex_lock(&q->mu);
 	if (q->n == 0 && !q->closed) {
 		q->st.consumer_waits++;
 		do {
@@ -137,7 +124,7 @@ workq_pop(struct workq *q, size_t *bytes)
 		} while (q->n == 0 && !q->closed);
 	}
 	if (q->n == 0) {
-		unlock(q);
+		xmutex_unlock(&q->mu);
 		if (bytes)
 			*bytes = 0;
 		return NULL;
@@ -149,7 +136,7 @@ workq_pop(struct workq *q, size_t *bytes)
 	if (q->producer_waiting &&
 	    (q->n == 0 || (q->n <= q->max_items / 2 && q->bytes <= q->max_bytes / 2)))
 		pthread_cond_signal(&q->not_full);
-	unlock(q);
+	xmutex_unlock(&q->mu);
 	if (bytes)
 		*bytes = s.bytes;
 	return s.item;
@@ -160,18 +147,18 @@ workq_backlog(struct workq *q)
 {
 	size_t n;
 
-	lock(q);
+	xmutex_lock(&q->mu);
 	n = q->n;
-	unlock(q);
+	xmutex_unlock(&q->mu);
 	return n;
 }
 
 void
 workq_stats(struct workq *q, struct workq_stats *st)
 {
-	lock(q);
+	xmutex_lock(&q->mu);
 	*st = q->st;
-	unlock(q);
+	xmutex_unlock(&q->mu);
 }
 
 void

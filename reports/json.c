@@ -1183,8 +1183,7 @@ report_build(const struct imcq_report *rep, const char *version,
 #define JW_BUF 65536
 
 struct jw {
-	FILE *f;		/* or NULL: into mem */
-	struct json_buf *mem;	/* when f is NULL */
+	FILE *f;		/* or NULL: into buf (json_render) */
 	int pretty;
 	bool lazy;		/* look up the shell's lazy arrays */
 	const cJSON *hole;
@@ -1454,7 +1453,7 @@ void
 json_render(struct json_buf *b, const cJSON *v, int pretty, size_t depth)
 {
 	struct jw w = {
-		.mem = b, .pretty = pretty, .buf = b->p, .n = b->len, .cap = b->cap,
+		.pretty = pretty, .buf = b->p, .n = b->len, .cap = b->cap,
 	};
 
 	jw_value(&w, v, depth);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzer/core/ckd.h"
+#include "analyzer/core/xthread.h"
 
 static struct {
 	pthread_mutex_t mu;
@@ -31,7 +32,7 @@ static void *
 worker(void *unused)
 {
 	(void)unused;
-	pthread_mutex_lock(&P.mu);
+	xmutex_lock(&P.mu);
 	for (;;) {
 		while (!P.has_job && !P.quit)
 			pthread_cond_wait(&P.go, &P.mu);
@@ -40,16 +41,16 @@ worker(void *unused)
 			void *arg = P.arg;
 
 			P.has_job = false;
-			pthread_mutex_unlock(&P.mu);
+			xmutex_unlock(&P.mu);
 			fn(arg);
-			pthread_mutex_lock(&P.mu);
+			xmutex_lock(&P.mu);
 			P.finished = true;
 			pthread_cond_signal(&P.done);
 			continue;
 		}
 		break;		/* quit, nothing pending */
 	}
-	pthread_mutex_unlock(&P.mu);
+	xmutex_unlock(&P.mu);
 	return NULL;
 }
 
@@ -80,10 +81,10 @@ par_end(void)
 {
 	if (!P.running)
 		return;
-	pthread_mutex_lock(&P.mu);
+	xmutex_lock(&P.mu);
 	P.quit = true;
 	pthread_cond_signal(&P.go);
-	pthread_mutex_unlock(&P.mu);
+	xmutex_unlock(&P.mu);
 	pthread_join(P.th, NULL);
 	P.running = false;
 	par_force = false;
@@ -111,18 +112,18 @@ par_two(void (*a)(void *), void *ua, void (*b)(void *), void *ub)
 		b(ub);
 		return;
 	}
-	pthread_mutex_lock(&P.mu);
+	xmutex_lock(&P.mu);
 	P.fn = b;
 	P.arg = ub;
 	P.finished = false;
 	P.has_job = true;
 	pthread_cond_signal(&P.go);
-	pthread_mutex_unlock(&P.mu);
+	xmutex_unlock(&P.mu);
 	a(ua);
-	pthread_mutex_lock(&P.mu);
+	xmutex_lock(&P.mu);
 	while (!P.finished)
 		pthread_cond_wait(&P.done, &P.mu);
-	pthread_mutex_unlock(&P.mu);
+	xmutex_unlock(&P.mu);
 	atomic_store(&P.busy, false);
 }
 
