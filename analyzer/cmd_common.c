@@ -39,7 +39,14 @@ cli_selected(struct imcq_report *rep, struct imcq_where *where, struct imcq_mess
 
 	if (where == NULL)
 		return true;
-	r = where_match(where, m, rep->reference_time, &err);
+	if (m->chilled && where_uses_headers(where)) {
+		struct imcq_thawed t;
+
+		r = where_match(where, message_thaw(rep, m, &t), rep->reference_time, &err);
+		message_thawed_release(&t);
+	} else {
+		r = where_match(where, m, rep->reference_time, &err);
+	}
 	if (r < 0) {
 		anomaly_add(rep, "where-budget", IMCQ_SEV_WARNING,
 			    m->nsources ? m->sources[0].input : -1,

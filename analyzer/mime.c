@@ -469,7 +469,7 @@ cmp_keyed(const void *a, const void *b)
 static void
 derive_rcpts(struct fill *f)
 {
-	struct imcq_headers *h = &f->m->hdr;
+	struct imcq_cold *h = &f->m->c;
 	const struct imcq_strv *lists[3] = { &h->to, &h->cc, &h->bcc };
 	struct keyed *k;
 	bool *dup;
@@ -513,13 +513,13 @@ static void
 derive_envelope(struct fill *f)
 {
 	struct imcq_envelope *env = &f->m->env;
-	struct imcq_headers *h = &f->m->hdr;
-	const char *sender = h->sender ? h->sender : h->from;
+	struct imcq_cold *c = &f->m->c;
+	const char *sender = c->sender ? c->sender : c->from;
 
 	if (env->source == IMCQ_ENV_NONE || env->source == IMCQ_ENV_RFC822) {
 		env->source = IMCQ_ENV_RFC822;
-		if (env->encoding == NULL)
-			env->encoding = xstrdup("rfc822-headers");
+		if (c->encoding == NULL)
+			c->encoding = xstrdup("rfc822-headers");
 		if (env->confidence == 0)
 			env->confidence = 50;
 		if (env->mail_from == NULL && sender != NULL)
@@ -530,12 +530,12 @@ derive_envelope(struct fill *f)
 		/* Q201314: what the X- lines do not give comes from the headers */
 		if (env->mail_from == NULL && sender != NULL) {
 			env->mail_from = xstrdup(sender);
-			strv_push(&env->extra, xstrdup("mail_from_source=rfc822-headers"));
+			strv_push(&c->extra, xstrdup("mail_from_source=rfc822-headers"));
 		}
 		if (env->rcpt_to.n == 0 && env->rcpt_dropped == 0) {
 			derive_rcpts(f);
 			if (env->rcpt_to.n > 0)
-				strv_push(&env->extra, xstrdup("rcpt_to_source=rfc822-headers"));
+				strv_push(&c->extra, xstrdup("rcpt_to_source=rfc822-headers"));
 		}
 	}
 }
@@ -550,8 +550,8 @@ fill_rcpts(struct fill *f)
 
 	if (m->nrcpts > 0 || m->env.rcpt_to.n == 0)
 		return;
-	addrset_add(&hs, &cap, &m->hdr.to);
-	addrset_add(&hs, &cap, &m->hdr.cc);
+	addrset_add(&hs, &cap, &m->c.to);
+	addrset_add(&hs, &cap, &m->c.cc);
 	if (hs.n > 1)
 		xqsort(hs.v, hs.n, sizeof(char *), cmp_str);
 	buf_init(&list, 4096);
@@ -581,7 +581,7 @@ fill_rcpts(struct fill *f)
 				     "To/Cc headers, or these recipients are lost (KB 306043)");
 		ex = xasprintf("envelope (%s) names %zu recipient%s; To/Cc name %zu",
 			       imcq_env_source_name(m->env.source), m->env.rcpt_to.n,
-			       m->env.rcpt_to.n == 1 ? "" : "s", m->hdr.to.n + m->hdr.cc.n);
+			       m->env.rcpt_to.n == 1 ? "" : "s", m->c.to.n + m->c.cc.n);
 		evlist_add(&fd->ev, f->input, f->member, m->env.offset, 0, ex);
 		free(ex);
 	}
@@ -815,7 +815,7 @@ walk(struct fill *f, GMimeObject *obj, const char *path, unsigned depth)
 		}
 		return 0;
 	}
-	if (m->nparts >= f->lim->mime_parts) {
+	if (m->c.nparts >= f->lim->mime_parts) {
 		if (!f->parts_over) {
 			char msg[128];
 
@@ -867,7 +867,7 @@ walk(struct fill *f, GMimeObject *obj, const char *path, unsigned depth)
 	}
 	p.size = size;
 	message_add_part(m, &p);
-	idx = m->nparts - 1;
+	idx = m->c.nparts - 1;
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int i, n = g_mime_multipart_get_count(mp);
@@ -888,7 +888,7 @@ walk(struct fill *f, GMimeObject *obj, const char *path, unsigned depth)
 			free(cp);
 		}
 	}
-	m->parts[idx].size = size;
+	m->c.parts[idx].size = size;
 	return size;
 }
 
@@ -1019,6 +1019,7 @@ static void
 take_single(struct fill *f, enum single which, const char *u)
 {
 	struct imcq_headers *h = &f->m->hdr;
+	struct imcq_cold *c = &f->m->c;
 	char *d;
 	GDateTime *dt;
 
@@ -1031,7 +1032,7 @@ take_single(struct fill *f, enum single which, const char *u)
 			h->subject_raw = xstrdup(u);
 		break;
 	case S_DATE:
-		h->date_raw = xstrdup(u);
+		c->date_raw = xstrdup(u);
 		dt = g_mime_utils_header_decode_date(u);
 		if (dt != NULL) {
 			h->date = (int64_t)g_date_time_to_unix(dt);
@@ -1047,13 +1048,13 @@ take_single(struct fill *f, enum single which, const char *u)
 		g_free(d);
 		break;
 	case S_FROM:
-		h->from = parse_first_addr(f, u);
+		c->from = parse_first_addr(f, u);
 		break;
 	case S_SENDER:
-		h->sender = parse_first_addr(f, u);
+		c->sender = parse_first_addr(f, u);
 		break;
 	case S_REPLYTO:
-		h->reply_to = parse_first_addr(f, u);
+		c->reply_to = parse_first_addr(f, u);
 		break;
 	case S_COUNT:
 		break;
@@ -1070,6 +1071,7 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 {
 	struct imcq_message *m = f->m;
 	struct imcq_headers *h = &m->hdr;
+	struct imcq_cold *c = &m->c;
 	GMimeHeader **all;
 	size_t i, n = 0;
 	unsigned hops_over = 0, fields_over = 0, seen[S_COUNT] = { 0 };
@@ -1095,7 +1097,7 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 
 			hf.name = xstrdup(name);
 			hf.value = unfold_trim(val ? val : raw ? raw : "", (size_t)-1);
-			VEC_PUSH(h->all, h->nall, h->allcap, hf);
+			VEC_PUSH(c->all, h->nall, c->allcap, hf);
 		} else {
 			fields_over++;
 		}
@@ -1125,8 +1127,8 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 			}
 		} else if (imcq_strcasecmp(name, "To") == 0 || imcq_strcasecmp(name, "Cc") == 0 ||
 			   imcq_strcasecmp(name, "Bcc") == 0) {
-			struct imcq_strv *sv = imcq_strcasecmp(name, "To") == 0 ? &h->to :
-				imcq_strcasecmp(name, "Cc") == 0 ? &h->cc : &h->bcc;
+			struct imcq_strv *sv = imcq_strcasecmp(name, "To") == 0 ? &c->to :
+				imcq_strcasecmp(name, "Cc") == 0 ? &c->cc : &c->bcc;
 
 			u = unfold_trim(raw, (size_t)-1);
 			parse_addr_list(f, u, sv);
@@ -1137,15 +1139,15 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 			set_once(&h->importance, raw);
 		} else if (imcq_strcasecmp(name, "Priority") == 0) {
 			set_once(&h->priority, raw);
-		} else if (imcq_strcasecmp(name, "Content-Type") == 0 && h->content_type == NULL) {
+		} else if (imcq_strcasecmp(name, "Content-Type") == 0 && c->content_type == NULL) {
 			GMimeContentType *ct = root ? g_mime_object_get_content_type(root) : NULL;
 			char *t = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
 
 			if (t != NULL) {
-				h->content_type = lower_dup(t);
+				c->content_type = lower_dup(t);
 				g_free(t);
 			} else {
-				set_once(&h->content_type, raw);
+				set_once(&c->content_type, raw);
 			}
 		}
 	}

@@ -15,7 +15,7 @@
  *     Importance, Priority, Content-Type, every field in order (capped),
  *     and the Received chain parsed into hops;
  *   m->ims_id: the id of the IMS's own Received line;
- *   m->parts / m->mime_depth: a summary of the MIME tree (capped);
+ *   m->c.parts / m->mime_depth: a summary of the MIME tree (capped);
  *   the envelope, when the reader had none (env.source NONE or RFC822):
  *     derived as the IMS Pickup does (Q201314): Sender over From, and the
  *     To, Cc and Bcc addresses; for X-header files, a missing sender or

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "analyzer/core/par.h"
+#include "analyzer/core/spill.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/detect.h"
 #include "analyzer/ingest.h"
@@ -103,6 +104,7 @@ struct detected {
 	uint64_t dropped;		/* beyond --max-anomalies in this read alone */
 	struct imcq_message **msgs;	/* in order */
 	size_t nmsgs, msgcap;
+	bool chill;			/* the run chills: do it here */
 };
 
 /* The message readers: read() touches the report only through
@@ -124,7 +126,10 @@ on_message_early(struct imcq_sink *s, const struct imcq_entry *e,
 
 	(void)e;
 	message_finish(m, body, body_off, s->rep, s->lim);
-	message_pack(m);	/* report_add_message's work, done here */
+	/* report_add_message's work, done here (it then spills the block) */
+	if (d->chill)
+		m = message_chill(m);
+	message_pack(m);
 	VEC_PUSH(d->msgs, d->nmsgs, d->msgcap, m);
 }
 
@@ -142,6 +147,7 @@ read_early(const struct run *run, const struct imcq_entry *e, struct detected *d
 	sink.lim = &scratch.lim;
 	sink.message = on_message_early;
 	sink.user = d;
+	d->chill = run->rep->chill;	/* set before ingest began */
 	d->rc = d->f->read(e, &sink);
 	d->read = true;
 	d->anoms = scratch.anoms;
@@ -299,6 +305,26 @@ ingest_all(struct run *run, struct imcq_err *err)
 	return IMCQ_OK;
 }
 
+/* Where the messages' cold fields go (model.h message_chill): a temporary
+ * file (core/spill.h); IMCQ_SPILL=memory keeps the encoded blocks in
+ * memory, IMCQ_SPILL=off does not chill at all (tests compare the three:
+ * the same bytes out).  When no temporary file can be made, memory. */
+static void
+open_spill(struct imcq_report *rep, const struct imcq_opts *o)
+{
+	const char *how = getenv("IMCQ_SPILL");
+	struct imcq_err e = { 0 };
+
+	if (how != NULL && strcmp(how, "off") == 0)
+		return;
+	rep->chill = true;
+	if (rep->spill != NULL || (how != NULL && strcmp(how, "memory") == 0))
+		return;
+	rep->spill = spill_open(NULL, &e);
+	if (rep->spill == NULL && !o->quiet)
+		imcq_warn("warning: %s; keeping message details in memory", e.msg);
+}
+
 int
 pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err *err)
 {
@@ -312,6 +338,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	run.sink.user = &run;
 	run.show_progress = !o->quiet && (o->progress == 2 ||
 					  (o->progress == 1 && isatty(2)));
+	open_spill(rep, o);
 	rc = ingest_all(&run, err);
 	/* the analysis: the calling thread, and with two threads a worker
 	 * for the sorts and loops that split (par.h; same bytes) */

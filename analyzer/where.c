@@ -806,6 +806,27 @@ where_compile(const char *expr, const struct imcq_limits *lim,
 	return w;
 }
 
+static bool
+node_uses_headers(const struct node *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return false;
+	if (n->type == N_CMP)
+		return n->fd != NULL && n->fd->field == F_HEADER;
+	for (i = 0; i < n->nkids; i++)
+		if (node_uses_headers(n->kids[i]))
+			return true;
+	return false;
+}
+
+bool
+where_uses_headers(const struct imcq_where *w)
+{
+	return w != NULL && node_uses_headers(w->root);
+}
+
 void
 where_free(struct imcq_where *w)
 {
@@ -933,12 +954,12 @@ any_value(const struct node *n, struct evalctx *c)
 		case F_DOMAIN: s = m->rcpts[i].domain; break;
 		case F_FINDING: s = m->findings.v[i].code; break;
 		default:
-			if (m->hdr.all[i].name == NULL ||
-			    !mem_eq_fold(m->hdr.all[i].name,
-					 strlen(m->hdr.all[i].name), n->hname,
+			if (m->c.all[i].name == NULL ||
+			    !mem_eq_fold(m->c.all[i].name,
+					 strlen(m->c.all[i].name), n->hname,
 					 strlen(n->hname)))
 				continue;
-			s = m->hdr.all[i].value;
+			s = m->c.all[i].value;
 			break;
 		}
 		if (s == NULL)

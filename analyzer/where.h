@@ -102,6 +102,9 @@ struct imcq_where *where_compile(const char *expr,
  * names the pattern and the field).  now is the reference time for `age`.
  * A NULL w selects every message.
  */
+/* Does w read header.NAME fields (hdr.all: a chilled message must be
+ * thawed first, model.h message_thaw)? */
+bool where_uses_headers(const struct imcq_where *w);
 int where_match(const struct imcq_where *w, const struct imcq_message *m,
 		int64_t now, struct imcq_err *err);
 

@@ -148,7 +148,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		if (k == X_OTHER) {
 			char *v = span_dup(span_trim(val));
 
-			strv_push(&env->extra, xasprintf("%.*s@%zu=%.200s", (int)(vs - 1),
+			strv_push(&m->c.extra, xasprintf("%.*s@%zu=%.200s", (int)(vs - 1),
 							 (const char *)line.ptr, at, v));
 			free(v);
 			continue;
@@ -157,7 +157,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		if (rest.len > 0) {
 			char *r = span_dup(rest);
 
-			strv_push(&env->extra, xasprintf("%s-params@%zu=%.200s",
+			strv_push(&m->c.extra, xasprintf("%s-params@%zu=%.200s",
 							 k == X_SENDER ? "x-sender" : "x-receiver",
 							 at, r));
 			free(r);
@@ -182,7 +182,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		}
 	}
 	env->length = end - b;
-	env->encoding = xstrdup("x-headers");
+	m->c.encoding = xstrdup("x-headers");
 	env->confidence = env->mail_from != NULL && env->rcpt_to.n > 0 ? 90 : 70;
 	if (nlines == 0) {
 		/* forced with --format: nothing of ours here */

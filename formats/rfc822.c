@@ -187,7 +187,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		struct span fl = { e->data + lk.bom, lk.mbox_len };
 		char *t = span_dup(span_trim(fl));
 
-		strv_push(&m->env.extra, xasprintf("mbox_from=%.200s", t));
+		strv_push(&m->c.extra, xasprintf("mbox_from=%.200s", t));
 		free(t);
 		check_more_mbox(e, rep, off);
 	}

@@ -228,7 +228,7 @@ add_extra(struct scan *sc, char *owned)
 		return;
 	}
 	sc->nextra++;
-	strv_push(&sc->m->env.extra, owned);
+	strv_push(&sc->m->c.extra, owned);
 }
 
 static void
@@ -236,11 +236,11 @@ add_gap(struct scan *sc, size_t from, size_t to)
 {
 	if (to <= from)
 		return;
-	if (sc->m->env.ngaps >= SPOOL_MAX_GAPS) {
+	if (sc->m->c.ngaps >= SPOOL_MAX_GAPS) {
 		sc->ngaps_dropped++;
 		return;
 	}
-	envelope_add_gap(&sc->m->env, from, sc->e->data + from, to - from);
+	message_add_gap(sc->m, from, sc->e->data + from, to - from);
 }
 
 static void
@@ -323,12 +323,12 @@ classify(struct scan *sc, const char *t, size_t off)
 		return;
 	}
 	if (!sc->have_sender && host_like(t)) {
-		if (env->helo == NULL) {
-			env->helo = xstrdup(t);
+		if (sc->m->c.helo == NULL) {
+			sc->m->c.helo = xstrdup(t);
 			return;
 		}
-		if (env->client_host == NULL) {
-			env->client_host = xstrdup(t);
+		if (sc->m->c.client_host == NULL) {
+			sc->m->c.client_host = xstrdup(t);
 			return;
 		}
 	}
@@ -442,9 +442,9 @@ summarise(struct scan *sc, bool truncated)
 			only = k;
 		}
 	if (kinds == 0) {
-		env->encoding = xstrdup("none");
+		sc->m->c.encoding = xstrdup("none");
 	} else if (kinds == 1) {
-		env->encoding = xstrdup(kind_names[only]);
+		sc->m->c.encoding = xstrdup(kind_names[only]);
 	} else {
 		struct buf b;
 
@@ -455,7 +455,7 @@ summarise(struct scan *sc, bool truncated)
 				(void)buf_appendf(&b, "%s%s:%u", b.data[b.len - 1] == '(' ? "" : ", ",
 						  kind_names[k], sc->counts[k]);
 		(void)buf_appendc(&b, ')');
-		env->encoding = buf_detach(&b, NULL);
+		sc->m->c.encoding = buf_detach(&b, NULL);
 		buf_release(&b);	/* detach re-initialised it */
 	}
 	if (sc->have_sender)
@@ -464,7 +464,7 @@ summarise(struct scan *sc, bool truncated)
 		conf += 20;
 	if (env->mts_id != NULL)
 		conf += 10;
-	if (env->helo != NULL)
+	if (sc->m->c.helo != NULL)
 		conf += 10;
 	if (kinds == 1)
 		conf += 10;
@@ -472,9 +472,9 @@ summarise(struct scan *sc, bool truncated)
 		conf = 30;
 	env->confidence = conf > 100 ? 100 : conf;
 	if (sc->ngaps_dropped > 0)
-		strv_push(&env->extra, xasprintf("gaps_not_listed=%zu", sc->ngaps_dropped));
+		strv_push(&sc->m->c.extra, xasprintf("gaps_not_listed=%zu", sc->ngaps_dropped));
 	if (sc->nextra_dropped > 0)
-		strv_push(&env->extra, xasprintf("extra_not_listed=%zu", sc->nextra_dropped));
+		strv_push(&sc->m->c.extra, xasprintf("extra_not_listed=%zu", sc->nextra_dropped));
 }
 
 /* --- read ------------------------------------------------------------------ */

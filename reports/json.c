@@ -311,8 +311,21 @@ route_json(const struct imcq_report *rep, const struct imcq_route *r)
 	return o;
 }
 
+static cJSON *message_json(const struct imcq_report *rep, const struct imcq_message *m);
+
+/* A chilled message's cold fields are read back for the print (model.h). */
 cJSON *
 json_message(const struct imcq_report *rep, const struct imcq_message *m)
+{
+	struct imcq_thawed t;
+	cJSON *o = message_json(rep, message_thaw(rep, m, &t));
+
+	message_thawed_release(&t);
+	return o;
+}
+
+static cJSON *
+message_json(const struct imcq_report *rep, const struct imcq_message *m)
 {
 	cJSON *o = must(cJSON_CreateObject());
 	cJSON *a, *env, *h;
@@ -357,37 +370,37 @@ json_message(const struct imcq_report *rep, const struct imcq_message *m)
 	cJSON_AddItemToObject(env, "rcpt_to", strv_json(&m->env.rcpt_to));
 	if (m->env.rcpt_dropped)
 		add_u64(env, "rcpt_dropped", m->env.rcpt_dropped);
-	json_add_str(env, "helo", m->env.helo);
-	json_add_str(env, "client_host", m->env.client_host);
+	json_add_str(env, "helo", m->c.helo);
+	json_add_str(env, "client_host", m->c.client_host);
 	json_add_str(env, "mts_id", m->env.mts_id);
 	json_add_str(env, "source", imcq_env_source_name(m->env.source));
 	add_u64(env, "offset", m->env.offset);
 	add_u64(env, "length", m->env.length);
-	json_add_str(env, "encoding", m->env.encoding);
+	json_add_str(env, "encoding", m->c.encoding);
 	add_num(env, "confidence", m->env.confidence);
 	a = must(cJSON_CreateArray());
-	for (i = 0; i < m->env.ngaps; i++) {
+	for (i = 0; i < m->c.ngaps; i++) {
 		cJSON *g = must(cJSON_CreateObject());
 
-		add_u64(g, "offset", m->env.gaps[i].offset);
-		add_u64(g, "length", m->env.gaps[i].length);
-		json_add_str(g, "hex", m->env.gaps[i].hex);
+		add_u64(g, "offset", m->c.gaps[i].offset);
+		add_u64(g, "length", m->c.gaps[i].length);
+		json_add_str(g, "hex", m->c.gaps[i].hex);
 		cJSON_AddItemToArray(a, g);
 	}
 	cJSON_AddItemToObject(env, "uninterpreted", a);
-	cJSON_AddItemToObject(env, "guessed", strv_json(&m->env.extra));
+	cJSON_AddItemToObject(env, "guessed", strv_json(&m->c.extra));
 	cJSON_AddItemToObject(o, "envelope", env);
 
 	h = must(cJSON_CreateObject());
 	json_add_str(h, "message_id", m->hdr.message_id);
 	json_add_time(h, "date", m->hdr.date);
-	json_add_str(h, "date_raw", m->hdr.date_raw);
-	json_add_str(h, "from", m->hdr.from);
-	json_add_str(h, "sender", m->hdr.sender);
-	json_add_str(h, "reply_to", m->hdr.reply_to);
-	cJSON_AddItemToObject(h, "to", strv_json(&m->hdr.to));
-	cJSON_AddItemToObject(h, "cc", strv_json(&m->hdr.cc));
-	cJSON_AddItemToObject(h, "bcc", strv_json(&m->hdr.bcc));
+	json_add_str(h, "date_raw", m->c.date_raw);
+	json_add_str(h, "from", m->c.from);
+	json_add_str(h, "sender", m->c.sender);
+	json_add_str(h, "reply_to", m->c.reply_to);
+	cJSON_AddItemToObject(h, "to", strv_json(&m->c.to));
+	cJSON_AddItemToObject(h, "cc", strv_json(&m->c.cc));
+	cJSON_AddItemToObject(h, "bcc", strv_json(&m->c.bcc));
 	json_add_str(h, "subject", m->hdr.subject);
 	if (m->hdr.subject_raw) {
 		char *r = b64(m->hdr.subject_raw);
@@ -398,7 +411,7 @@ json_message(const struct imcq_report *rep, const struct imcq_message *m)
 	}
 	json_add_str(h, "x_priority", m->hdr.x_priority);
 	json_add_str(h, "importance", m->hdr.importance);
-	json_add_str(h, "content_type", m->hdr.content_type);
+	json_add_str(h, "content_type", m->c.content_type);
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < m->hdr.nreceived; i++) {
 		const struct imcq_hop *hp = &m->hdr.received[i];
@@ -419,8 +432,8 @@ json_message(const struct imcq_report *rep, const struct imcq_message *m)
 	json_add_str(o, "ims_id", m->ims_id);
 
 	a = must(cJSON_CreateArray());
-	for (i = 0; i < m->nparts; i++) {
-		const struct imcq_mime_part *p = &m->parts[i];
+	for (i = 0; i < m->c.nparts; i++) {
+		const struct imcq_mime_part *p = &m->c.parts[i];
 		cJSON *po = must(cJSON_CreateObject());
 
 		json_add_str(po, "path", p->path);

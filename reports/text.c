@@ -157,8 +157,20 @@ kv(FILE *f, const char *k, const char *v)
 	fputc('\n', f);
 }
 
+static void show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m);
+
+/* A chilled message's cold fields are read back for the print (model.h). */
 void
 text_show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
+{
+	struct imcq_thawed t;
+
+	show(f, rep, message_thaw(rep, m, &t));
+	message_thawed_release(&t);
+}
+
+static void
+show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 {
 	size_t i, j;
 	char buf[64];
@@ -196,8 +208,8 @@ text_show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			(unsigned long long)s->body_offset, s->sha256);
 	}
 	fprintf(f, "Envelope (%s", imcq_env_source_name(m->env.source));
-	if (m->env.encoding)
-		fprintf(f, ", %s", m->env.encoding);
+	if (m->c.encoding)
+		fprintf(f, ", %s", m->c.encoding);
 	if (m->env.offset != IMCQ_NOOFF)
 		fprintf(f, ", bytes %llu..%llu", (unsigned long long)m->env.offset,
 			(unsigned long long)(m->env.offset + m->env.length));
@@ -208,24 +220,24 @@ text_show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 	if (m->env.rcpt_dropped)
 		fprintf(f, "  (%llu more recipients not kept: --max-rcpts)\n",
 			(unsigned long long)m->env.rcpt_dropped);
-	kv(f, "HELO", m->env.helo);
-	kv(f, "client host", m->env.client_host);
+	kv(f, "HELO", m->c.helo);
+	kv(f, "client host", m->c.client_host);
 	kv(f, "MTS-ID", m->env.mts_id);
-	for (i = 0; i < m->env.extra.n; i++)
-		kv(f, "guessed", m->env.extra.v[i]);
-	for (i = 0; i < m->env.ngaps && i < 16; i++)
+	for (i = 0; i < m->c.extra.n; i++)
+		kv(f, "guessed", m->c.extra.v[i]);
+	for (i = 0; i < m->c.ngaps && i < 16; i++)
 		fprintf(f, "  not understood    %llu bytes at %llu: %s\n",
-			(unsigned long long)m->env.gaps[i].length,
-			(unsigned long long)m->env.gaps[i].offset, m->env.gaps[i].hex);
+			(unsigned long long)m->c.gaps[i].length,
+			(unsigned long long)m->c.gaps[i].offset, m->c.gaps[i].hex);
 	fputs("Headers:\n", f);
 	kv(f, "Message-ID", m->hdr.message_id);
-	kv(f, "Date", m->hdr.date_raw);
-	kv(f, "From", m->hdr.from);
-	kv(f, "Sender", m->hdr.sender);
-	for (i = 0; i < m->hdr.to.n; i++)
-		kv(f, "To", m->hdr.to.v[i]);
-	for (i = 0; i < m->hdr.cc.n; i++)
-		kv(f, "Cc", m->hdr.cc.v[i]);
+	kv(f, "Date", m->c.date_raw);
+	kv(f, "From", m->c.from);
+	kv(f, "Sender", m->c.sender);
+	for (i = 0; i < m->c.to.n; i++)
+		kv(f, "To", m->c.to.v[i]);
+	for (i = 0; i < m->c.cc.n; i++)
+		kv(f, "Cc", m->c.cc.v[i]);
 	kv(f, "Subject", m->hdr.subject);
 	if (m->hdr.x_priority)
 		kv(f, "X-Priority", m->hdr.x_priority);
@@ -244,10 +256,10 @@ text_show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 		put_time(f, h->date);
 		fputc('\n', f);
 	}
-	if (m->nparts) {
+	if (m->c.nparts) {
 		fputs("MIME:\n", f);
-		for (i = 0; i < m->nparts; i++) {
-			const struct imcq_mime_part *p = &m->parts[i];
+		for (i = 0; i < m->c.nparts; i++) {
+			const struct imcq_mime_part *p = &m->c.parts[i];
 
 			fprintf(f, "  %-8s ", p->path ? p->path : "?");
 			text_put(f, p->content_type, 60);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "analyzer/core/model.h"
+#include "analyzer/core/spill.h"
 #include "analyzer/core/xalloc.h"
 
 #include <stdarg.h>
@@ -417,21 +418,49 @@ route_release(struct imcq_route *r)
 	evlist_release(&r->ev);
 }
 
+/* Every string slot of the cold fields (nall: how many of all are set). */
+static void
+visit_cold_strings(struct imcq_cold *c, size_t nall, void (*fn)(void *ctx, char **slot),
+		   void *ctx)
+{
+	size_t i, j;
+	struct imcq_strv *svs[] = { &c->extra, &c->to, &c->cc, &c->bcc };
+	char **one[] = { &c->helo, &c->client_host, &c->encoding, &c->date_raw,
+			 &c->from, &c->sender, &c->reply_to, &c->content_type };
+
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		fn(ctx, one[i]);
+	for (i = 0; i < sizeof(svs) / sizeof(svs[0]); i++)
+		for (j = 0; j < svs[i]->n; j++)
+			fn(ctx, &svs[i]->v[j]);
+	for (i = 0; i < c->ngaps; i++)
+		fn(ctx, &c->gaps[i].hex);
+	for (i = 0; c->all != NULL && i < nall; i++) {
+		fn(ctx, &c->all[i].name);
+		fn(ctx, &c->all[i].value);
+	}
+	for (i = 0; i < c->nparts; i++) {
+		fn(ctx, &c->parts[i].path);
+		fn(ctx, &c->parts[i].content_type);
+		fn(ctx, &c->parts[i].filename);
+		fn(ctx, &c->parts[i].charset);
+		fn(ctx, &c->parts[i].encoding);
+	}
+}
+
 /* Call fn on every string slot of a message except the state reason and
  * the recipients' status (which the analyzer replaces): the strings
- * message_pack moves into its block and message_free frees. */
+ * message_pack moves into its block and message_free frees.  A chilled
+ * message has no cold fields (m->c is not even allocated). */
 static void
 visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *ctx)
 {
 	size_t i, j;
-	struct imcq_strv *svs[] = { &m->env.rcpt_to, &m->env.extra, &m->hdr.to,
-				    &m->hdr.cc, &m->hdr.bcc };
-	char **one[] = { &m->spool_id, &m->format, &m->env.mail_from, &m->env.helo,
-			 &m->env.client_host, &m->env.mts_id, &m->env.encoding,
-			 &m->hdr.message_id, &m->hdr.date_raw, &m->hdr.from,
-			 &m->hdr.sender, &m->hdr.reply_to, &m->hdr.subject,
+	struct imcq_strv *svs[] = { &m->env.rcpt_to };
+	char **one[] = { &m->spool_id, &m->format, &m->env.mail_from,
+			 &m->env.mts_id, &m->hdr.message_id, &m->hdr.subject,
 			 &m->hdr.subject_raw, &m->hdr.x_priority, &m->hdr.importance,
-			 &m->hdr.priority, &m->hdr.content_type, &m->damage, &m->ims_id };
+			 &m->hdr.priority, &m->damage, &m->ims_id };
 
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
 		fn(ctx, one[i]);
@@ -440,8 +469,6 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
 			fn(ctx, &svs[i]->v[j]);
 	for (i = 0; i < m->nsources; i++)
 		fn(ctx, &m->sources[i].member);
-	for (i = 0; i < m->env.ngaps; i++)
-		fn(ctx, &m->env.gaps[i].hex);
 	for (i = 0; i < m->hdr.nreceived; i++) {
 		struct imcq_hop *h = &m->hdr.received[i];
 
@@ -453,21 +480,12 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
 		fn(ctx, &h->date_raw);
 		fn(ctx, &h->raw);
 	}
-	for (i = 0; i < m->hdr.nall; i++) {
-		fn(ctx, &m->hdr.all[i].name);
-		fn(ctx, &m->hdr.all[i].value);
-	}
-	for (i = 0; i < m->nparts; i++) {
-		fn(ctx, &m->parts[i].path);
-		fn(ctx, &m->parts[i].content_type);
-		fn(ctx, &m->parts[i].filename);
-		fn(ctx, &m->parts[i].charset);
-		fn(ctx, &m->parts[i].encoding);
-	}
 	for (i = 0; i < m->nrcpts; i++) {
 		fn(ctx, &m->rcpts[i].address);
 		fn(ctx, &m->rcpts[i].domain);
 	}
+	if (!m->chilled)
+		visit_cold_strings(&m->c, m->hdr.nall, fn, ctx);
 }
 
 struct packer {
@@ -508,16 +526,18 @@ message_pack(struct imcq_message *m)
 		return;
 	TRIM(m->sources, m->nsources, m->srccap);
 	TRIM(m->rcpts, m->nrcpts, m->rcptcap);
-	TRIM(m->parts, m->nparts, m->partcap);
-	TRIM(m->env.gaps, m->env.ngaps, m->env.gapcap);
 	TRIM(m->env.rcpt_to.v, m->env.rcpt_to.n, m->env.rcpt_to.cap);
-	TRIM(m->env.extra.v, m->env.extra.n, m->env.extra.cap);
-	TRIM(m->hdr.to.v, m->hdr.to.n, m->hdr.to.cap);
-	TRIM(m->hdr.cc.v, m->hdr.cc.n, m->hdr.cc.cap);
-	TRIM(m->hdr.bcc.v, m->hdr.bcc.n, m->hdr.bcc.cap);
 	TRIM(m->hdr.received, m->hdr.nreceived, m->hdr.reccap);
-	TRIM(m->hdr.all, m->hdr.nall, m->hdr.allcap);
 	TRIM(m->seen_in, m->nseen, m->seencap);
+	if (!m->chilled) {
+		TRIM(m->c.parts, m->c.nparts, m->c.partcap);
+		TRIM(m->c.gaps, m->c.ngaps, m->c.gapcap);
+		TRIM(m->c.extra.v, m->c.extra.n, m->c.extra.cap);
+		TRIM(m->c.to.v, m->c.to.n, m->c.to.cap);
+		TRIM(m->c.cc.v, m->c.cc.n, m->c.cc.cap);
+		TRIM(m->c.bcc.v, m->c.bcc.n, m->c.bcc.cap);
+		TRIM(m->c.all, m->hdr.nall, m->c.allcap);
+	}
 	visit_strings(m, pack_size, &pk);
 	if (pk.n == 0)
 		return;
@@ -543,6 +563,29 @@ free_unpacked(void *ctx, char **slot)
 	mfree(ctx, *slot);
 }
 
+/* Free the vectors of the cold fields (their strings: visit_cold_strings). */
+static void
+free_cold_vectors(struct imcq_cold *c)
+{
+	free(c->gaps);
+	free(c->extra.v);
+	free(c->to.v);
+	free(c->cc.v);
+	free(c->bcc.v);
+	free(c->all);
+	free(c->parts);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+message_drop_cold(struct imcq_message *m)
+{
+	if (m->chilled)
+		return;
+	visit_cold_strings(&m->c, m->hdr.nall, free_unpacked, m);
+	free_cold_vectors(&m->c);
+}
+
 void
 message_free(struct imcq_message *m)
 {
@@ -554,14 +597,9 @@ message_free(struct imcq_message *m)
 	free(m->state_reason);
 	free(m->sources);
 	free(m->env.rcpt_to.v);
-	free(m->env.gaps);
-	free(m->env.extra.v);
-	free(m->hdr.to.v);
-	free(m->hdr.cc.v);
-	free(m->hdr.bcc.v);
 	free(m->hdr.received);
-	free(m->hdr.all);
-	free(m->parts);
+	if (!m->chilled)
+		free_cold_vectors(&m->c);
 	for (i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].status);
 		route_release(&m->rcpts[i].route);
@@ -573,13 +611,24 @@ message_free(struct imcq_message *m)
 	free(m->ev_idx);
 	free(m->sess_idx);
 	free(m->pack);
+	if (!m->spilled)
+		free(m->cold);
 	free(m);
 }
 
 void
 report_add_message(struct imcq_report *r, struct imcq_message *m)
 {
+	if (r->chill)
+		m = message_chill(m);
 	message_pack(m);
+	if (r->spill != NULL && m->chilled && !m->spilled) {
+		uint64_t off = spill_put(r->spill, m->cold, m->coldlen);
+
+		free(m->cold);
+		m->cold_off = off;
+		m->spilled = true;
+	}
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
 }
 
@@ -606,7 +655,7 @@ message_add_rcpt(struct imcq_message *m, const char *address)
 }
 
 void
-envelope_add_gap(struct imcq_envelope *e, uint64_t off, const unsigned char *p, size_t n)
+message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *p, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";
 	struct imcq_env_gap g;
@@ -621,7 +670,7 @@ envelope_add_gap(struct imcq_envelope *e, uint64_t off, const unsigned char *p, 
 		g.hex[2 * i + 1] = hx[p[i] & 15];
 	}
 	g.hex[2 * k] = '\0';
-	VEC_PUSH(e->gaps, e->ngaps, e->gapcap, g);
+	VEC_PUSH(m->c.gaps, m->c.ngaps, m->c.gapcap, g);
 }
 
 void
@@ -633,7 +682,7 @@ headers_add_hop(struct imcq_headers *h, struct imcq_hop *hop)
 void
 message_add_part(struct imcq_message *m, struct imcq_mime_part *p)
 {
-	VEC_PUSH(m->parts, m->nparts, m->partcap, *p);
+	VEC_PUSH(m->c.parts, m->c.nparts, m->c.partcap, *p);
 }
 
 void
@@ -776,6 +825,8 @@ report_release(struct imcq_report *r)
 	for (i = 0; i < r->nmsgs; i++)
 		message_free(r->msgs[i]);
 	free(r->msgs);
+	spill_close(r->spill);
+	r->spill = NULL;
 	strpool_release(&r->pool);
 	for (i = 0; i < r->nqfiles; i++) {
 		struct imcq_queue_file *q = &r->qfiles[i];

@@ -141,22 +141,17 @@ struct imcq_env_gap {
 enum imcq_env_source { IMCQ_ENV_NONE = 0, IMCQ_ENV_SPOOL, IMCQ_ENV_XHEADERS, IMCQ_ENV_RFC822 };
 const char *imcq_env_source_name(enum imcq_env_source s);
 
+/* The envelope's fields the analysis reads; the rest is in struct
+ * imcq_cold (helo, client_host, encoding, gaps, extra). */
 struct imcq_envelope {
 	char *mail_from;		/* without <>; "" for the null sender */
 	struct imcq_strv rcpt_to;	/* without <> */
 	uint64_t rcpt_dropped;		/* beyond the --max-rcpts cap */
-	char *helo;
-	char *client_host;
 	char *mts_id;
-	enum imcq_env_source source;
 	uint64_t offset;		/* ImCr (spool) or first X- line */
 	uint64_t length;		/* through the end of EwLs */
-	char *encoding;			/* what the reader recognised */
+	enum imcq_env_source source;
 	unsigned confidence;		/* 0..100 */
-	struct imcq_env_gap *gaps;
-	size_t ngaps, gapcap;
-	/* Fields whose meaning is guessed, as name -> value text. */
-	struct imcq_strv extra;		/* "name=value" */
 };
 
 struct imcq_hop {
@@ -171,20 +166,17 @@ struct imcq_header_field {
 	char *value;	/* decoded, UTF-8 */
 };
 
+/* The header fields the analysis reads; the rest is in struct imcq_cold
+ * (date_raw, from, sender, reply_to, content_type, to, cc, bcc, all). */
 struct imcq_headers {
 	char *message_id;
-	char *date_raw;
 	int64_t date;
-	char *from, *sender, *reply_to;
-	struct imcq_strv to, cc, bcc;
 	char *subject;		/* decoded UTF-8 */
 	char *subject_raw;	/* raw bytes when decoding guessed or failed */
 	char *x_priority, *importance, *priority;
-	char *content_type;
 	struct imcq_hop *received;
 	size_t nreceived, reccap;
-	struct imcq_header_field *all;	/* every field, in order, capped */
-	size_t nall, allcap;
+	size_t nall;		/* header fields in cold.all (kept when chilled) */
 };
 
 struct imcq_mime_part {
@@ -195,6 +187,33 @@ struct imcq_mime_part {
 	char *encoding;
 	uint64_t size;		/* encoded bytes of the part's content */
 	unsigned depth;
+};
+
+/*
+ * A message's cold fields: what no analysis stage reads and only the
+ * reports print.  The last member of struct imcq_message: message_chill
+ * (core/chill.c) encodes them into one block, and shortens the message's
+ * allocation to end before them, so a chilled message has no cold member
+ * at all -- read them only through message_thaw.
+ */
+struct imcq_cold {
+	/* envelope */
+	char *helo;
+	char *client_host;
+	char *encoding;			/* what the reader recognised */
+	struct imcq_env_gap *gaps;
+	size_t ngaps, gapcap;
+	struct imcq_strv extra;		/* guessed fields, "name=value" */
+	/* headers */
+	char *date_raw;
+	char *from, *sender, *reply_to;
+	struct imcq_strv to, cc, bcc;
+	char *content_type;
+	struct imcq_header_field *all;	/* every field, in order, capped (hdr.nall) */
+	size_t allcap;
+	/* MIME */
+	struct imcq_mime_part *parts;
+	size_t nparts, partcap;
 };
 
 struct imcq_route {
@@ -219,35 +238,26 @@ struct imcq_rcpt {
 	struct imcq_evlist ev;
 };
 
+/* Fields are ordered so that the part before c, all a chilled message
+ * keeps, has no padding and fills mimalloc's 512-byte size class. */
 struct imcq_message {
 	char *spool_id;
 	char *format;		/* reader: spool, pickup, rfc822 */
-	enum imcq_queue queue;
-	enum imcq_place place;
-	enum imcq_state state;
 	char *state_reason;
 	uint64_t size;		/* bytes of the RFC 822 part */
 	struct imcq_source *sources;
 	size_t nsources, srccap;
 	struct imcq_envelope env;
 	struct imcq_headers hdr;
-	struct imcq_mime_part *parts;
-	size_t nparts, partcap;
-	unsigned mime_depth;
 	const char *line_ends;	/* "crlf" | "lf" | "cr" | "mixed" | "none" (static) */
-	bool final_newline;
-	char body_sha256[65];	/* of the RFC 822 part */
 	struct imcq_rcpt *rcpts;
 	size_t nrcpts, rcptcap;
 	struct imcq_findlist findings;
 	unsigned *seen_in;
 	size_t nseen, seencap;
-	int snapshot;		/* snapshot of its first source */
 	int64_t queue_time;
 	const char *queue_time_source;	/* static string */
 	int64_t expires;
-	int priority;		/* 0 normal, 1 urgent, -1 non-urgent */
-	bool damaged;
 	char *damage;		/* why, when damaged */
 	char *ims_id;		/* id from the IMS Received line */
 	/* Joins (analyzer/joins.c): indices into rep->events and
@@ -260,6 +270,27 @@ struct imcq_message {
 	 * packed); message_free frees a string only when it lies outside. */
 	char *pack;
 	size_t packlen;
+	/* message_chill (core/chill.c): the cold fields -- what only the
+	 * reports print -- encoded, coldlen bytes in memory (cold) or, when
+	 * spilled, in the report's spill at cold_off; read them through
+	 * message_thaw. */
+	union {
+		unsigned char *cold;
+		uint64_t cold_off;
+	};
+	enum imcq_queue queue;
+	enum imcq_place place;
+	enum imcq_state state;
+	unsigned mime_depth;
+	int snapshot;		/* snapshot of its first source */
+	int priority;		/* 0 normal, 1 urgent, -1 non-urgent */
+	uint32_t coldlen;
+	bool final_newline;
+	bool damaged;
+	bool chilled;
+	bool spilled;
+	char body_sha256[65];	/* of the RFC 822 part */
+	struct imcq_cold c;	/* last: not allocated once chilled */
 };
 
 /* One member seen in an input. */
@@ -450,9 +481,16 @@ void strpool_release(struct imcq_strpool *p);
  * (they become shared and read-only; route_release leaves them). */
 void route_pool(struct imcq_strpool *p, struct imcq_route *r);
 
+struct imcq_spill;
+
 struct imcq_report {
 	struct imcq_limits lim;
 	struct imcq_strpool pool;
+	/* chill: report_add_message chills every message (message_chill);
+	 * spill: where the blocks go (core/spill.h), NULL: they stay in
+	 * memory, encoded.  The spill is closed by report_release. */
+	bool chill;
+	struct imcq_spill *spill;
 	struct imcq_incident incident;
 	int64_t reference_time;
 	const char *reference_source;	/* "--now" | evidence description (static) */
@@ -513,9 +551,33 @@ void report_add_message(struct imcq_report *r, struct imcq_message *m);
  * replace them only through message_free.  Idempotent.
  */
 void message_pack(struct imcq_message *m);
+/*
+ * Cold fields (struct imcq_cold, core/chill.c): message_chill encodes them
+ * into one block, frees them and returns the message moved into an
+ * allocation that ends before m->c (m itself is freed; call it before
+ * message_pack, before the message is stored anywhere).
+ * report_add_message chills every message when rep->chill is set and moves
+ * the block to rep->spill when there is one.  message_thaw gives a message
+ * to print: m itself when it is not chilled, else a full-size copy in t
+ * with the cold fields read back (any thread; the copy shares m's other
+ * fields, read-only); message_thawed_release frees what the copy added.
+ */
+struct imcq_message *message_chill(struct imcq_message *m);
+/* Free the cold fields of an unchilled message (message_chill's work once
+ * they are encoded). */
+void message_drop_cold(struct imcq_message *m);
+struct imcq_thawed {
+	struct imcq_message m;
+	unsigned char *buf;	/* the block read back from the spill */
+	bool used;
+};
+const struct imcq_message *message_thaw(const struct imcq_report *r,
+					const struct imcq_message *m,
+					struct imcq_thawed *t);
+void message_thawed_release(struct imcq_thawed *t);
 void message_add_source(struct imcq_message *m, const struct imcq_source *src);
 void message_add_rcpt(struct imcq_message *m, const char *address);
-void envelope_add_gap(struct imcq_envelope *e, uint64_t off, const unsigned char *p, size_t n);
+void message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *p, size_t n);
 void headers_add_hop(struct imcq_headers *h, struct imcq_hop *hop);
 void message_add_part(struct imcq_message *m, struct imcq_mime_part *p);
 void message_seen_in(struct imcq_message *m, unsigned snap);

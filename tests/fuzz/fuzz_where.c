@@ -68,7 +68,7 @@ text_message(const char *text)
 	message_add_rcpt(m, text);
 	hf.name = xstrdup("X-Fuzz");
 	hf.value = xstrdup(text);
-	VEC_PUSH(m->hdr.all, m->hdr.nall, m->hdr.allcap, hf);
+	VEC_PUSH(m->c.all, m->hdr.nall, m->c.allcap, hf);
 	findlist_add(&m->findings, text, IMCQ_SEV_INFO, NULL, "%s", "fuzz");
 	return m;
 }

@@ -56,8 +56,8 @@ field(const struct imcq_message *m, const char *name)
 	size_t i;
 
 	for (i = 0; i < m->hdr.nall; i++)
-		if (imcq_strcasecmp(m->hdr.all[i].name, name) == 0)
-			return m->hdr.all[i].value;
+		if (imcq_strcasecmp(m->c.all[i].name, name) == 0)
+			return m->c.all[i].value;
 	return NULL;
 }
 
@@ -122,7 +122,7 @@ TEST(test_folded_subject)
 
 	ASSERT_EQ_STR(m->hdr.subject,
 		      "part one of a long subject that the IMS folded at character 65 (Q275504)");
-	ASSERT_EQ_INT(m->hdr.to.n, 1);
+	ASSERT_EQ_INT(m->c.to.n, 1);
 	message_free(m);
 	report_release(&rep);
 }
@@ -152,10 +152,10 @@ TEST(test_cr_only)
 	ASSERT_EQ_STR(m->line_ends, "cr");
 	ASSERT(m->final_newline);
 	ASSERT_EQ_STR(m->hdr.subject, "cr  only");
-	ASSERT_EQ_STR(m->hdr.from, "a@example.org");
-	ASSERT_EQ_INT(m->hdr.to.n, 2);
-	ASSERT_EQ_INT(m->nparts, 2);
-	ASSERT(m->nparts == 2 && strcmp(m->parts[1].content_type, "text/plain") == 0);
+	ASSERT_EQ_STR(m->c.from, "a@example.org");
+	ASSERT_EQ_INT(m->c.to.n, 2);
+	ASSERT_EQ_INT(m->c.nparts, 2);
+	ASSERT(m->c.nparts == 2 && strcmp(m->c.parts[1].content_type, "text/plain") == 0);
 	ASSERT_EQ_INT(m->size, sizeof(text) - 1);
 	message_free(m);
 	report_release(&rep);
@@ -249,7 +249,7 @@ TEST(test_received_ims)
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
 	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") == NULL);
 	ASSERT_EQ_INT(m->hdr.date, utc(2026, 11, 24, 15, 14, 0));
-	ASSERT_EQ_STR(m->hdr.date_raw, "Tue, 24 Nov 2026 10:14:00 -0500");
+	ASSERT_EQ_STR(m->c.date_raw, "Tue, 24 Nov 2026 10:14:00 -0500");
 	ASSERT_EQ_STR(m->hdr.message_id, "abc.123@example.org");
 	ASSERT_EQ_STR(m->hdr.x_priority, "1 (Highest)");
 	ASSERT_EQ_STR(m->hdr.importance, "high");
@@ -311,25 +311,25 @@ TEST(test_multipart_summary)
 	struct imcq_report rep;
 	struct imcq_message *m = fill(text, &rep);
 
-	ASSERT_EQ_INT(m->nparts, 5);
-	if (m->nparts == 5) {
-		ASSERT_EQ_STR(m->parts[0].path, "1");
-		ASSERT_EQ_STR(m->parts[0].content_type, "multipart/mixed");
-		ASSERT_EQ_STR(m->parts[1].path, "1.1");
-		ASSERT_EQ_STR(m->parts[1].charset, "iso-8859-1");
-		ASSERT_EQ_STR(m->parts[1].encoding, "quoted-printable");
-		ASSERT_EQ_STR(m->parts[2].path, "1.2");
-		ASSERT_EQ_STR(m->parts[2].filename, "a.bin");
-		ASSERT_EQ_STR(m->parts[2].encoding, "base64");
-		ASSERT_EQ_INT(m->parts[2].size, 16);	/* the last line break belongs to the boundary */
-		ASSERT_EQ_STR(m->parts[3].content_type, "message/rfc822");
-		ASSERT_EQ_STR(m->parts[4].path, "1.3.1");
-		ASSERT_EQ_STR(m->parts[4].content_type, "text/html");
-		ASSERT_EQ_INT(m->parts[4].depth, 3);
-		ASSERT(m->parts[0].size >= m->parts[2].size + m->parts[4].size);
+	ASSERT_EQ_INT(m->c.nparts, 5);
+	if (m->c.nparts == 5) {
+		ASSERT_EQ_STR(m->c.parts[0].path, "1");
+		ASSERT_EQ_STR(m->c.parts[0].content_type, "multipart/mixed");
+		ASSERT_EQ_STR(m->c.parts[1].path, "1.1");
+		ASSERT_EQ_STR(m->c.parts[1].charset, "iso-8859-1");
+		ASSERT_EQ_STR(m->c.parts[1].encoding, "quoted-printable");
+		ASSERT_EQ_STR(m->c.parts[2].path, "1.2");
+		ASSERT_EQ_STR(m->c.parts[2].filename, "a.bin");
+		ASSERT_EQ_STR(m->c.parts[2].encoding, "base64");
+		ASSERT_EQ_INT(m->c.parts[2].size, 16);	/* the last line break belongs to the boundary */
+		ASSERT_EQ_STR(m->c.parts[3].content_type, "message/rfc822");
+		ASSERT_EQ_STR(m->c.parts[4].path, "1.3.1");
+		ASSERT_EQ_STR(m->c.parts[4].content_type, "text/html");
+		ASSERT_EQ_INT(m->c.parts[4].depth, 3);
+		ASSERT(m->c.parts[0].size >= m->c.parts[2].size + m->c.parts[4].size);
 	}
 	ASSERT_EQ_INT(m->mime_depth, 3);
-	ASSERT_EQ_STR(m->hdr.content_type, "multipart/mixed");
+	ASSERT_EQ_STR(m->c.content_type, "multipart/mixed");
 	message_free(m);
 	report_release(&rep);
 }
@@ -351,7 +351,7 @@ TEST(test_nesting_bomb)
 	report_init(&rep);
 	m = fill_lim(b.data, b.len, &rep, NULL);
 	ASSERT_EQ_INT(m->mime_depth, rep.lim.mime_depth);
-	ASSERT(m->nparts <= rep.lim.mime_depth);
+	ASSERT(m->c.nparts <= rep.lim.mime_depth);
 	ASSERT(unit_anomaly(&rep, "mime-depth-limit") != NULL);
 	ASSERT_EQ_STR(m->hdr.subject, "bomb");
 	message_free(m);
@@ -366,7 +366,7 @@ TEST(test_nesting_bomb)
 	report_init(&rep);
 	rep.lim.mime_parts = 10;
 	m = fill_lim(b.data, b.len, &rep, NULL);
-	ASSERT_EQ_INT(m->nparts, 10);
+	ASSERT_EQ_INT(m->c.nparts, 10);
 	ASSERT(unit_anomaly(&rep, "mime-parts-limit") != NULL);
 	message_free(m);
 	report_release(&rep);
@@ -408,7 +408,7 @@ TEST(test_huge_header_line)
 	m = fill_lim(b.data, b.len, &rep, NULL);
 	ASSERT(unit_anomaly(&rep, "header-block-too-large") != NULL);
 	ASSERT(m->hdr.nall > 30 && m->hdr.nall < 45);
-	ASSERT(m->nparts == 1 && m->parts[0].size == 5);
+	ASSERT(m->c.nparts == 1 && m->c.parts[0].size == 5);
 	message_free(m);
 	report_release(&rep);
 	buf_release(&b);
@@ -461,8 +461,8 @@ TEST(test_envelope_derivation)
 
 	ASSERT_EQ_INT(m->env.source, IMCQ_ENV_RFC822);
 	ASSERT_EQ_STR(m->env.mail_from, "secretary@example.org");	/* Sender over From */
-	ASSERT_EQ_STR(m->hdr.from, "author@example.org");
-	ASSERT_EQ_INT(m->hdr.to.n, 3);
+	ASSERT_EQ_STR(m->c.from, "author@example.org");
+	ASSERT_EQ_INT(m->c.to.n, 3);
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 5);			/* Three@ once */
 	if (m->env.rcpt_to.n == 5) {
 		ASSERT_EQ_STR(m->env.rcpt_to.v[0], "one@example.com");
@@ -551,17 +551,17 @@ dump_message(FILE *f, const char *member, const struct imcq_message *m)
 	fputs(",\"subject_raw\":", f);
 	fputs(m->hdr.subject_raw ? "true" : "false", f);
 	fputs(",\"from\":", f);
-	jstr(f, m->hdr.from);
+	jstr(f, m->c.from);
 	fputs(",\"to\":", f);
-	jlist(f, &m->hdr.to);
+	jlist(f, &m->c.to);
 	fputs(",\"cc\":", f);
-	jlist(f, &m->hdr.cc);
+	jlist(f, &m->c.cc);
 	fputs(",\"mail_from\":", f);
 	jstr(f, m->env.mail_from);
 	fputs(",\"rcpt_to\":", f);
 	jlist(f, &m->env.rcpt_to);
 	fprintf(f, ",\"line_ends\":\"%s\",\"nparts\":%zu,\"size\":%llu}\n", m->line_ends,
-		m->nparts, (unsigned long long)m->size);
+		m->c.nparts, (unsigned long long)m->size);
 }
 
 static bool

@@ -75,7 +75,7 @@ run(const struct imcq_format *fmt, const struct imcq_entry *e, struct imcq_repor
 }
 
 static const char *
-find_extra(const struct imcq_envelope *env, const char *prefix)
+find_extra(const struct imcq_cold *env, const char *prefix)
 {
 	size_t i, n = strlen(prefix);
 
@@ -261,8 +261,8 @@ TEST(test_q190709_nul_terminated)
 	ASSERT_EQ_INT(m->env.offset, 1);			/* after the 0xF7 byte */
 	ASSERT_EQ_INT(m->env.length, ew + 4 - 1);
 	ASSERT_EQ_INT(m->sources[0].body_offset, ew + 4);
-	ASSERT_EQ_STR(m->env.helo, "RAYDEN.example.com");
-	ASSERT_EQ_STR(m->env.client_host, "mail.example.org");
+	ASSERT_EQ_STR(m->c.helo, "RAYDEN.example.com");
+	ASSERT_EQ_STR(m->c.client_host, "mail.example.org");
 	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
 	ASSERT_EQ_STR(m->env.mts_id, "c=US;a= ;p=Example;l=RAYDEN9711051951WKA6D6YM");
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 2);
@@ -270,20 +270,20 @@ TEST(test_q190709_nul_terminated)
 		ASSERT_EQ_STR(m->env.rcpt_to.v[0], "bob@example.com");
 		ASSERT_EQ_STR(m->env.rcpt_to.v[1], "carol@example.net");
 	}
-	ASSERT_EQ_STR(m->env.encoding, "nul-terminated");
+	ASSERT_EQ_STR(m->c.encoding, "nul-terminated");
 	ASSERT(m->env.confidence >= 90);
-	ASSERT_EQ_STR(find_extra(&m->env, "filetime@"), "filetime@11=1997-11-05T19:51:00Z");
-	ASSERT(find_extra(&m->env, "string@") != NULL &&
-	       strstr(find_extra(&m->env, "string@"), "=DEN> ro") != NULL);
+	ASSERT_EQ_STR(find_extra(&m->c, "filetime@"), "filetime@11=1997-11-05T19:51:00Z");
+	ASSERT(find_extra(&m->c, "string@") != NULL &&
+	       strstr(find_extra(&m->c, "string@"), "=DEN> ro") != NULL);
 	/* gaps: the 0xF7 prefix, the binary before HELO, the X/9B fields */
-	ASSERT_EQ_INT(m->env.ngaps, 3);
-	if (m->env.ngaps == 3) {
-		ASSERT_EQ_INT(m->env.gaps[0].offset, 0);
-		ASSERT_EQ_STR(m->env.gaps[0].hex, "f7");
-		ASSERT_EQ_INT(m->env.gaps[1].offset, 5);
-		ASSERT_EQ_INT(m->env.gaps[1].length, 14);
-		ASSERT_EQ_INT(m->env.gaps[2].offset, offset_of(d, n, "c=US") + 46);
-		ASSERT_EQ_STR(m->env.gaps[2].hex, "0200580039420003");
+	ASSERT_EQ_INT(m->c.ngaps, 3);
+	if (m->c.ngaps == 3) {
+		ASSERT_EQ_INT(m->c.gaps[0].offset, 0);
+		ASSERT_EQ_STR(m->c.gaps[0].hex, "f7");
+		ASSERT_EQ_INT(m->c.gaps[1].offset, 5);
+		ASSERT_EQ_INT(m->c.gaps[1].length, 14);
+		ASSERT_EQ_INT(m->c.gaps[2].offset, offset_of(d, n, "c=US") + 46);
+		ASSERT_EQ_STR(m->c.gaps[2].hex, "0200580039420003");
 	}
 	/* the RFC 822 part */
 	ASSERT_EQ_STR(m->hdr.subject, "Q190709 layout");
@@ -347,18 +347,18 @@ TEST(test_u16le_prefixed_null_sender)
 	ASSERT_EQ_INT(rep.nmsgs, 1);
 	m = rep.msgs[0];
 	ASSERT_EQ_INT(m->env.offset, 0);
-	ASSERT_EQ_STR(m->env.encoding, "u16le-length-prefixed");
-	ASSERT_EQ_STR(m->env.helo, "EXCH1.example.com");
-	ASSERT_EQ_STR(m->env.client_host, "mail.example.org [192.0.2.7]");
+	ASSERT_EQ_STR(m->c.encoding, "u16le-length-prefixed");
+	ASSERT_EQ_STR(m->c.helo, "EXCH1.example.com");
+	ASSERT_EQ_STR(m->c.client_host, "mail.example.org [192.0.2.7]");
 	ASSERT_EQ_STR(m->env.mail_from, "");		/* the null sender */
 	ASSERT_EQ_STR(m->env.mts_id, "c=US;a= ;p=Example;l=EXCH12611241515Z-1");
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 3);
 	if (m->env.rcpt_to.n == 3)
 		ASSERT_EQ_STR(m->env.rcpt_to.v[2], "user2@example.com");
-	ASSERT_EQ_STR(find_extra(&m->env, "filetime@"), "filetime@10=2026-11-24T15:15:00Z");
+	ASSERT_EQ_STR(find_extra(&m->c, "filetime@"), "filetime@10=2026-11-24T15:15:00Z");
 	ASSERT(unit_anomaly(&rep, "envelope-no-sender") == NULL);
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
-	ASSERT_EQ_STR(m->hdr.from, "alice@example.org");
+	ASSERT_EQ_STR(m->c.from, "alice@example.org");
 	report_release(&rep);
 	buf_release(&b);
 }
@@ -387,8 +387,8 @@ TEST(test_u8_prefixed_printable_lengths)
 	e = mkentry("x/WKA6D6YM", "WKA6D6YM", IMCQ_PL_UNKNOWN, b.data, b.len);
 	run(&imcq_format_spool, &e, &rep);
 	m = rep.msgs[0];
-	ASSERT_EQ_STR(m->env.encoding, "u8-length-prefixed");
-	ASSERT_EQ_STR(m->env.helo, "RAYDEN");
+	ASSERT_EQ_STR(m->c.encoding, "u8-length-prefixed");
+	ASSERT_EQ_STR(m->c.helo, "RAYDEN");
 	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
 	ASSERT_EQ_STR(m->env.mts_id, mts);
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 1);
@@ -419,9 +419,9 @@ TEST(test_u32_and_utf16_mixed)
 	e = mkentry("Out/ABCDEFGH", "ABCDEFGH", IMCQ_PL_OUT, b.data, b.len);
 	run(&imcq_format_spool, &e, &rep);
 	m = rep.msgs[0];
-	ASSERT_EQ_STR(m->env.encoding, "mixed/scan (u32le-length-prefixed:2, utf16le:2)");
-	ASSERT_EQ_STR(m->env.helo, "EXCH1");
-	ASSERT_EQ_STR(m->env.client_host, "relay.example.org");
+	ASSERT_EQ_STR(m->c.encoding, "mixed/scan (u32le-length-prefixed:2, utf16le:2)");
+	ASSERT_EQ_STR(m->c.helo, "EXCH1");
+	ASSERT_EQ_STR(m->c.client_host, "relay.example.org");
 	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 1);
 	if (m->env.rcpt_to.n == 1)
@@ -454,7 +454,7 @@ TEST(test_bcc_only)
 	e = mkentry("Out/BCCONLY1", "BCCONLY1", IMCQ_PL_OUT, b.data, b.len);
 	run(&imcq_format_spool, &e, &rep);
 	m = rep.msgs[0];
-	ASSERT_EQ_INT(m->hdr.to.n, 0);
+	ASSERT_EQ_INT(m->c.to.n, 0);
 	ASSERT_EQ_INT(m->nrcpts, 2);
 	ASSERT(m->nrcpts == 2 && !m->rcpts[0].in_headers && !m->rcpts[1].in_headers);
 	ASSERT(m->nrcpts == 2 && strcmp(m->rcpts[1].domain, "example.com") == 0);
@@ -591,7 +591,7 @@ TEST(test_40000_recipients)
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 32766);
 	ASSERT_EQ_INT(m->env.rcpt_dropped, 40000 - 32766);
 	ASSERT(unit_anomaly(&rep, "rcpts-limit") != NULL);
-	ASSERT_EQ_STR(m->env.encoding, "u16le-length-prefixed");
+	ASSERT_EQ_STR(m->c.encoding, "u16le-length-prefixed");
 	report_release(&rep);
 	buf_release(&b);
 	/* generous: both reads well under a few seconds even under ASan */
@@ -712,7 +712,7 @@ TEST(test_pickup)
 		ASSERT_EQ_STR(m->env.rcpt_to.v[0], "user1@valid.but.unreachable.host");
 		ASSERT_EQ_STR(m->env.rcpt_to.v[1], "user2@example.com");
 	}
-	ASSERT(find_extra(&m->env, "x-receiver-params@") != NULL);
+	ASSERT(find_extra(&m->c, "x-receiver-params@") != NULL);
 	ASSERT_EQ_INT(m->env.offset, 0);
 	ASSERT_EQ_INT(m->env.length, hdr);
 	ASSERT_EQ_INT(m->sources[0].body_offset, hdr);
@@ -744,7 +744,7 @@ TEST(test_pickup_receiver_only_cr)
 	run(&imcq_format_pickup, &e, &rep);
 	m = rep.msgs[0];
 	ASSERT_EQ_STR(m->env.mail_from, "s@example.org");
-	ASSERT(find_extra(&m->env, "mail_from_source=rfc822-headers") != NULL);
+	ASSERT(find_extra(&m->c, "mail_from_source=rfc822-headers") != NULL);
 	ASSERT_EQ_INT(m->env.rcpt_to.n, 1);
 	ASSERT_EQ_STR(m->line_ends, "cr");
 	ASSERT(find_finding(m, "BCC_IN_ENVELOPE") == NULL);
@@ -770,7 +770,7 @@ TEST(test_rfc822_bids)
 	run(&imcq_format_rfc822, &e, &rep);
 	ASSERT_EQ_STR(rep.msgs[0]->hdr.subject, "x");
 	ASSERT_EQ_INT(rep.msgs[0]->sources[0].body_offset, offset_of(mbox, sizeof(mbox) - 1, "Return-Path"));
-	ASSERT(find_extra(&rep.msgs[0]->env, "mbox_from=From MAILER-DAEMON") != NULL);
+	ASSERT(find_extra(&rep.msgs[0]->c, "mbox_from=From MAILER-DAEMON") != NULL);
 	ASSERT_EQ_INT(rep.msgs[0]->env.source, IMCQ_ENV_RFC822);
 	ASSERT_EQ_STR(rep.msgs[0]->env.mail_from, "a@example.org");
 	ASSERT(!rep.msgs[0]->damaged);

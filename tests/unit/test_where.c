@@ -17,7 +17,7 @@ add_header(struct imcq_message *m, const char *name, const char *value)
 
 	f.name = xstrdup(name);
 	f.value = xstrdup(value);
-	VEC_PUSH(m->hdr.all, m->hdr.nall, m->hdr.allcap, f);
+	VEC_PUSH(m->c.all, m->hdr.nall, m->c.allcap, f);
 }
 
 static void

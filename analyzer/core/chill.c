@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chill.c - a message's cold fields encoded into one block, and read back
+ * (model.h: message_chill, message_thaw).
+ *
+ * The block is private to one run (it never leaves the process but through
+ * the unlinked spill file): unsigned LEB128 numbers and strings, a string
+ * being 0 for NULL or its length + 1, its bytes and a NUL, so that a thawed
+ * message's strings point into the block itself.  The fields, in order:
+ *   envelope: helo, client_host, encoding; ngaps, then offset, length, hex
+ *     of each; extra: n, strings
+ *   headers: date_raw, from, sender, reply_to, content_type; to, cc, bcc:
+ *     n, strings; all: n, then name, value of each
+ *   parts: n, then path, content_type, filename, charset, encoding, size,
+ *     depth of each
+ */
+#include "analyzer/core/model.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/core/buf.h"
+#include "analyzer/core/spill.h"
+#include "analyzer/core/xalloc.h"
+
+/* What a chilled message keeps: one mimalloc size class (model.h).  A
+ * field added to struct imcq_message before c costs 128 bytes a message
+ * past this line: move it into struct imcq_cold if only reports print it. */
+_Static_assert(offsetof(struct imcq_message, c) <= 512,
+	       "the hot part of struct imcq_message outgrew 512 bytes");
+
+/* ---- encoding ---- */
+
+static void
+put_u64(struct buf *b, uint64_t v)
+{
+	unsigned char t[10];
+	size_t n = 0;
+
+	do {
+		t[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			t[n] |= 0x80;
+		n++;
+	} while (v);
+	(void)buf_append(b, t, n);
+}
+
+static void
+put_str(struct buf *b, const char *s)
+{
+	size_t n;
+
+	if (s == NULL) {
+		put_u64(b, 0);
+		return;
+	}
+	n = strlen(s);
+	put_u64(b, (uint64_t)n + 1);
+	(void)buf_append(b, s, n + 1);
+}
+
+static void
+put_strv(struct buf *b, const struct imcq_strv *sv)
+{
+	size_t i;
+
+	put_u64(b, sv->n);
+	for (i = 0; i < sv->n; i++)
+		put_str(b, sv->v[i]);
+}
+
+struct imcq_message *
+message_chill(struct imcq_message *m)
+{
+	const struct imcq_cold *c = &m->c;
+	struct imcq_message *hot;
+	struct buf b;
+	size_t i, len;
+	char *d;
+
+	if (m->chilled)
+		return m;
+	buf_init(&b, (size_t)UINT32_MAX - 1);
+	put_str(&b, c->helo);
+	put_str(&b, c->client_host);
+	put_str(&b, c->encoding);
+	put_u64(&b, c->ngaps);
+	for (i = 0; i < c->ngaps; i++) {
+		put_u64(&b, c->gaps[i].offset);
+		put_u64(&b, c->gaps[i].length);
+		put_str(&b, c->gaps[i].hex);
+	}
+	put_strv(&b, &c->extra);
+	put_str(&b, c->date_raw);
+	put_str(&b, c->from);
+	put_str(&b, c->sender);
+	put_str(&b, c->reply_to);
+	put_str(&b, c->content_type);
+	put_strv(&b, &c->to);
+	put_strv(&b, &c->cc);
+	put_strv(&b, &c->bcc);
+	put_u64(&b, c->all ? m->hdr.nall : 0);
+	for (i = 0; c->all != NULL && i < m->hdr.nall; i++) {
+		put_str(&b, c->all[i].name);
+		put_str(&b, c->all[i].value);
+	}
+	put_u64(&b, c->nparts);
+	for (i = 0; i < c->nparts; i++) {
+		const struct imcq_mime_part *p = &c->parts[i];
+
+		put_str(&b, p->path);
+		put_str(&b, p->content_type);
+		put_str(&b, p->filename);
+		put_str(&b, p->charset);
+		put_str(&b, p->encoding);
+		put_u64(&b, p->size);
+		put_u64(&b, p->depth);
+	}
+	if (b.over) {	/* > 4 GiB of cold fields: cannot be, given the caps */
+		buf_release(&b);
+		return m;
+	}
+	message_drop_cold(m);
+	d = buf_detach(&b, &len);
+	buf_release(&b);	/* detach left it empty, allocated */
+
+	/* the same message without its cold member (struct imcq_cold) */
+	hot = xmalloc(offsetof(struct imcq_message, c));
+	memcpy(hot, m, offsetof(struct imcq_message, c));
+	free(m);
+	hot->cold = (unsigned char *)d;
+	hot->coldlen = (uint32_t)len;
+	hot->chilled = true;
+	hot->spilled = false;
+	return hot;
+}
+
+/* ---- decoding ---- */
+
+struct cur {
+	const unsigned char *p, *end;
+};
+
+static uint64_t
+get_u64(struct cur *c)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	for (;;) {
+		unsigned char x;
+
+		if (c->p >= c->end || shift > 63)
+			BUG("chilled block: bad number");
+		x = *c->p++;
+		v |= (uint64_t)(x & 0x7f) << shift;
+		if (!(x & 0x80))
+			return v;
+		shift += 7;
+	}
+}
+
+static char *
+get_str(struct cur *c)
+{
+	uint64_t n = get_u64(c);
+	char *s;
+
+	if (n == 0)
+		return NULL;
+	if (n > (uint64_t)(c->end - c->p) || c->p[n - 1] != '\0')
+		BUG("chilled block: bad string");
+	s = (char *)c->p;	/* the block is the thawed copy's, for its life */
+	c->p += n;
+	return s;
+}
+
+static size_t
+get_count(struct cur *c)
+{
+	uint64_t n = get_u64(c);
+
+	/* every element takes at least one byte */
+	if (n > (uint64_t)(c->end - c->p))
+		BUG("chilled block: bad count");
+	return (size_t)n;
+}
+
+static void
+get_strv(struct cur *c, struct imcq_strv *sv)
+{
+	size_t i, n = get_count(c);
+
+	sv->v = n ? xcalloc(n, sizeof(*sv->v)) : NULL;
+	sv->n = sv->cap = n;
+	for (i = 0; i < n; i++)
+		sv->v[i] = get_str(c);
+}
+
+const struct imcq_message *
+message_thaw(const struct imcq_report *r, const struct imcq_message *m,
+	     struct imcq_thawed *t)
+{
+	struct imcq_message *x = &t->m;
+	struct cur c;
+	size_t i, n;
+
+	t->buf = NULL;
+	t->used = false;
+	if (!m->chilled)
+		return m;
+	/* m ends before m->c */
+	memcpy(x, m, offsetof(struct imcq_message, c));
+	memset(&x->c, 0, sizeof(x->c));
+	if (!m->spilled) {
+		c.p = m->cold;
+	} else {
+		if (r->spill == NULL)
+			BUG("spilled message without the report's spill");
+		t->buf = xmalloc(m->coldlen ? m->coldlen : 1);
+		spill_get(r->spill, m->cold_off, t->buf, m->coldlen);
+		c.p = t->buf;
+	}
+	c.end = c.p + m->coldlen;
+	t->used = true;
+
+	x->c.helo = get_str(&c);
+	x->c.client_host = get_str(&c);
+	x->c.encoding = get_str(&c);
+	n = get_count(&c);
+	x->c.gaps = n ? xcalloc(n, sizeof(*x->c.gaps)) : NULL;
+	x->c.ngaps = x->c.gapcap = n;
+	for (i = 0; i < n; i++) {
+		x->c.gaps[i].offset = get_u64(&c);
+		x->c.gaps[i].length = get_u64(&c);
+		x->c.gaps[i].hex = get_str(&c);
+	}
+	get_strv(&c, &x->c.extra);
+	x->c.date_raw = get_str(&c);
+	x->c.from = get_str(&c);
+	x->c.sender = get_str(&c);
+	x->c.reply_to = get_str(&c);
+	x->c.content_type = get_str(&c);
+	get_strv(&c, &x->c.to);
+	get_strv(&c, &x->c.cc);
+	get_strv(&c, &x->c.bcc);
+	n = get_count(&c);
+	x->c.all = n ? xcalloc(n, sizeof(*x->c.all)) : NULL;
+	x->hdr.nall = x->c.allcap = n;
+	for (i = 0; i < n; i++) {
+		x->c.all[i].name = get_str(&c);
+		x->c.all[i].value = get_str(&c);
+	}
+	n = get_count(&c);
+	x->c.parts = n ? xcalloc(n, sizeof(*x->c.parts)) : NULL;
+	x->c.nparts = x->c.partcap = n;
+	for (i = 0; i < n; i++) {
+		struct imcq_mime_part *p = &x->c.parts[i];
+
+		p->path = get_str(&c);
+		p->content_type = get_str(&c);
+		p->filename = get_str(&c);
+		p->charset = get_str(&c);
+		p->encoding = get_str(&c);
+		p->size = get_u64(&c);
+		p->depth = (unsigned)get_u64(&c);
+	}
+	if (c.p != c.end)
+		BUG("chilled block: trailing bytes");
+	return x;
+}
+
+void
+message_thawed_release(struct imcq_thawed *t)
+{
+	if (!t->used)
+		return;
+	free(t->m.c.gaps);
+	free(t->m.c.extra.v);
+	free(t->m.c.to.v);
+	free(t->m.c.cc.v);
+	free(t->m.c.bcc.v);
+	free(t->m.c.all);
+	free(t->m.c.parts);
+	free(t->buf);
+	t->buf = NULL;
+	t->used = false;
+}

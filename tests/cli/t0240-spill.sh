@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The messages' cold fields (envelope helo, client host, encoding, gaps and
+# guesses; Date, From, Sender, Reply-To, Content-Type, To/Cc/Bcc and every
+# header field; MIME parts) leave memory as each message arrives: into an
+# unlinked temporary file in $TMPDIR (the default), into encoded blocks in
+# memory (IMCQ_SPILL=memory, or when no temporary file can be made), or
+# not at all (IMCQ_SPILL=off).  All three give the same bytes: stdout,
+# exit code, every file of -o, show, list and timeline, --where on header
+# fields; with one thread and two.  When $TMPDIR cannot take a file, one
+# warning says so and the outputs stay the same.  No file is left behind
+# in $TMPDIR.
+. "$(dirname "$0")/lib.sh"
+need python3
+
+S="$IMCQ_SRC/samples/q268494"
+make_tree "$TMP/tree"
+inputs=("$S/serverA-imcdata.zip" "$S/serverB-imcdata.zip")
+# more cold data than one 1 MiB chunk of the spill: part read back from
+# the file, part from memory
+python3 "$IMCQ_SRC/bench/make-large.py" 3000 "$TMP/q3000.zip" --avg-kb 1 >/dev/null ||
+	fail "make-large.py failed"
+mkdir -p "$TMP/spilldir" "$TMP/ro"
+chmod 0555 "$TMP/ro"
+
+# run MODE OUT CMD...: MODE is file (TMPDIR=$TMP/spilldir), memory, off,
+# or nodir (TMPDIR that cannot take a file); stdout, stderr, exit into OUT.*
+run() {
+	local mode=$1 out=$2; shift 2
+	case $mode in
+	file) TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	memory) IMCQ_SPILL=memory TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	off) IMCQ_SPILL=off TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	nodir) TMPDIR="$TMP/ro/none" "$IMCQ" "$@" ;;
+	esac >"$out.out" 2>"$out.err"
+	echo $? >"$out.rc"
+	if [ -n "$(ls -A "$TMP/spilldir")" ]; then
+		fail "$mode: files left in TMPDIR: $(ls -A "$TMP/spilldir")"
+		rm -rf "${TMP:?}/spilldir/"*
+	fi
+}
+
+# same NAME CMD...: off is the reference; file and memory must match it
+# byte for byte, stderr included; nodir too, but for its one warning
+same() {
+	local name=$1; shift
+	local m bad=0
+	for m in off file memory nodir; do
+		rm -rf "$TMP/o-$m"
+		run "$m" "$TMP/r-$m" "${@//@OUT@/$TMP/o-$m}"
+	done
+	for m in file memory nodir; do
+		cmp -s "$TMP/r-off.rc" "$TMP/r-$m.rc" || { fail "$name: exit code differs ($m)"; bad=1; }
+		sed "s#$TMP/o-$m#OUT#g" "$TMP/r-$m.out" >"$TMP/r-$m.o"
+		sed "s#$TMP/o-off#OUT#g" "$TMP/r-off.out" >"$TMP/r-off.o"
+		cmp -s "$TMP/r-off.o" "$TMP/r-$m.o" || {
+			fail "$name: stdout differs ($m)"; diff "$TMP/r-off.o" "$TMP/r-$m.o" | head -5 >&2; bad=1; }
+		if [ "$m" = nodir ]; then
+			# one warning, unless -q
+			case " $* " in
+			*" -q "*) [ -s "$TMP/r-nodir.err" ] && ! cmp -s "$TMP/r-off.err" "$TMP/r-nodir.err" &&
+					{ fail "$name: -q but a warning"; bad=1; } ;;
+			*) [ "$(grep -c "cannot create a temporary file in $TMP/ro/none.*keeping message details in memory" \
+				"$TMP/r-nodir.err")" = 1 ] || { fail "$name: not one warning without a temporary file"; bad=1; } ;;
+			esac
+			grep -v "cannot create a temporary file" "$TMP/r-nodir.err" >"$TMP/r-nodir.e"
+		else
+			cp "$TMP/r-$m.err" "$TMP/r-$m.e"
+		fi
+		cmp -s "$TMP/r-off.err" "$TMP/r-$m.e" || {
+			fail "$name: stderr differs ($m)"; diff "$TMP/r-off.err" "$TMP/r-$m.e" | head -5 >&2; bad=1; }
+		if [ -d "$TMP/o-off" ]; then
+			diff -r "$TMP/o-off" "$TMP/o-$m" >/dev/null || {
+				fail "$name: output folder differs ($m)"; diff -r -q "$TMP/o-off" "$TMP/o-$m" | head -5 >&2; bad=1; }
+		fi
+	done
+	[ -s "$TMP/r-off.out" ] || [ -d "$TMP/o-off" ] || { fail "$name: no output at all"; bad=1; }
+	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, and without a temporary file"
+}
+
+for th in 1 2; do
+	same "analyze -o, samples, --threads $th" analyze -q --threads $th -o @OUT@ "${inputs[@]}"
+	same "analyze --json, tree, --threads $th" analyze -q --threads $th --json "$TMP/tree"
+	same "analyze -o, 3000 generated, --threads $th" analyze -q --threads $th -o @OUT@ "$TMP/q3000.zip"
+done
+same "analyze summary" analyze "${inputs[@]}"
+same "list" list -q "${inputs[@]}" "$TMP/tree"
+same "timeline" timeline -q "${inputs[@]}"
+same "show" show -q "$TMP/tree" 3SW32JRP
+same "show --json" show -q --json "$TMP/tree" 3SW32JRP
+same "list --where header" list -q --where 'header.Subject ~ /quarterly/' "$TMP/tree"
+same "analyze --json --where header or state" analyze -q --json \
+	--where 'header.X-Mailer ~ /./ or header.Message-ID ~ /m2@/ or state = archived' "$TMP/tree" "${inputs[@]}"
+if [ -n "${IMCQ_CORPUS:-}" ] && [ -d "$IMCQ_CORPUS" ]; then
+	same "analyze --json, real-mail corpus" analyze -q --json "$IMCQ_CORPUS"
+fi
+
+# --where on a header field really sees the chilled headers
+run file "$TMP/w" list -q --where 'header.Subject ~ /quarterly/' "$TMP/tree"
+grep -q 3SW32JRP "$TMP/w.out" && [ "$(grep -c . "$TMP/w.out")" -ge 2 ] ||
+	fail "--where header.Subject did not select 3SW32JRP"
+run file "$TMP/w" list -q --where 'header.Subject ~ /no such subject/' "$TMP/tree"
+grep -q 3SW32JRP "$TMP/w.out" && fail "--where header.Subject selected a message it does not match"
+
+# the cold fields are really in the output (not empty on both sides)
+run file "$TMP/j" show -q --json "$TMP/tree" 3SW32JRP
+python3 - "$TMP/j.out" <<'PY' || fail "show --json lost cold fields"
+import json, sys
+d, _ = json.JSONDecoder().raw_decode(open(sys.argv[1]).read())
+m = d["messages"][0] if "messages" in d else d
+assert m["envelope"]["helo"] == "mail.example.net", m["envelope"]
+assert m["envelope"]["client_host"] == "client.example.net"
+assert m["headers"]["from"] == "alice@example.net", m["headers"]
+assert m["headers"]["to"] and m["headers"]["date_raw"].startswith("Thu, 26 Nov 2026")
+assert m["headers"]["count"] == 5
+assert m["envelope"]["encoding"] and m["envelope"]["uninterpreted"][1]["hex"] == "01000000"
+assert m["mime"][0]["content_type"] == "text/plain" and m["mime"][0]["size"] == 12
+PY
+finish

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/* test_spill.c - the spill store (analyzer/core/spill.h) and chilled
+ * messages (model.h message_chill/message_thaw): every record reads back
+ * as written, across chunk boundaries, from the file and from memory, from
+ * another thread while records are appended, and after a write fails as a
+ * full disk would; the file has no name; a chilled message prints exactly
+ * as the same message unchilled, with its cold fields in memory or in the
+ * spill. */
+#include "tests/unit/test.h"
+
+#include <dirent.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "analyzer/core/spill.h"
+#include "analyzer/core/xalloc.h"
+#include "reports/json.h"
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+struct rec {
+	uint64_t off;
+	size_t len;
+	unsigned seed;
+};
+
+/* record bytes are a function of (seed, index): checkable without a copy */
+static void
+fill(unsigned char *p, size_t n, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(seed * 131u + i * 7u + (i >> 9));
+}
+
+static bool
+check(struct imcq_spill *s, const struct rec *r)
+{
+	unsigned char *got = xmalloc(r->len), *want = xmalloc(r->len);
+	bool ok;
+
+	spill_get(s, r->off, got, r->len);
+	fill(want, r->len, r->seed);
+	ok = memcmp(got, want, r->len) == 0;
+	free(got);
+	free(want);
+	return ok;
+}
+
+static size_t
+dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (d == NULL)
+		return (size_t)-1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static struct rec *
+put_many(struct imcq_spill *s, size_t n, uint64_t *seed, uint64_t *total)
+{
+	struct rec *r = xcalloc(n, sizeof(*r));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char *p;
+		uint64_t x = rnd(seed);
+
+		/* mostly small, some larger than a chunk (1 MiB) */
+		r[i].len = (x % 16) == 0 ? (size_t)(x >> 8) % (3u << 20) + 1 : (size_t)(x >> 8) % 700 + 1;
+		r[i].seed = (unsigned)i;
+		p = xmalloc(r[i].len);
+		fill(p, r[i].len, r[i].seed);
+		r[i].off = spill_put(s, p, r[i].len);
+		ASSERT_EQ_INT(r[i].off, *total);
+		*total += r[i].len;
+		free(p);
+	}
+	return r;
+}
+
+TEST(test_file_roundtrip)
+{
+	char dir[] = "/tmp/imcq-test-spill-XXXXXX";
+	struct imcq_err err = { 0 };
+	struct imcq_spill *s;
+	uint64_t seed = 88172645463325252ull, total = 0;
+	struct rec *r;
+	size_t i, bad = 0;
+
+	ASSERT(mkdtemp(dir) != NULL);
+	s = spill_open(dir, &err);
+	ASSERT(s != NULL);
+	if (s == NULL)
+		return;
+	/* unlinked from the start: nothing to find, nothing left behind */
+	ASSERT_EQ_INT(dir_entries(dir), 0);
+	r = put_many(s, 600, &seed, &total);
+	ASSERT_EQ_INT(spill_size(s), total);
+	ASSERT(spill_in_memory(s) < ((uint64_t)1 << 20));	/* the rest went to the file */
+	for (i = 0; i < 600; i++)
+		bad += !check(s, &r[i]);
+	ASSERT_EQ_INT(bad, 0);
+	ASSERT_EQ_INT(dir_entries(dir), 0);
+	spill_close(s);
+	free(r);
+	ASSERT_EQ_INT(rmdir(dir), 0);
+}
+
+TEST(test_open_fails)
+{
+	struct imcq_err err = { 0 };
+	struct imcq_spill *s = spill_open("/nonexistent/imcq-spill-dir", &err);
+
+	ASSERT(s == NULL);
+	ASSERT(strstr(err.msg, "/nonexistent/imcq-spill-dir") != NULL);
+}
+
+/* After a write fails (a full disk), every record, before and after,
+ * still reads back, and the rest is kept in memory. */
+TEST(test_write_failure)
+{
+	struct imcq_err err = { 0 };
+	struct imcq_spill *s = spill_open(NULL, &err);
+	uint64_t seed = 1234567, total = 0;
+	struct rec *a, *b;
+	size_t i, bad = 0;
+
+	ASSERT(s != NULL);
+	if (s == NULL)
+		return;
+	a = put_many(s, 300, &seed, &total);
+	spill_test_fail_writes(s);
+	b = put_many(s, 300, &seed, &total);
+	ASSERT(spill_in_memory(s) > ((uint64_t)1 << 20));
+	for (i = 0; i < 300; i++) {
+		bad += !check(s, &a[i]);
+		bad += !check(s, &b[i]);
+	}
+	ASSERT_EQ_INT(bad, 0);
+	spill_close(s);
+	free(a);
+	free(b);
+}
+
+struct reader {
+	struct imcq_spill *s;
+	struct rec *r;
+	volatile size_t *ready;	/* records 0..*ready-1 are written */
+	size_t n;
+	size_t bad, reads;
+};
+
+static void *
+read_main(void *p)
+{
+	struct reader *rd = p;
+	uint64_t seed = 42;
+
+	while (rd->reads < 20000) {
+		size_t have = __atomic_load_n(rd->ready, __ATOMIC_ACQUIRE);
+
+		if (have > 0) {
+			rd->bad += !check(rd->s, &rd->r[rnd(&seed) % have]);
+			rd->reads++;
+		}
+		if (have == rd->n && rd->reads >= 2000)
+			break;
+	}
+	return NULL;
+}
+
+/* Reads from another thread while records are appended and flushed. */
+TEST(test_concurrent_reads)
+{
+	struct imcq_err err = { 0 };
+	struct imcq_spill *s = spill_open(NULL, &err);
+	uint64_t seed = 99, total = 0;
+	size_t i, n = 3000;
+	volatile size_t ready = 0;
+	struct rec *r = xcalloc(n, sizeof(*r));
+	struct reader rd = { s, r, &ready, n, 0, 0 };
+	pthread_t th;
+
+	ASSERT(s != NULL);
+	if (s == NULL) {
+		free(r);
+		return;
+	}
+	ASSERT_EQ_INT(pthread_create(&th, NULL, read_main, &rd), 0);
+	for (i = 0; i < n; i++) {
+		unsigned char *p;
+		uint64_t x = rnd(&seed);
+
+		r[i].len = (size_t)(x % 5000) + 1;
+		r[i].seed = (unsigned)i;
+		p = xmalloc(r[i].len);
+		fill(p, r[i].len, r[i].seed);
+		r[i].off = spill_put(s, p, r[i].len);
+		total += r[i].len;
+		free(p);
+		__atomic_store_n(&ready, i + 1, __ATOMIC_RELEASE);
+	}
+	pthread_join(th, NULL);
+	ASSERT_EQ_INT(rd.bad, 0);
+	ASSERT(rd.reads > 0);
+	ASSERT_EQ_INT(spill_size(s), total);
+	spill_close(s);
+	free(r);
+}
+
+/* A message with every cold field set, and a twin. */
+static struct imcq_message *
+full_message(void)
+{
+	struct imcq_message *m = message_new();
+	struct imcq_mime_part p = { 0 };
+	struct imcq_header_field hf;
+
+	m->spool_id = xstrdup("3SW32JRP");
+	m->format = xstrdup("spool");
+	m->env.mail_from = xstrdup("alice@example.com");
+	strv_push(&m->env.rcpt_to, xstrdup("bob@example.com"));
+	strv_push(&m->env.rcpt_to, xstrdup("carol@example.org"));
+	message_add_rcpt(m, "bob@example.com");
+	m->c.helo = xstrdup("mail.example.com");
+	m->c.client_host = NULL;	/* NULL and "" must stay apart */
+	m->c.encoding = xstrdup("");
+	message_add_gap(m, 5, (const unsigned char *)"\x01\x00\xff", 3);
+	message_add_gap(m, 900, (const unsigned char *)"\x02", 1);
+	strv_push(&m->c.extra, xstrdup("year=1999"));
+	m->c.date_raw = xstrdup("Fri, 20 Nov 2026 10:22:44 +0000");
+	m->c.from = xstrdup("Alice \xff <alice@example.com>");	/* not UTF-8 */
+	m->c.reply_to = xstrdup("r@example.com");
+	m->c.content_type = xstrdup("multipart/mixed");
+	strv_push(&m->c.to, xstrdup("bob@example.com"));
+	strv_push(&m->c.cc, xstrdup("dave@example.net"));
+	strv_push(&m->c.bcc, xstrdup("eve@example.net"));
+	hf.name = xstrdup("Subject");
+	hf.value = xstrdup("hello");
+	VEC_PUSH(m->c.all, m->hdr.nall, m->c.allcap, hf);
+	hf.name = xstrdup("X-Empty");
+	hf.value = NULL;
+	VEC_PUSH(m->c.all, m->hdr.nall, m->c.allcap, hf);
+	m->hdr.subject = xstrdup("hello");
+	p.path = xstrdup("1");
+	p.content_type = xstrdup("text/plain");
+	p.charset = xstrdup("us-ascii");
+	p.size = 1234567890123ull;
+	p.depth = 2;
+	message_add_part(m, &p);
+	p.path = xstrdup("2");
+	p.content_type = xstrdup("application/pdf");
+	p.filename = xstrdup("r\xc3\xa9port.pdf");
+	p.charset = NULL;
+	p.encoding = xstrdup("base64");
+	p.size = 0;
+	p.depth = 1;
+	message_add_part(m, &p);
+	return m;
+}
+
+static char *
+printed(const struct imcq_report *r, const struct imcq_message *m)
+{
+	cJSON *j = json_message(r, m);
+	char *s = cJSON_PrintUnformatted(j);
+
+	cJSON_Delete(j);
+	return s;
+}
+
+static void
+chill_case(bool with_spill)
+{
+	struct imcq_report plain, cold;
+	struct imcq_err err = { 0 };
+	struct imcq_message *a, *b;
+	struct imcq_thawed t;
+	const struct imcq_message *x;
+	char *sa, *sb;
+	int k;
+
+	report_init(&plain);
+	report_init(&cold);
+	cold.chill = true;
+	if (with_spill) {
+		cold.spill = spill_open(NULL, &err);
+		ASSERT(cold.spill != NULL);
+	}
+	report_add_message(&plain, full_message());
+	/* a few others first, so the block is not at offset 0 */
+	for (k = 0; k < 3; k++)
+		report_add_message(&cold, full_message());
+	report_add_message(&cold, full_message());
+	a = plain.msgs[0];
+	b = cold.msgs[3];
+	ASSERT(!a->chilled);
+	ASSERT(b->chilled);
+	/* b ends before b->c: a chilled message keeps 512 bytes, not 736 */
+	ASSERT(offsetof(struct imcq_message, c) <= 512);
+	ASSERT_EQ_INT(b->hdr.nall, 2);			/* the count stays */
+	ASSERT_EQ_STR(b->hdr.subject, "hello");		/* a hot field */
+	ASSERT(b->spilled == with_spill);
+	ASSERT(with_spill || b->cold != NULL);
+	sa = printed(&plain, a);
+	sb = printed(&cold, b);
+	ASSERT_EQ_STR(sa, sb);
+	x = message_thaw(&cold, b, &t);
+	ASSERT(x != b);
+	ASSERT_EQ_STR(x->c.all[1].name, "X-Empty");
+	ASSERT(x->c.all[1].value == NULL);
+	ASSERT(x->c.client_host == NULL);
+	ASSERT_EQ_STR(x->c.encoding, "");
+	ASSERT_EQ_INT(x->c.parts[0].size, 1234567890123ull);
+	message_thawed_release(&t);
+	/* an unchilled message thaws to itself */
+	ASSERT(message_thaw(&plain, a, &t) == a);
+	message_thawed_release(&t);
+	cJSON_free(sa);
+	cJSON_free(sb);
+	report_release(&plain);
+	report_release(&cold);
+}
+
+TEST(test_chill_in_memory)
+{
+	chill_case(false);
+}
+
+TEST(test_chill_spilled)
+{
+	chill_case(true);
+}
+
+TEST_MAIN(test_file_roundtrip, test_open_fails, test_write_failure,
+	  test_concurrent_reads, test_chill_in_memory, test_chill_spilled)
