@@ -309,15 +309,24 @@ server_name(const struct rsnap *s)
 
 /* ---- evidence ----------------------------------------------------------- */
 
+/* The evidence items share the member paths (and the excerpts that are
+ * strings as they stand) of the report's tables, entries, configuration
+ * values, events and sessions, which live as long as the report
+ * (IMCQ_EV_SH_*); a message's member only with that message's own
+ * findings (cmd_analyze's --where frees the messages it drops). */
 static void
 ev_time(struct imcq_evlist *ev, int input, const char *member, int64_t t,
-	const char *what)
+	const char *what, bool share)
 {
 	char iso[32], *x;
 
 	if (t != IMCQ_NOTIME)
 		imcq_iso(t, iso);
 	x = xasprintf("mtime %s (%s)", t != IMCQ_NOTIME ? iso : "unknown", what);
+	if (share) {
+		evlist_add_ref(ev, input, member, IMCQ_NOOFF, 0, x);
+		return;
+	}
 	evlist_add(ev, input, member, IMCQ_NOOFF, 0, x);
 	free(x);
 }
@@ -325,7 +334,7 @@ ev_time(struct imcq_evlist *ev, int input, const char *member, int64_t t,
 static void
 ev_table(struct imcq_evlist *ev, const struct imcq_table_file *t, const char *what)
 {
-	ev_time(ev, t->input, t->member, t->mtime, what);
+	ev_time(ev, t->input, t->member, t->mtime, what, true);
 }
 
 static void
@@ -335,37 +344,70 @@ ev_entry(struct imcq_evlist *ev, const struct imcq_route_entry *e)
 		if (ev->v[i].input == e->input && ev->v[i].line == e->line &&
 		    is(ev->v[i].member, e->member))
 			return;
-	evlist_add(ev, e->input, e->member, e->offset, e->line, e->raw);
+	evlist_add_refs(ev, e->input, e->member, e->offset, e->line, e->raw);
 }
 
 static void
 ev_event(struct imcq_evlist *ev, const struct imcq_event *e)
 {
-	char *x;
-
 	if (e->time_raw)
-		x = xasprintf("%s : %s", e->time_raw, e->text ? e->text : "");
+		evlist_add_ref(ev, e->input, e->member, e->offset, e->line,
+			       xasprintf("%s : %s", e->time_raw, e->text ? e->text : ""));
 	else
-		x = xstrdup(e->text ? e->text : "");
-	evlist_add(ev, e->input, e->member, e->offset, e->line, x);
-	free(x);
+		evlist_add_refs(ev, e->input, e->member, e->offset, e->line,
+				e->text ? e->text : "");
 }
 
 static void
 ev_config(struct imcq_evlist *ev, const struct imcq_config *cf)
 {
-	char *x = xasprintf("%s = %s", cf->name ? cf->name : "?", cf->value ? cf->value : "");
-
-	evlist_add(ev, cf->input, cf->member, IMCQ_NOOFF, cf->line, x);
-	free(x);
+	evlist_add_ref(ev, cf->input, cf->member, IMCQ_NOOFF, cf->line,
+		       xasprintf("%s = %s", cf->name ? cf->name : "?",
+				 cf->value ? cf->value : ""));
 }
 
+/* m's first source, in a report-wide finding (a copy of its member) */
 static void
 ev_msg(struct imcq_evlist *ev, const struct imcq_message *m, const char *what)
 {
 	if (m->nsources == 0)
 		return;
-	ev_time(ev, m->sources[0].input, m->sources[0].member, m->sources[0].mtime, what);
+	ev_time(ev, m->sources[0].input, m->sources[0].member, m->sources[0].mtime,
+		what, false);
+}
+
+/* m's first source, in one of m's own findings (its member shared, and
+ * its excerpt too when an earlier finding of m has the same item: NO_ROUTE
+ * and NO_DELIVERY_ATTEMPT both show "queued message") */
+static void
+ev_own(struct imcq_evlist *ev, const struct imcq_message *m, const char *what)
+{
+	const struct imcq_source *src = &m->sources[0];
+	char iso[32], *x;
+	size_t i, j;
+
+	if (m->nsources == 0)
+		return;
+	if (src->mtime != IMCQ_NOTIME)
+		imcq_iso(src->mtime, iso);
+	x = xasprintf("mtime %s (%s)", src->mtime != IMCQ_NOTIME ? iso : "unknown", what);
+	for (i = 0; i < m->findings.n; i++) {
+		const struct imcq_evlist *l = &m->findings.v[i].ev;
+
+		for (j = 0; j < l->n; j++) {
+			const struct imcq_evidence *e = &l->v[j];
+
+			if (e->member == src->member && e->input == src->input &&
+			    e->offset == IMCQ_NOOFF && e->line == 0 && e->excerpt &&
+			    strcmp(e->excerpt, x) == 0) {
+				evlist_add_refs(ev, src->input, src->member, IMCQ_NOOFF, 0,
+						e->excerpt);
+				free(x);
+				return;
+			}
+		}
+	}
+	evlist_add_ref(ev, src->input, src->member, IMCQ_NOOFF, 0, x);
 }
 
 /* Index in c->pl of the first protocol-log event at or after
@@ -425,26 +467,38 @@ ev_session(const struct rctx *c, struct imcq_evlist *ev, const struct imcq_sessi
 	}
 	x = xasprintf("session with %s (%s)", s->remote ? s->remote : "an unknown host",
 		      s->outcome ? s->outcome : "outcome unknown");
-	evlist_add(ev, s->input, s->member, IMCQ_NOOFF, s->line_first, x);
-	free(x);
+	evlist_add_ref(ev, s->input, s->member, IMCQ_NOOFF, s->line_first, x);
 }
 
 /* ---- findings ----------------------------------------------------------- */
 
+/*
+ * A finding that takes msg (a heap string: formatting it again through
+ * "%s" costs two printf passes over a long text, for every stuck message;
+ * a text built in a struct buf has spare room, trimmed to its length) and
+ * shares its code, reference and basis (literals) and action (a literal
+ * or a string of the report's pool, which outlives the findings: the
+ * same text for thousands of messages).
+ */
+static struct imcq_finding *
+add_f_shared(struct imcq_findlist *l, enum diag_code code, enum imcq_sev sev,
+	     const char *ref, const char *basis, char *msg, const char *action)
+{
+	return findlist_add_shared(l, diag_code_name(code), sev, ref, basis, action,
+				   xrealloc(msg, strlen(msg) + 1));
+}
+
+/* The same with a copy of action (a text the caller frees). */
 static struct imcq_finding *
 add_f(struct imcq_findlist *l, enum diag_code code, enum imcq_sev sev,
       const char *ref, const char *basis, char *msg, const char *action)
 {
-	struct imcq_finding *f = findlist_add(l, diag_code_name(code), sev, ref, "%s", "");
+	struct imcq_finding *f = add_f_shared(l, code, sev, ref, basis, msg, NULL);
 
-	/* the finding takes msg (a heap string, as findlist_add makes):
-	 * formatting it again through "%s" costs two printf passes over a
-	 * long text, for every stuck message.  A text built in a struct buf
-	 * has spare room: trimmed to its length, as findlist_add would. */
-	free(f->message);
-	f->message = xrealloc(msg, strlen(msg) + 1);
-	f->basis = xstrdup(basis);
-	f->action = action ? xstrdup(action) : NULL;
+	if (action != NULL) {
+		f->action = xstrdup(action);
+		f->shared &= (unsigned char)~IMCQ_F_SH_ACTION;
+	}
 	return f;
 }
 
@@ -809,14 +863,14 @@ no_route_range(void *user, size_t lo, size_t hi)
 			    "covers %s.", bad.n == 1 ? "it" : "them",
 			    bad.n == 1 ? "it" : "they",
 			    bad.n == 1 ? "its domain" : "their domains");
-		f = add_f(&m->findings, DC_NOROUTE, IMCQ_SEV_ERROR, "Q229961",
+		f = add_f_shared(&m->findings, DC_NOROUTE, IMCQ_SEV_ERROR, "Q229961",
 			  "documented", take(&mb),
 			  "Check the address with the sender; if the domain is "
 			  "valid, add an SMTP address space that covers it (for "
 			  "example SMTP:*@domain, or SMTP:*) to the Internet Mail "
 			  "Service that should deliver it, then Recalculate Routing.");
 		ev_table(&f->ev, s->cur, "routing table searched");
-		ev_msg(&f->ev, m, "queued message");
+		ev_own(&f->ev, m, "queued message");
 		strv_release(&bad);
 	}
 }
@@ -1134,6 +1188,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	struct skey *gdoms = NULL;
 	size_t ngdoms = 0, gdcap = 0;
 	char tg[40], tr[40], toldest[40], *interval, *msg, *action, *sig_h, *sig_a;
+	const char *paction;
 	int64_t oldest_before = IMCQ_NOTIME;
 	struct imcq_finding *f;
 	struct buf b;
@@ -1461,6 +1516,10 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 				       "on %s, clear the queue and replay the mail",
 				       server_name(s));
 
+	/* every stuck message's finding shares one copy of the action, in
+	 * the report's pool (this loop runs on the calling thread) */
+	paction = strpool_intern(&c->rep->pool, action);
+
 	/* the changed domains, sorted (case ignored, then group, then
 	 * position): the first hit of a lookup is the first in group order */
 	for (j = 0; j < ngroups; j++)
@@ -1503,9 +1562,9 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 			free(to);
 		}
 		buf_appends(&b, " (Q268494).");
-		f = add_f(&m->findings, DC_STALE, IMCQ_SEV_ERROR, "Q268494", "inferred",
-			  take(&b), action);
-		ev_msg(&f->ev, m, "queued message");
+		f = add_f_shared(&m->findings, DC_STALE, IMCQ_SEV_ERROR, "Q268494",
+				 "inferred", take(&b), paction);
+		ev_own(&f->ev, m, "queued message");
 		ev_table(&f->ev, gw, "GWART0.MTA, the current routing table");
 		ev_table(&f->ev, rt, "the IMS's last view of the routing table");
 		if (g && g->eto)
@@ -2041,14 +2100,16 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 							"%s (Q245787).", who.n ? "recipients" :
 							"this message", body);
 				free(body);
-				f = add_f(&m->findings, dc, sk == SK_REJECT ? IMCQ_SEV_ERROR :
-					  IMCQ_SEV_WARNING, code_ref, "documented", msg,
-					  sk == SK_REJECT ? "Check the refused addresses with the "
-					  "sender; a 5xx reply is final, so re-sending the message "
-					  "unchanged fails again." : NULL);
-				for (k = 0; k < ev.n; k++)
-					evlist_add(&f->ev, ev.v[k].input, ev.v[k].member,
-						   ev.v[k].offset, ev.v[k].line, ev.v[k].excerpt);
+				f = add_f_shared(&m->findings, dc, sk == SK_REJECT ?
+						 IMCQ_SEV_ERROR : IMCQ_SEV_WARNING, code_ref,
+						 "documented", msg, sk == SK_REJECT ?
+						 "Check the refused addresses with the sender; "
+						 "a 5xx reply is final, so re-sending the message "
+						 "unchanged fails again." : NULL);
+				/* the items move to the finding, as they are */
+				f->ev = ev;
+				evlist_trim(&f->ev);
+				memset(&ev, 0, sizeof(ev));
 			}
 			evlist_release(&ev);
 		}
@@ -2258,9 +2319,9 @@ no_attempt_range(void *user, size_t lo, size_t hi)
 			buf_appends(&b, " The tracking log is not in the evidence.");
 		if (!s->nsessions && s->ntracking)
 			buf_appends(&b, " The SMTP protocol logs are not in the evidence.");
-		f = add_f(&m->findings, DC_NOATTEMPT, IMCQ_SEV_WARNING, "Q146669", "inferred",
-			  take(&b), NULL);
-		ev_msg(&f->ev, m, "queued message");
+		f = add_f_shared(&m->findings, DC_NOATTEMPT, IMCQ_SEV_WARNING, "Q146669",
+				 "inferred", take(&b), NULL);
+		ev_own(&f->ev, m, "queued message");
 		for (size_t j = 0; j < m->nev_idx; j++) {
 			const struct imcq_event *e;
 

@@ -110,27 +110,27 @@ is_queue_dat(const struct imcq_queue_file *q)
 	return imcq_strcasecmp(b, "queue.dat") == 0;
 }
 
+/* A finding that takes msg as it is (see diagnose.c, add_f) and shares its
+ * code, reference, basis and action: string literals. */
 static struct imcq_finding *
 finding(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
-	const char *ref, const char *basis, char *action, char *msg)
+	const char *ref, const char *basis, const char *action, char *msg)
 {
-	struct imcq_finding *f = findlist_add(l, code, sev, ref, "%s", "");
-
-	/* the finding takes msg as it is (see diagnose.c, add_f) */
-	free(f->message);
-	f->message = msg;
-	f->basis = xstrdup(basis);
-	f->action = action;
-	return f;
+	return findlist_add_shared(l, code, sev, ref, basis, action, msg);
 }
 
+/* m's first source, in one of m's own findings: the item shares the
+ * member path with the message (freed together) */
 static void
 ev_source(struct imcq_finding *f, const struct imcq_message *m, const char *excerpt)
 {
 	if (m->nsources > 0)
-		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member, 0, 0, excerpt);
+		evlist_add_ref(&f->ev, m->sources[0].input, m->sources[0].member, 0, 0,
+			       excerpt ? xstrdup(excerpt) : NULL);
 }
 
+/* The items below share the member paths of the report's events, sessions,
+ * configuration values and Queue.dat files, which outlive every finding. */
 static void
 ev_event(struct imcq_evlist *l, const struct imcq_event *e, const char *prefix)
 {
@@ -139,8 +139,7 @@ ev_event(struct imcq_evlist *l, const struct imcq_event *e, const char *prefix)
 			    e->time_raw ? " at " : "", e->time_raw ? e->time_raw : "",
 			    e->remote_id ? ", remote id " : "", e->remote_id ? e->remote_id : "");
 
-	evlist_add(l, e->input, e->member, e->offset, e->line, x);
-	free(x);
+	evlist_add_ref(l, e->input, e->member, e->offset, e->line, x);
 }
 
 /* ---- the run's context ---------------------------------------------------- */
@@ -352,10 +351,10 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 		"; the snapshot holds no Imcdata\\Out or \\In folder, so the file may "
 		"simply not have been copied");
 	f = finding(&m->findings, "MISSING_SPOOL_FILE", IMCQ_SEV_WARNING, "Q193862", basis,
-		    xstrdup("look for the file in Out\\Archive, older backups or the other "
+		    "look for the file in Out\\Archive, older backups or the other "
 			    "server's snapshot (imcq analyze BACKUP...); if tracking shows it "
 			    "transferred, the Queue.dat entry is a phantom and goes away when "
-			    "Queue.dat is rebuilt (Q193862, Q148727)"),
+			    "Queue.dat is rebuilt (Q193862, Q148727)",
 		    xasprintf("spool id %s is referenced by %s but no file with this id "
 			      "exists in snapshot %d", m->spool_id, where, m->snapshot));
 	for (k = i; k < j && f->ev.n < MAX_EV_PER_FINDING; k++) {
@@ -373,8 +372,7 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 				      r->time != IMCQ_NOTIME ? t : "",
 				      r->address ? ", nearest address " : "",
 				      r->address ? r->address : "", "");
-			evlist_add(&f->ev, q->input, q->member, r->offset, 0, x);
-			free(x);
+			evlist_add_ref(&f->ev, q->input, q->member, r->offset, 0, x);
 		} else {
 			ev_event(&f->ev, &rep->events[cand[k].a], "tracking: ");
 		}
@@ -841,8 +839,8 @@ rcpt_delivered(struct imcq_rcpt *r, int input, const char *member, uint64_t off,
 {
 	if (r->status == NULL || strcmp(r->status, "delivered") != 0)
 		set_str(&r->status, xstrdup("delivered"));
-	if (r->ev.n < MAX_EV_PER_FINDING)
-		evlist_add(&r->ev, input, member, off, line, excerpt);
+	if (r->ev.n < MAX_EV_PER_FINDING)	/* an event's or session's member */
+		evlist_add_ref(&r->ev, input, member, off, line, xstrdup(excerpt));
 }
 
 struct deliv {
@@ -1209,7 +1207,7 @@ find_expired(struct ctx *c, struct imcq_message *m)
 	iso(m->expires, ex);
 	span_words(timeout_of(c->o, m->priority), to);
 	f = finding(&m->findings, "EXPIRED", IMCQ_SEV_WARNING, "Q184051",
-		    documented ? "documented" : "inferred", xstrdup(EXPIRED_ACTION),
+		    documented ? "documented" : "inferred", EXPIRED_ACTION,
 		    xasprintf("%s has been queued since %s, past the %s time-out for %s "
 			      "priority (expired %s), and no NDR was found: its sender was "
 			      "not told", sid(m), qt, to, priority_name(m->priority), ex));
@@ -1290,9 +1288,9 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 
 		f = finding(&m->findings, "DUPLICATE_RISK", sev, "Q312443",
 			    cross || !same_id_only ? "inferred" : "documented",
-			    xstrdup("recover one copy only (select with --where 'id = ...'); "
+			    "recover one copy only (select with --where 'id = ...'); "
 				    "imcq recover leaves recipients already delivered out by "
-				    "default"),
+				    "default",
 			    xasprintf("%s (same Message-ID or content): %s (%zu other "
 				      "cop%s: %s)", sid(m), why, ncopies,
 				      ncopies == 1 ? "y" : "ies", list));
@@ -1318,11 +1316,11 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 
 		f = finding(&m->findings, "DUPLICATE_RISK", IMCQ_SEV_WARNING, "Q312443",
 			    d->first_ev ? "documented" : "inferred",
-			    xstrdup(whole ? "do not re-inject this file: select the rest with "
+			    whole ? "do not re-inject this file: select the rest with "
 				    "--where 'state != delivered'; if it must be recovered, imcq "
 				    "recover leaves the delivered recipients out" :
 				    "recover without --include-delivered so that the delivered "
-				    "recipients are left out"),
+				    "recipients are left out",
 			    xasprintf("%s: %s delivered according to the logs, yet the file is "
 				      "still queued; a replay or a Queue.dat rebuild would send "
 				      "it again to %s", sid(m),
@@ -1388,9 +1386,9 @@ find_oversized(struct ctx *c, struct imcq_message *m)
 		return;
 	f = finding(&m->findings, "OVERSIZED", IMCQ_SEV_WARNING, cf ? "Q231303" : NULL,
 		    cf ? "documented" : "inferred",
-		    xstrdup("the IMS refuses it with an NDR (3903, Q257264) or never picks "
+		    "the IMS refuses it with an NDR (3903, Q257264) or never picks "
 			    "it up (Q201314): raise the limit or ask the sender to split it; "
-			    "review with --where 'finding = OVERSIZED'"),
+			    "review with --where 'finding = OVERSIZED'",
 		    xasprintf("%s is %" PRIu64 " bytes, over the %s limit of %" PRIu64
 			      " bytes (%s)", sid(m), m->size, is_inbound(m) ? "inbound" :
 			      "outbound", lim, cf ? cf->name : "--max-message-size"));
@@ -1399,8 +1397,7 @@ find_oversized(struct ctx *c, struct imcq_message *m)
 	free(x);
 	if (cf != NULL) {
 		x = xasprintf("%s\\%s = %s", cf->key ? cf->key : "", cf->name, cf->value);
-		evlist_add(&f->ev, cf->input, cf->member, IMCQ_NOOFF, cf->line, x);
-		free(x);
+		evlist_add_ref(&f->ev, cf->input, cf->member, IMCQ_NOOFF, cf->line, x);
 	}
 }
 
@@ -1439,18 +1436,17 @@ find_loop(struct ctx *c, struct imcq_message *m)
 		x = xasprintf("%s passed host %s %zu times (Received lines)", sid(m),
 			      m->hdr.received[bi].by, best);
 	f = finding(&m->findings, "LOOP_SUSPECTED", IMCQ_SEV_WARNING, "Q190021", "heuristic",
-		    xstrdup("check the smart host, the Routing tab and MX records for a "
+		    "check the smart host, the Routing tab and MX records for a "
 			    "route back to this server (Q190021, Q260247); do not re-inject "
-			    "until the loop is fixed"), x);
+			    "until the loop is fixed", x);
 	for (i = 0; i < m->hdr.nreceived && f->ev.n < MAX_EV_PER_FINDING; i++)
 		if (m->hdr.received[i].by && m->hdr.received[bi].by &&
 		    imcq_strcasecmp(m->hdr.received[i].by, m->hdr.received[bi].by) == 0) {
 			char *e = xasprintf("Received: %s", m->hdr.received[i].raw ?
 					    m->hdr.received[i].raw : m->hdr.received[i].by);
 
-			evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
-				   m->sources[0].body_offset, 0, e);
-			free(e);
+			evlist_add_ref(&f->ev, m->sources[0].input, m->sources[0].member,
+				       m->sources[0].body_offset, 0, e);
 		}
 }
 
@@ -1481,9 +1477,9 @@ find_not_in_qd(struct ctx *c, struct imcq_message *m)
 	if (hit)
 		return;
 	f = finding(&m->findings, "NOT_IN_QUEUE_DAT", IMCQ_SEV_WARNING, "Q148727", "inferred",
-		    xstrdup("the IMS does not know this file until Queue.dat is rebuilt: "
+		    "the IMS does not know this file until Queue.dat is rebuilt: "
 			    "stop the IMS, rename Queue.dat, restart (Q148727); check "
-			    "DUPLICATE_RISK first (Q312443)"),
+			    "DUPLICATE_RISK first (Q312443)",
 		    xasprintf("%s is in %s but the Queue.dat of snapshot %d does not "
 			      "reference it (references carved from Queue.dat; its layout is "
 			      "undocumented)", sid(m), imcq_place_name(m->place), m->snapshot));
@@ -1496,8 +1492,7 @@ find_not_in_qd(struct ctx *c, struct imcq_message *m)
 			continue;
 		x = xasprintf("Queue.dat, %" PRIu64 " bytes, %zu spool-id references carved, "
 			      "none to %s", q->size, q->nrefs, sid(m));
-		evlist_add(&f->ev, q->input, q->member, IMCQ_NOOFF, 0, x);
-		free(x);
+		evlist_add_ref(&f->ev, q->input, q->member, IMCQ_NOOFF, 0, x);
 	}
 }
 
@@ -1549,9 +1544,9 @@ queue_dat_checks(struct ctx *c)
 		if (q->corrupt) {
 			f = finding(&rep->findings, "CORRUPT_QUEUE_DAT", IMCQ_SEV_ERROR, "Q312443",
 				    "inferred",
-				    xstrdup("stop the IMS, rename Queue.dat to Queue.old and "
+				    "stop the IMS, rename Queue.dat to Queue.old and "
 					    "restart: the IMS rebuilds it from In and Out "
-					    "(Q312443, Q148727); check DUPLICATE_RISK first"),
+					    "(Q312443, Q148727); check DUPLICATE_RISK first",
 				    xasprintf("%s is unreadable or inconsistent: %s", q->member,
 					      q->corrupt_reason ? q->corrupt_reason : "see anomalies"));
 			evlist_add(&f->ev, q->input, q->member, IMCQ_NOOFF, 0,
@@ -1559,9 +1554,9 @@ queue_dat_checks(struct ctx *c)
 		} else if (is_queue_dat(q) && q->nrefs > 0 && nf == 0 && dirs) {
 			f = finding(&rep->findings, "CORRUPT_QUEUE_DAT", IMCQ_SEV_WARNING, "Q193862",
 				    "heuristic",
-				    xstrdup("the entries point at files that are gone (phantom "
+				    "the entries point at files that are gone (phantom "
 					    "entries, Q193862): stop the IMS, rename Queue.dat and "
-					    "restart (Q312443)"),
+					    "restart (Q312443)",
 				    xasprintf("%s references %zu spool id%s while Imcdata\\In and "
 					      "\\Out hold no spool file", q->member, q->nrefs,
 					      q->nrefs == 1 ? "" : "s"));
@@ -1571,9 +1566,9 @@ queue_dat_checks(struct ctx *c)
 		} else if (is_queue_dat(q) && q->nrefs == 0 && nf >= CORRUPT_MIN_FILES) {
 			f = finding(&rep->findings, "CORRUPT_QUEUE_DAT", IMCQ_SEV_WARNING, "Q312443",
 				    "heuristic",
-				    xstrdup("the IMS may not know the queued files: stop the IMS, "
+				    "the IMS may not know the queued files: stop the IMS, "
 					    "rename Queue.dat and restart so it is rebuilt from In "
-					    "and Out (Q148727, Q312443)"),
+					    "and Out (Q148727, Q312443)",
 				    xasprintf("%s references none of the %zu spool files in "
 					      "Imcdata\\In and \\Out", q->member, nf));
 			evlist_add(&f->ev, q->input, q->member, IMCQ_NOOFF, 0,

@@ -282,12 +282,55 @@ struct ctx {
 	bool seen_time;
 	bool dm_noted;
 	size_t nentries, nstray;
+	const char *member;	/* e->member, in the report's pool */
 };
 
 static struct imcq_session *
 cur(struct ctx *c)
 {
 	return &c->rep->sessions[c->s.idx];
+}
+
+/*
+ * The report's pool's copy of span t (as span_dup would make it): what repeats from
+ * line to line and session to session (the member path, a session's
+ * remote host, sender, HELO name and domain, which its events repeat, and
+ * the time stamps of one second) is kept once.  Readers run on the calling
+ * thread, which alone changes the pool.
+ */
+static char *
+pool_span(struct ctx *c, struct span t)
+{
+	char small[128], *d;
+	const char *p;
+
+	if (t.len < sizeof(small)) {
+		memcpy(small, t.ptr, t.len);
+		small[t.len] = '\0';
+		return (char *)strpool_intern(&c->rep->pool, small);
+	}
+	d = span_dup(t);
+	p = strpool_intern(&c->rep->pool, d);
+	free(d);
+	return (char *)p;
+}
+
+/* s (heap, or NULL) into the pool: the pool's copy */
+static char *
+pool_take(struct ctx *c, char *s)
+{
+	const char *p = strpool_intern(&c->rep->pool, s);
+
+	free(s);
+	return (char *)p;
+}
+
+static const char *
+pooled_member(struct ctx *c)
+{
+	if (c->member == NULL)
+		c->member = strpool_intern(&c->rep->pool, c->e->member);
+	return c->member;
 }
 
 static void
@@ -343,11 +386,13 @@ open_session(struct ctx *c, const struct ent *en, const char *direction,
 	c->s.from_conn = from_conn;
 	c->s.inbound = strcmp(direction, "inbound") == 0;
 	ss->input = c->e->input;
-	ss->member = xstrdup(c->e->member);
+	ss->member = (char *)pooled_member(c);
 	ss->snapshot = c->e->snapshot;
 	ss->local_time = true;
 	ss->direction = direction;
-	ss->remote = remote.len ? span_dup(remote) : NULL;
+	ss->remote = remote.len ? pool_span(c, remote) : NULL;
+	ss->pooled = IMCQ_SES_POOL_MEMBER | IMCQ_SES_POOL_REMOTE | IMCQ_SES_POOL_HELO |
+		     IMCQ_SES_POOL_MAIL_FROM | IMCQ_SES_POOL_DOMAIN;
 	ss->line_first = en->no;
 	ss->line_last = en->no;
 	ss->last_code = 0;
@@ -363,7 +408,7 @@ add_event(struct ctx *c, const struct ent *en, const char *text, bool one_rcpt)
 	size_t i;
 
 	ev->input = c->e->input;
-	ev->member = xstrdup(c->e->member);
+	ev->member = (char *)pooled_member(c);
 	ev->line = en->no;
 	ev->offset = en->off;
 	ev->source = "protocol-log";
@@ -372,9 +417,11 @@ add_event(struct ctx *c, const struct ent *en, const char *text, bool one_rcpt)
 	if (en->st.ts == TS_OK)
 		ev->time = en->st.t;
 	if (en->st.ts != TS_NONE)
-		ev->time_raw = span_dup(en->st.raw);
-	ev->partner = ss->remote ? xstrdup(ss->remote) : NULL;
-	ev->originator = ss->mail_from ? xstrdup(ss->mail_from) : NULL;
+		ev->time_raw = pool_span(c, en->st.raw);
+	ev->partner = ss->remote;	/* the session's, in the pool */
+	ev->originator = ss->mail_from;
+	ev->pooled = IMCQ_EVT_POOL_MEMBER | IMCQ_EVT_POOL_TIME_RAW |
+		     IMCQ_EVT_POOL_PARTNER | IMCQ_EVT_POOL_ORIGINATOR;
 	if (one_rcpt) {
 		if (ss->rcpts.n)
 			strv_push(&ev->rcpts, xstrdup(ss->rcpts.v[ss->rcpts.n - 1]));
@@ -416,7 +463,7 @@ routing_failure(struct ctx *c, struct span t)
 		while (j > 0 && (rest.ptr[j - 1] == '.' || rest.ptr[j - 1] == ','))
 			j--;
 		if (j > 0)
-			ss->domain = span_dup(tl_sub(rest, 0, j));
+			ss->domain = pool_span(c, tl_sub(rest, 0, j));
 	}
 	if ((i = find_ci(t, "subject: ")) != SIZE_MAX && ss->subject == NULL) {
 		struct span rest = tl_sub(t, i + strlen("subject: "), t.len);
@@ -508,11 +555,11 @@ do_command(struct ctx *c, struct span t)
 	if (span_istarts(t, "EHLO") || span_istarts(t, "HELO")) {
 		k = C_HELO;
 		if (ss->helo == NULL && t.len > 5)
-			ss->helo = span_dup(span_trim(tl_sub(t, 4, t.len)));
+			ss->helo = pool_take(c, span_dup(span_trim(tl_sub(t, 4, t.len))));
 	} else if (span_istarts(t, "MAIL FROM:")) {
 		k = C_MAIL;
 		if (ss->mail_from == NULL)
-			ss->mail_from = clean_addr(tl_sub(t, 10, t.len));
+			ss->mail_from = pool_take(c, clean_addr(tl_sub(t, 10, t.len)));
 	} else if (span_istarts(t, "RCPT TO:")) {
 		k = C_RCPT;
 		if (ss->rcpts.n < c->lim->rcpts)

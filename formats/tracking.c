@@ -211,6 +211,7 @@ struct ctx {
 	const struct imcq_limits *lim;
 	struct rec rec;
 	size_t nrecords, nnotes;
+	const char *member;	/* e->member, in the report's pool */
 };
 
 static char *
@@ -218,6 +219,34 @@ dup_or_null(struct span f)
 {
 	f = span_trim(f);
 	return f.len ? span_dup(f) : NULL;
+}
+
+/*
+ * The report's pool's copy of the trimmed field (NULL when empty), and
+ * bit set in *pooled.  For the fields that repeat from record to record
+ * (gateway, partner, the event text): the events of a log share one copy.
+ * Readers run on the calling thread, which alone changes the pool.
+ */
+static char *
+pooled_or_null(struct ctx *c, struct span f, unsigned char *pooled, unsigned bit)
+{
+	char small[128], *d;
+	const char *p;
+
+	f = span_trim(f);
+	if (f.len == 0)
+		return NULL;
+	if (f.len < sizeof(small)) {
+		memcpy(small, f.ptr, f.len);
+		small[f.len] = '\0';
+		p = strpool_intern(&c->rep->pool, small);
+	} else {
+		d = span_dup(f);
+		p = strpool_intern(&c->rep->pool, d);
+		free(d);
+	}
+	*pooled |= (unsigned char)bit;
+	return (char *)p;
 }
 
 /* "<msgid>[SPOOLID]" -> SPOOLID: the last bracketed 8-character token. */
@@ -305,8 +334,14 @@ finish_record(struct ctx *c)
 	if (c->rec.st_ok || c->rec.st_fail)
 		(void)buf_appendf(&b, "; report status: %" PRIu64 " delivered, %" PRIu64
 				  " not delivered", c->rec.st_ok, c->rec.st_fail);
-	ev->text = buf_detach(&b, NULL);
+	/* "1010 SMTP queued outbound": the same few texts, shared */
+	ev->text = (char *)strpool_intern(&c->rep->pool, b.data);
+	ev->pooled |= IMCQ_EVT_POOL_TEXT;
 	buf_release(&b);
+	if (ev->rcpts.cap > ev->rcpts.n && ev->rcpts.n > 0) {	/* no spare slots */
+		ev->rcpts.v = xreallocarray(ev->rcpts.v, ev->rcpts.n, sizeof(char *));
+		ev->rcpts.cap = ev->rcpts.n;
+	}
 	if (c->rec.dropped)
 		anomaly_add(c->rep, "rcpt-limit", IMCQ_SEV_WARNING, c->e->input,
 			    c->e->member, ev->offset,
@@ -345,7 +380,10 @@ start_record(struct ctx *c, const struct head *h, enum dt dt, struct span line,
 	c->rec.ev = c->rep->nevents - 1;
 	c->nrecords++;
 	ev->input = c->e->input;
-	ev->member = xstrdup(c->e->member);
+	if (c->member == NULL)
+		c->member = strpool_intern(&c->rep->pool, c->e->member);
+	ev->member = (char *)c->member;
+	ev->pooled |= IMCQ_EVT_POOL_MEMBER;
 	ev->line = no;
 	ev->offset = off;
 	ev->source = "tracking";
@@ -366,9 +404,9 @@ start_record(struct ctx *c, const struct head *h, enum dt dt, struct span line,
 			    no, ev->time_raw ? ev->time_raw : "");
 	}
 	if (h->n > 3)
-		ev->gateway = dup_or_null(h->f[3]);
+		ev->gateway = pooled_or_null(c, h->f[3], &ev->pooled, IMCQ_EVT_POOL_GATEWAY);
 	if (h->n > 4)
-		ev->partner = dup_or_null(h->f[4]);
+		ev->partner = pooled_or_null(c, h->f[4], &ev->pooled, IMCQ_EVT_POOL_PARTNER);
 	if (h->n > 5) {
 		ev->remote_id = dup_or_null(h->f[5]);
 		ev->spool_id = spool_of(h->f[5]);

@@ -120,6 +120,8 @@ strv_release(struct imcq_strv *sv)
 	memset(sv, 0, sizeof(*sv));
 }
 
+#define EXCERPT_MAX 400
+
 void
 evlist_add(struct imcq_evlist *l, int input, const char *member,
 	   uint64_t offset, uint64_t line, const char *excerpt)
@@ -129,10 +131,45 @@ evlist_add(struct imcq_evlist *l, int input, const char *member,
 		.member = member ? xstrdup(member) : NULL,
 		.offset = offset,
 		.line = line,
-		.excerpt = excerpt ? xstrndup(excerpt, strnlen(excerpt, 400)) : NULL,
+		.excerpt = excerpt ? xstrndup(excerpt, strnlen(excerpt, EXCERPT_MAX)) : NULL,
 	};
 
 	VEC_PUSH(l->v, l->n, l->cap, e);
+}
+
+void
+evlist_add_ref(struct imcq_evlist *l, int input, const char *member,
+	       uint64_t offset, uint64_t line, char *excerpt)
+{
+	struct imcq_evidence e = {
+		.input = input,
+		.shared = IMCQ_EV_SH_MEMBER,
+		.member = (char *)member,
+		.offset = offset,
+		.line = line,
+		.excerpt = excerpt,
+	};
+
+	if (excerpt != NULL && strnlen(excerpt, EXCERPT_MAX + 1) > EXCERPT_MAX) {
+		excerpt[EXCERPT_MAX] = '\0';	/* as evlist_add's copy */
+		e.excerpt = xrealloc(excerpt, EXCERPT_MAX + 1);
+	}
+	VEC_PUSH(l->v, l->n, l->cap, e);
+}
+
+void
+evlist_add_refs(struct imcq_evlist *l, int input, const char *member,
+		uint64_t offset, uint64_t line, const char *excerpt)
+{
+	if (excerpt != NULL && strnlen(excerpt, EXCERPT_MAX + 1) > EXCERPT_MAX) {
+		evlist_add_ref(l, input, member, offset, line,
+			       xstrndup(excerpt, EXCERPT_MAX));
+		return;
+	}
+	evlist_add_ref(l, input, member, offset, line, NULL);
+	l->v[l->n - 1].excerpt = (char *)excerpt;
+	if (excerpt != NULL)
+		l->v[l->n - 1].shared |= IMCQ_EV_SH_EXCERPT;
 }
 
 void
@@ -141,11 +178,49 @@ evlist_release(struct imcq_evlist *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		free(l->v[i].member);
-		free(l->v[i].excerpt);
+		if (!(l->v[i].shared & IMCQ_EV_SH_MEMBER))
+			free(l->v[i].member);
+		if (!(l->v[i].shared & IMCQ_EV_SH_EXCERPT))
+			free(l->v[i].excerpt);
 	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
+}
+
+void
+evlist_trim(struct imcq_evlist *l)
+{
+	if (l->cap > l->n) {
+		if (l->n == 0) {
+			free(l->v);
+			l->v = NULL;
+		} else {
+			l->v = xreallocarray(l->v, l->n, sizeof(*l->v));
+		}
+		l->cap = l->n;
+	}
+}
+
+/* msg's text into a heap string of its exact length */
+static char *
+vformat(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	char small[512], *s;
+
+	/* one formatting pass for the usual text, two for a long one */
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n < 0)
+		n = 0, small[0] = '\0';
+	s = xmalloc((size_t)n + 1);
+	if ((size_t)n < sizeof(small))
+		memcpy(s, small, (size_t)n + 1);
+	else
+		vsnprintf(s, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	return s;
 }
 
 struct imcq_finding *
@@ -154,27 +229,33 @@ findlist_add(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
 {
 	struct imcq_finding f;
 	va_list ap;
-	int n;
-	char small[512];
 
 	memset(&f, 0, sizeof(f));
 	f.code = xstrdup(code);
 	f.sev = sev;
 	f.reference = reference ? xstrdup(reference) : NULL;
-	/* one formatting pass for the usual text, two for a long one */
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
+	f.message = vformat(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0, small[0] = '\0';
-	f.message = xmalloc((size_t)n + 1);
-	if ((size_t)n < sizeof(small)) {
-		memcpy(f.message, small, (size_t)n + 1);
-	} else {
-		va_start(ap, fmt);
-		vsnprintf(f.message, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
+	VEC_PUSH(l->v, l->n, l->cap, f);
+	return &l->v[l->n - 1];
+}
+
+struct imcq_finding *
+findlist_add_shared(struct imcq_findlist *l, const char *code, enum imcq_sev sev,
+		    const char *reference, const char *basis, const char *action,
+		    char *message)
+{
+	struct imcq_finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.code = (char *)code;
+	f.sev = sev;
+	f.reference = (char *)reference;
+	f.basis = (char *)basis;
+	f.action = (char *)action;
+	f.shared = IMCQ_F_SH_CODE | IMCQ_F_SH_REFERENCE | IMCQ_F_SH_ACTION | IMCQ_F_SH_BASIS;
+	f.message = message;
 	VEC_PUSH(l->v, l->n, l->cap, f);
 	return &l->v[l->n - 1];
 }
@@ -197,11 +278,15 @@ findlist_release(struct imcq_findlist *l)
 	for (i = 0; i < l->n; i++) {
 		struct imcq_finding *f = &l->v[i];
 
-		free(f->code);
+		if (!(f->shared & IMCQ_F_SH_CODE))
+			free(f->code);
 		free(f->message);
-		free(f->reference);
-		free(f->action);
-		free(f->basis);
+		if (!(f->shared & IMCQ_F_SH_REFERENCE))
+			free(f->reference);
+		if (!(f->shared & IMCQ_F_SH_ACTION))
+			free(f->action);
+		if (!(f->shared & IMCQ_F_SH_BASIS))
+			free(f->basis);
 		for (j = 0; j < f->nspool_ids; j++)
 			free(f->spool_ids[j]);
 		free(f->spool_ids);
@@ -392,9 +477,11 @@ route_pool(struct imcq_strpool *p, struct imcq_route *r)
 	pool_swap(p, &r->rule);
 	pool_swap(p, &r->host);
 	pool_swap(p, &r->ims_rule);
-	for (i = 0; i < r->ev.n; i++) {
-		pool_swap(p, &r->ev.v[i].member);
-		pool_swap(p, &r->ev.v[i].excerpt);
+	for (i = 0; i < r->ev.n; i++) {	/* shared strings outlive the route: kept */
+		if (!(r->ev.v[i].shared & IMCQ_EV_SH_MEMBER))
+			pool_swap(p, &r->ev.v[i].member);
+		if (!(r->ev.v[i].shared & IMCQ_EV_SH_EXCERPT))
+			pool_swap(p, &r->ev.v[i].excerpt);
 	}
 	TRIM(r->ev.v, r->ev.n, r->ev.cap);
 	r->pooled = true;
@@ -864,29 +951,40 @@ report_release(struct imcq_report *r)
 	for (i = 0; i < r->nevents; i++) {
 		struct imcq_event *e = &r->events[i];
 
-		free(e->member);
-		free(e->time_raw);
+		if (!(e->pooled & IMCQ_EVT_POOL_MEMBER))
+			free(e->member);
+		if (!(e->pooled & IMCQ_EVT_POOL_TIME_RAW))
+			free(e->time_raw);
 		free(e->msg_id);
-		free(e->gateway);
-		free(e->partner);
+		if (!(e->pooled & IMCQ_EVT_POOL_GATEWAY))
+			free(e->gateway);
+		if (!(e->pooled & IMCQ_EVT_POOL_PARTNER))
+			free(e->partner);
 		free(e->remote_id);
 		free(e->spool_id);
-		free(e->originator);
+		if (!(e->pooled & IMCQ_EVT_POOL_ORIGINATOR))
+			free(e->originator);
 		strv_release(&e->rcpts);
-		free(e->text);
+		if (!(e->pooled & IMCQ_EVT_POOL_TEXT))
+			free(e->text);
 	}
 	free(r->events);
 	for (i = 0; i < r->nsessions; i++) {
 		struct imcq_session *s = &r->sessions[i];
 
-		free(s->member);
-		free(s->remote);
-		free(s->helo);
-		free(s->mail_from);
+		if (!(s->pooled & IMCQ_SES_POOL_MEMBER))
+			free(s->member);
+		if (!(s->pooled & IMCQ_SES_POOL_REMOTE))
+			free(s->remote);
+		if (!(s->pooled & IMCQ_SES_POOL_HELO))
+			free(s->helo);
+		if (!(s->pooled & IMCQ_SES_POOL_MAIL_FROM))
+			free(s->mail_from);
 		strv_release(&s->rcpts);
 		strv_release(&s->replies);
 		free(s->subject);
-		free(s->domain);
+		if (!(s->pooled & IMCQ_SES_POOL_DOMAIN))
+			free(s->domain);
 		free(s->outcome_line);
 	}
 	free(r->sessions);

@@ -71,9 +71,16 @@ struct imcq_strv {
 void strv_push(struct imcq_strv *sv, char *owned);
 void strv_release(struct imcq_strv *sv);
 
+/* Bits of imcq_evidence.shared: the strings the item does not own.  A
+ * shared string is a literal, in the report's pool, or owned by the report
+ * (a log event's or table's member) or by the message whose findings hold
+ * the item, and outlives the item; evlist_release leaves it. */
+enum { IMCQ_EV_SH_MEMBER = 1, IMCQ_EV_SH_EXCERPT = 2 };
+
 /* One place in the evidence. */
 struct imcq_evidence {
 	int input;		/* index into report inputs; -1 none */
+	unsigned char shared;	/* IMCQ_EV_SH_* */
 	char *member;		/* member path within the input */
 	uint64_t offset;	/* IMCQ_NOOFF when not known */
 	uint64_t line;		/* 0 when not a text line */
@@ -84,13 +91,32 @@ struct imcq_evlist {
 	struct imcq_evidence *v;
 	size_t n, cap;
 };
+/* Add an item with copies of member and excerpt (at most 400 bytes). */
 void evlist_add(struct imcq_evlist *l, int input, const char *member,
 		uint64_t offset, uint64_t line, const char *excerpt);
+/* Add an item that shares member (see IMCQ_EV_SH_*: it must outlive the
+ * list) and takes excerpt (heap or NULL; cut to 400 bytes as evlist_add
+ * would). */
+void evlist_add_ref(struct imcq_evlist *l, int input, const char *member,
+		    uint64_t offset, uint64_t line, char *excerpt);
+/* Add an item that shares both member and excerpt (excerpt at most 400
+ * bytes, else it is copied and cut). */
+void evlist_add_refs(struct imcq_evlist *l, int input, const char *member,
+		     uint64_t offset, uint64_t line, const char *excerpt);
 void evlist_release(struct imcq_evlist *l);
+/* Trim the list's vector to its length. */
+void evlist_trim(struct imcq_evlist *l);
+
+/* Bits of imcq_finding.shared: the fields the finding does not own
+ * (literals or strings that outlive the report's findings, such as the
+ * report's pool); findlist_release leaves them. */
+enum { IMCQ_F_SH_CODE = 1, IMCQ_F_SH_REFERENCE = 2, IMCQ_F_SH_ACTION = 4,
+       IMCQ_F_SH_BASIS = 8 };
 
 struct imcq_finding {
 	char *code;		/* STALE_ROUTING, NO_ROUTE, ... (PRODUCT.md) */
 	enum imcq_sev sev;
+	unsigned char shared;	/* IMCQ_F_SH_* */
 	char *message;		/* plain words */
 	char *reference;	/* "Q268494" or NULL */
 	char *action;		/* what to do next (fix, imcq command) */
@@ -108,6 +134,15 @@ struct imcq_findlist {
 struct imcq_finding *findlist_add(struct imcq_findlist *l, const char *code,
 				  enum imcq_sev sev, const char *reference,
 				  const char *fmt, ...) IMCQ_PRINTF(5, 6);
+/*
+ * Add a finding whose code, reference, basis and action (each may be NULL
+ * but the code) are shared, not copied: string literals or strings that
+ * outlive the list (the report's pool).  It takes message (heap).
+ */
+struct imcq_finding *findlist_add_shared(struct imcq_findlist *l, const char *code,
+					 enum imcq_sev sev, const char *reference,
+					 const char *basis, const char *action,
+					 char *message);
 void finding_add_spool(struct imcq_finding *f, const char *spool_id);
 void findlist_release(struct imcq_findlist *l);
 
@@ -409,7 +444,15 @@ struct imcq_event {
 	/* Times are server local wall-clock time, not UTC (protocol logs);
 	 * the analyzer shifts them by --log-tz. */
 	bool local_time;
+	unsigned char pooled;	/* IMCQ_EVT_POOL_*: strings in the report's pool */
 };
+/* Bits of imcq_event.pooled (and imcq_session.pooled): the strings that
+ * are the report's pool's (shared by the events of one log, never freed
+ * on their own); the others are the event's own. */
+enum { IMCQ_EVT_POOL_MEMBER = 1, IMCQ_EVT_POOL_GATEWAY = 2, IMCQ_EVT_POOL_PARTNER = 4,
+       IMCQ_EVT_POOL_TEXT = 8, IMCQ_EVT_POOL_TIME_RAW = 16, IMCQ_EVT_POOL_ORIGINATOR = 32,
+       IMCQ_SES_POOL_MEMBER = 1, IMCQ_SES_POOL_REMOTE = 2, IMCQ_SES_POOL_HELO = 4,
+       IMCQ_SES_POOL_MAIL_FROM = 8, IMCQ_SES_POOL_DOMAIN = 16 };
 
 /* One SMTP protocol-log session (one L*.LOG connection). */
 struct imcq_session {
@@ -432,6 +475,7 @@ struct imcq_session {
 	/* Times are server local wall-clock time, not UTC; the analyzer
 	 * shifts them by --log-tz. */
 	bool local_time;
+	unsigned char pooled;	/* IMCQ_SES_POOL_* */
 };
 
 /* One configuration value: registry exports, IMCCOPY INI. */
