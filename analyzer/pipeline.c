@@ -313,6 +313,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	run.show_progress = !o->quiet && (o->progress == 2 ||
 					  (o->progress == 1 && isatty(2)));
 	rc = ingest_all(&run, err);
+	report_trim(rep);
 	/* the analysis: the calling thread, and with two threads a worker
 	 * for the sorts and loops that split (par.h; same bytes) */
 	par_begin(ingest_threads(o));
