@@ -186,10 +186,10 @@ apply(struct apply_ctx *c, struct ev *ev)
 		ev->member = NULL;
 		v.size = ev->size;
 		if (ev->have_sha)
-			memcpy(v.sha256, ev->sha, 65);
+			inv_set_sha256(&v, ev->sha);
 		v.mtime = ev->mtime;
 		v.kind = ev->ikind;
-		v.place = ev->place;
+		v.place = (uint8_t)ev->place;
 		VEC_PUSH(rep->inv, rep->ninv, rep->invcap, v);
 		break;
 	}
@@ -712,11 +712,14 @@ dir_digest(struct imcq_report *rep, int input, size_t first, char out[65])
 
 	sha256_init(&h);
 	for (i = first; i < rep->ninv; i++) {
+		char hex[65];
+
 		if (rep->inv[i].input != input)
 			continue;
+		inv_sha256_hex(&rep->inv[i], hex);
 		sha256_update(&h, rep->inv[i].member, strlen(rep->inv[i].member));
 		sha256_update(&h, "\t", 1);
-		sha256_update(&h, rep->inv[i].sha256, strlen(rep->inv[i].sha256));
+		sha256_update(&h, hex, strlen(hex));
 		sha256_update(&h, "\n", 1);
 	}
 	sha256_final(&h, out);

@@ -340,6 +340,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 					  (o->progress == 1 && isatty(2)));
 	open_spill(rep, o);
 	rc = ingest_all(&run, err);
+	report_trim(rep);
 	/* the analysis: the calling thread, and with two threads a worker
 	 * for the sorts and loops that split (par.h; same bytes) */
 	par_begin(ingest_threads(o));

@@ -678,11 +678,13 @@ static cJSON *
 inv_item(const struct imcq_report *rep, const struct imcq_inv *v)
 {
 	cJSON *o = must(cJSON_CreateObject());
+	char sha[65];
 
+	inv_sha256_hex(v, sha);
 	json_add_str(o, "input", input_path(rep, v->input));
 	json_add_str(o, "member", v->member);
 	add_u64(o, "size", v->size);
-	json_add_str(o, "sha256", v->sha256[0] ? v->sha256 : NULL);
+	json_add_str(o, "sha256", sha[0] ? sha : NULL);
 	json_add_time(o, "mtime", v->mtime);
 	json_add_str(o, "kind", v->kind);
 	json_add_str(o, "place", imcq_place_name(v->place));

@@ -790,6 +790,54 @@ message_seen_in(struct imcq_message *m, unsigned snap)
 	}
 }
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct imcq_inv) == 80,
+	       "an inventory row is 80 bytes on LP64 (one per member)");
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Lower case only: inv_sha256_hex must give back the same bytes. */
+void
+inv_set_sha256(struct imcq_inv *v, const char *hex)
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++) {
+		int hi = hexval(hex[2 * i]), lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+
+		if (lo < 0)
+			BUG("inv_set_sha256: not 64 hex digits");
+		v->sha256_raw[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (hex[64] != '\0')
+		BUG("inv_set_sha256: not 64 hex digits");
+	v->has_sha256 = true;
+}
+
+void
+inv_sha256_hex(const struct imcq_inv *v, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	if (!v->has_sha256) {
+		out[0] = '\0';
+		return;
+	}
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hx[v->sha256_raw[i] >> 4];
+		out[2 * i + 1] = hx[v->sha256_raw[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 #define ADD_ZEROED(arr, n, cap) \
 	do { \
 		xgrow((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr))); \
@@ -857,6 +905,48 @@ report_add_config(struct imcq_report *r)
 {
 	ADD_ZEROED(r->config, r->nconfig, r->configcap);
 	return &r->config[r->nconfig - 1];
+}
+
+/* Cut *p (cap elements of sz bytes) to its n elements.  A fresh block and
+ * a copy, not realloc: an allocator may keep a block that shrinks by less
+ * than half (mimalloc does), and the spare slots would stay. */
+static void
+trim_array(void **p, size_t *cap, size_t n, size_t sz)
+{
+	void *q;
+
+	if (*cap <= n)
+		return;
+	if (n == 0) {
+		FREE_AND_NULL(*p);
+		*cap = 0;
+		return;
+	}
+	q = xmalloc(n * sz);	/* n < cap: no overflow */
+	memcpy(q, *p, n * sz);
+	free(*p);
+	*p = q;
+	*cap = n;
+}
+
+#define TRIM_ARRAY(arr, n, cap) trim_array((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+
+void
+report_trim(struct imcq_report *r)
+{
+	size_t i;
+
+	TRIM_ARRAY(r->inv, r->ninv, r->invcap);
+	TRIM_ARRAY(r->events, r->nevents, r->eventcap);
+	TRIM_ARRAY(r->sessions, r->nsessions, r->sesscap);
+	TRIM_ARRAY(r->routes, r->nroutes, r->routecap);
+	TRIM_ARRAY(r->tables, r->ntables, r->tablecap);
+	TRIM_ARRAY(r->config, r->nconfig, r->configcap);
+	TRIM_ARRAY(r->qfiles, r->nqfiles, r->qfcap);
+	for (i = 0; i < r->nqfiles; i++) {
+		TRIM_ARRAY(r->qfiles[i].refs, r->qfiles[i].nrefs, r->qfiles[i].refcap);
+		TRIM_ARRAY(r->qfiles[i].strings, r->qfiles[i].nstrings, r->qfiles[i].strcap);
+	}
 }
 
 static int

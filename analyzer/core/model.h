@@ -328,19 +328,26 @@ struct imcq_message {
 	struct imcq_cold c;	/* last: not allocated once chilled */
 };
 
-/* One member seen in an input. */
+/* One member seen in an input.  A million members make a million rows:
+ * the fields are ordered for no padding (80 bytes), and the digest is kept
+ * raw (inv_sha256_hex prints it). */
 struct imcq_inv {
-	int input;
 	char *member;		/* as stored (nested: outer!/inner) */
-	uint64_t size;
-	char sha256[65];
-	int64_t mtime;
-	enum imcq_place place;
 	const char *kind;	/* reader name, "archive", "directory", "unknown", "too-large" (static) */
-	int bid;
 	char *ambiguous;	/* other readers that bid the same, or NULL */
-	bool parsed;
+	uint64_t size;
+	int64_t mtime;
+	int input;
+	int16_t bid;		/* the winning reader's bid (readers bid 0..100) */
+	uint8_t place;		/* enum imcq_place */
+	bool parsed : 1;
+	bool has_sha256 : 1;	/* sha256_raw is set (not for links, directories, ...) */
+	unsigned char sha256_raw[32];	/* of the whole member */
 };
+/* Set v's digest from 64 hex digits (sha256_final's). */
+void inv_set_sha256(struct imcq_inv *v, const char *hex);
+/* v's digest as 64 lower-case hex digits and a NUL; "" when it has none. */
+void inv_sha256_hex(const struct imcq_inv *v, char out[65]);
 
 struct imcq_input {
 	char *path;
@@ -578,6 +585,14 @@ void report_release(struct imcq_report *r);
  * real, so leak checks still see every allocation freed.
  */
 void report_dispose(struct imcq_report *r);
+
+/*
+ * After ingest, when the report's large arrays (inventory, log events and
+ * sessions, routing entries and tables, config, Queue.dat references) stop
+ * growing: cut each to its length, so the doubling's spare slots are not
+ * held through the analysis.  A later push grows it again as before.
+ */
+void report_trim(struct imcq_report *r);
 
 void anomaly_add(struct imcq_report *r, const char *code, enum imcq_sev sev,
 		 int input, const char *member, uint64_t offset,

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* test_inv.c - the inventory row's raw digest (inv_set_sha256 and
+ * inv_sha256_hex give back sha256_final's 64 hex digits, or "" for a row
+ * without one) and report_trim (the report's arrays cut to their length,
+ * contents kept, and able to grow again). */
+#include "tests/unit/test.h"
+
+#include "analyzer/core/hash.h"
+#include "analyzer/core/model.h"
+#include "analyzer/core/xalloc.h"
+
+TEST(test_sha_round_trip)
+{
+	struct imcq_inv v;
+	char hex[65], out[65];
+	size_t i;
+
+	memset(&v, 0, sizeof(v));
+	inv_sha256_hex(&v, out);
+	ASSERT_EQ_STR(out, "");
+	for (i = 0; i < 50; i++) {
+		char data[16];
+
+		snprintf(data, sizeof(data), "member %zu", i);
+		sha256_hex(data, strlen(data), hex);
+		memset(&v, 0, sizeof(v));
+		inv_set_sha256(&v, hex);
+		ASSERT(v.has_sha256);
+		inv_sha256_hex(&v, out);
+		ASSERT_EQ_STR(out, hex);
+	}
+	/* every digit value, both nibbles */
+	strcpy(hex, "00112233445566778899aabbccddeeff0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+	memset(&v, 0, sizeof(v));
+	inv_set_sha256(&v, hex);
+	ASSERT_EQ_INT(v.sha256_raw[0], 0x00);
+	ASSERT_EQ_INT(v.sha256_raw[15], 0xff);
+	ASSERT_EQ_INT(v.sha256_raw[31], 0xf0);
+	inv_sha256_hex(&v, out);
+	ASSERT_EQ_STR(out, hex);
+}
+
+TEST(test_row_fields)
+{
+	struct imcq_inv v;
+
+	/* the narrowed fields hold what the program puts there */
+	memset(&v, 0, sizeof(v));
+	v.place = IMCQ_PL_COUNT - 1;
+	v.bid = 100;
+	v.parsed = true;
+	ASSERT_EQ_INT(v.place, IMCQ_PL_COUNT - 1);
+	ASSERT_EQ_INT(v.bid, 100);
+	ASSERT(v.parsed);
+	ASSERT(!v.has_sha256);
+	ASSERT_EQ_STR(imcq_place_name(v.place), imcq_place_name(IMCQ_PL_COUNT - 1));
+}
+
+TEST(test_report_trim)
+{
+	struct imcq_report rep;
+	struct imcq_queue_file *q;
+	size_t i;
+
+	report_init(&rep);
+	report_trim(&rep);	/* empty: nothing to do */
+	ASSERT(rep.inv == NULL && rep.invcap == 0);
+	for (i = 0; i < 1000; i++) {
+		struct imcq_inv v;
+		struct imcq_event *e;
+
+		memset(&v, 0, sizeof(v));
+		v.input = 0;
+		v.member = xasprintf("Imcdata/Out/M%04zu", i);
+		v.size = i;
+		v.kind = "spool";
+		VEC_PUSH(rep.inv, rep.ninv, rep.invcap, v);
+		e = report_add_event(&rep);
+		e->text = xasprintf("event %zu", i);
+	}
+	q = report_add_qfile(&rep);
+	for (i = 0; i < 3; i++) {
+		struct imcq_qref r;
+
+		memset(&r, 0, sizeof(r));
+		r.spool_id = xasprintf("ID%06zu", i);
+		qfile_add_ref(q, &r);
+	}
+	ASSERT(rep.invcap > rep.ninv);
+	report_trim(&rep);
+	ASSERT_EQ_INT(rep.invcap, 1000);
+	ASSERT_EQ_INT(rep.eventcap, 1000);
+	ASSERT_EQ_INT(rep.qfcap, 1);
+	ASSERT_EQ_INT(rep.qfiles[0].refcap, 3);
+	ASSERT(rep.qfiles[0].strings == NULL && rep.qfiles[0].strcap == 0);
+	for (i = 0; i < 1000; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "Imcdata/Out/M%04zu", i);
+		ASSERT_EQ_STR(rep.inv[i].member, want);
+		ASSERT_EQ_INT(rep.inv[i].size, i);
+		snprintf(want, sizeof(want), "event %zu", i);
+		ASSERT_EQ_STR(rep.events[i].text, want);
+	}
+	ASSERT_EQ_STR(rep.qfiles[0].refs[2].spool_id, "ID000002");
+	/* grows again after a trim */
+	report_add_event(&rep)->text = xstrdup("one more");
+	ASSERT_EQ_INT(rep.nevents, 1001);
+	ASSERT(rep.eventcap >= 1001);
+	ASSERT_EQ_STR(rep.events[1000].text, "one more");
+	ASSERT_EQ_STR(rep.events[999].text, "event 999");
+	report_trim(&rep);	/* idempotent once cut */
+	report_trim(&rep);
+	ASSERT_EQ_INT(rep.eventcap, 1001);
+	report_release(&rep);
+}
+
+TEST_MAIN(test_sha_round_trip, test_row_fields, test_report_trim)
