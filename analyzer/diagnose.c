@@ -817,7 +817,7 @@ collect_stuck(struct rctx *c, struct rsnap *s)
 static bool
 rcpt_no_route(const struct rsnap *s, const struct imcq_message *m, const struct imcq_rcpt *r)
 {
-	if (s->cur == NULL || r->route.known || m->damaged)
+	if (s->cur == NULL || rcpt_route(r)->known || m->damaged)
 		return false;
 	return (m->queue == IMCQ_Q_OUT && diag_is_stuck(m)) || m->queue == IMCQ_Q_PICKUP;
 }
@@ -1902,8 +1902,7 @@ mark_rejects(const struct rctx *c, struct imcq_message *m, const struct imcq_ses
 			if (!hit)
 				continue;
 			if (!is(r->status, "failed")) {
-				free(r->status);
-				r->status = xstrdup("failed");
+				r->status = "failed";
 				strv_push(who, xstrdup(r->address ? r->address : ""));
 			}
 			ev_event(&r->ev, e);

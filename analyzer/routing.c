@@ -537,26 +537,6 @@ rctx_release(struct rctx *c)
 /* ---- routing each recipient -------------------------------------------- */
 
 static void
-route_reset(struct imcq_route *r)
-{
-	if (r->pooled) {	/* strings in the report's pool */
-		free(r->ev.v);
-		memset(r, 0, sizeof(*r));
-		r->cost = -1;
-		return;
-	}
-	free(r->connector);
-	free(r->server);
-	free(r->address_space);
-	free(r->rule);
-	free(r->host);
-	free(r->ims_rule);
-	evlist_release(&r->ev);
-	memset(r, 0, sizeof(*r));
-	r->cost = -1;
-}
-
-static void
 ev_table_time(struct imcq_evlist *ev, const struct imcq_table_file *t, const char *what)
 {
 	char iso[32], *x;
@@ -670,9 +650,9 @@ imccopy_route(const struct rsnap *s, const struct snapidx *x, const char *domain
 
 /* IMS layer: the host this server's IMS would send the recipient to. */
 static void
-ims_layer(struct rsnap *s, const struct snapidx *ix, struct imcq_rcpt *r)
+ims_layer(struct rsnap *s, const struct snapidx *ix, const struct imcq_rcpt *r,
+	  struct imcq_route *rt)
 {
-	struct imcq_route *rt = &r->route;
 	const char *who = s->server ? s->server : "this server";
 	const struct imcq_route_entry *e = imccopy_route(s, ix, r->domain);
 
@@ -726,10 +706,14 @@ static void
 route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
 		 struct imcq_message *m, struct imcq_rcpt *r)
 {
-	struct imcq_route *rt = &r->route;
+	struct imcq_route *rt;
 	struct rt_choice ch;
 
-	route_reset(rt);
+	/* a route of an earlier run stays with the report that interned it */
+	if (r->route != NULL && !r->route->pooled)
+		route_free((struct imcq_route *)r->route);
+	rt = route_new();
+	r->route = rt;	/* interned by pool_range */
 	if (s == NULL) {
 		rt->rule = xstrdup("no snapshot context: routing not reconstructed");
 		return;
@@ -777,7 +761,7 @@ route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
 		rt_choice_release(&ch);
 	}
 	(void)c;
-	ims_layer(s, ix, r);
+	ims_layer(s, ix, r, rt);
 }
 
 /* Joins fallback: when no stage has linked events and sessions to the
@@ -815,8 +799,8 @@ route_range(struct rctx *c, struct snapidx *ix, size_t lo, size_t hi)
 	}
 }
 
-/* Pool the routes of messages [lo, hi), in order (the report's pool is
- * changed by one thread at a time). */
+/* Intern the routes of messages [lo, hi), in order (the report's pool and
+ * route set are changed by one thread at a time). */
 static void
 pool_range(struct rctx *c, size_t lo, size_t hi)
 {
@@ -827,8 +811,12 @@ pool_range(struct rctx *c, size_t lo, size_t hi)
 
 		if (m->damaged)
 			continue;
-		for (j = 0; j < m->nrcpts; j++)
-			route_pool(&c->rep->pool, &m->rcpts[j].route);
+		for (j = 0; j < m->nrcpts; j++) {
+			struct imcq_rcpt *r = &m->rcpts[j];
+
+			if (r->route != NULL && !r->route->pooled)
+				r->route = report_intern_route(c->rep, (struct imcq_route *)r->route);
+		}
 	}
 }
 

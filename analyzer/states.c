@@ -837,8 +837,7 @@ static void
 rcpt_delivered(struct imcq_rcpt *r, int input, const char *member, uint64_t off,
 	       uint64_t line, const char *excerpt)
 {
-	if (r->status == NULL || strcmp(r->status, "delivered") != 0)
-		set_str(&r->status, xstrdup("delivered"));
+	r->status = "delivered";
 	if (r->ev.n < MAX_EV_PER_FINDING)	/* an event's or session's member */
 		evlist_add_ref(&r->ev, input, member, off, line, xstrdup(excerpt));
 }

@@ -459,7 +459,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 		json_add_str(ro, "domain", r->domain);
 		json_add_str(ro, "status", r->status);
 		add_bool(ro, "in_headers", r->in_headers);
-		cJSON_AddItemToObject(ro, "route", route_json(rep, &r->route));
+		cJSON_AddItemToObject(ro, "route", route_json(rep, rcpt_route(r)));
 		cJSON_AddItemToObject(ro, "evidence", evidence_json(rep, &r->ev));
 		cJSON_AddItemToArray(a, ro);
 	}
@@ -634,7 +634,7 @@ static cJSON *
 decision_item(const struct imcq_report *rep, const struct imcq_message *m,
 	      const struct imcq_rcpt *r)
 {
-	cJSON *d = route_json(rep, &r->route);
+	cJSON *d = route_json(rep, rcpt_route(r));
 
 	cJSON_AddItemToObject(d, "spool_id", jstr(m->spool_id));
 	cJSON_AddItemToObject(d, "recipient", jstr(r->address));

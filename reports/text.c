@@ -278,15 +278,15 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 		text_put(f, r->address, 0);
 		fprintf(f, "  [%s%s]\n", r->status ? r->status : "?",
 			r->in_headers ? "" : ", not in To/Cc (Bcc)");
-		if (r->route.known || r->route.rule) {
+		if (rcpt_route(r)->known || rcpt_route(r)->rule) {
 			fputs("    route: ", f);
-			text_put(f, r->route.connector, 0);
+			text_put(f, rcpt_route(r)->connector, 0);
 			fputs(" via address space ", f);
-			text_put(f, r->route.address_space, 0);
-			if (r->route.cost >= 0)
-				fprintf(f, " cost %d", r->route.cost);
+			text_put(f, rcpt_route(r)->address_space, 0);
+			if (rcpt_route(r)->cost >= 0)
+				fprintf(f, " cost %d", rcpt_route(r)->cost);
 			fputs(" (", f);
-			text_put(f, r->route.rule, 0);
+			text_put(f, rcpt_route(r)->rule, 0);
 			fputs(")\n", f);
 		}
 		for (j = 0; j < r->ev.n && j < 8; j++) {

@@ -487,6 +487,8 @@ route_pool(struct imcq_strpool *p, struct imcq_route *r)
 	r->pooled = true;
 }
 
+const struct imcq_route imcq_route_none = { .cost = -1 };
+
 static void
 route_release(struct imcq_route *r)
 {
@@ -503,6 +505,130 @@ route_release(struct imcq_route *r)
 	free(r->host);
 	free(r->ims_rule);
 	evlist_release(&r->ev);
+}
+
+struct imcq_route *
+route_new(void)
+{
+	struct imcq_route *rt = xcalloc(1, sizeof(*rt));
+
+	rt->cost = -1;
+	return rt;
+}
+
+void
+route_free(struct imcq_route *rt)
+{
+	if (rt == NULL)
+		return;
+	route_release(rt);
+	free(rt);
+}
+
+/* Pooled strings are compared by address: equal addresses, equal texts
+ * (two equal texts at different addresses only miss a sharing). */
+static uint64_t
+route_hash(const struct imcq_route *r)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
+	MIX(r->known);
+	MIX((uint32_t)r->cost);
+	MIX((uintptr_t)r->connector);
+	MIX((uintptr_t)r->server);
+	MIX((uintptr_t)r->address_space);
+	MIX((uintptr_t)r->rule);
+	MIX((uintptr_t)r->host);
+	MIX((uintptr_t)r->ims_rule);
+	MIX(r->ev.n);
+	for (i = 0; i < r->ev.n; i++) {
+		const struct imcq_evidence *e = &r->ev.v[i];
+
+		MIX((uint32_t)e->input);
+		MIX((uintptr_t)e->member);
+		MIX(e->offset);
+		MIX(e->line);
+		MIX((uintptr_t)e->excerpt);
+	}
+#undef MIX
+	return h ^ (h >> 29);
+}
+
+static bool
+route_same(const struct imcq_route *a, const struct imcq_route *b)
+{
+	size_t i;
+
+	if (a->known != b->known || a->cost != b->cost || a->connector != b->connector ||
+	    a->server != b->server || a->address_space != b->address_space ||
+	    a->rule != b->rule || a->host != b->host || a->ims_rule != b->ims_rule ||
+	    a->ev.n != b->ev.n)
+		return false;
+	for (i = 0; i < a->ev.n; i++) {
+		const struct imcq_evidence *x = &a->ev.v[i], *y = &b->ev.v[i];
+
+		if (x->input != y->input || x->member != y->member || x->offset != y->offset ||
+		    x->line != y->line || x->excerpt != y->excerpt)
+			return false;
+	}
+	return true;
+}
+
+static void
+routeset_put(struct imcq_routeset *rs, struct imcq_route *rt, uint64_t h)
+{
+	size_t k = (size_t)h & (rs->nslot - 1);
+
+	while (rs->slot[k] != NULL)
+		k = (k + 1) & (rs->nslot - 1);
+	rs->slot[k] = rt;
+	rs->n++;
+}
+
+const struct imcq_route *
+report_intern_route(struct imcq_report *r, struct imcq_route *fresh)
+{
+	struct imcq_routeset *rs = &r->routeset;
+	uint64_t h;
+	size_t k;
+
+	route_pool(&r->pool, fresh);
+	h = route_hash(fresh);
+	if (rs->nslot > 0) {
+		for (k = (size_t)h & (rs->nslot - 1); rs->slot[k] != NULL;
+		     k = (k + 1) & (rs->nslot - 1)) {
+			if (route_same(rs->slot[k], fresh)) {
+				route_free(fresh);
+				return rs->slot[k];
+			}
+		}
+	}
+	if ((rs->n + 1) * 2 > rs->nslot) {	/* grow: load at most 1/2 */
+		struct imcq_routeset old = *rs;
+
+		rs->nslot = old.nslot ? old.nslot * 2 : 256;
+		rs->slot = xcalloc(rs->nslot, sizeof(*rs->slot));
+		rs->n = 0;
+		for (k = 0; k < old.nslot; k++)
+			if (old.slot[k] != NULL)
+				routeset_put(rs, old.slot[k], route_hash(old.slot[k]));
+		free(old.slot);
+	}
+	routeset_put(rs, fresh, h);
+	return fresh;
+}
+
+static void
+routeset_release(struct imcq_routeset *rs)
+{
+	size_t k;
+
+	for (k = 0; k < rs->nslot; k++)
+		route_free(rs->slot[k]);
+	free(rs->slot);
+	memset(rs, 0, sizeof(*rs));
 }
 
 /* Every string slot of the cold fields (nall: how many of all are set). */
@@ -688,8 +814,10 @@ message_free(struct imcq_message *m)
 	if (!m->chilled)
 		free_cold_vectors(&m->c);
 	for (i = 0; i < m->nrcpts; i++) {
-		free(m->rcpts[i].status);
-		route_release(&m->rcpts[i].route);
+		const struct imcq_route *rt = m->rcpts[i].route;
+
+		if (rt != NULL && !rt->pooled)	/* built, not yet interned */
+			route_free((struct imcq_route *)rt);
 		evlist_release(&m->rcpts[i].ev);
 	}
 	free(m->rcpts);
@@ -736,8 +864,8 @@ message_add_rcpt(struct imcq_message *m, const char *address)
 	memset(&r, 0, sizeof(r));
 	r.address = xstrdup(address);
 	r.domain = imcq_addr_domain(address);
-	r.status = xstrdup("pending");
-	r.route.cost = -1;
+	r.status = "pending";
+	r.route = NULL;
 	VEC_PUSH(m->rcpts, m->nrcpts, m->rcptcap, r);
 }
 
@@ -1004,6 +1132,7 @@ report_release(struct imcq_report *r)
 	free(r->msgs);
 	spill_close(r->spill);
 	r->spill = NULL;
+	routeset_release(&r->routeset);	/* before the pool: the routes' strings */
 	strpool_release(&r->pool);
 	for (i = 0; i < r->nqfiles; i++) {
 		struct imcq_queue_file *q = &r->qfiles[i];

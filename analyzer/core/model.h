@@ -267,11 +267,22 @@ struct imcq_route {
 struct imcq_rcpt {
 	char *address;
 	char *domain;		/* lower case */
-	char *status;		/* pending | delivered | failed | unknown */
-	bool in_headers;	/* appears in To/Cc */
-	struct imcq_route route;
+	const char *status;	/* pending | delivered | failed | unknown (static) */
+	/* The routing decision, shared by every recipient with the same one
+	 * (report_intern_route); NULL until routed: read it with rcpt_route. */
+	const struct imcq_route *route;
 	struct imcq_evlist ev;
+	bool in_headers;	/* appears in To/Cc */
 };
+
+/* A recipient's route; a recipient not routed has the empty one (not
+ * known, cost -1, no rule, no evidence). */
+extern const struct imcq_route imcq_route_none;
+static inline const struct imcq_route *
+rcpt_route(const struct imcq_rcpt *r)
+{
+	return r->route != NULL ? r->route : &imcq_route_none;
+}
 
 /* Fields are ordered so that the part before c, all a chilled message
  * keeps, has no padding and fills mimalloc's 512-byte size class. */
@@ -532,11 +543,33 @@ void strpool_release(struct imcq_strpool *p);
  * (they become shared and read-only; route_release leaves them). */
 void route_pool(struct imcq_strpool *p, struct imcq_route *r);
 
+struct imcq_report;
+
+/* Routes (struct imcq_route) are shared: recipients routed alike point to
+ * one copy (a hundred thousand recipients of a few hundred domains make a
+ * few hundred routes, plus one per address that no address space
+ * matches, whose rule names it). */
+struct imcq_routeset {
+	struct imcq_route **slot;	/* open addressing, NULL = empty */
+	size_t nslot, n;
+};
+/*
+ * Pool fresh's strings (route_pool) and return the report's copy of a route
+ * equal to it, field by field: fresh itself (now the report's) or an
+ * earlier one (fresh is then freed).  fresh must come from
+ * route_new.  Calling thread only (the pool and the set change).
+ */
+const struct imcq_route *report_intern_route(struct imcq_report *r, struct imcq_route *fresh);
+struct imcq_route *route_new(void);
+/* Free a route that was not interned (its strings, evidence and itself). */
+void route_free(struct imcq_route *rt);
+
 struct imcq_spill;
 
 struct imcq_report {
 	struct imcq_limits lim;
 	struct imcq_strpool pool;
+	struct imcq_routeset routeset;
 	/* chill: report_add_message chills every message (message_chill);
 	 * spill: where the blocks go (core/spill.h), NULL: they stay in
 	 * memory, encoded.  The spill is closed by report_release. */

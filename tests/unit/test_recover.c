@@ -154,8 +154,7 @@ TEST(test_recover_pick)
 	message_add_rcpt(m, "A@X.example");
 	message_add_rcpt(m, "evil@x\r\nDATA");
 	message_add_rcpt(m, "");
-	free(m->rcpts[1].status);
-	m->rcpts[1].status = xstrdup("delivered");
+	m->rcpts[1].status = "delivered";
 	p = recover_pick_rcpts(m, false, &n, &inc);
 	ASSERT_EQ_INT(n, 5);
 	ASSERT_EQ_INT(inc, 1);

@@ -571,21 +571,21 @@ TEST(test_engine_routes)
 
 	build(F_STAR0);
 	r = &rep.msgs[0]->rcpts[0];
-	ASSERT(r->route.known);
-	ASSERT_EQ_STR(r->route.connector, IMC_A);
-	ASSERT_EQ_STR(r->route.server, "EXA1");
-	ASSERT_EQ_STR(r->route.address_space, "*@example.com");
-	ASSERT_EQ_INT(r->route.cost, 1);
-	ASSERT(strstr(r->route.rule, "12 literal characters") != NULL);
-	ASSERT_EQ_STR(r->route.host, "DNS (MX, then A)");
-	ASSERT(strstr(r->route.ims_rule, "Q146556") != NULL);
-	ASSERT(r->route.ev.n >= 1);
-	ASSERT_EQ_INT(r->route.ev.v[0].line, 1);
-	ASSERT(strstr(r->route.ev.v[0].excerpt, "*@example.com") != NULL);
+	ASSERT(rcpt_route(r)->known);
+	ASSERT_EQ_STR(rcpt_route(r)->connector, IMC_A);
+	ASSERT_EQ_STR(rcpt_route(r)->server, "EXA1");
+	ASSERT_EQ_STR(rcpt_route(r)->address_space, "*@example.com");
+	ASSERT_EQ_INT(rcpt_route(r)->cost, 1);
+	ASSERT(strstr(rcpt_route(r)->rule, "12 literal characters") != NULL);
+	ASSERT_EQ_STR(rcpt_route(r)->host, "DNS (MX, then A)");
+	ASSERT(strstr(rcpt_route(r)->ims_rule, "Q146556") != NULL);
+	ASSERT(rcpt_route(r)->ev.n >= 1);
+	ASSERT_EQ_INT(rcpt_route(r)->ev.v[0].line, 1);
+	ASSERT(strstr(rcpt_route(r)->ev.v[0].excerpt, "*@example.com") != NULL);
 	/* the SMTP:* of EXB2 takes the rest: no NO_ROUTE */
 	r = &rep.msgs[1]->rcpts[0];
-	ASSERT(r->route.known);
-	ASSERT_EQ_STR(r->route.server, "EXB2");
+	ASSERT(rcpt_route(r)->known);
+	ASSERT_EQ_STR(rcpt_route(r)->server, "EXB2");
 	ASSERT(rfind("NO_ROUTE") == NULL);
 	ASSERT(mfind(1, "NO_ROUTE") == NULL);
 }
@@ -597,8 +597,8 @@ TEST(test_engine_no_route)
 
 	build(0);
 	r = &rep.msgs[1]->rcpts[0];
-	ASSERT(!r->route.known);
-	ASSERT(strstr(r->route.rule, "no address space matches") != NULL);
+	ASSERT(!rcpt_route(r)->known);
+	ASSERT(strstr(rcpt_route(r)->rule, "no address space matches") != NULL);
 	f = rfind("NO_ROUTE");
 	ASSERT(f != NULL);
 	ASSERT(has_id(f, "AAAAAAA2"));
@@ -618,15 +618,15 @@ TEST(test_engine_no_table)
 
 	build(F_NO_GW);
 	r = &rep.msgs[0]->rcpts[0];
-	ASSERT(!r->route.known);
-	ASSERT(strstr(r->route.rule, "no routing table") != NULL);
+	ASSERT(!rcpt_route(r)->known);
+	ASSERT(strstr(rcpt_route(r)->rule, "no routing table") != NULL);
 	ASSERT(rfind("NO_ROUTE") == NULL);	/* never a guess */
 	ASSERT(rfind("STALE_ROUTING") == NULL);
 	build(F_GW1_ONLY);
 	r = &rep.msgs[0]->rcpts[0];
-	ASSERT(r->route.known);
-	ASSERT_EQ_STR(r->route.server, "EXB2");
-	ASSERT(strstr(r->route.rule, "GWART1.MTA") != NULL);
+	ASSERT(rcpt_route(r)->known);
+	ASSERT_EQ_STR(rcpt_route(r)->server, "EXB2");
+	ASSERT(strstr(rcpt_route(r)->rule, "GWART1.MTA") != NULL);
 }
 
 TEST(test_engine_ims_layer)
@@ -635,19 +635,19 @@ TEST(test_engine_ims_layer)
 
 	build(F_IMCCOPY | F_STAR0);
 	r = &rep.msgs[0]->rcpts[0];
-	ASSERT_EQ_STR(r->route.host, "192.0.2.5");
-	ASSERT(strstr(r->route.ims_rule, "per-domain") != NULL);
+	ASSERT_EQ_STR(rcpt_route(r)->host, "192.0.2.5");
+	ASSERT(strstr(rcpt_route(r)->ims_rule, "per-domain") != NULL);
 	r = &rep.msgs[1]->rcpts[0];
-	ASSERT_EQ_STR(r->route.host, "DNS (MX, then A)");
+	ASSERT_EQ_STR(rcpt_route(r)->host, "DNS (MX, then A)");
 	build(F_SMART_OK | F_STAR0);
 	r = &rep.msgs[0]->rcpts[0];
-	ASSERT_EQ_STR(r->route.host, "10.0.0.5");
-	ASSERT(strstr(r->route.ims_rule, "smart host") != NULL);
+	ASSERT_EQ_STR(rcpt_route(r)->host, "10.0.0.5");
+	ASSERT(strstr(rcpt_route(r)->ims_rule, "smart host") != NULL);
 	ASSERT(rfind("SMART_HOST_FAILURE") == NULL);
 	build(F_SITEDOM | F_STAR0);
 	r = &rep.msgs[2]->rcpts[0];
-	ASSERT(r->route.known);
-	ASSERT(strstr(r->route.rule, "local recipient") != NULL);
+	ASSERT(rcpt_route(r)->known);
+	ASSERT(strstr(rcpt_route(r)->rule, "local recipient") != NULL);
 }
 
 TEST(test_engine_stale)
@@ -817,10 +817,52 @@ cleanup(void)
 	report_release(&rep);
 }
 
+/* Recipients routed alike share one route (report_intern_route): equal
+ * routes, built apart, become one copy; a route that differs in any field
+ * or evidence item stays apart; the duplicates are freed (LeakSanitizer). */
+static struct imcq_route *
+fresh_route(const char *rule, const char *excerpt)
+{
+	struct imcq_route *rt = route_new();
+
+	rt->known = true;
+	rt->connector = xstrdup(IMC_A);
+	rt->server = xstrdup("EXA1");
+	rt->address_space = xstrdup("*@example.com");
+	rt->cost = 1;
+	rt->rule = xstrdup(rule);
+	rt->host = xstrdup("DNS (MX, then A)");
+	evlist_add(&rt->ev, 0, "Exchsrvr/Mtadata/GWART0.MTA", 10, 2, excerpt);
+	return rt;
+}
+
+TEST(test_routes_interned)
+{
+	struct imcq_report r;
+	const struct imcq_route *a, *b, *c, *d;
+
+	report_init(&r);
+	a = report_intern_route(&r, fresh_route("wildcard", "SMTP,*@example.com;,1"));
+	b = report_intern_route(&r, fresh_route("wildcard", "SMTP,*@example.com;,1"));
+	c = report_intern_route(&r, fresh_route("exact", "SMTP,*@example.com;,1"));
+	d = report_intern_route(&r, fresh_route("wildcard", "SMTP,*@example.org;,1"));
+	ASSERT(a == b);
+	ASSERT(a != c && a != d && c != d);
+	ASSERT_EQ_INT(r.routeset.n, 3);
+	ASSERT(a->pooled);
+	ASSERT_EQ_STR(a->rule, "wildcard");
+	ASSERT_EQ_STR(d->ev.v[0].excerpt, "SMTP,*@example.org;,1");
+	/* an unrouted recipient reads the empty route */
+	ASSERT(!imcq_route_none.known && imcq_route_none.cost == -1 &&
+	       imcq_route_none.rule == NULL && imcq_route_none.ev.n == 0);
+	report_release(&r);
+}
+
 TEST_MAIN(test_match_kinds, test_match_whole_address, test_match_x400_partial,
 	  test_select_exact_over_wildcard, test_select_more_literals,
 	  test_select_star_beats_blank, test_select_cost_and_ties, test_select_no_match,
 	  test_select_indexed_same, test_server_of_connector, test_engine_routes, test_engine_no_route,
 	  test_engine_no_table, test_engine_ims_layer, test_engine_stale,
 	  test_engine_stale_absent, test_engine_no_attempt, test_engine_dns,
-	  test_engine_smart_host, test_engine_reject, test_engine_inbound_only, cleanup)
+	  test_engine_smart_host, test_engine_reject, test_engine_inbound_only,
+	  test_routes_interned, cleanup)
