@@ -701,39 +701,42 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
 		visit_cold_strings(&m->c, m->hdr.nall, fn, ctx);
 }
 
+/* message_pack's slots: every string slot of the message, in visit
+ * order, with its length. */
 struct packer {
-	char *p;
-	size_t n;
+	char ***slot;
+	size_t *len;
+	size_t n, cap;
 };
 
 static void
-pack_size(void *ctx, char **slot)
+pack_collect(void *ctx, char **slot)
 {
 	struct packer *pk = ctx;
-
-	if (*slot != NULL)
-		pk->n += strlen(*slot) + 1;
-}
-
-static void
-pack_move(void *ctx, char **slot)
-{
-	struct packer *pk = ctx;
-	size_t n;
 
 	if (*slot == NULL)
 		return;
-	n = strlen(*slot) + 1;
-	memcpy(pk->p + pk->n, *slot, n);
-	free(*slot);
-	*slot = pk->p + pk->n;
-	pk->n += n;
+	if (pk->n == pk->cap) {
+		pk->cap = pk->cap ? pk->cap * 2 : 32;
+		pk->slot = xreallocarray(pk->slot, pk->cap, sizeof(*pk->slot));
+		pk->len = xreallocarray(pk->len, pk->cap, sizeof(*pk->len));
+	}
+	pk->slot[pk->n] = slot;
+	pk->len[pk->n] = strlen(*slot);
+	pk->n++;
 }
+
+/* Messages with more string slots than this are packed without sharing
+ * (the search is quadratic; a message has ~15). */
+#define PACK_SHARE_MAX 256
 
 void
 message_pack(struct imcq_message *m)
 {
-	struct packer pk = { NULL, 0 };
+	struct packer pk = { NULL, NULL, 0, 0 };
+	size_t *owner;	/* per slot: the slot whose bytes it shares, or itself */
+	size_t *at;	/* per owner slot: its offset in the block */
+	size_t i, j, total = 0;
 
 	if (m->pack != NULL)
 		return;
@@ -751,14 +754,46 @@ message_pack(struct imcq_message *m)
 		TRIM(m->c.bcc.v, m->c.bcc.n, m->c.bcc.cap);
 		TRIM(m->c.all, m->hdr.nall, m->c.allcap);
 	}
-	visit_strings(m, pack_size, &pk);
+	visit_strings(m, pack_collect, &pk);
 	if (pk.n == 0)
 		return;
-	m->pack = xmalloc(pk.n);
-	m->packlen = pk.n;
-	pk.p = m->pack;
-	pk.n = 0;
-	visit_strings(m, pack_move, &pk);
+	owner = xmalloc(pk.n * sizeof(*owner));
+	at = xmalloc(pk.n * sizeof(*at));
+	/* A string equal to, or a tail of, an earlier one shares its bytes:
+	 * a recipient's address is an envelope recipient, its domain that
+	 * address's tail.  Packed strings are read-only, so sharing is safe. */
+	for (i = 0; i < pk.n; i++) {
+		owner[i] = i;
+		for (j = 0; pk.n <= PACK_SHARE_MAX && j < i; j++) {
+			size_t o = owner[j];
+
+			if (o == j && pk.len[j] >= pk.len[i] &&
+			    memcmp(*pk.slot[j] + pk.len[j] - pk.len[i], *pk.slot[i],
+				   pk.len[i] + 1) == 0) {
+				owner[i] = j;
+				break;
+			}
+		}
+		if (owner[i] == i) {
+			at[i] = total;
+			total += pk.len[i] + 1;
+		}
+	}
+	m->pack = xmalloc(total);
+	m->packlen = total;
+	for (i = 0; i < pk.n; i++)
+		if (owner[i] == i)
+			memcpy(m->pack + at[i], *pk.slot[i], pk.len[i] + 1);
+	for (i = 0; i < pk.n; i++) {
+		size_t o = owner[i];
+
+		free(*pk.slot[i]);
+		*pk.slot[i] = m->pack + at[o] + (pk.len[o] - pk.len[i]);
+	}
+	free(owner);
+	free(at);
+	free(pk.slot);
+	free(pk.len);
 }
 
 /* free s unless it lies in the message's packed block */

@@ -3,6 +3,8 @@
  * times. */
 #include "tests/unit/test.h"
 
+#include "analyzer/core/model.h"
+
 #include "analyzer/core/buf.h"
 #include "analyzer/core/path.h"
 #include "analyzer/core/rd.h"
@@ -193,6 +195,38 @@ TEST(test_spool_id)
 	ASSERT(!imcq_is_spool_id("3SW32J-P", 8));
 }
 
+/* message_pack: one block; a string equal to or a tail of an earlier one
+ * shares its bytes (a recipient's address with the envelope's, its domain
+ * with the address), and everything reads as before. */
+TEST(test_message_pack_shares)
+{
+	struct imcq_message *m = message_new();
+	size_t used;
+
+	m->spool_id = xstrdup("3SW32JRP");
+	m->env.mail_from = xstrdup("alice@example.com");
+	strv_push(&m->env.rcpt_to, xstrdup("bob@example.com"));
+	strv_push(&m->env.rcpt_to, xstrdup("Carol@Example.ORG"));
+	message_add_rcpt(m, "bob@example.com");
+	message_add_rcpt(m, "Carol@Example.ORG");
+	m->hdr.subject = xstrdup("example.com");	/* a tail of mail_from */
+	message_pack(m);
+	ASSERT(m->pack != NULL);
+	ASSERT_EQ_STR(m->rcpts[0].address, "bob@example.com");
+	ASSERT_EQ_STR(m->rcpts[0].domain, "example.com");
+	ASSERT_EQ_STR(m->rcpts[1].domain, "example.org");	/* lower case: its own */
+	ASSERT(m->rcpts[0].address == m->env.rcpt_to.v[0]);
+	ASSERT(m->rcpts[1].address == m->env.rcpt_to.v[1]);
+	ASSERT(m->rcpts[0].domain == m->env.mail_from + 6);
+	ASSERT(m->hdr.subject == m->env.mail_from + 6);
+	ASSERT(m->rcpts[0].domain >= m->pack && m->rcpts[0].domain < m->pack + m->packlen);
+	used = strlen("3SW32JRP") + 1 + strlen("alice@example.com") + 1 +
+	       strlen("bob@example.com") + 1 + strlen("Carol@Example.ORG") + 1 +
+	       strlen("example.org") + 1;
+	ASSERT_EQ_INT(m->packlen, used);
+	message_free(m);	/* LeakSanitizer: every string freed once */
+}
+
 TEST_MAIN(test_buf_cap, test_rd_bounds, test_rd_varint, test_span_lines,
 	  test_span_num, test_path_normalize, test_path_place, test_time,
-	  test_archive_magic, test_spool_id)
+	  test_archive_magic, test_spool_id, test_message_pack_shares)
