@@ -380,7 +380,8 @@ ev_msg(struct imcq_evlist *ev, const struct imcq_message *m, const char *what)
  * its excerpt too when an earlier finding of m has the same item: NO_ROUTE
  * and NO_DELIVERY_ATTEMPT both show "queued message") */
 static void
-ev_own(struct imcq_evlist *ev, const struct imcq_message *m, const char *what)
+ev_own(struct imcq_evlist *ev, struct imcq_spill *sp, const struct imcq_message *m,
+       const char *what)
 {
 	const struct imcq_source *src = &m->sources[0];
 	char iso[32], *x;
@@ -399,9 +400,9 @@ ev_own(struct imcq_evlist *ev, const struct imcq_message *m, const char *what)
 
 			if (e->member == src->member && e->input == src->input &&
 			    e->offset == IMCQ_NOOFF && e->line == 0 && e->excerpt &&
-			    strcmp(e->excerpt, x) == 0) {
-				evlist_add_refs(ev, src->input, src->member, IMCQ_NOOFF, 0,
-						e->excerpt);
+			    (e->shared & IMCQ_EV_SPILLED ? text_eq(sp, e->excerpt, x) :
+			     strcmp(e->excerpt, x) == 0)) {
+				evlist_share(ev, e);	/* spilled or not */
 				free(x);
 				return;
 			}
@@ -870,7 +871,8 @@ no_route_range(void *user, size_t lo, size_t hi)
 			  "example SMTP:*@domain, or SMTP:*) to the Internet Mail "
 			  "Service that should deliver it, then Recalculate Routing.");
 		ev_table(&f->ev, s->cur, "routing table searched");
-		ev_own(&f->ev, m, "queued message");
+		ev_own(&f->ev, x->rep->spill, m, "queued message");
+		finding_spill(x->rep->spill, f);	/* final (model.h) */
 		strv_release(&bad);
 	}
 }
@@ -1564,13 +1566,14 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		buf_appends(&b, " (Q268494).");
 		f = add_f_shared(&m->findings, DC_STALE, IMCQ_SEV_ERROR, "Q268494",
 				 "inferred", take(&b), paction);
-		ev_own(&f->ev, m, "queued message");
+		ev_own(&f->ev, c->rep->spill, m, "queued message");
 		ev_table(&f->ev, gw, "GWART0.MTA, the current routing table");
 		ev_table(&f->ev, rt, "the IMS's last view of the routing table");
 		if (g && g->eto)
 			ev_entry(&f->ev, g->eto);
 		if (g && g->efrom)
 			ev_entry(&f->ev, g->efrom);
+		finding_spill(c->rep->spill, f);	/* final (model.h) */
 	}
 
 	free(gdoms);
@@ -2109,6 +2112,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 				f->ev = ev;
 				evlist_trim(&f->ev);
 				memset(&ev, 0, sizeof(ev));
+				finding_spill(c->rep->spill, f);	/* final (model.h) */
 			}
 			evlist_release(&ev);
 		}
@@ -2320,7 +2324,7 @@ no_attempt_range(void *user, size_t lo, size_t hi)
 			buf_appends(&b, " The SMTP protocol logs are not in the evidence.");
 		f = add_f_shared(&m->findings, DC_NOATTEMPT, IMCQ_SEV_WARNING, "Q146669",
 				 "inferred", take(&b), NULL);
-		ev_own(&f->ev, m, "queued message");
+		ev_own(&f->ev, c->rep->spill, m, "queued message");
 		for (size_t j = 0; j < m->nev_idx; j++) {
 			const struct imcq_event *e;
 
@@ -2332,6 +2336,7 @@ no_attempt_range(void *user, size_t lo, size_t hi)
 				break;
 			}
 		}
+		finding_spill(c->rep->spill, f);	/* final (model.h) */
 	}
 }
 

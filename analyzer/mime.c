@@ -572,18 +572,24 @@ fill_rcpts(struct fill *f)
 		struct imcq_finding *fd;
 		char *ex;
 
-		fd = findlist_add(&m->findings, "BCC_IN_ENVELOPE", IMCQ_SEV_INFO, "Q249273",
-				  "%zu envelope recipient%s not in To or Cc (Bcc or list expansion): %s",
-				  missing, missing == 1 ? " is" : "s are", list.data);
-		fd->basis = xstrdup("documented");
-		fd->action = xstrdup("nothing to fix: a replay must use the envelope "
-				     "recipients (imcq recover and reinject do), not the "
-				     "To/Cc headers, or these recipients are lost (KB 306043)");
+		/* code, reference, basis and action are literals, shared by
+		 * every such finding (safe on the ingest producer thread) */
+		fd = findlist_add_shared(&m->findings, "BCC_IN_ENVELOPE", IMCQ_SEV_INFO,
+					 "Q249273", "documented",
+					 "nothing to fix: a replay must use the envelope "
+					 "recipients (imcq recover and reinject do), not the "
+					 "To/Cc headers, or these recipients are lost (KB 306043)",
+					 xasprintf("%zu envelope recipient%s not in To or Cc (Bcc "
+						   "or list expansion): %s", missing,
+						   missing == 1 ? " is" : "s are", list.data));
 		ex = xasprintf("envelope (%s) names %zu recipient%s; To/Cc name %zu",
 			       imcq_env_source_name(m->env.source), m->env.rcpt_to.n,
 			       m->env.rcpt_to.n == 1 ? "" : "s", m->c.to.n + m->c.cc.n);
 		evlist_add(&fd->ev, f->input, f->member, m->env.offset, 0, ex);
 		free(ex);
+		/* final: only the reports read its texts (model.h, text_spill;
+		 * spill_put locks, so any thread) */
+		finding_spill(f->rep != NULL ? f->rep->spill : NULL, fd);
 	}
 	buf_release(&list);
 	addrset_release(&hs);

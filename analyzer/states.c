@@ -1610,6 +1610,7 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 	const char *ref = NULL, *basis = NULL, *last = NULL;
 	size_t i, j, nid = 0, nsev[3] = { 0, 0, 0 };
 	char *msg;
+	struct imcq_tbuf tb = IMCQ_TBUF_INIT;
 
 	/* messages are sorted by spool id: count the distinct ones */
 	for (i = 0; i < rep->nmsgs; i++) {
@@ -1677,9 +1678,11 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 			}
 			if (f->ev.n < SUMMARY_EV && mf->ev.n > 0)
 				evlist_add(&f->ev, mf->ev.v[0].input, mf->ev.v[0].member,
-					   mf->ev.v[0].offset, mf->ev.v[0].line, mf->ev.v[0].excerpt);
+					   mf->ev.v[0].offset, mf->ev.v[0].line,
+					   evidence_excerpt(rep->spill, &mf->ev.v[0], &tb));
 		}
 	}
+	tbuf_release(&tb);
 }
 
 /* ---- the stage ------------------------------------------------------------------------ */
@@ -1719,8 +1722,13 @@ states_range(void *user, size_t lo, size_t hi)
 	struct ctx *c = user;
 	size_t i;
 
-	for (i = lo; i < hi; i++)
+	for (i = lo; i < hi; i++) {
+		struct imcq_message *m = c->rep->msgs[i];
+
 		state_one(c, i, &c->dv[i]);
+		/* final: only the reports read it now (model.h, text_spill) */
+		m->state_reason = text_spill(c->rep->spill, m->state_reason);
+	}
 }
 
 static void
@@ -1737,6 +1745,10 @@ findings_range(void *user, size_t lo, size_t hi)
 		find_duplicates(c, i, &c->dv[i]);
 		find_oversized(c, m);
 		find_loop(c, m);
+		/* m's findings are complete: their texts go to the spill
+		 * (summarise and diagnose.c's ev_own read excerpts back) */
+		for (size_t j = 0; j < m->findings.n; j++)
+			finding_spill(c->rep->spill, &m->findings.v[j]);
 	}
 }
 

@@ -244,6 +244,7 @@ evidence_json(const struct imcq_report *rep, const struct imcq_evlist *l)
 {
 	cJSON *a = must(cJSON_CreateArray());
 	size_t i;
+	struct imcq_tbuf tb = IMCQ_TBUF_INIT;
 
 	for (i = 0; i < l->n; i++) {
 		const struct imcq_evidence *e = &l->v[i];
@@ -256,9 +257,11 @@ evidence_json(const struct imcq_report *rep, const struct imcq_evlist *l)
 			add_u64(o, "line", e->line);
 		else
 			cJSON_AddItemToObject(o, "line", must(cJSON_CreateNull()));
-		json_add_str(o, "excerpt", e->excerpt);
+		/* a finding's excerpt may be spilled (model.h) */
+		json_add_str(o, "excerpt", evidence_excerpt(rep->spill, e, &tb));
 		cJSON_AddItemToArray(a, o);
 	}
+	tbuf_release(&tb);
 	return a;
 }
 
@@ -267,6 +270,7 @@ findings_json(const struct imcq_report *rep, const struct imcq_findlist *l)
 {
 	cJSON *a = must(cJSON_CreateArray());
 	size_t i, j;
+	struct imcq_tbuf tb = IMCQ_TBUF_INIT;
 
 	for (i = 0; i < l->n; i++) {
 		const struct imcq_finding *f = &l->v[i];
@@ -274,7 +278,8 @@ findings_json(const struct imcq_report *rep, const struct imcq_findlist *l)
 
 		json_add_str(o, "code", f->code);
 		json_add_str(o, "severity", imcq_sev_name(f->sev));
-		json_add_str(o, "message", f->message);
+		/* may be spilled (model.h) */
+		json_add_str(o, "message", finding_message(rep->spill, f, &tb));
 		json_add_str(o, "reference", f->reference);
 		json_add_str(o, "action", f->action);
 		json_add_str(o, "basis", f->basis);
@@ -288,6 +293,7 @@ findings_json(const struct imcq_report *rep, const struct imcq_findlist *l)
 		cJSON_AddItemToObject(o, "evidence", evidence_json(rep, &f->ev));
 		cJSON_AddItemToArray(a, o);
 	}
+	tbuf_release(&tb);
 	return a;
 }
 
@@ -336,7 +342,12 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	json_add_str(o, "queue", imcq_queue_name(m->queue));
 	json_add_str(o, "place", imcq_place_name(m->place));
 	json_add_str(o, "state", imcq_state_name(m->state));
-	json_add_str(o, "state_reason", m->state_reason);
+	{
+		struct imcq_tbuf tb = IMCQ_TBUF_INIT;	/* may be spilled (model.h) */
+
+		json_add_str(o, "state_reason", text_get(rep->spill, m->state_reason, &tb));
+		tbuf_release(&tb);
+	}
 	add_u64(o, "size", m->size);
 	json_add_time(o, "queue_time", m->queue_time);
 	json_add_str(o, "queue_time_source", m->queue_time_source);

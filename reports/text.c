@@ -174,11 +174,12 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 {
 	size_t i, j;
 	char buf[64];
+	struct imcq_tbuf tb = IMCQ_TBUF_INIT;	/* spilled texts (model.h) */
 
 	fprintf(f, "Message ");
 	text_put(f, m->spool_id, 0);
 	fprintf(f, "  (%s, %s)\n", imcq_queue_name(m->queue), imcq_state_name(m->state));
-	kv(f, "state reason", m->state_reason);
+	kv(f, "state reason", text_get(rep->spill, m->state_reason, &tb));
 	fputs("  queue time       ", f);
 	put_time(f, m->queue_time);
 	fprintf(f, " (%s)\n", m->queue_time_source ? m->queue_time_source : "unknown");
@@ -295,7 +296,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			if (r->ev.v[j].line)
 				fprintf(f, ":%llu", (unsigned long long)r->ev.v[j].line);
 			fputs(" ", f);
-			text_put(f, r->ev.v[j].excerpt, 120);
+			text_put(f, evidence_excerpt(rep->spill, &r->ev.v[j], &tb), 120);
 			fputc('\n', f);
 		}
 	}
@@ -305,7 +306,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			const struct imcq_finding *fd = &m->findings.v[i];
 
 			fprintf(f, "  %-7s %s ", imcq_sev_name(fd->sev), fd->code);
-			text_put(f, fd->message, 0);
+			text_put(f, finding_message(rep->spill, fd, &tb), 0);
 			if (fd->reference)
 				fprintf(f, " [%s]", fd->reference);
 			fputc('\n', f);
@@ -316,6 +317,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			}
 		}
 	}
+	tbuf_release(&tb);
 }
 
 void
@@ -323,6 +325,7 @@ text_summary(FILE *f, const struct imcq_report *rep)
 {
 	struct summary s;
 	size_t i, j, shown;
+	struct imcq_tbuf tb = IMCQ_TBUF_INIT;	/* spilled texts (model.h) */
 
 	summary_build(&s, rep);
 	fprintf(f, "imcq: %zu input%s, %zu members, %zu messages; reference time ",
@@ -369,7 +372,7 @@ text_summary(FILE *f, const struct imcq_report *rep)
 		const struct imcq_finding *fd = &rep->findings.v[i];
 
 		fprintf(f, "  %-7s %-20s ", imcq_sev_name(fd->sev), fd->code);
-		text_put(f, fd->message, 300);
+		text_put(f, finding_message(rep->spill, fd, &tb), 300);
 		if (fd->reference)
 			fprintf(f, " [%s]", fd->reference);
 		fputc('\n', f);
@@ -390,4 +393,5 @@ text_summary(FILE *f, const struct imcq_report *rep)
 	if (rep->unreadable)
 		fprintf(f, "%u members or inputs could not be read (exit code 1)\n", rep->unreadable);
 	summary_release(&s);
+	tbuf_release(&tb);
 }

@@ -120,6 +120,100 @@ strv_release(struct imcq_strv *sv)
 	memset(sv, 0, sizeof(*sv));
 }
 
+/* ---- spilled texts (model.h) ---- */
+
+#define TEXT_LEN_BITS	16
+#define TEXT_LEN_MAX	((1u << TEXT_LEN_BITS) - 1)
+#define TEXT_OFF_SHIFT	(1 + TEXT_LEN_BITS)
+
+static size_t
+text_tag_len(const char *t)
+{
+	return (size_t)(((uintptr_t)t >> 1) & TEXT_LEN_MAX);
+}
+
+static uint64_t
+text_tag_off(const char *t)
+{
+	return (uint64_t)((uintptr_t)t >> TEXT_OFF_SHIFT);
+}
+
+char *
+text_spill(struct imcq_spill *s, char *owned)
+{
+	size_t n;
+	uint64_t off;
+
+	if (s == NULL || owned == NULL || text_spilled(owned) || sizeof(uintptr_t) < 8)
+		return owned;
+	n = strlen(owned);
+	if (n == 0 || n > TEXT_LEN_MAX)
+		return owned;
+	off = spill_put(s, owned, n);
+	if (off >> (64 - TEXT_OFF_SHIFT) != 0)
+		return owned;	/* beyond 128 TiB: keep it (the record is only lost room) */
+	free(owned);
+	return (char *)(((uintptr_t)off << TEXT_OFF_SHIFT) | ((uintptr_t)n << 1) | 1u);
+}
+
+const char *
+text_get(struct imcq_spill *s, const char *t, struct imcq_tbuf *b)
+{
+	size_t n;
+	char *dst;
+
+	if (!text_spilled(t))
+		return t;
+	if (s == NULL)
+		BUG("text_get: a spilled text without the spill");
+	n = text_tag_len(t);
+	if (n < sizeof(b->small)) {
+		dst = b->small;
+	} else {
+		if (b->cap < n + 1) {
+			free(b->p);
+			b->p = xmalloc(n + 1);
+			b->cap = n + 1;
+		}
+		dst = b->p;
+	}
+	spill_get(s, text_tag_off(t), dst, n);
+	dst[n] = '\0';
+	return dst;
+}
+
+bool
+text_eq(struct imcq_spill *s, const char *t, const char *x)
+{
+	struct imcq_tbuf b = IMCQ_TBUF_INIT;
+	bool eq;
+
+	if (t == NULL || x == NULL)
+		return t == x;
+	if (!text_spilled(t))
+		return strcmp(t, x) == 0;
+	if (strlen(x) != text_tag_len(t))
+		return false;
+	eq = strcmp(text_get(s, t, &b), x) == 0;
+	tbuf_release(&b);
+	return eq;
+}
+
+void
+text_free(char *t)
+{
+	if (!text_spilled(t))
+		free(t);
+}
+
+void
+tbuf_release(struct imcq_tbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->cap = 0;
+}
+
 #define EXCERPT_MAX 400
 
 void
@@ -180,7 +274,7 @@ evlist_release(struct imcq_evlist *l)
 	for (i = 0; i < l->n; i++) {
 		if (!(l->v[i].shared & IMCQ_EV_SH_MEMBER))
 			free(l->v[i].member);
-		if (!(l->v[i].shared & IMCQ_EV_SH_EXCERPT))
+		if (!(l->v[i].shared & (IMCQ_EV_SH_EXCERPT | IMCQ_EV_SPILLED)))
 			free(l->v[i].excerpt);
 	}
 	free(l->v);
@@ -271,6 +365,50 @@ finding_add_spool(struct imcq_finding *f, const char *spool_id)
 }
 
 void
+finding_spill(struct imcq_spill *s, struct imcq_finding *f)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (!(f->shared & IMCQ_F_SPILLED)) {
+		f->message = text_spill(s, f->message);
+		if (text_spilled(f->message))
+			f->shared |= IMCQ_F_SPILLED;
+	}
+	for (i = 0; i < f->ev.n; i++) {
+		struct imcq_evidence *e = &f->ev.v[i];
+
+		if (e->shared & (IMCQ_EV_SH_EXCERPT | IMCQ_EV_SPILLED))
+			continue;
+		e->excerpt = text_spill(s, e->excerpt);
+		if (text_spilled(e->excerpt))
+			e->shared |= IMCQ_EV_SPILLED;
+	}
+}
+
+const char *
+finding_message(struct imcq_spill *s, const struct imcq_finding *f, struct imcq_tbuf *b)
+{
+	return f->shared & IMCQ_F_SPILLED ? text_get(s, f->message, b) : f->message;
+}
+
+const char *
+evidence_excerpt(struct imcq_spill *s, const struct imcq_evidence *e, struct imcq_tbuf *b)
+{
+	return e->shared & IMCQ_EV_SPILLED ? text_get(s, e->excerpt, b) : e->excerpt;
+}
+
+void
+evlist_share(struct imcq_evlist *l, const struct imcq_evidence *e)
+{
+	evlist_add_ref(l, e->input, e->member, e->offset, e->line, NULL);
+	l->v[l->n - 1].excerpt = e->excerpt;
+	l->v[l->n - 1].shared = (unsigned char)(e->shared | IMCQ_EV_SH_MEMBER |
+						(e->excerpt ? IMCQ_EV_SH_EXCERPT : 0));
+}
+
+void
 findlist_release(struct imcq_findlist *l)
 {
 	size_t i, j;
@@ -280,7 +418,8 @@ findlist_release(struct imcq_findlist *l)
 
 		if (!(f->shared & IMCQ_F_SH_CODE))
 			free(f->code);
-		free(f->message);
+		if (!(f->shared & IMCQ_F_SPILLED))
+			free(f->message);
 		if (!(f->shared & IMCQ_F_SH_REFERENCE))
 			free(f->reference);
 		if (!(f->shared & IMCQ_F_SH_ACTION))
@@ -842,7 +981,7 @@ message_free(struct imcq_message *m)
 	if (m == NULL)
 		return;
 	visit_strings(m, free_unpacked, m);
-	free(m->state_reason);
+	text_free(m->state_reason);
 	free(m->sources);
 	free(m->env.rcpt_to.v);
 	free(m->hdr.received);

@@ -71,11 +71,52 @@ struct imcq_strv {
 void strv_push(struct imcq_strv *sv, char *owned);
 void strv_release(struct imcq_strv *sv);
 
+struct imcq_spill;
+
+/*
+ * Spilled texts (issue #9).  A text that is unique to one message and
+ * that only the reports print -- a message's state_reason, its findings'
+ * messages and the evidence excerpts they own -- goes to the run's spill
+ * once no analysis step reads it any more (text_spill, finding_spill), and
+ * its field then holds a tag instead of a pointer: bit 0 set, the length
+ * in bits 1-16, the spill offset above.  Only heap strings (even pointers)
+ * are tagged; a finding's message and excerpts also carry IMCQ_F_SPILLED /
+ * IMCQ_EV_SPILLED, since a shared excerpt may be an odd pointer into the
+ * report's pool.  A tagged field must not be dereferenced: read it with
+ * text_get (state_reason), finding_message or evidence_excerpt and the
+ * report's spill (any thread); release frees only what is not spilled.
+ * Without a spill (NULL: IMCQ_SPILL=memory or off, unit tests) nothing is
+ * tagged and the readers return the pointer itself.  Report-wide findings
+ * are not spilled.
+ */
+struct imcq_tbuf {
+	char *p;		/* heap, when a text does not fit small */
+	size_t cap;
+	char small[320];
+};
+#define IMCQ_TBUF_INIT { NULL, 0, { 0 } }
+static inline bool
+text_spilled(const char *t)
+{
+	return ((uintptr_t)t & 1u) != 0;
+}
+/* Spill owned (freed) and return its tag; owned itself when s is NULL,
+ * owned is NULL or empty, too long for a tag, or already spilled. Any
+ * thread (spill_put locks). */
+char *text_spill(struct imcq_spill *s, char *owned);
+/* The text t (NUL-terminated): t itself, or read back into b. */
+const char *text_get(struct imcq_spill *s, const char *t, struct imcq_tbuf *b);
+/* Whether t holds exactly x (reads t back only when the lengths match). */
+bool text_eq(struct imcq_spill *s, const char *t, const char *x);
+void text_free(char *t);
+void tbuf_release(struct imcq_tbuf *b);
+
 /* Bits of imcq_evidence.shared: the strings the item does not own.  A
  * shared string is a literal, in the report's pool, or owned by the report
  * (a log event's or table's member) or by the message whose findings hold
  * the item, and outlives the item; evlist_release leaves it. */
-enum { IMCQ_EV_SH_MEMBER = 1, IMCQ_EV_SH_EXCERPT = 2 };
+enum { IMCQ_EV_SH_MEMBER = 1, IMCQ_EV_SH_EXCERPT = 2,
+       IMCQ_EV_SPILLED = 4 /* excerpt is a spilled text's tag (text_spill) */ };
 
 /* One place in the evidence. */
 struct imcq_evidence {
@@ -84,7 +125,7 @@ struct imcq_evidence {
 	char *member;		/* member path within the input */
 	uint64_t offset;	/* IMCQ_NOOFF when not known */
 	uint64_t line;		/* 0 when not a text line */
-	char *excerpt;		/* short text, may be NULL */
+	char *excerpt;		/* short text, may be NULL; a tag when IMCQ_EV_SPILLED */
 };
 
 struct imcq_evlist {
@@ -103,6 +144,12 @@ void evlist_add_ref(struct imcq_evlist *l, int input, const char *member,
  * bytes, else it is copied and cut). */
 void evlist_add_refs(struct imcq_evlist *l, int input, const char *member,
 		     uint64_t offset, uint64_t line, const char *excerpt);
+/* Add an item that shares e's member and excerpt (spilled or not): e
+ * belongs to an earlier finding of the same message. */
+void evlist_share(struct imcq_evlist *l, const struct imcq_evidence *e);
+/* The item's excerpt, read back into b when spilled (finding_spill). */
+const char *evidence_excerpt(struct imcq_spill *s, const struct imcq_evidence *e,
+			     struct imcq_tbuf *b);
 void evlist_release(struct imcq_evlist *l);
 /* Trim the list's vector to its length. */
 void evlist_trim(struct imcq_evlist *l);
@@ -111,13 +158,14 @@ void evlist_trim(struct imcq_evlist *l);
  * (literals or strings that outlive the report's findings, such as the
  * report's pool); findlist_release leaves them. */
 enum { IMCQ_F_SH_CODE = 1, IMCQ_F_SH_REFERENCE = 2, IMCQ_F_SH_ACTION = 4,
-       IMCQ_F_SH_BASIS = 8 };
+       IMCQ_F_SH_BASIS = 8,
+       IMCQ_F_SPILLED = 16 /* message is a spilled text's tag (text_spill) */ };
 
 struct imcq_finding {
 	char *code;		/* STALE_ROUTING, NO_ROUTE, ... (PRODUCT.md) */
 	enum imcq_sev sev;
 	unsigned char shared;	/* IMCQ_F_SH_* */
-	char *message;		/* plain words */
+	char *message;		/* plain words; a tag when IMCQ_F_SPILLED */
 	char *reference;	/* "Q268494" or NULL */
 	char *action;		/* what to do next (fix, imcq command) */
 	char *basis;		/* "documented" | "inferred" | "heuristic" */
@@ -144,6 +192,12 @@ struct imcq_finding *findlist_add_shared(struct imcq_findlist *l, const char *co
 					 const char *basis, const char *action,
 					 char *message);
 void finding_add_spool(struct imcq_finding *f, const char *spool_id);
+/* Spill f's message and the excerpts its evidence owns (text_spill),
+ * once nothing in the analysis reads them any more (see text_spill). */
+void finding_spill(struct imcq_spill *s, struct imcq_finding *f);
+/* f's message, read back into b when spilled. */
+const char *finding_message(struct imcq_spill *s, const struct imcq_finding *f,
+			    struct imcq_tbuf *b);
 void findlist_release(struct imcq_findlist *l);
 
 struct imcq_anomaly {
@@ -289,7 +343,7 @@ rcpt_route(const struct imcq_rcpt *r)
 struct imcq_message {
 	char *spool_id;
 	char *format;		/* reader: spool, pickup, rfc822 */
-	char *state_reason;
+	char *state_reason;	/* may be spilled (text_spill) */
 	uint64_t size;		/* bytes of the RFC 822 part */
 	struct imcq_source *sources;
 	size_t nsources, srccap;

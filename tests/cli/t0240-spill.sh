@@ -116,4 +116,18 @@ assert m["headers"]["count"] == 5
 assert m["envelope"]["encoding"] and m["envelope"]["uninterpreted"][1]["hex"] == "01000000"
 assert m["mime"][0]["content_type"] == "text/plain" and m["mime"][0]["size"] == 12
 PY
+# --- h3: spilled texts (state_reason, findings' messages and excerpts) ---
+same "analyze --where finding, 3000 generated, --threads 2" analyze -q --threads 2 \
+	--where 'finding = NO_ROUTE or finding = BCC_IN_ENVELOPE' "$TMP/q3000.zip"
+run file "$TMP/t" analyze -q --json "$TMP/q3000.zip"
+python3 - "$TMP/t.out" <<'PY' || fail "spilled texts missing from --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ms = d["messages"]
+assert all(m["state_reason"] for m in ms), "a state_reason is empty"
+fs = [f for m in ms for f in m["findings"]]
+assert fs and all(f["message"] for f in fs), "a finding message is empty"
+assert any((e["excerpt"] or "").startswith("mtime ") for f in fs for e in f["evidence"])
+PY
+# --- end h3 ---
 finish
