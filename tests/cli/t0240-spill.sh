@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The messages' cold fields (envelope helo, client host, encoding, gaps and
 # guesses; Date, From, Sender, Reply-To, Content-Type, To/Cc/Bcc and every
-# header field; MIME parts) leave memory as each message arrives: into an
+# header field; MIME parts) leave memory as each message arrives, and its
+# texts (state reason, findings' messages and excerpts) once final: into an
 # unlinked temporary file in $TMPDIR (the default), into encoded blocks in
 # memory (IMCQ_SPILL=memory, or when no temporary file can be made), or
 # not at all (IMCQ_SPILL=off).  All three give the same bytes: stdout,
