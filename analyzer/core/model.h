@@ -687,7 +687,9 @@ void anomaly_add(struct imcq_report *r, const char *code, enum imcq_sev sev,
 
 struct imcq_message *message_new(void);
 void message_free(struct imcq_message *m);
-/* The report takes ownership, and packs the message (message_pack). */
+/* The report takes ownership, chills the message when r->chill (it may
+ * then move: do not use m afterwards, use r->msgs[r->nmsgs - 1]) and packs
+ * it (message_pack). */
 void report_add_message(struct imcq_report *r, struct imcq_message *m);
 /*
  * Move the strings the readers set (all but a recipient's status and the
