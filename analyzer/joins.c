@@ -15,6 +15,7 @@
 #include "analyzer/core/par.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
+#include "analyzer/core/hex.h"
 #include "analyzer/core/xalloc.h"
 
 /* ---- keys ---------------------------------------------------------------- */
@@ -35,18 +36,6 @@ static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Trimmed copy of s[0..n). */
@@ -177,9 +166,9 @@ joins_addr_key(const char *addr)
 		w = xmalloc(n + 1);
 		i = 0;
 		while (s < stop) {
-			if (*s == '+' && stop - s >= 3 && hexval(s[1]) >= 0 &&
-			    hexval(s[2]) >= 0) {
-				w[i++] = lower((char)(hexval(s[1]) * 16 + hexval(s[2])));
+			if (*s == '+' && stop - s >= 3 && hex_value(s[1]) >= 0 &&
+			    hex_value(s[2]) >= 0) {
+				w[i++] = lower((char)(hex_value(s[1]) * 16 + hex_value(s[2])));
 				s += 3;
 			} else {
 				w[i++] = *s++;

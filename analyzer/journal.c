@@ -13,6 +13,7 @@
 
 #include "analyzer/core/buf.h"
 #include "analyzer/core/timeutil.h"
+#include "analyzer/core/hex.h"
 #include "analyzer/core/xalloc.h"
 
 #define JOURNAL_HEADER \
@@ -58,18 +59,6 @@ enc_token(struct buf *b, const char *s)
 	}
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decode a token; NULL when malformed. */
 static char *
 dec_token(const char *s, size_t n)
@@ -88,8 +77,8 @@ dec_token(const char *s, size_t n)
 				free(out);
 				return NULL;
 			}
-			a = hexval(s[i + 1]);
-			b = hexval(s[i + 2]);
+			a = hex_value(s[i + 1]);
+			b = hex_value(s[i + 2]);
 			if (a < 0 || b < 0 || (a == 0 && b == 0)) {
 				free(out);
 				return NULL;
@@ -211,7 +200,7 @@ journal_feed_line(struct journal *j, const char *line, size_t len, uint64_t line
 	if (len < 11 || line[len - 10] != ' ' || line[len - 9] != '~')
 		goto bad;
 	for (i = len - 8; i < len; i++) {
-		int v = hexval(line[i]);
+		int v = hex_value(line[i]);
 
 		if (v < 0)
 			goto bad;

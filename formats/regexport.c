@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "analyzer/core/buf.h"
+#include "analyzer/core/hex.h"
 #include "analyzer/core/xalloc.h"
 
 #define RX_V4_MAGIC	"REGEDIT4"
@@ -253,18 +254,6 @@ quoted(struct span s, size_t *i, struct buf *out)
 	return false;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 blank(unsigned char c)
 {
@@ -286,8 +275,8 @@ hex_bytes(struct span s, unsigned char **out, size_t *n, size_t *bad)
 			i++;
 		if (i >= s.len)
 			break;
-		if (i + 1 >= s.len || (h = hexval(s.ptr[i])) < 0 ||
-		    (l = hexval(s.ptr[i + 1])) < 0) {
+		if (i + 1 >= s.len || (h = hex_value(s.ptr[i])) < 0 ||
+		    (l = hex_value(s.ptr[i + 1])) < 0) {
 			*bad = i;
 			free(b);
 			return false;
@@ -385,7 +374,7 @@ value_hex(struct rx *x, uint64_t line, const char *name, struct span d,
 		int h;
 		unsigned t = 0, nd = 0;
 
-		for (i++; i < d.len && (h = hexval(d.ptr[i])) >= 0 && nd < 8; i++, nd++)
+		for (i++; i < d.len && (h = hex_value(d.ptr[i])) >= 0 && nd < 8; i++, nd++)
 			t = t << 4 | (unsigned)h;
 		if (nd == 0 || i >= d.len || d.ptr[i] != ')') {
 			rx_anom(x, "registry-bad-hex", IMCQ_SEV_WARNING, pos + i,
@@ -458,7 +447,7 @@ value_dword(struct rx *x, uint64_t line, const char *name, struct span d,
 		return;
 	}
 	for (i = 0; i < h.len; i++) {
-		int k = hexval(h.ptr[i]);
+		int k = hex_value(h.ptr[i]);
 
 		if (k < 0) {
 			rx_anom(x, "registry-bad-dword", IMCQ_SEV_WARNING,

@@ -278,13 +278,7 @@ message_thawed_release(struct imcq_thawed *t)
 {
 	if (!t->used)
 		return;
-	free(t->m.c.gaps);
-	free(t->m.c.extra.v);
-	free(t->m.c.to.v);
-	free(t->m.c.cc.v);
-	free(t->m.c.bcc.v);
-	free(t->m.c.all);
-	free(t->m.c.parts);
+	cold_free_vectors(&t->m.c);
 	free(t->buf);
 	t->buf = NULL;
 	t->used = false;

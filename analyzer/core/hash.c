@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "analyzer/core/hash.h"
+#include "analyzer/core/hex.h"
 #include "analyzer/core/err.h"
 
 #include <openssl/evp.h>
@@ -66,16 +67,10 @@ final_raw(struct imcq_sha256 *h, unsigned char md[32])
 void
 sha256_final(struct imcq_sha256 *h, char out[65])
 {
-	static const char hx[] = "0123456789abcdef";
 	unsigned char md[32];
-	int i;
 
 	final_raw(h, md);
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hx[md[i] >> 4];
-		out[2 * i + 1] = hx[md[i] & 15];
-	}
-	out[64] = '\0';
+	hex_encode(md, sizeof(md), out);
 }
 
 void

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "analyzer/core/model.h"
+#include "analyzer/core/hex.h"
 #include "analyzer/core/spill.h"
 #include "analyzer/core/xalloc.h"
 
@@ -950,9 +951,8 @@ free_unpacked(void *ctx, char **slot)
 	mfree(ctx, *slot);
 }
 
-/* Free the vectors of the cold fields (their strings: visit_cold_strings). */
-static void
-free_cold_vectors(struct imcq_cold *c)
+void
+cold_free_vectors(struct imcq_cold *c)
 {
 	free(c->gaps);
 	free(c->extra.v);
@@ -970,7 +970,7 @@ message_drop_cold(struct imcq_message *m)
 	if (m->chilled)
 		return;
 	visit_cold_strings(&m->c, m->hdr.nall, free_unpacked, m);
-	free_cold_vectors(&m->c);
+	cold_free_vectors(&m->c);
 }
 
 void
@@ -986,7 +986,7 @@ message_free(struct imcq_message *m)
 	free(m->env.rcpt_to.v);
 	free(m->hdr.received);
 	if (!m->chilled)
-		free_cold_vectors(&m->c);
+		cold_free_vectors(&m->c);
 	for (i = 0; i < m->nrcpts; i++) {
 		const struct imcq_route *rt = m->rcpts[i].route;
 
@@ -1046,19 +1046,13 @@ message_add_rcpt(struct imcq_message *m, const char *address)
 void
 message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *p, size_t n)
 {
-	static const char hx[] = "0123456789abcdef";
 	struct imcq_env_gap g;
 	size_t k = n > 64 ? 64 : n;
-	size_t i;
 
 	g.offset = off;
 	g.length = n;
 	g.hex = xmalloc(k * 2 + 1);
-	for (i = 0; i < k; i++) {
-		g.hex[2 * i] = hx[p[i] >> 4];
-		g.hex[2 * i + 1] = hx[p[i] & 15];
-	}
-	g.hex[2 * k] = '\0';
+	hex_encode(p, k, g.hex);
 	VEC_PUSH(m->c.gaps, m->c.ngaps, m->c.gapcap, g);
 }
 
@@ -1095,24 +1089,22 @@ message_seen_in(struct imcq_message *m, unsigned snap)
 _Static_assert(sizeof(void *) != 8 || sizeof(struct imcq_inv) == 80,
 	       "an inventory row is 80 bytes on LP64 (one per member)");
 
+/* A lower-case hex digit's value, else -1: inv_sha256_hex must give back
+ * the same bytes. */
 static int
-hexval(char c)
+lower_hex_value(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return c >= 'A' && c <= 'F' ? -1 : hex_value(c);
 }
 
-/* Lower case only: inv_sha256_hex must give back the same bytes. */
 void
 inv_set_sha256(struct imcq_inv *v, const char *hex)
 {
 	size_t i;
 
 	for (i = 0; i < 32; i++) {
-		int hi = hexval(hex[2 * i]), lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+		int hi = lower_hex_value(hex[2 * i]);
+		int lo = hi < 0 ? -1 : lower_hex_value(hex[2 * i + 1]);
 
 		if (lo < 0)
 			BUG("inv_set_sha256: not 64 hex digits");
@@ -1126,18 +1118,11 @@ inv_set_sha256(struct imcq_inv *v, const char *hex)
 void
 inv_sha256_hex(const struct imcq_inv *v, char out[65])
 {
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
 	if (!v->has_sha256) {
 		out[0] = '\0';
 		return;
 	}
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hx[v->sha256_raw[i] >> 4];
-		out[2 * i + 1] = hx[v->sha256_raw[i] & 15];
-	}
-	out[64] = '\0';
+	hex_encode(v->sha256_raw, sizeof(v->sha256_raw), out);
 }
 
 #define ADD_ZEROED(arr, n, cap) \

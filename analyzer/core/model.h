@@ -714,6 +714,9 @@ struct imcq_message *message_chill(struct imcq_message *m);
 /* Free the cold fields of an unchilled message (message_chill's work once
  * they are encoded). */
 void message_drop_cold(struct imcq_message *m);
+/* Free the vectors of c (not their strings) and zero it: message_drop_cold
+ * and message_thawed_release (whose strings are in the block). */
+void cold_free_vectors(struct imcq_cold *c);
 struct imcq_thawed {
 	struct imcq_message m;
 	unsigned char *buf;	/* the block read back from the spill */
