@@ -1140,11 +1140,11 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 			parse_addr_list(f, u, sv);
 			free(u);
 		} else if (imcq_strcasecmp(name, "X-Priority") == 0) {
-			set_once(&h->x_priority, raw);
+			set_once(&c->x_priority, raw);
 		} else if (imcq_strcasecmp(name, "Importance") == 0) {
-			set_once(&h->importance, raw);
+			set_once(&c->importance, raw);
 		} else if (imcq_strcasecmp(name, "Priority") == 0) {
-			set_once(&h->priority, raw);
+			set_once(&c->priority, raw);
 		} else if (imcq_strcasecmp(name, "Content-Type") == 0 && c->content_type == NULL) {
 			GMimeContentType *ct = root ? g_mime_object_get_content_type(root) : NULL;
 			char *t = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
@@ -1250,7 +1250,8 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 	f.body_off = body_off;
 
 	m->size = body.len;
-	sha256_hex(body.ptr ? (const void *)body.ptr : (const void *)"", body.len, m->body_sha256);
+	sha256_raw(body.ptr ? (const void *)body.ptr : (const void *)"", body.len, m->body_sha256);
+	m->has_body_sha256 = true;
 	f.lone_cr = scan_line_ends(m, body);
 
 	if (body.len >= MIME_MAX_PARSE) {

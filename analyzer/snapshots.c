@@ -553,15 +553,19 @@ snapshots_seen_in(struct imcq_report *rep)
 		char *id = joins_msgid_key(m->hdr.message_id);
 		struct skey k;
 
-		if (m->spool_id != NULL && m->body_sha256[0] != '\0' && m->nsources > 0) {
-			size_t a = strlen(m->spool_id), b = strlen(m->body_sha256);
+		if (m->spool_id != NULL && m->has_body_sha256 && m->nsources > 0) {
+			char hx[65];
+			size_t a = strlen(m->spool_id), b;
+
+			message_body_sha256_hex(m, hx);
+			b = strlen(hx);
 
 			/* "S<spool id>\n<body sha256>" */
 			k.key = xmalloc(a + b + 3);
 			k.key[0] = 'S';
 			memcpy(k.key + 1, m->spool_id, a);
 			k.key[a + 1] = '\n';
-			memcpy(k.key + a + 2, m->body_sha256, b + 1);
+			memcpy(k.key + a + 2, hx, b + 1);
 			k.msg = i;
 			VEC_PUSH(v, n, cap, k);
 		}

@@ -573,44 +573,12 @@ cmp_msg(const void *a, const void *b)
 
 /* ---- priority, queue time, expiry ------------------------------------------ */
 
-/* 1 urgent, -1 non-urgent, 0 normal, 2 not stated. */
-static int
-parse_priority(const char *v, bool xprio)
-{
-	char w[32];
-	size_t i = 0;
-
-	if (v == NULL)
-		return 2;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (xprio && *v >= '1' && *v <= '5')
-		return *v <= '2' ? 1 : *v >= '4' ? -1 : 0;
-	while (v[i] && i < sizeof(w) - 1 && v[i] != ' ' && v[i] != '(' && v[i] != ';') {
-		w[i] = v[i] >= 'A' && v[i] <= 'Z' ? (char)(v[i] + 32) : v[i];
-		i++;
-	}
-	w[i] = '\0';
-	if (strcmp(w, "urgent") == 0 || strcmp(w, "high") == 0 || strcmp(w, "highest") == 0)
-		return 1;
-	if (strcmp(w, "non-urgent") == 0 || strcmp(w, "low") == 0 ||
-	    strcmp(w, "lowest") == 0)
-		return -1;
-	if (strcmp(w, "normal") == 0)
-		return 0;
-	return 2;
-}
-
 static void
 set_priority(const struct imcq_report *rep, struct imcq_message *m)
 {
-	int p = parse_priority(m->hdr.priority, false);
+	int p = message_header_priority(m);
 	size_t i;
 
-	if (p == 2)
-		p = parse_priority(m->hdr.importance, false);
-	if (p == 2)
-		p = parse_priority(m->hdr.x_priority, true);
 	for (i = 0; p == 2 && i < m->nev_idx; i++) {
 		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
 
@@ -619,7 +587,7 @@ set_priority(const struct imcq_report *rep, struct imcq_message *m)
 		    e->priority != 0)
 			p = e->priority;
 	}
-	m->priority = p == 2 ? 0 : p;
+	m->priority = (int8_t)(p == 2 ? 0 : p);
 }
 
 static int64_t
@@ -750,8 +718,11 @@ build_groups(struct ctx *c)
 			VEC_PUSH(v, n, cap, g);
 			free(id);
 		}
-		if (m->nsources > 0 && !m->damaged && m->size > 0 && m->body_sha256[0]) {
-			g.key = joins_cat3("B", m->body_sha256, NULL);
+		if (m->nsources > 0 && !m->damaged && m->size > 0 && m->has_body_sha256) {
+			char hx[65];
+
+			message_body_sha256_hex(m, hx);
+			g.key = joins_cat3("B", hx, NULL);
 			g.msg = i;
 			VEC_PUSH(v, n, cap, g);
 		}
@@ -1001,8 +972,13 @@ queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
 	if (m->queue_time_source == NULL || m->nsources == 0)
 		return;
 	if (h != NULL && strncmp(m->queue_time_source, "IMS Received", 12) == 0) {
-		char *x = xasprintf("Received: %s", h->raw ? h->raw : "");
+		/* the hop's text is a cold field (model.h struct imcq_hop) */
+		struct imcq_thawed t;
+		const struct imcq_message *w = message_thaw(rep, m, &t);
+		const struct imcq_hop *wh = &w->hdr.received[h - m->hdr.received];
+		char *x = xasprintf("Received: %s", wh->raw ? wh->raw : "");
 
+		message_thawed_release(&t);
 		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
 			   m->sources[0].body_offset, 0, x);
 		free(x);
@@ -1237,6 +1213,7 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 	struct imcq_finding *f;
 	size_t j, p, ncopies = 0, nlive = 0;
 	bool cross = false, two_live = false, same_id_only = true;
+	char hx[65];
 	char *list;
 
 	if (m->nsources == 0)
@@ -1293,7 +1270,8 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 			    xasprintf("%s (same Message-ID or content): %s (%zu other "
 				      "cop%s: %s)", sid(m), why, ncopies,
 				      ncopies == 1 ? "y" : "ies", list));
-		ev_source(f, m, m->hdr.message_id ? m->hdr.message_id : m->body_sha256);
+		message_body_sha256_hex(m, hx);
+		ev_source(f, m, m->hdr.message_id ? m->hdr.message_id : hx);
 		for (p = c->gbeg[c->grp[i]]; p < c->gend[c->grp[i]] &&
 		     f->ev.n < MAX_EV_PER_FINDING; p++) {
 			const struct imcq_message *o = rep->msgs[c->gorder[p]];
@@ -1303,7 +1281,8 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 			    (o->snapshot == m->snapshot ||
 			     !joins_same_server(rep, o->snapshot, m->snapshot)))
 				evlist_add(&f->ev, o->sources[0].input, o->sources[0].member, 0, 0,
-					   o->hdr.message_id ? o->hdr.message_id : o->body_sha256);
+					   o->hdr.message_id ? o->hdr.message_id :
+					   (message_body_sha256_hex(o, hx), hx));
 		}
 	}
 	free(list);
@@ -1405,6 +1384,8 @@ find_loop(struct ctx *c, struct imcq_message *m)
 {
 	size_t i, j, best = 0, bi = 0;
 	struct imcq_finding *f;
+	struct imcq_thawed t;
+	const struct imcq_message *w;
 	char *x;
 
 	if (m->nsources == 0 || m->hdr.nreceived == 0)
@@ -1438,15 +1419,18 @@ find_loop(struct ctx *c, struct imcq_message *m)
 		    "check the smart host, the Routing tab and MX records for a "
 			    "route back to this server (Q190021, Q260247); do not re-inject "
 			    "until the loop is fixed", x);
-	for (i = 0; i < m->hdr.nreceived && f->ev.n < MAX_EV_PER_FINDING; i++)
-		if (m->hdr.received[i].by && m->hdr.received[bi].by &&
-		    imcq_strcasecmp(m->hdr.received[i].by, m->hdr.received[bi].by) == 0) {
-			char *e = xasprintf("Received: %s", m->hdr.received[i].raw ?
-					    m->hdr.received[i].raw : m->hdr.received[i].by);
+	/* the hops' texts are cold fields (model.h struct imcq_hop) */
+	w = message_thaw(c->rep, m, &t);
+	for (i = 0; i < w->hdr.nreceived && f->ev.n < MAX_EV_PER_FINDING; i++)
+		if (w->hdr.received[i].by && w->hdr.received[bi].by &&
+		    imcq_strcasecmp(w->hdr.received[i].by, w->hdr.received[bi].by) == 0) {
+			char *e = xasprintf("Received: %s", w->hdr.received[i].raw ?
+					    w->hdr.received[i].raw : w->hdr.received[i].by);
 
 			evlist_add_ref(&f->ev, m->sources[0].input, m->sources[0].member,
 				       m->sources[0].body_offset, 0, e);
 		}
+	message_thawed_release(&t);
 }
 
 static void

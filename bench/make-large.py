@@ -3,13 +3,18 @@
 """Generate a large synthetic IMS backup for benchmarks (the tests use it
 only for a few thousand messages: t0220-threads, t0230-allocator).
 
-  python3 bench/make-large.py N OUT.zip [--avg-kb K]
+  python3 bench/make-large.py N OUT.zip [--avg-kb K] [--received R]
 
 N spool files in Exchsrvr\\Imcdata\\Out (80%), Out\\Archive (15%) and In
 (5%), sizes drawn from a fixed-seed log-normal distribution around
 --avg-kb (default 6 KiB; a few large attachments), plus GWART0/1.MTA,
 Route.txt, a Queue.dat carved-format file and a tracking log with a 1010
-line per Out message.  Deterministic for a given N and seed."""
+line per Out message.  Deterministic for a given N and seed.
+
+--received R gives every message R Received lines (default 0, the archive
+every round of BENCHMARKS.md measured): first the IMS's own "by EXB2 with
+Internet Mail Service ... id <SPOOLID>" line, as real Out messages carry,
+then R-1 upstream hops."""
 import argparse, base64, math, random, struct, zipfile
 
 def main():
@@ -18,6 +23,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--avg-kb", type=float, default=6.0)
     ap.add_argument("--seed", type=int, default=4711)
+    ap.add_argument("--received", type=int, default=0)
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -43,7 +49,18 @@ def main():
             sender = "user%d@contoso.example.com" % rnd.randrange(5000)
             size = int(min(rnd.lognormvariate(mu, 1.0), 20 * 1024 * 1024))
             subj = " ".join(rnd.choice(words) for _ in range(rnd.randrange(3, 9)))
-            hdr = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s.%d@contoso.example.com>\r\n"
+            rec = ""
+            if a.received > 0:     # the newest first: the IMS's own line
+                rec += ("Received: by EXB2.contoso.example.com with Internet Mail Service "
+                        "(5.5.2653.19)\r\n\tid <%s>; Fri, 20 Nov 2026 10:%02d:%02d +0000\r\n"
+                        % (sid, i % 60, i % 59))
+            for k in range(1, a.received):
+                rec += ("Received: from relay%d.contoso.example.com ([10.%d.%d.%d]) by "
+                        "hub%d.contoso.example.com with ESMTP id %08X for <%s>; "
+                        "Fri, 20 Nov 2026 10:%02d:%02d +0000\r\n"
+                        % (k, k, i % 250, (i // 250) % 250, k, rnd.getrandbits(32), rcpts[0],
+                           i % 60, i % 59))
+            hdr = rec + ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s.%d@contoso.example.com>\r\n"
                    "Date: Fri, 20 Nov 2026 10:%02d:%02d +0000\r\nMIME-Version: 1.0\r\n"
                    % (sender, ", ".join(rcpts[:3]), subj, sid, i, i % 60, i % 59))
             if size > 16384:

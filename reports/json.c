@@ -336,6 +336,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	cJSON *o = must(cJSON_CreateObject());
 	cJSON *a, *env, *h;
 	size_t i;
+	char hx[65];
 
 	json_add_str(o, "spool_id", m->spool_id);
 	json_add_str(o, "format", m->format);
@@ -420,8 +421,8 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 			cJSON_AddItemToObject(h, "subject_raw", must(cJSON_CreateString(r)));
 		free(r);
 	}
-	json_add_str(h, "x_priority", m->hdr.x_priority);
-	json_add_str(h, "importance", m->hdr.importance);
+	json_add_str(h, "x_priority", m->c.x_priority);
+	json_add_str(h, "importance", m->c.importance);
 	json_add_str(h, "content_type", m->c.content_type);
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < m->hdr.nreceived; i++) {
@@ -459,7 +460,8 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	cJSON_AddItemToObject(o, "mime", a);
 	json_add_str(o, "line_ends", m->line_ends);
 	add_bool(o, "final_newline", m->final_newline);
-	json_add_str(o, "body_sha256", m->body_sha256[0] ? m->body_sha256 : NULL);
+	message_body_sha256_hex(m, hx);
+	json_add_str(o, "body_sha256", hx[0] ? hx : NULL);
 
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < m->nrcpts; i++) {

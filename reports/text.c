@@ -240,8 +240,8 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 	for (i = 0; i < m->c.cc.n; i++)
 		kv(f, "Cc", m->c.cc.v[i]);
 	kv(f, "Subject", m->hdr.subject);
-	if (m->hdr.x_priority)
-		kv(f, "X-Priority", m->hdr.x_priority);
+	if (m->c.x_priority)
+		kv(f, "X-Priority", m->c.x_priority);
 	for (i = 0; i < m->hdr.nreceived; i++) {
 		const struct imcq_hop *h = &m->hdr.received[i];
 

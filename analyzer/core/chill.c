@@ -9,10 +9,13 @@
  * message's strings point into the block itself.  The fields, in order:
  *   envelope: helo, client_host, encoding; ngaps, then offset, length, hex
  *     of each; extra: n, strings
- *   headers: date_raw, from, sender, reply_to, content_type; to, cc, bcc:
- *     n, strings; all: n, then name, value of each
+ *   headers: date_raw, from, sender, reply_to, content_type, x_priority,
+ *     importance, priority; to, cc, bcc: n, strings; all: n, then name,
+ *     value of each
  *   parts: n, then path, content_type, filename, charset, encoding, size,
  *     depth of each
+ *   Received hops (the hops themselves stay: the analysis reads their
+ *     clauses and dates): n, then raw and date_raw of each
  */
 #include "analyzer/core/model.h"
 
@@ -27,8 +30,8 @@
 /* What a chilled message keeps: one mimalloc size class (model.h).  A
  * field added to struct imcq_message before c costs 128 bytes a message
  * past this line: move it into struct imcq_cold if only reports print it. */
-_Static_assert(offsetof(struct imcq_message, c) <= 512,
-	       "the hot part of struct imcq_message outgrew 512 bytes");
+_Static_assert(offsetof(struct imcq_message, c) <= 448,
+	       "the hot part of struct imcq_message outgrew 448 bytes");
 
 /* ---- encoding ---- */
 
@@ -99,6 +102,9 @@ message_chill(struct imcq_message *m)
 	put_str(&b, c->sender);
 	put_str(&b, c->reply_to);
 	put_str(&b, c->content_type);
+	put_str(&b, c->x_priority);
+	put_str(&b, c->importance);
+	put_str(&b, c->priority);
 	put_strv(&b, &c->to);
 	put_strv(&b, &c->cc);
 	put_strv(&b, &c->bcc);
@@ -119,11 +125,22 @@ message_chill(struct imcq_message *m)
 		put_u64(&b, p->size);
 		put_u64(&b, p->depth);
 	}
+	put_u64(&b, m->hdr.nreceived);
+	for (i = 0; i < m->hdr.nreceived; i++) {
+		put_str(&b, m->hdr.received[i].raw);
+		put_str(&b, m->hdr.received[i].date_raw);
+	}
 	if (b.over) {	/* > 4 GiB of cold fields: cannot be, given the caps */
 		buf_release(&b);
 		return m;
 	}
+	m->hdr_priority = (int8_t)message_header_priority(m);
 	message_drop_cold(m);
+	for (i = 0; i < m->hdr.nreceived; i++) {
+		free(m->hdr.received[i].raw);
+		free(m->hdr.received[i].date_raw);
+		m->hdr.received[i].raw = m->hdr.received[i].date_raw = NULL;
+	}
 	d = buf_detach(&b, &len);
 	buf_release(&b);	/* detach left it empty, allocated */
 
@@ -209,6 +226,7 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 	size_t i, n;
 
 	t->buf = NULL;
+	t->hops = NULL;
 	t->used = false;
 	if (!m->chilled)
 		return m;
@@ -244,6 +262,9 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 	x->c.sender = get_str(&c);
 	x->c.reply_to = get_str(&c);
 	x->c.content_type = get_str(&c);
+	x->c.x_priority = get_str(&c);
+	x->c.importance = get_str(&c);
+	x->c.priority = get_str(&c);
 	get_strv(&c, &x->c.to);
 	get_strv(&c, &x->c.cc);
 	get_strv(&c, &x->c.bcc);
@@ -268,6 +289,20 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 		p->size = get_u64(&c);
 		p->depth = (unsigned)get_u64(&c);
 	}
+	n = get_count(&c);
+	if (n != m->hdr.nreceived)
+		BUG("chilled block: hops do not match");
+	if (n > 0) {
+		/* the copy's own hops, with the texts the block holds */
+		t->hops = xmalloc(n * sizeof(*t->hops));
+		memcpy(t->hops, m->hdr.received, n * sizeof(*t->hops));
+		x->hdr.received = t->hops;
+		x->hdr.reccap = n;
+		for (i = 0; i < n; i++) {
+			t->hops[i].raw = get_str(&c);
+			t->hops[i].date_raw = get_str(&c);
+		}
+	}
 	if (c.p != c.end)
 		BUG("chilled block: trailing bytes");
 	return x;
@@ -280,6 +315,8 @@ message_thawed_release(struct imcq_thawed *t)
 		return;
 	cold_free_vectors(&t->m.c);
 	free(t->buf);
+	free(t->hops);
 	t->buf = NULL;
+	t->hops = NULL;
 	t->used = false;
 }

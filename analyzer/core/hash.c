@@ -84,13 +84,20 @@ sha256_hex(const void *p, size_t n, char out[65])
 }
 
 void
-sha256_b64(const void *p, size_t n, char out[48])
+sha256_raw(const void *p, size_t n, unsigned char out[32])
 {
 	struct imcq_sha256 h;
-	unsigned char md[32];
 
 	sha256_init(&h);
 	sha256_update(&h, p, n);
-	final_raw(&h, md);
+	final_raw(&h, out);
+}
+
+void
+sha256_b64(const void *p, size_t n, char out[48])
+{
+	unsigned char md[32];
+
+	sha256_raw(p, n, md);
 	EVP_EncodeBlock((unsigned char *)out, md, 32);
 }

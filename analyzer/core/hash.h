@@ -12,6 +12,8 @@ void sha256_update(struct imcq_sha256 *h, const void *p, size_t n);
 void sha256_final(struct imcq_sha256 *h, char out[65]);
 /* One-shot. */
 void sha256_hex(const void *p, size_t n, char out[65]);
+/* One-shot, the raw 32 bytes. */
+void sha256_raw(const void *p, size_t n, unsigned char out[32]);
 /* base64 of the raw digest (for CSP hashes). */
 void sha256_b64(const void *p, size_t n, char out[48]);
 #endif

@@ -503,7 +503,61 @@ message_new(void)
 	m->line_ends = "none";
 	m->env.offset = IMCQ_NOOFF;
 	m->snapshot = 0;
+	m->hdr_priority = 2;
 	return m;
+}
+
+/* 1 urgent, -1 non-urgent, 0 normal, 2 not stated. */
+static int
+parse_priority(const char *v, bool xprio)
+{
+	char w[32];
+	size_t i = 0;
+
+	if (v == NULL)
+		return 2;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (xprio && *v >= '1' && *v <= '5')
+		return *v <= '2' ? 1 : *v >= '4' ? -1 : 0;
+	while (v[i] && i < sizeof(w) - 1 && v[i] != ' ' && v[i] != '(' && v[i] != ';') {
+		w[i] = v[i] >= 'A' && v[i] <= 'Z' ? (char)(v[i] + 32) : v[i];
+		i++;
+	}
+	w[i] = '\0';
+	if (strcmp(w, "urgent") == 0 || strcmp(w, "high") == 0 || strcmp(w, "highest") == 0)
+		return 1;
+	if (strcmp(w, "non-urgent") == 0 || strcmp(w, "low") == 0 ||
+	    strcmp(w, "lowest") == 0)
+		return -1;
+	if (strcmp(w, "normal") == 0)
+		return 0;
+	return 2;
+}
+
+int
+message_header_priority(const struct imcq_message *m)
+{
+	int p;
+
+	if (m->chilled)
+		return m->hdr_priority;
+	p = parse_priority(m->c.priority, false);
+	if (p == 2)
+		p = parse_priority(m->c.importance, false);
+	if (p == 2)
+		p = parse_priority(m->c.x_priority, true);
+	return p;
+}
+
+void
+message_body_sha256_hex(const struct imcq_message *m, char out[65])
+{
+	if (!m->has_body_sha256) {
+		out[0] = '\0';
+		return;
+	}
+	hex_encode(m->body_sha256, sizeof(m->body_sha256), out);
 }
 
 /* realloc a vector down to its length */
@@ -779,7 +833,8 @@ visit_cold_strings(struct imcq_cold *c, size_t nall, void (*fn)(void *ctx, char 
 	size_t i, j;
 	struct imcq_strv *svs[] = { &c->extra, &c->to, &c->cc, &c->bcc };
 	char **one[] = { &c->helo, &c->client_host, &c->encoding, &c->date_raw,
-			 &c->from, &c->sender, &c->reply_to, &c->content_type };
+			 &c->from, &c->sender, &c->reply_to, &c->content_type,
+			 &c->x_priority, &c->importance, &c->priority };
 
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
 		fn(ctx, one[i]);
@@ -812,8 +867,7 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
 	struct imcq_strv *svs[] = { &m->env.rcpt_to };
 	char **one[] = { &m->spool_id, &m->format, &m->env.mail_from,
 			 &m->env.mts_id, &m->hdr.message_id, &m->hdr.subject,
-			 &m->hdr.subject_raw, &m->hdr.x_priority, &m->hdr.importance,
-			 &m->hdr.priority, &m->damage, &m->ims_id };
+			 &m->hdr.subject_raw, &m->damage, &m->ims_id };
 
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
 		fn(ctx, one[i]);

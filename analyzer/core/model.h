@@ -243,6 +243,9 @@ struct imcq_envelope {
 	unsigned confidence;		/* 0..100 */
 };
 
+/* One Received line.  raw and date_raw are what only the reports and
+ * evidence excerpts print: once the message is chilled they are NULL in
+ * it and read back through message_thaw. */
 struct imcq_hop {
 	char *from, *by, *with, *id, *for_addr;
 	char *date_raw;
@@ -256,13 +259,13 @@ struct imcq_header_field {
 };
 
 /* The header fields the analysis reads; the rest is in struct imcq_cold
- * (date_raw, from, sender, reply_to, content_type, to, cc, bcc, all). */
+ * (date_raw, from, sender, reply_to, content_type, to, cc, bcc, x_priority,
+ * importance, priority, all). */
 struct imcq_headers {
 	char *message_id;
 	int64_t date;
 	char *subject;		/* decoded UTF-8 */
 	char *subject_raw;	/* raw bytes when decoding guessed or failed */
-	char *x_priority, *importance, *priority;
 	struct imcq_hop *received;
 	size_t nreceived, reccap;
 	size_t nall;		/* header fields in cold.all (kept when chilled) */
@@ -298,6 +301,9 @@ struct imcq_cold {
 	char *from, *sender, *reply_to;
 	struct imcq_strv to, cc, bcc;
 	char *content_type;
+	/* X-Priority, Importance, Priority as written; the analysis reads the
+	 * priority they state through message_header_priority */
+	char *x_priority, *importance, *priority;
 	struct imcq_header_field *all;	/* every field, in order, capped (hdr.nall) */
 	size_t allcap;
 	/* MIME */
@@ -339,7 +345,7 @@ rcpt_route(const struct imcq_rcpt *r)
 }
 
 /* Fields are ordered so that the part before c, all a chilled message
- * keeps, has no padding and fills mimalloc's 512-byte size class. */
+ * keeps, has no padding and fits mimalloc's 448-byte size class. */
 struct imcq_message {
 	char *spool_id;
 	char *format;		/* reader: spool, pickup, rfc822 */
@@ -383,13 +389,15 @@ struct imcq_message {
 	enum imcq_state state;
 	unsigned mime_depth;
 	int snapshot;		/* snapshot of its first source */
-	int priority;		/* 0 normal, 1 urgent, -1 non-urgent */
 	uint32_t coldlen;
+	int8_t priority;	/* 0 normal, 1 urgent, -1 non-urgent (states.c) */
+	int8_t hdr_priority;	/* what the cold headers state, set when chilled */
 	bool final_newline;
 	bool damaged;
 	bool chilled;
 	bool spilled;
-	char body_sha256[65];	/* of the RFC 822 part */
+	bool has_body_sha256;
+	unsigned char body_sha256[32];	/* of the RFC 822 part, raw */
 	struct imcq_cold c;	/* last: not allocated once chilled */
 };
 
@@ -720,12 +728,19 @@ void cold_free_vectors(struct imcq_cold *c);
 struct imcq_thawed {
 	struct imcq_message m;
 	unsigned char *buf;	/* the block read back from the spill */
+	struct imcq_hop *hops;	/* m's Received hops with their raw texts */
 	bool used;
 };
 const struct imcq_message *message_thaw(const struct imcq_report *r,
 					const struct imcq_message *m,
 					struct imcq_thawed *t);
 void message_thawed_release(struct imcq_thawed *t);
+/* The priority the headers state (Priority, then Importance, then
+ * X-Priority: 1 urgent, -1 non-urgent, 0 normal, 2 none): read from the
+ * cold headers, or, once chilled, what message_chill saved of them. */
+int message_header_priority(const struct imcq_message *m);
+/* The body's SHA-256 as 64 hex digits and a NUL; "" when it has none. */
+void message_body_sha256_hex(const struct imcq_message *m, char out[65]);
 void message_add_source(struct imcq_message *m, const struct imcq_source *src);
 void message_add_rcpt(struct imcq_message *m, const char *address);
 void message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *p, size_t n);

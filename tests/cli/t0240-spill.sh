@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The messages' cold fields (envelope helo, client host, encoding, gaps and
-# guesses; Date, From, Sender, Reply-To, Content-Type, To/Cc/Bcc and every
-# header field; MIME parts) leave memory as each message arrives, and its
+# guesses; Date, From, Sender, Reply-To, Content-Type, X-Priority,
+# Importance, Priority, To/Cc/Bcc and every header field; the Received
+# lines' texts; MIME parts) leave memory as each message arrives, and its
 # texts (state reason, findings' messages and excerpts) once final: into an
 # unlinked temporary file in $TMPDIR (the default), into encoded blocks in
 # memory (IMCQ_SPILL=memory, or when no temporary file can be made), or
@@ -21,6 +22,11 @@ inputs=("$S/serverA-imcdata.zip" "$S/serverB-imcdata.zip")
 # the file, part from memory
 python3 "$IMCQ_SRC/bench/make-large.py" 3000 "$TMP/q3000.zip" --avg-kb 1 >/dev/null ||
 	fail "make-large.py failed"
+# Received lines: their raw texts and dates are cold too; with --max-hops 2
+# every message is LOOP_SUSPECTED and, by --now, EXPIRED: the excerpts of
+# both quote them
+python3 "$IMCQ_SRC/bench/make-large.py" 300 "$TMP/rec300.zip" --avg-kb 1 --received 3 \
+	>/dev/null || fail "make-large.py --received failed"
 mkdir -p "$TMP/spilldir" "$TMP/ro"
 chmod 0555 "$TMP/ro"
 
@@ -85,6 +91,9 @@ for th in 1 2; do
 	same "analyze -o, 3000 generated, --threads $th" analyze -q --threads $th -o @OUT@ "$TMP/q3000.zip"
 done
 same "analyze summary" analyze "${inputs[@]}"
+now=--now=2026-11-25T00:00:00Z
+same "analyze -o, Received lines, --max-hops 2" analyze -q $now --max-hops 2 -o @OUT@ "$TMP/rec300.zip"
+same "show --json, Received lines" show -q --json $now --max-hops 2 "$TMP/rec300.zip" 8VZ1ML3J
 same "list" list -q "${inputs[@]}" "$TMP/tree"
 same "timeline" timeline -q "${inputs[@]}"
 same "show" show -q "$TMP/tree" 3SW32JRP
@@ -116,6 +125,21 @@ assert m["headers"]["to"] and m["headers"]["date_raw"].startswith("Thu, 26 Nov 2
 assert m["headers"]["count"] == 5
 assert m["envelope"]["encoding"] and m["envelope"]["uninterpreted"][1]["hex"] == "01000000"
 assert m["mime"][0]["content_type"] == "text/plain" and m["mime"][0]["size"] == 12
+PY
+# the hops' texts are really there, in the message and in the excerpts
+run file "$TMP/h" show -q --json $now --max-hops 2 "$TMP/rec300.zip" 8VZ1ML3J
+python3 - "$TMP/h.out" <<'PY' || fail "show --json lost the Received texts"
+import json, sys
+d, _ = json.JSONDecoder().raw_decode(open(sys.argv[1]).read())
+m = d["messages"][0] if "messages" in d else d
+hops = m["headers"]["received"]
+assert len(hops) == 3 and hops[0]["id"] == "8VZ1ML3J", hops
+assert all(h["date_raw"] == "Fri, 20 Nov 2026 10:00:00 +0000" for h in hops), hops
+for code in ("EXPIRED", "LOOP_SUSPECTED"):
+    ex = [e.get("excerpt") or "" for f in m["findings"] if f["code"] == code
+          for e in f["evidence"]]
+    assert any(x.startswith("Received: by EXB2.contoso.example.com with Internet Mail "
+                            "Service (5.5.2653.19)\tid <8VZ1ML3J>; Fri, 20 Nov") for x in ex), (code, ex)
 PY
 # --- h3: spilled texts (state_reason, findings' messages and excerpts) ---
 same "analyze --where finding, 3000 generated, --threads 2" analyze -q --threads 2 \

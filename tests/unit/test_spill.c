@@ -251,6 +251,8 @@ full_message(void)
 	m->c.from = xstrdup("Alice \xff <alice@example.com>");	/* not UTF-8 */
 	m->c.reply_to = xstrdup("r@example.com");
 	m->c.content_type = xstrdup("multipart/mixed");
+	m->c.x_priority = xstrdup("5 (Lowest)");
+	m->c.importance = xstrdup("High");	/* Importance wins over X-Priority */
 	strv_push(&m->c.to, xstrdup("bob@example.com"));
 	strv_push(&m->c.cc, xstrdup("dave@example.net"));
 	strv_push(&m->c.bcc, xstrdup("eve@example.net"));
@@ -315,8 +317,11 @@ chill_case(bool with_spill)
 	b = cold.msgs[3];
 	ASSERT(!a->chilled);
 	ASSERT(b->chilled);
-	/* b ends before b->c: a chilled message keeps 512 bytes, not 736 */
-	ASSERT(offsetof(struct imcq_message, c) <= 512);
+	/* b ends before b->c: a chilled message keeps 448 bytes, not ~700 */
+	ASSERT(offsetof(struct imcq_message, c) <= 448);
+	/* the priority the headers state survives their leaving memory */
+	ASSERT_EQ_INT(message_header_priority(a), 1);
+	ASSERT_EQ_INT(message_header_priority(b), 1);
 	ASSERT_EQ_INT(b->hdr.nall, 2);			/* the count stays */
 	ASSERT_EQ_STR(b->hdr.subject, "hello");		/* a hot field */
 	ASSERT(b->spilled == with_spill);
@@ -331,6 +336,9 @@ chill_case(bool with_spill)
 	ASSERT(x->c.client_host == NULL);
 	ASSERT_EQ_STR(x->c.encoding, "");
 	ASSERT_EQ_INT(x->c.parts[0].size, 1234567890123ull);
+	ASSERT_EQ_STR(x->c.x_priority, "5 (Lowest)");
+	ASSERT_EQ_STR(x->c.importance, "High");
+	ASSERT(x->c.priority == NULL);
 	message_thawed_release(&t);
 	/* an unchilled message thaws to itself */
 	ASSERT(message_thaw(&plain, a, &t) == a);

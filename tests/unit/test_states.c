@@ -92,7 +92,8 @@ msg(const char *id, enum imcq_queue q, int snap, int64_t mtime)
 	m->snapshot = snap;
 	m->size = 1000;
 	memset(m->body_sha256, 0, sizeof(m->body_sha256));
-	memcpy(m->body_sha256, id, strlen(id) < 64 ? strlen(id) : 64);
+	memcpy(m->body_sha256, id, strlen(id) < 32 ? strlen(id) : 32);
+	m->has_body_sha256 = true;
 	message_seen_in(m, (unsigned)snap);
 	report_add_message(&rep, m);
 	return m;
@@ -292,12 +293,12 @@ TEST(test_priority_timeouts)
 
 	reset();
 	u = msg("URGENT01", IMCQ_Q_OUT, 0, NOW - 30 * H);
-	u->hdr.x_priority = xstrdup("1 (Highest)");
+	u->c.x_priority = xstrdup("1 (Highest)");
 	n = msg("NORMAL01", IMCQ_Q_OUT, 0, NOW - 30 * H);
 	l = msg("LOWPRI01", IMCQ_Q_OUT, 0, NOW - 60 * H);
-	l->hdr.importance = xstrdup("Low");
+	l->c.importance = xstrdup("Low");
 	p = msg("NONURG01", IMCQ_Q_OUT, 0, NOW - 80 * H);
-	p->hdr.priority = xstrdup("non-urgent");
+	p->c.priority = xstrdup("non-urgent");
 	run();
 	u = find("URGENT01", IMCQ_Q_OUT, 0);
 	n = find("NORMAL01", IMCQ_Q_OUT, 0);
