@@ -495,7 +495,7 @@ derive_rcpts(struct fill *f)
 			if (dup[at])
 				continue;
 			if (f->m->env.rcpt_to.n >= f->lim->rcpts)
-				f->m->env.rcpt_dropped++;
+				envelope_drop_rcpt(&f->m->env);
 			else
 				strv_push(&f->m->env.rcpt_to, xstrdup(lists[i]->v[j]));
 		}
@@ -833,7 +833,7 @@ walk(struct fill *f, GMimeObject *obj, const char *path, unsigned depth)
 		return 0;
 	}
 	if (depth > m->mime_depth)
-		m->mime_depth = depth;
+		m->mime_depth = depth > UINT16_MAX ? UINT16_MAX : (uint16_t)depth;
 	memset(&p, 0, sizeof(p));
 	p.path = xstrdup(path);
 	p.depth = depth;

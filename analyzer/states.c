@@ -1032,7 +1032,7 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 			char *r = xasprintf("%s; tracking shows it transferred (%zu of %zu "
 					    "recipients), so the reference is a phantom entry",
 					    m->state_reason ? m->state_reason : "missing",
-					    d.ndel, m->nrcpts);
+					    d.ndel, (size_t)m->nrcpts);
 
 			set_str(&m->state_reason, r);
 		}
@@ -1157,7 +1157,7 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 				"%zu of %zu recipients delivered, the others waiting; the "
 				"%s %s time-out ends %s", place, qt,
 				m->queue_time_source ? m->queue_time_source : "no time known", ag,
-				d.ndel, m->nrcpts, to, priority_name(m->priority), ex));
+				d.ndel, (size_t)m->nrcpts, to, priority_name(m->priority), ex));
 	else
 		set_str(&m->state_reason, xasprintf(
 				"queued in %s since %s (%s), %s before the reference time; "
@@ -1408,7 +1408,7 @@ find_loop(struct ctx *c, struct imcq_message *m)
 		return;
 	if (m->hdr.nreceived > c->o->max_hops)
 		x = xasprintf("%s has %zu Received lines, over the limit of %u%s%s%s", sid(m),
-			      m->hdr.nreceived, c->o->max_hops,
+			      (size_t)m->hdr.nreceived, c->o->max_hops,
 			      best >= LOOP_SAME_BY ? "; host " : "",
 			      best >= LOOP_SAME_BY ? m->hdr.received[bi].by : "",
 			      best >= LOOP_SAME_BY ? " repeats" : "");

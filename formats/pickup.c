@@ -175,7 +175,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 				    e->member, at, "an X-Receiver line without an address");
 			free(a);
 		} else if (env->rcpt_to.n >= s->lim->rcpts) {
-			env->rcpt_dropped++;
+			envelope_drop_rcpt(env);
 			free(a);
 		} else {
 			strv_push(&env->rcpt_to, a);

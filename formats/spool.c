@@ -251,7 +251,7 @@ add_rcpt(struct scan *sc, const char *a, size_t n)
 	if (n == 0)
 		return;
 	if (env->rcpt_to.n >= sc->s->lim->rcpts) {
-		env->rcpt_dropped++;
+		envelope_drop_rcpt(env);
 		return;
 	}
 	strv_push(&env->rcpt_to, xstrndup(a, n));

@@ -28,10 +28,10 @@
 #include "analyzer/core/xalloc.h"
 
 /* What a chilled message keeps: one mimalloc size class (model.h).  A
- * field added to struct imcq_message before c costs 128 bytes a message
+ * field added to struct imcq_message before c costs 64 bytes a message
  * past this line: move it into struct imcq_cold if only reports print it. */
-_Static_assert(offsetof(struct imcq_message, c) <= 448,
-	       "the hot part of struct imcq_message outgrew 448 bytes");
+_Static_assert(offsetof(struct imcq_message, c) <= 384,
+	       "the hot part of struct imcq_message outgrew 384 bytes");
 
 /* ---- encoding ---- */
 

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,4 +151,16 @@ xgrow(void **p, size_t *cap, size_t need, size_t sz)
 	}
 	*p = xreallocarray(*p, nc, sz);
 	*cap = nc;
+}
+
+void
+xgrow32(void **p, uint32_t *cap, size_t need, size_t sz)
+{
+	size_t c = *cap;
+
+	if (need > UINT32_MAX)
+		imcq_die("out of memory (array too large)");
+	xgrow(p, &c, need, sz);
+	/* doubling may pass 2^32 - 1: the extra slots go unused */
+	*cap = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
 }

@@ -973,8 +973,15 @@ message_pack(struct imcq_message *m)
 			total += pk.len[i] + 1;
 		}
 	}
+	if (total > UINT32_MAX) {	/* cannot be, given the caps: leave unpacked */
+		free(owner);
+		free(at);
+		free(pk.slot);
+		free(pk.len);
+		return;
+	}
 	m->pack = xmalloc(total);
-	m->packlen = total;
+	m->packlen = (uint32_t)total;
 	for (i = 0; i < pk.n; i++)
 		if (owner[i] == i)
 			memcpy(m->pack + at[i], *pk.slot[i], pk.len[i] + 1);

@@ -235,17 +235,25 @@ const char *imcq_env_source_name(enum imcq_env_source s);
 struct imcq_envelope {
 	char *mail_from;		/* without <>; "" for the null sender */
 	struct imcq_strv rcpt_to;	/* without <> */
-	uint64_t rcpt_dropped;		/* beyond the --max-rcpts cap */
 	char *mts_id;
 	uint64_t offset;		/* ImCr (spool) or first X- line */
 	uint64_t length;		/* through the end of EwLs */
-	enum imcq_env_source source;
-	unsigned confidence;		/* 0..100 */
+	uint32_t rcpt_dropped;		/* beyond the --max-rcpts cap (saturates) */
+	uint8_t source;			/* enum imcq_env_source */
+	uint8_t confidence;		/* 0..100 */
 };
 
 /* One Received line.  raw and date_raw are what only the reports and
  * evidence excerpts print: once the message is chilled they are NULL in
  * it and read back through message_thaw. */
+/* Count one more recipient beyond the --max-rcpts cap (saturating). */
+static inline void
+envelope_drop_rcpt(struct imcq_envelope *env)
+{
+	if (env->rcpt_dropped < UINT32_MAX)
+		env->rcpt_dropped++;
+}
+
 struct imcq_hop {
 	char *from, *by, *with, *id, *for_addr;
 	char *date_raw;
@@ -267,8 +275,8 @@ struct imcq_headers {
 	char *subject;		/* decoded UTF-8 */
 	char *subject_raw;	/* raw bytes when decoding guessed or failed */
 	struct imcq_hop *received;
-	size_t nreceived, reccap;
-	size_t nall;		/* header fields in cold.all (kept when chilled) */
+	uint32_t nreceived, reccap;
+	uint32_t nall;		/* header fields in cold.all (kept when chilled) */
 };
 
 struct imcq_mime_part {
@@ -352,15 +360,15 @@ struct imcq_message {
 	char *state_reason;	/* may be spilled (text_spill) */
 	uint64_t size;		/* bytes of the RFC 822 part */
 	struct imcq_source *sources;
-	size_t nsources, srccap;
+	uint32_t nsources, srccap;
 	struct imcq_envelope env;
 	struct imcq_headers hdr;
 	const char *line_ends;	/* "crlf" | "lf" | "cr" | "mixed" | "none" (static) */
 	struct imcq_rcpt *rcpts;
-	size_t nrcpts, rcptcap;
+	uint32_t nrcpts, rcptcap;
 	struct imcq_findlist findings;
 	unsigned *seen_in;
-	size_t nseen, seencap;
+	uint32_t nseen, seencap;
 	int64_t queue_time;
 	const char *queue_time_source;	/* static string */
 	int64_t expires;
@@ -369,13 +377,12 @@ struct imcq_message {
 	/* Joins (analyzer/joins.c): indices into rep->events and
 	 * rep->sessions that concern this message. */
 	size_t *ev_idx;
-	size_t nev_idx, ev_idxcap;
+	uint32_t nev_idx, ev_idxcap;
 	size_t *sess_idx;
-	size_t nsess_idx, sess_idxcap;
+	uint32_t nsess_idx, sess_idxcap;
 	/* message_pack: the strings the readers set, in one block (NULL until
 	 * packed); message_free frees a string only when it lies outside. */
 	char *pack;
-	size_t packlen;
 	/* message_chill (core/chill.c): the cold fields -- what only the
 	 * reports print -- encoded, coldlen bytes in memory (cold) or, when
 	 * spilled, in the report's spill at cold_off; read them through
@@ -387,16 +394,17 @@ struct imcq_message {
 	enum imcq_queue queue;
 	enum imcq_place place;
 	enum imcq_state state;
-	unsigned mime_depth;
 	int snapshot;		/* snapshot of its first source */
 	uint32_t coldlen;
+	uint32_t packlen;	/* bytes of pack */
+	uint16_t mime_depth;	/* deepest MIME part (saturates) */
 	int8_t priority;	/* 0 normal, 1 urgent, -1 non-urgent (states.c) */
 	int8_t hdr_priority;	/* what the cold headers state, set when chilled */
-	bool final_newline;
-	bool damaged;
-	bool chilled;
-	bool spilled;
-	bool has_body_sha256;
+	bool final_newline : 1;
+	bool damaged : 1;
+	bool chilled : 1;
+	bool spilled : 1;
+	bool has_body_sha256 : 1;
 	unsigned char body_sha256[32];	/* of the RFC 822 part, raw */
 	struct imcq_cold c;	/* last: not allocated once chilled */
 };

@@ -5,6 +5,7 @@
 #ifndef IMCQ_XALLOC_H
 #define IMCQ_XALLOC_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "analyzer/core/par.h"
@@ -17,6 +18,10 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *p (an array of *cap elements of size sz) to hold at least need. */
 void xgrow(void **p, size_t *cap, size_t need, size_t sz);
+/* The same for a vector with 32-bit counts (the message record's: a
+ * million records pay for every byte); more than 2^32 - 1 elements end
+ * the program as out of memory. */
+void xgrow32(void **p, uint32_t *cap, size_t need, size_t sz);
 /* qsort that accepts an empty or NULL array (qsort(NULL, 0, ...) is
  * undefined behaviour, and vectors start out NULL).  A large array is
  * sorted on two threads inside par.h's window (par_qsort: the same order
@@ -31,8 +36,9 @@ xqsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)
 		qsort(base, n, size, cmp);
 }
 #define FREE_AND_NULL(p) do { free(p); (p) = NULL; } while (0)
-/* Append v to a vector {T *v; size_t n, cap;} named by its prefix. */
+/* Append v to a vector {T *v; size_t n, cap;} or {T *v; uint32_t n, cap;}. */
 #define VEC_PUSH(arr, n, cap, val) do { \
-	xgrow((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr))); \
+	_Generic(&(cap), uint32_t *: xgrow32, default: xgrow)( \
+		(void **)&(arr), &(cap), (size_t)(n) + 1, sizeof(*(arr))); \
 	(arr)[(n)++] = (val); } while (0)
 #endif
