@@ -106,12 +106,23 @@ new_item(struct run *r, const struct imcq_message *m, enum recovery_status st)
 	return &r->items[r->nitems - 1];
 }
 
+/* s's digest as hex, a string that lives as long as the report (its
+ * pool): the items and their copies in `same` point at it */
+static const char *
+src_sha(struct run *r, const struct imcq_source *s)
+{
+	char sha[65];
+
+	source_sha256_hex(r->rep, s, sha);
+	return strpool_intern(&r->rep->pool, sha);
+}
+
 static void
-item_src(struct recovery_item *it, const struct imcq_source *s)
+item_src(struct run *r, struct recovery_item *it, const struct imcq_source *s)
 {
 	it->src.input = s->input;
 	it->src.member = s->member;
-	it->src.sha256 = s->sha256;
+	it->src.sha256 = src_sha(r, s);
 	it->src.size = s->size;
 }
 
@@ -253,6 +264,7 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	struct plan *p;
 	struct recovery_item *it;
 	char *key, sha[65];
+	const char *src_hex;
 	const unsigned char *body;
 	size_t blen;
 	struct buf b;
@@ -263,9 +275,10 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	if (r->fatal || idx == SIZE_MAX || !r->plans[idx].write)
 		return;
 	p = &r->plans[idx];
-	key = recover_key(m->spool_id, src->sha256);
+	src_hex = src_sha(r, src);
+	key = recover_key(m->spool_id, src_hex);
 	if (recover_map_get(&r->keys, key, &prev)) {
-		struct recovery_src s = { src->input, src->member, src->sha256, src->size };
+		struct recovery_src s = { src->input, src->member, src_hex, src->size };
 
 		VEC_PUSH(r->items[prev].same, r->items[prev].nsame, r->items[prev].samecap, s);
 		p->wrote = true;	/* its bytes are in that output */
@@ -276,7 +289,7 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	it = new_item(r, m, RECOVERY_WRITTEN);
 	recover_map_put(&r->keys, key, r->nitems - 1);
 	free(key);
-	item_src(it, src);
+	item_src(r, it, src);
 	item_rcpts(it, p);
 	if (p->note)
 		item_note(it, p->note);
@@ -285,7 +298,7 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	if (recover_archive_note(m))
 		item_note(it, recover_archive_note(m));
 	sha256_hex(data, len, sha);
-	if (strcmp(sha, src->sha256) != 0) {
+	if (strcmp(sha, src_hex) != 0) {
 		fail_item(r, it, "the member's bytes changed since they were analysed (SHA-256 differs): not written");
 		return;
 	}
@@ -410,7 +423,7 @@ plan_message(struct run *r, struct imcq_where *where, size_t i)
 	/* too many recipients to recover them all: a failure, not a choice */
 	it = new_item(r, m, why != NULL && !m->damaged ? RECOVERY_FAILED : RECOVERY_SKIPPED);
 	if (m->nsources)
-		item_src(it, &m->sources[0]);
+		item_src(r, it, &m->sources[0]);
 	item_rcpts(it, p);
 	if (why != NULL) {
 		item_note(it, why);
@@ -716,7 +729,7 @@ cmd_recover(struct cli *c)
 		if (!r.plans[i].write || r.plans[i].wrote)
 			continue;
 		it = new_item(&r, rep.msgs[i], RECOVERY_FAILED);
-		item_src(it, &rep.msgs[i]->sources[0]);
+		item_src(&r, it, &rep.msgs[i]->sources[0]);
 		item_rcpts(it, &r.plans[i]);
 		item_note(it, "the member could not be read again (input changed or unreadable)");
 		it->reason = it->notes[it->nnotes - 1];

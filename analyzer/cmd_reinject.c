@@ -157,7 +157,8 @@ verdict_word(enum smtp_verdict v)
 /* Send one message key to the recipients that need it. */
 static void
 send_key(struct run *r, struct imcq_message *m, const struct imcq_source *src,
-	 struct plan *p, const char *key, const unsigned char *data, size_t len)
+	 const char *src_hex, struct plan *p, const char *key, const unsigned char *data,
+	 size_t len)
 {
 	const char *from = r->sender_override ? r->sender_override : m->env.mail_from;
 	const char **to = xcalloc(p->ninc + 1, sizeof(*to));
@@ -170,7 +171,7 @@ send_key(struct run *r, struct imcq_message *m, const struct imcq_source *src,
 	put_safe(o, m->spool_id ? m->spool_id : "?");
 	fputs(" (", o);
 	put_safe(o, src->member ? src->member : "-");
-	fprintf(o, ", sha256 %.12s): MAIL FROM:<", src->sha256);
+	fprintf(o, ", sha256 %.12s): MAIL FROM:<", src_hex);
 	put_safe(o, from);
 	fputs(">\n", o);
 	if (recover_envelope_note(m))
@@ -215,7 +216,7 @@ send_key(struct run *r, struct imcq_message *m, const struct imcq_source *src,
 		return;
 	}
 	sha256_hex(data, len, sha);
-	if (strcmp(sha, src->sha256) != 0 ||
+	if (strcmp(sha, src_hex) != 0 ||
 	    !recover_body(m->format, src, data, len, &body, &blen)) {
 		for (i = 0; i < nto; i++) {
 			fputs("  not sent   ", o);
@@ -302,13 +303,14 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	struct run *r = user;
 	size_t idx = recover_msgidx_find(&r->byptr, m);
 	struct plan *p;
-	char *key;
+	char *key, src_hex[65];
 
 	if (r->fatal || idx == SIZE_MAX || !r->plans[idx].send)
 		return;
 	p = &r->plans[idx];
 	p->handled = true;
-	key = recover_key(m->spool_id, src->sha256);
+	source_sha256_hex(r->rep, src, src_hex);
+	key = recover_key(m->spool_id, src_hex);
 	if (recover_map_get(&r->keys, key, NULL)) {
 		free(key);	/* an identical copy: already handled */
 		return;
@@ -324,7 +326,7 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	} else {
 		recover_map_put(&r->versions, m->spool_id ? m->spool_id : "", 0);
 	}
-	send_key(r, m, src, p, key, data, len);
+	send_key(r, m, src, src_hex, p, key, data, len);
 	free(key);
 }
 

@@ -60,6 +60,7 @@ struct run {
 	const struct imcq_opts *o;
 	struct imcq_sink sink;
 	bool show_progress;
+	size_t inv_index;	/* the member on_entry reads: its inventory row */
 	/* replay */
 	replay_cb rcb;
 	void *ruser;
@@ -87,6 +88,7 @@ on_message(struct imcq_sink *s, const struct imcq_entry *e,
 
 	(void)e;
 	message_finish(m, body, body_off, run->rep, &run->rep->lim);
+	message_bind_source(run->rep, m, run->inv_index);
 	report_add_message(run->rep, m);
 }
 
@@ -182,9 +184,10 @@ on_prepare(void *user, const struct imcq_entry *e, bool spare)
 	return d;
 }
 
-/* Add what read_early got, as the read would have. */
+/* Add what read_early got, as the read would have (the messages' sources
+ * bound to inventory row inv_index). */
 static int
-add_early(struct imcq_report *rep, struct detected *d)
+add_early(struct imcq_report *rep, struct detected *d, size_t inv_index)
 {
 	size_t i;
 
@@ -199,8 +202,10 @@ add_early(struct imcq_report *rep, struct detected *d)
 	}
 	free(d->anoms);
 	rep->anoms_dropped += d->dropped;
-	for (i = 0; i < d->nmsgs; i++)
+	for (i = 0; i < d->nmsgs; i++) {
+		message_bind_source(rep, d->msgs[i], inv_index);
 		report_add_message(rep, d->msgs[i]);
+	}
 	free(d->msgs);
 	return d->rc;
 }
@@ -239,7 +244,8 @@ on_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 			    f->name, amb, bid, f->name);
 		rep->inv[inv_index].ambiguous = amb;
 	}
-	rc = d->read ? add_early(rep, d) : f->read(e, &run->sink);
+	run->inv_index = inv_index;
+	rc = d->read ? add_early(rep, d, inv_index) : f->read(e, &run->sink);
 	free(d);
 	if (rc == IMCQ_OK)
 		rep->inv[inv_index].parsed = true;
@@ -391,7 +397,7 @@ static void
 on_replay_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 {
 	struct replay_run *rr = user;
-	struct imcq_source key = { .input = e->input, .member = (char *)e->member };
+	struct imcq_source key = { .input = e->input, .member = e->member };
 	struct src_ref k = { .s = &key };
 	struct src_ref *hit;
 

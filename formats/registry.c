@@ -53,16 +53,15 @@ imcq_entry_message(const struct imcq_entry *e, const char *format)
 	struct imcq_message *m = message_new();
 	struct imcq_source src = {
 		.input = e->input,
-		.member = (char *)e->member,
-		.offset = 0,
+		.member = e->member,
 		.size = e->size,
 		.mtime = e->mtime,
 		.body_offset = 0,
 	};
 
-	memcpy(src.sha256, e->sha256, 64);
-	src.sha256[64] = '\0';
-	message_add_source(m, &src);	/* copies the member string */
+	/* copies the member string, until the pipeline binds the source to
+	 * the member's inventory row (which also holds e->sha256) */
+	message_add_source(m, &src);
 	m->format = xstrdup(format);
 	m->place = e->place;
 	m->queue = imcq_queue_of_place(e->place);

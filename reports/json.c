@@ -365,12 +365,14 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	for (i = 0; i < m->nsources; i++) {
 		const struct imcq_source *s = &m->sources[i];
 		cJSON *so = must(cJSON_CreateObject());
+		char sha[65];
 
+		source_sha256_hex(rep, s, sha);
 		json_add_str(so, "input", input_path(rep, s->input));
 		json_add_str(so, "member", s->member);
-		add_u64(so, "offset", s->offset);
+		add_u64(so, "offset", 0);	/* the whole member */
 		add_u64(so, "size", s->size);
-		json_add_str(so, "sha256", s->sha256);
+		json_add_str(so, "sha256", sha);
 		json_add_time(so, "mtime", s->mtime);
 		add_u64(so, "body_offset", s->body_offset);
 		cJSON_AddItemToArray(a, so);

@@ -198,7 +198,9 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 	fputs("Sources:\n", f);
 	for (i = 0; i < m->nsources; i++) {
 		const struct imcq_source *s = &m->sources[i];
+		char sha[65];
 
+		source_sha256_hex(rep, s, sha);
 		fputs("  ", f);
 		text_put(f, s->input >= 0 && (size_t)s->input < rep->ninputs ? rep->inputs[s->input].path : "?", 0);
 		fputs(" : ", f);
@@ -206,7 +208,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 		fprintf(f, "\n    size %llu, mtime ", (unsigned long long)s->size);
 		put_time(f, s->mtime);
 		fprintf(f, ", RFC 822 part at offset %llu\n    sha256 %s\n",
-			(unsigned long long)s->body_offset, s->sha256);
+			(unsigned long long)s->body_offset, sha);
 	}
 	fprintf(f, "Envelope (%s", imcq_env_source_name(m->env.source));
 	if (m->c.encoding)

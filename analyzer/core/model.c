@@ -856,8 +856,9 @@ visit_cold_strings(struct imcq_cold *c, size_t nall, void (*fn)(void *ctx, char 
 	}
 }
 
-/* Call fn on every string slot of a message except the state reason and
- * the recipients' status (which the analyzer replaces): the strings
+/* Call fn on every string slot of a message except the state reason, the
+ * recipients' status (which the analyzer replaces) and the sources'
+ * members (message_bind_source replaces an unbound copy): the strings
  * message_pack moves into its block and message_free frees.  A chilled
  * message has no cold fields (m->c is not even allocated). */
 static void
@@ -874,8 +875,6 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
 	for (i = 0; i < sizeof(svs) / sizeof(svs[0]); i++)
 		for (j = 0; j < svs[i]->n; j++)
 			fn(ctx, &svs[i]->v[j]);
-	for (i = 0; i < m->nsources; i++)
-		fn(ctx, &m->sources[i].member);
 	for (i = 0; i < m->hdr.nreceived; i++) {
 		struct imcq_hop *h = &m->hdr.received[i];
 
@@ -1043,6 +1042,9 @@ message_free(struct imcq_message *m)
 		return;
 	visit_strings(m, free_unpacked, m);
 	text_free(m->state_reason);
+	for (i = 0; i < m->nsources; i++)
+		if (m->sources[i].inv == IMCQ_SRC_NOINV)	/* its own copy */
+			free((char *)m->sources[i].member);
 	free(m->sources);
 	free(m->env.rcpt_to.v);
 	free(m->hdr.received);
@@ -1088,7 +1090,39 @@ message_add_source(struct imcq_message *m, const struct imcq_source *src)
 	struct imcq_source s = *src;
 
 	s.member = src->member ? xstrdup(src->member) : NULL;
+	s.inv = IMCQ_SRC_NOINV;
 	VEC_PUSH(m->sources, m->nsources, m->srccap, s);
+}
+
+void
+message_bind_source(const struct imcq_report *r, struct imcq_message *m, size_t inv)
+{
+	size_t i;
+
+	if (inv >= r->ninv || inv >= IMCQ_SRC_NOINV)
+		BUG("message_bind_source: no such inventory row");
+	for (i = 0; i < m->nsources; i++) {
+		struct imcq_source *s = &m->sources[i];
+
+		if (s->inv != IMCQ_SRC_NOINV)
+			continue;
+		if (s->member == NULL || r->inv[inv].member == NULL ||
+		    strcmp(s->member, r->inv[inv].member) != 0 || s->input != r->inv[inv].input)
+			BUG("message_bind_source: the source is not that inventory row");
+		free((char *)s->member);
+		s->member = r->inv[inv].member;
+		s->inv = (uint32_t)inv;
+	}
+}
+
+void
+source_sha256_hex(const struct imcq_report *r, const struct imcq_source *s, char out[65])
+{
+	if (s->inv == IMCQ_SRC_NOINV || s->inv >= r->ninv) {
+		out[0] = '\0';
+		return;
+	}
+	inv_sha256_hex(&r->inv[s->inv], out);
 }
 
 void

@@ -209,15 +209,22 @@ struct imcq_anomaly {
 	char *message;
 };
 
-/* Where a message's bytes came from. */
+/* Where a message's bytes came from: the whole member (its first byte
+ * used is always 0).  40 bytes, no padding: what the inventory row of the
+ * member also holds is not repeated.  Until message_bind_source ties it to
+ * that row (the pipeline does, on the calling thread, before the message
+ * enters the report), member is the message's own copy and inv is
+ * IMCQ_SRC_NOINV; once bound, member is the row's string (shared: it lives
+ * as long as the report's inventory, and the message does not free it)
+ * and the digest is read from the row (source_sha256_hex). */
+#define IMCQ_SRC_NOINV UINT32_MAX
 struct imcq_source {
-	int input;
-	char *member;
-	uint64_t offset;	/* of the member's first byte used (0) */
+	const char *member;
 	uint64_t size;		/* member size */
-	char sha256[65];	/* of the whole member */
 	int64_t mtime;
 	uint64_t body_offset;	/* offset of the RFC 822 part in the member */
+	int input;
+	uint32_t inv;		/* index of the member's row in rep->inv, or IMCQ_SRC_NOINV */
 };
 
 /* Bytes of an envelope the reader could not interpret, kept for study. */
@@ -749,7 +756,17 @@ void message_thawed_release(struct imcq_thawed *t);
 int message_header_priority(const struct imcq_message *m);
 /* The body's SHA-256 as 64 hex digits and a NUL; "" when it has none. */
 void message_body_sha256_hex(const struct imcq_message *m, char out[65]);
+/* Add a copy of src, unbound (src->inv is ignored): the member string is
+ * copied, the digest is not kept. */
 void message_add_source(struct imcq_message *m, const struct imcq_source *src);
+/* Bind m's unbound sources to inventory row inv of r (the member the
+ * reader read them from): each drops its copy of the member for the row's
+ * string.  Only on the calling thread, once the row is in r. */
+void message_bind_source(const struct imcq_report *r, struct imcq_message *m, size_t inv);
+/* The SHA-256 of s's whole member, 64 lower-case hex digits, from its
+ * inventory row in r (the message's report); "" for an unbound source. */
+void source_sha256_hex(const struct imcq_report *r, const struct imcq_source *s,
+		       char out[65]);
 void message_add_rcpt(struct imcq_message *m, const char *address);
 void message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *p, size_t n);
 void headers_add_hop(struct imcq_headers *h, struct imcq_hop *hop);

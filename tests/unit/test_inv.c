@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_inv.c - the inventory row's raw digest (inv_set_sha256 and
  * inv_sha256_hex give back sha256_final's 64 hex digits, or "" for a row
- * without one) and report_trim (the report's arrays cut to their length,
- * contents kept, and able to grow again). */
+ * without one), report_trim (the report's arrays cut to their length,
+ * contents kept, and able to grow again), and a message's sources bound to
+ * their inventory rows (message_bind_source shares the row's member,
+ * source_sha256_hex reads the row's digest). */
 #include "tests/unit/test.h"
 
 #include "analyzer/core/hash.h"
@@ -115,4 +117,66 @@ TEST(test_report_trim)
 	report_release(&rep);
 }
 
-TEST_MAIN(test_sha_round_trip, test_row_fields, test_report_trim)
+TEST(test_source_bind)
+{
+	struct imcq_report rep;
+	struct imcq_message *m, *pk;
+	struct imcq_source src;
+	char hex[65], out[65];
+	size_t i;
+
+	ASSERT(sizeof(struct imcq_source) <= 40);
+	report_init(&rep);
+	for (i = 0; i < 3; i++) {
+		struct imcq_inv v;
+		char data[16];
+
+		memset(&v, 0, sizeof(v));
+		v.input = 1;
+		v.member = xasprintf("a.zip!/Imcdata/Out/M%04zu", i);
+		v.kind = "spool";
+		snprintf(data, sizeof(data), "member %zu", i);
+		sha256_hex(data, strlen(data), hex);
+		inv_set_sha256(&v, hex);
+		VEC_PUSH(rep.inv, rep.ninv, rep.invcap, v);
+	}
+	/* unbound: its own copy of the member, no digest */
+	m = message_new();
+	memset(&src, 0, sizeof(src));
+	src.input = 1;
+	src.member = "a.zip!/Imcdata/Out/M0001";
+	src.size = 7;
+	src.mtime = 1234;
+	src.inv = 0;	/* ignored */
+	message_add_source(m, &src);
+	ASSERT_EQ_INT(m->sources[0].inv, IMCQ_SRC_NOINV);
+	ASSERT(m->sources[0].member != src.member);
+	ASSERT_EQ_STR(m->sources[0].member, src.member);
+	source_sha256_hex(&rep, &m->sources[0], out);
+	ASSERT_EQ_STR(out, "");
+	/* an unbound message is freed with its copy (ASan checks) */
+	pk = message_new();
+	message_add_source(pk, &src);
+	message_pack(pk);
+	ASSERT_EQ_STR(pk->sources[0].member, src.member);
+	message_free(pk);
+	/* bound: the row's string and digest; the rest kept */
+	m->spool_id = xstrdup("M0001");
+	message_pack(m);
+	message_bind_source(&rep, m, 1);
+	ASSERT_EQ_INT(m->sources[0].inv, 1);
+	ASSERT(m->sources[0].member == rep.inv[1].member);
+	ASSERT_EQ_INT(m->sources[0].size, 7);
+	ASSERT_EQ_INT(m->sources[0].mtime, 1234);
+	ASSERT_EQ_INT(m->sources[0].input, 1);
+	sha256_hex("member 1", 8, hex);
+	source_sha256_hex(&rep, &m->sources[0], out);
+	ASSERT_EQ_STR(out, hex);
+	message_bind_source(&rep, m, 1);	/* already bound: unchanged */
+	ASSERT(m->sources[0].member == rep.inv[1].member);
+	report_add_message(&rep, m);
+	/* released with the report: the row's string freed once (ASan) */
+	report_release(&rep);
+}
+
+TEST_MAIN(test_sha_round_trip, test_row_fields, test_report_trim, test_source_bind)

@@ -76,7 +76,6 @@ msg(const char *id, enum imcq_queue q, int snap, int64_t mtime)
 	src.member = member;
 	src.mtime = mtime;
 	src.size = 100;
-	memset(src.sha256, 'a', 64);
 	message_add_source(m, &src);
 	memset(&v, 0, sizeof(v));
 	v.input = snap;
@@ -84,7 +83,15 @@ msg(const char *id, enum imcq_queue q, int snap, int64_t mtime)
 	v.mtime = mtime;
 	v.place = place_of(q);
 	v.kind = "spool";
+	{
+		char sha[65];
+
+		memset(sha, 'a', 64);
+		sha[64] = '\0';
+		inv_set_sha256(&v, sha);
+	}
 	VEC_PUSH(rep.inv, rep.ninv, rep.invcap, v);
+	message_bind_source(&rep, m, rep.ninv - 1);	/* as the pipeline does */
 	m->spool_id = xstrdup(id);
 	m->format = xstrdup("spool");
 	m->queue = q;
