@@ -424,12 +424,15 @@ add_event(struct ctx *c, const struct ent *en, const char *text, bool one_rcpt)
 		     IMCQ_EVT_POOL_PARTNER | IMCQ_EVT_POOL_ORIGINATOR;
 	if (one_rcpt) {
 		if (ss->rcpts.n)
-			strv_push(&ev->rcpts, xstrdup(ss->rcpts.v[ss->rcpts.n - 1]));
-	} else {
+			event_add_rcpt(ev, xstrdup(ss->rcpts.v[ss->rcpts.n - 1]));
+	} else if (ss->rcpts.n) {
+		ev->rcpts.v = xmalloc(ss->rcpts.n * sizeof(char *));
 		for (i = 0; i < ss->rcpts.n; i++)
-			strv_push(&ev->rcpts, xstrdup(ss->rcpts.v[i]));
+			ev->rcpts.v[i] = xstrdup(ss->rcpts.v[i]);
+		ev->rcpts.n = ss->rcpts.n;
 	}
 	ev->text = xstrdup(text);
+	event_pack(ev);		/* its text and recipients: one block */
 }
 
 static char *

@@ -203,6 +203,7 @@ struct rec {
 	bool declared_ok;
 	uint64_t declared, found, dropped, st_ok, st_fail;
 	struct span subject_id;	/* field 12, borrowed from the entry */
+	struct imcq_strv rcpts;	/* the event's, until finish_record packs it */
 };
 
 struct ctx {
@@ -223,12 +224,13 @@ dup_or_null(struct span f)
 
 /*
  * The report's pool's copy of the trimmed field (NULL when empty), and
- * bit set in *pooled.  For the fields that repeat from record to record
- * (gateway, partner, the event text): the events of a log share one copy.
+ * bit set in ev->pooled.  For the fields that repeat from record to record
+ * (gateway, partner, originator, the event text): the events of a log
+ * share one copy.
  * Readers run on the calling thread, which alone changes the pool.
  */
 static char *
-pooled_or_null(struct ctx *c, struct span f, unsigned char *pooled, unsigned bit)
+pooled_or_null(struct ctx *c, struct span f, struct imcq_event *ev, unsigned bit)
 {
 	char small[128], *d;
 	const char *p;
@@ -245,7 +247,7 @@ pooled_or_null(struct ctx *c, struct span f, unsigned char *pooled, unsigned bit
 		p = strpool_intern(&c->rep->pool, d);
 		free(d);
 	}
-	*pooled |= (unsigned char)bit;
+	ev->pooled |= bit;
 	return (char *)p;
 }
 
@@ -288,7 +290,6 @@ signed_field(struct span f, int *v)
 static void
 add_rcpts(struct ctx *c, struct span l, size_t pos)
 {
-	struct imcq_event *ev = &c->rep->events[c->rec.ev];
 	struct span f;
 
 	while (next_field(l, &pos, &f)) {
@@ -303,11 +304,11 @@ add_rcpts(struct ctx *c, struct span l, size_t pos)
 			continue;
 		}
 		c->rec.found++;
-		if (ev->rcpts.n >= c->lim->rcpts) {
+		if (c->rec.rcpts.n >= c->lim->rcpts) {
 			c->rec.dropped++;
 			continue;
 		}
-		strv_push(&ev->rcpts, span_dup(f));
+		strv_push(&c->rec.rcpts, span_dup(f));
 	}
 }
 
@@ -338,10 +339,11 @@ finish_record(struct ctx *c)
 	ev->text = (char *)strpool_intern(&c->rep->pool, b.data);
 	ev->pooled |= IMCQ_EVT_POOL_TEXT;
 	buf_release(&b);
-	if (ev->rcpts.cap > ev->rcpts.n && ev->rcpts.n > 0) {	/* no spare slots */
-		ev->rcpts.v = xreallocarray(ev->rcpts.v, ev->rcpts.n, sizeof(char *));
-		ev->rcpts.cap = ev->rcpts.n;
-	}
+	/* its own strings and recipients: one block */
+	ev->rcpts.v = c->rec.rcpts.v;
+	ev->rcpts.n = c->rec.rcpts.n;
+	memset(&c->rec.rcpts, 0, sizeof(c->rec.rcpts));
+	event_pack(ev);
 	if (c->rec.dropped)
 		anomaly_add(c->rep, "rcpt-limit", IMCQ_SEV_WARNING, c->e->input,
 			    c->e->member, ev->offset,
@@ -374,6 +376,7 @@ start_record(struct ctx *c, const struct head *h, enum dt dt, struct span line,
 	struct imcq_event *ev = report_add_event(c->rep);
 	uint64_t u;
 	size_t i;
+	char *tr;
 
 	memset(&c->rec, 0, sizeof(c->rec));
 	c->rec.open = true;
@@ -391,11 +394,15 @@ start_record(struct ctx *c, const struct head *h, enum dt dt, struct span line,
 	ev->msg_id = dup_or_null(h->f[0]);
 	if (event_field(h->f[1], &u))
 		ev->event_no = (int)u;
-	ev->time_raw = dup_or_null(h->f[2]);
-	if (ev->time_raw)
-		for (i = 0; ev->time_raw[i]; i++)
-			if (ev->time_raw[i] == '\t')
-				ev->time_raw[i] = ' ';
+	/* the time stamps of one second repeat from record to record */
+	if ((tr = dup_or_null(h->f[2])) != NULL) {
+		for (i = 0; tr[i]; i++)
+			if (tr[i] == '\t')
+				tr[i] = ' ';
+		ev->time_raw = (char *)strpool_intern(&c->rep->pool, tr);
+		ev->pooled |= IMCQ_EVT_POOL_TIME_RAW;
+		free(tr);
+	}
 	if (tr_datetime(h->f[2], &ev->time) != DT_OK) {
 		ev->time = IMCQ_NOTIME;
 		anomaly_add(c->rep, dt == DT_BAD ? "bad-time" : "no-time",
@@ -404,15 +411,15 @@ start_record(struct ctx *c, const struct head *h, enum dt dt, struct span line,
 			    no, ev->time_raw ? ev->time_raw : "");
 	}
 	if (h->n > 3)
-		ev->gateway = pooled_or_null(c, h->f[3], &ev->pooled, IMCQ_EVT_POOL_GATEWAY);
+		ev->gateway = pooled_or_null(c, h->f[3], ev, IMCQ_EVT_POOL_GATEWAY);
 	if (h->n > 4)
-		ev->partner = pooled_or_null(c, h->f[4], &ev->pooled, IMCQ_EVT_POOL_PARTNER);
+		ev->partner = pooled_or_null(c, h->f[4], ev, IMCQ_EVT_POOL_PARTNER);
 	if (h->n > 5) {
 		ev->remote_id = dup_or_null(h->f[5]);
 		ev->spool_id = spool_of(h->f[5]);
 	}
-	if (h->n > 6)
-		ev->originator = dup_or_null(h->f[6]);
+	if (h->n > 6)	/* a sender sends many messages */
+		ev->originator = pooled_or_null(c, h->f[6], ev, IMCQ_EVT_POOL_ORIGINATOR);
 	if (h->n > 7 && !signed_field(h->f[7], &ev->priority))
 		bad_field(c, "priority", h->f[7], no, off);
 	if (h->n > 8 && span_trim(h->f[8]).len &&

@@ -511,7 +511,8 @@ json_event(const struct imcq_report *rep, const struct imcq_event *e)
 	json_add_str(o, "partner", e->partner);
 	json_add_str(o, "remote_id", e->remote_id);
 	json_add_str(o, "originator", e->originator);
-	cJSON_AddItemToObject(o, "recipients", strv_json(&e->rcpts));
+	cJSON_AddItemToObject(o, "recipients",
+			      strv_json(&(struct imcq_strv){ e->rcpts.v, e->rcpts.n, e->rcpts.n }));
 	json_add_str(o, "input", input_path(rep, e->input));
 	json_add_str(o, "member", e->member);
 	add_u64(o, "line", e->line);

@@ -1273,6 +1273,143 @@ report_add_event(struct imcq_report *r)
 	return &r->events[r->nevents - 1];
 }
 
+/* ---- events (model.h) ---- */
+
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct imcq_event) == 144, "struct imcq_event grew");
+#endif
+
+void
+event_add_rcpt(struct imcq_event *e, char *owned)
+{
+	e->rcpts.v = xreallocarray(e->rcpts.v, e->rcpts.n + 1, sizeof(char *));
+	e->rcpts.v[e->rcpts.n++] = owned;
+}
+
+/* The string slots of an event that event_pack moves (own ones only)
+ * and event_release frees: *nslot of them in slot[], at most EV_SLOTS. */
+enum { EV_SLOTS = 9 };
+
+static size_t
+event_own_slots(struct imcq_event *e, char **slot[EV_SLOTS])
+{
+	size_t n = 0;
+	unsigned p = e->pooled;
+
+#define OWN(f, bit) do { if (e->f != NULL && !(p & (bit))) slot[n++] = &e->f; } while (0)
+	OWN(member, IMCQ_EVT_POOL_MEMBER);
+	OWN(time_raw, IMCQ_EVT_POOL_TIME_RAW);
+	OWN(msg_id, 0);
+	OWN(gateway, IMCQ_EVT_POOL_GATEWAY);
+	OWN(partner, IMCQ_EVT_POOL_PARTNER);
+	OWN(remote_id, 0);
+	OWN(spool_id, 0);
+	OWN(originator, IMCQ_EVT_POOL_ORIGINATOR);
+	OWN(text, IMCQ_EVT_POOL_TEXT);
+#undef OWN
+	return n;
+}
+
+/* Events with more recipients than this are packed without sharing (the
+ * search is quadratic). */
+#define EV_SHARE_MAX 64
+
+void
+event_pack(struct imcq_event *e)
+{
+	char **one[EV_SLOTS];
+	size_t none, nr = e->rcpts.n, n, i, j, k, total, *len, *owner, *at, *ord;
+	char **src, *block, **rv;
+
+	if (e->pooled & IMCQ_EVT_PACKED)
+		return;
+	none = event_own_slots(e, one);
+	n = none + nr;
+	if (n == 0) {	/* nothing own: an empty array */
+		free(e->rcpts.v);
+		e->rcpts.v = NULL;
+		return;
+	}
+	src = xmalloc(n * sizeof(*src));
+	len = xmalloc(n * sizeof(*len));
+	owner = xmalloc(n * sizeof(*owner));
+	at = xmalloc(n * sizeof(*at));
+	ord = xmalloc(n * sizeof(*ord));
+	for (i = 0; i < nr; i++)
+		src[i] = e->rcpts.v[i];
+	for (i = 0; i < none; i++)
+		src[nr + i] = *one[i];
+	/* longest first (stable), so that a string may share the bytes of
+	 * any longer one that ends with it; many recipients: no sharing */
+	for (i = 0; i < n; i++) {
+		len[i] = strlen(src[i]);
+		for (k = i; n <= EV_SHARE_MAX && k > 0 && len[ord[k - 1]] < len[i]; k--)
+			ord[k] = ord[k - 1];
+		ord[k] = i;
+	}
+	total = nr * sizeof(char *);
+	for (k = 0; k < n; k++) {
+		i = ord[k];
+		owner[i] = i;
+		for (j = 0; n <= EV_SHARE_MAX && j < k; j++) {
+			size_t o = ord[j];
+
+			if (owner[o] == o &&
+			    memcmp(src[o] + len[o] - len[i], src[i], len[i] + 1) == 0) {
+				owner[i] = o;
+				break;
+			}
+		}
+		if (owner[i] == i) {
+			at[i] = total;
+			total += len[i] + 1;
+		}
+	}
+	block = xmalloc(total);
+	rv = (char **)(void *)block;
+	for (i = 0; i < n; i++) {
+		size_t o = owner[i];
+		char *d = block + at[o] + (len[o] - len[i]);
+
+		if (o == i)
+			memcpy(d, src[i], len[i] + 1);
+		if (i < nr)
+			rv[i] = d;
+		else
+			*one[i - nr] = d;
+	}
+	for (i = 0; i < n; i++)
+		free(src[i]);
+	free(e->rcpts.v);
+	e->rcpts.v = rv;
+	e->pooled |= IMCQ_EVT_PACKED;
+	free(src);
+	free(len);
+	free(owner);
+	free(at);
+	free(ord);
+}
+
+void
+event_release(struct imcq_event *e)
+{
+	char **one[EV_SLOTS];
+	size_t n, i;
+
+	if (e->pooled & IMCQ_EVT_PACKED) {
+		free(e->rcpts.v);	/* the block */
+	} else {
+		n = event_own_slots(e, one);
+		for (i = 0; i < n; i++)
+			free(*one[i]);
+		for (i = 0; i < e->rcpts.n; i++)
+			free(e->rcpts.v[i]);
+		free(e->rcpts.v);
+	}
+	e->rcpts.v = NULL;
+	e->rcpts.n = 0;
+}
+
 struct imcq_session *
 report_add_session(struct imcq_report *r)
 {
@@ -1421,26 +1558,8 @@ report_release(struct imcq_report *r)
 		free(e->raw);
 	}
 	free(r->routes);
-	for (i = 0; i < r->nevents; i++) {
-		struct imcq_event *e = &r->events[i];
-
-		if (!(e->pooled & IMCQ_EVT_POOL_MEMBER))
-			free(e->member);
-		if (!(e->pooled & IMCQ_EVT_POOL_TIME_RAW))
-			free(e->time_raw);
-		free(e->msg_id);
-		if (!(e->pooled & IMCQ_EVT_POOL_GATEWAY))
-			free(e->gateway);
-		if (!(e->pooled & IMCQ_EVT_POOL_PARTNER))
-			free(e->partner);
-		free(e->remote_id);
-		free(e->spool_id);
-		if (!(e->pooled & IMCQ_EVT_POOL_ORIGINATOR))
-			free(e->originator);
-		strv_release(&e->rcpts);
-		if (!(e->pooled & IMCQ_EVT_POOL_TEXT))
-			free(e->text);
-	}
+	for (i = 0; i < r->nevents; i++)
+		event_release(&r->events[i]);
 	free(r->events);
 	for (i = 0; i < r->nsessions; i++) {
 		struct imcq_session *s = &r->sessions[i];

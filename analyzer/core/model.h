@@ -515,39 +515,69 @@ struct imcq_table_file {
 	size_t nlines;
 };
 
-/* An event from a log: tracking or SMTP protocol log. */
+/* An event's recipients: an exact array (no spare capacity). */
+struct imcq_evrcpts {
+	char **v;
+	size_t n;
+};
+
+/*
+ * An event from a log: tracking or SMTP protocol log.  144 bytes (the
+ * fields ordered for no padding; the small ones share a word).  A
+ * reader builds it with its own strings (heap, or the report's pool's:
+ * the `pooled` bits) and then calls event_pack, which moves the own ones
+ * and the recipients into one allocation: rcpts.v is then its start and
+ * IMCQ_EVT_PACKED is set.  The strings of an event are read-only once
+ * it is packed.
+ */
 struct imcq_event {
 	int input;
+	int snapshot;
+	int priority;
+	signed int event_no : 24;	/* tracking event number (0..999999), else -1 */
+	unsigned int pooled : 7;	/* IMCQ_EVT_POOL_*, IMCQ_EVT_PACKED */
+	/* Times are server local wall-clock time, not UTC (protocol logs);
+	 * the analyzer shifts them by --log-tz. */
+	bool local_time : 1;
 	char *member;
 	uint64_t line;
 	uint64_t offset;
 	const char *source;	/* tracking | protocol-log | event-log */
 	int64_t time;		/* UTC (protocol log: local time shifted by --log-tz) */
 	char *time_raw;
-	int event_no;		/* tracking event number, else -1 */
 	char *msg_id;		/* tracking field 1: Message-ID or MTS-ID */
 	char *gateway;
 	char *partner;
 	char *remote_id;
 	char *spool_id;		/* from "[XXXXXXXX]" in the remote id */
 	char *originator;
-	int priority;
 	uint64_t length;
-	struct imcq_strv rcpts;
+	struct imcq_evrcpts rcpts;
 	char *text;		/* one-line description */
-	int snapshot;
-	/* Times are server local wall-clock time, not UTC (protocol logs);
-	 * the analyzer shifts them by --log-tz. */
-	bool local_time;
-	unsigned char pooled;	/* IMCQ_EVT_POOL_*: strings in the report's pool */
 };
 /* Bits of imcq_event.pooled (and imcq_session.pooled): the strings that
  * are the report's pool's (shared by the events of one log, never freed
- * on their own); the others are the event's own. */
+ * on their own); the others are the event's own.  IMCQ_EVT_PACKED: the
+ * event's own strings and its recipients are one block (event_pack). */
 enum { IMCQ_EVT_POOL_MEMBER = 1, IMCQ_EVT_POOL_GATEWAY = 2, IMCQ_EVT_POOL_PARTNER = 4,
        IMCQ_EVT_POOL_TEXT = 8, IMCQ_EVT_POOL_TIME_RAW = 16, IMCQ_EVT_POOL_ORIGINATOR = 32,
+       IMCQ_EVT_PACKED = 64,
        IMCQ_SES_POOL_MEMBER = 1, IMCQ_SES_POOL_REMOTE = 2, IMCQ_SES_POOL_HELO = 4,
        IMCQ_SES_POOL_MAIL_FROM = 8, IMCQ_SES_POOL_DOMAIN = 16 };
+
+/* Append an own recipient to an event not yet packed (the array grows by
+ * one: for tests and a few recipients; readers collect in a strv). */
+void event_add_rcpt(struct imcq_event *e, char *owned);
+/*
+ * Move the event's own strings (those without a `pooled` bit) and its
+ * recipients (the array and every string, all own) into one allocation,
+ * and set IMCQ_EVT_PACKED.  A string equal to, or a tail of, another
+ * shares its bytes.  No-op if packed already or if there is nothing to
+ * pack.  Only the calling thread, before any analysis reads the event.
+ */
+void event_pack(struct imcq_event *e);
+/* Free the event's own strings (packed or not), not the slot. */
+void event_release(struct imcq_event *e);
 
 /* One SMTP protocol-log session (one L*.LOG connection). */
 struct imcq_session {

@@ -393,7 +393,7 @@ event(int no, const char *spool, const char *rcpt, int64_t t)
 	e->spool_id = xstrdup(spool);
 	e->gateway = xstrdup("/o=Contoso/ou=HQ/cn=Configuration/cn=Connections/cn="
 			     "Internet Mail Connector (EXB2)");
-	strv_push(&e->rcpts, xstrdup(rcpt));
+	event_add_rcpt(e, xstrdup(rcpt));
 	e->text = xasprintf("%d tracking", no);
 	e->snapshot = 0;
 }
@@ -439,7 +439,7 @@ session(const char *member, const char *remote, const char *outcome, const char 
 	e->time = start + 5;
 	e->text = xstrdup(reply);
 	if (with_rcpt)
-		strv_push(&e->rcpts, xstrdup("bob@example.com"));
+		event_add_rcpt(e, xstrdup("bob@example.com"));
 	e->snapshot = 0;
 }
 

@@ -124,7 +124,7 @@ TEST(test_report_pooled_events)
 	e->time_raw = xstrdup("2026.11.20 10:0:0");
 	e->msg_id = xstrdup("<a@b>");
 	e->pooled = IMCQ_EVT_POOL_MEMBER | IMCQ_EVT_POOL_GATEWAY | IMCQ_EVT_POOL_TEXT;
-	strv_push(&e->rcpts, xstrdup("u@d.test"));
+	event_add_rcpt(e, xstrdup("u@d.test"));
 	/* an event built by hand: every string its own */
 	e = report_add_event(&rep);
 	e->member = xstrdup("x.log");
@@ -165,5 +165,122 @@ TEST(test_report_pooled_events)
 	ASSERT(rep.nevents == 0 && rep.events == NULL);
 }
 
+/* block (an event's packed block, n bytes) holds p */
+static bool
+in_block(const void *block, size_t n, const char *p)
+{
+	return p >= (const char *)block && p < (const char *)block + n;
+}
+
+TEST(test_event_pack)
+{
+	struct imcq_report rep;
+	struct imcq_event *e, *e2, *e3;
+	const char *pooled_text;
+	char *block;
+
+	report_init(&rep);
+	/* a tracking event: own strings, pooled ones, recipients */
+	e = report_add_event(&rep);
+	ASSERT_EQ_INT(e->event_no, -1);
+	e->event_no = 999999;
+	e->priority = -1;
+	e->local_time = true;
+	e->member = (char *)strpool_intern(&rep.pool, "EXCHSRVR/TRACKING.LOG/20261120.log");
+	pooled_text = strpool_intern(&rep.pool, "1010 SMTP queued outbound");
+	e->text = (char *)pooled_text;
+	e->pooled = IMCQ_EVT_POOL_MEMBER | IMCQ_EVT_POOL_TEXT;
+	e->time_raw = xstrdup("2026.11.20 10:0:0");
+	e->msg_id = xstrdup("<8VZ1ML3J.0@contoso.example.com>");
+	e->remote_id = xstrdup("<8VZ1ML3J.0@contoso.example.com>[8VZ1ML3J]");
+	e->spool_id = xstrdup("8VZ1ML3J");
+	e->originator = xstrdup("user4412@contoso.example.com");
+	event_add_rcpt(e, xstrdup("u909@d082.test"));
+	event_add_rcpt(e, xstrdup("u909@d082.test"));	/* equal: shares */
+	event_add_rcpt(e, xstrdup("d082.test"));	/* a tail: shares */
+	event_add_rcpt(e, xstrdup("u1@d083.test"));
+	event_pack(e);
+	ASSERT(e->pooled & IMCQ_EVT_PACKED);
+	ASSERT(e->pooled & IMCQ_EVT_POOL_TEXT);
+	ASSERT_EQ_INT(e->event_no, 999999);
+	ASSERT_EQ_INT(e->priority, -1);
+	ASSERT(e->local_time);
+	block = (char *)e->rcpts.v;
+	ASSERT_EQ_INT(e->rcpts.n, 4);
+	ASSERT(e->text == pooled_text);
+	ASSERT_EQ_STR(e->time_raw, "2026.11.20 10:0:0");
+	ASSERT_EQ_STR(e->msg_id, "<8VZ1ML3J.0@contoso.example.com>");
+	ASSERT_EQ_STR(e->remote_id, "<8VZ1ML3J.0@contoso.example.com>[8VZ1ML3J]");
+	ASSERT_EQ_STR(e->spool_id, "8VZ1ML3J");
+	ASSERT_EQ_STR(e->originator, "user4412@contoso.example.com");
+	ASSERT_EQ_STR(e->rcpts.v[0], "u909@d082.test");
+	ASSERT_EQ_STR(e->rcpts.v[1], "u909@d082.test");
+	ASSERT_EQ_STR(e->rcpts.v[2], "d082.test");
+	ASSERT_EQ_STR(e->rcpts.v[3], "u1@d083.test");
+	ASSERT(e->rcpts.v[1] == e->rcpts.v[0]);
+	ASSERT(e->rcpts.v[2] == e->rcpts.v[0] + 5);
+	/* every own string lies in the block, after the recipient array */
+	{
+		const char *own[] = { e->time_raw, e->msg_id, e->remote_id, e->spool_id,
+				      e->originator, e->rcpts.v[0], e->rcpts.v[3] };
+		size_t i, total = 4 * sizeof(char *) + 18 + 33 + 43 + 9 + 29 + 15 + 13;
+
+		for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+			ASSERT(in_block(block, total, own[i]));
+			ASSERT(own[i] >= block + 4 * sizeof(char *));
+		}
+		ASSERT(!in_block(block, total, e->member));
+	}
+	event_pack(e);	/* packed already: no-op */
+	ASSERT((char *)e->rcpts.v == block);
+
+	/* nothing own, no recipients: nothing to pack */
+	e2 = report_add_event(&rep);
+	e2->member = (char *)strpool_intern(&rep.pool, "L1.LOG");
+	e2->pooled = IMCQ_EVT_POOL_MEMBER;
+	event_pack(e2);
+	ASSERT(!(e2->pooled & IMCQ_EVT_PACKED));
+	ASSERT(e2->rcpts.v == NULL && e2->rcpts.n == 0);
+
+	/* own strings without recipients: the block starts with the first */
+	e3 = report_add_event(&rep);
+	e3->text = xstrdup("220 mx ESMTP (reply to the greeting)");
+	e3->msg_id = xstrdup("ESMTP (reply to the greeting)");	/* a tail of text */
+	event_pack(e3);
+	ASSERT(e3->pooled & IMCQ_EVT_PACKED);
+	ASSERT_EQ_INT(e3->rcpts.n, 0);
+	ASSERT_EQ_STR(e3->text, "220 mx ESMTP (reply to the greeting)");
+	ASSERT_EQ_STR(e3->msg_id, "ESMTP (reply to the greeting)");
+	ASSERT(e3->msg_id == e3->text + 7);
+	ASSERT((char *)e3->rcpts.v == e3->text);
+
+	/* many recipients (beyond the sharing search): each its own copy */
+	e3 = report_add_event(&rep);
+	{
+		size_t i;
+
+		for (i = 0; i < 100; i++)
+			event_add_rcpt(e3, xasprintf("u%zu@d.test", i % 10));
+		e3->spool_id = xstrdup("01CMSB2A");
+		event_pack(e3);
+		ASSERT(e3->pooled & IMCQ_EVT_PACKED);
+		ASSERT_EQ_INT(e3->rcpts.n, 100);
+		for (i = 0; i < 100; i++) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "u%zu@d.test", i % 10);
+			ASSERT_EQ_STR(e3->rcpts.v[i], want);
+		}
+		ASSERT(e3->rcpts.v[10] != e3->rcpts.v[0]);
+		ASSERT_EQ_STR(e3->spool_id, "01CMSB2A");
+	}
+
+	/* the slot: 144 bytes on LP64 (model.c asserts it too) */
+	if (sizeof(void *) == 8)
+		ASSERT_EQ_INT(sizeof(struct imcq_event), 144);
+	report_release(&rep);	/* frees each block once (ASan/LSan) */
+}
+
 TEST_MAIN(test_evidence_shared_member, test_evidence_refs_long_excerpt, test_findings_shared,
-	  test_route_pool_keeps_shared, test_report_pooled_events)
+	  test_route_pool_keeps_shared, test_report_pooled_events,
+	  test_event_pack)

@@ -349,13 +349,13 @@ TEST(test_delivered_by_tracking)
 	m->hdr.message_id = xstrdup("<c=US%a=_%p=Contoso%l=EXB2-261125154659Z-1327@exb2.example>");
 	/* joined by the MTS-ID form of tracking field 1 */
 	e = tev(0, 1011, NOW - 9 * H, "c=US;a= ;p=Contoso;l=EXB2-261125154659Z-1327", NULL);
-	strv_push(&e->rcpts, xstrdup("tom@example.org"));
-	strv_push(&e->rcpts, xstrdup("EV@example.org"));
+	event_add_rcpt(e, xstrdup("tom@example.org"));
+	event_add_rcpt(e, xstrdup("EV@example.org"));
 	p = msg("PARTIAL1", IMCQ_Q_OUT, 0, NOW - 10 * H);
 	rcpt(p, "a@example.org");
 	rcpt(p, "b@example.net");
 	e = tev(0, 1011, NOW - 9 * H, "<p1@corp>", "PARTIAL1");
-	strv_push(&e->rcpts, xstrdup("a@example.org"));
+	event_add_rcpt(e, xstrdup("a@example.org"));
 	run();
 	m = find("DELIV001", IMCQ_Q_OUT, 0);
 	p = find("PARTIAL1", IMCQ_Q_OUT, 0);
@@ -591,7 +591,7 @@ TEST(test_missing_and_not_in_queue_dat)
 	msg("NOTINQD1", IMCQ_Q_OUT, 0, NOW - H);
 	qdat(0, ids, 2);
 	e = tev(0, 1010, NOW - 3 * H, "<miss.2@corp>", "MISSTR01");	/* no 1011: missing */
-	strv_push(&e->rcpts, xstrdup("rsingh@example.com"));
+	event_add_rcpt(e, xstrdup("rsingh@example.com"));
 	tev(0, 1010, NOW - 3 * H, "<gone.3@corp>", "GONE0001");		/* transferred */
 	tev(0, 1011, NOW - 2 * H, "<gone.3@corp>", "GONE0001");
 	run();
