@@ -327,8 +327,8 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 			nq++;
 			if (q->corrupt)
 				basis = "heuristic";
-			if (q->refs[cand[k].b].time != IMCQ_NOTIME && qtime == IMCQ_NOTIME)
-				qtime = q->refs[cand[k].b].time;
+			if (qtime == IMCQ_NOTIME)
+				qtime = qref_time(q, &q->refs[cand[k].b]);
 		} else {
 			nt++;
 			missing_from_event(m, &rep->events[cand[k].a]);
@@ -361,17 +361,19 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 		if (cand[k].kind == 0) {
 			const struct imcq_queue_file *q = &rep->qfiles[cand[k].a];
 			const struct imcq_qref *r = &q->refs[cand[k].b];
+			int64_t rt = qref_time(q, r);
+			const char *ra = qref_address(q, r);
 			char t[32];
 			char *x;
 
-			iso(r->time, t);
+			iso(rt, t);
 			x = xasprintf("%s reference to %s (%s)%s%s%s%s%s", q->corrupt ?
-				      "corrupt Queue.dat:" : "Queue.dat:", r->spool_id,
-				      r->encoding ? r->encoding : "ascii",
-				      r->time != IMCQ_NOTIME ? ", nearest time " : "",
-				      r->time != IMCQ_NOTIME ? t : "",
-				      r->address ? ", nearest address " : "",
-				      r->address ? r->address : "", "");
+				      "corrupt Queue.dat:" : "Queue.dat:", qref_spool_id(q, r),
+				      qref_encoding(r),
+				      rt != IMCQ_NOTIME ? ", nearest time " : "",
+				      rt != IMCQ_NOTIME ? t : "",
+				      ra ? ", nearest address " : "",
+				      ra ? ra : "", "");
 			evlist_add_ref(&f->ev, q->input, q->member, r->offset, 0, x);
 		} else {
 			ev_event(&f->ev, &rep->events[cand[k].a], "tracking: ");
@@ -407,7 +409,7 @@ scan_refs(void *user)
 		if (!is_queue_dat(q))
 			continue;
 		for (j = 0; j < q->nrefs; j++) {
-			char *k = joins_spool_key(q->refs[j].spool_id);
+			char *k = joins_spool_key(qref_spool_id(q, &q->refs[j]));
 			char *sk;
 
 			if (k == NULL)
@@ -1545,7 +1547,7 @@ queue_dat_checks(struct ctx *c)
 					      q->nrefs == 1 ? "" : "s"));
 			for (j = 0; j < q->nrefs && f->ev.n < MAX_EV_PER_FINDING; j++)
 				evlist_add(&f->ev, q->input, q->member, q->refs[j].offset, 0,
-					   q->refs[j].spool_id);
+					   qref_spool_id(q, &q->refs[j]));
 		} else if (is_queue_dat(q) && q->nrefs == 0 && nf >= CORRUPT_MIN_FILES) {
 			f = finding(&rep->findings, "CORRUPT_QUEUE_DAT", IMCQ_SEV_WARNING, "Q312443",
 				    "heuristic",
@@ -1560,7 +1562,7 @@ queue_dat_checks(struct ctx *c)
 		if (f != NULL)
 			for (j = 0; j < q->nrefs && j < 64; j++)
 				finding_add_spool(&rep->findings.v[rep->findings.n - 1],
-						  q->refs[j].spool_id);
+						  qref_spool_id(q, &q->refs[j]));
 	}
 	/* the keys a usable Queue.dat references */
 	for (i = 0; i < rep->nqfiles; i++) {
@@ -1570,7 +1572,7 @@ queue_dat_checks(struct ctx *c)
 		    !c->qd_usable[q->snapshot])
 			continue;
 		for (j = 0; j < q->nrefs; j++) {
-			char *k = joins_spool_key(q->refs[j].spool_id);
+			char *k = joins_spool_key(qref_spool_id(q, &q->refs[j]));
 
 			if (k != NULL) {
 				VEC_PUSH(c->qd_keys, c->nqd_keys, cap, snap_key(q->snapshot, k));

@@ -113,8 +113,7 @@ enum {
 #define C_ALPHA (C_UPPER | C_LOWER)
 #define C_ALNUM (C_DIGIT | C_ALPHA)
 
-enum { ENC_ASCII = 0, ENC_UTF16 = 1 };
-static const char *const enc_name[] = { "ascii", "utf16le" };
+enum { ENC_ASCII = IMCQ_QENC_ASCII, ENC_UTF16 = IMCQ_QENC_UTF16LE };
 
 struct lane {
 	const unsigned char *d;
@@ -127,11 +126,11 @@ struct lane {
 /* A carved value: text kinds own value; time kinds use t. */
 struct item {
 	uint64_t off;
-	const char *kind;
 	char *value;
 	int64_t t;
 	size_t blen;		/* bytes covered in the file */
-	int rank;		/* kind order for ties */
+	int rank;		/* enum imcq_qkind, also the order for ties */
+	uint32_t at;		/* index + 1 in q->strings, once emitted */
 };
 
 struct itemv {
@@ -238,11 +237,10 @@ item_room(struct carver *c, uint64_t off)
 
 static void
 item_push(struct carver *c, struct itemv *v, uint64_t off, size_t blen,
-	  const char *kind, int rank, char *value, int64_t t)
+	  enum imcq_qkind kind, char *value, int64_t t)
 {
 	struct item it = {
-		.off = off, .kind = kind, .value = value, .t = t, .blen = blen,
-		.rank = rank,
+		.off = off, .value = value, .t = t, .blen = blen, .rank = (int)kind,
 	};
 
 	VEC_PUSH(v->v, v->n, v->cap, it);
@@ -420,7 +418,7 @@ qname_candidate(struct carver *c, const struct lane *l, size_t start, size_t n)
 		return;
 	if (!item_room(c, start))
 		return;
-	item_push(c, &c->qnames, start, n * l->step, "queue-name", 4, xstrdup(w),
+	item_push(c, &c->qnames, start, n * l->step, IMCQ_QK_QUEUE_NAME, xstrdup(w),
 		  IMCQ_NOTIME);
 }
 
@@ -454,7 +452,7 @@ host_candidate(struct carver *c, const struct lane *l, size_t start, size_t n)
 	lane_copy(l, start, n, h);
 	if (!host_ok(h, n, false) || !item_room(c, start))
 		return;
-	item_push(c, &c->hosts, start, n * l->step, "host", 1, xstrdup(h),
+	item_push(c, &c->hosts, start, n * l->step, IMCQ_QK_HOST, xstrdup(h),
 		  IMCQ_NOTIME);
 }
 
@@ -480,8 +478,8 @@ address_candidate(struct carver *c, const struct lane *l, size_t lstart,
 	a[ln] = '@';
 	if (!item_room(c, lstart))
 		return;
-	item_push(c, &c->addrs, lstart, (hstart - lstart) + hn * l->step, "address",
-		  0, xstrdup(a), IMCQ_NOTIME);
+	item_push(c, &c->addrs, lstart, (hstart - lstart) + hn * l->step,
+		  IMCQ_QK_ADDRESS, xstrdup(a), IMCQ_NOTIME);
 }
 
 /*
@@ -597,7 +595,7 @@ scan_filetimes(struct carver *c, const unsigned char *d, size_t len)
 			continue;
 		if (!item_room(c, i))
 			break;
-		item_push(c, &c->fts, i, 8, "filetime", 2, NULL, imcq_filetime_to_unix(v));
+		item_push(c, &c->fts, i, 8, IMCQ_QK_FILETIME, NULL, imcq_filetime_to_unix(v));
 		i += 4;		/* the next candidate may not overlap this one */
 	}
 }
@@ -1057,7 +1055,7 @@ scan_time_t(struct carver *c, const struct shape *sh, const unsigned char *d, si
 				continue;
 			if (!item_room(c, i))
 				goto out;
-			item_push(c, &c->tts, i, 4, "time_t", 3, NULL, (int64_t)v);
+			item_push(c, &c->tts, i, 4, IMCQ_QK_TIME_T, NULL, (int64_t)v);
 		}
 		if (b > done)
 			done = b;
@@ -1191,12 +1189,19 @@ set_corrupt(struct imcq_queue_file *q, char *reason)
 	q->corrupt_reason = reason;
 }
 
-/* Move every carved value into q->strings, in offset order. */
+static int
+cmp_itemp(const void *a, const void *b)
+{
+	return cmp_item(*(const struct item *const *)a, *(const struct item *const *)b);
+}
+
+/* Copy every carved value into q->strings, in offset order, and note in
+ * each item where its value went (item.at). */
 static void
 emit_strings(struct carver *c, struct imcq_queue_file *q)
 {
 	struct itemv *all[] = { &c->addrs, &c->hosts, &c->fts, &c->tts, &c->qnames };
-	struct item *v;
+	struct item **v;
 	size_t n = 0, i, k;
 
 	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++)
@@ -1205,27 +1210,19 @@ emit_strings(struct carver *c, struct imcq_queue_file *q)
 		return;
 	v = xreallocarray(NULL, n, sizeof(*v));
 	n = 0;
-	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++)
 		for (i = 0; i < all[k]->n; i++)
-			v[n++] = all[k]->v[i];
-		all[k]->n = 0;	/* values now owned by v */
-	}
-	xqsort(v, n, sizeof(*v), cmp_item);
+			v[n++] = &all[k]->v[i];
+	xqsort(v, n, sizeof(*v), cmp_itemp);
 	for (i = 0; i < n; i++) {
-		struct imcq_carved cv;
-		char iso[32];
+		struct item *it = v[i];
 
-		memset(&cv, 0, sizeof(cv));
-		cv.offset = v[i].off;
-		cv.kind = v[i].kind;
-		cv.time = v[i].t;
-		if (v[i].value) {
-			cv.value = v[i].value;
-		} else {
-			imcq_iso(v[i].t, iso);
-			cv.value = xstrdup(iso);
-		}
-		qfile_add_string(q, &cv);
+		if (it->value)
+			it->at = qfile_add_text(c->rep, q, (enum imcq_qkind)it->rank,
+						it->off, it->value);
+		else
+			it->at = qfile_add_time(q, (enum imcq_qkind)it->rank, it->off,
+						it->t);
 	}
 	free(v);
 }
@@ -1309,27 +1306,23 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	infer_stride(&c, &sh);
 	infer_page(d, len, &sh);
 	scan_time_t(&c, &sh, d, len);
+	emit_strings(&c, q);
 	merge_times(&c.fts, &c.tts, &times);
 
 	for (i = 0; i < c.nids; i++) {
-		struct imcq_qref r;
+		struct imcq_qref *r = qfile_add_ref(q, c.ids[i].id, c.ids[i].off);
 		uint64_t a, bnd;
 		long t, ad, h;
 
-		memset(&r, 0, sizeof(r));
-		r.spool_id = xstrdup(c.ids[i].id);
-		r.offset = c.ids[i].off;
-		r.encoding = enc_name[c.ids[i].enc];
-		r.count = c.ids[i].count;
-		r.record = window(&sh, r.offset, len, &a, &bnd);
-		t = nearest(&times, r.offset, a, bnd);
-		ad = nearest(&c.addrs, r.offset, a, bnd);
-		h = nearest(&c.hosts, r.offset, a, bnd);
-		r.time = t >= 0 ? times.v[t].t : IMCQ_NOTIME;
-		r.time_offset = t >= 0 ? times.v[t].off : IMCQ_NOOFF;
-		r.address = ad >= 0 ? xstrdup(c.addrs.v[ad].value) : NULL;
-		r.host = h >= 0 ? xstrdup(c.hosts.v[h].value) : NULL;
-		qfile_add_ref(q, &r);
+		r->enc = (uint8_t)c.ids[i].enc;
+		r->count = c.ids[i].count;
+		r->record = window(&sh, r->offset, len, &a, &bnd);
+		t = nearest(&times, r->offset, a, bnd);
+		ad = nearest(&c.addrs, r->offset, a, bnd);
+		h = nearest(&c.hosts, r->offset, a, bnd);
+		r->time_at = t >= 0 ? times.v[t].at : 0;
+		r->address_at = ad >= 0 ? c.addrs.v[ad].at : 0;
+		r->host_at = h >= 0 ? c.hosts.v[h].at : 0;
 	}
 	free(times.v);
 
@@ -1381,7 +1374,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	describe(&b, &c, &sh);
 	q->structure = buf_detach(&b, NULL);
 	buf_release(&b);
-	emit_strings(&c, q);
+	qfile_done(q);
 
 	itemv_release(&c.addrs);
 	itemv_release(&c.hosts);

@@ -711,19 +711,20 @@ inv_item(const struct imcq_report *rep, const struct imcq_inv *v)
 }
 
 static cJSON *
-qref_item(const struct imcq_qref *r)
+qref_item(const struct imcq_queue_file *q, const struct imcq_qref *r)
 {
 	cJSON *ro = must(cJSON_CreateObject());
+	int64_t t = qref_time(q, r);
 
-	json_add_str(ro, "spool_id", r->spool_id);
+	json_add_str(ro, "spool_id", qref_spool_id(q, r));
 	add_u64(ro, "offset", r->offset);
-	json_add_str(ro, "encoding", r->encoding);
+	json_add_str(ro, "encoding", qref_encoding(r));
 	add_num(ro, "count", r->count);
-	json_add_time(ro, "time", r->time);
-	if (r->time != IMCQ_NOTIME)
-		add_u64(ro, "time_offset", r->time_offset);
-	json_add_str(ro, "address", r->address);
-	json_add_str(ro, "host", r->host);
+	json_add_time(ro, "time", t);
+	if (t != IMCQ_NOTIME)
+		add_u64(ro, "time_offset", qref_time_offset(q, r));
+	json_add_str(ro, "address", qref_address(q, r));
+	json_add_str(ro, "host", qref_host(q, r));
 	add_num(ro, "record", r->record);
 	return ro;
 }
@@ -732,12 +733,14 @@ static cJSON *
 qcarved_item(const struct imcq_carved *c)
 {
 	cJSON *co = must(cJSON_CreateObject());
+	int64_t t = qcarved_time(c);
+	char buf[32];
 
-	json_add_str(co, "kind", c->kind);
-	json_add_str(co, "value", c->value);
-	add_u64(co, "offset", c->offset);
-	if (c->time != IMCQ_NOTIME && c->time != 0)
-		json_add_time(co, "time", c->time);
+	json_add_str(co, "kind", qcarved_kind(c));
+	json_add_str(co, "value", qcarved_value(c, buf));
+	add_u64(co, "offset", qcarved_offset(c));
+	if (t != IMCQ_NOTIME && t != 0)
+		json_add_time(co, "time", t);
 	return co;
 }
 
@@ -777,7 +780,7 @@ lazy_run(const struct imcq_report *rep, enum lazy_kind k, size_t aux,
 		break;
 	case LZ_QREFS:
 		for (i = 0; i < rep->qfiles[aux].nrefs; i++)
-			EMIT(qref_item(&rep->qfiles[aux].refs[i]));
+			EMIT(qref_item(&rep->qfiles[aux], &rep->qfiles[aux].refs[i]));
 		break;
 	case LZ_QCARVED:
 		for (i = 0; i < rep->qfiles[aux].nstrings; i++)
@@ -948,7 +951,7 @@ json_lazy_at(const struct json_lazy_index *ix, size_t k)
 	case LZ_INVENTORY:
 		return inv_item(rep, &rep->inv[k]);
 	case LZ_QREFS:
-		return qref_item(&rep->qfiles[l->aux].refs[k]);
+		return qref_item(&rep->qfiles[l->aux], &rep->qfiles[l->aux].refs[k]);
 	case LZ_QCARVED:
 		return qcarved_item(&rep->qfiles[l->aux].strings[k]);
 	}

@@ -63,7 +63,8 @@ tl_what(const struct tl_entry *e, char *buf, size_t cap, char **heap)
 		    ev->local_time ? " [server local time, offset unknown: use --log-tz]" : "");
 		break;
 	case TL_QREF:
-		FMT("Queue.dat record time near reference to %s", q->refs[e->aux].spool_id);
+		FMT("Queue.dat record time near reference to %s",
+		    qref_spool_id(q, &q->refs[e->aux]));
 		break;
 	case TL_QFILE:
 		FMT("Queue.dat last written");
@@ -175,10 +176,13 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 		const struct imcq_queue_file *q = &rep->qfiles[i];
 
 		for (j = 0; j < q->nrefs; j++) {
-			if (sel && !spool_selected(&ss, q->refs[j].spool_id))
+			const struct imcq_qref *r = &q->refs[j];
+			const char *id = qref_spool_id(q, r);
+
+			if (sel && !spool_selected(&ss, id))
 				continue;
-			add(tl, q->refs[j].time, "queue-dat", TL_QREF, q, j,
-			    q->refs[j].spool_id, q->input, q->member, 0, q->refs[j].time_offset, 0);
+			add(tl, qref_time(q, r), "queue-dat", TL_QREF, q, j, id, q->input,
+			    q->member, 0, qref_time_offset(q, r), 0);
 		}
 		if (!sel)
 			add(tl, q->mtime, "file-mtime", TL_QFILE, q, 0,

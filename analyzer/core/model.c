@@ -2,6 +2,7 @@
 #include "analyzer/core/model.h"
 #include "analyzer/core/hex.h"
 #include "analyzer/core/spill.h"
+#include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 
 #include <stdarg.h>
@@ -1235,16 +1236,151 @@ report_add_qfile(struct imcq_report *r)
 	return &r->qfiles[r->nqfiles - 1];
 }
 
-void
-qfile_add_ref(struct imcq_queue_file *q, struct imcq_qref *ref)
+struct imcq_qref *
+qfile_add_ref(struct imcq_queue_file *q, const char *spool_id, uint64_t offset)
 {
-	VEC_PUSH(q->refs, q->nrefs, q->refcap, *ref);
+	struct imcq_qref *r;
+	size_t n = strlen(spool_id);
+
+	ADD_ZEROED(q->refs, q->nrefs, q->refcap);
+	r = &q->refs[q->nrefs - 1];
+	r->offset = offset;
+	if (n < sizeof(r->id)) {
+		memcpy(r->id, spool_id, n + 1);
+	} else {	/* "" '\1' offset: see struct imcq_qref */
+		uint64_t at = q->nlongids;
+
+		xgrow((void **)&q->longids, &q->longidcap, q->nlongids + n + 1, 1);
+		memcpy(q->longids + q->nlongids, spool_id, n + 1);
+		q->nlongids += n + 1;
+		r->id[1] = 1;
+		memcpy(r->id + 2, &at, sizeof(at));
+	}
+	return r;
 }
 
-void
-qfile_add_string(struct imcq_queue_file *q, struct imcq_carved *c)
+static uint32_t
+qfile_add_carved(struct imcq_queue_file *q, const struct imcq_carved *c,
+		 uint64_t offset)
 {
+	if (q->nstrings >= UINT32_MAX)
+		BUG("too many carved values");
+	if (c->at >> 3 != offset)
+		BUG("carved offset beyond 2^61");
 	VEC_PUSH(q->strings, q->nstrings, q->strcap, *c);
+	return (uint32_t)q->nstrings;
+}
+
+uint32_t
+qfile_add_text(struct imcq_report *r, struct imcq_queue_file *q,
+	       enum imcq_qkind kind, uint64_t offset, const char *value)
+{
+	struct imcq_carved c;
+
+	memset(&c, 0, sizeof(c));
+	c.at = offset << 3 | (uint64_t)kind;
+	c.u.value = strpool_intern(&r->pool, value);
+	return qfile_add_carved(q, &c, offset);
+}
+
+uint32_t
+qfile_add_time(struct imcq_queue_file *q, enum imcq_qkind kind, uint64_t offset,
+	       int64_t t)
+{
+	struct imcq_carved c;
+
+	memset(&c, 0, sizeof(c));
+	c.at = offset << 3 | (uint64_t)kind;
+	c.u.time = t;
+	return qfile_add_carved(q, &c, offset);
+}
+
+const char *
+qref_spool_id(const struct imcq_queue_file *q, const struct imcq_qref *r)
+{
+	uint64_t at;
+
+	if (r->id[0] != '\0' || r->id[1] != 1)
+		return r->id;
+	memcpy(&at, r->id + 2, sizeof(at));
+	return q->longids + at;
+}
+
+const char *
+qref_encoding(const struct imcq_qref *r)
+{
+	return r->enc == IMCQ_QENC_UTF16LE ? "utf16le" : "ascii";
+}
+
+int64_t
+qref_time(const struct imcq_queue_file *q, const struct imcq_qref *r)
+{
+	return r->time_at ? q->strings[r->time_at - 1].u.time : IMCQ_NOTIME;
+}
+
+uint64_t
+qref_time_offset(const struct imcq_queue_file *q, const struct imcq_qref *r)
+{
+	return r->time_at ? qcarved_offset(&q->strings[r->time_at - 1]) : IMCQ_NOOFF;
+}
+
+const char *
+qref_address(const struct imcq_queue_file *q, const struct imcq_qref *r)
+{
+	return r->address_at ? q->strings[r->address_at - 1].u.value : NULL;
+}
+
+const char *
+qref_host(const struct imcq_queue_file *q, const struct imcq_qref *r)
+{
+	return r->host_at ? q->strings[r->host_at - 1].u.value : NULL;
+}
+
+uint64_t
+qcarved_offset(const struct imcq_carved *c)
+{
+	return c->at >> 3;
+}
+
+static unsigned
+qcarved_k(const struct imcq_carved *c)
+{
+	return (unsigned)(c->at & 7);
+}
+
+const char *
+qcarved_kind(const struct imcq_carved *c)
+{
+	static const char *const name[] = {
+		[IMCQ_QK_ADDRESS] = "address", [IMCQ_QK_HOST] = "host",
+		[IMCQ_QK_FILETIME] = "filetime", [IMCQ_QK_TIME_T] = "time_t",
+		[IMCQ_QK_QUEUE_NAME] = "queue-name",
+	};
+
+	if (qcarved_k(c) >= sizeof(name) / sizeof(name[0]))
+		BUG("carved kind");
+	return name[qcarved_k(c)];
+}
+
+bool
+qcarved_is_time(const struct imcq_carved *c)
+{
+	return qcarved_k(c) == IMCQ_QK_FILETIME || qcarved_k(c) == IMCQ_QK_TIME_T;
+}
+
+int64_t
+qcarved_time(const struct imcq_carved *c)
+{
+	return qcarved_is_time(c) ? c->u.time : IMCQ_NOTIME;
+}
+
+const char *
+qcarved_value(const struct imcq_carved *c, char buf[32])
+{
+	if (!qcarved_is_time(c))
+		return c->u.value;
+	imcq_iso(c->u.time, buf);
+	return buf;
 }
 
 struct imcq_route_entry *
@@ -1451,6 +1587,14 @@ trim_array(void **p, size_t *cap, size_t n, size_t sz)
 #define TRIM_ARRAY(arr, n, cap) trim_array((void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 void
+qfile_done(struct imcq_queue_file *q)
+{
+	TRIM_ARRAY(q->refs, q->nrefs, q->refcap);
+	TRIM_ARRAY(q->strings, q->nstrings, q->strcap);
+	TRIM_ARRAY(q->longids, q->nlongids, q->longidcap);
+}
+
+void
 report_trim(struct imcq_report *r)
 {
 	size_t i;
@@ -1463,8 +1607,7 @@ report_trim(struct imcq_report *r)
 	TRIM_ARRAY(r->config, r->nconfig, r->configcap);
 	TRIM_ARRAY(r->qfiles, r->nqfiles, r->qfcap);
 	for (i = 0; i < r->nqfiles; i++) {
-		TRIM_ARRAY(r->qfiles[i].refs, r->qfiles[i].nrefs, r->qfiles[i].refcap);
-		TRIM_ARRAY(r->qfiles[i].strings, r->qfiles[i].nstrings, r->qfiles[i].strcap);
+		qfile_done(&r->qfiles[i]);
 	}
 }
 
@@ -1504,7 +1647,7 @@ report_dispose(struct imcq_report *r)
 void
 report_release(struct imcq_report *r)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < r->ninputs; i++)
 		free(r->inputs[i].path);
@@ -1529,15 +1672,9 @@ report_release(struct imcq_report *r)
 		struct imcq_queue_file *q = &r->qfiles[i];
 
 		free(q->member);
-		for (j = 0; j < q->nrefs; j++) {
-			free(q->refs[j].spool_id);
-			free(q->refs[j].address);
-			free(q->refs[j].host);
-		}
-		free(q->refs);
-		for (j = 0; j < q->nstrings; j++)
-			free(q->strings[j].value);
+		free(q->refs);		/* their strings are pooled or inline */
 		free(q->strings);
+		free(q->longids);
 		free(q->structure);
 		free(q->corrupt_reason);
 	}

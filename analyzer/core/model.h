@@ -446,24 +446,44 @@ struct imcq_input {
 	int64_t mtime;
 };
 
-/* One reference carved from a Queue.dat. */
-struct imcq_qref {
-	char *spool_id;
-	uint64_t offset;
-	const char *encoding;	/* "ascii" | "utf16le" */
-	int64_t time;		/* nearest plausible time in the record, if any */
-	uint64_t time_offset;
-	char *address;		/* nearest address in the record, if any */
-	char *host;
-	int record;		/* candidate record index or -1 */
-	uint32_t count;		/* occurrences of this id+encoding (>= 1) */
+/* Queue.dat carving: how a value or a reference was found. */
+enum imcq_qenc { IMCQ_QENC_ASCII, IMCQ_QENC_UTF16LE };
+enum imcq_qkind {
+	IMCQ_QK_ADDRESS, IMCQ_QK_HOST, IMCQ_QK_FILETIME, IMCQ_QK_TIME_T,
+	IMCQ_QK_QUEUE_NAME,
 };
 
-struct imcq_carved {
-	char *value;
+/* Spool ids shorter than this live in the reference itself (IMS ids have
+ * eight characters); longer ones in the file's long-id block. */
+#define IMCQ_QREF_ID_INLINE 11
+
+/*
+ * One reference carved from a Queue.dat: 40 bytes.  Its nearest time,
+ * address and host are values of the same file's carved strings, named by
+ * index + 1 (0: none); read every field through the qref_* functions.
+ */
+struct imcq_qref {
 	uint64_t offset;
-	const char *kind;	/* "address" | "host" | "filetime" | "time_t" | "queue-name" */
-	int64_t time;
+	int32_t record;		/* candidate record index or -1 */
+	uint32_t count;		/* occurrences of this id+encoding (>= 1) */
+	uint32_t time_at;	/* nearest plausible time in the record, if any */
+	uint32_t address_at;	/* nearest address in the record, if any */
+	uint32_t host_at;
+	uint8_t enc;		/* enum imcq_qenc */
+	/* the spool id, NUL-terminated; or, for a long one, "" then '\1'
+	 * then its offset in q->longids (a uint64_t, unaligned) */
+	char id[IMCQ_QREF_ID_INLINE];
+};
+
+/* One carved value: 16 bytes.  Text kinds (address, host, queue-name) hold
+ * the report's pooled copy; time kinds the time, printed in ISO form.  Read
+ * through the qcarved_* functions. */
+struct imcq_carved {
+	uint64_t at;		/* offset << 3 | enum imcq_qkind */
+	union {
+		const char *value;	/* text kinds */
+		int64_t time;		/* time kinds */
+	} u;
 };
 
 struct imcq_queue_file {
@@ -477,6 +497,8 @@ struct imcq_queue_file {
 	size_t nrefs, refcap;
 	struct imcq_carved *strings;
 	size_t nstrings, strcap;
+	char *longids;			/* spool ids too long to be inline */
+	size_t nlongids, longidcap;
 	/* Structure the carver could prove, with how sure it is. */
 	uint32_t page_size;		/* 0 unknown */
 	uint32_t record_stride;		/* 0 unknown */
@@ -804,8 +826,33 @@ void message_add_part(struct imcq_message *m, struct imcq_mime_part *p);
 void message_seen_in(struct imcq_message *m, unsigned snap);
 
 struct imcq_queue_file *report_add_qfile(struct imcq_report *r);
-void qfile_add_ref(struct imcq_queue_file *q, struct imcq_qref *ref);
-void qfile_add_string(struct imcq_queue_file *q, struct imcq_carved *c);
+/* A new reference to spool_id at offset, its other fields zero (no time,
+ * address or host); valid until the next qfile_add_ref. */
+struct imcq_qref *qfile_add_ref(struct imcq_queue_file *q, const char *spool_id,
+				uint64_t offset);
+/* Add a carved text value (the report's pool keeps it: calling thread
+ * only) or a carved time; return its index + 1 (for a qref's *_at). */
+uint32_t qfile_add_text(struct imcq_report *r, struct imcq_queue_file *q,
+			enum imcq_qkind kind, uint64_t offset, const char *value);
+uint32_t qfile_add_time(struct imcq_queue_file *q, enum imcq_qkind kind,
+			uint64_t offset, int64_t t);
+/* The file is carved: give back the vectors' spare room. */
+void qfile_done(struct imcq_queue_file *q);
+const char *qref_spool_id(const struct imcq_queue_file *q, const struct imcq_qref *r);
+const char *qref_encoding(const struct imcq_qref *r);	/* "ascii" | "utf16le" */
+int64_t qref_time(const struct imcq_queue_file *q, const struct imcq_qref *r);
+/* The offset of that time (IMCQ_NOOFF when none). */
+uint64_t qref_time_offset(const struct imcq_queue_file *q, const struct imcq_qref *r);
+const char *qref_address(const struct imcq_queue_file *q, const struct imcq_qref *r);
+const char *qref_host(const struct imcq_queue_file *q, const struct imcq_qref *r);
+uint64_t qcarved_offset(const struct imcq_carved *c);
+/* "address" | "host" | "filetime" | "time_t" | "queue-name" */
+const char *qcarved_kind(const struct imcq_carved *c);
+bool qcarved_is_time(const struct imcq_carved *c);
+/* The time of a time kind; IMCQ_NOTIME for a text kind. */
+int64_t qcarved_time(const struct imcq_carved *c);
+/* The value as printed: the text, or the time in ISO form (in buf). */
+const char *qcarved_value(const struct imcq_carved *c, char buf[32]);
 struct imcq_route_entry *report_add_route(struct imcq_report *r);
 struct imcq_table_file *report_add_table(struct imcq_report *r);
 struct imcq_event *report_add_event(struct imcq_report *r);

@@ -82,11 +82,10 @@ TEST(test_report_trim)
 	}
 	q = report_add_qfile(&rep);
 	for (i = 0; i < 3; i++) {
-		struct imcq_qref r;
+		char id[32];
 
-		memset(&r, 0, sizeof(r));
-		r.spool_id = xasprintf("ID%06zu", i);
-		qfile_add_ref(q, &r);
+		snprintf(id, sizeof(id), "ID%06zu", i);
+		qfile_add_ref(q, id, 0);
 	}
 	ASSERT(rep.invcap > rep.ninv);
 	report_trim(&rep);
@@ -104,7 +103,7 @@ TEST(test_report_trim)
 		snprintf(want, sizeof(want), "event %zu", i);
 		ASSERT_EQ_STR(rep.events[i].text, want);
 	}
-	ASSERT_EQ_STR(rep.qfiles[0].refs[2].spool_id, "ID000002");
+	ASSERT_EQ_STR(qref_spool_id(&rep.qfiles[0], &rep.qfiles[0].refs[2]), "ID000002");
 	/* grows again after a trim */
 	report_add_event(&rep)->text = xstrdup("one more");
 	ASSERT_EQ_INT(rep.nevents, 1001);

@@ -109,8 +109,8 @@ find_ref(const struct imcq_queue_file *q, const char *id, const char *enc)
 	size_t i;
 
 	for (i = 0; i < q->nrefs; i++)
-		if (strcmp(q->refs[i].spool_id, id) == 0 &&
-		    strcmp(q->refs[i].encoding, enc) == 0)
+		if (strcmp(qref_spool_id(q, &q->refs[i]), id) == 0 &&
+		    strcmp(qref_encoding(&q->refs[i]), enc) == 0)
 			return &q->refs[i];
 	return NULL;
 }
@@ -119,10 +119,11 @@ static const struct imcq_carved *
 find_str(const struct imcq_queue_file *q, const char *kind, const char *value)
 {
 	size_t i;
+	char buf[32];
 
 	for (i = 0; i < q->nstrings; i++)
-		if (strcmp(q->strings[i].kind, kind) == 0 &&
-		    strcmp(q->strings[i].value, value) == 0)
+		if (strcmp(qcarved_kind(&q->strings[i]), kind) == 0 &&
+		    strcmp(qcarved_value(&q->strings[i], buf), value) == 0)
 			return &q->strings[i];
 	return NULL;
 }
@@ -241,32 +242,32 @@ TEST(test_fixed_records)
 		l1_id(k, id);
 		snprintf(addr, sizeof(addr), "user%d@example.com", k);
 		snprintf(host, sizeof(host), "mx%d.example.net", k);
-		ASSERT_EQ_STR(r->spool_id, id);
-		ASSERT_EQ_STR(r->encoding, "ascii");
+		ASSERT_EQ_STR(qref_spool_id(q, r), id);
+		ASSERT_EQ_STR(qref_encoding(r), "ascii");
 		ASSERT_EQ_INT(r->offset, off[k] + 8);
 		ASSERT_EQ_INT(r->count, 1);
 		ASSERT_EQ_INT(r->record, k);
-		ASSERT_EQ_INT(r->time, L1_T0 + k * 3600);
-		ASSERT_EQ_INT(r->time_offset, off[k] + 32);
-		ASSERT_EQ_STR(r->address, addr);
-		ASSERT_EQ_STR(r->host, host);
+		ASSERT_EQ_INT(qref_time(q, r), L1_T0 + k * 3600);
+		ASSERT_EQ_INT(qref_time_offset(q, r), off[k] + 32);
+		ASSERT_EQ_STR(qref_address(q, r), addr);
+		ASSERT_EQ_STR(qref_host(q, r), host);
 	}
 	/* carved values, each with its offset */
 	{
 		const struct imcq_carved *c;
 
 		c = find_str(q, "queue-name", "INBOUND");
-		ASSERT(c && c->offset == 16);
+		ASSERT(c && qcarved_offset(c) == 16);
 		c = find_str(q, "address", "user7@example.com");
-		ASSERT(c && c->offset == off[7] + 49);
+		ASSERT(c && qcarved_offset(c) == off[7] + 49);
 		c = find_str(q, "host", "mx3.example.net");
-		ASSERT(c && c->offset == off[3] + 96);
+		ASSERT(c && qcarved_offset(c) == off[3] + 96);
 		c = find_str(q, "filetime", "1998-05-01T05:00:00Z");
-		ASSERT(c && c->offset == off[5] + 32 && c->time == L1_T0 + 5 * 3600);
+		ASSERT(c && qcarved_offset(c) == off[5] + 32 && qcarved_time(c) == L1_T0 + 5 * 3600);
 		/* a path in the header is not a host, and "imcdata" no id */
 		ASSERT(find_str(q, "host", "Queue.dat") == NULL);
 		for (k = 1; k < (int)q->nstrings; k++)
-			ASSERT(q->strings[k - 1].offset <= q->strings[k].offset);
+			ASSERT(qcarved_offset(&q->strings[k - 1]) <= qcarved_offset(&q->strings[k]));
 	}
 	ASSERT_EQ_INT(rep.nanoms, 0);
 	report_release(&rep);
@@ -291,8 +292,8 @@ TEST(test_paged_records)
 	ASSERT(strstr(q->structure, "page size 4096"));
 	ASSERT(!q->corrupt);
 	ASSERT_EQ_INT(q->refs[20].offset, off[20] + 8);
-	ASSERT_EQ_INT(q->refs[20].time, L1_T0 + 20 * 3600);
-	ASSERT_EQ_STR(q->refs[20].address, "user20@example.com");
+	ASSERT_EQ_INT(qref_time(q, &q->refs[20]), L1_T0 + 20 * 3600);
+	ASSERT_EQ_STR(qref_address(q, &q->refs[20]), "user20@example.com");
 	report_release(&rep);
 
 	/* cut the last page short: a partial record and a partial page */
@@ -428,19 +429,19 @@ TEST(test_heap_blocks_utf16)
 		ASSERT_EQ_INT(r->offset, boff[k] + 8);	/* the first copy */
 		ASSERT_EQ_INT(r->count, (k + 3) % 5 == 0 && k + 3 < L2_BLOCKS ? 2 : 1);
 		ASSERT_EQ_INT(r->record, -1);
-		ASSERT_EQ_INT(r->time, L2_T0 + k * 60);
-		ASSERT_EQ_INT(r->time_offset, boff[k] + 28);
-		ASSERT_EQ_STR(r->address, addr);
+		ASSERT_EQ_INT(qref_time(q, r), L2_T0 + k * 60);
+		ASSERT_EQ_INT(qref_time_offset(q, r), boff[k] + 28);
+		ASSERT_EQ_STR(qref_address(q, r), addr);
 		ASSERT(find_ref(q, id, "ascii") == NULL);
 	}
 	{
 		const struct imcq_carved *c = find_str(q, "queue-name", "OUTBOUND");
 
-		ASSERT(c && c->offset == 8);
+		ASSERT(c && qcarved_offset(c) == 8);
 		c = find_str(q, "address", "rcpt4@Dest4.example.org");
-		ASSERT(c && c->offset == boff[4] + 34);
+		ASSERT(c && qcarved_offset(c) == boff[4] + 34);
 		c = find_str(q, "time_t", "2000-01-01T00:04:00Z");
-		ASSERT(c && c->offset == boff[4] + 28);
+		ASSERT(c && qcarved_offset(c) == boff[4] + 28);
 	}
 	report_release(&rep);
 	free(d);
@@ -503,8 +504,8 @@ TEST(test_noise_only)
 	printf("# 1 MiB noise: %zu refs, %zu carved values\n", q->nrefs, q->nstrings);
 	ASSERT(q->nrefs <= 2);
 	for (k = 0; k < q->nstrings; k++) {
-		nft += strcmp(q->strings[k].kind, "filetime") == 0;
-		ntt += strcmp(q->strings[k].kind, "time_t") == 0;
+		nft += strcmp(qcarved_kind(&q->strings[k]), "filetime") == 0;
+		ntt += strcmp(qcarved_kind(&q->strings[k]), "time_t") == 0;
 	}
 	/* about 6e-4 per aligned u64: ~160 per MiB */
 	ASSERT(nft < 400);
@@ -552,6 +553,7 @@ TEST(test_token_rules)
 		const struct imcq_queue_file *q;
 		unsigned char buf[128];
 		size_t n = strlen(cases[k].text), i, nh = 0, na = 0;
+		char vbuf[32];
 		int before = test_failures;
 
 		memset(buf, 0x90, sizeof(buf));
@@ -563,19 +565,19 @@ TEST(test_token_rules)
 		if (cases[k].id) {
 			ASSERT_EQ_INT(q->nrefs, 1);
 			if (q->nrefs == 1)
-				ASSERT_EQ_STR(q->refs[0].spool_id, cases[k].id);
+				ASSERT_EQ_STR(qref_spool_id(q, &q->refs[0]), cases[k].id);
 		} else {
 			ASSERT_EQ_INT(q->nrefs, 0);
 		}
 		for (i = 0; i < q->nstrings; i++) {
-			if (strcmp(q->strings[i].kind, "host") == 0) {
+			if (strcmp(qcarved_kind(&q->strings[i]), "host") == 0) {
 				nh++;
-				ASSERT_EQ_STR(q->strings[i].value, cases[k].host);
+				ASSERT_EQ_STR(qcarved_value(&q->strings[i], vbuf), cases[k].host);
 			}
-			if (strcmp(q->strings[i].kind, "address") == 0) {
+			if (strcmp(qcarved_kind(&q->strings[i]), "address") == 0) {
 				na++;
-				ASSERT_EQ_STR(q->strings[i].value, cases[k].addr);
-				ASSERT(q->strings[i].offset >= 16);
+				ASSERT_EQ_STR(qcarved_value(&q->strings[i], vbuf), cases[k].addr);
+				ASSERT(qcarved_offset(&q->strings[i]) >= 16);
 			}
 		}
 		ASSERT_EQ_INT(nh, cases[k].host != NULL);
@@ -612,22 +614,22 @@ TEST(test_time_rules)
 		for (i = 0; i < q->nstrings; i++) {
 			const struct imcq_carved *c = &q->strings[i];
 
-			if (strcmp(c->kind, "filetime") == 0) {
+			if (strcmp(qcarved_kind(c), "filetime") == 0) {
 				nft++;
-				ASSERT_EQ_INT(c->offset, 16);
-				ASSERT_EQ_INT(c->time, t99);
+				ASSERT_EQ_INT(qcarved_offset(c), 16);
+				ASSERT_EQ_INT(qcarved_time(c), t99);
 			}
-			if (strcmp(c->kind, "time_t") == 0) {
+			if (strcmp(qcarved_kind(c), "time_t") == 0) {
 				ntt++;
-				ASSERT_EQ_INT(c->offset, 80);
+				ASSERT_EQ_INT(qcarved_offset(c), 80);
 			}
 		}
 		ASSERT_EQ_INT(nft, 1);
 		ASSERT_EQ_INT(ntt, 1);
 	}
 	/* the nearest time to the id at 65 is the time_t at 80 */
-	ASSERT_EQ_INT(q->refs[0].time_offset, 80);
-	ASSERT_EQ_INT(q->refs[0].time, t99);
+	ASSERT_EQ_INT(qref_time_offset(q, &q->refs[0]), 80);
+	ASSERT_EQ_INT(qref_time(q, &q->refs[0]), t99);
 	report_release(&rep);
 }
 
@@ -809,12 +811,96 @@ TEST(test_linear_time)
 	       t1 - t0, rep.qfiles[0].nrefs);
 	ASSERT_EQ_INT(rep.qfiles[0].nrefs, 16384);
 	ASSERT_EQ_INT(rep.qfiles[0].record_stride, 4096);
-	ASSERT_EQ_INT(rep.qfiles[0].refs[5].time, L1_T0 + 5);
+	ASSERT_EQ_INT(qref_time(&rep.qfiles[0], &rep.qfiles[0].refs[5]), L1_T0 + 5);
 	report_release(&rep);
 	free(d);
+}
+
+/* The model's compact storage: inline and long spool ids, carved values
+ * named by index, pooled texts, times printed on demand. */
+TEST(test_qref_storage)
+{
+	static const char *const ids[] = {
+		"", "A", "3SW32JRP", "0123456789", "01234567890",
+		"a spool id much longer than any IMS writes", "X",
+	};
+	struct imcq_report rep;
+	struct imcq_queue_file *q;
+	struct imcq_qref *r;
+	uint32_t a1, a2, h, t;
+	char buf[32];
+	size_t k;
+
+#if UINTPTR_MAX == UINT64_MAX
+	ASSERT_EQ_INT(sizeof(struct imcq_qref), 40);
+	ASSERT_EQ_INT(sizeof(struct imcq_carved), 16);
+#endif
+	report_init(&rep);
+	q = report_add_qfile(&rep);
+	a1 = qfile_add_text(&rep, q, IMCQ_QK_ADDRESS, 10, "joe@example.com");
+	t = qfile_add_time(q, IMCQ_QK_FILETIME, 20, L1_T0);
+	h = qfile_add_text(&rep, q, IMCQ_QK_HOST, 30, "mx.example.com");
+	a2 = qfile_add_text(&rep, q, IMCQ_QK_ADDRESS, 40, "joe@example.com");
+	ASSERT_EQ_INT(a1, 1);
+	ASSERT_EQ_INT(t, 2);
+	ASSERT_EQ_INT(h, 3);
+	ASSERT_EQ_INT(a2, 4);
+	/* one pooled copy of a repeated text */
+	ASSERT(q->strings[0].u.value == q->strings[3].u.value);
+	ASSERT_EQ_STR(qcarved_kind(&q->strings[0]), "address");
+	ASSERT_EQ_STR(qcarved_kind(&q->strings[1]), "filetime");
+	ASSERT_EQ_STR(qcarved_kind(&q->strings[2]), "host");
+	ASSERT_EQ_STR(qcarved_value(&q->strings[1], buf), "1998-05-01T00:00:00Z");
+	ASSERT_EQ_INT(qcarved_time(&q->strings[1]), L1_T0);
+	ASSERT(qcarved_time(&q->strings[0]) == IMCQ_NOTIME);
+	ASSERT(qcarved_is_time(&q->strings[1]) && !qcarved_is_time(&q->strings[2]));
+	ASSERT_EQ_INT(qcarved_offset(&q->strings[3]), 40);
+	k = qfile_add_time(q, IMCQ_QK_TIME_T, (uint64_t)1 << 60, 5);
+	ASSERT_EQ_STR(qcarved_kind(&q->strings[k - 1]), "time_t");
+	ASSERT(qcarved_offset(&q->strings[k - 1]) == (uint64_t)1 << 60);
+	ASSERT_EQ_INT(qcarved_time(&q->strings[k - 1]), 5);
+	k = qfile_add_text(&rep, q, IMCQ_QK_QUEUE_NAME, 0, "OUTBOUND");
+	ASSERT_EQ_STR(qcarved_kind(&q->strings[k - 1]), "queue-name");
+	ASSERT_EQ_STR(qcarved_value(&q->strings[k - 1], buf), "OUTBOUND");
+	for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		r = qfile_add_ref(q, ids[k], 100 + k);
+		r->enc = k % 2 ? IMCQ_QENC_UTF16LE : IMCQ_QENC_ASCII;
+		r->record = (int32_t)k - 1;
+		r->count = (uint32_t)k + 1;
+		if (k == 2) {
+			r->time_at = t;
+			r->address_at = a2;
+			r->host_at = h;
+		}
+	}
+	qfile_done(q);
+	ASSERT_EQ_INT(q->refcap, q->nrefs);
+	for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		r = &q->refs[k];
+		ASSERT_EQ_STR(qref_spool_id(q, r), ids[k]);
+		ASSERT_EQ_STR(qref_encoding(r), k % 2 ? "utf16le" : "ascii");
+		ASSERT_EQ_INT(r->offset, 100 + k);
+		ASSERT_EQ_INT(r->record, (int)k - 1);
+		ASSERT_EQ_INT(r->count, k + 1);
+		if (k == 2) {
+			ASSERT_EQ_INT(qref_time(q, r), L1_T0);
+			ASSERT_EQ_INT(qref_time_offset(q, r), 20);
+			ASSERT_EQ_STR(qref_address(q, r), "joe@example.com");
+			ASSERT_EQ_STR(qref_host(q, r), "mx.example.com");
+		} else {
+			ASSERT(qref_time(q, r) == IMCQ_NOTIME);
+			ASSERT(qref_time_offset(q, r) == IMCQ_NOOFF);
+			ASSERT(qref_address(q, r) == NULL && qref_host(q, r) == NULL);
+		}
+	}
+	/* the short ids live in the reference itself */
+	ASSERT(qref_spool_id(q, &q->refs[2]) == q->refs[2].id);
+	ASSERT(qref_spool_id(q, &q->refs[3]) == q->refs[3].id);
+	ASSERT(qref_spool_id(q, &q->refs[4]) != q->refs[4].id);
+	report_release(&rep);
 }
 
 TEST_MAIN(test_fixed_records, test_paged_records, test_truncated_record,
 	  test_qrefs_cap, test_heap_blocks_utf16, test_noise_with_ids,
 	  test_noise_only, test_token_rules, test_time_rules, test_damage,
-	  test_bid, test_linear_time)
+	  test_bid, test_linear_time, test_qref_storage)

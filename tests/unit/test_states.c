@@ -184,16 +184,11 @@ qdat(int snap, const char *const *ids, size_t n)
 	q->member = xstrdup("Imcdata/Queue.dat");
 	q->size = 8192;
 	for (i = 0; i < n; i++) {
-		struct imcq_qref r;
+		struct imcq_qref *r = qfile_add_ref(q, ids[i], 4096 + 256 * i);
 
-		memset(&r, 0, sizeof(r));
-		r.spool_id = xstrdup(ids[i]);
-		r.offset = 4096 + 256 * i;
-		r.encoding = "ascii";
-		r.time = IMCQ_NOTIME;
-		r.record = (int)i;
-		r.count = 1;
-		qfile_add_ref(q, &r);
+		r->enc = IMCQ_QENC_ASCII;
+		r->record = (int)i;
+		r->count = 1;
 	}
 	return q;
 }
