@@ -67,6 +67,139 @@ joins_cat3(const char *a, const char *b, const char *c)
 	return k;
 }
 
+/* ---- key classes (joins.h joins_key_classes) ---- */
+
+struct hkey {
+	uint64_t h;
+	size_t msg;
+};
+
+static uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static bool
+has_key(const struct imcq_message *m, enum joins_key k)
+{
+	switch (k) {
+	case JK_MSGID:
+		return m->hdr.message_id != NULL;
+	case JK_BODY:
+		return m->nsources > 0 && !m->damaged && m->size > 0 && m->has_body_sha256;
+	case JK_SPOOL_BODY:
+		return m->spool_id != NULL && m->has_body_sha256 && m->nsources > 0;
+	}
+	return false;
+}
+
+/* The key's text for JK_MSGID (caller frees; NULL: none) */
+static char *
+msgid_text(const struct imcq_message *m)
+{
+	return joins_msgid_key(m->hdr.message_id);
+}
+
+static bool
+same_key(const struct imcq_message *a, const struct imcq_message *b, enum joins_key k,
+	 const char *atext)
+{
+	char *bt;
+	bool eq;
+
+	switch (k) {
+	case JK_MSGID:
+		bt = msgid_text(b);
+		eq = atext != NULL && bt != NULL && strcmp(atext, bt) == 0;
+		free(bt);
+		return eq;
+	case JK_BODY:
+		return memcmp(a->body_sha256, b->body_sha256, sizeof(a->body_sha256)) == 0;
+	case JK_SPOOL_BODY:
+		return strcmp(a->spool_id, b->spool_id) == 0 &&
+		       memcmp(a->body_sha256, b->body_sha256, sizeof(a->body_sha256)) == 0;
+	}
+	return false;
+}
+
+static int
+cmp_hkey(const void *a, const void *b)
+{
+	const struct hkey *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return (x->msg > y->msg) - (x->msg < y->msg);
+}
+
+size_t *
+joins_key_classes(const struct imcq_report *rep, enum joins_key k)
+{
+	size_t *cls = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*cls));
+	struct hkey *v = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*v));
+	size_t n = 0, i, j, a;
+
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+		uint64_t h = 1469598103934665603ull;
+
+		cls[i] = SIZE_MAX;
+		if (!has_key(m, k))
+			continue;
+		if (k == JK_MSGID) {
+			char *t = msgid_text(m);
+
+			if (t == NULL)
+				continue;
+			h = fnv1a(h, t, strlen(t));
+			free(t);
+		} else {
+			if (k == JK_SPOOL_BODY)
+				h = fnv1a(h, m->spool_id, strlen(m->spool_id) + 1);
+			h = fnv1a(h, m->body_sha256, sizeof(m->body_sha256));
+		}
+		v[n].h = h;
+		v[n].msg = i;
+		n++;
+	}
+	if (n > 1)
+		xqsort(v, n, sizeof(*v), cmp_hkey);
+	/* each run of one hash, in message order: the first message not yet
+	 * placed heads a class of every later one whose key truly equals its
+	 * own (a run holds one class but for a hash collision) */
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].h == v[i].h; j++)
+			;
+		for (a = i; a < j; a++) {
+			const struct imcq_message *head = rep->msgs[v[a].msg];
+			char *text;
+			size_t b;
+
+			if (cls[v[a].msg] != SIZE_MAX)
+				continue;
+			cls[v[a].msg] = v[a].msg;
+			if (j - a < 2)
+				continue;
+			text = k == JK_MSGID ? msgid_text(head) : NULL;
+			for (b = a + 1; b < j; b++)
+				if (cls[v[b].msg] == SIZE_MAX &&
+				    same_key(head, rep->msgs[v[b].msg], k, text))
+					cls[v[b].msg] = v[a].msg;
+			free(text);
+		}
+	}
+	free(v);
+	return cls;
+}
+
 char *
 joins_msgid_key(const char *id)
 {

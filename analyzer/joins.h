@@ -93,6 +93,23 @@ bool joins_same_server(const struct imcq_report *rep, int a, int b);
 /* Does tracking event e concern message m (spool id, Message-ID, MTS-ID)? */
 bool joins_event_concerns(const struct imcq_message *m, const struct imcq_event *e);
 
+/* Keys that make messages "the same" (states.c duplicate groups,
+ * snapshots.c seen_in): */
+enum joins_key {
+	JK_MSGID,	/* joins_msgid_key of the Message-ID header */
+	JK_BODY,	/* the body's SHA-256, for a read, undamaged, non-empty message */
+	JK_SPOOL_BODY,	/* spool id and body SHA-256, for a read message */
+};
+/*
+ * For each message i, the smallest index j of a message whose key of kind
+ * k equals its own (j <= i; j == i when no earlier one does), or SIZE_MAX
+ * when message i has no such key.  No key string is kept: the messages are
+ * sorted by a 64-bit hash of their key, and only messages whose hashes meet
+ * are compared in full, so memory is 24 bytes a message, not a copy of
+ * every key.  Reads the messages only (any thread).  Caller frees.
+ */
+size_t *joins_key_classes(const struct imcq_report *rep, enum joins_key k);
+
 /* Fill m->ev_idx of every message from the tracking events (spool id and
  * Message-ID / MTS-ID keys, same server). */
 void joins_link_events(struct imcq_report *rep, const struct imcq_opts *o);

@@ -528,82 +528,64 @@ snapshots_reference(struct imcq_report *rep, const struct imcq_opts *o)
 
 /* ---- seen_in ------------------------------------------------------------------ */
 
-struct skey {
-	char *key;
-	size_t msg;
-};
-
-static int
-cmp_skey(const void *a, const void *b)
+/* The messages of one key class (joins_key_classes) were seen in each
+ * other's snapshots; two kinds of key: spool id and body, Message-ID. */
+static void
+seen_in_classes(struct imcq_report *rep, enum joins_key k)
 {
-	const struct skey *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
+	size_t *cls = joins_key_classes(rep, k);
+	size_t *cnt = xcalloc(rep->nmsgs + 1, sizeof(*cnt));
+	size_t *order = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*order));
+	size_t i, c, at = 0;
 
-	return c ? c : (x->msg > y->msg) - (x->msg < y->msg);
+	/* each class's members in message order (a counting sort by class) */
+	for (i = 0; i < rep->nmsgs; i++)
+		if (cls[i] != SIZE_MAX)
+			cnt[cls[i]]++;
+	for (c = 0; c < rep->nmsgs; c++) {
+		size_t n = cnt[c];
+
+		cnt[c] = at;
+		at += n;
+	}
+	for (i = 0; i < rep->nmsgs; i++)
+		if (cls[i] != SIZE_MAX)
+			order[cnt[cls[i]]++] = i;
+	/* cnt[c] is now the end of class c; a class starts where the one
+	 * before it in order ends */
+	for (i = 0; i < at;) {
+		size_t end = cnt[cls[order[i]]], a, b;
+		unsigned snaps[64];
+		size_t ns = 0;
+
+		if (end - i >= 2) {
+			/* the snapshots of the class once, then each member */
+			for (a = i; a < end; a++) {
+				int sn = rep->msgs[order[a]]->snapshot;
+
+				if (sn < 0)
+					continue;
+				for (b = 0; b < ns && snaps[b] != (unsigned)sn; b++)
+					;
+				if (b == ns && ns < sizeof(snaps) / sizeof(snaps[0]))
+					snaps[ns++] = (unsigned)sn;
+			}
+			for (a = i; a < end; a++)
+				for (b = 0; b < ns; b++)
+					message_seen_in(rep->msgs[order[a]], snaps[b]);
+		}
+		i = end;
+	}
+	free(order);
+	free(cnt);
+	free(cls);
 }
 
 void
 snapshots_seen_in(struct imcq_report *rep)
 {
-	struct skey *v = NULL;
-	size_t n = 0, cap = 0, i, j;
-
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
-		char *id = joins_msgid_key(m->hdr.message_id);
-		struct skey k;
-
-		if (m->spool_id != NULL && m->has_body_sha256 && m->nsources > 0) {
-			char hx[65];
-			size_t a = strlen(m->spool_id), b;
-
-			message_body_sha256_hex(m, hx);
-			b = strlen(hx);
-
-			/* "S<spool id>\n<body sha256>" */
-			k.key = xmalloc(a + b + 3);
-			k.key[0] = 'S';
-			memcpy(k.key + 1, m->spool_id, a);
-			k.key[a + 1] = '\n';
-			memcpy(k.key + a + 2, hx, b + 1);
-			k.msg = i;
-			VEC_PUSH(v, n, cap, k);
-		}
-		if (id != NULL) {
-			k.key = joins_cat3("M", id, NULL);
-			k.msg = i;
-			VEC_PUSH(v, n, cap, k);
-			free(id);
-		}
-	}
-	if (n > 1)
-		xqsort(v, n, sizeof(*v), cmp_skey);
-	for (i = 0; i < n; i = j) {
-		unsigned snaps[64];
-		size_t ns = 0, a, b;
-
-		for (j = i + 1; j < n && strcmp(v[j].key, v[i].key) == 0; j++)
-			;
-		if (j - i < 2)
-			continue;
-		/* the snapshots of the group once, then each member */
-		for (a = i; a < j; a++) {
-			int sn = rep->msgs[v[a].msg]->snapshot;
-
-			if (sn < 0)
-				continue;
-			for (b = 0; b < ns && snaps[b] != (unsigned)sn; b++)
-				;
-			if (b == ns && ns < sizeof(snaps) / sizeof(snaps[0]))
-				snaps[ns++] = (unsigned)sn;
-		}
-		for (a = i; a < j; a++)
-			for (b = 0; b < ns; b++)
-				message_seen_in(rep->msgs[v[a].msg], snaps[b]);
-	}
-	for (i = 0; i < n; i++)
-		free(v[i].key);
-	free(v);
+	seen_in_classes(rep, JK_SPOOL_BODY);
+	seen_in_classes(rep, JK_MSGID);
 }
 
 /* ---- changes ------------------------------------------------------------------ */

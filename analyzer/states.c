@@ -686,59 +686,27 @@ uf_union(size_t *p, size_t a, size_t b)
 	}
 }
 
-struct gkey {
-	char *key;
-	size_t msg;
-};
-
-static int
-cmp_gkey(const void *a, const void *b)
-{
-	const struct gkey *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	return c ? c : (x->msg > y->msg) - (x->msg < y->msg);
-}
-
 static void
 build_groups(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
-	struct gkey *v = NULL;
-	size_t n = 0, cap = 0, i;
+	static const enum joins_key kinds[] = { JK_MSGID, JK_BODY };
+	size_t i, k, n;
 
 	c->grp = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*c->grp));
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
-		char *id = joins_msgid_key(m->hdr.message_id);
-		struct gkey g;
-
+	for (i = 0; i < rep->nmsgs; i++)
 		c->grp[i] = i;
-		if (id != NULL) {
-			g.key = joins_cat3("M", id, NULL);
-			g.msg = i;
-			VEC_PUSH(v, n, cap, g);
-			free(id);
-		}
-		if (m->nsources > 0 && !m->damaged && m->size > 0 && m->has_body_sha256) {
-			char hx[65];
+	/* one group: the same Message-ID, or the same body, transitively */
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		size_t *cls = joins_key_classes(rep, kinds[k]);
 
-			message_body_sha256_hex(m, hx);
-			g.key = joins_cat3("B", hx, NULL);
-			g.msg = i;
-			VEC_PUSH(v, n, cap, g);
-		}
+		for (i = 0; i < rep->nmsgs; i++)
+			if (cls[i] != SIZE_MAX && cls[i] != i)
+				uf_union(c->grp, i, cls[i]);
+		free(cls);
 	}
-	if (n > 1)
-		xqsort(v, n, sizeof(*v), cmp_gkey);
-	for (i = 1; i < n; i++)
-		if (strcmp(v[i].key, v[i - 1].key) == 0)
-			uf_union(c->grp, v[i].msg, v[i - 1].msg);
 	for (i = 0; i < rep->nmsgs; i++)
 		c->grp[i] = uf_find(c->grp, i);
-	for (i = 0; i < n; i++)
-		free(v[i].key);
-	free(v);
 	/* members of each group, in message order (a counting sort) */
 	c->gorder = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*c->gorder));
 	c->gbeg = xcalloc(rep->nmsgs + 1, sizeof(*c->gbeg));

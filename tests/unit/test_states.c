@@ -548,6 +548,53 @@ TEST(test_join_keys)
 	ASSERT(!joins_mts_time("c=US;a= ;p=Org;l=RAYDEN9711051951WKA6D6YM", "OTHER123", &t, &form));
 }
 
+/* joins_key_classes: messages with equal keys share the smallest index of
+ * their class; a message without the key has none; the body keys skip
+ * what they must (damaged, empty) */
+TEST(test_key_classes)
+{
+	struct imcq_message *m[7];
+	size_t *c;
+
+	reset();
+	m[0] = msg("SAMEID01", IMCQ_Q_OUT, 0, NOW - H);
+	m[0]->hdr.message_id = xstrdup("<X.1@Corp.Example>");
+	m[1] = msg("OTHER001", IMCQ_Q_OUT, 0, NOW - H);
+	m[1]->hdr.message_id = xstrdup("x.1@corp.example");	/* the same key */
+	m[2] = msg("OTHER002", IMCQ_Q_OUT, 0, NOW - H);		/* no Message-ID */
+	m[3] = msg("OTHER003", IMCQ_Q_OUT, 0, NOW - H);
+	m[3]->hdr.message_id = xstrdup("<y@corp.example>");
+	m[4] = msg("SAMEID01", IMCQ_Q_OUT, 1, NOW - H);		/* same spool id and body */
+	m[4]->hdr.message_id = xstrdup("<X.1@corp.example>");
+	m[5] = msg("SAMEID01", IMCQ_Q_OUT, 1, NOW - H);		/* ... but damaged */
+	m[5]->damaged = true;
+	m[6] = msg("OTHER003", IMCQ_Q_OUT, 1, NOW - H);
+	m[6]->size = 0;						/* empty */
+
+	c = joins_key_classes(&rep, JK_MSGID);
+	ASSERT_EQ_INT(c[0], 0);
+	ASSERT_EQ_INT(c[1], 0);
+	ASSERT(c[2] == SIZE_MAX);
+	ASSERT_EQ_INT(c[3], 3);
+	ASSERT_EQ_INT(c[4], 0);
+	ASSERT(c[5] == SIZE_MAX && c[6] == SIZE_MAX);
+	free(c);
+	c = joins_key_classes(&rep, JK_BODY);
+	ASSERT_EQ_INT(c[0], 0);
+	ASSERT_EQ_INT(c[1], 1);
+	ASSERT_EQ_INT(c[4], 0);
+	ASSERT(c[5] == SIZE_MAX);	/* damaged */
+	ASSERT(c[6] == SIZE_MAX);	/* empty */
+	ASSERT_EQ_INT(c[3], 3);
+	free(c);
+	c = joins_key_classes(&rep, JK_SPOOL_BODY);
+	ASSERT_EQ_INT(c[4], 0);
+	ASSERT_EQ_INT(c[5], 0);		/* damaged still names the file */
+	ASSERT_EQ_INT(c[6], 3);		/* empty too */
+	ASSERT_EQ_INT(c[1], 1);
+	free(c);
+}
+
 TEST(test_joins_by_each_key)
 {
 	struct imcq_message *m;
@@ -806,7 +853,7 @@ test_cleanup(void)
 TEST_MAIN(test_awaiting_and_expired, test_priority_timeouts, test_ndr_suppresses_expired,
 	  test_delivered_by_tracking, test_delivered_by_protocol_log, test_protocol_log_contradicted,
 	  test_session_time_window,
-	  test_other_states, test_queue_time_precedence, test_join_keys, test_joins_by_each_key,
+	  test_other_states, test_queue_time_precedence, test_join_keys, test_key_classes, test_joins_by_each_key,
 	  test_missing_and_not_in_queue_dat, test_corrupt_queue_dat, test_duplicates,
 	  test_oversized_and_loop, test_reference_time, test_snapshot_changes,
 	  test_server_from_path_and_received, test_cleanup)
