@@ -8,20 +8,161 @@
 #include "analyzer/core/xalloc.h"
 #include "reports/json.h"
 
+/* -o and `imcq timeline` hold an entry for every dated item (~2.5 a
+ * message): keep them small (timeline.h) */
+_Static_assert(sizeof(struct tl_entry) <= 24, "struct tl_entry outgrew 24 bytes");
+
 static void
-add(struct timeline *tl, int64_t t, const char *source, enum tl_kind kind,
-    const void *obj, size_t aux, const char *spool, int input, const char *member,
-    uint64_t line, uint64_t offset, uint64_t size)
+add(struct timeline *tl, int64_t t, enum tl_kind kind, const void *obj, size_t aux)
 {
-	struct tl_entry e = {
-		.time = t, .source = source, .obj = obj, .aux = aux, .kind = kind,
-		.spool_id = spool, .input = input, .member = member, .line = line,
-		.offset = offset, .size = size,
-	};
+	struct tl_entry e = { .time = t, .obj = obj, .aux = (uint32_t)aux, .kind = (uint8_t)kind };
 
 	if (t == IMCQ_NOTIME)
 		return;
 	VEC_PUSH(tl->v, tl->n, tl->cap, e);
+}
+
+/* ---- an entry's fields, read from its object ---- */
+
+static const char *
+tl_source(const struct tl_entry *e)
+{
+	const struct imcq_event *ev = e->obj;
+
+	switch ((enum tl_kind)e->kind) {
+	case TL_MSG_DATE:
+		return "header-date";
+	case TL_MSG_HOP:
+		return "received";
+	case TL_EVENT:
+		return ev->source ? ev->source : "log";
+	case TL_QREF:
+		return "queue-dat";
+	case TL_TABLE_NEWEST:
+		return "routing-table";
+	case TL_MSG_FILE: case TL_QFILE: case TL_TABLE_MTIME: case TL_INV:
+		break;
+	}
+	return "file-mtime";
+}
+
+static const char *
+tl_spool_id(const struct tl_entry *e)
+{
+	const struct imcq_queue_file *q = e->obj;
+
+	switch ((enum tl_kind)e->kind) {
+	case TL_MSG_FILE: case TL_MSG_DATE: case TL_MSG_HOP:
+		return ((const struct imcq_message *)e->obj)->spool_id;
+	case TL_EVENT:
+		return ((const struct imcq_event *)e->obj)->spool_id;
+	case TL_QREF:
+		return qref_spool_id(q, &q->refs[e->aux]);
+	case TL_QFILE: case TL_TABLE_MTIME: case TL_TABLE_NEWEST: case TL_INV:
+		break;
+	}
+	return NULL;
+}
+
+/* the source a message's entry names: its own for a file time, else the
+ * first (NULL: none) */
+static const struct imcq_source *
+tl_msg_source(const struct tl_entry *e)
+{
+	const struct imcq_message *m = e->obj;
+
+	if (e->kind == TL_MSG_FILE)
+		return &m->sources[e->aux];
+	return m->nsources ? &m->sources[0] : NULL;
+}
+
+static int
+tl_input(const struct tl_entry *e)
+{
+	const struct imcq_source *s;
+
+	switch ((enum tl_kind)e->kind) {
+	case TL_MSG_FILE: case TL_MSG_DATE: case TL_MSG_HOP:
+		s = tl_msg_source(e);
+		return s ? s->input : -1;
+	case TL_EVENT:
+		return ((const struct imcq_event *)e->obj)->input;
+	case TL_QREF: case TL_QFILE:
+		return ((const struct imcq_queue_file *)e->obj)->input;
+	case TL_TABLE_MTIME: case TL_TABLE_NEWEST:
+		return ((const struct imcq_table_file *)e->obj)->input;
+	case TL_INV:
+		return ((const struct imcq_inv *)e->obj)->input;
+	}
+	return -1;
+}
+
+static const char *
+tl_member(const struct tl_entry *e)
+{
+	const struct imcq_source *s;
+
+	switch ((enum tl_kind)e->kind) {
+	case TL_MSG_FILE: case TL_MSG_DATE: case TL_MSG_HOP:
+		s = tl_msg_source(e);
+		return s ? s->member : NULL;
+	case TL_EVENT:
+		return ((const struct imcq_event *)e->obj)->member;
+	case TL_QREF: case TL_QFILE:
+		return ((const struct imcq_queue_file *)e->obj)->member;
+	case TL_TABLE_MTIME: case TL_TABLE_NEWEST:
+		return ((const struct imcq_table_file *)e->obj)->member;
+	case TL_INV:
+		return ((const struct imcq_inv *)e->obj)->member;
+	}
+	return NULL;
+}
+
+static uint64_t
+tl_line(const struct tl_entry *e)
+{
+	return e->kind == TL_EVENT ? ((const struct imcq_event *)e->obj)->line : 0;
+}
+
+static uint64_t
+tl_offset(const struct tl_entry *e)
+{
+	const struct imcq_queue_file *q = e->obj;
+	const struct imcq_source *s;
+
+	switch ((enum tl_kind)e->kind) {
+	case TL_MSG_DATE:
+		s = tl_msg_source(e);
+		return s ? s->body_offset : 0;
+	case TL_EVENT:
+		return ((const struct imcq_event *)e->obj)->offset;
+	case TL_QREF:
+		return qref_time_offset(q, &q->refs[e->aux]);
+	case TL_MSG_FILE: case TL_MSG_HOP: case TL_QFILE: case TL_TABLE_MTIME:
+	case TL_TABLE_NEWEST: case TL_INV:
+		break;
+	}
+	return 0;
+}
+
+static uint64_t
+tl_size(const struct tl_entry *e)
+{
+	switch ((enum tl_kind)e->kind) {
+	case TL_MSG_FILE:
+		return tl_msg_source(e)->size;
+	case TL_MSG_DATE:
+		return ((const struct imcq_message *)e->obj)->size;
+	case TL_EVENT:
+		return ((const struct imcq_event *)e->obj)->length;
+	case TL_QFILE:
+		return ((const struct imcq_queue_file *)e->obj)->size;
+	case TL_INV:
+		return ((const struct imcq_inv *)e->obj)->size;
+	case TL_MSG_HOP: case TL_QREF: case TL_TABLE_MTIME: case TL_TABLE_NEWEST:
+		break;
+	}
+	return 0;
 }
 
 /* The description of e, in buf when it fits, else in *heap (freed by the
@@ -43,7 +184,7 @@ tl_what(const struct tl_entry *e, char *buf, size_t cap, char **heap)
 	if (n >= 0 && (size_t)n >= cap) \
 		return *heap = xasprintf(__VA_ARGS__); \
 	} while (0)
-	switch (e->kind) {
+	switch ((enum tl_kind)e->kind) {
 	case TL_MSG_FILE:
 		FMT("%s file last written (%s, %s)", m->format ? m->format : "message",
 		    imcq_queue_name(m->queue), imcq_state_name(m->state));
@@ -98,18 +239,27 @@ cmp_tl(const void *a, const void *b)
 	char *hx, *hy;
 	int c;
 
+	int ix, iy;
+	uint64_t ux, uy;
+
 	if (x->time != y->time)
 		return x->time < y->time ? -1 : 1;
-	if ((c = strcmp(x->source, y->source)))
+	if ((c = strcmp(tl_source(x), tl_source(y))))
 		return c;
-	if (x->input != y->input)
-		return x->input < y->input ? -1 : 1;
-	if ((c = nstrcmp(x->member, y->member)))
+	ix = tl_input(x);
+	iy = tl_input(y);
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	if ((c = nstrcmp(tl_member(x), tl_member(y))))
 		return c;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->offset != y->offset)
-		return x->offset < y->offset ? -1 : 1;
+	ux = tl_line(x);
+	uy = tl_line(y);
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	ux = tl_offset(x);
+	uy = tl_offset(y);
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
 	c = strcmp(tl_what(x, bx, sizeof(bx), &hx), tl_what(y, by, sizeof(by), &hy));
 	free(hx);
 	free(hy);
@@ -146,22 +296,16 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 	memset(tl, 0, sizeof(*tl));
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
-		int in0 = m->nsources ? m->sources[0].input : -1;
-		const char *mem0 = m->nsources ? m->sources[0].member : NULL;
 
 		if (sel && !sel(user, m))
 			continue;
 		if (sel && m->spool_id)
 			VEC_PUSH(ss.v, ss.n, ss.cap, m->spool_id);
 		for (j = 0; j < m->nsources; j++)
-			add(tl, m->sources[j].mtime, "file-mtime", TL_MSG_FILE, m, 0,
-			    m->spool_id, m->sources[j].input, m->sources[j].member, 0, 0,
-			    m->sources[j].size);
-		add(tl, m->hdr.date, "header-date", TL_MSG_DATE, m, 0, m->spool_id, in0, mem0, 0,
-		    m->nsources ? m->sources[0].body_offset : 0, m->size);
+			add(tl, m->sources[j].mtime, TL_MSG_FILE, m, j);
+		add(tl, m->hdr.date, TL_MSG_DATE, m, 0);
 		for (j = 0; j < m->hdr.nreceived; j++)
-			add(tl, m->hdr.received[j].date, "received", TL_MSG_HOP, m, j,
-			    m->spool_id, in0, mem0, 0, 0, 0);
+			add(tl, m->hdr.received[j].date, TL_MSG_HOP, m, j);
 	}
 	xqsort(ss.v, ss.n, sizeof(*ss.v), cmp_cstr);
 	for (i = 0; i < rep->nevents; i++) {
@@ -169,33 +313,27 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 
 		if (sel && !spool_selected(&ss, e->spool_id))
 			continue;
-		add(tl, e->time, e->source ? e->source : "log", TL_EVENT, e, 0,
-		    e->spool_id, e->input, e->member, e->line, e->offset, e->length);
+		add(tl, e->time, TL_EVENT, e, 0);
 	}
 	for (i = 0; i < rep->nqfiles; i++) {
 		const struct imcq_queue_file *q = &rep->qfiles[i];
 
 		for (j = 0; j < q->nrefs; j++) {
 			const struct imcq_qref *r = &q->refs[j];
-			const char *id = qref_spool_id(q, r);
 
-			if (sel && !spool_selected(&ss, id))
+			if (sel && !spool_selected(&ss, qref_spool_id(q, r)))
 				continue;
-			add(tl, qref_time(q, r), "queue-dat", TL_QREF, q, j, id, q->input,
-			    q->member, 0, qref_time_offset(q, r), 0);
+			add(tl, qref_time(q, r), TL_QREF, q, j);
 		}
 		if (!sel)
-			add(tl, q->mtime, "file-mtime", TL_QFILE, q, 0,
-			    NULL, q->input, q->member, 0, 0, q->size);
+			add(tl, q->mtime, TL_QFILE, q, 0);
 	}
 	if (!sel) {
 		for (i = 0; i < rep->ntables; i++) {
 			const struct imcq_table_file *t = &rep->tables[i];
 
-			add(tl, t->mtime, "file-mtime", TL_TABLE_MTIME, t, 0,
-			    NULL, t->input, t->member, 0, 0, 0);
-			add(tl, t->newest_time, "routing-table", TL_TABLE_NEWEST, t, 0,
-			    NULL, t->input, t->member, 0, 0, 0);
+			add(tl, t->mtime, TL_TABLE_MTIME, t, 0);
+			add(tl, t->newest_time, TL_TABLE_NEWEST, t, 0);
 		}
 		for (i = 0; i < rep->ninv; i++) {
 			const struct imcq_inv *v = &rep->inv[i];
@@ -205,8 +343,7 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 			    strcmp(v->kind, "gwart") == 0 || strcmp(v->kind, "route-txt") == 0 ||
 			    strcmp(v->kind, "imccopy") == 0)
 				continue;	/* listed above with more context */
-			add(tl, v->mtime, "file-mtime", TL_INV, v, 0,
-			    NULL, v->input, v->member, 0, 0, v->size);
+			add(tl, v->mtime, TL_INV, v, 0);
 		}
 	}
 	free(ss.v);
@@ -293,45 +430,45 @@ timeline_write(FILE *f, const struct timeline *tl, const struct imcq_report *rep
 			if (o == NULL)
 				imcq_die("out of memory (JSON)");
 			json_add_time(o, "time", e->time);
-			json_add_str(o, "source", e->source);
-			json_add_str(o, "spool_id", e->spool_id);
+			json_add_str(o, "source", tl_source(e));
+			json_add_str(o, "spool_id", tl_spool_id(e));
 			json_add_str(o, "description", what);
-			json_add_str(o, "input", in_path(rep, e->input));
-			json_add_str(o, "member", e->member);
-			cJSON_AddNumberToObject(o, "line", (double)e->line);
-			cJSON_AddNumberToObject(o, "offset", (double)e->offset);
+			json_add_str(o, "input", in_path(rep, tl_input(e)));
+			json_add_str(o, "member", tl_member(e));
+			cJSON_AddNumberToObject(o, "line", (double)tl_line(e));
+			cJSON_AddNumberToObject(o, "offset", (double)tl_offset(e));
 			json_fprint(f, o, 0);
 			cJSON_Delete(o);
 		} else if (strcmp(format, "bodyfile") == 0) {
 			/* TSK 3.x: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime */
 			fputs("0|", f);
-			body_field(f, e->source);
+			body_field(f, tl_source(e));
 			fputs(": ", f);
 			body_field(f, what);
-			if (e->member) {
+			if (tl_member(e)) {
 				fputs(" [", f);
-				body_field(f, e->member);
-				if (e->line)
-					fprintf(f, ":%llu", (unsigned long long)e->line);
+				body_field(f, tl_member(e));
+				if (tl_line(e))
+					fprintf(f, ":%llu", (unsigned long long)tl_line(e));
 				fputs("]", f);
 			}
 			fprintf(f, "|0|r/rrw-r--r--|0|0|%llu|0|%lld|0|0\n",
-				(unsigned long long)e->size, (long long)e->time);
+				(unsigned long long)tl_size(e), (long long)e->time);
 		} else {
 			imcq_iso(e->time, iso);
 			fputs(iso, f);
 			fputc(',', f);
-			csv_field(f, e->source);
+			csv_field(f, tl_source(e));
 			fputc(',', f);
-			csv_field(f, e->spool_id);
+			csv_field(f, tl_spool_id(e));
 			fputc(',', f);
 			csv_field(f, what);
 			fputc(',', f);
-			csv_field(f, in_path(rep, e->input));
+			csv_field(f, in_path(rep, tl_input(e)));
 			fputc(',', f);
-			csv_field(f, e->member);
-			fprintf(f, ",%llu,%llu\n", (unsigned long long)e->line,
-				(unsigned long long)e->offset);
+			csv_field(f, tl_member(e));
+			fprintf(f, ",%llu,%llu\n", (unsigned long long)tl_line(e),
+				(unsigned long long)tl_offset(e));
 		}
 		free(wheap);
 	}

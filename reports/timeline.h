@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include "analyzer/core/model.h"
 
-/* One entry; its description is formatted when it is written (and when
- * it breaks a tie in sorting), from the object it describes, so a million
- * entries hold no text. */
+/* One entry: its time, what it is and the object it comes from; every
+ * other field (source, spool id, input, member, line, offset, size, the
+ * description) is read from that object when the entry is sorted or
+ * written, so a million messages' entries take 24 bytes each. */
 enum tl_kind {
 	TL_MSG_FILE, TL_MSG_DATE, TL_MSG_HOP, TL_EVENT, TL_QREF, TL_QFILE,
 	TL_TABLE_MTIME, TL_TABLE_NEWEST, TL_INV
@@ -23,16 +24,9 @@ enum tl_kind {
 
 struct tl_entry {
 	int64_t time;
-	const char *source;	/* static */
 	const void *obj;	/* the message, event, queue file, table or row */
-	size_t aux;		/* Received hop or Queue.dat reference index */
-	enum tl_kind kind;
-	int input;
-	const char *spool_id;	/* borrowed from the report */
-	const char *member;	/* borrowed */
-	uint64_t line;
-	uint64_t offset;
-	uint64_t size;
+	uint32_t aux;		/* source, Received hop or Queue.dat reference index */
+	uint8_t kind;		/* enum tl_kind */
 };
 
 struct timeline {
