@@ -535,6 +535,10 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			continue;
 		}
 		buf_init(&b, (size_t)w->lim.entry_bytes);
+		/* the size the archive declares, when it is one (capped; a
+		 * false one only moves when the buffer grows) */
+		if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > (la_int64_t)CHUNK)
+			buf_reserve(&b, (size_t)archive_entry_size(ent));
 		sha256_init(&h);
 		for (;;) {
 			la_ssize_t n = archive_read_data(a, w->chunk, CHUNK);

@@ -59,6 +59,17 @@ buf_append(struct buf *b, const void *p, size_t n)
 	return IMCQ_OK;
 }
 
+void
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t want = n < b->cap ? n : b->cap;
+
+	if (want >= (size_t)-1 - 1 || want + 1 <= b->alloc)
+		return;
+	b->data = xrealloc(b->data, want + 1);
+	b->alloc = want + 1;
+}
+
 int
 buf_appends(struct buf *b, const char *s)
 {

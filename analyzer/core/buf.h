@@ -28,6 +28,10 @@ void buf_init(struct buf *b, size_t cap);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n);
+/* Make room for n bytes (at most cap) in one allocation: a member whose
+ * size is known is read without the copies of doubling, which for a
+ * large member briefly hold its bytes twice. */
+void buf_reserve(struct buf *b, size_t n);
 int buf_appends(struct buf *b, const char *s);
 int buf_appendc(struct buf *b, char c);
 int buf_appendf(struct buf *b, const char *fmt, ...) IMCQ_PRINTF(2, 3);

@@ -29,6 +29,38 @@ TEST(test_buf_cap)
 	buf_release(&b);
 }
 
+/* buf_reserve: one allocation for a known size, never past the cap, and
+ * the buffer works as before */
+TEST(test_buf_reserve)
+{
+	struct buf b;
+	char *before;
+	int i;
+
+	buf_init(&b, 1000);
+	buf_reserve(&b, 600);
+	ASSERT_EQ_INT(b.alloc, 601);
+	before = b.data;
+	for (i = 0; i < 60; i++)
+		ASSERT_EQ_INT(buf_appends(&b, "0123456789"), IMCQ_OK);
+	ASSERT(b.data == before);	/* no move while it fits */
+	ASSERT_EQ_INT(b.len, 600);
+	ASSERT_EQ_INT(b.data[600], '\0');
+	ASSERT_EQ_INT(buf_appends(&b, "x"), IMCQ_OK);	/* past the reserve: grows */
+	ASSERT_EQ_INT(b.len, 601);
+	buf_reserve(&b, 10);		/* smaller than what it has: nothing */
+	ASSERT_EQ_INT(b.len, 601);
+	ASSERT_EQ_INT(buf_append(&b, "0123456789", 10), IMCQ_OK);
+	ASSERT_EQ_STR(b.data + 601, "0123456789");
+	buf_release(&b);
+	buf_init(&b, 1000);
+	buf_reserve(&b, (size_t)-1);	/* a false size: the cap, no more */
+	ASSERT_EQ_INT(b.alloc, 1001);
+	ASSERT_EQ_INT(buf_appends(&b, "ok"), IMCQ_OK);
+	ASSERT_EQ_STR(b.data, "ok");
+	buf_release(&b);
+}
+
 TEST(test_rd_bounds)
 {
 	static const unsigned char d[] = { 1, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12, 0xff };
@@ -227,6 +259,6 @@ TEST(test_message_pack_shares)
 	message_free(m);	/* LeakSanitizer: every string freed once */
 }
 
-TEST_MAIN(test_buf_cap, test_rd_bounds, test_rd_varint, test_span_lines,
+TEST_MAIN(test_buf_cap, test_buf_reserve, test_rd_bounds, test_rd_varint, test_span_lines,
 	  test_span_num, test_path_normalize, test_path_place, test_time,
 	  test_archive_magic, test_spool_id, test_message_pack_shares)
