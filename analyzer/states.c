@@ -1240,8 +1240,8 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 			    xasprintf("%s (same Message-ID or content): %s (%zu other "
 				      "cop%s: %s)", sid(m), why, ncopies,
 				      ncopies == 1 ? "y" : "ies", list));
-		message_body_sha256_hex(m, hx);
-		ev_source(f, m, m->hdr.message_id ? m->hdr.message_id : hx);
+		ev_source(f, m, m->hdr.message_id ? m->hdr.message_id :
+			  (message_body_sha256_hex(m, hx), hx));
 		for (p = c->gbeg[c->grp[i]]; p < c->gend[c->grp[i]] &&
 		     f->ev.n < MAX_EV_PER_FINDING; p++) {
 			const struct imcq_message *o = rep->msgs[c->gorder[p]];

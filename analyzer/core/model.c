@@ -895,6 +895,64 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
 		visit_cold_strings(&m->c, m->hdr.nall, fn, ctx);
 }
 
+/*
+ * Lay out n strings (src[i], len[i] bytes each) in one new block after
+ * head bytes: a string equal to or ending a longer one takes that one's
+ * bytes (with more than share_max strings, none does: the search is
+ * quadratic).  dst[i] is where string i lies in the block, *size the
+ * block's bytes.  Returns the block, or NULL (nothing allocated) when it
+ * would pass max_total bytes.
+ * Frees nothing; message_pack and event_pack hand the block its strings.
+ */
+static char *
+pack_block(char *const *src, const size_t *len, size_t n, size_t head, size_t share_max,
+	   size_t max_total, char **dst, size_t *size)
+{
+	size_t *owner = xmalloc(n * sizeof(*owner));	/* the string whose bytes it takes */
+	size_t *at = xmalloc(n * sizeof(*at));		/* an owner's offset */
+	size_t *ord = xmalloc(n * sizeof(*ord));	/* longest first, stable */
+	size_t i, j, k, total = head;
+	char *block = NULL;
+
+	for (i = 0; i < n; i++) {
+		for (k = i; n <= share_max && k > 0 && len[ord[k - 1]] < len[i]; k--)
+			ord[k] = ord[k - 1];
+		ord[k] = i;
+	}
+	for (k = 0; k < n; k++) {
+		i = ord[k];
+		owner[i] = i;
+		for (j = 0; n <= share_max && j < k; j++) {
+			size_t o = ord[j];
+
+			if (owner[o] == o &&
+			    memcmp(src[o] + len[o] - len[i], src[i], len[i] + 1) == 0) {
+				owner[i] = o;
+				break;
+			}
+		}
+		if (owner[i] == i) {
+			at[i] = total;
+			total += len[i] + 1;
+		}
+	}
+	*size = total;
+	if (total <= max_total) {
+		block = xmalloc(total ? total : 1);
+		for (i = 0; i < n; i++) {
+			size_t o = owner[i];
+
+			dst[i] = block + at[o] + (len[o] - len[i]);
+			if (o == i)
+				memcpy(dst[i], src[i], len[i] + 1);
+		}
+	}
+	free(owner);
+	free(at);
+	free(ord);
+	return block;
+}
+
 /* message_pack's slots: every string slot of the message, in visit
  * order, with its length. */
 struct packer {
@@ -928,9 +986,8 @@ void
 message_pack(struct imcq_message *m)
 {
 	struct packer pk = { NULL, NULL, 0, 0 };
-	size_t *owner;	/* per slot: the slot whose bytes it shares, or itself */
-	size_t *at;	/* per owner slot: its offset in the block */
-	size_t i, j, total = 0;
+	char **src, **dst;
+	size_t i, total;
 
 	if (m->pack != NULL)
 		return;
@@ -951,48 +1008,24 @@ message_pack(struct imcq_message *m)
 	visit_strings(m, pack_collect, &pk);
 	if (pk.n == 0)
 		return;
-	owner = xmalloc(pk.n * sizeof(*owner));
-	at = xmalloc(pk.n * sizeof(*at));
-	/* A string equal to, or a tail of, an earlier one shares its bytes:
-	 * a recipient's address is an envelope recipient, its domain that
+	/* A string equal to, or a tail of, another shares its bytes: a
+	 * recipient's address is an envelope recipient, its domain that
 	 * address's tail.  Packed strings are read-only, so sharing is safe. */
-	for (i = 0; i < pk.n; i++) {
-		owner[i] = i;
-		for (j = 0; pk.n <= PACK_SHARE_MAX && j < i; j++) {
-			size_t o = owner[j];
-
-			if (o == j && pk.len[j] >= pk.len[i] &&
-			    memcmp(*pk.slot[j] + pk.len[j] - pk.len[i], *pk.slot[i],
-				   pk.len[i] + 1) == 0) {
-				owner[i] = j;
-				break;
-			}
-		}
-		if (owner[i] == i) {
-			at[i] = total;
-			total += pk.len[i] + 1;
-		}
-	}
-	if (total > UINT32_MAX) {	/* cannot be, given the caps: leave unpacked */
-		free(owner);
-		free(at);
-		free(pk.slot);
-		free(pk.len);
-		return;
-	}
-	m->pack = xmalloc(total);
-	m->packlen = (uint32_t)total;
+	src = xmalloc(pk.n * sizeof(*src));
+	dst = xmalloc(pk.n * sizeof(*dst));
 	for (i = 0; i < pk.n; i++)
-		if (owner[i] == i)
-			memcpy(m->pack + at[i], *pk.slot[i], pk.len[i] + 1);
-	for (i = 0; i < pk.n; i++) {
-		size_t o = owner[i];
-
-		free(*pk.slot[i]);
-		*pk.slot[i] = m->pack + at[o] + (pk.len[o] - pk.len[i]);
+		src[i] = *pk.slot[i];
+	/* more than 4 GiB cannot be, given the caps: then leave it unpacked */
+	m->pack = pack_block(src, pk.len, pk.n, 0, PACK_SHARE_MAX, UINT32_MAX, dst, &total);
+	if (m->pack != NULL) {
+		for (i = 0; i < pk.n; i++) {
+			free(src[i]);
+			*pk.slot[i] = dst[i];
+		}
+		m->packlen = (uint32_t)total;
 	}
-	free(owner);
-	free(at);
+	free(src);
+	free(dst);
 	free(pk.slot);
 	free(pk.len);
 }
@@ -1454,8 +1487,8 @@ void
 event_pack(struct imcq_event *e)
 {
 	char **one[EV_SLOTS];
-	size_t none, nr = e->rcpts.n, n, i, j, k, total, *len, *owner, *at, *ord;
-	char **src, *block, **rv;
+	size_t none, nr = e->rcpts.n, n, i, total, *len;
+	char **src, **dst, *block, **rv;
 
 	if (e->pooled & IMCQ_EVT_PACKED)
 		return;
@@ -1468,62 +1501,30 @@ event_pack(struct imcq_event *e)
 	}
 	src = xmalloc(n * sizeof(*src));
 	len = xmalloc(n * sizeof(*len));
-	owner = xmalloc(n * sizeof(*owner));
-	at = xmalloc(n * sizeof(*at));
-	ord = xmalloc(n * sizeof(*ord));
+	dst = xmalloc(n * sizeof(*dst));
 	for (i = 0; i < nr; i++)
 		src[i] = e->rcpts.v[i];
 	for (i = 0; i < none; i++)
 		src[nr + i] = *one[i];
-	/* longest first (stable), so that a string may share the bytes of
-	 * any longer one that ends with it; many recipients: no sharing */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		len[i] = strlen(src[i]);
-		for (k = i; n <= EV_SHARE_MAX && k > 0 && len[ord[k - 1]] < len[i]; k--)
-			ord[k] = ord[k - 1];
-		ord[k] = i;
-	}
-	total = nr * sizeof(char *);
-	for (k = 0; k < n; k++) {
-		i = ord[k];
-		owner[i] = i;
-		for (j = 0; n <= EV_SHARE_MAX && j < k; j++) {
-			size_t o = ord[j];
-
-			if (owner[o] == o &&
-			    memcmp(src[o] + len[o] - len[i], src[i], len[i] + 1) == 0) {
-				owner[i] = o;
-				break;
-			}
-		}
-		if (owner[i] == i) {
-			at[i] = total;
-			total += len[i] + 1;
-		}
-	}
-	block = xmalloc(total);
+	/* the recipients' pointers first, then the strings */
+	block = pack_block(src, len, n, nr * sizeof(char *), EV_SHARE_MAX, SIZE_MAX, dst,
+			   &total);
 	rv = (char **)(void *)block;
 	for (i = 0; i < n; i++) {
-		size_t o = owner[i];
-		char *d = block + at[o] + (len[o] - len[i]);
-
-		if (o == i)
-			memcpy(d, src[i], len[i] + 1);
 		if (i < nr)
-			rv[i] = d;
+			rv[i] = dst[i];
 		else
-			*one[i - nr] = d;
-	}
-	for (i = 0; i < n; i++)
+			*one[i - nr] = dst[i];
 		free(src[i]);
+	}
 	free(e->rcpts.v);
 	e->rcpts.v = rv;
 	e->pooled |= IMCQ_EVT_PACKED;
 	free(src);
 	free(len);
-	free(owner);
-	free(at);
-	free(ord);
+	free(dst);
 }
 
 void
