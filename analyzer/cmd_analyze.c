@@ -10,6 +10,7 @@
 #include "analyzer/ahead.h"
 #include "analyzer/cli.h"
 #include "analyzer/core/err.h"
+#include "analyzer/core/stage.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/outdir.h"
 #include "analyzer/where.h"
@@ -380,8 +381,10 @@ cmd_analyze(struct cli *c)
 		return rc;
 	}
 	apply_where(&rep, where);
-	if (c->out_dir || c->json)
+	if (c->out_dir || c->json) {
 		doc = json_report_shell(&rep, imcq_version(), &hole);
+		stage_mark("report.shell");
+	}
 	if (c->out_dir) {
 		rc = write_set(c, &rep, doc, hole);
 		if (rc == EXIT_OK && c->json)
@@ -391,6 +394,7 @@ cmd_analyze(struct cli *c)
 	} else {
 		text_summary(stdout, &rep);
 	}
+	stage_mark("report");
 	if (rc == EXIT_OK)
 		rc = cli_exit_code(&rep);
 	json_shell_delete(doc);

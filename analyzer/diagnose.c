@@ -30,6 +30,7 @@
 #include "analyzer/core/rd.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/par.h"
+#include "analyzer/core/stage.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/joins.h"
@@ -873,6 +874,7 @@ no_route_range(void *user, size_t lo, size_t hi)
 		ev_table(&f->ev, s->cur, "routing table searched");
 		ev_own(&f->ev, x->rep->spill, m, "queued message");
 		finding_spill(x->rep->spill, f);	/* final (model.h) */
+		message_findings_freeze(x->rep, m);
 		strv_release(&bad);
 	}
 }
@@ -1574,6 +1576,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 		if (g && g->efrom)
 			ev_entry(&f->ev, g->efrom);
 		finding_spill(c->rep->spill, f);	/* final (model.h) */
+		message_findings_freeze(c->rep, m);
 	}
 
 	free(gdoms);
@@ -2113,6 +2116,7 @@ diag_sessions(struct rctx *c, struct rsnap *s)
 				evlist_trim(&f->ev);
 				memset(&ev, 0, sizeof(ev));
 				finding_spill(c->rep->spill, f);	/* final (model.h) */
+				message_findings_freeze(c->rep, m);
 			}
 			evlist_release(&ev);
 		}
@@ -2337,6 +2341,7 @@ no_attempt_range(void *user, size_t lo, size_t hi)
 			}
 		}
 		finding_spill(c->rep->spill, f);	/* final (model.h) */
+		message_findings_freeze(c->rep, m);
 	}
 }
 
@@ -2440,11 +2445,16 @@ diagnose_run(struct rctx *c)
 			continue;
 		collect_stuck(c, s);
 		build_maps(c, s, &mp);
+		stage_mark("diagnose.maps");
 		diag_no_route(c, s);
+		stage_mark("diagnose.no-route");
 		diag_stale(c, s, &mp);
 		diag_inbound_only(c, s);
+		stage_mark("diagnose.stale");
 		diag_sessions(c, s);
+		stage_mark("diagnose.sessions");
 		diag_no_attempt(c, s, &mp);
 		release_maps(&mp);
+		stage_mark("diagnose.no-attempt");
 	}
 }

@@ -140,15 +140,15 @@ other_findings(const struct imcq_report *rep)
 	struct buf b;
 
 	for (i = 0; i < rep->nmsgs; i++)
-		for (j = 0; j < rep->msgs[i]->findings.n; j++) {
-			const char *code = rep->msgs[i]->findings.v[j].code;
+		for (j = 0; j < message_nfindings(rep->msgs[i]); j++) {
+			const char *code = message_finding_code(rep->msgs[i], j);
 			bool dup = false;
 
 			if (code == NULL || is_diag_code(code))
 				continue;
 			for (k = 0; k < j && !dup; k++)
-				dup = rep->msgs[i]->findings.v[k].code &&
-				      strcmp(rep->msgs[i]->findings.v[k].code, code) == 0;
+				dup = message_finding_code(rep->msgs[i], k) &&
+				      strcmp(message_finding_code(rep->msgs[i], k), code) == 0;
 			if (!dup)
 				count_add(&v, &n, &cap, code);
 		}

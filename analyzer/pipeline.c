@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "analyzer/core/par.h"
+#include "analyzer/core/stage.h"
 #include "analyzer/core/spill.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/detect.h"
@@ -344,9 +345,11 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	run.sink.user = &run;
 	run.show_progress = !o->quiet && (o->progress == 2 ||
 					  (o->progress == 1 && isatty(2)));
+	stage_mark("start");
 	open_spill(rep, o);
 	rc = ingest_all(&run, err);
 	report_trim(rep);
+	stage_mark("ingest");
 	/* the analysis: the calling thread, and with two threads a worker
 	 * for the sorts and loops that split (par.h; same bytes) */
 	par_begin(ingest_threads(o));
@@ -354,7 +357,10 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
 	analyze_states(rep, o);
 	analyze_routing(rep, o);
+	/* what the analysis left live goes to the spill (model.h) */
+	report_freeze_findings(rep);
 	par_end();
+	stage_mark("analysis");
 	return rc;
 }
 

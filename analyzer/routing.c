@@ -29,6 +29,7 @@
 #include "analyzer/core/rd.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/par.h"
+#include "analyzer/core/stage.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/diagnose.h"
@@ -919,6 +920,7 @@ analyze_routing(struct imcq_report *rep, const struct imcq_opts *o)
 	for (i = 0; i < c.ns; i++)
 		snapidx_release(&ix[i]);
 	free(ix);
+	stage_mark("routing");
 	diagnose_run(&c);
 	incident_compose(&c);
 	rctx_release(&c);

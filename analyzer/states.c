@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "analyzer/core/par.h"
+#include "analyzer/core/stage.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -1722,13 +1723,17 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	snapshots_reference(rep, o);
 	queue_dat_checks(&c);
 
+	stage_mark("states.snapshots");
 	make_missing(&c);
 	joins_link_events(rep, o);
 	prune_missing(&c);
+	stage_mark("states.link-events");
 	if (rep->nmsgs > 1)
 		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
 	par_for(rep->nmsgs, STATES_PAR_MIN, times_range, &c);
+	stage_mark("states.times");
 	joins_link_sessions(rep, o);
+	stage_mark("states.link-sessions");
 	c.has_1011 = xcalloc(rep->nsnaps ? rep->nsnaps : 1, sizeof(*c.has_1011));
 	for (i = 0; i < rep->nevents; i++) {
 		const struct imcq_event *e = &rep->events[i];
@@ -1741,12 +1746,15 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	 * once: the first writes the context, the second m->seen_in, which
 	 * nothing in this stage reads; both read the messages' keys only */
 	par_two(groups_task, &c, seen_in_task, rep);
+	stage_mark("states.groups");
 
 	/* per message: its state, then its findings (two halves at once) */
 	dv = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*dv));
 	c.dv = dv;
 	par_for(rep->nmsgs, STATES_PAR_MIN, states_range, &c);
+	stage_mark("states.states");
 	par_for(rep->nmsgs, STATES_PAR_MIN, findings_range, &c);
+	stage_mark("states.findings");
 	c.dv = NULL;
 	free(dv);
 
@@ -1770,6 +1778,7 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	summarise(rep, "LOOP_SUSPECTED", "show a mail loop in their Received lines",
 		  xstrdup("fix the route back to this server before re-injecting (Q190021)"));
 
+	stage_mark("states.summarise");
 	snapshots_compare(rep);
 
 	for (i = 0; i < c.nqd_keys; i++)

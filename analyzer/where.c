@@ -944,7 +944,7 @@ any_value(const struct node *n, struct evalctx *c)
 	switch (n->fd->field) {
 	case F_RCPT: count = m->env.rcpt_to.n; break;
 	case F_DOMAIN: count = m->nrcpts; break;
-	case F_FINDING: count = m->findings.n; break;
+	case F_FINDING: count = message_nfindings(m); break;
 	case F_HEADER: count = m->hdr.nall; break;
 	default: BUG("where: not a multi-valued field");
 	}
@@ -952,7 +952,7 @@ any_value(const struct node *n, struct evalctx *c)
 		switch (n->fd->field) {
 		case F_RCPT: s = m->env.rcpt_to.v[i]; break;
 		case F_DOMAIN: s = m->rcpts[i].domain; break;
-		case F_FINDING: s = m->findings.v[i].code; break;
+		case F_FINDING: s = message_finding_code(m, i); break;
 		default:
 			if (m->c.all[i].name == NULL ||
 			    !mem_eq_fold(m->c.all[i].name,

@@ -337,6 +337,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	cJSON *a, *env, *h;
 	size_t i;
 	char hx[65];
+	struct imcq_findlist fl;
 
 	json_add_str(o, "spool_id", m->spool_id);
 	json_add_str(o, "format", m->format);
@@ -479,7 +480,9 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 		cJSON_AddItemToArray(a, ro);
 	}
 	cJSON_AddItemToObject(o, "recipients", a);
-	cJSON_AddItemToObject(o, "findings", findings_json(rep, &m->findings));
+	message_findings_get(rep, m, &fl);
+	cJSON_AddItemToObject(o, "findings", findings_json(rep, &fl));
+	findlist_release(&fl);
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < m->nseen; i++)
 		cJSON_AddItemToArray(a, must(cJSON_CreateNumber(m->seen_in[i])));

@@ -120,8 +120,8 @@ summary_build(struct summary *s, const struct imcq_report *rep)
 			s->by_state[m->state]++;
 		if ((unsigned)m->queue < IMCQ_Q_COUNT)
 			s->by_queue[m->queue]++;
-		for (j = 0; j < m->findings.n; j++)
-			code_add(s, m->findings.v[j].code);
+		for (j = 0; j < message_nfindings(m); j++)
+			code_add(s, message_finding_code(m, j));
 		if (!summary_counts_queued(m))
 			continue;
 		s->queued++;

@@ -175,6 +175,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 	size_t i, j;
 	char buf[64];
 	struct imcq_tbuf tb = IMCQ_TBUF_INIT;	/* spilled texts (model.h) */
+	struct imcq_findlist fl;
 
 	fprintf(f, "Message ");
 	text_put(f, m->spool_id, 0);
@@ -302,10 +303,11 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			fputc('\n', f);
 		}
 	}
-	if (m->findings.n) {
+	message_findings_get(rep, m, &fl);
+	if (fl.n) {
 		fputs("Findings:\n", f);
-		for (i = 0; i < m->findings.n; i++) {
-			const struct imcq_finding *fd = &m->findings.v[i];
+		for (i = 0; i < fl.n; i++) {
+			const struct imcq_finding *fd = &fl.v[i];
 
 			fprintf(f, "  %-7s %s ", imcq_sev_name(fd->sev), fd->code);
 			text_put(f, finding_message(rep->spill, fd, &tb), 0);
@@ -319,6 +321,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			}
 		}
 	}
+	findlist_release(&fl);
 	tbuf_release(&tb);
 }
 

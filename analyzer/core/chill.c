@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "analyzer/core/buf.h"
+#include "analyzer/core/par.h"
 #include "analyzer/core/spill.h"
 #include "analyzer/core/xalloc.h"
 
@@ -319,4 +320,323 @@ message_thawed_release(struct imcq_thawed *t)
 	t->buf = NULL;
 	t->hops = NULL;
 	t->used = false;
+}
+
+/* ---- frozen findings (model.h: message_findings_freeze) ----
+ *
+ * A block: the previous block (its length + 1, 0 for none, then its
+ * offset in the spill or its address), the number of findings, then each
+ * finding: code (finding_code_id), severity, message (1 and a spilled
+ * text's tag, or 0 and a string), reference, action, basis, spool ids (n,
+ * strings), evidence (n, then input + 1, member, offset, line, excerpt as
+ * the message).  Strings as in the blocks above.
+ */
+
+/* Every code PRODUCT.md fixes; a finding with another code is not frozen. */
+static const char *const finding_codes[] = {
+	"STALE_ROUTING", "NO_ROUTE", "NO_DELIVERY_ATTEMPT", "NOT_IN_QUEUE_DAT",
+	"MISSING_SPOOL_FILE", "DUPLICATE_RISK", "EXPIRED", "BCC_IN_ENVELOPE",
+	"LOOP_SUSPECTED", "OVERSIZED", "CORRUPT_QUEUE_DAT", "DNS_FAILURE",
+	"SMART_HOST_FAILURE", "REMOTE_REJECT", "INBOUND_ONLY_ROUTED",
+	"DELIVERY_EVIDENCE_ABSENT",
+};
+#define NCODES (sizeof(finding_codes) / sizeof(finding_codes[0]))
+_Static_assert(NCODES <= 255, "finding codes are bytes");
+
+int
+finding_code_id(const char *code)
+{
+	size_t i;
+
+	for (i = 0; code != NULL && i < NCODES; i++)
+		if (code == finding_codes[i] || strcmp(code, finding_codes[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+finding_code_name(unsigned id)
+{
+	if (id >= NCODES)
+		BUG("finding_code_name: no such code");
+	return finding_codes[id];
+}
+
+static void
+put_text(struct buf *b, const char *t, bool spilled)
+{
+	put_u64(b, spilled);
+	if (spilled)
+		put_u64(b, (uint64_t)(uintptr_t)t);
+	else
+		put_str(b, t);
+}
+
+static void
+put_findings(struct buf *b, const struct imcq_findlist *l)
+{
+	size_t i, j;
+
+	put_u64(b, l->n);
+	for (i = 0; i < l->n; i++) {
+		const struct imcq_finding *f = &l->v[i];
+
+		put_u64(b, (uint64_t)finding_code_id(f->code));
+		put_u64(b, (uint64_t)f->sev);
+		put_text(b, f->message, (f->shared & IMCQ_F_SPILLED) != 0);
+		put_str(b, f->reference);
+		put_str(b, f->action);
+		put_str(b, f->basis);
+		put_u64(b, f->nspool_ids);
+		for (j = 0; j < f->nspool_ids; j++)
+			put_str(b, f->spool_ids[j]);
+		put_u64(b, f->ev.n);
+		for (j = 0; j < f->ev.n; j++) {
+			const struct imcq_evidence *e = &f->ev.v[j];
+
+			put_u64(b, (uint64_t)((int64_t)e->input + 1));
+			put_str(b, e->member);
+			put_u64(b, e->offset);
+			put_u64(b, e->line);
+			put_text(b, e->excerpt, (e->shared & IMCQ_EV_SPILLED) != 0);
+		}
+	}
+}
+
+/* A copy of a string of the block, or a spilled text's tag (*spilled). */
+static char *
+get_text(struct cur *c, bool *spilled)
+{
+	char *s;
+
+	*spilled = get_u64(c) != 0;
+	if (*spilled)
+		return (char *)(uintptr_t)get_u64(c);
+	s = get_str(c);
+	return s ? xstrdup(s) : NULL;
+}
+
+static char *
+get_dup(struct cur *c)
+{
+	char *s = get_str(c);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Append the findings of one encoded list to out, as own copies. */
+static void
+get_findings(struct cur *c, struct imcq_findlist *out)
+{
+	size_t i, j, n = get_count(c);
+
+	for (i = 0; i < n; i++) {
+		struct imcq_finding f;
+		bool sp;
+		uint64_t code = get_u64(c);
+
+		memset(&f, 0, sizeof(f));
+		f.code = (char *)finding_code_name((unsigned)code);
+		f.shared = IMCQ_F_SH_CODE;
+		f.sev = (enum imcq_sev)get_u64(c);
+		f.message = get_text(c, &sp);
+		if (sp)
+			f.shared |= IMCQ_F_SPILLED;
+		f.reference = get_dup(c);
+		f.action = get_dup(c);
+		f.basis = get_dup(c);
+		f.nspool_ids = get_count(c);
+		f.spool_ids = f.nspool_ids ? xcalloc(f.nspool_ids, sizeof(char *)) : NULL;
+		for (j = 0; j < f.nspool_ids; j++)
+			f.spool_ids[j] = get_dup(c);
+		f.ev.n = f.ev.cap = get_count(c);
+		f.ev.v = f.ev.n ? xcalloc(f.ev.n, sizeof(*f.ev.v)) : NULL;
+		for (j = 0; j < f.ev.n; j++) {
+			struct imcq_evidence *e = &f.ev.v[j];
+
+			e->input = (int)((int64_t)get_u64(c) - 1);
+			e->member = get_dup(c);
+			e->offset = get_u64(c);
+			e->line = get_u64(c);
+			e->excerpt = get_text(c, &sp);
+			if (sp)
+				e->shared |= IMCQ_EV_SPILLED;
+		}
+		VEC_PUSH(out->v, out->n, out->cap, f);
+	}
+}
+
+void
+message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
+{
+	const struct imcq_findlist *l = &m->findings;
+	struct buf b;
+	size_t i, len;
+	char *d;
+
+	if (!r->chill || l->n == 0 || l->n > (size_t)(IMCQ_FZ_CODES - m->nfz))
+		return;
+	for (i = 0; i < l->n; i++)
+		if (finding_code_id(l->v[i].code) < 0)
+			return;
+	buf_init(&b, (size_t)UINT32_MAX - 1);
+	if (m->nfz == 0) {
+		put_u64(&b, 0);
+	} else {
+		put_u64(&b, (uint64_t)m->fzlen + 1);
+		put_u64(&b, m->fz_mem ? (uint64_t)(uintptr_t)m->fzblk : m->fzoff);
+	}
+	put_findings(&b, l);
+	if (b.over) {
+		buf_release(&b);
+		return;
+	}
+	for (i = 0; i < l->n; i++)
+		m->fzcodes[m->nfz + i] = (uint8_t)finding_code_id(l->v[i].code);
+	m->nfz = (uint8_t)(m->nfz + l->n);
+	findlist_release(&m->findings);
+	d = buf_detach(&b, &len);
+	buf_release(&b);
+	m->fzlen = (uint32_t)len;
+	if (r->spill != NULL) {
+		m->fzoff = spill_put(r->spill, d, len);
+		m->fz_mem = false;
+		free(d);
+	} else {
+		m->fzblk = (unsigned char *)d;
+		m->fz_mem = true;
+	}
+}
+
+static void
+freeze_range(void *user, size_t lo, size_t hi)
+{
+	struct imcq_report *r = user;
+	size_t i;
+
+	for (i = lo; i < hi; i++)
+		message_findings_freeze(r, r->msgs[i]);
+}
+
+void
+report_freeze_findings(struct imcq_report *r)
+{
+	if (r->chill)
+		par_for(r->nmsgs, 4096, freeze_range, r);
+}
+
+size_t
+message_nfindings(const struct imcq_message *m)
+{
+	return (size_t)m->nfz + m->findings.n;
+}
+
+const char *
+message_finding_code(const struct imcq_message *m, size_t i)
+{
+	if (i < m->nfz)
+		return finding_code_name(m->fzcodes[i]);
+	return m->findings.v[i - m->nfz].code;
+}
+
+/* The block of length len at ref, read into a fresh allocation (or, in
+ * memory, the block itself: *own false). */
+static unsigned char *
+fz_block(const struct imcq_report *r, const struct imcq_message *m, uint64_t ref,
+	 size_t len, bool *own)
+{
+	unsigned char *p;
+
+	if (m->fz_mem) {
+		*own = false;
+		return (unsigned char *)(uintptr_t)ref;
+	}
+	if (r == NULL || r->spill == NULL)
+		BUG("frozen findings without the report's spill");
+	p = xmalloc(len ? len : 1);
+	spill_get(r->spill, ref, p, len);
+	*own = true;
+	return p;
+}
+
+void
+message_findings_get(const struct imcq_report *r, const struct imcq_message *m,
+		     struct imcq_findlist *out)
+{
+	struct blk { unsigned char *p; size_t len; bool own; } chain[IMCQ_FZ_CODES];
+	size_t nb = 0, k, nlive;
+	uint64_t ref = m->fz_mem ? (uint64_t)(uintptr_t)m->fzblk : m->fzoff;
+	size_t len = m->fzlen;
+	struct buf b;
+
+	memset(out, 0, sizeof(*out));
+	/* newest first: each block names the one before it */
+	while (m->nfz > 0) {
+		struct cur c;
+		uint64_t prev;
+
+		if (nb == IMCQ_FZ_CODES)
+			BUG("frozen findings: too many blocks");
+		chain[nb].p = fz_block(r, m, ref, len, &chain[nb].own);
+		chain[nb].len = len;
+		c.p = chain[nb].p;
+		c.end = c.p + len;
+		nb++;
+		prev = get_u64(&c);
+		if (prev == 0)
+			break;
+		len = (size_t)(prev - 1);
+		ref = get_u64(&c);
+	}
+	for (k = nb; k-- > 0;) {
+		struct cur c = { chain[k].p, chain[k].p + chain[k].len };
+
+		if (get_u64(&c) != 0)
+			(void)get_u64(&c);
+		get_findings(&c, out);
+		if (c.p != c.end)
+			BUG("frozen findings: trailing bytes");
+		if (chain[k].own)
+			free(chain[k].p);
+	}
+	if (out->n != m->nfz)
+		BUG("frozen findings: the blocks do not hold the frozen count");
+	/* then the live ones, copied the same way */
+	nlive = m->findings.n;
+	if (nlive > 0) {
+		struct cur c;
+
+		buf_init(&b, SIZE_MAX);
+		put_findings(&b, &m->findings);
+		c.p = (const unsigned char *)b.data;
+		c.end = c.p + b.len;
+		get_findings(&c, out);
+		buf_release(&b);
+	}
+}
+
+void
+message_findings_drop(struct imcq_message *m)
+{
+	unsigned char *p = m->fzblk;
+	size_t len = m->fzlen;
+
+	if (m->nfz > 0 && m->fz_mem) {
+		while (p != NULL) {
+			struct cur c = { p, p + len };
+			uint64_t prev = get_u64(&c);
+			unsigned char *next = NULL;
+
+			if (prev != 0) {
+				len = (size_t)(prev - 1);
+				next = (unsigned char *)(uintptr_t)get_u64(&c);
+			}
+			free(p);
+			p = next;
+		}
+	}
+	m->nfz = 0;
+	m->fzlen = 0;
+	m->fzoff = 0;
+	m->fz_mem = false;
 }

@@ -1093,6 +1093,7 @@ message_free(struct imcq_message *m)
 	}
 	free(m->rcpts);
 	findlist_release(&m->findings);
+	message_findings_drop(m);
 	free(m->seen_in);
 	free(m->ev_idx);
 	free(m->sess_idx);

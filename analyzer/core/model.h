@@ -176,7 +176,7 @@ struct imcq_finding {
 
 struct imcq_findlist {
 	struct imcq_finding *v;
-	size_t n, cap;
+	uint32_t n, cap;
 };
 /* Add a finding; returns it so the caller can attach evidence. */
 struct imcq_finding *findlist_add(struct imcq_findlist *l, const char *code,
@@ -361,6 +361,10 @@ rcpt_route(const struct imcq_rcpt *r)
 
 /* Fields are ordered so that the part before c, all a chilled message
  * keeps, has no padding and fits mimalloc's 448-byte size class. */
+/* Codes of frozen findings a message keeps in its record (see
+ * message_findings_freeze); a message with more findings keeps them live. */
+#define IMCQ_FZ_CODES 7
+
 struct imcq_message {
 	char *spool_id;
 	char *format;		/* reader: spool, pickup, rfc822 */
@@ -398,12 +402,14 @@ struct imcq_message {
 		unsigned char *cold;
 		uint64_t cold_off;
 	};
-	enum imcq_queue queue;
-	enum imcq_place place;
-	enum imcq_state state;
+	enum imcq_queue queue : 8;
+	enum imcq_place place : 8;
+	enum imcq_state state : 8;
+	uint8_t nfz;		/* findings frozen (message_findings_freeze) */
 	int snapshot;		/* snapshot of its first source */
 	uint32_t coldlen;
 	uint32_t packlen;	/* bytes of pack */
+	uint32_t fzlen;		/* bytes of the newest frozen block */
 	uint16_t mime_depth;	/* deepest MIME part (saturates) */
 	int8_t priority;	/* 0 normal, 1 urgent, -1 non-urgent (states.c) */
 	int8_t hdr_priority;	/* what the cold headers state, set when chilled */
@@ -412,7 +418,14 @@ struct imcq_message {
 	bool chilled : 1;
 	bool spilled : 1;
 	bool has_body_sha256 : 1;
+	bool fz_mem : 1;	/* the frozen blocks are in memory, not spilled */
 	unsigned char body_sha256[32];	/* of the RFC 822 part, raw */
+	uint8_t fzcodes[IMCQ_FZ_CODES];	/* the frozen findings' codes (finding_code_id) */
+	/* the newest frozen block: in memory, or in the report's spill */
+	union {
+		unsigned char *fzblk;
+		uint64_t fzoff;
+	};
 	struct imcq_cold c;	/* last: not allocated once chilled */
 };
 
@@ -802,6 +815,36 @@ const struct imcq_message *message_thaw(const struct imcq_report *r,
 					const struct imcq_message *m,
 					struct imcq_thawed *t);
 void message_thawed_release(struct imcq_thawed *t);
+/*
+ * Frozen findings (issue #9).  A message's findings are kept for the
+ * reports once the analysis has added them; message_findings_freeze
+ * encodes the live ones (m->findings) into a block, in the report's spill
+ * when there is one, else in memory, chained to the block frozen before,
+ * and frees them: only their codes stay in the record (m->fzcodes).  A
+ * later step may add live findings again and freeze them in turn.  Only
+ * messages whose codes are all known (finding_code_id) and number at most
+ * IMCQ_FZ_CODES in all are frozen; the others keep their findings live.
+ * Any thread, one message at a time (spill_put locks).
+ *
+ * Read a message's findings through message_nfindings and
+ * message_finding_code (the codes, in order: frozen first, then live), or
+ * message_findings_get (the whole findings, a copy the caller releases
+ * with findlist_release; read their texts with finding_message and
+ * evidence_excerpt as for any finding).
+ */
+void message_findings_freeze(const struct imcq_report *r, struct imcq_message *m);
+/* Freeze the findings of every message (par_for; after the analysis). */
+void report_freeze_findings(struct imcq_report *r);
+size_t message_nfindings(const struct imcq_message *m);
+const char *message_finding_code(const struct imcq_message *m, size_t i);
+void message_findings_get(const struct imcq_report *r, const struct imcq_message *m,
+			  struct imcq_findlist *out);
+/* Free the frozen blocks a message holds in memory (message_free). */
+void message_findings_drop(struct imcq_message *m);
+/* The index of a finding code (PRODUCT.md) in the table, or -1; and the
+ * code of an index. */
+int finding_code_id(const char *code);
+const char *finding_code_name(unsigned id);
 /* The priority the headers state (Priority, then Importance, then
  * X-Priority: 1 urgent, -1 non-urgent, 0 normal, 2 none): read from the
  * cold headers, or, once chilled, what message_chill saved of them. */

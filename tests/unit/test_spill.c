@@ -5,7 +5,8 @@
  * another thread while records are appended, and after a write fails as a
  * full disk would; the file has no name; a chilled message prints exactly
  * as the same message unchilled, with its cold fields in memory or in the
- * spill. */
+ * spill; frozen findings (message_findings_freeze) read back as they were,
+ * in order, across several blocks, in memory or in the spill. */
 #include "tests/unit/test.h"
 
 #include <dirent.h>
@@ -290,24 +291,33 @@ printed(const struct imcq_report *r, const struct imcq_message *m)
 	return s;
 }
 
+/* A report that keeps messages as they are, and one that chills them,
+ * into the spill or in memory. */
+static void
+open_pair(struct imcq_report *plain, struct imcq_report *cold, bool with_spill)
+{
+	struct imcq_err err = { 0 };
+
+	report_init(plain);
+	report_init(cold);
+	cold->chill = true;
+	if (with_spill) {
+		cold->spill = spill_open(NULL, &err);
+		ASSERT(cold->spill != NULL);
+	}
+}
+
 static void
 chill_case(bool with_spill)
 {
 	struct imcq_report plain, cold;
-	struct imcq_err err = { 0 };
 	struct imcq_message *a, *b;
 	struct imcq_thawed t;
 	const struct imcq_message *x;
 	char *sa, *sb;
 	int k;
 
-	report_init(&plain);
-	report_init(&cold);
-	cold.chill = true;
-	if (with_spill) {
-		cold.spill = spill_open(NULL, &err);
-		ASSERT(cold.spill != NULL);
-	}
+	open_pair(&plain, &cold, with_spill);
 	report_add_message(&plain, full_message());
 	/* a few others first, so the block is not at offset 0 */
 	for (k = 0; k < 3; k++)
@@ -359,5 +369,115 @@ TEST(test_chill_spilled)
 	chill_case(true);
 }
 
+/* One message's findings of the kinds the analysis makes: literal and own
+ * strings, a spilled text, shared evidence, report-wide spool ids. */
+static void
+add_findings(struct imcq_report *r, struct imcq_message *m, int round)
+{
+	struct imcq_finding *f;
+
+	f = findlist_add_shared(&m->findings, round ? "NO_DELIVERY_ATTEMPT" : "NO_ROUTE",
+				IMCQ_SEV_WARNING, "Q146669", "inferred", NULL,
+				xasprintf("round %d: no attempt", round));
+	evlist_add(&f->ev, 0, "Imcdata/Out/AAAA0001", IMCQ_NOOFF, 0, "queued message");
+	evlist_add(&f->ev, -1, NULL, 17, 3, NULL);
+	finding_spill(r->spill, f);
+	f = findlist_add(&m->findings, "DUPLICATE_RISK", IMCQ_SEV_ERROR, NULL, "copy %d", round);
+	f->basis = xstrdup("heuristic");
+	f->action = xstrdup("recover one copy");
+	finding_add_spool(f, "AAAA0001");
+	finding_add_spool(f, "BBBB0002");
+	evlist_share(&f->ev, &m->findings.v[m->findings.n - 2].ev.v[0]);
+}
+
+static void
+freeze_case(bool with_spill)
+{
+	struct imcq_report plain, cold;
+	struct imcq_message *a, *b;
+	struct imcq_findlist fl;
+	char *sa, *sb;
+	int round;
+
+	open_pair(&plain, &cold, with_spill);
+	report_add_message(&plain, full_message());
+	report_add_message(&cold, full_message());
+	a = plain.msgs[0];
+	b = cold.msgs[0];
+	/* three rounds of two findings: frozen after each, in three blocks;
+	 * a report that does not chill keeps them live */
+	for (round = 0; round < 3; round++) {
+		add_findings(&plain, a, round);
+		add_findings(&cold, b, round);
+		message_findings_freeze(&plain, a);
+		message_findings_freeze(&cold, b);
+		ASSERT_EQ_INT(b->findings.n, 0);
+		ASSERT_EQ_INT(b->nfz, 2 * (round + 1));
+	}
+	ASSERT_EQ_INT(a->nfz, 0);
+	ASSERT_EQ_INT(a->findings.n, 6);
+	ASSERT(b->fz_mem == !with_spill);
+	/* the seventh is frozen; the eighth would pass IMCQ_FZ_CODES: live */
+	findlist_add_shared(&a->findings, "EXPIRED", IMCQ_SEV_ERROR, NULL, NULL, NULL, xstrdup("7"));
+	findlist_add_shared(&b->findings, "EXPIRED", IMCQ_SEV_ERROR, NULL, NULL, NULL, xstrdup("7"));
+	message_findings_freeze(&cold, b);
+	ASSERT_EQ_INT(b->nfz, 7);
+	findlist_add_shared(&a->findings, "OVERSIZED", IMCQ_SEV_INFO, NULL, NULL, NULL, xstrdup("8"));
+	findlist_add_shared(&b->findings, "OVERSIZED", IMCQ_SEV_INFO, NULL, NULL, NULL, xstrdup("8"));
+	message_findings_freeze(&cold, b);
+	ASSERT_EQ_INT(b->nfz, 7);
+	ASSERT_EQ_INT(b->findings.n, 1);
+	/* codes in order, frozen then live */
+	ASSERT_EQ_INT(message_nfindings(b), 8);
+	ASSERT_EQ_STR(message_finding_code(b, 0), "NO_ROUTE");
+	ASSERT_EQ_STR(message_finding_code(b, 1), "DUPLICATE_RISK");
+	ASSERT_EQ_STR(message_finding_code(b, 2), "NO_DELIVERY_ATTEMPT");
+	ASSERT_EQ_STR(message_finding_code(b, 6), "EXPIRED");
+	ASSERT_EQ_STR(message_finding_code(b, 7), "OVERSIZED");
+	/* the whole findings read back as they were */
+	message_findings_get(&cold, b, &fl);
+	ASSERT_EQ_INT(fl.n, 8);
+	ASSERT_EQ_STR(fl.v[1].action, "recover one copy");
+	ASSERT_EQ_STR(fl.v[1].basis, "heuristic");
+	ASSERT_EQ_INT(fl.v[1].nspool_ids, 2);
+	ASSERT_EQ_STR(fl.v[1].spool_ids[1], "BBBB0002");
+	ASSERT_EQ_INT(fl.v[0].ev.v[1].input, -1);
+	ASSERT_EQ_INT(fl.v[0].ev.v[1].offset, 17);
+	ASSERT_EQ_INT(fl.v[0].ev.v[1].line, 3);
+	ASSERT(fl.v[0].ev.v[1].member == NULL);
+	ASSERT_EQ_INT(fl.v[0].ev.v[0].offset, IMCQ_NOOFF);
+	ASSERT_EQ_INT(fl.v[4].sev, IMCQ_SEV_WARNING);
+	findlist_release(&fl);
+	/* and print as the live ones do */
+	sa = printed(&plain, a);
+	sb = printed(&cold, b);
+	ASSERT_EQ_STR(sa, sb);
+	cJSON_free(sa);
+	cJSON_free(sb);
+	/* an unknown code is never frozen */
+	findlist_release(&b->findings);
+	findlist_add(&b->findings, "NOT_A_CODE", IMCQ_SEV_INFO, NULL, "x");
+	message_findings_drop(b);
+	message_findings_freeze(&cold, b);
+	ASSERT_EQ_INT(b->nfz, 0);
+	ASSERT_EQ_INT(b->findings.n, 1);
+	ASSERT_EQ_INT(finding_code_id("NOT_A_CODE"), -1);
+	ASSERT_EQ_STR(finding_code_name((unsigned)finding_code_id("CORRUPT_QUEUE_DAT")),
+		      "CORRUPT_QUEUE_DAT");
+	report_release(&plain);
+	report_release(&cold);	/* frees the blocks in memory (ASan: no leak) */
+}
+
+TEST(test_freeze_in_memory)
+{
+	freeze_case(false);
+}
+
+TEST(test_freeze_spilled)
+{
+	freeze_case(true);
+}
+
 TEST_MAIN(test_file_roundtrip, test_open_fails, test_write_failure,
-	  test_concurrent_reads, test_chill_in_memory, test_chill_spilled)
+	  test_concurrent_reads, test_chill_in_memory, test_chill_spilled,
+	  test_freeze_in_memory, test_freeze_spilled)
