@@ -43,9 +43,17 @@
 #define CHUNK ((size_t)256 << 10)
 #define DIR_DEPTH_MAX 256
 
+/* The first bytes of a member, read before its reader is chosen: more
+ * than IMCQ_BID_BYTES (a bid sees whether the member ends within them)
+ * and than the deepest archive magic (ISO 9660's, at 32769). */
+#define HEAD_BYTES ((size_t)64 << 10)
+
 /* The producer runs ahead of the consumer by at most this much. */
 #define QUEUE_ITEMS 1024
 #define QUEUE_BYTES ((size_t)64 << 20)
+/* ...and by at most this much of a streamed member's chunks, which weigh
+ * QUEUE_BYTES / STREAM_BYTES times their length in the queue. */
+#define STREAM_BYTES ((size_t)8 << 20)
 
 /* What the walk does to the report, as data. */
 enum ev_kind {
@@ -55,6 +63,11 @@ enum ev_kind {
 	EV_INV_SET,	/* rep->inv[idx]: kind (if not NULL), parsed (if set) */
 	EV_ENTRY,	/* the callback on a member, inventory row idx */
 	EV_TICK,	/* progress: total bytes, members */
+	/* a member streamed to its reader (ingest_visit.begin/chunk/end) */
+	EV_MARK,	/* it starts: where its walk anomalies will go */
+	EV_SBEGIN,	/* begin, inventory row idx; what head returned */
+	EV_CHUNK,	/* chunk: data, len */
+	EV_SEND,	/* end: its size and SHA-256 */
 };
 
 struct ev {
@@ -74,9 +87,9 @@ struct ev {
 	char sha[65];
 	enum imcq_place place;
 	char *norm;		/* EV_ENTRY: normalised name (owned; base points in) */
-	unsigned char *data;	/* EV_ENTRY: owned, or NULL (too large) */
+	unsigned char *data;	/* EV_ENTRY, EV_CHUNK: owned, or NULL (too large) */
 	size_t len;
-	void *prep;		/* EV_ENTRY: what v->prepare returned (the entry callback's) */
+	void *prep;		/* EV_ENTRY: what v->prepare returned (the entry callback's); EV_SBEGIN: v->head's */
 };
 
 /* The side that owns the report: applies events, runs the callback. */
@@ -85,6 +98,15 @@ struct apply_ctx {
 	int input;
 	int snapshot;
 	const struct ingest_visit *v;
+	size_t feed_chunk;	/* IMCQ_STREAM_CHUNK: chunks cut to this (0: as read) */
+	/* the member being streamed (between EV_SBEGIN and EV_SEND) */
+	bool streaming;
+	struct imcq_entry se;	/* the readers keep its address */
+	char *s_member, *s_norm;
+	char s_sha[65];
+	void *s_prep;
+	size_t mark;		/* rep->nanoms at its EV_MARK */
+	size_t late;		/* walk anomalies put there since */
 };
 
 struct walk {
@@ -100,6 +122,7 @@ struct walk {
 	bool stop;		/* a run-wide cap was reached for this input */
 	bool ticks;		/* progress wanted: an EV_TICK after each member */
 	int spare_mode;		/* IMCQ_INGEST_SPARE: 1 always, -1 never, 0 by backlog */
+	bool whole;		/* IMCQ_STREAM=whole: no member is streamed */
 	unsigned char *chunk;
 };
 
@@ -129,6 +152,31 @@ ingest_is_archive(const unsigned char *p, size_t n)
 }
 
 /* ---- the consumer side: events into the report ---- */
+
+/* IMCQ_STREAM=whole: every member is read whole, as before readers
+ * streamed (tests compare the two). */
+static bool
+whole_env(void)
+{
+	const char *v = getenv("IMCQ_STREAM");
+
+	return v != NULL && strcmp(v, "whole") == 0;
+}
+
+/* IMCQ_STREAM_CHUNK=N: a streamed member reaches its reader in chunks of
+ * at most N bytes (tests: no reader's result may depend on the cuts). */
+static size_t
+feed_chunk_env(void)
+{
+	const char *v = getenv("IMCQ_STREAM_CHUNK");
+	char *end;
+	unsigned long long n;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	n = strtoull(v, &end, 10);
+	return *end == '\0' && n > 0 && n <= CHUNK ? (size_t)n : 0;
+}
 
 static void
 ev_free(struct ev *ev)
@@ -160,6 +208,57 @@ entry_of(const struct ev *ev, int input, int snapshot)
 	return e;
 }
 
+/*
+ * An anomaly of the walk (a member cut short, --max-total, a bomb) while
+ * its member streams: a whole read would have made it before the member's
+ * reader ran, so it goes where the member began (after the walk's earlier
+ * ones), and if the list is full it pushes the last one out, as coming
+ * first it would have (--max-anomalies: the same ones kept, the same
+ * count dropped).
+ */
+static void
+anomaly_late(struct apply_ctx *c, const struct ev *ev)
+{
+	struct imcq_report *rep = c->rep;
+	size_t at = c->mark + c->late++;
+	struct imcq_anomaly a;
+
+	if (at >= rep->nanoms && rep->nanoms >= rep->lim.anomalies) {
+		rep->anoms_dropped++;
+		return;
+	}
+	if (rep->nanoms >= rep->lim.anomalies) {
+		struct imcq_anomaly *last = &rep->anoms[--rep->nanoms];
+
+		free(last->code);
+		free(last->member);
+		free(last->message);
+		rep->anoms_dropped++;
+	}
+	anomaly_add(rep, ev->code, ev->sev, c->input, ev->member, ev->off, "%s", ev->msg);
+	if (at >= rep->nanoms - 1)
+		return;
+	a = rep->anoms[rep->nanoms - 1];
+	memmove(&rep->anoms[at + 1], &rep->anoms[at],
+		(rep->nanoms - 1 - at) * sizeof(*rep->anoms));
+	rep->anoms[at] = a;
+}
+
+/* A streamed member's chunk to the reader, cut to c->feed_chunk. */
+static void
+apply_chunk(struct apply_ctx *c, const unsigned char *p, size_t n)
+{
+	size_t k = c->feed_chunk ? c->feed_chunk : n;
+
+	while (n > 0) {
+		if (k > n)
+			k = n;
+		c->v->chunk(c->v->user, c->s_prep, p, k);
+		p += k;
+		n -= k;
+	}
+}
+
 /* Apply ev to the report.  Owned strings move into the report (and are
  * set to NULL in ev) where the report keeps them. */
 static void
@@ -169,8 +268,11 @@ apply(struct apply_ctx *c, struct ev *ev)
 
 	switch (ev->kind) {
 	case EV_ANOMALY:
-		anomaly_add(rep, ev->code, ev->sev, c->input, ev->member, ev->off,
-			    "%s", ev->msg);
+		if (c->streaming)
+			anomaly_late(c, ev);
+		else
+			anomaly_add(rep, ev->code, ev->sev, c->input, ev->member, ev->off,
+				    "%s", ev->msg);
 		break;
 	case EV_UNREADABLE:
 		rep->unreadable++;
@@ -210,6 +312,42 @@ apply(struct apply_ctx *c, struct ev *ev)
 		if (c->v->tick)
 			c->v->tick(c->v->user, ev->size, ev->members);
 		break;
+	case EV_MARK:
+		c->mark = rep->nanoms;
+		break;
+	case EV_SBEGIN:
+		c->s_member = ev->member;
+		c->s_norm = ev->norm;
+		ev->member = ev->norm = NULL;
+		memset(&c->se, 0, sizeof(c->se));
+		c->se.input = c->input;
+		c->se.snapshot = c->snapshot;
+		c->se.member = c->s_member;
+		c->se.base = path_base(c->s_norm);
+		c->se.place = ev->place;
+		c->se.mtime = ev->mtime;
+		c->s_prep = ev->prep;
+		ev->prep = NULL;
+		c->streaming = true;
+		c->late = 0;
+		c->v->begin(c->v->user, &c->se, ev->idx, c->s_prep);
+		break;
+	case EV_CHUNK:
+		apply_chunk(c, ev->data, ev->len);
+		break;
+	case EV_SEND:
+		rep->inv[ev->idx].size = ev->size;
+		inv_set_sha256(&rep->inv[ev->idx], ev->sha);
+		memcpy(c->s_sha, ev->sha, 65);
+		c->se.size = ev->size;
+		c->se.sha256 = c->s_sha;
+		c->streaming = false;
+		c->v->end(c->v->user, &c->se, ev->idx, c->s_prep);
+		c->s_prep = NULL;
+		free(c->s_member);
+		free(c->s_norm);
+		c->s_member = c->s_norm = NULL;
+		break;
 	}
 }
 
@@ -221,11 +359,15 @@ static void
 emit(struct walk *w, struct ev *ev)
 {
 	if (w->q) {
-		workq_push(w->q, ev, ev->data ? ev->len : 0);
+		size_t weight = ev->data ? ev->len : 0;
+
+		if (ev->kind == EV_CHUNK)
+			weight *= QUEUE_BYTES / STREAM_BYTES;
+		workq_push(w->q, ev, weight);
 		return;
 	}
 	apply(w->direct, ev);
-	if (ev->kind == EV_ENTRY)
+	if (ev->kind == EV_ENTRY || ev->kind == EV_CHUNK)
 		ev->data = NULL;	/* borrowed from the walk's buffer */
 	ev_free(ev);
 }
@@ -313,11 +455,12 @@ spare(struct walk *w)
 	return workq_backlog(w->q) >= QUEUE_ITEMS / 2;
 }
 
-/* The callback on a member; takes norm; data is b's (b may be NULL). */
+/* The callback on a member; takes norm and head (what v->head returned);
+ * data is b's (b may be NULL). */
 static void
 w_entry(struct walk *w, size_t idx, const char *stored, char *norm,
 	enum imcq_place place, struct buf *b, uint64_t size, int64_t mtime,
-	const char *sha)
+	const char *sha, void *head)
 {
 	struct ev *ev = ev_new(EV_ENTRY);
 
@@ -341,8 +484,64 @@ w_entry(struct walk *w, size_t idx, const char *stored, char *norm,
 		/* the entry the callback will see, on the walk's thread */
 		struct imcq_entry e = entry_of(ev, w->input, w->snapshot);
 
-		ev->prep = w->v->prepare(w->v->user, &e, spare(w));
+		ev->prep = w->v->prepare(w->v->user, &e, spare(w), head);
+	} else {
+		ev->prep = head;
 	}
+	emit(w, ev);
+}
+
+static void
+w_mark(struct walk *w)
+{
+	emit(w, ev_new(EV_MARK));
+}
+
+/* A streamed member begins; takes norm and head. */
+static void
+w_sbegin(struct walk *w, size_t idx, const char *stored, char *norm,
+	 enum imcq_place place, int64_t mtime, void *head)
+{
+	struct ev *ev = ev_new(EV_SBEGIN);
+
+	ev->idx = idx;
+	ev->member = xstrdup(stored);
+	ev->norm = norm;
+	ev->place = place;
+	ev->mtime = mtime;
+	ev->prep = head;
+	emit(w, ev);
+}
+
+/* A chunk of it (p is borrowed: copied when it is queued). */
+static void
+w_chunk(struct walk *w, const unsigned char *p, size_t n)
+{
+	struct ev *ev;
+
+	if (n == 0)
+		return;
+	ev = ev_new(EV_CHUNK);
+	if (w->q) {
+		ev->data = xmalloc(n);
+		memcpy(ev->data, p, n);
+	} else {
+		ev->data = (unsigned char *)p;
+	}
+	ev->len = n;
+	emit(w, ev);
+}
+
+/* Its end: its size and SHA-256, for its inventory row and reader. */
+static void
+w_send(struct walk *w, size_t idx, uint64_t size, const char *sha)
+{
+	struct ev *ev = ev_new(EV_SEND);
+
+	ev->idx = idx;
+	ev->size = size;
+	memcpy(ev->sha, sha, 65);
+	ev->have_sha = true;
 	emit(w, ev);
 }
 
@@ -374,14 +573,14 @@ archive_new_reader(void)
 	return a;
 }
 
-/* A member with its bytes in b (b NULL: too large to parse, or the bytes
- * are borrowed through data/len for ingest_memory). */
+/* A member read whole, with its bytes in b (b NULL: too large to parse,
+ * or the bytes are borrowed through data/len for ingest_memory); takes
+ * norm and head (what v->head returned, or NULL). */
 static void
-member(struct walk *w, const char *stored, struct buf *b, const unsigned char *data,
-       size_t len, uint64_t size, int64_t mtime, const char *sha, unsigned depth)
+member(struct walk *w, const char *stored, char *norm, bool susp, struct buf *b,
+       const unsigned char *data, size_t len, uint64_t size, int64_t mtime,
+       const char *sha, unsigned depth, void *head)
 {
-	bool susp = false;
-	char *norm = path_normalize(stored, &susp);
 	enum imcq_place place = path_place(norm);
 	size_t idx;
 
@@ -395,6 +594,8 @@ member(struct walk *w, const char *stored, struct buf *b, const unsigned char *d
 			  "member name is absolute or contains '..' (read in memory only; nothing is written)");
 	if (data != NULL && ingest_is_archive(data, len)) {
 		idx = w_inv_add(w, stored, size, sha, mtime, "archive", place);
+		if (head && w->v->drop)
+			w->v->drop(w->v->user, head);	/* not asked for archives */
 		if (depth + 1 > w->lim.depth) {
 			w_anomaly(w, "nesting-too-deep", IMCQ_SEV_WARNING, stored, 0,
 				  "archive nested deeper than %u levels was not opened (--max-depth)",
@@ -426,12 +627,12 @@ member(struct walk *w, const char *stored, struct buf *b, const unsigned char *d
 				  (unsigned long long)size,
 				  (unsigned long long)w->lim.entry_bytes);
 		if (b || data == NULL) {
-			w_entry(w, idx, stored, norm, place, b, size, mtime, sha);
+			w_entry(w, idx, stored, norm, place, b, size, mtime, sha, head);
 		} else {
 			/* borrowed bytes (ingest_memory: one thread only) */
 			struct buf view = { .data = (char *)data, .len = len };
 
-			w_entry(w, idx, stored, norm, place, &view, size, mtime, sha);
+			w_entry(w, idx, stored, norm, place, &view, size, mtime, sha, head);
 		}
 	}
 	if (w->ticks)
@@ -454,6 +655,258 @@ budget(struct walk *w, uint64_t n, const char *where)
 	return true;
 }
 
+/* What --max-total still allows from this input. */
+static uint64_t
+budget_left(const struct walk *w)
+{
+	return w->lim.total_bytes - (w->total < w->lim.total_bytes ? w->total : w->lim.total_bytes);
+}
+
+/* Where a member's bytes come from: an archive's current entry, a file,
+ * or memory.  The reads hash them; an archive's also count against
+ * --max-total and --max-ratio. */
+struct mread {
+	struct archive *a;
+	int fd;				/* -1 when not a file */
+	const unsigned char *mem;
+	size_t memlen, mempos;
+	const char *stored;		/* the member, for anomalies */
+	const char *label;		/* the archive, for anomalies */
+	uint64_t packed_size;
+	uint64_t *produced;		/* bytes out of this archive so far */
+	bool budgeted;			/* each piece counts against --max-total */
+	struct imcq_sha256 h;
+	uint64_t size;			/* bytes read */
+	bool done;
+	int err;			/* a file's read() failed: errno */
+	char sha[65];			/* after mread_end */
+};
+
+/* How member_from counts a member against --max-total. */
+enum budget_mode {
+	BUDGET_PIECES,	/* piece by piece (archives: as they decompress) */
+	BUDGET_AFTER,	/* once read, and only then listed (folders) */
+	BUDGET_NONE,	/* never (a single file, memory): only counted */
+};
+
+/* The next piece of the member (*p, its length), hashed; 0 at its end or
+ * when reading stopped (damage, --max-total, a bomb: an anomaly says so;
+ * a file's read error: r->err). */
+static size_t
+mread_next(struct walk *w, struct mread *r, const unsigned char **p)
+{
+	if (r->done)
+		return 0;
+	if (r->a) {
+		for (;;) {
+			la_ssize_t n = archive_read_data(r->a, w->chunk, CHUNK);
+
+			if (n == 0)
+				break;
+			if (n < 0) {
+				if (n == ARCHIVE_WARN)
+					continue;
+				w_anomaly(w, "member-damaged", IMCQ_SEV_ERROR, r->stored, r->size,
+					  "member data unreadable after %llu bytes: %s",
+					  (unsigned long long)r->size,
+					  archive_error_string(r->a) ? archive_error_string(r->a) : "error");
+				w_unreadable(w);
+				break;
+			}
+			if (r->budgeted && !budget(w, (uint64_t)n, r->stored))
+				break;
+			*r->produced += (uint64_t)n;
+			if (*r->produced > IMCQ_RATIO_FLOOR && r->packed_size > 0 &&
+			    *r->produced / r->packed_size > w->lim.ratio) {
+				w_anomaly(w, "decompression-bomb", IMCQ_SEV_ERROR, r->label, IMCQ_NOOFF,
+					  "archive expands more than %u times its size (--max-ratio); reading stopped",
+					  w->lim.ratio);
+				w_unreadable(w);
+				w->stop = true;
+				break;
+			}
+			sha256_update(&r->h, w->chunk, (size_t)n);
+			r->size += (uint64_t)n;
+			*p = w->chunk;
+			return (size_t)n;
+		}
+	} else if (r->fd >= 0) {
+		for (;;) {
+			ssize_t n = read(r->fd, w->chunk, CHUNK);
+
+			if (n == 0)
+				break;
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				r->err = errno;
+				break;
+			}
+			if (r->budgeted && !budget(w, (uint64_t)n, r->stored))
+				break;
+			sha256_update(&r->h, w->chunk, (size_t)n);
+			r->size += (uint64_t)n;
+			*p = w->chunk;
+			return (size_t)n;
+		}
+	} else if (r->mempos < r->memlen) {
+		size_t n = r->memlen - r->mempos < CHUNK ? r->memlen - r->mempos : CHUNK;
+
+		*p = r->mem + r->mempos;
+		r->mempos += n;
+		sha256_update(&r->h, *p, n);
+		r->size += n;
+		return n;
+	}
+	r->done = true;
+	return 0;
+}
+
+/* The rest of a member to the reader that streams it, chunk by chunk
+ * (the walk keeps none of it): first head (the bytes already read). */
+static void
+member_stream(struct walk *w, struct mread *r, const char *stored, char *norm,
+	      bool susp, const struct buf *head, int64_t mtime, enum budget_mode mode,
+	      void *prep)
+{
+	enum imcq_place place = path_place(norm);
+	const unsigned char *p;
+	size_t idx, n;
+
+	w->members++;
+	w_mark(w);
+	if (susp)
+		w_anomaly(w, "suspicious-path", IMCQ_SEV_WARNING, stored, IMCQ_NOOFF,
+			  "member name is absolute or contains '..' (read in memory only; nothing is written)");
+	idx = w_inv_add(w, stored, 0, NULL, mtime, "unknown", place);
+	w_sbegin(w, idx, stored, norm, place, mtime, prep);
+	w_chunk(w, (const unsigned char *)head->data, head->len);
+	while ((n = mread_next(w, r, &p)) > 0)
+		w_chunk(w, p, n);
+	if (r->err) {
+		/* a file that fails half-way: the reader has read what came
+		 * before, as from an archive member cut short */
+		w_anomaly(w, "member-damaged", IMCQ_SEV_ERROR, stored, r->size,
+			  "member data unreadable after %llu bytes: %s",
+			  (unsigned long long)r->size, strerror(r->err));
+		w_unreadable(w);
+	}
+	sha256_final(&r->h, r->sha);
+	if (mode == BUDGET_NONE)
+		w->total += r->size;
+	w_send(w, idx, r->size, r->sha);
+	if (w->ticks)
+		w_tick(w);
+}
+
+/*
+ * A member read from r (stored: its name as stored; declared: the size
+ * its archive gives, or -1).  Its first HEAD_BYTES are read, and v->head
+ * chooses its reader from them.  A reader that streams gets the member in
+ * chunks, whatever its size (member_stream); any other member is read
+ * whole into one buffer capped by --max-entry (member).  Returns 0, or -1
+ * when a file's read() failed before anything was said of the member
+ * (r->err: the caller reports it).
+ */
+static int
+member_from(struct walk *w, struct mread *r, const char *stored, int64_t mtime,
+	    int64_t declared, enum budget_mode mode, uint64_t file_size, unsigned depth)
+{
+	bool susp = false;
+	char *norm = path_normalize(stored, &susp);
+	uint64_t cap = w->lim.entry_bytes;
+	const unsigned char *p;
+	struct buf b;
+	size_t n;
+	bool toolarge;
+	void *head = NULL;
+	bool stream = false;
+
+	sha256_init(&r->h);
+	r->budgeted = mode == BUDGET_PIECES;
+	buf_init(&b, cap > HEAD_BYTES + CHUNK ? (size_t)cap : HEAD_BYTES + CHUNK);
+	while (b.len < HEAD_BYTES && (n = mread_next(w, r, &p)) > 0)
+		(void)buf_append(&b, p, n);
+	if (r->err)
+		goto fail;
+	/* a folder's file streams only if --max-total allows all of it, so
+	 * that it is listed exactly when a whole read would list it */
+	if (w->v->head && !ingest_is_archive((const unsigned char *)b.data, b.len) &&
+	    (mode != BUDGET_AFTER || (file_size <= budget_left(w) && b.len <= budget_left(w)))) {
+		struct imcq_entry e = {
+			.input = w->input,
+			.snapshot = w->snapshot,
+			.member = stored,
+			.base = path_base(norm),
+			.place = path_place(norm),
+			.data = (const unsigned char *)b.data,
+			.len = b.len,
+			.size = r->size,	/* so far */
+			.mtime = mtime,
+			.sha256 = NULL,
+		};
+
+		head = w->v->head(w->v->user, &e, &stream);
+		if (w->whole)
+			stream = false;
+	}
+	if (stream) {
+		if (mode == BUDGET_AFTER) {
+			(void)budget(w, b.len, stored);		/* fits: checked above */
+			r->budgeted = true;
+		}
+		member_stream(w, r, stored, norm, susp, &b, mtime, mode, head);
+		buf_release(&b);
+		return 0;
+	}
+	if (r->mem) {
+		/* whole, in memory already: hash the rest, lend the bytes */
+		while (mread_next(w, r, &p) > 0)
+			;
+		sha256_final(&r->h, r->sha);
+		w->total += r->size;
+		buf_release(&b);
+		member(w, stored, norm, susp, NULL, r->size <= cap ? r->mem : NULL,
+		       r->memlen, r->size, mtime, r->sha, depth, head);
+		return 0;
+	}
+	toolarge = b.len > cap;
+	/* the size the archive declares, when it is one (capped; a false one
+	 * only moves when the buffer grows) */
+	if (!toolarge && declared > (int64_t)CHUNK)
+		buf_reserve(&b, (uint64_t)declared < cap ? (size_t)declared : (size_t)cap);
+	while ((n = mread_next(w, r, &p)) > 0) {
+		if (toolarge)
+			continue;
+		if (n > cap - b.len)
+			toolarge = true;
+		else
+			(void)buf_append(&b, p, n);
+	}
+	if (r->err)
+		goto fail;
+	sha256_final(&r->h, r->sha);
+	if (mode == BUDGET_NONE)
+		w->total += r->size;
+	if (mode == BUDGET_AFTER && !budget(w, r->size, stored)) {
+		/* not listed, as before streaming */
+		if (head && w->v->drop)
+			w->v->drop(w->v->user, head);
+		free(norm);
+	} else {
+		member(w, stored, norm, susp, toolarge ? NULL : &b, NULL, 0, r->size, mtime,
+		       r->sha, depth, head);
+	}
+	buf_release(&b);
+	return 0;
+fail:
+	if (head && w->v->drop)
+		w->v->drop(w->v->user, head);
+	free(norm);
+	buf_release(&b);
+	return -1;
+}
+
 static int
 read_archive(struct walk *w, struct archive *a, const char *prefix,
 	     unsigned depth, uint64_t packed_size, const char *label)
@@ -466,11 +919,6 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 		int r = archive_read_next_header(a, &ent);
 		const char *name;
 		char *stored;
-		struct buf b;
-		struct imcq_sha256 h;
-		char sha[65];
-		uint64_t size = 0;
-		bool toolarge = false;
 		int64_t mtime;
 		mode_t type;
 
@@ -534,56 +982,28 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			free(stored);
 			continue;
 		}
-		buf_init(&b, (size_t)w->lim.entry_bytes);
-		/* the size the archive declares, when it is one (capped; a
-		 * false one only moves when the buffer grows) */
-		if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > (la_int64_t)CHUNK)
-			buf_reserve(&b, (size_t)archive_entry_size(ent));
-		sha256_init(&h);
-		for (;;) {
-			la_ssize_t n = archive_read_data(a, w->chunk, CHUNK);
+		{
+			struct mread mr;
 
-			if (n == 0)
-				break;
-			if (n < 0) {
-				if (n == ARCHIVE_WARN)
-					continue;
-				w_anomaly(w, "member-damaged", IMCQ_SEV_ERROR, stored, size,
-					  "member data unreadable after %llu bytes: %s",
-					  (unsigned long long)size,
-					  archive_error_string(a) ? archive_error_string(a) : "error");
-				w_unreadable(w);
-				break;
-			}
-			if (!budget(w, (uint64_t)n, stored))
-				break;
-			produced += (uint64_t)n;
-			if (produced > IMCQ_RATIO_FLOOR && packed_size > 0 &&
-			    produced / packed_size > w->lim.ratio) {
-				w_anomaly(w, "decompression-bomb", IMCQ_SEV_ERROR, label, IMCQ_NOOFF,
-					  "archive expands more than %u times its size (--max-ratio); reading stopped",
-					  w->lim.ratio);
-				w_unreadable(w);
-				w->stop = true;
-				break;
-			}
-			sha256_update(&h, w->chunk, (size_t)n);
-			size += (uint64_t)n;
-			if (!toolarge && buf_append(&b, w->chunk, (size_t)n) != IMCQ_OK)
-				toolarge = true;
+			memset(&mr, 0, sizeof(mr));
+			mr.a = a;
+			mr.fd = -1;
+			mr.stored = stored;
+			mr.label = label;
+			mr.packed_size = packed_size;
+			mr.produced = &produced;
+			(void)member_from(w, &mr, stored, mtime,
+					  archive_entry_size_is_set(ent) ? (int64_t)archive_entry_size(ent) : -1,
+					  BUDGET_PIECES, 0, depth);
 		}
-		sha256_final(&h, sha);
-		member(w, stored, toolarge ? NULL : &b, NULL, 0, size, mtime, sha, depth);
-		buf_release(&b);
 		free(stored);
 	}
 	return IMCQ_OK;
 }
 
-/* Read a whole regular file (O_RDONLY), capped; hash all of it. */
+/* Hash a whole regular file (O_RDONLY): an archive INPUT's digest. */
 static int
-slurp(const char *path, struct buf *b,
-      char sha[65], uint64_t *size, bool *toolarge, struct imcq_err *err)
+hash_file(const char *path, char sha[65], struct imcq_err *err)
 {
 	int fd = open(path, O_RDONLY | O_NOCTTY);
 	struct imcq_sha256 h;
@@ -593,8 +1013,6 @@ slurp(const char *path, struct buf *b,
 		return imcq_err_set(err, IMCQ_SKIP, "cannot open '%s': %s", path, strerror(errno));
 	chunk = xmalloc(CHUNK);
 	sha256_init(&h);
-	*size = 0;
-	*toolarge = false;
 	for (;;) {
 		ssize_t n = read(fd, chunk, CHUNK);
 
@@ -610,14 +1028,21 @@ slurp(const char *path, struct buf *b,
 			return IMCQ_SKIP;
 		}
 		sha256_update(&h, chunk, (size_t)n);
-		*size += (uint64_t)n;
-		if (!*toolarge && b && buf_append(b, chunk, (size_t)n) != IMCQ_OK)
-			*toolarge = true;
 	}
 	sha256_final(&h, sha);
 	free(chunk);
 	close(fd);
 	return IMCQ_OK;
+}
+
+/* A file to read as a member: its reader, or -1 (errno) when it cannot
+ * be opened. */
+static int
+open_member(const char *path, struct mread *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = open(path, O_RDONLY | O_NOCTTY);
+	return r->fd;
 }
 
 static int
@@ -665,10 +1090,7 @@ walk_dir(struct walk *w, const char *root, const char *rel, unsigned level)
 			else
 				walk_dir(w, root, r, level + 1);
 		} else if (S_ISREG(st.st_mode)) {
-			struct buf b;
-			char sha[65];
-			uint64_t size;
-			bool toolarge;
+			struct mread mr;
 			struct imcq_err e = { 0 };
 
 			if (w->members >= w->lim.members) {
@@ -677,18 +1099,24 @@ walk_dir(struct walk *w, const char *root, const char *rel, unsigned level)
 				w_unreadable(w);
 				w->stop = true;
 			} else {
-				buf_init(&b, (size_t)w->lim.entry_bytes);
-				if (slurp(full, &b, sha, &size, &toolarge, &e) != IMCQ_OK) {
+				if (open_member(full, &mr) < 0) {
+					imcq_err_set(&e, IMCQ_SKIP, "cannot open '%s': %s", full,
+						     strerror(errno));
+				} else {
+					mr.stored = r;
+					if (member_from(w, &mr, r, (int64_t)st.st_mtime, -1,
+							BUDGET_AFTER, (uint64_t)st.st_size, 0) != 0)
+						imcq_err_set(&e, IMCQ_SKIP, "cannot read '%s': %s", full,
+							     strerror(mr.err));
+					close(mr.fd);
+				}
+				if (e.msg[0]) {
 					w_inv_add(w, r, (uint64_t)st.st_size, NULL, (int64_t)st.st_mtime,
 						  "unreadable", path_place(r));
 					w_anomaly(w, "unreadable", IMCQ_SEV_ERROR, r, IMCQ_NOOFF,
 						  "%s", e.msg);
 					w_unreadable(w);
-				} else if (budget(w, size, r)) {
-					member(w, r, toolarge ? NULL : &b, NULL, 0, size,
-					       (int64_t)st.st_mtime, sha, 0);
 				}
-				buf_release(&b);
 			}
 		} else {
 			w_inv_add(w, r, 0, NULL, (int64_t)st.st_mtime,
@@ -748,15 +1176,13 @@ job_walk(struct job *j)
 {
 	struct walk *w = &j->w;
 	struct archive *a;
-	uint64_t size;
-	bool toolarge;
 
 	if (j->is_dir) {
 		walk_dir(w, j->path, "", 0);
 		return;
 	}
 	a = archive_new_reader();
-	if (slurp(j->path, NULL, j->sha, &size, &toolarge, &j->err) != IMCQ_OK) {
+	if (hash_file(j->path, j->sha, &j->err) != IMCQ_OK) {
 		archive_read_free(a);
 		w_unreadable(w);
 		j->rc = IMCQ_SKIP;
@@ -822,7 +1248,8 @@ int
 ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 	     const struct ingest_visit *v, unsigned threads, struct imcq_err *err)
 {
-	struct apply_ctx c = { .rep = rep, .snapshot = snapshot, .v = v };
+	struct apply_ctx c = { .rep = rep, .snapshot = snapshot, .v = v,
+			       .feed_chunk = feed_chunk_env() };
 	struct job j;
 	struct imcq_input in;
 	struct stat st;
@@ -834,6 +1261,7 @@ ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 	j.w.v = v;
 	j.w.snapshot = snapshot;
 	j.w.ticks = v->tick != NULL;
+	j.w.whole = whole_env();
 	{
 		const char *sm = getenv("IMCQ_INGEST_SPARE");
 
@@ -913,28 +1341,33 @@ ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 			}
 		} else {
 			/* one member: nothing to overlap, walk it here */
-			struct buf b;
 			const char *base = strrchr(path, '/');
-			char sha[65];
-			uint64_t size;
-			bool toolarge;
+			struct mread mr;
+			struct imcq_err e = { 0 };
 
 			rep->inputs[c.input].kind = "file";
 			j.w.direct = &c;
 			j.w.inv_next = rep->ninv;
-			buf_init(&b, (size_t)rep->lim.entry_bytes);
-			if (slurp(path, &b, sha, &size, &toolarge, err) != IMCQ_OK) {
+			if (open_member(path, &mr) < 0) {
+				imcq_err_set(&e, IMCQ_SKIP, "cannot open '%s': %s", path, strerror(errno));
+			} else {
+				mr.stored = base ? base + 1 : path;
+				if (member_from(&j.w, &mr, mr.stored, (int64_t)st.st_mtime, -1,
+						BUDGET_NONE, (uint64_t)st.st_size, 0) != 0)
+					imcq_err_set(&e, IMCQ_SKIP, "cannot read '%s': %s", path,
+						     strerror(mr.err));
+				else if (mr.err == 0)	/* not read to its end: no digest */
+					memcpy(rep->inputs[c.input].sha256, mr.sha, 65);
+				close(mr.fd);
+			}
+			if (e.msg[0]) {
+				if (err)
+					*err = e;
 				anomaly_add(rep, "input-unreadable", IMCQ_SEV_ERROR, c.input, NULL,
-					    IMCQ_NOOFF, "%s", err ? err->msg : "cannot read");
+					    IMCQ_NOOFF, "%s", e.msg);
 				rep->unreadable++;
 				rc = IMCQ_SKIP;
-			} else {
-				memcpy(rep->inputs[c.input].sha256, sha, 65);
-				j.w.total = size;
-				member(&j.w, base ? base + 1 : path, toolarge ? NULL : &b,
-				       NULL, 0, size, (int64_t)st.st_mtime, sha, 0);
 			}
-			buf_release(&b);
 		}
 	}
 	free(j.w.chunk);
@@ -962,8 +1395,16 @@ ingest_memory(struct imcq_report *rep, const char *name, const unsigned char *p,
 {
 	struct plain_cb pc = { cb, user };
 	struct ingest_visit v = { .entry = plain_entry, .user = &pc };
-	struct apply_ctx c = { .rep = rep, .v = &v };
-	struct walk w = { .direct = &c, .lim = rep->lim, .v = &v };
+
+	return ingest_memory_visit(rep, name, p, n, &v);
+}
+
+int
+ingest_memory_visit(struct imcq_report *rep, const char *name, const unsigned char *p,
+		    size_t n, const struct ingest_visit *v)
+{
+	struct apply_ctx c = { .rep = rep, .v = v, .feed_chunk = feed_chunk_env() };
+	struct walk w = { .direct = &c, .lim = rep->lim, .v = v, .whole = whole_env() };
 	struct imcq_input in;
 	char sha[65];
 	int rc = IMCQ_OK;
@@ -993,10 +1434,15 @@ ingest_memory(struct imcq_report *rep, const char *name, const unsigned char *p,
 		}
 		archive_read_free(a);
 	} else {
+		struct mread mr;
+
 		rep->inputs[w.input].kind = "file";
-		w.total = n;
-		member(&w, name, NULL, n <= rep->lim.entry_bytes ? p : NULL, n, n,
-		       IMCQ_NOTIME, sha, 0);
+		memset(&mr, 0, sizeof(mr));
+		mr.fd = -1;
+		mr.mem = p;
+		mr.memlen = n;
+		mr.stored = name;
+		(void)member_from(&w, &mr, name, IMCQ_NOTIME, -1, BUDGET_NONE, n, 0);
 	}
 	free(w.chunk);
 	return rc;

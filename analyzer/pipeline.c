@@ -3,9 +3,12 @@
  * pipeline.c - one run (see pipeline.h).
  *
  * Threads (ingest.h): with two, ingest's producer thread reads, hashes and
- * calls on_prepare for each member; the calling thread calls on_entry, in
- * member order, and is the only one to change the report.  on_prepare
- * detects the reader; when the calling thread has a backlog it also reads
+ * calls on_head and on_prepare for each member; the calling thread calls
+ * on_entry (or on_begin, on_chunk, on_end), in member order, and is the
+ * only one to change the report.  on_head detects the reader from the
+ * member's first bytes; a reader that streams (the text logs) then gets
+ * the member chunk by chunk on the calling thread, whatever its size.
+ * For any other, when the calling thread has a backlog on_prepare also reads
  * the member itself if the reader is one of the message readers (spool,
  * pickup, rfc822: they and mime_fill touch the report only through
  * anomaly_add and the sink's message callback), into a private report
@@ -99,6 +102,7 @@ struct detected {
 	const struct imcq_format *f;	/* NULL: no reader */
 	int bid;
 	char *amb;			/* readers with the same bid, or NULL */
+	void *state;			/* a streaming reader's, from open to close */
 	/* read by on_prepare (read_early): what f->read did */
 	bool read;
 	int rc;
@@ -161,17 +165,13 @@ read_early(const struct run *run, const struct imcq_entry *e, struct detected *d
 	report_release(&scratch);
 }
 
-/* ingest's prepare step: on the producer thread with two threads, so it
- * reads nothing shared but the options (run->o, constant). */
-static void *
-on_prepare(void *user, const struct imcq_entry *e, bool spare)
+/* The reader of e (the bids look at its first IMCQ_BID_BYTES, its name
+ * and its place only, so its head is enough). */
+static struct detected *
+detect(const struct run *run, const struct imcq_entry *e)
 {
-	const struct run *run = user;
-	struct detected *d;
+	struct detected *d = xcalloc(1, sizeof(*d));
 
-	if (e->data == NULL)
-		return NULL;
-	d = xcalloc(1, sizeof(*d));
 	if (run->o->format) {
 		d->f = imcq_format_find(run->o->format);
 		d->bid = d->f ? d->f->bid(e) : 0;
@@ -180,6 +180,50 @@ on_prepare(void *user, const struct imcq_entry *e, bool spare)
 	} else {
 		d->f = detect_entry(e, &d->bid, &d->amb);
 	}
+	return d;
+}
+
+static void
+detected_free(struct detected *d)
+{
+	if (d) {
+		free(d->amb);
+		free(d);
+	}
+}
+
+/* ingest's head step: on the producer thread with two threads, so it
+ * reads nothing shared but the options (run->o, constant).  A reader
+ * that streams gets the member in chunks. */
+static void *
+on_head(void *user, const struct imcq_entry *e, bool *stream)
+{
+	struct detected *d = detect(user, e);
+
+	*stream = d->f != NULL && d->f->open != NULL;
+	return d;
+}
+
+static void
+on_drop(void *user, void *prep)
+{
+	(void)user;
+	detected_free(prep);
+}
+
+/* ingest's prepare step, on the same thread: a member read whole. */
+static void *
+on_prepare(void *user, const struct imcq_entry *e, bool spare, void *head)
+{
+	const struct run *run = user;
+	struct detected *d = head;
+
+	if (e->data == NULL) {
+		detected_free(d);
+		return NULL;
+	}
+	if (d == NULL)
+		d = detect(run, e);
 	if (spare && d->f != NULL && reads_anywhere(d->f))
 		read_early(run, e, d);
 	return d;
@@ -211,6 +255,26 @@ add_early(struct imcq_report *rep, struct detected *d, size_t inv_index)
 	return d->rc;
 }
 
+/* The inventory row says which reader reads the member (the report
+ * takes d->amb). */
+static void
+chosen(struct run *run, const struct imcq_entry *e, size_t inv_index, struct detected *d)
+{
+	struct imcq_report *rep = run->rep;
+	const struct imcq_format *f = d->f;
+
+	rep->inv[inv_index].kind = f->name;
+	rep->inv[inv_index].bid = d->bid;
+	if (d->amb) {
+		anomaly_add(rep, "ambiguous-format", IMCQ_SEV_INFO, e->input, e->member, 0,
+			    "readers %s and %s bid the same (%d); %s was used (registry order)",
+			    f->name, d->amb, d->bid, f->name);
+		rep->inv[inv_index].ambiguous = d->amb;
+		d->amb = NULL;
+	}
+	run->inv_index = inv_index;
+}
+
 static void
 on_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 {
@@ -218,8 +282,6 @@ on_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 	struct imcq_report *rep = run->rep;
 	struct detected *d = prep;
 	const struct imcq_format *f;
-	char *amb;
-	int bid;
 	int rc;
 
 	if (d == NULL) {
@@ -229,27 +291,49 @@ on_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 		return;
 	}
 	f = d->f;
-	bid = d->bid;
-	amb = d->amb;
 	if (f == NULL) {
-		free(d);
-		free(amb);
+		detected_free(d);
 		rep->inv[inv_index].kind = "unknown";
 		return;
 	}
-	rep->inv[inv_index].kind = f->name;
-	rep->inv[inv_index].bid = bid;
-	if (amb) {
-		anomaly_add(rep, "ambiguous-format", IMCQ_SEV_INFO, e->input, e->member, 0,
-			    "readers %s and %s bid the same (%d); %s was used (registry order)",
-			    f->name, amb, bid, f->name);
-		rep->inv[inv_index].ambiguous = amb;
-	}
-	run->inv_index = inv_index;
+	chosen(run, e, inv_index, d);
 	rc = d->read ? add_early(rep, d, inv_index) : f->read(e, &run->sink);
 	free(d);
 	if (rc == IMCQ_OK)
 		rep->inv[inv_index].parsed = true;
+}
+
+/* A member streamed to its reader (on_head chose one that streams). */
+static void
+on_begin(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
+{
+	struct run *run = user;
+	struct detected *d = prep;
+
+	chosen(run, e, inv_index, d);
+	d->state = d->f->open(e, &run->sink);
+}
+
+static void
+on_chunk(void *user, void *prep, const unsigned char *p, size_t n)
+{
+	struct detected *d = prep;
+
+	(void)user;
+	d->f->feed(d->state, p, n);
+}
+
+static void
+on_end(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
+{
+	struct run *run = user;
+	struct detected *d = prep;
+	int rc = d->f->close(d->state);
+
+	(void)e;
+	free(d);
+	if (rc == IMCQ_OK)
+		run->rep->inv[inv_index].parsed = true;
 }
 
 static void
@@ -288,8 +372,13 @@ static int
 ingest_all(struct run *run, struct imcq_err *err)
 {
 	struct ingest_visit v = {
+		.head = on_head,
 		.prepare = on_prepare,
 		.entry = on_entry,
+		.begin = on_begin,
+		.chunk = on_chunk,
+		.end = on_end,
+		.drop = on_drop,
 		.tick = run->show_progress ? progress_tick : NULL,
 		.user = run,
 	};

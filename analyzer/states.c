@@ -1778,6 +1778,8 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	summarise(rep, "LOOP_SUSPECTED", "show a mail loop in their Received lines",
 		  xstrdup("fix the route back to this server before re-injecting (Q190021)"));
 
+	/* the findings so far are final: only their codes stay (model.h) */
+	report_freeze_findings(rep);
 	stage_mark("states.summarise");
 	snapshots_compare(rep);
 

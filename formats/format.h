@@ -5,8 +5,10 @@
  * formats/registry.c is the only list of them (cheap bidders first).
  *
  * Input: a whole member as an immutable byte span (struct imcq_entry),
- * capped by --max-entry.  Readers never open files, never call libarchive,
- * never include GMime or cJSON: they know byte layouts only.
+ * capped by --max-entry; or, for a reader that streams (open, feed,
+ * close), the member in chunks, whatever its size.  Readers never open
+ * files, never call libarchive, never include GMime or cJSON: they know
+ * byte layouts only.
  *
  * Bid contract (libarchive's, STYLE.md 5.4): look at no more than
  * IMCQ_BID_BYTES of data plus the member name and place; never allocate,
@@ -18,6 +20,15 @@
  * can.  Return IMCQ_OK, or IMCQ_SKIP when the entry was hopeless (it then
  * still appears in the inventory, and message-bearing readers must still
  * have emitted a damaged message record for it).
+ *
+ * Streaming (optional; the line-based logs): open() on the entry without
+ * its data (data NULL, len 0; size 0 and sha256 NULL until close), feed()
+ * with each chunk in order (the bytes are valid only during the call),
+ * close() for the end and read()'s return value; it frees the state.
+ * The entry stays valid, at the same address, from open to close, and
+ * has its real size and SHA-256 when close() is called.  The result must
+ * not depend on where the chunks are cut.  read() of such a reader is
+ * imcq_read_whole(): open, one feed of the whole data, close.
  */
 #ifndef IMCQ_FORMAT_H
 #define IMCQ_FORMAT_H
@@ -34,7 +45,7 @@ struct imcq_entry {
 	const char *member;		/* path as stored, nested as "a.zip!/b/c" */
 	const char *base;		/* last path component */
 	enum imcq_place place;
-	const unsigned char *data;	/* whole member, capped */
+	const unsigned char *data;	/* whole member, capped (NULL: streamed) */
 	size_t len;
 	uint64_t size;			/* real size of the member */
 	int64_t mtime;			/* IMCQ_NOTIME when not known */
@@ -69,12 +80,20 @@ struct imcq_format {
 	 * bound of bid(e).  detect_entry() skips bid(e) when the bound is
 	 * below a bid already made (it can then neither win nor tie). */
 	int (*max_bid)(const struct imcq_entry *e);
+	/* Optional, all three or none: the reader streams (see above). */
+	void *(*open)(const struct imcq_entry *e, struct imcq_sink *s);
+	void (*feed)(void *state, const unsigned char *p, size_t n);
+	int (*close)(void *state);
 };
 
 /* The registry (formats/registry.c). */
 size_t imcq_format_count(void);
 const struct imcq_format *imcq_format_at(size_t i);
 const struct imcq_format *imcq_format_find(const char *name);
+
+/* read() of a reader that streams: e's data in one feed. */
+int imcq_read_whole(const struct imcq_format *f, const struct imcq_entry *e,
+		    struct imcq_sink *s);
 
 /* Helper for message readers: a new message with one source from e. */
 struct imcq_message *imcq_entry_message(const struct imcq_entry *e, const char *format);

@@ -362,14 +362,33 @@ one_line(struct ctx *c, struct span line, uint64_t no, uint64_t off)
 	}
 }
 
+/* A GWART file is small and read whole: the type and level lines its
+ * routes refer to are spans of earlier lines (tl_lines_whole). */
+struct whole {
+	struct ctx *c;
+	int64_t newest;
+};
+
+static void
+whole_line(void *user, struct span line, uint64_t no, uint64_t off, bool last)
+{
+	struct whole *w = user;
+	int64_t t;
+
+	(void)last;
+	one_line(w->c, line, no, off);
+	if (tl_printable(line) && (t = tl_newest_in_line(line)) != IMCQ_NOTIME &&
+	    t > w->newest)
+		w->newest = t;
+}
+
 static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
 	struct ctx c;
 	struct tl_lines L;
-	struct span line;
-	uint64_t off;
-	int64_t newest = IMCQ_NOTIME;
+	struct whole w = { &c, IMCQ_NOTIME };
+	int64_t newest;
 	const char *style;
 
 	memset(&c, 0, sizeof(c));
@@ -378,16 +397,9 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	c.lim = s->lim ? s->lim : &s->rep->lim;
 	c.table = table_of(e->base);
 	tl_lines_init(&L, e, s->rep, c.lim,
-		      "not a text routing table, or damaged");
-
-	while (tl_next_line(&L, &line, &off)) {
-		int64_t t;
-
-		one_line(&c, line, L.no, off);
-		if (tl_printable(line) && (t = tl_newest_in_line(line)) != IMCQ_NOTIME &&
-		    t > newest)
-			newest = t;
-	}
+		      "not a text routing table, or damaged", whole_line, &w);
+	tl_lines_whole(&L, e->data, e->data ? e->len : 0);
+	newest = w.newest;
 	flush_pending(&c);
 	tl_lines_finish(&L);
 	if (c.nunknown > UNKNOWN_REPORTED)

@@ -63,6 +63,7 @@
 #include "formats/textline.h"
 
 #define REPLIES_MAX	256	/* server replies kept per session */
+#define CMD_QUOTED	200	/* bytes of the last command a reply event quotes */
 #define NOTES_REPORTED	5	/* stray lines reported one by one */
 
 /* ---- small text helpers ------------------------------------------------ */
@@ -262,15 +263,16 @@ struct sess {
 	bool from_conn;		/* began with a connection line */
 	bool inbound;
 	enum cmd last_cmd;
-	struct span cmd_text;	/* last command, borrowed from the entry */
+	/* the last command's first CMD_QUOTED bytes (a line lives only
+	 * while it is read) */
+	unsigned char cmd[CMD_QUOTED];
+	size_t cmd_len;
 	bool in_data;
 	bool decided;
 	uint64_t nentries;	/* entries after the connection line */
-	struct span last_line;
 	/* the entry before, to drop the unprefixed echo of an "IO: |" line */
 	bool prev_io, prev_reply;
 	int prev_code;
-	struct span prev_text;
 	uint64_t replies_dropped, rcpts_dropped;
 };
 
@@ -279,6 +281,7 @@ struct ctx {
 	struct imcq_report *rep;
 	const struct imcq_limits *lim;
 	struct sess s;
+	struct buf last_line;	/* the session's last line, a copy */
 	bool seen_time;
 	bool dm_noted;
 	size_t nentries, nstray;
@@ -333,6 +336,14 @@ pooled_member(struct ctx *c)
 	return c->member;
 }
 
+/* The session's last line: kept as a copy, for its outcome_line. */
+static void
+set_last_line(struct ctx *c, struct span line)
+{
+	buf_reset(&c->last_line);
+	(void)buf_append(&c->last_line, line.ptr, line.len);
+}
+
 static void
 set_outcome(struct ctx *c, const char *outcome, struct span line)
 {
@@ -357,7 +368,7 @@ close_session(struct ctx *c)
 			ss->outcome = "connect-failed";
 		else
 			ss->outcome = "incomplete";
-		ss->outcome_line = span_dup(c->s.last_line);
+		ss->outcome_line = xstrdup(c->last_line.data);
 	}
 	if (c->s.replies_dropped)
 		anomaly_add(c->rep, "reply-limit", IMCQ_SEV_INFO, c->e->input,
@@ -396,7 +407,7 @@ open_session(struct ctx *c, const struct ent *en, const char *direction,
 	ss->line_first = en->no;
 	ss->line_last = en->no;
 	ss->last_code = 0;
-	c->s.last_line = en->line;
+	set_last_line(c, en->line);
 }
 
 /* One event of the current session. */
@@ -536,10 +547,9 @@ do_reply(struct ctx *c, const struct ent *en, int code, bool final,
 	(void)buf_append(&b, text.ptr, text.len);
 	if (c->s.last_cmd == C_NONE) {
 		(void)buf_appends(&b, " (reply to the greeting)");
-	} else if (c->s.cmd_text.len) {
+	} else if (c->s.cmd_len) {
 		(void)buf_appends(&b, " (reply to ");
-		(void)buf_append(&b, c->s.cmd_text.ptr,
-				 c->s.cmd_text.len > 200 ? 200 : c->s.cmd_text.len);
+		(void)buf_append(&b, c->s.cmd, c->s.cmd_len);
 		(void)buf_appends(&b, ")");
 	}
 	tx = buf_detach(&b, NULL);
@@ -585,7 +595,8 @@ do_command(struct ctx *c, struct span t)
 		return;		/* not a command: informational text */
 	}
 	c->s.last_cmd = k;
-	c->s.cmd_text = t;
+	c->s.cmd_len = t.len < CMD_QUOTED ? t.len : CMD_QUOTED;
+	memcpy(c->s.cmd, t.ptr, c->s.cmd_len);
 	if (k == C_DOT)
 		c->s.in_data = false;
 }
@@ -629,7 +640,7 @@ do_entry(struct ctx *c, const struct ent *en)
 			ss->start = en->st.t;
 		ss->end = en->st.t;
 	}
-	c->s.last_line = en->line;
+	set_last_line(c, en->line);
 	c->s.nentries++;
 
 	/* "IO: |354 ..." then "354 ...": the second line is an echo */
@@ -638,7 +649,6 @@ do_entry(struct ctx *c, const struct ent *en)
 	c->s.prev_io = en->io;
 	c->s.prev_reply = code != 0;
 	c->s.prev_code = code;
-	c->s.prev_text = t;
 	if (echo)
 		return;
 
@@ -712,78 +722,107 @@ do_continuation(struct ctx *c, uint64_t no, uint64_t off, struct span t)
 		en.line = t;
 		en.text = t;
 		en.io = true;
-		c->s.last_line = t;
+		set_last_line(c, t);
 		do_reply(c, &en, code, final, t, &evented);
 	}
+}
+
+/* A log is read as a stream (format.h): the lines of each chunk as they
+ * come; a session keeps copies of the little it needs of earlier lines. */
+struct stream {
+	struct tl_lines L;	/* first: tl_feed (textline.h) */
+	struct ctx c;
+};
+
+static void
+one_line(void *user, struct span line, uint64_t no, uint64_t off, bool last)
+{
+	struct ctx *c = user;
+	struct ent en;
+	struct span t = span_trim(line);
+	bool entry;
+
+	(void)last;
+	if (t.len == 0 || !tl_printable(line))
+		return;
+	memset(&en, 0, sizeof(en));
+	en.no = no;
+	en.off = off;
+	parse_entry(t, &en);
+	if (en.st.ts != TS_NONE)
+		c->seen_time = true;
+	entry = en.st.ts != TS_NONE || en.dir || en.io;
+	if (!entry && !c->seen_time) {
+		struct span r;
+		bool f;
+
+		entry = connection_line(en.text, &r, &f) != 0 &&
+			reply_code(en.text, &f) == 0;
+	}
+	if (!entry) {
+		do_continuation(c, no, off, t);
+		return;
+	}
+	if (en.st.ts == TS_BAD)
+		anomaly_add(c->rep, "bad-timestamp", IMCQ_SEV_WARNING, c->e->input,
+			    c->e->member, off, "line %" PRIu64 ": time stamp out of range",
+			    no);
+	if (en.st.dm_swapped && !c->dm_noted) {
+		c->dm_noted = true;
+		anomaly_add(c->rep, "date-order-guessed", IMCQ_SEV_INFO, c->e->input,
+			    c->e->member, off,
+			    "line %" PRIu64 ": date read as D/M/YY (first number above 12)",
+			    no);
+	}
+	c->nentries++;
+	do_entry(c, &en);
+}
+
+static void *
+open_entry(const struct imcq_entry *e, struct imcq_sink *s)
+{
+	struct stream *st = xcalloc(1, sizeof(*st));
+
+	st->c.e = e;
+	st->c.rep = s->rep;
+	st->c.lim = s->lim ? s->lim : &s->rep->lim;
+	buf_init(&st->c.last_line, st->c.lim->line_bytes);
+	tl_lines_init(&st->L, e, s->rep, st->c.lim, "skipped, binary or damaged",
+		      one_line, &st->c);
+	return st;
+}
+
+static int
+close_entry(void *p)
+{
+	struct stream *st = p;
+	struct ctx *c = &st->c;
+	const struct imcq_entry *e = c->e;
+	int rc = IMCQ_OK;
+
+	tl_lines_end(&st->L);
+	close_session(c);
+	tl_lines_finish(&st->L);
+	if (c->nstray > NOTES_REPORTED)
+		anomaly_add(c->rep, "stray-line", IMCQ_SEV_INFO, e->input, e->member,
+			    IMCQ_NOOFF, "%zu more lines before the first entry skipped",
+			    c->nstray - NOTES_REPORTED);
+	if (c->nentries == 0) {
+		anomaly_add(c->rep, "no-entries", IMCQ_SEV_WARNING, e->input,
+			    e->member, 0, "no protocol-log entry in %" PRIu64 " line(s)",
+			    st->L.no);
+		if (st->L.nbinary)
+			rc = IMCQ_SKIP;
+	}
+	buf_release(&c->last_line);
+	free(st);
+	return rc;
 }
 
 static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
-	struct ctx c;
-	struct tl_lines L;
-	struct span line;
-	uint64_t off;
-
-	memset(&c, 0, sizeof(c));
-	c.e = e;
-	c.rep = s->rep;
-	c.lim = s->lim ? s->lim : &s->rep->lim;
-	tl_lines_init(&L, e, s->rep, c.lim, "skipped, binary or damaged");
-
-	while (tl_next_line(&L, &line, &off)) {
-		struct ent en;
-		struct span t = span_trim(line);
-		bool entry;
-
-		if (t.len == 0 || !tl_printable(line))
-			continue;
-		memset(&en, 0, sizeof(en));
-		en.no = L.no;
-		en.off = off;
-		parse_entry(t, &en);
-		if (en.st.ts != TS_NONE)
-			c.seen_time = true;
-		entry = en.st.ts != TS_NONE || en.dir || en.io;
-		if (!entry && !c.seen_time) {
-			struct span r;
-			bool f;
-
-			entry = connection_line(en.text, &r, &f) != 0 &&
-				reply_code(en.text, &f) == 0;
-		}
-		if (!entry) {
-			do_continuation(&c, L.no, off, t);
-			continue;
-		}
-		if (en.st.ts == TS_BAD)
-			anomaly_add(s->rep, "bad-timestamp", IMCQ_SEV_WARNING, e->input,
-				    e->member, off, "line %" PRIu64 ": time stamp out of range",
-				    L.no);
-		if (en.st.dm_swapped && !c.dm_noted) {
-			c.dm_noted = true;
-			anomaly_add(s->rep, "date-order-guessed", IMCQ_SEV_INFO, e->input,
-				    e->member, off,
-				    "line %" PRIu64 ": date read as D/M/YY (first number above 12)",
-				    L.no);
-		}
-		c.nentries++;
-		do_entry(&c, &en);
-	}
-	close_session(&c);
-	tl_lines_finish(&L);
-	if (c.nstray > NOTES_REPORTED)
-		anomaly_add(s->rep, "stray-line", IMCQ_SEV_INFO, e->input, e->member,
-			    IMCQ_NOOFF, "%zu more lines before the first entry skipped",
-			    c.nstray - NOTES_REPORTED);
-	if (c.nentries == 0) {
-		anomaly_add(s->rep, "no-entries", IMCQ_SEV_WARNING, e->input,
-			    e->member, 0, "no protocol-log entry in %" PRIu64 " line(s)",
-			    L.no);
-		if (L.nbinary)
-			return IMCQ_SKIP;
-	}
-	return IMCQ_OK;
+	return imcq_read_whole(&imcq_format_protolog, e, s);
 }
 
 /* ---- bid ------------------------------------------------------------------------ */
@@ -854,4 +893,7 @@ const struct imcq_format imcq_format_protolog = {
 	.bid = bid,
 	.read = read_entry,
 	.max_bid = max_bid,
+	.open = open_entry,
+	.feed = tl_feed,
+	.close = close_entry,
 };

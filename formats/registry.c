@@ -47,6 +47,17 @@ imcq_format_find(const char *name)
 	return NULL;
 }
 
+int
+imcq_read_whole(const struct imcq_format *f, const struct imcq_entry *e,
+		struct imcq_sink *s)
+{
+	void *st = f->open(e, s);
+
+	if (e->data && e->len)
+		f->feed(st, e->data, e->len);
+	return f->close(st);
+}
+
 struct imcq_message *
 imcq_entry_message(const struct imcq_entry *e, const char *format)
 {

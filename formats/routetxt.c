@@ -181,44 +181,74 @@ table_of(const char *base)
 	return "route.txt";
 }
 
+/* Read as a stream (format.h): each line is kept whole, as a route. */
+struct stream {
+	struct tl_lines L;	/* first: tl_feed (textline.h) */
+	const struct imcq_entry *e;
+	struct imcq_report *rep;
+	const char *table;
+	int64_t newest;
+	size_t kept;
+};
+
+static void
+one_line(void *user, struct span line, uint64_t no, uint64_t off, bool last)
+{
+	struct stream *st = user;
+	struct span t = span_trim(line);
+	struct imcq_route_entry *r;
+	int64_t tm;
+
+	(void)last;
+	if (t.len == 0 || !tl_printable(t))
+		return;
+	if ((tm = tl_newest_in_line(t)) != IMCQ_NOTIME && tm > st->newest)
+		st->newest = tm;
+	r = report_add_route(st->rep);
+	r->input = st->e->input;
+	r->member = xstrdup(st->e->member);
+	r->line = no;
+	r->offset = off;
+	r->table = st->table;
+	r->raw = span_dup(t);
+	fill_from_line(r, t);
+	st->kept++;
+}
+
+static void *
+open_entry(const struct imcq_entry *e, struct imcq_sink *s)
+{
+	struct stream *st = xcalloc(1, sizeof(*st));
+
+	st->e = e;
+	st->rep = s->rep;
+	st->table = table_of(e->base);
+	st->newest = IMCQ_NOTIME;
+	tl_lines_init(&st->L, e, s->rep, s->lim ? s->lim : &s->rep->lim,
+		      "not kept as text, the file is binary or damaged", one_line, st);
+	return st;
+}
+
+/* The table record takes the entry's SHA-256, which is whole by now. */
+static int
+close_entry(void *p)
+{
+	struct stream *st = p;
+	int rc = IMCQ_OK;
+
+	tl_lines_end(&st->L);
+	tl_lines_finish(&st->L);
+	(void)tl_add_table(&st->L, st->table, "text", st->newest);
+	if (st->kept == 0 && st->L.nbinary)
+		rc = IMCQ_SKIP;
+	free(st);
+	return rc;
+}
+
 static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
-	const struct imcq_limits *lim = s->lim ? s->lim : &s->rep->lim;
-	const char *table = table_of(e->base);
-	struct tl_lines L;
-	struct span line;
-	uint64_t off;
-	int64_t newest = IMCQ_NOTIME;
-	size_t kept = 0;
-
-	tl_lines_init(&L, e, s->rep, lim,
-		      "not kept as text, the file is binary or damaged");
-	while (tl_next_line(&L, &line, &off)) {
-		struct span t = span_trim(line);
-		struct imcq_route_entry *r;
-		int64_t tm;
-
-		if (t.len == 0 || !tl_printable(t))
-			continue;
-		if ((tm = tl_newest_in_line(t)) != IMCQ_NOTIME && tm > newest)
-			newest = tm;
-		r = report_add_route(s->rep);
-		r->input = e->input;
-		r->member = xstrdup(e->member);
-		r->line = L.no;
-		r->offset = off;
-		r->table = table;
-		r->raw = span_dup(t);
-		fill_from_line(r, t);
-		kept++;
-	}
-	tl_lines_finish(&L);
-
-	(void)tl_add_table(&L, table, "text", newest);
-	if (kept == 0 && L.nbinary)
-		return IMCQ_SKIP;
-	return IMCQ_OK;
+	return imcq_read_whole(&imcq_format_routetxt, e, s);
 }
 
 /* The layout is not documented, so only the name is evidence. */
@@ -236,4 +266,7 @@ const struct imcq_format imcq_format_routetxt = {
 	.summary = "Imcdata\\Log Route.txt / Route.old, the IMS's text view of its routes",
 	.bid = bid,
 	.read = read_entry,
+	.open = open_entry,
+	.feed = tl_feed,
+	.close = close_entry,
 };

@@ -7,6 +7,7 @@
 #include "formats/textline.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/core/timeutil.h"
@@ -264,59 +265,221 @@ tl_clock(struct span s, size_t *i, int *h, int *mi, int *sec)
 void
 tl_lines_init(struct tl_lines *L, const struct imcq_entry *e,
 	      struct imcq_report *rep, const struct imcq_limits *lim,
-	      const char *binary_what)
+	      const char *binary_what, tl_line_fn fn, void *user)
 {
 	memset(L, 0, sizeof(*L));
-	L->all.ptr = e->data;
-	L->all.len = e->len;
 	L->e = e;
 	L->rep = rep;
 	L->lim = lim;
 	L->binary_what = binary_what;
+	L->fn = fn;
+	L->user = user;
 }
 
-/* Next physical line, capped at lim->line_bytes; false at the end or at
- * the line limit (an anomaly says so). */
-bool
-tl_next_line(struct tl_lines *L, struct span *line, uint64_t *off)
+/* First CR or LF in p[i..n), or n (eight bytes at a time while none of
+ * them is one, as span_next_line). */
+static size_t
+find_eol(const unsigned char *p, size_t i, size_t n)
 {
-	size_t start = L->pos;
-	bool unterminated;
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
 
-	if (L->pos >= L->all.len)
-		return false;
-	if (L->no >= L->lim->lines) {
-		anomaly_add(L->rep, "line-limit", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, start,
-			    "stopped after %" PRIu64 " lines (--max-lines); %zu bytes not read",
-			    L->no, L->all.len - start);
-		L->pos = L->all.len;
-		return false;
+	while (n - i >= 8) {
+		uint64_t w, x, y;
+
+		memcpy(&w, p + i, 8);
+		x = w ^ (ones * '\n');
+		y = w ^ (ones * '\r');
+		if ((((x - ones) & ~x) | ((y - ones) & ~y)) & highs)
+			break;
+		i += 8;
 	}
-	if (!span_next_line(L->all, &L->pos, line))
-		return false;
+	while (i < n && p[i] != '\n' && p[i] != '\r')
+		i++;
+	return i;
+}
+
+/* Keep p[0..n) at the end of the pending line (its first line_bytes). */
+static void
+part_add(struct tl_lines *L, const unsigned char *p, size_t n)
+{
+	size_t room = L->lim->line_bytes > L->part_len ? L->lim->line_bytes - L->part_len : 0;
+	size_t k = n < room ? n : room;
+
+	L->part_full += n;
+	if (k == 0)
+		return;
+	if (L->part_len + k > L->part_alloc) {
+		size_t na = L->part_alloc ? L->part_alloc : 256;
+
+		while (na < L->part_len + k)
+			na *= 2;
+		if (na > L->lim->line_bytes)
+			na = L->lim->line_bytes;
+		L->part = xrealloc(L->part, na);
+		L->part_alloc = na;
+	}
+	memcpy(L->part + L->part_len, p, k);
+	L->part_len += k;
+}
+
+static void
+part_reset(struct tl_lines *L)
+{
+	L->part_len = 0;
+	L->part_full = 0;
+	L->in_part = false;
+	L->held = false;
+	L->held_cr = false;
+}
+
+/* Line number L->no + 1, full bytes long (line holds its first bytes),
+ * to the reader, after the anomalies it raises. */
+static void
+deliver(struct tl_lines *L, struct span line, uint64_t full, uint64_t off,
+	bool last, bool unterminated)
+{
 	L->no++;
-	*off = start;
-	unterminated = L->pos == start + line->len;
-	if (line->len > L->lim->line_bytes) {
+	if (full > L->lim->line_bytes) {
 		anomaly_add(L->rep, "line-too-long", IMCQ_SEV_WARNING, L->e->input,
-			    L->e->member, start,
+			    L->e->member, off,
 			    "line %" PRIu64 " is %zu bytes; only the first %zu were read",
-			    L->no, line->len, L->lim->line_bytes);
-		line->len = L->lim->line_bytes;
+			    L->no, (size_t)full, L->lim->line_bytes);
+		if (line.len > L->lim->line_bytes)
+			line.len = L->lim->line_bytes;
 	}
-	if (!tl_printable(*line)) {
+	if (!tl_printable(line)) {
 		if (L->nbinary++ == 0) {
-			L->first_binary_off = start;
+			L->first_binary_off = off;
 			L->first_binary_line = L->no;
 		}
 	}
 	if (unterminated)
 		anomaly_add(L->rep, "no-final-newline", IMCQ_SEV_INFO, L->e->input,
-			    L->e->member, start,
+			    L->e->member, off,
 			    "last line %" PRIu64 " has no line end: the file may be truncated",
 			    L->no);
-	return true;
+	L->fn(L->user, line, L->no, off, last);
+}
+
+static void
+deliver_part(struct tl_lines *L, bool last, bool unterminated)
+{
+	struct span line = { L->part, L->part_len };
+
+	if (line.ptr == NULL)
+		line.ptr = (const unsigned char *)"";
+	deliver(L, line, L->part_full, L->part_off, last, unterminated);
+	part_reset(L);
+}
+
+/* final: p ends the bytes, so a line at its end is the last one and is
+ * delivered in place. */
+static void
+feed(struct tl_lines *L, const unsigned char *p, size_t n, bool final)
+{
+	uint64_t base = L->pos;
+	size_t i = 0;
+
+	L->pos += n;
+	if (L->stopped || n == 0)
+		return;
+	if (L->held) {
+		/* a byte after the held line: it was not the last */
+		if (L->held_cr) {
+			L->held_cr = false;
+			if (p[0] == '\n')
+				i = 1;
+		}
+		if (i == n)
+			return;
+		deliver_part(L, false, false);
+	}
+	while (i < n) {
+		size_t j, t;
+		bool cr_open = false;
+
+		if (!L->in_part) {
+			/* a line begins at base + i */
+			if (L->no >= L->lim->lines) {
+				L->stopped = true;
+				L->stop_off = base + i;
+				return;
+			}
+			L->part_off = base + i;
+		}
+		j = find_eol(p, i, n);
+		if (j == n) {
+			if (final && !L->in_part) {
+				struct span line = { p + i, n - i };
+
+				deliver(L, line, n - i, base + i, true, true);
+				return;
+			}
+			part_add(L, p + i, n - i);
+			L->in_part = true;
+			if (final)
+				deliver_part(L, true, true);
+			return;
+		}
+		t = j + 1;
+		if (p[j] == '\r') {
+			if (j + 1 < n) {
+				if (p[j + 1] == '\n')
+					t = j + 2;
+			} else if (!final) {
+				cr_open = true;
+			}
+		}
+		if (t < n || final) {
+			if (L->in_part) {
+				part_add(L, p + i, j - i);
+				deliver_part(L, t == n, false);
+			} else {
+				struct span line = { p + i, j - i };
+
+				deliver(L, line, j - i, base + i, t == n, false);
+			}
+			i = t;
+			continue;
+		}
+		/* the line ends the chunk: whether it is the last one is
+		 * known at the next byte */
+		part_add(L, p + i, j - i);
+		L->in_part = false;
+		L->held = true;
+		L->held_cr = cr_open;
+		return;
+	}
+}
+
+void
+tl_lines_feed(struct tl_lines *L, const unsigned char *p, size_t n)
+{
+	feed(L, p, n, false);
+}
+
+void
+tl_lines_end(struct tl_lines *L)
+{
+	if (L->held)
+		deliver_part(L, true, false);
+	else if (L->in_part)
+		deliver_part(L, true, true);
+	if (L->stopped)
+		anomaly_add(L->rep, "line-limit", IMCQ_SEV_WARNING, L->e->input,
+			    L->e->member, L->stop_off,
+			    "stopped after %" PRIu64 " lines (--max-lines); %zu bytes not read",
+			    L->no, (size_t)(L->pos - L->stop_off));
+	free(L->part);
+	L->part = NULL;
+	L->part_alloc = 0;
+}
+
+void
+tl_lines_whole(struct tl_lines *L, const unsigned char *p, size_t n)
+{
+	feed(L, p, n, true);
+	tl_lines_end(L);
 }
 
 void
@@ -518,4 +681,10 @@ tl_parse_flat(struct span line, struct tl_flat *f)
 	if (f->space.len && f->space.ptr[f->space.len - 1] == ';')
 		f->space.len--;
 	return true;
+}
+
+void
+tl_feed(void *state, const unsigned char *p, size_t n)
+{
+	tl_lines_feed(state, p, n);
 }

@@ -5,8 +5,8 @@
  * and time scanners, and the GWART flat-line parser with its connector /
  * server-name extraction.
  *
- * Ownership: spans borrow the entry's bytes (they live as long as the
- * entry); the char * results (tl_excerpt, tl_*_server) are fresh strings
+ * Ownership: spans borrow the bytes they were cut from (a line lives
+ * during its callback, see tl_lines_whole); the char * results (tl_excerpt, tl_*_server) are fresh strings
  * the caller frees; tl_add_table's record belongs to the report.  tl_parse_flat and the date scanners never allocate,
  * so a bid may use them.
  *
@@ -61,27 +61,57 @@ bool tl_digits(struct span s, size_t *i, size_t maxd, int *out);
 
 /* ---- lines with limits -------------------------------------------------- */
 
+/*
+ * Lines are pushed: the reader feeds its bytes, whole or in chunks of any
+ * size, and the iterator calls fn once per physical line, in order.  The
+ * lines, their numbers and offsets, last and every anomaly are the same
+ * however the bytes are cut.  line is capped at lim->line_bytes and valid
+ * only during the call; last: no byte follows the line's end (a record
+ * that ends the file may be truncated).  Fed in chunks, the iterator keeps
+ * at most one line (lim->line_bytes) between two feeds.
+ */
+typedef void (*tl_line_fn)(void *user, struct span line, uint64_t no,
+			   uint64_t off, bool last);
+
 struct tl_lines {
-	struct span all;
-	size_t pos;
-	uint64_t no;		/* number of the last line returned */
 	const struct imcq_entry *e;
 	struct imcq_report *rep;
 	const struct imcq_limits *lim;
 	const char *binary_what;	/* end of the binary-data message */
+	tl_line_fn fn;
+	void *user;
+	uint64_t no;		/* number of the last line delivered */
+	uint64_t pos;		/* bytes fed so far */
 	uint64_t nbinary;
 	uint64_t first_binary_off, first_binary_line;
+	/* the line not delivered yet: its first lim->line_bytes bytes */
+	unsigned char *part;
+	size_t part_len, part_alloc;
+	uint64_t part_full;	/* its whole length so far */
+	uint64_t part_off;
+	bool in_part;		/* begun, its end not seen yet */
+	bool held;		/* ended, waiting for a byte after it or the end */
+	bool held_cr;		/* ...and it ended with CR: an LF next belongs to it */
+	bool stopped;		/* the line limit was reached */
+	uint64_t stop_off;
 };
 
-/* Iterate over e's bytes; binary_what ends the "binary-data" message
- * ("skipped, binary or damaged"). */
+/* Lines of e's bytes, to fn(user, ...); binary_what ends the
+ * "binary-data" message ("skipped, binary or damaged"). */
 void tl_lines_init(struct tl_lines *L, const struct imcq_entry *e,
 		   struct imcq_report *rep, const struct imcq_limits *lim,
-		   const char *binary_what);
-/* Next physical line, capped at lim->line_bytes, and its offset; false at
- * the end or at the line limit (an anomaly says so). */
-bool tl_next_line(struct tl_lines *L, struct span *line, uint64_t *off);
-/* The binary-data anomaly, if any line held control bytes. */
+		   const char *binary_what, tl_line_fn fn, void *user);
+/* The next n bytes (valid only during the call). */
+void tl_lines_feed(struct tl_lines *L, const unsigned char *p, size_t n);
+/* A reader's feed() (format.h) when its state begins with its tl_lines:
+ * tl_lines_feed on it. */
+void tl_feed(void *state, const unsigned char *p, size_t n);
+/* The end of the bytes: the last line, then "line-limit" if it was reached. */
+void tl_lines_end(struct tl_lines *L);
+/* All the bytes at once (feed and end): every line points into p, so a
+ * reader may keep spans of earlier lines while p lives. */
+void tl_lines_whole(struct tl_lines *L, const unsigned char *p, size_t n);
+/* After the end: the binary-data anomaly, if any line held control bytes. */
 void tl_lines_finish(struct tl_lines *L);
 /* The table-file record of a routing table read through L (input, member,
  * mtime, snapshot and SHA-256 from the entry, line count from L). */

@@ -202,7 +202,7 @@ struct rec {
 	size_t ev;		/* index into rep->events (the array moves) */
 	bool declared_ok;
 	uint64_t declared, found, dropped, st_ok, st_fail;
-	struct span subject_id;	/* field 12, borrowed from the entry */
+	char *subject_id;	/* field 12 (trimmed), or NULL when blank */
 	struct imcq_strv rcpts;	/* the event's, until finish_record packs it */
 };
 
@@ -326,11 +326,10 @@ finish_record(struct ctx *c)
 	buf_init(&b, 1024);
 	what = event_meaning(ev->event_no);
 	(void)buf_appendf(&b, "%d %s", ev->event_no, what ? what : "unknown event");
-	if (c->rec.subject_id.len) {
-		char *sid = span_dup(c->rec.subject_id);
-
-		(void)buf_appendf(&b, "; subject/report id %s", sid);
-		free(sid);
+	if (c->rec.subject_id) {
+		(void)buf_appendf(&b, "; subject/report id %s", c->rec.subject_id);
+		free(c->rec.subject_id);
+		c->rec.subject_id = NULL;
 	}
 	if (c->rec.st_ok || c->rec.st_fail)
 		(void)buf_appendf(&b, "; report status: %" PRIu64 " delivered, %" PRIu64
@@ -426,7 +425,7 @@ start_record(struct ctx *c, const struct head *h, enum dt dt, struct span line,
 	    !span_u64(span_trim(h->f[8]), UINT64_MAX, &ev->length))
 		bad_field(c, "length", h->f[8], no, off);
 	if (h->n > 11)
-		c->rec.subject_id = span_trim(h->f[11]);
+		c->rec.subject_id = dup_or_null(h->f[11]);
 	if (h->n > 12 && span_trim(h->f[12]).len) {
 		if (span_u64(span_trim(h->f[12]), UINT64_MAX, &c->rec.declared))
 			c->rec.declared_ok = true;
@@ -457,52 +456,78 @@ note_line(struct ctx *c, struct span t, uint64_t no, uint64_t off)
 	free(v);
 }
 
+/* A log is read as a stream (format.h): the lines of each chunk as they
+ * come, nothing kept of a line but what its record needs. */
+struct stream {
+	struct tl_lines L;	/* first: tl_feed (textline.h) */
+	struct ctx c;
+};
+
+static void
+one_line(void *user, struct span line, uint64_t no, uint64_t off, bool last)
+{
+	struct ctx *c = user;
+	struct head h;
+	enum dt dt;
+	struct span t = span_trim(line);
+
+	if (t.len == 0 || !tl_printable(line))
+		return;
+	split_head(line, &h);
+	if (is_start(&h, &dt)) {
+		finish_record(c);
+		start_record(c, &h, dt, line, no, off, last);
+	} else if (c->rec.open) {
+		add_rcpts(c, line, 0);
+	} else {
+		note_line(c, t, no, off);
+	}
+}
+
+static void *
+open_entry(const struct imcq_entry *e, struct imcq_sink *s)
+{
+	struct stream *st = xcalloc(1, sizeof(*st));
+
+	st->c.e = e;
+	st->c.rep = s->rep;
+	st->c.lim = s->lim ? s->lim : &s->rep->lim;
+	tl_lines_init(&st->L, e, s->rep, st->c.lim,
+		      "skipped, the file is binary or damaged", one_line, &st->c);
+	return st;
+}
+
+static int
+close_entry(void *p)
+{
+	struct stream *st = p;
+	struct ctx *c = &st->c;
+	const struct imcq_entry *e = c->e;
+	int rc = IMCQ_OK;
+
+	tl_lines_end(&st->L);
+	finish_record(c);
+	tl_lines_finish(&st->L);
+	if (c->nnotes > NOTES_REPORTED)
+		anomaly_add(c->rep, "tracking-header", IMCQ_SEV_INFO, e->input,
+			    e->member, IMCQ_NOOFF,
+			    "%zu more lines before the first record skipped",
+			    c->nnotes - NOTES_REPORTED);
+	if (c->nrecords == 0) {
+		anomaly_add(c->rep, "no-records", IMCQ_SEV_WARNING, e->input,
+			    e->member, 0, "no tracking record in %" PRIu64 " line(s)",
+			    st->L.no);
+		if (st->L.nbinary)
+			rc = IMCQ_SKIP;
+	}
+	free(st);
+	return rc;
+}
+
 static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
-	struct ctx c;
-	struct tl_lines L;
-	struct span line;
-	uint64_t off;
-
-	memset(&c, 0, sizeof(c));
-	c.e = e;
-	c.rep = s->rep;
-	c.lim = s->lim ? s->lim : &s->rep->lim;
-	tl_lines_init(&L, e, s->rep, c.lim, "skipped, the file is binary or damaged");
-
-	while (tl_next_line(&L, &line, &off)) {
-		struct head h;
-		enum dt dt;
-		struct span t = span_trim(line);
-
-		if (t.len == 0 || !tl_printable(line))
-			continue;
-		split_head(line, &h);
-		if (is_start(&h, &dt)) {
-			finish_record(&c);
-			start_record(&c, &h, dt, line, L.no, off, L.pos >= L.all.len);
-		} else if (c.rec.open) {
-			add_rcpts(&c, line, 0);
-		} else {
-			note_line(&c, t, L.no, off);
-		}
-	}
-	finish_record(&c);
-	tl_lines_finish(&L);
-	if (c.nnotes > NOTES_REPORTED)
-		anomaly_add(s->rep, "tracking-header", IMCQ_SEV_INFO, e->input,
-			    e->member, IMCQ_NOOFF,
-			    "%zu more lines before the first record skipped",
-			    c.nnotes - NOTES_REPORTED);
-	if (c.nrecords == 0) {
-		anomaly_add(s->rep, "no-records", IMCQ_SEV_WARNING, e->input,
-			    e->member, 0, "no tracking record in %" PRIu64 " line(s)",
-			    L.no);
-		if (L.nbinary)
-			return IMCQ_SKIP;
-	}
-	return IMCQ_OK;
+	return imcq_read_whole(&imcq_format_tracking, e, s);
 }
 
 /* ---- bid ---------------------------------------------------------------------- */
@@ -555,4 +580,7 @@ const struct imcq_format imcq_format_tracking = {
 	.summary = "Exchsrvr\\Tracking.log\\YYYYMMDD.log message tracking log (tab-separated, GMT)",
 	.bid = bid,
 	.read = read_entry,
+	.open = open_entry,
+	.feed = tl_feed,
+	.close = close_entry,
 };

@@ -39,6 +39,9 @@ void fuzz_sink(struct imcq_sink *s, struct imcq_report *rep);
  * for libFuzzer) when an invariant fails. */
 void fuzz_check_json(const struct imcq_report *rep);
 
+/* The report as JSON text, unformatted (the caller frees it). */
+char *fuzz_json_text(const struct imcq_report *rep);
+
 /* Abort with a message: an invariant failed. */
 _Noreturn void fuzz_fail(const char *what);
 

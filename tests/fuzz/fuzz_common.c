@@ -125,3 +125,18 @@ fuzz_check_json(const struct imcq_report *rep)
 	cJSON_Delete(again);
 	free(text);
 }
+
+char *
+fuzz_json_text(const struct imcq_report *rep)
+{
+	cJSON *doc = json_report(rep, "fuzz");
+	char *text;
+
+	if (doc == NULL)
+		fuzz_fail("json_report returned NULL");
+	text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (text == NULL)
+		fuzz_fail("cJSON_PrintUnformatted returned NULL");
+	return text;
+}

@@ -13,6 +13,11 @@
  * the RFC 822 / MIME side is fuzzed through the message readers too.  The
  * report is then turned into JSON and must parse again.
  *
+ * A reader that streams (format.h open/feed/close: the text logs) also
+ * reads the input as ingest streams it, in chunks of 1 to 256 bytes (the
+ * first byte says how many), into a second report: its JSON must be the
+ * whole read's, byte for byte.
+ *
  * FUZZ_ONE_MESSAGE (message-bearing readers): a member the reader accepted
  * yields exactly one message record, damaged or not (PRODUCT.md, "Nothing
  * lost").
@@ -30,6 +35,50 @@
 #ifndef FUZZ_MEMBER
 #define FUZZ_MEMBER "fuzz-input"
 #endif
+
+/* Read e again in chunks, as ingest streams it, and compare. */
+static void
+check_chunked(const struct imcq_format *f, const struct imcq_entry *e,
+	      const uint8_t *data, size_t size, const struct imcq_report *whole, int rc)
+{
+	struct imcq_report rep;
+	struct imcq_sink sink;
+	struct imcq_entry se = *e;
+	size_t k = size ? (size_t)data[0] + 1 : 1, i;
+	char *a, *b;
+	void *st;
+
+	report_init(&rep);
+	fuzz_limits(&rep.lim);
+	fuzz_sink(&sink, &rep);
+	se.data = NULL;
+	se.len = 0;
+	se.size = 0;
+	se.sha256 = NULL;
+	st = f->open(&se, &sink);
+	for (i = 0; i < size; i += k) {
+		size_t n = size - i < k ? size - i : k;
+		/* a copy that dies after the call, as ingest's chunks do */
+		uint8_t *c = malloc(n);
+
+		if (c == NULL)
+			fuzz_fail("out of memory");
+		memcpy(c, data + i, n);
+		f->feed(st, c, n);
+		free(c);
+	}
+	se.size = e->size;
+	se.sha256 = e->sha256;
+	if (f->close(st) != rc)
+		fuzz_fail("a chunked read returned another status");
+	a = fuzz_json_text(whole);
+	b = fuzz_json_text(&rep);
+	if (strcmp(a, b) != 0)
+		fuzz_fail("a chunked read differs from the whole read");
+	free(a);
+	free(b);
+	report_release(&rep);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,12 +116,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bid < 0)
 		fuzz_fail("negative bid");
 	if (bid > 0) {
-		(void)f->read(&e, &sink);
+		int rc = f->read(&e, &sink);
+
 #ifdef FUZZ_ONE_MESSAGE
 		if (rep.nmsgs != 1)
 			fuzz_fail("a message reader did not yield exactly one message record");
 #endif
 		fuzz_check_json(&rep);
+		if (f->open)
+			check_chunked(f, &e, data, size, &rep, rc);
 	}
 	report_release(&rep);
 	free(norm);
