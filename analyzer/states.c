@@ -63,7 +63,7 @@
 static void
 set_str(char **dst, char *owned)
 {
-	free(*dst);
+	text_free(*dst);	/* a missing record's reason is spilled at once */
 	*dst = owned;
 }
 
@@ -345,12 +345,12 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 			    nq && nt ? " and a tracking 1010 (SMTP queued outbound)" : "",
 			    nq ? "" : "a tracking 1010 (SMTP queued outbound) with no later "
 			    "transfer (1011), report (1016/1017) or deletion (50)");
-	m->state_reason = xasprintf(
+	m->state_reason = text_spill(rep->spill, xasprintf(
 		"referenced by %s, but no spool file %s is anywhere in snapshot %d%s",
 		where, m->spool_id, m->snapshot,
 		dirs ? ": possibly lost" :
 		"; the snapshot holds no Imcdata\\Out or \\In folder, so the file may "
-		"simply not have been copied");
+		"simply not have been copied"));
 	f = finding(&m->findings, "MISSING_SPOOL_FILE", IMCQ_SEV_WARNING, "Q193862", basis,
 		    "look for the file in Out\\Archive, older backups or the other "
 			    "server's snapshot (imcq analyze BACKUP...); if tracking shows it "
@@ -381,8 +381,9 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 		}
 	}
 	free(where);
-	if (nq > 0)
-		VEC_PUSH(c->from_qd, c->nfrom_qd, c->from_qdcap, m);
+	/* final: its texts go to the spill now, not after the states (a
+	 * tracking log without its spool files makes one record an entry) */
+	finding_spill(rep->spill, f);
 	return m;
 }
 
@@ -461,7 +462,7 @@ make_missing(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
 	struct mcand *cand = NULL;
-	size_t ncand = 0, nkeys, i, j;
+	size_t ncand = 0, nkeys, i, j, k;
 	char **keys = file_keys(rep, &nkeys);
 	struct mscan qs = { rep, keys, nkeys, NULL, 0, 0 }, es = qs;
 
@@ -482,6 +483,14 @@ make_missing(struct ctx *c)
 		     strcmp(cand[j].key, cand[i].key) == 0; j++)
 			;
 		report_add_message(rep, missing_make(c, cand, i, j));
+		/* named by Queue.dat: kept by prune_missing whatever tracking
+		 * says.  The pointer is the stored one: report_add_message
+		 * moves a message it chills. */
+		for (k = i; k < j && cand[k].kind != 0; k++)
+			;
+		if (k < j)
+			VEC_PUSH(c->from_qd, c->nfrom_qd, c->from_qdcap,
+				 rep->msgs[rep->nmsgs - 1]);
 	}
 	for (i = 0; i < ncand; i++)
 		free(cand[i].key);
@@ -1000,11 +1009,14 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 
 	if (m->nsources == 0) {
 		if (d.ndel > 0 || (all && d.first_ev)) {
+			struct imcq_tbuf tb = IMCQ_TBUF_INIT;
 			char *r = xasprintf("%s; tracking shows it transferred (%zu of %zu "
 					    "recipients), so the reference is a phantom entry",
-					    m->state_reason ? m->state_reason : "missing",
-					    d.ndel, (size_t)m->nrcpts);
+					    m->state_reason ?
+					    text_get(c->rep->spill, m->state_reason, &tb) :
+					    "missing", d.ndel, (size_t)m->nrcpts);
 
+			tbuf_release(&tb);
 			set_str(&m->state_reason, r);
 		}
 		return;

@@ -4,6 +4,7 @@
 #include "analyzer/joins.h"
 #include "analyzer/pipeline.h"
 #include "analyzer/snapshots.h"
+#include "analyzer/core/spill.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "tests/unit/test.h"
@@ -656,6 +657,57 @@ TEST(test_missing_and_not_in_queue_dat)
 	ASSERT(strcmp(rep.msgs[0]->spool_id, rep.msgs[1]->spool_id) <= 0);
 }
 
+/* The same with the run's spill, as imcq runs: a missing record's reason
+ * and finding leave memory as soon as they are made, and the reason grows
+ * when tracking shows the file transferred (a phantom Queue.dat entry). */
+TEST(test_missing_spilled_phantom)
+{
+	static const char *const ids[] = { "PHANT001", "MISSQD02" };
+	struct imcq_err err = { 0 };
+	struct imcq_message *m;
+	struct imcq_event *e;
+	struct imcq_tbuf tb = IMCQ_TBUF_INIT;
+	struct imcq_findlist fl;
+	const char *r;
+
+	reset();
+	rep.chill = true;
+	rep.spill = spill_open(NULL, &err);
+	ASSERT(rep.spill != NULL);
+	msg("INQUEUE2", IMCQ_Q_OUT, 0, NOW - H);
+	qdat(0, ids, 2);
+	e = tev(0, 1010, NOW - 3 * H, "<phantom.1@corp>", "PHANT001");
+	event_add_rcpt(e, xstrdup("ann@example.com"));
+	e = tev(0, 1011, NOW - 2 * H, "<phantom.1@corp>", "PHANT001");
+	event_add_rcpt(e, xstrdup("ann@example.com"));
+	run();
+	m = find("PHANT001", IMCQ_Q_OUT, 0);
+	ASSERT(m != NULL && m->state == IMCQ_ST_MISSING && m->nsources == 0);
+	ASSERT(text_spilled(m->state_reason));
+	r = text_get(rep.spill, m->state_reason, &tb);
+	ASSERT(strstr(r, "referenced by Queue.dat") == r);
+	ASSERT(strstr(r, "; tracking shows it transferred (1 of 1 recipients), so the "
+		      "reference is a phantom entry") != NULL);
+	/* its findings are frozen: the codes stay, the rest reads back */
+	ASSERT_EQ_INT(m->findings.n, 0);
+	ASSERT_EQ_INT(message_nfindings(m), 1);
+	ASSERT_EQ_STR(message_finding_code(m, 0), "MISSING_SPOOL_FILE");
+	message_findings_get(&rep, m, &fl);
+	ASSERT_EQ_INT(fl.n, 1);
+	ASSERT_EQ_STR(fl.v[0].reference, "Q193862");
+	ASSERT(strstr(finding_message(rep.spill, &fl.v[0], &tb), "PHANT001") != NULL);
+	ASSERT_EQ_INT(fl.v[0].ev.v[0].offset, 4096);
+	ASSERT(strstr(evidence_excerpt(rep.spill, &fl.v[0].ev.v[0], &tb), "PHANT001") != NULL);
+	findlist_release(&fl);
+	/* a reference tracking does not explain keeps its first reason */
+	m = find("MISSQD02", IMCQ_Q_OUT, 0);
+	ASSERT(m != NULL && m->state == IMCQ_ST_MISSING);
+	r = text_get(rep.spill, m->state_reason, &tb);
+	ASSERT(strstr(r, "phantom") == NULL && strstr(r, "MISSQD02") != NULL);
+	tbuf_release(&tb);
+	reset();
+}
+
 TEST(test_corrupt_queue_dat)
 {
 	static const char *const ids[] = { "PHANTOM1" };
@@ -854,6 +906,6 @@ TEST_MAIN(test_awaiting_and_expired, test_priority_timeouts, test_ndr_suppresses
 	  test_delivered_by_tracking, test_delivered_by_protocol_log, test_protocol_log_contradicted,
 	  test_session_time_window,
 	  test_other_states, test_queue_time_precedence, test_join_keys, test_key_classes, test_joins_by_each_key,
-	  test_missing_and_not_in_queue_dat, test_corrupt_queue_dat, test_duplicates,
+	  test_missing_and_not_in_queue_dat, test_missing_spilled_phantom, test_corrupt_queue_dat, test_duplicates,
 	  test_oversized_and_loop, test_reference_time, test_snapshot_changes,
 	  test_server_from_path_and_received, test_cleanup)
