@@ -22,6 +22,7 @@
 #include "analyzer/pipeline.h"
 
 #include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -832,8 +833,14 @@ struct route_pipe {
 	struct snapidx *ix;
 	size_t n, chunk, nchunks;
 	atomic_size_t next;		/* the next chunk to take */
+	atomic_size_t pooled;		/* chunks pooled so far */
 	atomic_bool *built;		/* per chunk: its routes are built */
 };
+
+/* How far the worker may build ahead of the pooling, in chunks: routes
+ * built and not yet pooled are fresh copies, ~180 bytes a recipient, so
+ * a worker that ran to the end would hold one for every recipient. */
+#define PIPE_AHEAD 32
 
 /* The end of chunk k (its first message is k * chunk). */
 static size_t
@@ -859,8 +866,22 @@ pipe_build_one(struct route_pipe *p)
 static void
 pipe_worker(void *user)
 {
-	while (pipe_build_one(user))
-		;
+	struct route_pipe *p = user;
+
+	for (;;) {
+		size_t k = atomic_load_explicit(&p->next, memory_order_relaxed);
+
+		if (k >= p->nchunks)
+			return;
+		if (k >= atomic_load_explicit(&p->pooled, memory_order_relaxed) + PIPE_AHEAD) {
+			struct timespec ts = { 0, 20000 };	/* the pooling is behind */
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (!pipe_build_one(p))
+			return;
+	}
 }
 
 static void
@@ -873,6 +894,7 @@ pipe_main(void *user)
 		if (atomic_load_explicit(&p->built[k], memory_order_acquire)) {
 			pool_range(p->c, k * p->chunk, chunk_end(p, k));
 			k++;
+			atomic_store_explicit(&p->pooled, k, memory_order_relaxed);
 		} else if (!pipe_build_one(p)) {
 			sched_yield();	/* chunk k is being built by the worker */
 		}
@@ -909,6 +931,7 @@ analyze_routing(struct imcq_report *rep, const struct imcq_opts *o)
 	pipe.chunk = par_force ? 1 : ROUTE_CHUNK;	/* tests: the finest pieces */
 	pipe.nchunks = (rep->nmsgs + pipe.chunk - 1) / pipe.chunk;
 	atomic_init(&pipe.next, 0);
+	atomic_init(&pipe.pooled, 0);
 	pipe.built = xcalloc(pipe.nchunks ? pipe.nchunks : 1, sizeof(*pipe.built));
 	for (i = 0; i < pipe.nchunks; i++)
 		atomic_init(&pipe.built[i], false);
