@@ -331,7 +331,7 @@ on_end(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 	int rc = d->f->close(d->state);
 
 	(void)e;
-	free(d);
+	detected_free(d);
 	if (rc == IMCQ_OK)
 		run->rep->inv[inv_index].parsed = true;
 }

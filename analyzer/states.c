@@ -154,8 +154,6 @@ struct ctx {
 	bool *has_queue_dirs;	/* per snapshot: In/Out (or their archives) were captured */
 	char **qd_keys;		/* "snap\nSPOOLID" referenced by a usable Queue.dat, sorted */
 	size_t nqd_keys;
-	struct imcq_message **from_qd;	/* missing records Queue.dat names */
-	size_t nfrom_qd, from_qdcap;
 	bool *has_1011;		/* per snapshot: tracking records outbound transfers */
 	size_t *gorder;		/* message indices ordered by group */
 	size_t *gbeg, *gend;	/* per group root: its range in gorder */
@@ -381,6 +379,8 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 		}
 	}
 	free(where);
+	/* kept by prune_missing whatever tracking says */
+	m->qd_named = nq > 0;
 	/* final: its texts go to the spill now, not after the states (a
 	 * tracking log without its spool files makes one record an entry) */
 	finding_spill(rep->spill, f);
@@ -462,7 +462,7 @@ make_missing(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
 	struct mcand *cand = NULL;
-	size_t ncand = 0, nkeys, i, j, k;
+	size_t ncand = 0, nkeys, i, j;
 	char **keys = file_keys(rep, &nkeys);
 	struct mscan qs = { rep, keys, nkeys, NULL, 0, 0 }, es = qs;
 
@@ -483,14 +483,6 @@ make_missing(struct ctx *c)
 		     strcmp(cand[j].key, cand[i].key) == 0; j++)
 			;
 		report_add_message(rep, missing_make(c, cand, i, j));
-		/* named by Queue.dat: kept by prune_missing whatever tracking
-		 * says.  The pointer is the stored one: report_add_message
-		 * moves a message it chills. */
-		for (k = i; k < j && cand[k].kind != 0; k++)
-			;
-		if (k < j)
-			VEC_PUSH(c->from_qd, c->nfrom_qd, c->from_qdcap,
-				 rep->msgs[rep->nmsgs - 1]);
 	}
 	for (i = 0; i < ncand; i++)
 		free(cand[i].key);
@@ -509,14 +501,6 @@ closes(const struct imcq_event *e)
 		e->event_no == 50);
 }
 
-static int
-cmp_ptr(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Drop tracking-only missing records whose joined events close them. */
 static void
 prune_missing(struct ctx *c)
@@ -524,19 +508,15 @@ prune_missing(struct ctx *c)
 	struct imcq_report *rep = c->rep;
 	size_t i, j, k = 0;
 
-	if (c->nfrom_qd > 1)
-		xqsort(c->from_qd, c->nfrom_qd, sizeof(*c->from_qd), cmp_ptr);
 	for (i = 0; i < rep->nmsgs; i++) {
 		struct imcq_message *m = rep->msgs[i];
-		bool from_qd, closed = false;
+		bool closed = false;
 		int64_t t1010 = IMCQ_NOTIME;
 
 		if (m->nsources > 0 || m->state != IMCQ_ST_MISSING) {
 			rep->msgs[k++] = m;
 			continue;
 		}
-		from_qd = c->nfrom_qd > 0 &&
-			  bsearch(&m, c->from_qd, c->nfrom_qd, sizeof(*c->from_qd), cmp_ptr) != NULL;
 		for (j = 0; j < m->nev_idx; j++) {
 			const struct imcq_event *e = &rep->events[m->ev_idx[j]];
 
@@ -550,7 +530,7 @@ prune_missing(struct ctx *c)
 			closed = closes(e) && (t1010 == IMCQ_NOTIME || e->time == IMCQ_NOTIME ||
 					       e->time >= t1010);
 		}
-		if (closed && !from_qd)
+		if (closed && !m->qd_named)
 			message_free(m);
 		else
 			rep->msgs[k++] = m;
@@ -1802,7 +1782,6 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	free(c.has_queue_dirs);
 	free(c.grp);
 	free(c.sess_groups);
-	free(c.from_qd);
 	free(c.has_1011);
 	free(c.gorder);
 	free(c.gbeg);

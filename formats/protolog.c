@@ -797,23 +797,13 @@ close_entry(void *p)
 {
 	struct stream *st = p;
 	struct ctx *c = &st->c;
-	const struct imcq_entry *e = c->e;
-	int rc = IMCQ_OK;
+	int rc;
 
 	tl_lines_end(&st->L);
 	close_session(c);
 	tl_lines_finish(&st->L);
-	if (c->nstray > NOTES_REPORTED)
-		anomaly_add(c->rep, "stray-line", IMCQ_SEV_INFO, e->input, e->member,
-			    IMCQ_NOOFF, "%zu more lines before the first entry skipped",
-			    c->nstray - NOTES_REPORTED);
-	if (c->nentries == 0) {
-		anomaly_add(c->rep, "no-entries", IMCQ_SEV_WARNING, e->input,
-			    e->member, 0, "no protocol-log entry in %" PRIu64 " line(s)",
-			    st->L.no);
-		if (st->L.nbinary)
-			rc = IMCQ_SKIP;
-	}
+	rc = tl_log_close(&st->L, c->nstray, NOTES_REPORTED, "stray-line", "entry",
+			  c->nentries, "no-entries", "protocol-log entry");
 	buf_release(&c->last_line);
 	free(st);
 	return rc;

@@ -493,6 +493,24 @@ tl_lines_finish(struct tl_lines *L)
 			    L->nbinary, L->first_binary_line, L->binary_what);
 }
 
+int
+tl_log_close(const struct tl_lines *L, size_t nskipped, size_t reported,
+	     const char *skip_code, const char *item, size_t nfound,
+	     const char *none_code, const char *what)
+{
+	const struct imcq_entry *e = L->e;
+
+	if (nskipped > reported)
+		anomaly_add(L->rep, skip_code, IMCQ_SEV_INFO, e->input, e->member, IMCQ_NOOFF,
+			    "%zu more lines before the first %s skipped", nskipped - reported,
+			    item);
+	if (nfound > 0)
+		return IMCQ_OK;
+	anomaly_add(L->rep, none_code, IMCQ_SEV_WARNING, e->input, e->member, 0,
+		    "no %s in %" PRIu64 " line(s)", what, L->no);
+	return L->nbinary ? IMCQ_SKIP : IMCQ_OK;
+}
+
 struct imcq_table_file *
 tl_add_table(const struct tl_lines *L, const char *table, const char *style,
 	     int64_t newest)

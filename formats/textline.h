@@ -113,6 +113,14 @@ void tl_lines_end(struct tl_lines *L);
 void tl_lines_whole(struct tl_lines *L, const unsigned char *p, size_t n);
 /* After the end: the binary-data anomaly, if any line held control bytes. */
 void tl_lines_finish(struct tl_lines *L);
+/* A log reader's last anomalies, after tl_lines_finish: skip_code (info)
+ * for the nskipped lines before the first item past the `reported` ones
+ * reported one by one, and none_code (warning) when nfound is 0 ("no WHAT
+ * in N line(s)").  IMCQ_SKIP when nothing was found and lines were
+ * binary, else IMCQ_OK. */
+int tl_log_close(const struct tl_lines *L, size_t nskipped, size_t reported,
+		 const char *skip_code, const char *item, size_t nfound,
+		 const char *none_code, const char *what);
 /* The table-file record of a routing table read through L (input, member,
  * mtime, snapshot and SHA-256 from the entry, line count from L). */
 struct imcq_table_file *tl_add_table(const struct tl_lines *L, const char *table,

@@ -502,24 +502,13 @@ close_entry(void *p)
 {
 	struct stream *st = p;
 	struct ctx *c = &st->c;
-	const struct imcq_entry *e = c->e;
-	int rc = IMCQ_OK;
+	int rc;
 
 	tl_lines_end(&st->L);
 	finish_record(c);
 	tl_lines_finish(&st->L);
-	if (c->nnotes > NOTES_REPORTED)
-		anomaly_add(c->rep, "tracking-header", IMCQ_SEV_INFO, e->input,
-			    e->member, IMCQ_NOOFF,
-			    "%zu more lines before the first record skipped",
-			    c->nnotes - NOTES_REPORTED);
-	if (c->nrecords == 0) {
-		anomaly_add(c->rep, "no-records", IMCQ_SEV_WARNING, e->input,
-			    e->member, 0, "no tracking record in %" PRIu64 " line(s)",
-			    st->L.no);
-		if (st->L.nbinary)
-			rc = IMCQ_SKIP;
-	}
+	rc = tl_log_close(&st->L, c->nnotes, NOTES_REPORTED, "tracking-header", "record",
+			  c->nrecords, "no-records", "tracking record");
 	free(st);
 	return rc;
 }

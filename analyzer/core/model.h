@@ -419,6 +419,7 @@ struct imcq_message {
 	bool spilled : 1;
 	bool has_body_sha256 : 1;
 	bool fz_mem : 1;	/* the frozen blocks are in memory, not spilled */
+	bool qd_named : 1;	/* a missing record that a Queue.dat names (states.c) */
 	unsigned char body_sha256[32];	/* of the RFC 822 part, raw */
 	uint8_t fzcodes[IMCQ_FZ_CODES];	/* the frozen findings' codes (finding_code_id) */
 	/* the newest frozen block: in memory, or in the report's spill */
