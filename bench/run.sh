@@ -8,6 +8,10 @@
 # -DCMAKE_BUILD_TYPE=Release).  Measures, in the same run and on the same
 # archive, each RUNS times (default 1), with /usr/bin/time -v:
 #   floor     bsdtar -xOf ARCHIVE > /dev/null         (decompression only)
+#   work      bench/floor.c, built here with cc          (the work-floor: the
+#             mandated libraries only -- libarchive's seekable reader,
+#             SHA-256 of every member and message, GMime -- and 64-byte
+#             rows, on two threads; see the comment at its top)
 #   baseline  python3 bench/baseline.py ARCHIVE        (zipfile + email)
 #   summary   imcq analyze -q ARCHIVE > /dev/null         (the terminal summary)
 #   json      imcq analyze -q --json ARCHIVE > /dev/null
@@ -20,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 runs=1
 if [ "${1:-}" = "-n" ]; then runs="$2"; shift 2; fi
-[ $# -ge 1 ] || { sed -n '3,18p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,22p' "$0" >&2; exit 2; }
 archive="$1"
 imcq="${2:-$here/../build/analyzer/imcq}"
 [ -f "$archive" ] || { echo "run.sh: no archive $archive" >&2; exit 2; }
@@ -29,6 +33,15 @@ imcq="${2:-$here/../build/analyzer/imcq}"
 command -v bsdtar >/dev/null || { echo "run.sh: bsdtar (libarchive-tools) is needed" >&2; exit 2; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# the work-floor program, with mimalloc where imcq has it (the same allocator)
+mi=""
+for d in /usr/lib/*-linux-gnu /usr/lib /usr/local/lib; do
+	[ -e "$d/libmimalloc.so" ] && { mi="-lmimalloc"; break; }
+done
+# shellcheck disable=SC2046
+cc -O2 -pthread "$here/floor.c" -o "$work/floor" \
+	$(pkg-config --cflags --libs libarchive gmime-3.0 libcrypto) $mi ||
+	{ echo "run.sh: cannot build bench/floor.c (cc, pkg-config, the -dev packages imcq builds with)" >&2; exit 2; }
 
 # measure NAME CMD... : best of $runs; appends "name wall cpu rss_kib" to $work/results
 measure() {
@@ -52,6 +65,7 @@ measure() {
 
 sh -c 'cat "$1" > /dev/null' _ "$archive"	# warm the page cache
 measure floor sh -c 'bsdtar -xOf "$1" > /dev/null' _ "$archive"
+measure work "$work/floor" "$archive"
 measure baseline python3 "$here/baseline.py" "$archive"
 measure summary sh -c '"$1" analyze -q "$2" > /dev/null; [ $? -le 1 ]' _ "$imcq" "$archive"
 measure json sh -c '"$1" analyze -q --json "$2" > /dev/null; [ $? -le 1 ]' _ "$imcq" "$archive"
