@@ -222,15 +222,42 @@ add_bool(cJSON *obj, const char *key, bool v)
 	cJSON_AddItemToObject(obj, key, must(cJSON_CreateBool(v)));
 }
 
-static cJSON *
-strv_json(const struct imcq_strv *sv)
+/*
+ * The array sv as key, each string as jstr makes it; when any string was
+ * not valid UTF-8, key_raw beside it: an array as long, with the base64 of
+ * each such string's bytes and null for the others (the output policy of
+ * reports/README.md).
+ */
+static void
+add_strv(cJSON *obj, const char *key, char *const *v, size_t n)
 {
-	cJSON *a = must(cJSON_CreateArray());
+	cJSON *a = must(cJSON_CreateArray()), *raw = NULL;
 	size_t i;
 
-	for (i = 0; i < sv->n; i++)
-		cJSON_AddItemToArray(a, jstr(sv->v[i]));
-	return a;
+	for (i = 0; i < n; i++) {
+		cJSON_AddItemToArray(a, jstr(v[i]));
+		if (raw == NULL && v[i] != NULL && !utf8_valid(v[i]))
+			raw = must(cJSON_CreateArray());
+	}
+	cJSON_AddItemToObject(obj, key, a);
+	if (raw == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i] != NULL && !utf8_valid(v[i])) {
+			char *r = b64(v[i]);
+
+			cJSON_AddItemToArray(raw, must(cJSON_CreateString(r)));
+			free(r);
+		} else {
+			cJSON_AddItemToArray(raw, must(cJSON_CreateNull()));
+		}
+	}
+	{
+		char *k = xasprintf("%s_raw", key);
+
+		cJSON_AddItemToObject(obj, k, raw);
+		free(k);
+	}
 }
 
 static const char *
@@ -382,7 +409,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 
 	env = must(cJSON_CreateObject());
 	json_add_str(env, "mail_from", m->env.mail_from);
-	cJSON_AddItemToObject(env, "rcpt_to", strv_json(&m->env.rcpt_to));
+	add_strv(env, "rcpt_to", m->env.rcpt_to.v, m->env.rcpt_to.n);
 	if (m->env.rcpt_dropped)
 		add_u64(env, "rcpt_dropped", m->env.rcpt_dropped);
 	json_add_str(env, "helo", m->c.helo);
@@ -403,7 +430,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 		cJSON_AddItemToArray(a, g);
 	}
 	cJSON_AddItemToObject(env, "uninterpreted", a);
-	cJSON_AddItemToObject(env, "guessed", strv_json(&m->c.extra));
+	add_strv(env, "guessed", m->c.extra.v, m->c.extra.n);
 	cJSON_AddItemToObject(o, "envelope", env);
 
 	h = must(cJSON_CreateObject());
@@ -413,9 +440,9 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	json_add_str(h, "from", m->c.from);
 	json_add_str(h, "sender", m->c.sender);
 	json_add_str(h, "reply_to", m->c.reply_to);
-	cJSON_AddItemToObject(h, "to", strv_json(&m->c.to));
-	cJSON_AddItemToObject(h, "cc", strv_json(&m->c.cc));
-	cJSON_AddItemToObject(h, "bcc", strv_json(&m->c.bcc));
+	add_strv(h, "to", m->c.to.v, m->c.to.n);
+	add_strv(h, "cc", m->c.cc.v, m->c.cc.n);
+	add_strv(h, "bcc", m->c.bcc.v, m->c.bcc.n);
 	json_add_str(h, "subject", m->hdr.subject);
 	if (m->hdr.subject_raw) {
 		char *r = b64(m->hdr.subject_raw);
@@ -514,8 +541,7 @@ json_event(const struct imcq_report *rep, const struct imcq_event *e)
 	json_add_str(o, "partner", e->partner);
 	json_add_str(o, "remote_id", e->remote_id);
 	json_add_str(o, "originator", e->originator);
-	cJSON_AddItemToObject(o, "recipients",
-			      strv_json(&(struct imcq_strv){ e->rcpts.v, e->rcpts.n, e->rcpts.n }));
+	add_strv(o, "recipients", e->rcpts.v, e->rcpts.n);
 	json_add_str(o, "input", input_path(rep, e->input));
 	json_add_str(o, "member", e->member);
 	add_u64(o, "line", e->line);
@@ -682,8 +708,8 @@ session_item(const struct imcq_report *rep, const struct imcq_session *s)
 	json_add_str(so, "direction", s->direction);
 	json_add_str(so, "helo", s->helo);
 	json_add_str(so, "mail_from", s->mail_from);
-	cJSON_AddItemToObject(so, "rcpt_to", strv_json(&s->rcpts));
-	cJSON_AddItemToObject(so, "replies", strv_json(&s->replies));
+	add_strv(so, "rcpt_to", s->rcpts.v, s->rcpts.n);
+	add_strv(so, "replies", s->replies.v, s->replies.n);
 	add_num(so, "last_code", s->last_code);
 	json_add_str(so, "subject", s->subject);
 	json_add_str(so, "domain", s->domain);
@@ -1041,11 +1067,11 @@ incident_json(const struct imcq_report *rep)
 		return must(cJSON_CreateNull());
 	o = must(cJSON_CreateObject());
 	json_add_str(o, "headline", in->headline);
-	cJSON_AddItemToObject(o, "summary_lines", strv_json(&in->lines));
+	add_strv(o, "summary_lines", in->lines.v, in->lines.n);
 	json_add_str(o, "cause", in->cause);
 	json_add_time(o, "since", in->since);
-	cJSON_AddItemToObject(o, "kb", strv_json(&in->kb));
-	cJSON_AddItemToObject(o, "recover_commands", strv_json(&in->commands));
+	add_strv(o, "kb", in->kb.v, in->kb.n);
+	add_strv(o, "recover_commands", in->commands.v, in->commands.n);
 	return o;
 }
 
@@ -1186,9 +1212,9 @@ report_build(const struct imcq_report *rep, const char *version,
 	}
 	cJSON_AddItemToObject(doc, "snapshots", a);
 	o = must(cJSON_CreateObject());
-	cJSON_AddItemToObject(o, "appeared", strv_json(&rep->changes_appeared));
-	cJSON_AddItemToObject(o, "disappeared", strv_json(&rep->changes_disappeared));
-	cJSON_AddItemToObject(o, "persisted", strv_json(&rep->changes_persisted));
+	add_strv(o, "appeared", rep->changes_appeared.v, rep->changes_appeared.n);
+	add_strv(o, "disappeared", rep->changes_disappeared.v, rep->changes_disappeared.n);
+	add_strv(o, "persisted", rep->changes_persisted.v, rep->changes_persisted.n);
 	cJSON_AddItemToObject(doc, "changes", o);
 
 	a = lazy_array(rep, LZ_INVENTORY, 0, lazy);

@@ -7,6 +7,9 @@ need python3
 make_tree "$TMP/tree"
 # a message whose subject and sender are not UTF-8
 printf '\367ImCr\000<z@example.net>\000<y@example.com>\000EwLsFrom: z@example.net\r\nTo: y@example.com\r\nSubject: caf\351 \377\376 bad\r\n\r\nx\r\n' > "$TMP/tree/EXCHSRVR/IMCDATA/OUT/BADUTF88"
+# a pickup file with an envelope recipient that is not UTF-8
+mkdir -p "$TMP/tree/EXCHSRVR/IMCDATA/PICKUP"
+printf 'x-sender: <z@example.net>\r\nx-receiver: <y@example.com>\r\nx-receiver: <b\377d@example.com>\r\nFrom: z@example.net\r\nTo: y@example.com\r\nSubject: t\r\n\r\nx\r\n' > "$TMP/tree/EXCHSRVR/IMCDATA/PICKUP/BADRCPT.EML"
 inputs="$TMP/tree"
 for z in "$IMCQ_SRC"/samples/q268494/*.zip; do [ -f "$z" ] && inputs="$inputs $z"; done
 schema="$IMCQ_SRC/reports/schema/report-v1.json"
@@ -32,6 +35,12 @@ assert b"\\ud8" not in raw.lower() and b"\\udc" not in raw.lower()
 d = json.loads(raw)
 m = [m for m in d["messages"] if m["spool_id"] == "BADUTF88"][0]
 assert base64.b64decode(m["headers"]["subject_raw"]) == b"caf\xe9 \xff\xfe bad", m["headers"]
+# in an array: KEY_raw as long as KEY, the bad string's bytes, null for the others
+p = [m for m in d["messages"] if m["spool_id"] == "BADRCPT.EML"][0]
+env = p["envelope"]
+assert env["rcpt_to"] == ["y@example.com", "b\ufffdd@example.com"], env
+assert [base64.b64decode(r) if r else None for r in env["rcpt_to_raw"]] == [None, b"b\xffd@example.com"], env
+assert "to_raw" not in p["headers"] and "rcpt_to_raw" not in m["envelope"], (p["headers"], m["envelope"])
 PY
 # determinism: two runs, same bytes
 "$IMCQ" analyze -q -o "$TMP/run1" $inputs && "$IMCQ" analyze -q -o "$TMP/run2" $inputs || fail "analyze -o"

@@ -45,6 +45,35 @@ TEST(test_add_str_raw)
 	cJSON_Delete(o);
 }
 
+/* Strings in arrays keep their bytes too: KEY_raw, as long as KEY, with
+ * null for the strings that were valid (reports/README.md). */
+TEST(test_strv_raw)
+{
+	struct imcq_report r;
+	struct imcq_message *m;
+	cJSON *j;
+	char *s;
+
+	report_init(&r);
+	r.chill = false;
+	m = message_new();
+	m->spool_id = xstrdup("3SW32JRP");
+	strv_push(&m->env.rcpt_to, xstrdup("ok@x"));
+	strv_push(&m->env.rcpt_to, xstrdup("b\xff" "d@x"));
+	strv_push(&m->c.to, xstrdup("valid@x"));
+	report_add_message(&r, m);
+	j = json_message(&r, r.msgs[0]);
+	s = cJSON_PrintUnformatted(j);
+	ASSERT(strstr(s, "\"rcpt_to\":[\"ok@x\",\"b\xef\xbf\xbd" "d@x\"],"
+		      "\"rcpt_to_raw\":[null,\"Yv9kQHg=\"]") != NULL);
+	ASSERT(strstr(s, "\"to\":[\"valid@x\"]") != NULL);
+	ASSERT(strstr(s, "to_raw\":[null") != NULL);	/* rcpt_to_raw only */
+	ASSERT(strstr(s, "\"to_raw\"") == NULL);
+	cJSON_free(s);
+	cJSON_Delete(j);
+	report_release(&r);
+}
+
 TEST(test_report_deterministic)
 {
 	struct imcq_report r;
@@ -76,4 +105,4 @@ TEST(test_report_deterministic)
 	report_release(&r);
 }
 
-TEST_MAIN(test_utf8_clean, test_add_str_raw, test_report_deterministic)
+TEST_MAIN(test_utf8_clean, test_add_str_raw, test_strv_raw, test_report_deterministic)
