@@ -17,6 +17,7 @@ cmd_show(struct cli *c)
 	struct imcq_where *where;
 	const char *id;
 	size_t i, found = 0;
+	cJSON *all = NULL;	/* --json: the matches, printed as one document */
 	int rc;
 
 	if (c->nargs < 2)
@@ -43,15 +44,29 @@ cmd_show(struct cli *c)
 			continue;
 		found++;
 		if (c->json) {
-			cJSON *j = json_message(&rep, m);
-
-			json_fprint(stdout, j, 1);
-			cJSON_Delete(j);
+			if (all == NULL)
+				all = cJSON_CreateArray();
+			if (all == NULL)
+				imcq_die("out of memory");
+			cJSON_AddItemToArray(all, json_message(&rep, m));
 		} else {
 			if (found > 1)
 				fputs("\n", stdout);
 			text_show(stdout, &rep, m);
 		}
+	}
+	/* one document: the message, or an array of them when the ID names
+	 * several records (an Out file and its Archive copy, or one per
+	 * snapshot) */
+	if (all != NULL) {
+		cJSON *doc = all;
+
+		if (found == 1)
+			doc = cJSON_DetachItemFromArray(all, 0);
+		json_fprint(stdout, doc, 1);
+		if (doc != all)
+			cJSON_Delete(doc);
+		cJSON_Delete(all);
 	}
 	if (found == 0) {
 		fprintf(stderr, "imcq: no message '%s' in the input%s\n", id,

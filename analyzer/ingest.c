@@ -600,6 +600,7 @@ member(struct walk *w, const char *stored, char *norm, bool susp, struct buf *b,
 			w_anomaly(w, "nesting-too-deep", IMCQ_SEV_WARNING, stored, 0,
 				  "archive nested deeper than %u levels was not opened (--max-depth)",
 				  w->lim.depth);
+			w_unreadable(w);	/* a cap reached: exit 1 */
 		} else {
 			struct archive *a = archive_new_reader();
 			char *prefix = xasprintf("%s!/", stored);
@@ -621,11 +622,13 @@ member(struct walk *w, const char *stored, char *norm, bool susp, struct buf *b,
 	} else {
 		idx = w_inv_add(w, stored, size, sha, mtime,
 				data ? "unknown" : "too-large", place);
-		if (data == NULL)
+		if (data == NULL) {
 			w_anomaly(w, "member-too-large", IMCQ_SEV_WARNING, stored, IMCQ_NOOFF,
 				  "%llu bytes exceeds the parse limit of %llu bytes (--max-entry); hashed and listed, not parsed",
 				  (unsigned long long)size,
 				  (unsigned long long)w->lim.entry_bytes);
+			w_unreadable(w);	/* a cap reached: exit 1 */
+		}
 		if (b || data == NULL) {
 			w_entry(w, idx, stored, norm, place, b, size, mtime, sha, head);
 		} else {

@@ -42,7 +42,8 @@ static const struct command commands[] = {
 	  "hashes, the envelope (with Bcc and the bytes not understood), headers,\n"
 	  "Received hops, MIME parts, recipients with their routes, findings.\n"
 	  "ID is a spool id (or a file name for pickup/plain files).  --json\n"
-	  "prints the message object.\n",
+	  "prints the message object, or an array of them when ID names several\n"
+	  "records (an Out file and its Archive copy, or one per snapshot).\n",
 	  CMD_ANALYSIS | CMD_WHERE },
 	{ "recover", cmd_recover, "imcq recover --to FORMAT --out DIR [options] INPUT...",
 	  "Write the selected messages for re-injection.  FORMAT: pickup (Exchange\n"
@@ -71,7 +72,9 @@ static const struct command commands[] = {
 	{ "timeline", cmd_timeline, "imcq timeline [--format csv|bodyfile|jsonl] [options] INPUT...",
 	  "Every dated event in time order: file times, envelope and header dates,\n"
 	  "tracking-log and protocol-log events, Queue.dat times.  bodyfile is The\n"
-	  "Sleuth Kit's format for mactime.\n",
+	  "Sleuth Kit's format for mactime.  Times are UTC, except protocol-log\n"
+	  "times read without --log-tz: server local time, written without the Z\n"
+	  "(\"local_time\": true in jsonl; bodyfile counts them as UTC).\n",
 	  CMD_ANALYSIS | CMD_WHERE | CMD_TIMELINE },
 };
 
@@ -100,16 +103,20 @@ static const char common_help[] =
 	"                           OutboundSizeLimit found in a registry export)\n"
 	"  --max-hops N             LOOP_SUSPECTED above N Received hops (30)\n"
 	"  --log-tz +HH:MM          time zone of the IMS protocol logs (server local\n"
-	"                           time; default: taken as UTC, and the report says so)\n"
+	"                           time; without it their times stay local, marked so)\n"
 	"Limits (see `imcq help limits`): --max-entry --max-total --max-ratio\n"
 	"  --max-depth --max-members --max-envelope --max-rcpts --max-header\n"
 	"  --max-header-block --max-mime-depth --max-mime-parts --max-lines\n"
+	"  --max-line --max-received --max-header-fields --max-qd-refs\n"
 	"  --regex-match-limit --regex-depth-limit --max-anomalies\n";
 
 static const char limits_help[] =
 	"Every size taken from input is capped; exceeding a cap is an anomaly in\n"
-	"the report, never a crash.  Defaults and the options that raise them:\n"
-	"  --max-entry SIZE        64M   largest member parsed (larger: hashed, listed)\n"
+	"the report, never a crash, and a cap that leaves input unread (--max-entry,\n"
+	"--max-total, --max-depth, --max-members, --max-lines, --max-ratio) makes\n"
+	"the exit code 1.  Defaults and the options that raise them:\n"
+	"  --max-entry SIZE        64M   largest member parsed (larger: hashed, listed;\n"
+	"                                a message file among them: a damaged record)\n"
 	"  --max-total SIZE        64G   bytes decompressed from one INPUT\n"
 	"  --max-ratio N           1000  decompressed/compressed ratio (after 16 MiB)\n"
 	"  --max-depth N           8     archives nested in archives\n"
@@ -121,6 +128,10 @@ static const char limits_help[] =
 	"  --max-mime-depth N      32    MIME nesting\n"
 	"  --max-mime-parts N      1000  MIME parts summarised\n"
 	"  --max-lines N           20000000 lines per log or table file\n"
+	"  --max-line SIZE         64k   one log or table line (the rest is cut)\n"
+	"  --max-received N        200   Received fields parsed per message\n"
+	"  --max-header-fields N   4096  header fields listed per message\n"
+	"  --max-qd-refs N         4000000 references carved from one Queue.dat\n"
 	"  --regex-match-limit N   1000000 PCRE2 match limit for --where\n"
 	"  --regex-depth-limit N   10000 PCRE2 depth limit for --where\n"
 	"  --max-anomalies N       100000 anomalies kept (the rest are counted)\n";
@@ -249,6 +260,10 @@ static const struct opt opts[] = {
 	{ "max-mime-depth", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.mime_depth), W(o.lim.mime_depth) },
 	{ "max-mime-parts", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.mime_parts), W(o.lim.mime_parts) },
 	{ "max-lines", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.lines), W(o.lim.lines) },
+	{ "max-line", 0, O_SIZE, CMD_ANALYSIS, OFF(o.lim.line_bytes), W(o.lim.line_bytes) },
+	{ "max-received", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.hops), W(o.lim.hops) },
+	{ "max-header-fields", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.header_fields), W(o.lim.header_fields) },
+	{ "max-qd-refs", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.qrefs), W(o.lim.qrefs) },
 	{ "regex-match-limit", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.re_match), W(o.lim.re_match) },
 	{ "regex-depth-limit", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.re_depth), W(o.lim.re_depth) },
 	{ "max-anomalies", 0, O_UINT, CMD_ANALYSIS, OFF(o.lim.anomalies), W(o.lim.anomalies) },

@@ -36,8 +36,8 @@
 #include "analyzer/core/hash.h"
 #include "analyzer/core/xalloc.h"
 
-/* Header fields kept in hdr.all; more are counted in one anomaly. */
-#define MIME_MAX_FIELDS 4096u
+/* Header fields kept in hdr.all: lim->header_fields (--max-header-fields);
+ * more are counted in one anomaly. */
 /* Bytes of a Received value kept in hop->raw, and about the most of one
  * clause (from, by, with) built from several atoms. */
 #define MIME_HOP_RAW 2048u
@@ -1098,7 +1098,7 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 
 		if (name == NULL)
 			continue;
-		if (h->nall < MIME_MAX_FIELDS) {
+		if (h->nall < f->lim->header_fields) {
 			struct imcq_header_field hf;
 
 			hf.name = xstrdup(name);
@@ -1165,12 +1165,12 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 				    single_names[k], seen[k]);
 	if (fields_over > 0)
 		anomaly_add(f->rep, "header-fields-limit", IMCQ_SEV_WARNING, f->input, f->member,
-			    f->body_off, "%u header fields beyond %u not listed", fields_over,
-			    MIME_MAX_FIELDS);
+			    f->body_off, "%u header fields beyond %u not listed (--max-header-fields)",
+			    fields_over, f->lim->header_fields);
 	if (hops_over > 0)
 		anomaly_add(f->rep, "received-hops-limit", IMCQ_SEV_WARNING, f->input, f->member,
-			    f->body_off, "%u Received fields beyond %u not parsed", hops_over,
-			    f->lim->hops);
+			    f->body_off, "%u Received fields beyond %u not parsed (--max-received)",
+			    hops_over, f->lim->hops);
 }
 
 /* --- parsing -------------------------------------------------------------- */

@@ -218,10 +218,8 @@ on_prepare(void *user, const struct imcq_entry *e, bool spare, void *head)
 	const struct run *run = user;
 	struct detected *d = head;
 
-	if (e->data == NULL) {
-		detected_free(d);
-		return NULL;
-	}
+	if (e->data == NULL)	/* too large: head's choice is all there is */
+		return d;
 	if (d == NULL)
 		d = detect(run, e);
 	if (spare && d->f != NULL && reads_anywhere(d->f))
@@ -275,6 +273,31 @@ chosen(struct run *run, const struct imcq_entry *e, size_t inv_index, struct det
 	run->inv_index = inv_index;
 }
 
+/*
+ * A member over --max-entry whose first 64 KiB a message reader (spool,
+ * pickup, rfc822) recognised: not read, but one damaged record for it, so
+ * that every spool file still yields a record (PRODUCT.md, "Nothing lost")
+ * and is not taken for a lost one.  Its spool id is the file name, as the
+ * readers take it; the inventory row stays "too-large".
+ */
+static void
+too_large_message(struct run *run, const struct imcq_entry *e, size_t inv_index,
+		  const struct imcq_format *f)
+{
+	static const unsigned char none[1];
+	struct imcq_message *m = imcq_entry_message(e, f->name);
+	struct span body = { none, 0 };
+
+	m->damaged = true;
+	m->damage = xasprintf("not read: %llu bytes, over the parse limit of %llu bytes "
+			      "(--max-entry)", (unsigned long long)e->size,
+			      (unsigned long long)run->o->lim.entry_bytes);
+	m->state = IMCQ_ST_DAMAGED;
+	m->env.source = IMCQ_ENV_NONE;
+	run->inv_index = inv_index;
+	run->sink.message(&run->sink, e, m, body, 0);
+}
+
 static void
 on_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 {
@@ -284,12 +307,16 @@ on_entry(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 	const struct imcq_format *f;
 	int rc;
 
-	if (d == NULL) {
-		/* too large to parse (e->data == NULL): a spool-file-sized
-		 * hole in the evidence, still listed in the inventory by
-		 * ingest */
+	if (e->data == NULL) {
+		/* too large to parse: listed in the inventory (and an anomaly)
+		 * by ingest; a message besides, when its first bytes are one */
+		if (d != NULL && d->f != NULL && reads_anywhere(d->f))
+			too_large_message(run, e, inv_index, d->f);
+		detected_free(d);
 		return;
 	}
+	if (d == NULL)
+		return;
 	f = d->f;
 	if (f == NULL) {
 		detected_free(d);

@@ -322,6 +322,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 			ic_anom(&x, "line-limit", IMCQ_SEV_WARNING, lstart,
 				"line limit of %u reached (--max-lines); the rest is not read",
 				x.lim->lines);
+			x.rep->unreadable++;	/* a cap reached: exit 1 */
 			break;
 		}
 		x.nlines++;

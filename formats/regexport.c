@@ -579,6 +579,7 @@ parse(struct rx *x)
 			rx_anom(x, "line-limit", IMCQ_SEV_WARNING, lstart,
 				"line limit of %u reached (--max-lines); the rest is not read",
 				x->lim->lines);
+			x->rep->unreadable++;	/* a cap reached: exit 1 */
 			return;
 		}
 		if (l.len > x->lim->line_bytes) {
@@ -659,6 +660,7 @@ parse(struct rx *x)
 					"line limit of %u reached inside the value of "
 					"line %" PRIu64 "; the rest is not read",
 					x->lim->lines, first);
+				x->rep->unreadable++;	/* a cap reached: exit 1 */
 				buf_release(&lg);
 				return;
 			}

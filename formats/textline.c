@@ -465,11 +465,13 @@ tl_lines_end(struct tl_lines *L)
 		deliver_part(L, true, false);
 	else if (L->in_part)
 		deliver_part(L, true, true);
-	if (L->stopped)
+	if (L->stopped) {
 		anomaly_add(L->rep, "line-limit", IMCQ_SEV_WARNING, L->e->input,
 			    L->e->member, L->stop_off,
 			    "stopped after %" PRIu64 " lines (--max-lines); %zu bytes not read",
 			    L->no, (size_t)(L->pos - L->stop_off));
+		L->rep->unreadable++;	/* a cap reached: exit 1 */
+	}
 	free(L->part);
 	L->part = NULL;
 	L->part_alloc = 0;

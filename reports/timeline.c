@@ -410,6 +410,25 @@ body_field(FILE *f, const char *s)
 	free(c);
 }
 
+/* An IMS protocol-log time read without --log-tz: server local wall-clock
+ * time of unknown offset, not UTC. */
+static bool
+tl_local(const struct tl_entry *e)
+{
+	return e->kind == TL_EVENT && ((const struct imcq_event *)e->obj)->local_time;
+}
+
+/* The entry's time in ISO 8601: UTC with its Z, or, for a local time,
+ * without a zone designator (ISO 8601's local time), as report.json
+ * writes it. */
+static void
+tl_iso(const struct tl_entry *e, char iso[32])
+{
+	imcq_iso(e->time, iso);
+	if (tl_local(e) && iso[0] != '\0' && iso[strlen(iso) - 1] == 'Z')
+		iso[strlen(iso) - 1] = '\0';
+}
+
 int
 timeline_write(FILE *f, const struct timeline *tl, const struct imcq_report *rep,
 	       const char *format)
@@ -429,7 +448,15 @@ timeline_write(FILE *f, const struct timeline *tl, const struct imcq_report *rep
 
 			if (o == NULL)
 				imcq_die("out of memory (JSON)");
-			json_add_time(o, "time", e->time);
+			tl_iso(e, iso);
+			json_add_str(o, "time", iso);
+			if (tl_local(e)) {	/* only then: the other entries are UTC */
+				cJSON *t = cJSON_CreateTrue();
+
+				if (t == NULL)
+					imcq_die("out of memory (JSON)");
+				cJSON_AddItemToObject(o, "local_time", t);
+			}
 			json_add_str(o, "source", tl_source(e));
 			json_add_str(o, "spool_id", tl_spool_id(e));
 			json_add_str(o, "description", what);
@@ -455,7 +482,7 @@ timeline_write(FILE *f, const struct timeline *tl, const struct imcq_report *rep
 			fprintf(f, "|0|r/rrw-r--r--|0|0|%llu|0|%lld|0|0\n",
 				(unsigned long long)tl_size(e), (long long)e->time);
 		} else {
-			imcq_iso(e->time, iso);
+			tl_iso(e, iso);
 			fputs(iso, f);
 			fputc(',', f);
 			csv_field(f, tl_source(e));

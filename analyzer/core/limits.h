@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 /* Largest member read into memory and parsed (--max-entry).  A member above
- * it is hashed while streaming and listed in the inventory, not parsed.
+ * it is hashed while streaming and listed in the inventory, not parsed; when
+ * its first 64 KiB are a message (spool, pickup, RFC 822 file), it is also a
+ * damaged record (pipeline.c, too_large_message), and the exit code is 1.
  * 64 MiB covers any real IMS spool file (the IMS itself refuses far less). */
 #define IMCQ_DEF_ENTRY_BYTES     ((uint64_t)64 << 20)
 /* Total bytes decompressed from one INPUT, nested archives included
@@ -44,14 +46,17 @@
  * --max-mime-parts). */
 #define IMCQ_DEF_MIME_DEPTH      32u
 #define IMCQ_DEF_MIME_PARTS      1000u
-/* Received hops parsed per message. */
+/* Received hops parsed per message (--max-received). */
 #define IMCQ_DEF_HOPS            200u
 /* Lines read from one log or table file (--max-lines). */
 #define IMCQ_DEF_LINES           20000000u
-/* Bytes of one log line kept. */
+/* Bytes of one log line kept (--max-line). */
 #define IMCQ_DEF_LINE_BYTES      ((size_t)64 << 10)
-/* References carved from one Queue.dat. */
+/* References carved from one Queue.dat (--max-qd-refs). */
 #define IMCQ_DEF_QREFS           4000000u
+/* Header fields listed per message, in order (--max-header-fields); the
+ * analysis reads its own fields whatever their number. */
+#define IMCQ_DEF_HEADER_FIELDS   4096u
 /* PCRE2 limits for --where (--regex-match-limit / --regex-depth-limit). */
 #define IMCQ_DEF_RE_MATCH        1000000u
 #define IMCQ_DEF_RE_DEPTH        10000u
@@ -76,6 +81,7 @@ struct imcq_limits {
 	unsigned lines;
 	size_t line_bytes;
 	unsigned qrefs;
+	unsigned header_fields;
 	unsigned re_match;
 	unsigned re_depth;
 	unsigned anomalies;

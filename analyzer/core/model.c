@@ -464,6 +464,7 @@ imcq_limits_default(struct imcq_limits *l)
 	l->lines = IMCQ_DEF_LINES;
 	l->line_bytes = IMCQ_DEF_LINE_BYTES;
 	l->qrefs = IMCQ_DEF_QREFS;
+	l->header_fields = IMCQ_DEF_HEADER_FIELDS;
 	l->re_match = IMCQ_DEF_RE_MATCH;
 	l->re_depth = IMCQ_DEF_RE_DEPTH;
 	l->anomalies = IMCQ_DEF_ANOMALIES;

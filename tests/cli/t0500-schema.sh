@@ -42,6 +42,21 @@ assert env["rcpt_to"] == ["y@example.com", "b\ufffdd@example.com"], env
 assert [base64.b64decode(r) if r else None for r in env["rcpt_to_raw"]] == [None, b"b\xffd@example.com"], env
 assert "to_raw" not in p["headers"] and "rcpt_to_raw" not in m["envelope"], (p["headers"], m["envelope"])
 PY
+# show --json prints one document: the object, or an array when the ID names
+# several records (serverB holds 2VCODRLG in Out and in Out\Archive)
+B="$IMCQ_SRC/samples/q268494/serverB-imcdata.zip"
+if [ -f "$B" ]; then
+	"$IMCQ" show -q --json "$B" 2VCODRLG > "$TMP/show2.json"
+	"$IMCQ" show -q --json "$B" 07SYXHKM > "$TMP/show1.json"
+	python3 - "$TMP/show2.json" "$TMP/show1.json" <<'PY' && ok "show --json: one document" || fail "show --json"
+import json, sys
+two = json.load(open(sys.argv[1]))      # strict: one document
+one = json.load(open(sys.argv[2]))
+assert isinstance(two, list) and [m["spool_id"] for m in two] == ["2VCODRLG"] * 2, two
+assert sorted(m["queue"] for m in two) == ["out", "out-archive"], [m["queue"] for m in two]
+assert isinstance(one, dict) and one["spool_id"] == "07SYXHKM"
+PY
+fi
 # determinism: two runs, same bytes
 "$IMCQ" analyze -q -o "$TMP/run1" $inputs && "$IMCQ" analyze -q -o "$TMP/run2" $inputs || fail "analyze -o"
 for f in report.json report.html messages.jsonl timeline.csv manifest.json; do
@@ -59,7 +74,12 @@ for l in lines:
     f = l.split("|")
     assert len(f) == 11, l
     int(f[6]); int(f[8])
-times = [json.loads(l)["time"] for l in open(sys.argv[2])]
+rows = [json.loads(l) for l in open(sys.argv[2])]
+times = [r["time"][:19] for r in rows]
 assert times == sorted(times) and times
+# UTC with its Z, but a protocol-log time without --log-tz: local, no Z
+for r in rows:
+    assert r["time"].endswith("Z") != bool(r.get("local_time")), r
+assert any(r.get("local_time") for r in rows) and all(r["source"] == "protocol-log" for r in rows if r.get("local_time"))
 PY
 finish

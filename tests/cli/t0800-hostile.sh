@@ -127,6 +127,13 @@ with open(os.path.join(IN, "nest40.zip"), "wb") as f:
 write("longheader/Exchsrvr/Imcdata/Out/LONGHDR1",
       spool(b"alice@example.net", [b"bob@example.com"], msg(subject=b"A" * (5 << 20))))
 
+# 5b. 40 Received fields (the caps --max-received and --max-header-fields)
+write("hops/Exchsrvr/Imcdata/Out/HOPS0040",
+      spool(b"alice@example.net", [b"bob@example.com"],
+            msg(extra=b"\r\n".join(b"Received: from h%02d.example.net by h%02d.example.net; "
+                                    b"Thu, 26 Nov 2026 09:%02d:00 +0000" % (i, i + 1, 59 - i)
+                                    for i in range(40)))))
+
 # 6. 40,000 envelope recipients
 write("rcpts/Exchsrvr/Imcdata/Out/RCPTS001",
       spool(b"alice@example.net", [b"r%05d@example.com" % i for i in range(40000)], msg()))
@@ -358,12 +365,25 @@ check bomb-zip-total 1 decompression-limit "" -- --max-total 64M "$IN/bomb.zip"
 check bomb-zip-ratio 1 decompression-bomb "" -- --max-ratio 10 "$IN/bomb.zip"
 check bomb-zip-default "0|1" "member-too-large|decompression-bomb" "" -- "$IN/bomb.zip"
 check bomb-bz2-default 1 decompression-bomb "" -- "$IN/bomb.bz2"
-check nest40 0 nesting-too-deep \
+# a cap reached is exit 1 (README, "Exit codes")
+check nest40 1 nesting-too-deep \
 	"len(d['messages']) == 0 and sum(v['kind'] == 'archive' for v in d['inventory']) == 8" \
 	-- "$IN/nest40.zip"
 check nest40-deep 0 - "len(d['messages']) == 1" -- --max-depth 64 "$IN/nest40.zip"
 check long-header 0 "header-too-long|header-block-too-large" "len(d['messages']) == 1" \
 	-- "$IN/longheader"
+# the caps without a dedicated guard can be raised, and say which option
+check hops-default 0 - \
+	"len(d['messages'][0]['headers']['received']) == 40 and not [a for a in d['anomalies'] if a['code'] in ('received-hops-limit', 'header-fields-limit')]" \
+	-- "$IN/hops"
+check hops-capped 0 "received-hops-limit|header-fields-limit" \
+	"len(d['messages'][0]['headers']['received']) == 10 and d['messages'][0]['headers']['count'] == 12 and any('--max-received' in a['message'] for a in d['anomalies'])" \
+	-- --max-received 10 --max-header-fields 12 "$IN/hops"
+# a spool file over --max-entry: not read, yet one damaged record with its
+# place and the reason, not a "missing" one; a cap reached is exit 1
+check spool-over-max-entry 1 member-too-large \
+	"len(d['messages']) == 1 and d['messages'][0]['spool_id'] == 'LONGHDR1' and d['messages'][0]['state'] == 'damaged' and '--max-entry' in d['messages'][0]['damage'] and d['messages'][0]['sources'][0]['member'].endswith('LONGHDR1')" \
+	-- --max-entry 1M "$IN/longheader"
 check rcpts-40000 0 - \
 	"len(d['messages']) == 1 and len(d['messages'][0]['envelope']['rcpt_to']) == 40000" \
 	-- "$IN/rcpts"

@@ -97,6 +97,7 @@ with tarfile.open(fileobj=b, mode="w:gz") as t:
     t.addfile(ti)
 put("slip.tar.gz", b.getvalue())
 PY
-vg "analyze hostile tree" 0 analyze -q --progress never -o "$TMP/o3" "$TMP/hostile"
-vg "timeline hostile tree" 0 timeline -q --format jsonl "$TMP/hostile"
+# exit 1: its 12 nested zips pass --max-depth, a cap reached
+vg "analyze hostile tree" 1 analyze -q --progress never -o "$TMP/o3" "$TMP/hostile"
+vg "timeline hostile tree" 1 timeline -q --format jsonl "$TMP/hostile"
 finish
