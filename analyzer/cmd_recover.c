@@ -687,6 +687,9 @@ cmd_recover(struct cli *c)
 	if (c->force)
 		return cli_usage_error(c, "recover never overwrites and never writes into a non-empty "
 				       "folder: --force does not apply (choose a new or empty --out DIR)");
+	if (c->json)
+		return cli_usage_error(c, "--json does not apply to recover: DIR/manifest.json is "
+				       "its machine-readable account");
 	rc = cli_analyze(c, &rep, &where);
 	if (rc != EXIT_OK) {
 		if (rc == EXIT_FATAL)
@@ -705,7 +708,7 @@ cmd_recover(struct cli *c)
 	r.c = c;
 	r.rep = &rep;
 	r.form = (enum recover_form)form;
-	if (outdir_open(&r.od, c->out_dir, false, &err) != IMCQ_OK) {
+	if (outdir_open_new(&r.od, c->out_dir, &err) != IMCQ_OK) {
 		fprintf(stderr, "imcq: %s\n", err.msg);
 		where_free(where);
 		report_release(&rep);

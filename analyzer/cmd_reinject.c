@@ -422,6 +422,9 @@ check_options(struct cli *c)
 	if (!smtp_url_ok(c->smtp_url))
 		return cli_usage_error(c, "--smtp takes an smtp:// or smtps:// URL, not '%s'",
 				       c->smtp_url);
+	if (c->json)
+		return cli_usage_error(c, "--json does not apply to reinject: the journal is its "
+				       "machine-readable account");
 	if (c->rate != c->rate || c->rate < 0 || c->rate > 1e6)
 		return cli_usage_error(c, "--rate takes a number of messages per second");
 	if (c->password_file != NULL && c->user == NULL)

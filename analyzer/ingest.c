@@ -598,8 +598,8 @@ member(struct walk *w, const char *stored, char *norm, bool susp, struct buf *b,
 			w->v->drop(w->v->user, head);	/* not asked for archives */
 		if (depth + 1 > w->lim.depth) {
 			w_anomaly(w, "nesting-too-deep", IMCQ_SEV_WARNING, stored, 0,
-				  "archive nested deeper than %u levels was not opened (--max-depth)",
-				  w->lim.depth);
+				  "an archive at level %u (an INPUT archive is level 1) was not "
+				  "opened: --max-depth is %u", depth + 1, w->lim.depth);
 			w_unreadable(w);	/* a cap reached: exit 1 */
 		} else {
 			struct archive *a = archive_new_reader();

@@ -67,6 +67,8 @@ static const struct command commands[] = {
 	  "      --starttls           require STARTTLS on smtp://\n"
 	  "      --insecure           do not verify the server certificate\n"
 	  "      --user NAME --password-file FILE   SMTP AUTH\n"
+	  "      --mail-from ADDR     send with ADDR as the envelope sender (MAIL FROM)\n"
+	  "                           of every message, not the message's own\n"
 	  "      --include-delivered  keep recipients the logs show as delivered\n",
 	  CMD_ANALYSIS | CMD_WHERE | CMD_REINJECT },
 	{ "timeline", cmd_timeline, "imcq timeline [--format csv|bodyfile|jsonl] [options] INPUT...",
@@ -119,7 +121,7 @@ static const char limits_help[] =
 	"                                a message file among them: a damaged record)\n"
 	"  --max-total SIZE        64G   bytes decompressed from one INPUT\n"
 	"  --max-ratio N           1000  decompressed/compressed ratio (after 16 MiB)\n"
-	"  --max-depth N           8     archives nested in archives\n"
+	"  --max-depth N           8     levels of archives (an INPUT archive is 1)\n"
 	"  --max-members N         5000000 members per INPUT\n"
 	"  --max-envelope SIZE     4M    spool envelope (ImCr..EwLs)\n"
 	"  --max-rcpts N           40000 envelope recipients kept per message\n"
@@ -151,7 +153,7 @@ print_usage(FILE *f)
 	      "rar, cpio...), nested archives included, holding Imcdata\\Out, In, the\n"
 	      "Archive folders, Pickup, Queue.dat, IMS logs, GWART0/1.MTA, tracking\n"
 	      "logs or registry exports.  Inputs are read only and never extracted.\n"
-	      "What only the reports print (header details, finding texts; ~1.1 KB a\n"
+	      "What only the reports print (header details, finding texts; ~1.4 KB a\n"
 	      "message) waits in an unlinked temporary file in $TMPDIR (mode 0600);\n"
 	      "IMCQ_SPILL=memory keeps it in memory instead.\n\n"
 	      "Examples:\n"

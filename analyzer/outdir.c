@@ -38,8 +38,24 @@ dir_is_empty_or_missing(const char *path, bool *exists)
 	return empty;
 }
 
+static int open_dir(struct outdir *od, const char *path, bool force, bool offer_force,
+		    struct imcq_err *err);
+
 int
 outdir_open(struct outdir *od, const char *path, bool force, struct imcq_err *err)
+{
+	return open_dir(od, path, force, true, err);
+}
+
+int
+outdir_open_new(struct outdir *od, const char *path, struct imcq_err *err)
+{
+	return open_dir(od, path, false, false, err);
+}
+
+static int
+open_dir(struct outdir *od, const char *path, bool force, bool offer_force,
+	 struct imcq_err *err)
 {
 	bool exists;
 	struct stat st;
@@ -57,9 +73,10 @@ outdir_open(struct outdir *od, const char *path, bool force, struct imcq_err *er
 			return IMCQ_FATAL;
 		}
 		if (!force) {
-			imcq_err_set(err, IMCQ_FATAL,
-				     "output directory '%s' is not empty (use --force to write into it anyway)",
-				     od->final);
+			imcq_err_set(err, IMCQ_FATAL, "output directory '%s' is not empty%s",
+				     od->final, offer_force ?
+				     " (use --force to write into it anyway)" :
+				     ": choose a new or empty one");
 			free(od->final);
 			return IMCQ_FATAL;
 		}

@@ -27,6 +27,9 @@ struct outdir {
 };
 
 int outdir_open(struct outdir *od, const char *path, bool force, struct imcq_err *err);
+/* The same for a command without --force (recover): a non-empty folder is
+ * refused without suggesting it. */
+int outdir_open_new(struct outdir *od, const char *path, struct imcq_err *err);
 /* Create file `name` (a plain name, no '/') in the set. */
 FILE *outdir_create(struct outdir *od, const char *name, struct imcq_err *err);
 /* Path of a file of the set while it is being written. */
