@@ -948,10 +948,6 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 		stored = xasprintf("%s%s", prefix, name);
 		mtime = archive_entry_mtime_is_set(ent) ? (int64_t)archive_entry_mtime(ent) : IMCQ_NOTIME;
 		type = archive_entry_filetype(ent);
-		if (type == AE_IFDIR) {
-			free(stored);
-			continue;
-		}
 		if (w->members >= w->lim.members) {
 			w_anomaly(w, "member-limit", IMCQ_SEV_ERROR, label, IMCQ_NOOFF,
 				  "more than %u members (--max-members); the rest was not read",
@@ -960,6 +956,14 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			w->stop = true;
 			free(stored);
 			break;
+		}
+		if (type == AE_IFDIR) {
+			/* a member too: its name and time are evidence (a folder
+			 * of a copied Imcdata, created when the backup was made) */
+			w_inv_add(w, stored, 0, NULL, mtime, "directory", path_place(stored));
+			w->members++;
+			free(stored);
+			continue;
 		}
 		if (archive_entry_hardlink(ent) != NULL || type == AE_IFLNK ||
 		    (type != AE_IFREG && type != 0)) {
