@@ -21,14 +21,17 @@
 
 const char *imcq_version(void);
 
-/* Drop the messages --where does not select (the analysis saw them all). */
+/* Drop the messages --where does not select (the analysis saw them all),
+ * and say so in the report (its "selection"). */
 static void
-apply_where(struct imcq_report *rep, struct imcq_where *where)
+apply_where(struct imcq_report *rep, struct imcq_where *where, const char *expr)
 {
 	size_t i, k = 0;
 
 	if (where == NULL)
 		return;
+	rep->where_expr = expr;
+	rep->where_of = rep->nmsgs;
 	for (i = 0; i < rep->nmsgs; i++) {
 		if (cli_selected(rep, where, rep->msgs[i]))
 			rep->msgs[k++] = rep->msgs[i];
@@ -380,7 +383,7 @@ cmd_analyze(struct cli *c)
 			report_release(&rep);
 		return rc;
 	}
-	apply_where(&rep, where);
+	apply_where(&rep, where, c->o.where);
 	if (c->out_dir || c->json) {
 		doc = json_report_shell(&rep, imcq_version(), &hole);
 		stage_mark("report.shell");

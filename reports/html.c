@@ -2192,6 +2192,21 @@ write_masthead(struct page *pg)
 	      "Service queues &middot; ", f);
 	put_count(f, pg->nmsg);
 	fputs(pg->nmsg == 1 ? " message" : " messages", f);
+	{
+		const cJSON *sel = get_obj(pg->doc, "selection");
+		long long of;
+
+		if (sel != NULL) {	/* a --where selection, not every message */
+			fputs(" (selected by <code>--where ", f);
+			put_str(f, get_str(sel, "where"));
+			fputs("</code>", f);
+			if (get_int(sel, "of", &of)) {
+				fputs(" from ", f);
+				put_count(f, of);
+			}
+			fputs(")", f);
+		}
+	}
 	fputs(" &middot; ", f);
 	put_count(f, nin);
 	fputs(nin == 1 ? " input" : " inputs", f);

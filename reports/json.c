@@ -1123,6 +1123,13 @@ report_build(const struct imcq_report *rep, const char *version,
 	cJSON_AddItemToObject(doc, "tool", o);
 	json_add_time(doc, "reference_time", rep->reference_time);
 	json_add_str(doc, "reference_source", rep->reference_source);
+	if (rep->where_expr != NULL) {	/* messages holds a --where selection */
+		o = must(cJSON_CreateObject());
+		json_add_str(o, "where", rep->where_expr);
+		add_u64(o, "selected", rep->nmsgs);
+		add_u64(o, "of", rep->where_of);
+		cJSON_AddItemToObject(doc, "selection", o);
+	}
 
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < rep->ninputs; i++) {

@@ -337,6 +337,12 @@ text_summary(FILE *f, const struct imcq_report *rep)
 		rep->ninputs, rep->ninputs == 1 ? "" : "s", rep->ninv, rep->nmsgs);
 	put_time(f, rep->reference_time);
 	fprintf(f, " (%s)\n", rep->reference_source ? rep->reference_source : "unknown");
+	if (rep->where_expr != NULL) {
+		fprintf(f, "imcq: --where selected %zu of %zu messages: ", rep->nmsgs,
+			rep->where_of);
+		text_put(f, rep->where_expr, 0);
+		fputc('\n', f);
+	}
 	if (rep->incident.headline) {
 		fputs("\nWhat happened:\n  ", f);
 		text_put(f, rep->incident.headline, 0);

@@ -721,6 +721,11 @@ struct imcq_report {
 	struct imcq_incident incident;
 	int64_t reference_time;
 	const char *reference_source;	/* "--now" | evidence description (static) */
+	/* --where of `analyze`: the expression (the option's string, not
+	 * owned) and how many messages the analysis had before it selected
+	 * (cmd_analyze.c apply_where); NULL when every message is reported */
+	const char *where_expr;
+	size_t where_of;
 
 	struct imcq_input *inputs;
 	size_t ninputs, inputcap;

@@ -42,6 +42,18 @@ assert env["rcpt_to"] == ["y@example.com", "b\ufffdd@example.com"], env
 assert [base64.b64decode(r) if r else None for r in env["rcpt_to_raw"]] == [None, b"b\xffd@example.com"], env
 assert "to_raw" not in p["headers"] and "rcpt_to_raw" not in m["envelope"], (p["headers"], m["envelope"])
 PY
+# a --where selection says so, and validates
+"$IMCQ" analyze -q --json --where 'state = awaiting-delivery' $inputs > "$TMP/sel.json"
+python3 "$IMCQ_SRC/tests/schema_check.py" "$schema" "$TMP/sel.json" && ok "schema: a --where selection" || fail "schema: --where"
+python3 - "$TMP/sel.json" "$TMP/all.json" <<'PY' && ok "--where: the report names its selection" || fail "--where selection"
+import json, sys
+sel = json.load(open(sys.argv[1])); full = json.load(open(sys.argv[2]))
+s = sel["selection"]
+assert s["where"] == "state = awaiting-delivery" and s["of"] == len(full["messages"]), s
+assert s["selected"] == len(sel["messages"]) > 0 and all(m["state"] == "awaiting-delivery" for m in sel["messages"])
+assert "selection" not in full
+PY
+"$IMCQ" analyze -q --where 'state = awaiting-delivery' $inputs | grep -q -- "--where selected" && ok "--where: the summary says so" || fail "--where: summary"
 # show --json prints one document: the object, or an array when the ID names
 # several records (serverB holds 2VCODRLG in Out and in Out\Archive)
 B="$IMCQ_SRC/samples/q268494/serverB-imcdata.zip"
