@@ -287,12 +287,12 @@ too_large_message(struct run *run, const struct imcq_entry *e, size_t inv_index,
 	static const unsigned char none[1];
 	struct imcq_message *m = imcq_entry_message(e, f->name);
 	struct span body = { none, 0 };
-
-	m->damaged = true;
-	m->damage = xasprintf("not read: %llu bytes, over the parse limit of %llu bytes "
+	char *why = xasprintf("not read: %llu bytes, over the parse limit of %llu bytes "
 			      "(--max-entry)", (unsigned long long)e->size,
 			      (unsigned long long)run->o->lim.entry_bytes);
-	m->state = IMCQ_ST_DAMAGED;
+
+	message_damage(m, why);
+	free(why);
 	m->env.source = IMCQ_ENV_NONE;
 	run->inv_index = inv_index;
 	run->sink.message(&run->sink, e, m, body, 0);

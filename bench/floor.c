@@ -88,14 +88,13 @@ xmalloc(size_t n)
 	return p;
 }
 
+static EVP_MD *md;	/* SHA-256, fetched in main before the threads start */
+
 static void
 sha256(const void *p, size_t n, unsigned char out[32])
 {
-	static EVP_MD *md;	/* fetched once by each thread's first call: a benign race */
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 
-	if (md == NULL)
-		md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	if (c == NULL || EVP_DigestInit_ex(c, md, NULL) != 1 || EVP_DigestUpdate(c, p, n) != 1 ||
 	    EVP_DigestFinal_ex(c, out, NULL) != 1) {
 		fprintf(stderr, "floor: SHA-256 failed\n");
@@ -134,7 +133,7 @@ stream_hash(struct archive *a)
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	la_ssize_t n;
 
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+	if (c == NULL || EVP_DigestInit_ex(c, md, NULL) != 1)
 		exit(3);
 	while ((n = archive_read_data(a, b, sizeof(b))) > 0) {
 		if (EVP_DigestUpdate(c, b, (size_t)n) != 1)
@@ -272,6 +271,11 @@ main(int argc, char **argv)
 	if (getenv("FLOOR_QUEUE_MIB") != NULL && atoi(getenv("FLOOR_QUEUE_MIB")) > 0)
 		queue_max = (size_t)atoi(getenv("FLOOR_QUEUE_MIB")) << 20;
 	g_mime_init();
+	md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (md == NULL) {
+		fprintf(stderr, "floor: no SHA-256 in OpenSSL\n");
+		return 3;
+	}
 	if (pthread_create(&t, NULL, parser, NULL) != 0)
 		return 3;
 	a = archive_read_new();

@@ -195,11 +195,8 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		anomaly_add(rep, "rcpts-limit", IMCQ_SEV_WARNING, e->input, e->member, b,
 			    "%llu X-Receiver recipients beyond the --max-rcpts cap of %u were "
 			    "counted, not kept", (unsigned long long)env->rcpt_dropped, s->lim->rcpts);
-	if (e->len == 0) {
-		m->damaged = true;
-		m->damage = xstrdup("zero-length file");
-		m->state = IMCQ_ST_DAMAGED;
-	}
+	if (e->len == 0)
+		message_damage(m, "zero-length file");
 	check_lone_dot(e, rep, end);
 	body.ptr = e->data + end;
 	body.len = e->len - end;

@@ -192,10 +192,8 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		check_more_mbox(e, rep, off);
 	}
 	if (score(&lk) == 0) {
-		m->damaged = true;
-		m->state = IMCQ_ST_DAMAGED;
-		m->damage = xstrdup(e->len == 0 ? "zero-length file" :
-				    "not a message: no RFC 822 header block at the start");
+		message_damage(m, e->len == 0 ? "zero-length file" :
+				  "not a message: no RFC 822 header block at the start");
 		anomaly_add(rep, "not-a-message", IMCQ_SEV_WARNING, e->input, e->member, off,
 			    "%s", m->damage);
 	}

@@ -479,15 +479,6 @@ summarise(struct scan *sc, bool truncated)
 
 /* --- read ------------------------------------------------------------------ */
 
-static void
-damage(struct imcq_message *m, const char *why)
-{
-	m->damaged = true;
-	free(m->damage);
-	m->damage = xstrdup(why);
-	m->state = IMCQ_ST_DAMAGED;
-}
-
 /* Envelope anomalies that do not stop the reading. */
 static void
 check_envelope(const struct imcq_entry *e, struct imcq_sink *s, const struct scan *sc)
@@ -534,7 +525,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		if (ew == NULL) {
 			/* zero-length, or not a spool file at all: still one
 			 * (damaged) record, so that nothing is dropped */
-			damage(m, e->len == 0 ? "zero-length file" : "not a spool file: no ImCr magic");
+			message_damage(m, e->len == 0 ? "zero-length file" : "not a spool file: no ImCr magic");
 			anomaly_add(rep, e->len == 0 ? "zero-length" : "not-spool", IMCQ_SEV_ERROR,
 				    e->input, e->member, 0, "%s%s", m->damage,
 				    e->len == 0 ? "" : " and no EwLs marker");
@@ -546,7 +537,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		}
 		/* the start of the envelope is damaged but its end is there */
 		ewoff = (size_t)(ew - e->data);
-		damage(m, "no ImCr magic: envelope start damaged");
+		message_damage(m, "no ImCr magic: envelope start damaged");
 		anomaly_add(rep, "no-imcr", IMCQ_SEV_WARNING, e->input, e->member, 0,
 			    "no ImCr magic, but an EwLs marker at offset %zu: envelope read from 0",
 			    ewoff);
@@ -586,7 +577,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		} else {
 			m->env.length = limit - imoff;
 			extract(&sc, start, limit);
-			damage(m, "no EwLs marker: truncated envelope");
+			message_damage(m, "no EwLs marker: truncated envelope");
 			anomaly_add(rep, "truncated-envelope", IMCQ_SEV_ERROR, e->input, e->member,
 				    limit, "no EwLs marker after ImCr at offset %zu: envelope "
 				    "truncated, no RFC 822 part", imoff);

@@ -1175,6 +1175,15 @@ message_add_rcpt(struct imcq_message *m, const char *address)
 }
 
 void
+message_damage(struct imcq_message *m, const char *why)
+{
+	m->damaged = true;
+	free(m->damage);
+	m->damage = xstrdup(why);
+	m->state = IMCQ_ST_DAMAGED;
+}
+
+void
 message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *p, size_t n)
 {
 	struct imcq_env_gap g;

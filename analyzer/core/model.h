@@ -873,6 +873,10 @@ void message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *
 void headers_add_hop(struct imcq_headers *h, struct imcq_hop *hop);
 void message_add_part(struct imcq_message *m, struct imcq_mime_part *p);
 void message_seen_in(struct imcq_message *m, unsigned snap);
+/* Mark m damaged (state damaged) for the reason why, copied; a reason set
+ * before is replaced.  The readers' one way to say a member is not a
+ * readable message, so that it still is one record. */
+void message_damage(struct imcq_message *m, const char *why);
 
 struct imcq_queue_file *report_add_qfile(struct imcq_report *r);
 /* A new reference to spool_id at offset, its other fields zero (no time,
