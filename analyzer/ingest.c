@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -910,6 +911,66 @@ fail:
 	return -1;
 }
 
+/* Whether s is plain ASCII (and so its own UTF-8). */
+static bool
+ascii_only(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * Member names.  libarchive converts a name to the current locale's
+ * character set as it reads the header; in imcq's "C" locale a zip name
+ * flagged UTF-8 ("é") cannot be converted, and libarchive then keeps no
+ * form of it at all (the member was listed "(unnamed)").  So the headers
+ * are read under a UTF-8 LC_CTYPE, for this thread only (uselocale):
+ * flagged names arrive as UTF-8, and a name stored in a legacy code page
+ * (a zip without the flag, usually CP437) arrives as its own bytes, which
+ * the reports print with KEY_raw -- imcq does not guess the code page.
+ */
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+static locale_t names_locale;
+
+static void
+names_locale_init(void)
+{
+	names_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* The next header of a, and its name as stored (NULL when it has none);
+ * the name lives until the next call. */
+static int
+next_header(struct archive *a, struct archive_entry **ent, const char **name)
+{
+	locale_t prev = (locale_t)0;
+	int r;
+
+	pthread_once(&names_once, names_locale_init);
+	if (names_locale != (locale_t)0)
+		prev = uselocale(names_locale);
+	r = archive_read_next_header(a, ent);
+	*name = NULL;
+	if (r >= ARCHIVE_WARN) {
+		/* An ASCII name is its own UTF-8: asking libarchive for the
+		 * UTF-8 form would open an iconv converter for every member
+		 * (libarchive 3.6 does not keep it), ~2 % of the reading
+		 * thread (issue #9). */
+		*name = archive_entry_pathname(*ent);
+		if (*name == NULL || !ascii_only(*name)) {
+			const char *u = archive_entry_pathname_utf8(*ent);
+
+			if (u != NULL)
+				*name = u;
+		}
+	}
+	if (prev != (locale_t)0)
+		uselocale(prev);
+	return r;
+}
+
 static int
 read_archive(struct walk *w, struct archive *a, const char *prefix,
 	     unsigned depth, uint64_t packed_size, const char *label)
@@ -919,8 +980,8 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 	unsigned retries = 0;
 
 	while (!w->stop) {
-		int r = archive_read_next_header(a, &ent);
 		const char *name;
+		int r = next_header(a, &ent, &name);
 		char *stored;
 		int64_t mtime;
 		mode_t type;
@@ -936,9 +997,6 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			w_unreadable(w);
 			return IMCQ_WARN;
 		}
-		name = archive_entry_pathname_utf8(ent);
-		if (name == NULL)
-			name = archive_entry_pathname(ent);
 		if (name == NULL || *name == '\0')
 			name = "(unnamed)";
 		if (r == ARCHIVE_WARN)

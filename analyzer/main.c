@@ -475,6 +475,14 @@ main(int argc, char **argv)
 	if (getenv("MIMALLOC_DECOMMIT_DELAY") == NULL)
 		mi_option_set(mi_option_decommit_delay, 0);
 #endif
+	/* Issue #9: libarchive turns every zip member's DOS time into a
+	 * time_t with mktime(), and with TZ unset glibc stats /etc/localtime
+	 * on every call to see whether it changed (two system calls a member,
+	 * ~2 % of the reading thread).  TZ=":/etc/localtime" names the same
+	 * file -- and, when it is missing, the same UTC -- but is read once.
+	 * A TZ the user set is left alone. */
+	if (getenv("TZ") == NULL)
+		setenv("TZ", ":/etc/localtime", 0);
 	setlocale(LC_ALL, "C");
 	if (argc < 2) {
 		print_usage(stderr);

@@ -55,4 +55,47 @@ PY
 done
 # the inventory names the nested member through its container
 grep -q '"inner.zip!/D:\\\\backup' "$TMP/nested.7z.json" 2>/dev/null || grep -q 'inner.zip!/' "$TMP"/nested.*.json || fail "nested member names"
+
+# Member names that are not ASCII keep their bytes.  A zip flagged UTF-8,
+# a 7z and a cab (UTF-16 names) give the name itself: until round 9 of
+# issue #9, libarchive could not convert them to imcq's "C" locale and the
+# member was listed "(unnamed)", out of its queue folder.  A zip name in a
+# legacy code page (no UTF-8 flag) is kept as its bytes, with member_raw.
+mkdir -p "$TMP/names/EXCHSRVR/IMCDATA/OUT"
+cp "$TMP/tree/EXCHSRVR/IMCDATA/OUT/3SW32JRP" "$TMP/names/EXCHSRVR/IMCDATA/OUT/ÉTÉ12345"
+nforms=""
+python3 - "$TMP/names" "$TMP/names.zip" "$TMP/cp437.zip" <<'PY' && nforms="names.zip"
+import sys, zipfile
+root, out, raw = sys.argv[1:4]
+body = open(root + "/EXCHSRVR/IMCDATA/OUT/ÉTÉ12345", "rb").read()
+with zipfile.ZipFile(out, "w") as z:   # Python sets the UTF-8 flag itself
+    z.writestr("EXCHSRVR\\IMCDATA\\OUT\\ÉTÉ12345", body)
+with zipfile.ZipFile(raw, "w") as z:
+    z.writestr("EXCHSRVR/IMCDATA/OUT/QQQZZ437", body)
+b = open(raw, "rb").read()
+assert b.count(b"QQQZZ437") == 2 and b"\x82" not in b[:64]
+open(raw, "wb").write(b.replace(b"QQQZZ437", b"QQQ\x82\x81437"))   # CP437 bytes, no flag
+PY
+if command -v 7z >/dev/null; then (cd "$TMP/names" && 7z a -bd -bso0 ../names.7z EXCHSRVR >/dev/null) && nforms="$nforms names.7z"; fi
+if command -v gcab >/dev/null; then (cd "$TMP/names" && gcab -c ../names.cab EXCHSRVR/IMCDATA/OUT/*) && nforms="$nforms names.cab"; fi
+[ -n "$nforms" ] || fail "no archive with a non-ASCII name was made"
+for f in $nforms cp437.zip; do
+	"$IMCQ" analyze -q --json "$TMP/$f" > "$TMP/$f.json"; rc=$?
+	[ "$rc" = 0 ] || fail "$f: exit $rc"
+	python3 - "$TMP/$f.json" "$f" <<'PY' && ok "$f: the non-ASCII member name is kept" || fail "$f: member name"
+import base64, json, sys
+d = json.load(open(sys.argv[1])); f = sys.argv[2]
+files = [v for v in d["inventory"] if v["kind"] != "directory"]
+assert not [v for v in files if v["member"] == "(unnamed)"], files
+src = [s for m in d["messages"] for s in m["sources"]]
+assert len(d["messages"]) == 1 and d["messages"][0]["queue"] == "out", d["messages"]
+if f == "cp437.zip":
+    assert base64.b64decode(src[0]["member_raw"]) == b"EXCHSRVR/IMCDATA/OUT/QQQ\x82\x81437", src
+    assert base64.b64decode(d["messages"][0]["spool_id_raw"]) == b"QQQ\x82\x81437"
+else:
+    assert src[0]["member"].endswith("OUT/ÉTÉ12345") and "member_raw" not in src[0], src
+    assert d["messages"][0]["spool_id"] == "ÉTÉ12345", d["messages"][0]["spool_id"]
+assert not [a for a in d["anomalies"] if a["code"] == "archive-warning"], d["anomalies"]
+PY
+done
 finish
