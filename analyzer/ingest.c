@@ -1068,14 +1068,11 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 
 /* Hash a whole regular file (O_RDONLY): an archive INPUT's digest. */
 static int
-hash_file(const char *path, char sha[65], struct imcq_err *err)
+hash_fd(int fd, const char *path, char sha[65], struct imcq_err *err)
 {
-	int fd = open(path, O_RDONLY | O_NOCTTY);
 	struct imcq_sha256 h;
 	unsigned char *chunk;
 
-	if (fd < 0)
-		return imcq_err_set(err, IMCQ_SKIP, "cannot open '%s': %s", path, strerror(errno));
 	chunk = xmalloc(CHUNK);
 	sha256_init(&h);
 	for (;;) {
@@ -1236,24 +1233,61 @@ struct job {
 	struct imcq_err err;
 };
 
+/* The digest of an archive input, taken beside its walk. */
+struct input_hash {
+	const char *path;
+	int fd;
+	int rc;
+	char sha[65];
+	struct imcq_err err;
+};
+
+static void *
+input_hash_main(void *arg)
+{
+	struct input_hash *h = arg;
+
+	h->rc = hash_fd(h->fd, h->path, h->sha, &h->err);
+	return NULL;
+}
+
 static void
 job_walk(struct job *j)
 {
 	struct walk *w = &j->w;
 	struct archive *a;
+	struct input_hash h = { .path = j->path, .rc = IMCQ_OK };
+	pthread_t htid;
+	bool beside = false;
 
 	if (j->is_dir) {
 		walk_dir(w, j->path, "", 0);
 		return;
 	}
-	a = archive_new_reader();
-	if (hash_file(j->path, j->sha, &j->err) != IMCQ_OK) {
-		archive_read_free(a);
+	h.fd = open(j->path, O_RDONLY | O_NOCTTY);
+	if (h.fd < 0) {
+		imcq_err_set(&j->err, IMCQ_SKIP, "cannot open '%s': %s", j->path, strerror(errno));
 		w_unreadable(w);
 		j->rc = IMCQ_SKIP;
 		return;
 	}
-	j->have_sha = true;
+	/* Issue #9: the whole archive is hashed (its provenance) while its
+	 * members are read, in a thread of its own when the walk has one
+	 * (the thread that applies the walk's events waits for the first
+	 * message meanwhile): ~0.2 s a 200 MB archive, once before any
+	 * member.  A read error of the hash (the file could be opened) is
+	 * reported after the walk: the members read stay listed. */
+	if (w->q != NULL && pthread_create(&htid, NULL, input_hash_main, &h) == 0)
+		beside = true;
+	else
+		input_hash_main(&h);
+	if (!beside && h.rc != IMCQ_OK) {
+		j->err = h.err;
+		w_unreadable(w);
+		j->rc = IMCQ_SKIP;
+		return;
+	}
+	a = archive_new_reader();
 	if (archive_read_open_filename(a, j->path, 1 << 16) != ARCHIVE_OK) {
 		w_anomaly(w, "archive-unreadable", IMCQ_SEV_ERROR, NULL, 0,
 			  "cannot open archive: %s",
@@ -1267,6 +1301,16 @@ job_walk(struct job *j)
 		read_archive(w, a, "", 1, j->st_size, b ? b + 1 : j->path);
 	}
 	archive_read_free(a);
+	if (beside && pthread_join(htid, NULL) != 0)
+		BUG("pthread_join");
+	if (h.rc == IMCQ_OK) {
+		memcpy(j->sha, h.sha, sizeof(j->sha));
+		j->have_sha = true;
+	} else {
+		j->err = h.err;
+		w_unreadable(w);
+		j->rc = IMCQ_SKIP;
+	}
 }
 
 static void *
