@@ -212,42 +212,48 @@ struct seqname {
 	size_t seq;
 };
 
-static int
-cmp_seqname(const void *a, const void *b)
-{
-	const struct seqname *x = a, *y = b;
-	int c = imcq_strcasecmp(x->name, y->name);
-
-	if (c)
-		return c;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
 /* The most frequent name of names (equal ignoring case; each counted
- * under its first spelling; ties: the alphabetically first), or NULL. */
+ * under its first spelling; ties: the alphabetically first), or NULL.
+ * issue #9: counted in a hash table; sorting the names (one per outbound
+ * message) cost ~1,000 instructions a name. */
 static char *
 winner(const struct imcq_strv *names)
 {
-	struct seqname *v;
-	size_t i, j, bestn = 0;
+	struct wslot {
+		const char *name;	/* first spelling; NULL: empty slot */
+		uint64_t h;
+		size_t count;
+	} *t;
+	size_t ns = 16, i, k, bestn = 0;
 	const char *best = NULL;
 
 	if (names->n == 0)
 		return NULL;
-	v = xcalloc(names->n, sizeof(*v));
-	for (i = 0; i < names->n; i++)
-		v[i] = (struct seqname){ names->v[i], i };
-	xqsort(v, names->n, sizeof(*v), cmp_seqname);
-	for (i = 0; i < names->n; i = j) {
-		for (j = i + 1; j < names->n && imcq_strcasecmp(v[j].name, v[i].name) == 0; j++)
-			;
-		if (best == NULL || j - i > bestn ||
-		    (j - i == bestn && strcmp(v[i].name, best) < 0)) {
-			best = v[i].name;
-			bestn = j - i;
+	while (ns < names->n * 2)
+		ns *= 2;
+	t = xcalloc(ns, sizeof(*t));
+	for (i = 0; i < names->n; i++) {
+		const char *nm = names->v[i];
+		uint64_t h = 1469598103934665603ull;
+
+		for (const char *p = nm; *p; p++)
+			h = (h ^ (unsigned char)lc(*p)) * 1099511628211ull;
+		for (k = h & (ns - 1); t[k].name != NULL; k = (k + 1) & (ns - 1))
+			if (t[k].h == h && imcq_strcasecmp(t[k].name, nm) == 0)
+				break;
+		if (t[k].name == NULL) {
+			t[k].name = nm;
+			t[k].h = h;
 		}
+		t[k].count++;
 	}
-	free(v);
+	for (k = 0; k < ns; k++)
+		if (t[k].name != NULL && (best == NULL || t[k].count > bestn ||
+					  (t[k].count == bestn && strcmp(t[k].name, best) < 0))) {
+			best = t[k].name;
+			bestn = t[k].count;
+		}
+	free(t);
 	return xstrdup(best);
 }
 
@@ -538,16 +544,15 @@ rctx_release(struct rctx *c)
 
 /* ---- routing each recipient -------------------------------------------- */
 
-static void
-ev_table_time(struct imcq_evlist *ev, const struct imcq_table_file *t, const char *what)
+/* The text of the evidence that names the table searched: its mtime. */
+static char *
+table_time(const struct imcq_table_file *t, const char *what)
 {
-	char iso[32], *x;
+	char iso[32];
 
 	if (t->mtime != IMCQ_NOTIME)
 		imcq_iso(t->mtime, iso);
-	x = xasprintf("mtime %s (%s)", t->mtime != IMCQ_NOTIME ? iso : "unknown", what);
-	evlist_add(ev, t->input, t->member, IMCQ_NOOFF, 0, x);
-	free(x);
+	return xasprintf("mtime %s (%s)", t->mtime != IMCQ_NOTIME ? iso : "unknown", what);
 }
 
 static const char *
@@ -566,6 +571,7 @@ base_name(const char *member)
 struct snapidx {
 	bool built;
 	struct rt_index *rt;		/* the current table */
+	char *searched;			/* table_time of the current table, or NULL */
 	struct seqname *dom;		/* IMCCOPY routes by domain (lower case) */
 	size_t ndom;
 };
@@ -606,6 +612,9 @@ snapidx_build(struct snapidx *x, const struct rsnap *s)
 
 	x->built = true;
 	x->rt = rt_index_new(s->cur_e.v, s->cur_e.n, "SMTP");
+	if (s->cur != NULL)
+		x->searched = table_time(s->cur, s->cur == s->gw0 ? "the routing table searched"
+					 : "the previous routing table searched");
 	for (i = 0; i < s->imccopy_e.n; i++) {
 		const struct imcq_route_entry *e = s->imccopy_e.v[i];
 
@@ -621,6 +630,7 @@ static void
 snapidx_release(struct snapidx *x)
 {
 	rt_index_free(x->rt);
+	free(x->searched);
 	for (size_t i = 0; i < x->ndom; i++)
 		free((char *)x->dom[i].name);
 	free(x->dom);
@@ -652,11 +662,11 @@ imccopy_route(const struct rsnap *s, const struct snapidx *x, const char *domain
 
 /* IMS layer: the host this server's IMS would send the recipient to. */
 static void
-ims_layer(struct rsnap *s, const struct snapidx *ix, const struct imcq_rcpt *r,
+ims_layer(struct rsnap *s, const struct snapidx *ix, const char *domain,
 	  struct imcq_route *rt)
 {
 	const char *who = s->server ? s->server : "this server";
-	const struct imcq_route_entry *e = imccopy_route(s, ix, r->domain);
+	const struct imcq_route_entry *e = imccopy_route(s, ix, domain);
 
 	if (e != NULL) {
 		rt->host = xstrdup(e->host ? e->host : "");
@@ -688,60 +698,139 @@ ims_layer(struct rsnap *s, const struct snapidx *ix, const struct imcq_rcpt *r,
 		rt->ims_rule = xasprintf("no per-domain route for %s (%s) and no smart "
 					 "host in the evidence: the IMS on %s looks the domain "
 					 "up in DNS, MX records first, then A (Q146556)",
-					 r->domain ? r->domain : "the domain",
+					 domain ? domain : "the domain",
 					 base_name(s->imccopy->member), who);
 	else
 		rt->ims_rule = xasprintf("no smart host in the evidence and no IMCCOPY "
 					 "routes export (per-domain routes unknown): the IMS on "
 					 "%s looks %s up in DNS, MX records first, then A (Q146556)",
-					 who, r->domain ? r->domain : "the domain");
+					 who, domain ? domain : "the domain");
 	if (s->imccopy) {
 		char *x = xasprintf("no DeliveryRouting entry for %s",
-				    r->domain ? r->domain : "the domain");
+				    domain ? domain : "the domain");
 
 		evlist_add(&rt->ev, s->imccopy->input, s->imccopy->member, IMCQ_NOOFF, 0, x);
 		free(x);
 	}
 }
 
-static void
-route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
-		 struct imcq_message *m, struct imcq_rcpt *r)
+/*
+ * What a recipient's route is made of: recipients with equal inputs get
+ * equal routes.  issue #9: each thread builds the route once per distinct
+ * input (struct rmemo) and its recipients share it until pool_range
+ * interns it; building and interning a route per recipient cost ~9,000
+ * instructions, for a few hundred distinct routes.
+ */
+enum rkind {
+	RK_NOSNAP,	/* no snapshot context */
+	RK_INBOUND,	/* inbound message: not routed here */
+	RK_LOCAL,	/* the site's own SMTP domain */
+	RK_NOTABLE,	/* no routing table in the snapshot */
+	RK_MATCH,	/* address spaces match */
+	RK_NOMATCH,	/* none does */
+};
+
+struct rinput {
+	struct rsnap *s;
+	enum rkind kind;
+	const char *domain;		/* LOCAL, NOTABLE, MATCH, NOMATCH */
+	const char *addr;		/* NOMATCH (the rule names it) */
+	const struct rt_hit *hits;	/* MATCH: the entries that match */
+	size_t nhits;
+};
+
+/* The route for one input, built once; recipients point to rt (the
+ * first member) until pool_range replaces it with the report's copy. */
+struct rtmpl {
+	struct imcq_route rt;
+	const struct imcq_route *interned;	/* set by pool_range's thread */
+};
+
+/* One thread's routes by input (open addressing, t == NULL: empty). */
+struct rmemo_ent {
+	uint64_t h;
+	struct rinput in;		/* domain, addr and hits are copies */
+	struct rtmpl *t;
+};
+
+struct rmemo {
+	struct rmemo_ent *slot;
+	size_t nslot, n;
+};
+
+static uint64_t
+rin_hash(const struct rinput *in)
 {
-	struct imcq_route *rt;
+	uint64_t h = 1469598103934665603ull;
+	const char *strs[2] = { in->domain, in->addr };
+
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
+	MIX((uintptr_t)in->s);
+	MIX(in->kind);
+	for (size_t k = 0; k < 2; k++) {
+		MIX(strs[k] != NULL);
+		for (const char *p = strs[k]; p && *p; p++)
+			MIX((unsigned char)*p);
+	}
+	for (size_t i = 0; i < in->nhits; i++) {
+		MIX(in->hits[i].idx);
+		MIX(in->hits[i].mi.kind);
+		MIX(in->hits[i].mi.literal);
+	}
+#undef MIX
+	return h ^ (h >> 29);
+}
+
+static bool
+rin_same(const struct rinput *a, const struct rinput *b)
+{
+	if (a->s != b->s || a->kind != b->kind || a->nhits != b->nhits ||
+	    (a->domain ? !is(a->domain, b->domain) : b->domain != NULL) ||
+	    (a->addr ? !is(a->addr, b->addr) : b->addr != NULL))
+		return false;
+	for (size_t i = 0; i < a->nhits; i++)
+		if (a->hits[i].idx != b->hits[i].idx || a->hits[i].mi.kind != b->hits[i].mi.kind ||
+		    a->hits[i].mi.literal != b->hits[i].mi.literal)
+			return false;
+	return true;
+}
+
+/* The route for input in (a pure function of it and the snapshot's
+ * read-only context). */
+static void
+route_build(const struct rinput *in, const struct snapidx *ix, struct imcq_route *rt)
+{
+	struct rsnap *s = in->s;
 	struct rt_choice ch;
 
-	/* a route of an earlier run stays with the report that interned it */
-	if (r->route != NULL && !r->route->pooled)
-		route_free((struct imcq_route *)r->route);
-	rt = route_new();
-	r->route = rt;	/* interned by pool_range */
-	if (s == NULL) {
+	rt->cost = -1;
+	switch (in->kind) {
+	case RK_NOSNAP:
 		rt->rule = xstrdup("no snapshot context: routing not reconstructed");
 		return;
-	}
-	if (m->queue == IMCQ_Q_IN || m->queue == IMCQ_Q_IN_ARCHIVE) {
+	case RK_INBOUND:
 		rt->rule = xstrdup("inbound message: the IMS hands it to the Information "
 				   "Store; the GWART does not route it here");
 		return;
-	}
-	if (s->sitedomain_cfg && r->domain && rt_streq(r->domain, s->sitedomain_cfg->value)) {
+	case RK_LOCAL:
 		rt->known = true;
 		rt->server = s->server ? xstrdup(s->server) : NULL;
 		rt->rule = xasprintf("local recipient: %s is the site's own SMTP domain "
 				     "(SiteDomain in %s); delivered to the Information "
-				     "Store, not through a connector (inferred)", r->domain,
+				     "Store, not through a connector (inferred)", in->domain,
 				     base_name(s->sitedomain_cfg->member));
 		evlist_add(&rt->ev, s->sitedomain_cfg->input, s->sitedomain_cfg->member,
 			   IMCQ_NOOFF, s->sitedomain_cfg->line, "SiteDomain");
 		return;
-	}
-	if (s->cur == NULL) {
+	case RK_NOTABLE:
 		rt->rule = xstrdup("no routing table (GWART0.MTA or GWART1.MTA) in this "
 				   "snapshot: the MTA's choice cannot be reconstructed");
-	} else if (rt_select_indexed(ix->rt, r->address, s->server, &ch)) {
-		const struct imcq_route_entry *e = ch.best;
+		break;
+	case RK_MATCH: {
+		const struct imcq_route_entry *e;
 
+		rt_choose_indexed(ix->rt, in->hits, in->nhits, in->addr, s->server, &ch);
+		e = ch.best;
 		rt->known = true;
 		rt->connector = e->connector ? xstrdup(e->connector) : NULL;
 		rt->server = e->server ? xstrdup(e->server) : rt_server_of_connector(e->connector);
@@ -754,16 +843,121 @@ route_rcpt_build(struct rctx *c, struct rsnap *s, const struct snapidx *ix,
 					     "GWART0.MTA is not in this snapshot", ch.rule);
 		evlist_add(&rt->ev, e->input, e->member, e->offset, e->line, e->raw);
 		rt_choice_release(&ch);
-	} else {
+		break;
+	}
+	case RK_NOMATCH:
+		rt_choose_indexed(ix->rt, NULL, 0, in->addr, s->server, &ch);
 		rt->rule = s->cur == s->gw0 ? xstrdup(ch.rule)
 			   : xasprintf("%s; in GWART1.MTA (the previous table): "
 				       "GWART0.MTA is not in this snapshot", ch.rule);
-		ev_table_time(&rt->ev, s->cur, s->cur == s->gw0 ? "the routing table searched"
-				: "the previous routing table searched");
+		evlist_add(&rt->ev, s->cur->input, s->cur->member, IMCQ_NOOFF, 0, ix->searched);
 		rt_choice_release(&ch);
+		break;
 	}
-	(void)c;
-	ims_layer(s, ix, r, rt);
+	ims_layer(s, ix, in->domain, rt);
+}
+
+static void
+rmemo_put(struct rmemo *mo, const struct rmemo_ent *ent)
+{
+	size_t k = (size_t)ent->h & (mo->nslot - 1);
+
+	while (mo->slot[k].t != NULL)
+		k = (k + 1) & (mo->nslot - 1);
+	mo->slot[k] = *ent;
+	mo->n++;
+}
+
+/* The route for input in: one built earlier by this thread, or a new one. */
+static struct rtmpl *
+rmemo_get(struct rmemo *mo, const struct rinput *in, const struct snapidx *ix)
+{
+	struct rmemo_ent ent = { rin_hash(in), *in, NULL };
+	struct rt_hit *hits = NULL;
+	size_t k;
+
+	if (mo->nslot > 0)
+		for (k = (size_t)ent.h & (mo->nslot - 1); mo->slot[k].t != NULL;
+		     k = (k + 1) & (mo->nslot - 1))
+			if (mo->slot[k].h == ent.h && rin_same(&mo->slot[k].in, in))
+				return mo->slot[k].t;
+	if ((mo->n + 1) * 2 > mo->nslot) {	/* grow: load at most 1/2 */
+		struct rmemo old = *mo;
+
+		mo->nslot = old.nslot ? old.nslot * 2 : 64;
+		mo->slot = xcalloc(mo->nslot, sizeof(*mo->slot));
+		mo->n = 0;
+		for (k = 0; k < old.nslot; k++)
+			if (old.slot[k].t != NULL)
+				rmemo_put(mo, &old.slot[k]);
+		free(old.slot);
+	}
+	ent.in.domain = in->domain ? xstrdup(in->domain) : NULL;
+	ent.in.addr = in->addr ? xstrdup(in->addr) : NULL;
+	if (in->nhits > 0) {
+		hits = xcalloc(in->nhits, sizeof(*hits));
+		memcpy(hits, in->hits, in->nhits * sizeof(*hits));
+	}
+	ent.in.hits = hits;
+	ent.t = xcalloc(1, sizeof(*ent.t));
+	route_build(&ent.in, ix, &ent.t->rt);
+	rmemo_put(mo, &ent);
+	return ent.t;
+}
+
+static void
+rmemo_release(struct rmemo *mo)
+{
+	for (size_t k = 0; k < mo->nslot; k++) {
+		struct rmemo_ent *e = &mo->slot[k];
+
+		if (e->t == NULL)
+			continue;
+		if (e->t->interned == NULL) {	/* never pooled: its strings go */
+			struct imcq_route *rt = route_new();
+
+			*rt = e->t->rt;
+			route_free(rt);
+		}
+		free(e->t);
+		free((char *)e->in.domain);
+		free((char *)e->in.addr);
+		free((struct rt_hit *)e->in.hits);
+	}
+	free(mo->slot);
+	memset(mo, 0, sizeof(*mo));
+}
+
+static void
+route_rcpt_build(struct rsnap *s, const struct snapidx *ix, struct imcq_message *m,
+		 struct imcq_rcpt *r, struct rmemo *mo)
+{
+	struct rinput in = { s, RK_NOSNAP, NULL, NULL, NULL, 0 };
+	struct rt_hit *hits = NULL;
+
+	/* a route of an earlier run stays with the report that interned it */
+	if (r->route != NULL && !r->route->pooled)
+		route_free((struct imcq_route *)r->route);
+	if (s == NULL) {
+		in.kind = RK_NOSNAP;
+	} else if (m->queue == IMCQ_Q_IN || m->queue == IMCQ_Q_IN_ARCHIVE) {
+		in.kind = RK_INBOUND;
+	} else if (s->sitedomain_cfg && r->domain && rt_streq(r->domain, s->sitedomain_cfg->value)) {
+		in.kind = RK_LOCAL;
+		in.domain = r->domain;
+	} else if (s->cur == NULL) {
+		in.kind = RK_NOTABLE;
+		in.domain = r->domain;
+	} else {
+		in.domain = r->domain;
+		in.nhits = rt_hits_indexed(ix->rt, r->address, &hits);
+		in.hits = hits;
+		in.kind = in.nhits > 0 ? RK_MATCH : RK_NOMATCH;
+		if (in.nhits == 0)
+			in.addr = r->address;
+	}
+	r->route = &rmemo_get(mo, &in, ix)->rt;	/* interned by pool_range */
+	free(hits);
 }
 
 /* Joins fallback: when no stage has linked events and sessions to the
@@ -784,9 +978,10 @@ ensure_joins(struct imcq_report *rep, const struct imcq_opts *o)
 	joins_link_sessions(rep, o);
 }
 
-/* Route the recipients of messages [lo, hi) (routes built, not pooled). */
+/* Route the recipients of messages [lo, hi) (routes built, not pooled),
+ * with the calling thread's routes mo. */
 static void
-route_range(struct rctx *c, struct snapidx *ix, size_t lo, size_t hi)
+route_range(struct rctx *c, struct snapidx *ix, size_t lo, size_t hi, struct rmemo *mo)
 {
 	size_t i, j;
 
@@ -797,7 +992,7 @@ route_range(struct rctx *c, struct snapidx *ix, size_t lo, size_t hi)
 		if (m->damaged)
 			continue;
 		for (j = 0; j < m->nrcpts; j++)
-			route_rcpt_build(c, s, s ? &ix[s->snap] : NULL, m, &m->rcpts[j]);
+			route_rcpt_build(s, s ? &ix[s->snap] : NULL, m, &m->rcpts[j], mo);
 	}
 }
 
@@ -816,8 +1011,21 @@ pool_range(struct rctx *c, size_t lo, size_t hi)
 		for (j = 0; j < m->nrcpts; j++) {
 			struct imcq_rcpt *r = &m->rcpts[j];
 
-			if (r->route != NULL && !r->route->pooled)
-				r->route = report_intern_route(c->rep, (struct imcq_route *)r->route);
+			struct rtmpl *t;
+
+			if (r->route == NULL || r->route->pooled)
+				continue;
+			t = (struct rtmpl *)r->route;	/* route_rcpt_build's */
+			if (t->interned == NULL) {
+				/* the first recipient of this route: its
+				 * strings move to the copy the report interns */
+				struct imcq_route *fresh = route_new();
+
+				*fresh = t->rt;
+				memset(&t->rt, 0, sizeof(t->rt));
+				t->interned = report_intern_route(c->rep, fresh);
+			}
+			r->route = t->interned;
 		}
 	}
 }
@@ -835,11 +1043,11 @@ struct route_pipe {
 	atomic_size_t next;		/* the next chunk to take */
 	atomic_size_t pooled;		/* chunks pooled so far */
 	atomic_bool *built;		/* per chunk: its routes are built */
+	struct rmemo memo[2];		/* the routes each thread built: calling, worker */
 };
 
 /* How far the worker may build ahead of the pooling, in chunks: routes
- * built and not yet pooled are fresh copies, ~180 bytes a recipient, so
- * a worker that ran to the end would hold one for every recipient. */
+ * built and not yet pooled hold their own strings until interned. */
 #define PIPE_AHEAD 32
 
 /* The end of chunk k (its first message is k * chunk). */
@@ -852,13 +1060,13 @@ chunk_end(const struct route_pipe *p, size_t k)
 }
 
 static bool
-pipe_build_one(struct route_pipe *p)
+pipe_build_one(struct route_pipe *p, struct rmemo *mo)
 {
 	size_t k = atomic_fetch_add(&p->next, 1);
 
 	if (k >= p->nchunks)
 		return false;
-	route_range(p->c, p->ix, k * p->chunk, chunk_end(p, k));
+	route_range(p->c, p->ix, k * p->chunk, chunk_end(p, k), mo);
 	atomic_store_explicit(&p->built[k], true, memory_order_release);
 	return true;
 }
@@ -879,7 +1087,7 @@ pipe_worker(void *user)
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		if (!pipe_build_one(p))
+		if (!pipe_build_one(p, &p->memo[1]))
 			return;
 	}
 }
@@ -895,7 +1103,7 @@ pipe_main(void *user)
 			pool_range(p->c, k * p->chunk, chunk_end(p, k));
 			k++;
 			atomic_store_explicit(&p->pooled, k, memory_order_relaxed);
-		} else if (!pipe_build_one(p)) {
+		} else if (!pipe_build_one(p, &p->memo[0])) {
 			sched_yield();	/* chunk k is being built by the worker */
 		}
 	}
@@ -935,11 +1143,14 @@ analyze_routing(struct imcq_report *rep, const struct imcq_opts *o)
 	pipe.built = xcalloc(pipe.nchunks ? pipe.nchunks : 1, sizeof(*pipe.built));
 	for (i = 0; i < pipe.nchunks; i++)
 		atomic_init(&pipe.built[i], false);
+	memset(pipe.memo, 0, sizeof(pipe.memo));
 	if (par_split(rep->nmsgs, ROUTE_PAR_MIN))
 		par_two(pipe_main, &pipe, pipe_worker, &pipe);
 	else
 		pipe_main(&pipe);
 	free(pipe.built);
+	rmemo_release(&pipe.memo[0]);
+	rmemo_release(&pipe.memo[1]);
 	for (i = 0; i < c.ns; i++)
 		snapidx_release(&ix[i]);
 	free(ix);

@@ -401,45 +401,64 @@ put_why(struct buf *b, const struct cand *a, const struct cand *o)
 }
 
 /*
- * rt_select over the entries e[sel[0]], e[sel[1]], ... (ascending indices,
- * a superset of the entries that match addr), or over all of e[] when sel
- * is NULL.  With sel, ntyped_all is the number of entries of addr_type in
- * the whole of e[].
+ * The entries among e[sel[0]], e[sel[1]], ... (ascending indices, a
+ * superset of the entries that match addr), or among all of e[] when sel
+ * is NULL, that match addr, in table order (at most MAX_CANDIDATES);
+ * *ntyped counts the entries of addr_type when sel is NULL.
  */
+static size_t
+collect_hits(const struct imcq_route_entry *const *e, size_t n,
+	     const size_t *sel, size_t nsel, const char *addr_type, const char *addr,
+	     struct rt_hit **out, size_t *ntyped)
+{
+	struct rt_hit *v = NULL;
+	size_t nv = 0, cap = 0, i, t;
+
+	*ntyped = 0;
+	for (t = 0; t < (sel ? nsel : n); t++) {
+		struct rt_hit k;
+
+		i = sel ? sel[t] : t;
+		if (e[i] == NULL)
+			continue;
+		if (sel == NULL && rt_streq(e[i]->type, addr_type))
+			(*ntyped)++;
+		if (!rt_space_match(e[i]->type, e[i]->space, addr_type, addr, &k.mi))
+			continue;
+		if (nv >= MAX_CANDIDATES)
+			break;
+		k.idx = i;
+		VEC_PUSH(v, nv, cap, k);
+	}
+	*out = v;
+	return nv;
+}
+
+/* The choice among the entries h[0..nh) of e[] that match addr (in table
+ * order); ntyped: the entries of addr_type in the whole of e[]. */
 static bool
-select_among(const struct imcq_route_entry *const *e, size_t n,
-	     const size_t *sel, size_t nsel, size_t ntyped_all,
-	     const char *addr_type, const char *addr,
-	     const char *local_server, struct rt_choice *c)
+choose(const struct imcq_route_entry *const *e, const struct rt_hit *h, size_t nh,
+       size_t ntyped, const char *addr_type, const char *addr,
+       const char *local_server, struct rt_choice *c)
 {
 	struct cand *v = NULL;
-	size_t nv = 0, cap = 0, i, t, ntyped = 0, ntied = 0;
+	size_t nv = nh, i, ntied = 0;
 	const struct cand *tied[TIES_NAMED];
 	const struct cand *beaten = NULL;
 	struct buf b;
 
 	memset(c, 0, sizeof(*c));
 	buf_init(&b, RULE_CAP);
-	for (t = 0; t < (sel ? nsel : n); t++) {
-		struct cand k;
-
-		i = sel ? sel[t] : t;
-		k = (struct cand){ .e = e[i], .idx = i };
-		if (e[i] == NULL)
-			continue;
-		if (sel == NULL && rt_streq(e[i]->type, addr_type))
-			ntyped++;
-		if (!rt_space_match(e[i]->type, e[i]->space, addr_type, addr, &k.mi))
-			continue;
-		if (nv >= MAX_CANDIDATES)
-			break;
-		k.local = local_server && e[i]->server &&
-			  rt_streq(e[i]->server, local_server);
-		VEC_PUSH(v, nv, cap, k);
-	}
 	c->nmatching = nv;
-	if (sel != NULL)
-		ntyped = ntyped_all;
+	if (nv > 0) {
+		v = xcalloc(nv, sizeof(*v));
+		for (i = 0; i < nv; i++) {
+			const struct imcq_route_entry *x = e[h[i].idx];
+
+			v[i] = (struct cand){ .e = x, .mi = h[i].mi, .idx = h[i].idx };
+			v[i].local = local_server && x->server && rt_streq(x->server, local_server);
+		}
+	}
 	if (nv == 0) {
 		const char *a = addr ? addr : "", *ty = addr_type ? addr_type : "";
 		size_t na = strlen(a), nt = strlen(ty);
@@ -534,7 +553,12 @@ rt_select(const struct imcq_route_entry *const *e, size_t n,
 	  const char *addr_type, const char *addr,
 	  const char *local_server, struct rt_choice *c)
 {
-	return select_among(e, n, NULL, 0, 0, addr_type, addr, local_server, c);
+	struct rt_hit *h;
+	size_t ntyped, nh = collect_hits(e, n, NULL, 0, addr_type, addr, &h, &ntyped);
+	bool ok = choose(e, h, nh, ntyped, addr_type, addr, local_server, c);
+
+	free(h);
+	return ok;
 }
 
 /* ---- index ---------------------------------------------------------------
@@ -642,16 +666,14 @@ rt_index_new(const struct imcq_route_entry *const *e, size_t n, const char *addr
 	return x;
 }
 
-bool
-rt_select_indexed(const struct rt_index *x, const char *addr,
-		  const char *local_server, struct rt_choice *c)
+size_t
+rt_hits_indexed(const struct rt_index *x, const char *addr, struct rt_hit **hits)
 {
-	size_t *sel = NULL, nsel = 0, cap = 0, an, p;
+	size_t *sel = NULL, nsel = 0, cap = 0, an, p, nh, ntyped;
 	uint64_t h = 0;
-	bool ok;
 
 	if (!x->indexed || addr == NULL)
-		return rt_select(x->e, x->n, x->addr_type, addr, local_server, c);
+		return collect_hits(x->e, x->n, NULL, 0, x->addr_type, addr, hits, &ntyped);
 	an = strlen(addr);
 	/* every suffix addr[p..an), the empty one first */
 	for (p = an + 1; p-- > 0;) {
@@ -676,9 +698,27 @@ rt_select_indexed(const struct rt_index *x, const char *addr,
 	}
 	xqsort(sel, nsel, sizeof(*sel), cmp_size);
 	/* a non-NULL selection even when empty: nothing matches */
-	ok = select_among(x->e, x->n, sel ? sel : &cap, nsel, x->ntyped, x->addr_type,
-			  addr, local_server, c);
+	nh = collect_hits(x->e, x->n, sel ? sel : &cap, nsel, x->addr_type, addr, hits, &ntyped);
 	free(sel);
+	return nh;
+}
+
+bool
+rt_choose_indexed(const struct rt_index *x, const struct rt_hit *hits, size_t n,
+		  const char *addr, const char *local_server, struct rt_choice *c)
+{
+	return choose(x->e, hits, n, x->ntyped, x->addr_type, addr, local_server, c);
+}
+
+bool
+rt_select_indexed(const struct rt_index *x, const char *addr,
+		  const char *local_server, struct rt_choice *c)
+{
+	struct rt_hit *h;
+	size_t n = rt_hits_indexed(x, addr, &h);
+	bool ok = rt_choose_indexed(x, h, n, addr, local_server, c);
+
+	free(h);
 	return ok;
 }
 

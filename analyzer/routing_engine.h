@@ -121,6 +121,20 @@ bool rt_select_indexed(const struct rt_index *x, const char *addr,
 		       const char *local_server, struct rt_choice *c);
 void rt_index_free(struct rt_index *x);
 
+/*
+ * rt_select_indexed in two steps, for a caller that reuses a choice: the
+ * entries that match addr (their indices into e[], in table order; *hits
+ * is the caller's to free, NULL when none), then the choice among them,
+ * which depends on addr only when none matches (the rule names it).
+ */
+struct rt_hit {
+	size_t idx;
+	struct rt_match_info mi;
+};
+size_t rt_hits_indexed(const struct rt_index *x, const char *addr, struct rt_hit **hits);
+bool rt_choose_indexed(const struct rt_index *x, const struct rt_hit *hits, size_t n,
+		       const char *addr, const char *local_server, struct rt_choice *c);
+
 /* The server in parentheses of "Internet Mail Connector (EXA1)" or
  * "Internet Mail Service (EXA1)", or NULL.  Caller frees. */
 char *rt_server_of_connector(const char *connector);

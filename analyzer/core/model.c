@@ -574,14 +574,35 @@ message_body_sha256_hex(const struct imcq_message *m, char out[65])
 
 #define POOL_CHUNK 65536
 
-static uint64_t
-pool_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+/* issue #9: a word at a time (FNV-1a took a byte at a time, ~5
+ * instructions a byte); the strings it hashes are rules of 100-300 bytes. */
+#define TEXT_MUL 0x9e3779b97f4a7c15ull
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+static uint64_t
+text_hash(uint64_t h, const char *s, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * TEXT_MUL;
+		h ^= h >> 29;
+	}
+	w = (uint64_t)n << 56;
+	if (n > 0) {
+		uint64_t t = 0;
+
+		memcpy(&t, s, n);
+		w ^= t;
+	}
+	h = (h ^ w) * TEXT_MUL;
+	return h ^ (h >> 32);
+}
+
+static uint64_t
+pool_hash(const char *s, size_t n)
+{
+	return text_hash(1469598103934665603ull, s, n);
 }
 
 static char *
@@ -609,7 +630,7 @@ pool_store(struct imcq_strpool *p, const char *s, size_t n)
 const char *
 strpool_intern(struct imcq_strpool *p, const char *s)
 {
-	size_t i, mask;
+	size_t i, mask, n;
 
 	if (s == NULL)
 		return NULL;
@@ -618,9 +639,11 @@ strpool_intern(struct imcq_strpool *p, const char *s)
 		char **nv = xcalloc(ns, sizeof(*nv));
 
 		for (k = 0; k < p->nslot; k++) {
-			if (p->slot[k] == NULL)
+			const char *o = p->slot[k];
+
+			if (o == NULL)
 				continue;
-			for (i = pool_hash(p->slot[k]) & (ns - 1); nv[i] != NULL; i = (i + 1) & (ns - 1))
+			for (i = pool_hash(o, strlen(o)) & (ns - 1); nv[i] != NULL; i = (i + 1) & (ns - 1))
 				;
 			nv[i] = p->slot[k];
 		}
@@ -629,10 +652,11 @@ strpool_intern(struct imcq_strpool *p, const char *s)
 		p->nslot = ns;
 	}
 	mask = p->nslot - 1;
-	for (i = pool_hash(s) & mask; p->slot[i] != NULL; i = (i + 1) & mask)
-		if (strcmp(p->slot[i], s) == 0)
+	n = strlen(s);
+	for (i = pool_hash(s, n) & mask; p->slot[i] != NULL; i = (i + 1) & mask)
+		if (p->slot[i][0] == s[0] && strcmp(p->slot[i], s) == 0)
 			return p->slot[i];
-	p->slot[i] = pool_store(p, s, strlen(s) + 1);
+	p->slot[i] = pool_store(p, s, n + 1);
 	p->n++;
 	return p->slot[i];
 }
@@ -721,8 +745,21 @@ route_free(struct imcq_route *rt)
 	free(rt);
 }
 
-/* Pooled strings are compared by address: equal addresses, equal texts
- * (two equal texts at different addresses only miss a sharing). */
+/*
+ * Routes are compared by the texts of their strings (and the addresses of
+ * the evidence strings they share, IMCQ_EV_SH_*), so that a fresh route is
+ * looked up before its strings are pooled.  issue #9: the pooling of every
+ * recipient's route cost ~4,000 instructions, for a few hundred distinct
+ * routes; now only a route not seen before is pooled.
+ */
+static uint64_t
+str_hash(uint64_t h, const char *s)
+{
+	if (s == NULL)
+		return (h ^ 0x5bd1e995u) * TEXT_MUL;
+	return text_hash(h, s, strlen(s));
+}
+
 static uint64_t
 route_hash(const struct imcq_route *r)
 {
@@ -732,24 +769,37 @@ route_hash(const struct imcq_route *r)
 #define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
 	MIX(r->known);
 	MIX((uint32_t)r->cost);
-	MIX((uintptr_t)r->connector);
-	MIX((uintptr_t)r->server);
-	MIX((uintptr_t)r->address_space);
-	MIX((uintptr_t)r->rule);
-	MIX((uintptr_t)r->host);
-	MIX((uintptr_t)r->ims_rule);
 	MIX(r->ev.n);
+	h = str_hash(h, r->connector);
+	h = str_hash(h, r->server);
+	h = str_hash(h, r->address_space);
+	h = str_hash(h, r->rule);
+	h = str_hash(h, r->host);
+	h = str_hash(h, r->ims_rule);
 	for (i = 0; i < r->ev.n; i++) {
 		const struct imcq_evidence *e = &r->ev.v[i];
 
 		MIX((uint32_t)e->input);
-		MIX((uintptr_t)e->member);
+		MIX(e->shared);
 		MIX(e->offset);
 		MIX(e->line);
-		MIX((uintptr_t)e->excerpt);
+		if (e->shared & IMCQ_EV_SH_MEMBER)
+			MIX((uintptr_t)e->member);
+		else
+			h = str_hash(h, e->member);
+		if (e->shared & IMCQ_EV_SH_EXCERPT)
+			MIX((uintptr_t)e->excerpt);
+		else
+			h = str_hash(h, e->excerpt);
 	}
 #undef MIX
 	return h ^ (h >> 29);
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 static bool
@@ -757,16 +807,22 @@ route_same(const struct imcq_route *a, const struct imcq_route *b)
 {
 	size_t i;
 
-	if (a->known != b->known || a->cost != b->cost || a->connector != b->connector ||
-	    a->server != b->server || a->address_space != b->address_space ||
-	    a->rule != b->rule || a->host != b->host || a->ims_rule != b->ims_rule ||
-	    a->ev.n != b->ev.n)
+	if (a->known != b->known || a->cost != b->cost || a->ev.n != b->ev.n ||
+	    !str_same(a->rule, b->rule) || !str_same(a->ims_rule, b->ims_rule) ||
+	    !str_same(a->connector, b->connector) || !str_same(a->server, b->server) ||
+	    !str_same(a->address_space, b->address_space) || !str_same(a->host, b->host))
 		return false;
 	for (i = 0; i < a->ev.n; i++) {
 		const struct imcq_evidence *x = &a->ev.v[i], *y = &b->ev.v[i];
 
-		if (x->input != y->input || x->member != y->member || x->offset != y->offset ||
-		    x->line != y->line || x->excerpt != y->excerpt)
+		if (x->input != y->input || x->shared != y->shared || x->offset != y->offset ||
+		    x->line != y->line)
+			return false;
+		if ((x->shared & IMCQ_EV_SH_MEMBER) ? x->member != y->member
+						    : !str_same(x->member, y->member))
+			return false;
+		if ((x->shared & IMCQ_EV_SH_EXCERPT) ? x->excerpt != y->excerpt
+						     : !str_same(x->excerpt, y->excerpt))
 			return false;
 	}
 	return true;
@@ -780,6 +836,7 @@ routeset_put(struct imcq_routeset *rs, struct imcq_route *rt, uint64_t h)
 	while (rs->slot[k] != NULL)
 		k = (k + 1) & (rs->nslot - 1);
 	rs->slot[k] = rt;
+	rs->hash[k] = h;
 	rs->n++;
 }
 
@@ -790,12 +847,11 @@ report_intern_route(struct imcq_report *r, struct imcq_route *fresh)
 	uint64_t h;
 	size_t k;
 
-	route_pool(&r->pool, fresh);
 	h = route_hash(fresh);
 	if (rs->nslot > 0) {
 		for (k = (size_t)h & (rs->nslot - 1); rs->slot[k] != NULL;
 		     k = (k + 1) & (rs->nslot - 1)) {
-			if (route_same(rs->slot[k], fresh)) {
+			if (rs->hash[k] == h && route_same(rs->slot[k], fresh)) {
 				route_free(fresh);
 				return rs->slot[k];
 			}
@@ -806,12 +862,15 @@ report_intern_route(struct imcq_report *r, struct imcq_route *fresh)
 
 		rs->nslot = old.nslot ? old.nslot * 2 : 256;
 		rs->slot = xcalloc(rs->nslot, sizeof(*rs->slot));
+		rs->hash = xcalloc(rs->nslot, sizeof(*rs->hash));
 		rs->n = 0;
 		for (k = 0; k < old.nslot; k++)
 			if (old.slot[k] != NULL)
-				routeset_put(rs, old.slot[k], route_hash(old.slot[k]));
+				routeset_put(rs, old.slot[k], old.hash[k]);
 		free(old.slot);
+		free(old.hash);
 	}
+	route_pool(&r->pool, fresh);	/* a new route: its strings join the pool */
 	routeset_put(rs, fresh, h);
 	return fresh;
 }
@@ -824,6 +883,7 @@ routeset_release(struct imcq_routeset *rs)
 	for (k = 0; k < rs->nslot; k++)
 		route_free(rs->slot[k]);
 	free(rs->slot);
+	free(rs->hash);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -905,52 +965,71 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
  * would pass max_total bytes.
  * Frees nothing; message_pack and event_pack hand the block its strings.
  */
+#define PACK_SMALL 64	/* strings pack_block and message_pack lay out on the stack */
+
 static char *
 pack_block(char *const *src, const size_t *len, size_t n, size_t head, size_t share_max,
 	   size_t max_total, char **dst, size_t *size)
 {
-	size_t *owner = xmalloc(n * sizeof(*owner));	/* the string whose bytes it takes */
-	size_t *at = xmalloc(n * sizeof(*at));		/* an owner's offset */
-	size_t *ord = xmalloc(n * sizeof(*ord));	/* longest first, stable */
-	size_t i, j, k, total = head;
+	/* issue #9: a message's ~15 strings need no allocation here, and a
+	 * string is compared only with the owners that end in its last byte
+	 * (bucket lists in the order of ord: the first that matches is the
+	 * one a scan of ord would find) */
+	size_t small[4 * PACK_SMALL], bhead[256], btail[256];
+	uint64_t bset[4] = { 0 };
+	size_t *heap = n > PACK_SMALL ? xmalloc(4 * n * sizeof(*heap)) : NULL;
+	size_t *owner = heap ? heap : small;	/* the string whose bytes it takes */
+	size_t *at = owner + n;			/* an owner's offset */
+	size_t *ord = at + n;			/* longest first, stable */
+	size_t *next = ord + n;			/* the next owner in its bucket */
+	size_t i, k, o, total = head;
+	bool share = n <= share_max;
 	char *block = NULL;
 
 	for (i = 0; i < n; i++) {
-		for (k = i; n <= share_max && k > 0 && len[ord[k - 1]] < len[i]; k--)
+		for (k = i; share && k > 0 && len[ord[k - 1]] < len[i]; k--)
 			ord[k] = ord[k - 1];
 		ord[k] = i;
 	}
 	for (k = 0; k < n; k++) {
+		unsigned char c = len[ord[k]] ? (unsigned char)src[ord[k]][len[ord[k]] - 1] : 0;
+
 		i = ord[k];
 		owner[i] = i;
-		for (j = 0; n <= share_max && j < k; j++) {
-			size_t o = ord[j];
-
-			if (owner[o] == o &&
-			    memcmp(src[o] + len[o] - len[i], src[i], len[i] + 1) == 0) {
-				owner[i] = o;
-				break;
-			}
+		if (share && k > 0 && len[i] == 0) {
+			owner[i] = ord[0];	/* its NUL ends the longest string */
+		} else if (share && len[i] > 0 && (bset[c >> 6] >> (c & 63) & 1)) {
+			for (o = bhead[c]; o != SIZE_MAX; o = next[o])
+				if (memcmp(src[o] + len[o] - len[i], src[i], len[i] + 1) == 0) {
+					owner[i] = o;
+					break;
+				}
 		}
-		if (owner[i] == i) {
-			at[i] = total;
-			total += len[i] + 1;
+		if (owner[i] != i)
+			continue;
+		at[i] = total;
+		total += len[i] + 1;
+		if (share && len[i] > 0) {
+			next[i] = SIZE_MAX;
+			if (bset[c >> 6] >> (c & 63) & 1)
+				next[btail[c]] = i;
+			else
+				bhead[c] = i;
+			btail[c] = i;
+			bset[c >> 6] |= (uint64_t)1 << (c & 63);
 		}
 	}
 	*size = total;
 	if (total <= max_total) {
 		block = xmalloc(total ? total : 1);
 		for (i = 0; i < n; i++) {
-			size_t o = owner[i];
-
+			o = owner[i];
 			dst[i] = block + at[o] + (len[o] - len[i]);
 			if (o == i)
 				memcpy(dst[i], src[i], len[i] + 1);
 		}
 	}
-	free(owner);
-	free(at);
-	free(ord);
+	free(heap);
 	return block;
 }
 
@@ -960,6 +1039,9 @@ struct packer {
 	char ***slot;
 	size_t *len;
 	size_t n, cap;
+	/* the first PACK_SMALL slots (no allocation for most messages) */
+	char **slot0[PACK_SMALL];
+	size_t len0[PACK_SMALL];
 };
 
 static void
@@ -970,9 +1052,15 @@ pack_collect(void *ctx, char **slot)
 	if (*slot == NULL)
 		return;
 	if (pk->n == pk->cap) {
-		pk->cap = pk->cap ? pk->cap * 2 : 32;
-		pk->slot = xreallocarray(pk->slot, pk->cap, sizeof(*pk->slot));
-		pk->len = xreallocarray(pk->len, pk->cap, sizeof(*pk->len));
+		bool inl = pk->slot == pk->slot0;
+
+		pk->cap *= 2;
+		pk->slot = xreallocarray(inl ? NULL : pk->slot, pk->cap, sizeof(*pk->slot));
+		pk->len = xreallocarray(inl ? NULL : pk->len, pk->cap, sizeof(*pk->len));
+		if (inl) {
+			memcpy(pk->slot, pk->slot0, sizeof(pk->slot0));
+			memcpy(pk->len, pk->len0, sizeof(pk->len0));
+		}
 	}
 	pk->slot[pk->n] = slot;
 	pk->len[pk->n] = strlen(*slot);
@@ -986,8 +1074,8 @@ pack_collect(void *ctx, char **slot)
 void
 message_pack(struct imcq_message *m)
 {
-	struct packer pk = { NULL, NULL, 0, 0 };
-	char **src, **dst;
+	struct packer pk;
+	char *small[2 * PACK_SMALL], **src, **dst;
 	size_t i, total;
 
 	if (m->pack != NULL)
@@ -1006,14 +1094,18 @@ message_pack(struct imcq_message *m)
 		TRIM(m->c.bcc.v, m->c.bcc.n, m->c.bcc.cap);
 		TRIM(m->c.all, m->hdr.nall, m->c.allcap);
 	}
+	pk.slot = pk.slot0;
+	pk.len = pk.len0;
+	pk.n = 0;
+	pk.cap = PACK_SMALL;
 	visit_strings(m, pack_collect, &pk);
 	if (pk.n == 0)
 		return;
 	/* A string equal to, or a tail of, another shares its bytes: a
 	 * recipient's address is an envelope recipient, its domain that
 	 * address's tail.  Packed strings are read-only, so sharing is safe. */
-	src = xmalloc(pk.n * sizeof(*src));
-	dst = xmalloc(pk.n * sizeof(*dst));
+	src = pk.n > PACK_SMALL ? xmalloc(2 * pk.n * sizeof(*src)) : small;
+	dst = src + pk.n;
 	for (i = 0; i < pk.n; i++)
 		src[i] = *pk.slot[i];
 	/* more than 4 GiB cannot be, given the caps: then leave it unpacked */
@@ -1025,10 +1117,12 @@ message_pack(struct imcq_message *m)
 		}
 		m->packlen = (uint32_t)total;
 	}
-	free(src);
-	free(dst);
-	free(pk.slot);
-	free(pk.len);
+	if (src != small)
+		free(src);
+	if (pk.slot != pk.slot0) {
+		free(pk.slot);
+		free(pk.len);
+	}
 }
 
 /* free s unless it lies in the message's packed block */

@@ -694,12 +694,13 @@ struct imcq_report;
  * matches, whose rule names it). */
 struct imcq_routeset {
 	struct imcq_route **slot;	/* open addressing, NULL = empty */
+	uint64_t *hash;			/* of each slot's route (route_hash) */
 	size_t nslot, n;
 };
 /*
- * Pool fresh's strings (route_pool) and return the report's copy of a route
- * equal to it, field by field: fresh itself (now the report's) or an
- * earlier one (fresh is then freed).  fresh must come from
+ * Return the report's copy of a route equal to fresh, field by field: an
+ * earlier one (fresh is then freed), or fresh itself, its strings now
+ * pooled (route_pool) and the report's.  fresh must come from
  * route_new.  Calling thread only (the pool and the set change).
  */
 const struct imcq_route *report_intern_route(struct imcq_report *r, struct imcq_route *fresh);
