@@ -3,12 +3,14 @@
  * joins.c - join keys between messages, tracking events and protocol-log
  * sessions (see joins.h for the keys and their sources).
  *
- * Every join goes through a sorted key index (key string, element index)
- * and binary search, so the cost is n log n in the number of messages,
- * events and session recipients, whatever the queue size.
+ * Every join goes through a key index (key string, element index) with a
+ * hash table of the keys, so the cost grows with the number of messages,
+ * events and session recipients, not with their product, whatever the
+ * queue size.
  */
 #include "analyzer/joins.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,12 +69,52 @@ joins_cat3(const char *a, const char *b, const char *c)
 	return k;
 }
 
-/* ---- key classes (joins.h joins_key_classes) ---- */
+char *
+joins_cat(const char *s, ...)
+{
+	va_list ap;
+	const char *p;
+	size_t len[32], n = 0, i, k;
+	char *out, *w;
 
-struct hkey {
-	uint64_t h;
-	size_t msg;
-};
+	/* the lengths of the first pieces are kept for the copy */
+	va_start(ap, s);
+	for (p = s, i = 0; p != NULL; p = va_arg(ap, const char *), i++) {
+		k = strlen(p);
+		if (i < sizeof(len) / sizeof(len[0]))
+			len[i] = k;
+		n += k;
+	}
+	va_end(ap);
+	out = w = xmalloc(n + 1);
+	va_start(ap, s);
+	for (p = s, i = 0; p != NULL; p = va_arg(ap, const char *), i++) {
+		k = i < sizeof(len) / sizeof(len[0]) ? len[i] : strlen(p);
+		memcpy(w, p, k);
+		w += k;
+	}
+	va_end(ap);
+	*w = '\0';
+	return out;
+}
+
+const char *
+joins_dec(char out[24], int64_t v)
+{
+	size_t i = 23;
+	uint64_t u = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
+
+	out[i] = '\0';
+	do {
+		out[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[--i] = '-';
+	return out + i;
+}
+
+/* ---- key classes (joins.h joins_key_classes) ---- */
 
 static uint64_t
 fnv1a(uint64_t h, const void *p, size_t n)
@@ -130,73 +172,59 @@ same_key(const struct imcq_message *a, const struct imcq_message *b, enum joins_
 	return false;
 }
 
-static int
-cmp_hkey(const void *a, const void *b)
-{
-	const struct hkey *x = a, *y = b;
-
-	if (x->h != y->h)
-		return x->h < y->h ? -1 : 1;
-	return (x->msg > y->msg) - (x->msg < y->msg);
-}
-
 size_t *
 joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 {
 	size_t *cls = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*cls));
-	struct hkey *v = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*v));
-	size_t n = 0, i, j, a;
+	uint64_t *hs = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*hs));
+	size_t nslot = 16, mask, i;
+	size_t *slot;
 
+	while (nslot < 2 * rep->nmsgs)
+		nslot *= 2;
+	mask = nslot - 1;
+	slot = xmalloc(nslot * sizeof(*slot));
+	for (i = 0; i < nslot; i++)
+		slot[i] = SIZE_MAX;
+	/* issue #9: the class heads in a hash table (by the key's hash), not
+	 * a sort of every hash: in message order, a message joins the head
+	 * whose key truly equals its own (heads of one hash are distinct
+	 * keys, so at most one does), else heads a class of its own -- the
+	 * smallest index of its key, as joins.h says */
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
 		uint64_t h = 1469598103934665603ull;
+		char *text = NULL;
+		size_t at;
 
 		cls[i] = SIZE_MAX;
 		if (!has_key(m, k))
 			continue;
 		if (k == JK_MSGID) {
-			char *t = msgid_text(m);
-
-			if (t == NULL)
+			text = msgid_text(m);
+			if (text == NULL)
 				continue;
-			h = fnv1a(h, t, strlen(t));
-			free(t);
+			h = fnv1a(h, text, strlen(text));
 		} else {
 			if (k == JK_SPOOL_BODY)
 				h = fnv1a(h, m->spool_id, strlen(m->spool_id) + 1);
 			h = fnv1a(h, m->body_sha256, sizeof(m->body_sha256));
 		}
-		v[n].h = h;
-		v[n].msg = i;
-		n++;
-	}
-	if (n > 1)
-		xqsort(v, n, sizeof(*v), cmp_hkey);
-	/* each run of one hash, in message order: the first message not yet
-	 * placed heads a class of every later one whose key truly equals its
-	 * own (a run holds one class but for a hash collision) */
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && v[j].h == v[i].h; j++)
-			;
-		for (a = i; a < j; a++) {
-			const struct imcq_message *head = rep->msgs[v[a].msg];
-			char *text;
-			size_t b;
-
-			if (cls[v[a].msg] != SIZE_MAX)
-				continue;
-			cls[v[a].msg] = v[a].msg;
-			if (j - a < 2)
-				continue;
-			text = k == JK_MSGID ? msgid_text(head) : NULL;
-			for (b = a + 1; b < j; b++)
-				if (cls[v[b].msg] == SIZE_MAX &&
-				    same_key(head, rep->msgs[v[b].msg], k, text))
-					cls[v[b].msg] = v[a].msg;
-			free(text);
+		hs[i] = h;
+		for (at = (size_t)h & mask; slot[at] != SIZE_MAX; at = (at + 1) & mask)
+			if (hs[slot[at]] == h &&
+			    same_key(m, rep->msgs[slot[at]], k, text)) {
+				cls[i] = slot[at];
+				break;
+			}
+		if (cls[i] == SIZE_MAX) {
+			cls[i] = i;
+			slot[at] = i;
 		}
+		free(text);
 	}
-	free(v);
+	free(slot);
+	free(hs);
 	return cls;
 }
 
@@ -332,6 +360,23 @@ joins_spool_key(const char *s)
 	return k;
 }
 
+bool
+joins_spool_code(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s == NULL || !imcq_is_spool_id(s, strlen(s)))
+		return false;
+	for (i = 0; i < 8; i++) {
+		char c = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 32) : s[i];
+
+		v = v << 8 | (unsigned char)c;
+	}
+	*out = v;
+	return true;
+}
+
 static int
 num2(const char *p)
 {
@@ -450,59 +495,85 @@ joins_shift_local_times(struct imcq_report *rep, const struct imcq_opts *o)
 
 /* ---- key index ----------------------------------------------------------- */
 
+/* Key index: (key, element index) entries, and a hash table of the keys
+ * (issue #9: no sort, no strcmp binary search).  Each distinct key's slot
+ * holds its first entry; entries of one key are chained in the order they
+ * were added (next). */
 struct kent {
 	char *key;
 	size_t idx;
+	uint64_t h;
+	size_t next;		/* next entry with this key, SIZE_MAX: none */
 };
 
 struct kindex {
 	struct kent *v;
 	size_t n, cap;
+	size_t *slot;		/* first entry of a key, SIZE_MAX: empty */
+	size_t mask;		/* slots - 1 */
 };
 
 static void
 kindex_add(struct kindex *x, char *owned, size_t idx)
 {
-	struct kent e = { owned, idx };
+	struct kent e = { owned, idx, 0, SIZE_MAX };
 
 	if (owned == NULL)
 		return;
 	VEC_PUSH(x->v, x->n, x->cap, e);
 }
 
-static int
-cmp_kent(const void *a, const void *b)
+static uint64_t
+key_hash(const char *k)
 {
-	const struct kent *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	if (c)
-		return c;
-	return (x->idx > y->idx) - (x->idx < y->idx);
+	return fnv1a(1469598103934665603ull, k, strlen(k));
 }
 
+/* The slot of key k (hash h): its own, or the empty one it would take. */
+static size_t
+kindex_slot(const struct kindex *x, const char *k, uint64_t h)
+{
+	size_t at;
+
+	for (at = (size_t)h & x->mask; x->slot[at] != SIZE_MAX; at = (at + 1) & x->mask) {
+		const struct kent *e = &x->v[x->slot[at]];
+
+		if (e->h == h && strcmp(e->key, k) == 0)
+			break;
+	}
+	return at;
+}
+
+/* Once every entry is added: the table (the last entries first, so that
+ * each chain runs in the order of adding). */
 static void
-kindex_sort(struct kindex *x)
+kindex_build(struct kindex *x)
 {
-	if (x->n > 1)
-		xqsort(x->v, x->n, sizeof(*x->v), cmp_kent);
+	size_t nslot = 16, i;
+
+	while (nslot < 2 * x->n)
+		nslot *= 2;
+	x->mask = nslot - 1;
+	x->slot = xmalloc(nslot * sizeof(*x->slot));
+	for (i = 0; i < nslot; i++)
+		x->slot[i] = SIZE_MAX;
+	for (i = x->n; i-- > 0;) {
+		size_t at;
+
+		x->v[i].h = key_hash(x->v[i].key);
+		at = kindex_slot(x, x->v[i].key, x->v[i].h);
+		x->v[i].next = x->slot[at];
+		x->slot[at] = i;
+	}
 }
 
-/* First entry with key k, or x->n. */
+/* First entry with key k, or SIZE_MAX. */
 static size_t
 kindex_find(const struct kindex *x, const char *k)
 {
-	size_t lo = 0, hi = x->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(x->v[mid].key, k) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < x->n && strcmp(x->v[lo].key, k) == 0 ? lo : x->n;
+	if (x->n == 0)
+		return SIZE_MAX;
+	return x->slot[kindex_slot(x, k, key_hash(k))];
 }
 
 static void
@@ -513,6 +584,7 @@ kindex_release(struct kindex *x)
 	for (i = 0; i < x->n; i++)
 		free(x->v[i].key);
 	free(x->v);
+	free(x->slot);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -637,7 +709,7 @@ lookup(const struct imcq_report *rep, const struct kindex *x, const char *k,
 
 	if (k == NULL)
 		return;
-	for (i = kindex_find(x, k); i < x->n && strcmp(x->v[i].key, k) == 0; i++)
+	for (i = kindex_find(x, k); i != SIZE_MAX; i = x->v[i].next)
 		if (joins_same_server(rep, rep->events[x->v[i].idx].snapshot, m->snapshot))
 			VEC_PUSH(out->v, out->n, out->cap, x->v[i].idx);
 }
@@ -669,9 +741,9 @@ event_keys(void *user, size_t lo, size_t hi)
 }
 
 static void
-kindex_sort_task(void *x)
+kindex_build_task(void *x)
 {
-	kindex_sort(x);
+	kindex_build(x);
 }
 
 /* Messages [lo, hi) looked up in the two indexes: each writes its own
@@ -729,7 +801,7 @@ joins_link_events(struct imcq_report *rep, const struct imcq_opts *o)
 		kindex_add(&id, ek.k[i][2], i);
 	}
 	free(ek.k);
-	par_two(kindex_sort_task, &sp, kindex_sort_task, &id);
+	par_two(kindex_build_task, &sp, kindex_build_task, &id);
 	el.over = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*el.over));
 	par_for(rep->nmsgs, JOINS_PAR_MIN, link_messages, &el);
 	for (i = 0; i < rep->nmsgs; i++)
@@ -968,8 +1040,8 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 		if (s->mail_from == NULL || s->rcpts.n == 0)
 			kindex_add(&sx, subject_key(s->subject), i);
 	}
-	kindex_sort(&px);
-	kindex_sort(&sx);
+	kindex_build(&px);
+	kindex_build(&sx);
 	for (i = 0; i < rep->nevents; i++)
 		if (rep->events[i].source && strcmp(rep->events[i].source, "protocol-log") == 0) {
 			struct plref r = { &rep->events[i], i };
@@ -990,15 +1062,14 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 			for (j = 0; j < m->env.rcpt_to.n; j++) {
 				char *key = pair_key(m->env.mail_from, m->env.rcpt_to.v[j]);
 
-				for (k = kindex_find(&px, key); k < px.n &&
-				     strcmp(px.v[k].key, key) == 0; k++)
+				for (k = kindex_find(&px, key); k != SIZE_MAX; k = px.v[k].next)
 					if (session_fits(rep, m, &rep->sessions[px.v[k].idx]))
 						VEC_PUSH(sv.v, sv.n, sv.cap, px.v[k].idx);
 				free(key);
 			}
 		sk = sx.n > 0 ? subject_key(m->hdr.subject) : NULL;
 		if (sk != NULL) {
-			for (k = kindex_find(&sx, sk); k < sx.n && strcmp(sx.v[k].key, sk) == 0; k++) {
+			for (k = kindex_find(&sx, sk); k != SIZE_MAX; k = sx.v[k].next) {
 				const struct imcq_session *s = &rep->sessions[sx.v[k].idx];
 
 				if (domain_of_message(m, s->domain) && same_sender(m, s) &&

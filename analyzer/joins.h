@@ -59,6 +59,12 @@ void joins_shift_local_times(struct imcq_report *rep, const struct imcq_opts *o)
  * joins and indexes, one malloc and no printf formatting each. */
 char *joins_cat3(const char *a, const char *b, const char *c);
 
+/* The strings up to a NULL, in one new string; and v in decimal, in out
+ * (its end).  Issue #9: the texts made per message (state reasons,
+ * evidence) are copied pieces, not printf formatting. */
+char *joins_cat(const char *s, ...) __attribute__((sentinel));
+const char *joins_dec(char out[24], int64_t v);
+
 /* Comparable key of a Message-ID or an MTS-ID: no <>, an X.400 MTS-ID
  * ("c=..;a=..;p=..;l=..") and its Message-ID form ("c=..%a=..%l=..@dom")
  * give the same key, lower case.  NULL when there is nothing to compare.
@@ -76,6 +82,10 @@ char *joins_addr_key(const char *addr);
 
 /* Upper-case copy of a spool id, or NULL when s is not one. */
 char *joins_spool_key(const char *s);
+/* The same key packed in 64 bits, its eight characters in order (packed
+ * keys are equal, and order, as the key strings do); false when s is not
+ * a spool id. */
+bool joins_spool_code(const char *s, uint64_t *out);
 
 /*
  * The GMT time an MTS-ID encodes: the Exchange form "l=SERVER-YYMMDDhhmmssZ-n"
@@ -103,10 +113,11 @@ enum joins_key {
 /*
  * For each message i, the smallest index j of a message whose key of kind
  * k equals its own (j <= i; j == i when no earlier one does), or SIZE_MAX
- * when message i has no such key.  No key string is kept: the messages are
- * sorted by a 64-bit hash of their key, and only messages whose hashes meet
- * are compared in full, so memory is 24 bytes a message, not a copy of
- * every key.  Reads the messages only (any thread).  Caller frees.
+ * when message i has no such key.  No key string is kept: the class heads
+ * are in a hash table by a 64-bit hash of their key, and only messages
+ * whose hashes meet are compared in full, so memory is 32 to 48 bytes a
+ * message, not a copy of every key.  Reads the messages only (any
+ * thread).  Caller frees.
  */
 size_t *joins_key_classes(const struct imcq_report *rep, enum joins_key k);
 

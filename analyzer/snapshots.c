@@ -385,6 +385,22 @@ newest_corroborated(struct imcq_report *rep, struct tcands *c)
 		return IMCQ_NOTIME;
 	if (c->n == 1)
 		return c->v[0].t;
+	/* issue #9: the two newest times decide the usual case (they
+	 * corroborate each other: the newest is the answer, no anomaly)
+	 * without sorting every candidate */
+	{
+		int64_t t1 = INT64_MIN, t2 = INT64_MIN;
+
+		for (i = 0; i < c->n; i++)
+			if (c->v[i].t > t1) {
+				t2 = t1;
+				t1 = c->v[i].t;
+			} else if (c->v[i].t > t2) {
+				t2 = c->v[i].t;
+			}
+		if (t1 - t2 <= SNAP_CORROBORATE)
+			return t1;
+	}
 	xqsort(c->v, c->n, sizeof(*c->v), cmp_tcand_desc);
 	for (i = 0; i + 1 < c->n; i++)
 		if (c->v[i].t - c->v[i + 1].t <= SNAP_CORROBORATE)

@@ -135,10 +135,10 @@ ev_source(struct imcq_finding *f, const struct imcq_message *m, const char *exce
 static void
 ev_event(struct imcq_evlist *l, const struct imcq_event *e, const char *prefix)
 {
-	char *x = xasprintf("%s%s%s%s%s%s", prefix ? prefix : "",
-			    e->text ? e->text : "log event",
+	char *x = joins_cat(prefix ? prefix : "", e->text ? e->text : "log event",
 			    e->time_raw ? " at " : "", e->time_raw ? e->time_raw : "",
-			    e->remote_id ? ", remote id " : "", e->remote_id ? e->remote_id : "");
+			    e->remote_id ? ", remote id " : "", e->remote_id ? e->remote_id : "",
+			    NULL);
 
 	evlist_add_ref(l, e->input, e->member, e->offset, e->line, x);
 }
@@ -152,43 +152,68 @@ struct ctx {
 	size_t *sess_groups;	/* distinct groups joined to each session */
 	bool *qd_usable;	/* per snapshot: a sound Queue.dat exists */
 	bool *has_queue_dirs;	/* per snapshot: In/Out (or their archives) were captured */
-	char **qd_keys;		/* "snap\nSPOOLID" referenced by a usable Queue.dat, sorted */
-	size_t nqd_keys;
+	struct sset *qd_keys;	/* (snapshot, spool id) referenced by a usable Queue.dat */
 	bool *has_1011;		/* per snapshot: tracking records outbound transfers */
 	size_t *gorder;		/* message indices ordered by group */
 	size_t *gbeg, *gend;	/* per group root: its range in gorder */
 	struct deliv *dv;	/* per message: its deliveries (state to findings) */
+	char ref_iso[32];	/* the reference time, as state_one prints it */
+	char tmo_words[3][32];	/* the time-outs in words: non-urgent, normal, urgent */
 };
 
-static int
-cmp_cstr(const void *a, const void *b)
+/* A set of (snapshot, spool id).  Issue #9: the spool keys packed in 64
+ * bits (joins_spool_code) in a hash table -- no key strings, no sort. */
+struct sset_ent {
+	uint64_t id;
+	int snap;
+	bool used;
+};
+
+struct sset {
+	struct sset_ent *v;
+	size_t mask, n;		/* slots - 1 (0: none yet), entries */
+};
+
+/* The slot of (snap, id): its own, or the empty one it would take. */
+static size_t
+sset_at(const struct sset *s, int snap, uint64_t id)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	uint64_t h = (id + (uint64_t)(unsigned)snap) * 0x9E3779B97F4A7C15ull;
+	size_t at = (size_t)(h ^ (h >> 32)) & s->mask;
+
+	while (s->v[at].used && (s->v[at].id != id || s->v[at].snap != snap))
+		at = (at + 1) & s->mask;
+	return at;
+}
+
+static void
+sset_add(struct sset *s, int snap, uint64_t id)
+{
+	size_t at;
+
+	if (2 * (s->n + 1) > s->mask + 1) {
+		struct sset g = { NULL, s->mask ? 2 * s->mask + 1 : 15, 0 };
+		size_t i;
+
+		g.v = xcalloc(g.mask + 1, sizeof(*g.v));
+		for (i = 0; s->v != NULL && i <= s->mask; i++)
+			if (s->v[i].used)
+				g.v[sset_at(&g, s->v[i].snap, s->v[i].id)] = s->v[i];
+		g.n = s->n;
+		free(s->v);
+		*s = g;
+	}
+	at = sset_at(s, snap, id);
+	if (!s->v[at].used) {
+		s->v[at] = (struct sset_ent){ id, snap, true };
+		s->n++;
+	}
 }
 
 static bool
-in_sorted(char **v, size_t n, const char *k)
+sset_has(const struct sset *s, int snap, uint64_t id)
 {
-	return n > 0 && bsearch(&k, v, n, sizeof(*v), cmp_cstr) != NULL;
-}
-
-static char *
-snap_key(int snap, const char *spool_key)
-{
-	char num[24];
-	size_t i = sizeof(num);
-	unsigned v = snap < 0 ? 0u - (unsigned)snap : (unsigned)snap;
-
-	/* "%d\n%s" without printf: a key per message and reference */
-	num[--i] = '\0';
-	num[--i] = '\n';
-	do {
-		num[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (snap < 0)
-		num[--i] = '-';
-	return joins_cat3(num + i, spool_key, NULL);
+	return s->v != NULL && s->v[sset_at(s, snap, id)].used;
 }
 
 static int64_t
@@ -226,32 +251,23 @@ cmp_mcand(const void *x, const void *y)
 	return (a->b > b->b) - (a->b < b->b);
 }
 
-/* Sorted "snap\nKEY" of every spool file (spool id and IMS id). */
-static char **
-file_keys(const struct imcq_report *rep, size_t *n)
+/* (snapshot, key) of every spool file (spool id and IMS id). */
+static void
+file_keys(const struct imcq_report *rep, struct sset *out)
 {
-	char **v = NULL;
-	size_t cap = 0, i;
+	size_t i;
+	uint64_t k;
 
-	*n = 0;
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
-		char *k1, *k2;
 
 		if (m->nsources == 0)
 			continue;
-		k1 = joins_spool_key(m->spool_id);
-		k2 = joins_spool_key(m->ims_id);
-		if (k1 != NULL)
-			VEC_PUSH(v, *n, cap, snap_key(m->snapshot, k1));
-		if (k2 != NULL && (k1 == NULL || strcmp(k1, k2) != 0))
-			VEC_PUSH(v, *n, cap, snap_key(m->snapshot, k2));
-		free(k1);
-		free(k2);
+		if (joins_spool_code(m->spool_id, &k))
+			sset_add(out, m->snapshot, k);
+		if (joins_spool_code(m->ims_id, &k))
+			sset_add(out, m->snapshot, k);
 	}
-	if (*n > 1)
-		xqsort(v, *n, sizeof(*v), cmp_cstr);
-	return v;
 }
 
 static bool
@@ -392,8 +408,7 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
  * run at once (par_two), each into its own vector. */
 struct mscan {
 	const struct imcq_report *rep;
-	char **keys;
-	size_t nkeys;
+	const struct sset *keys;
 	struct mcand *cand;
 	size_t n, cap;
 };
@@ -411,20 +426,14 @@ scan_refs(void *user)
 		if (!is_queue_dat(q))
 			continue;
 		for (j = 0; j < q->nrefs; j++) {
-			char *k = joins_spool_key(qref_spool_id(q, &q->refs[j]));
-			char *sk;
+			const char *id = qref_spool_id(q, &q->refs[j]);
+			uint64_t k;
 
-			if (k == NULL)
-				continue;
-			sk = snap_key(q->snapshot, k);
-			if (!in_sorted(x->keys, x->nkeys, sk)) {
-				struct mcand mc = { q->snapshot, k, 0, i, j };
+			if (joins_spool_code(id, &k) && !sset_has(x->keys, q->snapshot, k)) {
+				struct mcand mc = { q->snapshot, joins_spool_key(id), 0, i, j };
 
 				VEC_PUSH(x->cand, x->n, x->cap, mc);
-				k = NULL;
 			}
-			free(k);
-			free(sk);
 		}
 	}
 }
@@ -438,22 +447,15 @@ scan_events(void *user)
 
 	for (i = 0; i < rep->nevents; i++) {
 		const struct imcq_event *e = &rep->events[i];
-		char *k, *sk;
+		uint64_t k;
 
 		if (e->event_no != 1010 || e->source == NULL || strcmp(e->source, "tracking") != 0)
 			continue;
-		k = joins_spool_key(e->spool_id);
-		if (k == NULL)
-			continue;
-		sk = snap_key(e->snapshot, k);
-		if (!in_sorted(x->keys, x->nkeys, sk)) {
-			struct mcand mc = { e->snapshot, k, 1, i, 0 };
+		if (joins_spool_code(e->spool_id, &k) && !sset_has(x->keys, e->snapshot, k)) {
+			struct mcand mc = { e->snapshot, joins_spool_key(e->spool_id), 1, i, 0 };
 
 			VEC_PUSH(x->cand, x->n, x->cap, mc);
-			k = NULL;
 		}
-		free(k);
-		free(sk);
 	}
 }
 
@@ -462,9 +464,11 @@ make_missing(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
 	struct mcand *cand = NULL;
-	size_t ncand = 0, nkeys, i, j;
-	char **keys = file_keys(rep, &nkeys);
-	struct mscan qs = { rep, keys, nkeys, NULL, 0, 0 }, es = qs;
+	size_t ncand = 0, i, j;
+	struct sset keys = { NULL, 0, 0 };
+	struct mscan qs = { rep, &keys, NULL, 0, 0 }, es = qs;
+
+	file_keys(rep, &keys);
 
 	par_two(scan_refs, &qs, scan_events, &es);
 	/* Queue.dat's candidates, then the events', as one scan made them */
@@ -487,9 +491,7 @@ make_missing(struct ctx *c)
 	for (i = 0; i < ncand; i++)
 		free(cand[i].key);
 	free(cand);
-	for (i = 0; i < nkeys; i++)
-		free(keys[i]);
-	free(keys);
+	free(keys.v);
 }
 
 /* A closing event: transferred, report, or deleted by the administrator. */
@@ -960,6 +962,16 @@ queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
 	}
 }
 
+/* What printf prints for a NULL string (the reasons were printf'd). */
+static const char *
+or_null(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+/* Issue #9: a reason per message is one joins_cat of its pieces (no printf
+ * formatting); the reference time and the time-outs in words are the same
+ * for every message and made once (ctx.ref_iso, ctx.tmo_words). */
 static void
 state_one(struct ctx *c, size_t i, struct deliv *dp)
 {
@@ -967,14 +979,14 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 	const struct imcq_opts *o = c->o;
 	struct imcq_message *m = rep->msgs[i];
 	struct deliv d;
-	char qt[32], ex[32], ref[32], ag[32], to[32];
+	char qt[32], ex[32], ag[32], n1[24], n2[24];
+	const char *ref = c->ref_iso;
 	const char *place = imcq_place_name(m->place);
 	int64_t tmo = timeout_of(o, m->priority);
+	const char *to = c->tmo_words[m->priority > 0 ? 2 : m->priority < 0 ? 0 : 1];
 	bool all;
 
 	iso(m->queue_time, qt);
-	iso(rep->reference_time, ref);
-	span_words(tmo, to);
 	if (m->queue_time != IMCQ_NOTIME && (m->queue == IMCQ_Q_OUT || m->nsources == 0))
 		m->expires = m->queue_time + tmo;
 	iso(m->expires, ex);
@@ -990,11 +1002,12 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 	if (m->nsources == 0) {
 		if (d.ndel > 0 || (all && d.first_ev)) {
 			struct imcq_tbuf tb = IMCQ_TBUF_INIT;
-			char *r = xasprintf("%s; tracking shows it transferred (%zu of %zu "
-					    "recipients), so the reference is a phantom entry",
-					    m->state_reason ?
+			char *r = joins_cat(m->state_reason ?
 					    text_get(c->rep->spill, m->state_reason, &tb) :
-					    "missing", d.ndel, (size_t)m->nrcpts);
+					    "missing", "; tracking shows it transferred (",
+					    joins_dec(n1, (int64_t)d.ndel), " of ",
+					    joins_dec(n2, (int64_t)m->nrcpts), " recipients), so the "
+					    "reference is a phantom entry", NULL);
 
 			tbuf_release(&tb);
 			set_str(&m->state_reason, r);
@@ -1005,25 +1018,25 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 		const struct imcq_message *ok = readable_copy(c, i);
 
 		m->state = IMCQ_ST_DAMAGED;
-		set_str(&m->state_reason, xasprintf("unreadable: %s%s%s%s",
+		set_str(&m->state_reason, joins_cat("unreadable: ",
 						    m->damage ? m->damage :
 						    "the reader could not interpret the file",
 						    ok ? "; a readable copy is in " : "",
 						    ok ? imcq_place_name(ok->place) : "",
-						    ok ? " (recover that one)" : ""));
+						    ok ? " (recover that one)" : "", NULL));
 		return;
 	}
 	switch (m->queue) {
 	case IMCQ_Q_PICKUP:
 		m->state = IMCQ_ST_PICKUP;
-		set_str(&m->state_reason, xasprintf("waiting in %s for the IMS to pick it up "
-						    "(Q201314)", place));
+		set_str(&m->state_reason, joins_cat("waiting in ", place, " for the IMS to "
+						    "pick it up (Q201314)", NULL));
 		return;
 	case IMCQ_Q_PICKUP_ARCHIVE:
 		m->state = IMCQ_ST_PICKUP;
-		set_str(&m->state_reason, xasprintf(
-				"rejected to %s: the IMS could not read its originator or "
-				"recipients (event 4164, Q250441)", place));
+		set_str(&m->state_reason, joins_cat(
+				"rejected to ", place, ": the IMS could not read its "
+				"originator or recipients (event 4164, Q250441)", NULL));
 		return;
 	case IMCQ_Q_OUT_ARCHIVE:
 	case IMCQ_Q_IN_ARCHIVE:
@@ -1032,37 +1045,40 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 
 		m->state = IMCQ_ST_ARCHIVED;
 		if (m->queue == IMCQ_Q_OTHER)
-			set_str(&m->state_reason, xasprintf(
-					"in %s, outside the folders the IMS works from: a "
-					"parked copy, not queued", place));
+			set_str(&m->state_reason, joins_cat(
+					"in ", place, ", outside the folders the IMS works "
+					"from: a parked copy, not queued", NULL));
 		else if (lc != NULL)
-			set_str(&m->state_reason, xasprintf(
-					"archive copy in %s (Message Archival, Q300931); the same "
-					"message is also queued as %s in %s", place, sid(lc),
-					imcq_place_name(lc->place)));
+			set_str(&m->state_reason, joins_cat(
+					"archive copy in ", place, " (Message Archival, "
+					"Q300931); the same message is also queued as ",
+					sid(lc), " in ", imcq_place_name(lc->place), NULL));
 		else
-			set_str(&m->state_reason, xasprintf(
-					"present only as an archive copy in %s (Message Archival, "
-					"Q300931)%s", place, d.any ? "; the logs show it was delivered" : ""));
+			set_str(&m->state_reason, joins_cat(
+					"present only as an archive copy in ", place,
+					" (Message Archival, Q300931)",
+					d.any ? "; the logs show it was delivered" : "", NULL));
 		return;
 	}
 	case IMCQ_Q_IN:
 	case IMCQ_Q_WORK:
 		if (all) {
 			m->state = IMCQ_ST_DELIVERED;
-			set_str(&m->state_reason, xasprintf(
+			set_str(&m->state_reason, joins_cat(
 					"tracking shows it transferred to the store (1013) for "
-					"every recipient, yet the file is still in %s: a restart "
-					"would submit it again (Q239420)", place));
+					"every recipient, yet the file is still in ", place,
+					": a restart would submit it again (Q239420)", NULL));
 			return;
 		}
 		m->state = IMCQ_ST_AWAITING_CONVERSION;
-		set_str(&m->state_reason, xasprintf(
-				"in %s since %s (%s), %s before the reference time, not yet "
-				"converted and handed to the store%s", place, qt,
-				m->queue_time_source ? m->queue_time_source : "no time known", ag,
+		set_str(&m->state_reason, joins_cat(
+				"in ", place, " since ", qt, " (",
+				m->queue_time_source ? m->queue_time_source : "no time known",
+				"), ", ag, " before the reference time, not yet converted "
+				"and handed to the store",
 				m->queue == IMCQ_Q_WORK ? "; Work is the receiving stage, a file "
-				"left there is usually an interrupted receipt (Q146791)" : ""));
+				"left there is usually an interrupted receipt (Q146791)" : "",
+				NULL));
 		return;
 	case IMCQ_Q_OUT:
 	default:
@@ -1073,20 +1089,22 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 		char *how;
 
 		if (d.first_ev != NULL)
-			how = xasprintf("tracking 1011 (SMTP transferred outbound)%s at %s GMT",
+			how = joins_cat("tracking 1011 (SMTP transferred outbound)",
 					d.from_log ? " and the protocol log show" : " shows",
-					d.first_ev->time_raw ? d.first_ev->time_raw : "?");
+					" at ", d.first_ev->time_raw ? d.first_ev->time_raw : "?",
+					" GMT", NULL);
 		else
 			how = xasprintf("the protocol log shows a 2xx reply after DATA "
 					"(lines %" PRIu64 "-%" PRIu64 " of %s)",
 					d.first_sess->line_first, d.first_sess->line_last,
 					d.first_sess->member ? d.first_sess->member : "?");
 		m->state = IMCQ_ST_DELIVERED;
-		set_str(&m->state_reason, xasprintf(
-				"%s delivery to %s, yet the file is still in %s: a replay "
-				"or a Queue.dat rebuild would send it again (Q312443)", how,
+		set_str(&m->state_reason, joins_cat(
+				how, " delivery to ",
 				m->nrcpts ? (m->nrcpts == 1 ? "its recipient" : "every recipient") :
-				"the message", place));
+				"the message", ", yet the file is still in ", place,
+				": a replay or a Queue.dat rebuild would send it again (Q312443)",
+				NULL));
 		free(how);
 		return;
 	}
@@ -1096,37 +1114,43 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 
 		if (ndr == NULL) {
 			m->state = IMCQ_ST_EXPIRED;
-			set_str(&m->state_reason, xasprintf(
-					"queued in %s since %s (%s), %s before the reference time "
-					"%s: past the %s time-out for %s priority (expired %s), "
-					"and no NDR (tracking 1016/1017) was found%s", place, qt,
-					m->queue_time_source, ag, ref, to, priority_name(m->priority),
-					ex, d.ndel ? "; some recipients were delivered" : ""));
+			set_str(&m->state_reason, joins_cat(
+					"queued in ", place, " since ", qt, " (",
+					or_null(m->queue_time_source), "), ", ag,
+					" before the reference time ", ref, ": past the ", to,
+					" time-out for ", priority_name(m->priority),
+					" priority (expired ", ex, "), and no NDR (tracking "
+					"1016/1017) was found",
+					d.ndel ? "; some recipients were delivered" : "", NULL));
 			return;
 		}
 		m->state = IMCQ_ST_AWAITING_DELIVERY;
-		set_str(&m->state_reason, xasprintf(
-				"queued in %s since %s (%s): past the %s time-out for %s "
-				"priority (%s), and tracking %d at %s GMT reports an NDR, yet "
-				"the file is still queued", place, qt, m->queue_time_source, to,
-				priority_name(m->priority), ex, ndr->event_no,
-				ndr->time_raw ? ndr->time_raw : "?"));
+		set_str(&m->state_reason, joins_cat(
+				"queued in ", place, " since ", qt, " (",
+				or_null(m->queue_time_source), "): past the ", to,
+				" time-out for ", priority_name(m->priority), " priority (",
+				ex, "), and tracking ", joins_dec(n1, ndr->event_no), " at ",
+				ndr->time_raw ? ndr->time_raw : "?", " GMT reports an NDR, yet "
+				"the file is still queued", NULL));
 		return;
 	}
 	m->state = IMCQ_ST_AWAITING_DELIVERY;
 	if (d.ndel > 0)
-		set_str(&m->state_reason, xasprintf(
-				"queued in %s since %s (%s), %s before the reference time; "
-				"%zu of %zu recipients delivered, the others waiting; the "
-				"%s %s time-out ends %s", place, qt,
-				m->queue_time_source ? m->queue_time_source : "no time known", ag,
-				d.ndel, (size_t)m->nrcpts, to, priority_name(m->priority), ex));
+		set_str(&m->state_reason, joins_cat(
+				"queued in ", place, " since ", qt, " (",
+				m->queue_time_source ? m->queue_time_source : "no time known",
+				"), ", ag, " before the reference time; ",
+				joins_dec(n1, (int64_t)d.ndel), " of ",
+				joins_dec(n2, (int64_t)m->nrcpts), " recipients delivered, the "
+				"others waiting; the ", to, " ", priority_name(m->priority),
+				" time-out ends ", ex, NULL));
 	else
-		set_str(&m->state_reason, xasprintf(
-				"queued in %s since %s (%s), %s before the reference time; "
-				"no delivery in the logs; the %s %s time-out ends %s", place, qt,
-				m->queue_time_source ? m->queue_time_source : "no time known", ag,
-				to, priority_name(m->priority), ex));
+		set_str(&m->state_reason, joins_cat(
+				"queued in ", place, " since ", qt, " (",
+				m->queue_time_source ? m->queue_time_source : "no time known",
+				"), ", ag, " before the reference time; no delivery in the "
+				"logs; the ", to, " ", priority_name(m->priority),
+				" time-out ends ", ex, NULL));
 }
 
 /* ---- findings per message ------------------------------------------------------ */
@@ -1401,26 +1425,14 @@ find_not_in_qd(struct ctx *c, struct imcq_message *m)
 {
 	struct imcq_report *rep = c->rep;
 	struct imcq_finding *f;
-	char *k1, *k2, *s1 = NULL, *s2 = NULL;
-	bool hit;
+	uint64_t k;
 	size_t i;
 
 	if (m->nsources == 0 || m->damaged || (m->queue != IMCQ_Q_OUT && m->queue != IMCQ_Q_IN) ||
 	    m->snapshot < 0 || (size_t)m->snapshot >= rep->nsnaps || !c->qd_usable[m->snapshot])
 		return;
-	k1 = joins_spool_key(m->spool_id);
-	k2 = joins_spool_key(m->ims_id);
-	if (k1)
-		s1 = snap_key(m->snapshot, k1);
-	if (k2)
-		s2 = snap_key(m->snapshot, k2);
-	hit = (s1 && in_sorted(c->qd_keys, c->nqd_keys, s1)) ||
-	      (s2 && in_sorted(c->qd_keys, c->nqd_keys, s2));
-	free(k1);
-	free(k2);
-	free(s1);
-	free(s2);
-	if (hit)
+	if ((joins_spool_code(m->spool_id, &k) && sset_has(c->qd_keys, m->snapshot, k)) ||
+	    (joins_spool_code(m->ims_id, &k) && sset_has(c->qd_keys, m->snapshot, k)))
 		return;
 	f = finding(&m->findings, "NOT_IN_QUEUE_DAT", IMCQ_SEV_WARNING, "Q148727", "inferred",
 		    "the IMS does not know this file until Queue.dat is rebuilt: "
@@ -1448,9 +1460,10 @@ static void
 queue_dat_checks(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
-	size_t n = rep->nsnaps ? rep->nsnaps : 1, i, j, cap = 0;
+	size_t n = rep->nsnaps ? rep->nsnaps : 1, i, j;
 	size_t *files = xcalloc(n, sizeof(*files));
 
+	c->qd_keys = xcalloc(1, sizeof(*c->qd_keys));
 	c->qd_usable = xcalloc(n, sizeof(*c->qd_usable));
 	c->has_queue_dirs = xcalloc(n, sizeof(*c->has_queue_dirs));
 	for (i = 0; i < rep->ninv; i++) {
@@ -1533,16 +1546,12 @@ queue_dat_checks(struct ctx *c)
 		    !c->qd_usable[q->snapshot])
 			continue;
 		for (j = 0; j < q->nrefs; j++) {
-			char *k = joins_spool_key(qref_spool_id(q, &q->refs[j]));
+			uint64_t k;
 
-			if (k != NULL) {
-				VEC_PUSH(c->qd_keys, c->nqd_keys, cap, snap_key(q->snapshot, k));
-				free(k);
-			}
+			if (joins_spool_code(qref_spool_id(q, &q->refs[j]), &k))
+				sset_add(c->qd_keys, q->snapshot, k);
 		}
 	}
-	if (c->nqd_keys > 1)
-		xqsort(c->qd_keys, c->nqd_keys, sizeof(*c->qd_keys), cmp_cstr);
 	free(files);
 }
 
@@ -1743,6 +1752,9 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	/* per message: its state, then its findings (two halves at once) */
 	dv = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*dv));
 	c.dv = dv;
+	iso(rep->reference_time, c.ref_iso);
+	for (i = 0; i < 3; i++)
+		span_words(timeout_of(o, (int)i - 1), c.tmo_words[i]);
 	par_for(rep->nmsgs, STATES_PAR_MIN, states_range, &c);
 	stage_mark("states.states");
 	par_for(rep->nmsgs, STATES_PAR_MIN, findings_range, &c);
@@ -1775,8 +1787,7 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	stage_mark("states.summarise");
 	snapshots_compare(rep);
 
-	for (i = 0; i < c.nqd_keys; i++)
-		free(c.qd_keys[i]);
+	free(c.qd_keys->v);
 	free(c.qd_keys);
 	free(c.qd_usable);
 	free(c.has_queue_dirs);

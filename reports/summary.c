@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "reports/summary.h"
 
-#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,35 +55,114 @@ bucket_of(int64_t age)
 	return SUMMARY_BUCKETS - 1;
 }
 
-static struct summary_domain *
-domain_get(struct summary *s, const char *d)
-{
-	size_t i;
-	struct summary_domain nd;
+/* Domains and codes by name (issue #9: a hash of the names, not a strcmp
+ * with every name seen so far, per recipient and per finding).  The slots
+ * point at the names the summary owns. */
+struct sslot {
+	const char *key;	/* NULL: empty */
+	uint64_t h;
+	size_t idx;
+};
 
-	for (i = 0; i < s->ndomains; i++)
-		if (strcmp(s->domains[i].domain, d) == 0)
-			return &s->domains[i];
-	memset(&nd, 0, sizeof(nd));
-	nd.domain = xstrdup(d);
-	VEC_PUSH(s->domains, s->ndomains, s->domcap, nd);
-	return &s->domains[s->ndomains - 1];
+struct smap {
+	struct sslot *v;
+	size_t nslot, n;
+};
+
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The slot of key k (hash h): its own, or the empty one it would take. */
+static struct sslot *
+smap_slot(const struct smap *m, const char *k, uint64_t h)
+{
+	size_t i = (size_t)h & (m->nslot - 1);
+
+	while (m->v[i].key != NULL && (m->v[i].h != h || strcmp(m->v[i].key, k) != 0))
+		i = (i + 1) & (m->nslot - 1);
+	return &m->v[i];
+}
+
+/* The index of name k, or SIZE_MAX; *slot is where a new one goes. */
+static size_t
+smap_find(struct smap *m, const char *k, uint64_t h, struct sslot **slot)
+{
+	if (m->n * 2 >= m->nslot) {
+		struct smap g = { xcalloc(m->nslot ? m->nslot * 2 : 64, sizeof(*g.v)),
+				  m->nslot ? m->nslot * 2 : 64, m->n };
+		size_t i;
+
+		for (i = 0; i < m->nslot; i++)
+			if (m->v[i].key != NULL)
+				*smap_slot(&g, m->v[i].key, m->v[i].h) = m->v[i];
+		free(m->v);
+		*m = g;
+	}
+	*slot = smap_slot(m, k, h);
+	return (*slot)->key != NULL ? (*slot)->idx : SIZE_MAX;
 }
 
 static void
-code_add(struct summary *s, const char *code)
+smap_put(struct smap *m, struct sslot *slot, const char *owned_key, uint64_t h, size_t idx)
 {
-	size_t i;
+	slot->key = owned_key;
+	slot->h = h;
+	slot->idx = idx;
+	m->n++;
+}
+
+/* The summary under construction: the name maps, and per domain the last
+ * message counted (1-based; 0: none yet). */
+struct sbuild {
+	struct smap dom, code;
+	size_t *last;
+	size_t lastcap;
+};
+
+static size_t
+domain_get(struct summary *s, struct sbuild *sb, const char *d)
+{
+	uint64_t h = str_hash(d);
+	struct sslot *slot;
+	size_t i = smap_find(&sb->dom, d, h, &slot);
+	struct summary_domain nd;
+
+	if (i != SIZE_MAX)
+		return i;
+	memset(&nd, 0, sizeof(nd));
+	nd.domain = xstrdup(d);
+	VEC_PUSH(s->domains, s->ndomains, s->domcap, nd);
+	xgrow((void **)&sb->last, &sb->lastcap, s->ndomains, sizeof(*sb->last));
+	sb->last[s->ndomains - 1] = 0;
+	smap_put(&sb->dom, slot, nd.domain, h, s->ndomains - 1);
+	return s->ndomains - 1;
+}
+
+static void
+code_add(struct summary *s, struct sbuild *sb, const char *code)
+{
+	uint64_t h = str_hash(code);
+	struct sslot *slot;
+	size_t i = smap_find(&sb->code, code, h, &slot);
 	struct summary_code c;
 
-	for (i = 0; i < s->ncodes; i++)
-		if (strcmp(s->codes[i].code, code) == 0) {
-			s->codes[i].count++;
-			return;
-		}
+	if (i != SIZE_MAX) {
+		s->codes[i].count++;
+		return;
+	}
 	c.code = xstrdup(code);
 	c.count = 1;
 	VEC_PUSH(s->codes, s->ncodes, s->codecap, c);
+	smap_put(&sb->code, slot, c.code, h, s->ncodes - 1);
 }
 
 static int
@@ -106,7 +185,8 @@ cmp_code(const void *a, const void *b)
 void
 summary_build(struct summary *s, const struct imcq_report *rep)
 {
-	size_t i, j, k;
+	struct sbuild sb = { { NULL, 0, 0 }, { NULL, 0, 0 }, NULL, 0 };
+	size_t i, j;
 
 	memset(s, 0, sizeof(*s));
 	s->messages = rep->nmsgs;
@@ -121,7 +201,7 @@ summary_build(struct summary *s, const struct imcq_report *rep)
 		if ((unsigned)m->queue < IMCQ_Q_COUNT)
 			s->by_queue[m->queue]++;
 		for (j = 0; j < message_nfindings(m); j++)
-			code_add(s, message_finding_code(m, j));
+			code_add(s, &sb, message_finding_code(m, j));
 		if (!summary_counts_queued(m))
 			continue;
 		s->queued++;
@@ -129,28 +209,23 @@ summary_build(struct summary *s, const struct imcq_report *rep)
 		for (j = 0; j < m->nrcpts; j++) {
 			const char *d = m->rcpts[j].domain && *m->rcpts[j].domain ?
 					m->rcpts[j].domain : "(no domain)";
-			struct summary_domain *sd = domain_get(s, d);
-			bool first = true;
+			size_t di = domain_get(s, &sb, d);
+			struct summary_domain *sd = &s->domains[di];
 
-			/* count the message once per domain */
-			for (k = 0; k < j; k++) {
-				const char *d2 = m->rcpts[k].domain && *m->rcpts[k].domain ?
-						 m->rcpts[k].domain : "(no domain)";
-
-				if (strcmp(d, d2) == 0) {
-					first = false;
-					break;
-				}
-			}
 			sd->recipients++;
-			if (first) {
+			/* count the message once per domain */
+			if (sb.last[di] != i + 1) {
+				sb.last[di] = i + 1;
 				sd->messages++;
 				sd->buckets[b]++;
 			}
 		}
 	}
 	for (i = 0; i < rep->findings.n; i++)
-		code_add(s, rep->findings.v[i].code);
+		code_add(s, &sb, rep->findings.v[i].code);
+	free(sb.dom.v);
+	free(sb.code.v);
+	free(sb.last);
 	if (s->ndomains > 1)
 		xqsort(s->domains, s->ndomains, sizeof(*s->domains), cmp_domain);
 	if (s->ncodes > 1)
