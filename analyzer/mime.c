@@ -59,9 +59,39 @@ struct fill {
 	GMimeParserOptions *opts;
 	bool parts_over, depth_over;
 	bool lone_cr;		/* the span holds a CR not followed by LF */
+	/* prepare(): GMime's copy is the span itself from the first field on,
+	 * and the header block is one GMime reads without a warning mime_fill
+	 * reports (see quiet_parse()) */
+	bool plain_block;
+	bool borrowed;		/* GMime's input array wraps the span: not ours */
 	/* parse_fast(): GMime warnings are only noted, not reported */
 	bool probe, probe_hit;
 };
+
+/* raw 8-bit header bytes: UTF-8 if they are, else the Windows code page
+ * of the IMS era, else Latin-1 (never fails) */
+static const char *fallback_charsets[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
+
+static void
+set_options(GMimeParserOptions *opts)
+{
+	g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_allow_addresses_without_domain(opts, TRUE);
+	g_mime_parser_options_set_fallback_charsets(opts, fallback_charsets);
+}
+
+/*
+ * The process's parser options without a warning callback, read-only once
+ * made (so shared by every thread).  Issue #9: with a callback GMime
+ * decodes every header value while it parses, and checks each for 8-bit
+ * bytes; without one it decodes only the Content-* fields, and
+ * fill_headers() decodes only the values that need it.  The decoding
+ * calls of fill_headers() take these options too: their warnings are none
+ * that on_warning() reports.
+ */
+static GMimeParserOptions *quiet_opts;
 
 void
 mime_global_init(void)
@@ -70,6 +100,8 @@ mime_global_init(void)
 
 	if (g_once_init_enter(&once)) {
 		g_mime_init();
+		quiet_opts = g_mime_parser_options_new();
+		set_options(quiet_opts);
 		g_once_init_leave(&once, 1);
 	}
 }
@@ -82,13 +114,40 @@ is_wsp(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
+static bool
+is_lwsp_c(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Copy of s without CR and LF (unfolding), trimmed of ASCII space and
  * tab; at most cap bytes kept. */
 static char *
 unfold_trim(const char *s, size_t cap)
 {
 	size_t n = strlen(s), i, k = 0;
-	char *o = xmalloc(n + 1);
+	char *o;
+
+	if (cap == (size_t)-1) {
+		/* issue #9: the same bytes, with the ends trimmed first (CR
+		 * and LF go anyway), and one copy when no CR or LF is left */
+		for (i = 0; i < n && is_lwsp_c(s[i]); i++)
+			;
+		while (n > i && is_lwsp_c(s[n - 1]))
+			n--;
+		o = xmalloc(n - i + 1);
+		if (memchr(s + i, '\n', n - i) == NULL && memchr(s + i, '\r', n - i) == NULL) {
+			memcpy(o, s + i, n - i);
+			o[n - i] = '\0';
+			return o;
+		}
+		for (; i < n; i++)
+			if (s[i] != '\r' && s[i] != '\n')
+				o[k++] = s[i];
+		o[k] = '\0';
+		return o;
+	}
+	o = xmalloc(n + 1);
 
 	for (i = 0; i < n && k < cap; i++)
 		if (s[i] != '\r' && s[i] != '\n')
@@ -115,6 +174,33 @@ lower_dup(const char *s)
 	return d;
 }
 
+/*
+ * The lower-case "type/subtype" of ct, as lower_dup() of GMime's
+ * g_mime_content_type_get_mime_type() (which fills in "text" and
+ * "plain" for none) gives it, without its printf (issue #9).
+ */
+static char *
+mime_type_lower(GMimeContentType *ct)
+{
+	const char *t = g_mime_content_type_get_media_type(ct);
+	const char *st = g_mime_content_type_get_media_subtype(ct);
+	size_t nt, ns, i;
+	char *d;
+
+	t = t ? t : "text";
+	st = st ? st : "plain";
+	nt = strlen(t);
+	ns = strlen(st);
+	d = xmalloc(nt + ns + 2);
+	memcpy(d, t, nt);
+	d[nt] = '/';
+	memcpy(d + nt + 1, st, ns + 1);
+	for (i = 0; d[i]; i++)
+		if (d[i] >= 'A' && d[i] <= 'Z')
+			d[i] = (char)(d[i] + 32);
+	return d;
+}
+
 static bool
 has_8bit(const char *s)
 {
@@ -122,6 +208,23 @@ has_8bit(const char *s)
 		if ((unsigned char)*s >= 0x80)
 			return true;
 	return false;
+}
+
+/*
+ * Is s (unfolded and trimmed) its own decoded value: no 8-bit byte and
+ * no "=?"?  GMime's header value is then s itself (issue #9): it unfolds
+ * the raw value (drops CR and LF, trims space, tab, CR and LF, as
+ * unfold_trim() does) and decodes it word by word, and a word that is
+ * neither 8-bit nor holds "=?" is copied as it is, as is the space
+ * between words.
+ */
+static bool
+plain_text(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80 || (s[0] == '=' && s[1] == '?'))
+			return false;
+	return true;
 }
 
 static bool
@@ -212,31 +315,92 @@ append_norm(const struct fill *f, GByteArray *a, const unsigned char *p, size_t 
 }
 
 /* Is line a header field's first line: a name of printable characters
- * other than ':' then (optional blanks and) ':'? */
-static bool
-is_header_line(struct span line)
+ * other than ':' then (optional blanks and) ':'?  Returns the offset of
+ * the ':' (0 if not). */
+static size_t
+header_colon(struct span line)
 {
 	size_t i = 0;
 
 	while (i < line.len && line.ptr[i] > 32 && line.ptr[i] < 127 && line.ptr[i] != ':')
 		i++;
 	if (i == 0)
-		return false;
+		return 0;
 	while (i < line.len && is_wsp(line.ptr[i]))
 		i++;
-	return i < line.len && line.ptr[i] == ':';
+	return i < line.len && line.ptr[i] == ':' ? i : 0;
+}
+
+/* Does p[0..n) hold needle (lower case), ignoring ASCII case? */
+static bool
+ci_memmem(const unsigned char *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i, j;
+
+	for (i = 0; i + k <= n; i++) {
+		for (j = 0; j < k; j++) {
+			unsigned char c = p[i + j];
+
+			if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)needle[j])
+				break;
+		}
+		if (j == k)
+			return true;
+	}
+	return false;
+}
+
+/* GMime's copy is built of byte ranges of the span; contiguous ones are
+ * gathered and appended at once (a CR at a range's end is lone either
+ * way: a CR followed by LF ends no line of span_next_line's).  The copy
+ * (*a) is made only once a range does not follow the one before. */
+struct pending {
+	GByteArray *a;
+	size_t from, to;
+};
+
+static void
+pend_flush(const struct fill *f, struct span b, struct pending *p)
+{
+	if (p->a == NULL)
+		p->a = g_byte_array_sized_new((guint)b.len + 1);	/* b.len < MIME_MAX_PARSE */
+	if (p->to > p->from)
+		append_norm(f, p->a, b.ptr + p->from, p->to - p->from);
+	p->from = p->to;
+}
+
+static void
+pend_add(const struct fill *f, struct span b, struct pending *p, size_t from, size_t to)
+{
+	if (p->to != from) {
+		pend_flush(f, b, p);
+		p->from = from;
+	}
+	p->to = to;
 }
 
 /*
  * Build GMime's input from the span: see the comment at the top.  Returns
- * a GByteArray the caller hands to a GMime stream.
+ * a GByteArray the caller hands to a GMime stream and frees with
+ * release_input().  Issue #9: when nothing is left out or rewritten
+ * after an mbox "From " line, the array wraps the span
+ * itself rather than a copy.
+ *
+ * Sets f->plain_block when the header block is one GMime's part parser
+ * reads without a warning on_warning() reports (quiet_parse()): each
+ * line a field's first line (header_colon(), with a name GMime scans in
+ * one buffer) or a continuation of one, ended by an empty line (no
+ * "truncated"), no line rewritten (no lone CR, nothing cut), and no
+ * Content-Type field naming "multipart" or "message" (the only types
+ * GMime parses further parts of, with their own warnings).
  */
 static GByteArray *
 prepare(struct fill *f, struct span b)
 {
-	GByteArray *a = g_byte_array_sized_new((guint)b.len + 1);	/* b.len < MIME_MAX_PARSE */
 	size_t pos = 0, start = 0, total = 0, field = 0;
 	bool block_over = false, field_cut = false, have_field = false;
+	bool clean = !f->lone_cr, ended = false, in_ctype = false, nested = false;
+	struct pending pd = { NULL, 0, 0 };
 	struct span line;
 
 	if (b.len >= 5 && memcmp(b.ptr, "From ", 5) == 0) {
@@ -244,32 +408,45 @@ prepare(struct fill *f, struct span b)
 		f->skipped = pos;
 		start = pos;
 	}
+	pd.from = pd.to = start;
+	if (f->lone_cr)
+		pend_flush(f, b, &pd);	/* lone CRs are rewritten: a copy */
 	for (;;) {
-		size_t lstart = pos, termlen, add;
+		size_t lstart = pos, termlen, add, colon;
 
 		if (!span_next_line(b, &pos, &line))
 			break;
 		termlen = pos - lstart - line.len;
 		if (line.len == 0) {
 			/* the blank line: end of the header block */
-			append_norm(f, a, b.ptr + lstart, pos - lstart);
+			pend_add(f, b, &pd, lstart, pos);
+			ended = true;
 			break;
 		}
 		if (is_wsp(line.ptr[0]) && have_field) {
 			field += line.len + termlen;
-		} else if (is_header_line(line)) {
+		} else if ((colon = header_colon(line)) != 0) {
 			have_field = true;
 			field = line.len + termlen;
 			field_cut = false;
+			/* GMime scans a field name within its 4 KiB buffer */
+			if (colon >= 1024)
+				clean = false;
+			in_ctype = colon >= 12 && imcq_strncasecmp((const char *)line.ptr, "Content-Type", 12) == 0 &&
+				(colon == 12 || is_wsp(line.ptr[12]));
 		} else if (lstart == start && is_wsp(line.ptr[0])) {
 			/* a continuation line before any field: keep it, GMime
 			 * and other readers decide what it means */
 			field = line.len + termlen;
+			clean = false;
 		} else {
 			/* not a header line: the header block ends here */
 			pos = lstart;
 			break;
 		}
+		if (in_ctype && (ci_memmem(line.ptr, line.len, "multipart") ||
+				 ci_memmem(line.ptr, line.len, "message")))
+			nested = true;
 		total += line.len + termlen;
 		if (total > f->lim->header_block) {
 			if (!block_over) {
@@ -281,6 +458,7 @@ prepare(struct fill *f, struct span b)
 				fill_anomaly(f, "header-block-too-large", IMCQ_SEV_WARNING, lstart, msg);
 				block_over = true;
 			}
+			clean = false;
 			continue;
 		}
 		if (field > f->lim->header_bytes) {
@@ -296,16 +474,37 @@ prepare(struct fill *f, struct span b)
 				add = f->lim->header_bytes > before ? f->lim->header_bytes - before : 0;
 				if (add > line.len)
 					add = line.len;
-				g_byte_array_append(a, line.ptr, (guint)add);
-				g_byte_array_append(a, (const guint8 *)"\n", 1);
+				pend_flush(f, b, &pd);
+				g_byte_array_append(pd.a, line.ptr, (guint)add);
+				g_byte_array_append(pd.a, (const guint8 *)"\n", 1);
+				pd.from = pd.to = pos;	/* the cut line is not its bytes */
 			}
+			clean = false;
 			continue;
 		}
-		append_norm(f, a, b.ptr + lstart, pos - lstart);
+		pend_add(f, b, &pd, lstart, pos);
 	}
 	if (pos < b.len)
-		append_norm(f, a, b.ptr + pos, b.len - pos);
-	return a;
+		pend_add(f, b, &pd, pos, b.len);
+	f->plain_block = clean && ended && !nested;
+	if (pd.a == NULL) {
+		/* nothing left out or rewritten: GMime reads the span itself
+		 * (it only reads its input) */
+		f->borrowed = true;
+		return g_byte_array_new_take((guint8 *)(uintptr_t)(b.ptr + pd.from),
+					     pd.to - pd.from);
+	}
+	pend_flush(f, b, &pd);
+	return pd.a;
+}
+
+/* Free GMime's input array (not the span it may wrap). */
+static void
+release_input(const struct fill *f, GByteArray *arr)
+{
+	if (f->borrowed)
+		(void)g_byte_array_steal(arr, NULL);
+	g_byte_array_free(arr, TRUE);
 }
 
 /* --- GMime warnings ------------------------------------------------------ */
@@ -839,13 +1038,9 @@ walk(struct fill *f, GMimeObject *obj, const char *path, unsigned depth)
 	p.depth = depth;
 	ct = g_mime_object_get_content_type(obj);
 	if (ct != NULL) {
-		char *t = g_mime_content_type_get_mime_type(ct);
 		const char *cs = g_mime_content_type_get_parameter(ct, "charset");
 
-		if (t != NULL) {
-			p.content_type = lower_dup(t);
-			g_free(t);
-		}
+		p.content_type = mime_type_lower(ct);
 		if (cs != NULL)
 			p.charset = xstrdup(cs);
 	}
@@ -935,11 +1130,12 @@ subject_guessed(const char *raw)
 	return false;
 }
 
+/* v: a value unfold_trim() gave */
 static void
 set_once(char **slot, const char *v)
 {
 	if (*slot == NULL && v != NULL)
-		*slot = unfold_trim(v, (size_t)-1);
+		*slot = xstrdup(v);
 }
 
 static size_t
@@ -1031,6 +1227,11 @@ take_single(struct fill *f, enum single which, const char *u)
 
 	switch (which) {
 	case S_SUBJECT:
+		if (plain_text(u)) {
+			/* decoded it is itself, and nothing was guessed */
+			h->subject = xstrdup(u);
+			break;
+		}
 		d = g_mime_utils_header_decode_text(f->opts, u);
 		h->subject = xstrdup(d ? d : u);
 		g_free(d);
@@ -1067,6 +1268,39 @@ take_single(struct fill *f, enum single which, const char *u)
 	}
 }
 
+/* The fields fill_headers() reads, beyond the single-valued ones. */
+enum hname { H_SINGLE, H_RECEIVED, H_TO, H_CC, H_BCC, H_XPRIORITY, H_IMPORTANCE,
+	     H_PRIORITY, H_CTYPE, H_OTHER };
+
+/*
+ * Which field name is: issue #9, by length and first letter, then one
+ * comparison (the chain of comparisons was ~45 a field).  *single is
+ * the enum single of H_SINGLE.
+ */
+static enum hname
+classify(const char *name, enum single *single)
+{
+	static const struct { const char *n; enum hname h; int s; } names[] = {
+		{ "Subject", H_SINGLE, S_SUBJECT }, { "Date", H_SINGLE, S_DATE },
+		{ "Message-ID", H_SINGLE, S_MSGID }, { "From", H_SINGLE, S_FROM },
+		{ "Sender", H_SINGLE, S_SENDER }, { "Reply-To", H_SINGLE, S_REPLYTO },
+		{ "Received", H_RECEIVED, 0 }, { "To", H_TO, 0 }, { "Cc", H_CC, 0 },
+		{ "Bcc", H_BCC, 0 }, { "X-Priority", H_XPRIORITY, 0 },
+		{ "Importance", H_IMPORTANCE, 0 }, { "Priority", H_PRIORITY, 0 },
+		{ "Content-Type", H_CTYPE, 0 },
+	};
+	size_t len = strlen(name), i;
+	int c0 = name[0] >= 'a' && name[0] <= 'z' ? name[0] - 32 : name[0];
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].n[0] == c0 && strlen(names[i].n) == len &&
+		    imcq_strcasecmp(name, names[i].n) == 0) {
+			*single = (enum single)names[i].s;
+			return names[i].h;
+		}
+	return H_OTHER;
+}
+
 /*
  * The header fields of the top level: those of msg (NULL when the input
  * was parsed as a MIME part, see parse_fast()) and those of root, its
@@ -1093,69 +1327,77 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 		GMimeHeader *hd = all[i];
 		const char *name = g_mime_header_get_name(hd);
 		const char *raw = g_mime_header_get_raw_value(hd);
-		const char *val = g_mime_header_get_value(hd);
-		char *u;
+		char *u, *kept = NULL;
+		enum single single = S_COUNT;
+		enum hname which;
 
 		if (name == NULL)
 			continue;
+		/* the raw value unfolded, once for all its uses below */
+		u = raw != NULL ? unfold_trim(raw, (size_t)-1) : NULL;
 		if (h->nall < f->lim->header_fields) {
 			struct imcq_header_field hf;
 
 			hf.name = xstrdup(name);
-			hf.value = unfold_trim(val ? val : raw ? raw : "", (size_t)-1);
+			if (u != NULL && plain_text(u)) {
+				hf.value = kept = u;
+			} else {
+				const char *val = g_mime_header_get_value(hd);
+
+				hf.value = unfold_trim(val ? val : raw ? raw : "", (size_t)-1);
+			}
 			VEC_PUSH(c->all, h->nall, c->allcap, hf);
 		} else {
 			fields_over++;
 		}
 		if (raw == NULL)
 			continue;
-		for (k = 0; k < S_COUNT; k++)
-			if (imcq_strcasecmp(name, single_names[k]) == 0)
-				break;
-		if (k < S_COUNT) {
-			if (seen[k]++ == 0) {
-				u = unfold_trim(raw, (size_t)-1);
-				take_single(f, (enum single)k, u);
-				free(u);
-			}
-			continue;
-		}
-		if (imcq_strcasecmp(name, "Received") == 0) {
+		which = classify(name, &single);
+		switch (which) {
+		case H_SINGLE:
+			if (seen[single]++ == 0)
+				take_single(f, single, u);
+			break;
+		case H_RECEIVED:
 			if (h->nreceived < f->lim->hops) {
 				struct imcq_hop hop;
 
-				u = unfold_trim(raw, (size_t)-1);
 				parse_received(u, &hop);
-				free(u);
 				headers_add_hop(h, &hop);
 			} else {
 				hops_over++;
 			}
-		} else if (imcq_strcasecmp(name, "To") == 0 || imcq_strcasecmp(name, "Cc") == 0 ||
-			   imcq_strcasecmp(name, "Bcc") == 0) {
-			struct imcq_strv *sv = imcq_strcasecmp(name, "To") == 0 ? &c->to :
-				imcq_strcasecmp(name, "Cc") == 0 ? &c->cc : &c->bcc;
+			break;
+		case H_TO:
+			parse_addr_list(f, u, &c->to);
+			break;
+		case H_CC:
+			parse_addr_list(f, u, &c->cc);
+			break;
+		case H_BCC:
+			parse_addr_list(f, u, &c->bcc);
+			break;
+		case H_XPRIORITY:
+			set_once(&c->x_priority, u);
+			break;
+		case H_IMPORTANCE:
+			set_once(&c->importance, u);
+			break;
+		case H_PRIORITY:
+			set_once(&c->priority, u);
+			break;
+		case H_CTYPE:
+			if (c->content_type == NULL) {
+				GMimeContentType *ct = root ? g_mime_object_get_content_type(root) : NULL;
 
-			u = unfold_trim(raw, (size_t)-1);
-			parse_addr_list(f, u, sv);
-			free(u);
-		} else if (imcq_strcasecmp(name, "X-Priority") == 0) {
-			set_once(&c->x_priority, raw);
-		} else if (imcq_strcasecmp(name, "Importance") == 0) {
-			set_once(&c->importance, raw);
-		} else if (imcq_strcasecmp(name, "Priority") == 0) {
-			set_once(&c->priority, raw);
-		} else if (imcq_strcasecmp(name, "Content-Type") == 0 && c->content_type == NULL) {
-			GMimeContentType *ct = root ? g_mime_object_get_content_type(root) : NULL;
-			char *t = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
-
-			if (t != NULL) {
-				c->content_type = lower_dup(t);
-				g_free(t);
-			} else {
-				set_once(&c->content_type, raw);
+				c->content_type = ct ? mime_type_lower(ct) : xstrdup(u);
 			}
+			break;
+		case H_OTHER:
+			break;
 		}
+		if (u != kept)
+			free(u);
 	}
 	free(all);
 	for (k = 0; k < S_COUNT; k++)
@@ -1217,18 +1459,44 @@ parse_message(GByteArray *arr, GMimeParserOptions *opts, GMimeParser **parser)
  * exactly as before.
  */
 static GMimeObject *
-parse_fast(struct fill *f, GByteArray *arr, GMimeParser **parser)
+parse_fast(struct fill *f, GMimeParserOptions *opts, GByteArray *arr, GMimeParser **parser)
 {
 	GMimeObject *root;
 
 	*parser = parser_on(arr);
 	f->probe = true;
 	f->probe_hit = false;
-	root = g_mime_parser_construct_part(*parser, f->opts);
+	root = g_mime_parser_construct_part(*parser, opts);
 	f->probe = false;
 	if (root != NULL && f->probe_hit) {
 		g_object_unref(root);
 		root = NULL;
+	}
+	return root;
+}
+
+/*
+ * parse_fast() without a warning callback, for a header block prepare()
+ * found plain: GMime's part parser then reports nothing on_warning()
+ * would (an invalid field name, a truncated header block, and the
+ * warnings of multiparts and message parts: see prepare()), so there is
+ * nothing to probe for.  A result that is not a leaf part, or none, is
+ * dropped (NULL) and the caller takes the general way.
+ */
+static GMimeObject *
+quiet_parse(GByteArray *arr, GMimeParser **parser)
+{
+	GMimeObject *root;
+
+	*parser = parser_on(arr);
+	root = g_mime_parser_construct_part(*parser, quiet_opts);
+	if (root != NULL && !GMIME_IS_PART(root)) {
+		g_object_unref(root);
+		root = NULL;
+	}
+	if (root == NULL) {
+		g_object_unref(*parser);
+		*parser = NULL;
 	}
 	return root;
 }
@@ -1261,26 +1529,23 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 	} else if (body.len > 0) {
 		GByteArray *arr;
 		GMimeParser *parser = NULL;
-		GMimeParserOptions *opts;
+		GMimeParserOptions *opts = NULL;
 		GMimeMessage *msg = NULL;
-		GMimeObject *root;
-		/* raw 8-bit header bytes: UTF-8 if they are, else the Windows
-		 * code page of the IMS era, else Latin-1 (never fails) */
-		const char *fallback[] = { "UTF-8", "windows-1252", "iso-8859-1", NULL };
+		GMimeObject *root = NULL;
 
 		mime_global_init();
 		arr = prepare(&f, body);
-		opts = g_mime_parser_options_new();
-		g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
-		g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
-		g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
-		g_mime_parser_options_set_allow_addresses_without_domain(opts, TRUE);
-		g_mime_parser_options_set_fallback_charsets(opts, fallback);
-		g_mime_parser_options_set_warning_callback(opts, on_warning, &f);
-		f.opts = opts;
-		root = parse_fast(&f, arr, &parser);
-		if (root == NULL)
-			msg = parse_message(arr, opts, &parser);
+		f.opts = quiet_opts;
+		if (f.plain_block)
+			root = quiet_parse(arr, &parser);
+		if (root == NULL) {
+			opts = g_mime_parser_options_new();
+			set_options(opts);
+			g_mime_parser_options_set_warning_callback(opts, on_warning, &f);
+			root = parse_fast(&f, opts, arr, &parser);
+			if (root == NULL)
+				msg = parse_message(arr, opts, &parser);
+		}
 		if (msg != NULL || root != NULL) {
 			GMimeObject *part = msg ? g_mime_message_get_mime_part(msg) : root;
 
@@ -1295,9 +1560,10 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 		if (root != NULL)
 			g_object_unref(root);
 		g_object_unref(parser);	/* and its stream: before arr, which they read */
-		g_byte_array_free(arr, TRUE);
+		release_input(&f, arr);
 		f.opts = NULL;
-		g_mime_parser_options_free(opts);
+		if (opts != NULL)
+			g_mime_parser_options_free(opts);
 		pick_ims_id(&f);
 	}
 	derive_envelope(&f);
