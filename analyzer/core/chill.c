@@ -36,105 +36,123 @@ _Static_assert(offsetof(struct imcq_message, c) <= 384,
 
 /* ---- encoding ---- */
 
-static void
-put_u64(struct buf *b, uint64_t v)
+/*
+ * Issue #9: the block is measured first, then written into one exact
+ * allocation (a growing buffer cost an append call for each number and
+ * string, and reallocations).  Each put_* writes at o, or only counts
+ * when o is NULL, and returns its length.
+ */
+static size_t
+put_u64(unsigned char *o, uint64_t v)
 {
-	unsigned char t[10];
 	size_t n = 0;
 
 	do {
-		t[n] = (unsigned char)(v & 0x7f);
+		if (o != NULL)
+			o[n] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
-		if (v)
-			t[n] |= 0x80;
 		n++;
 	} while (v);
-	(void)buf_append(b, t, n);
+	return n;
 }
 
-static void
-put_str(struct buf *b, const char *s)
+static size_t
+put_str(unsigned char *o, const char *s)
 {
-	size_t n;
+	size_t n, k;
 
-	if (s == NULL) {
-		put_u64(b, 0);
-		return;
-	}
-	n = strlen(s);
-	put_u64(b, (uint64_t)n + 1);
-	(void)buf_append(b, s, n + 1);
+	if (s == NULL)
+		return put_u64(o, 0);
+	n = strlen(s) + 1;
+	k = put_u64(o, (uint64_t)n);
+	if (o != NULL)
+		memcpy(o + k, s, n);
+	return k + n;
 }
 
-static void
-put_strv(struct buf *b, const struct imcq_strv *sv)
-{
-	size_t i;
+/* o + at, or NULL when only counting */
+#define AT(o, at) ((o) != NULL ? (o) + (at) : NULL)
 
-	put_u64(b, sv->n);
+static size_t
+put_strv(unsigned char *o, const struct imcq_strv *sv)
+{
+	size_t i, at = put_u64(o, sv->n);
+
 	for (i = 0; i < sv->n; i++)
-		put_str(b, sv->v[i]);
+		at += put_str(AT(o, at), sv->v[i]);
+	return at;
+}
+
+static size_t
+put_strs(unsigned char *o, const char *const *v, size_t n)
+{
+	size_t i, at = 0;
+
+	for (i = 0; i < n; i++)
+		at += put_str(AT(o, at), v[i]);
+	return at;
+}
+
+/* The cold fields of m, in the order of the comment at the top. */
+static size_t
+encode(const struct imcq_message *m, unsigned char *o)
+{
+	const struct imcq_cold *c = &m->c;
+	size_t i, at = 0;
+	const char *const env[] = { c->helo, c->client_host, c->encoding };
+	const char *const hdr[] = { c->date_raw, c->from, c->sender, c->reply_to, c->content_type,
+				    c->x_priority, c->importance, c->priority };
+
+	at += put_strs(AT(o, at), env, 3);
+	at += put_u64(AT(o, at), c->ngaps);
+	for (i = 0; i < c->ngaps; i++) {
+		at += put_u64(AT(o, at), c->gaps[i].offset);
+		at += put_u64(AT(o, at), c->gaps[i].length);
+		at += put_str(AT(o, at), c->gaps[i].hex);
+	}
+	at += put_strv(AT(o, at), &c->extra);
+	at += put_strs(AT(o, at), hdr, 8);
+	at += put_strv(AT(o, at), &c->to);
+	at += put_strv(AT(o, at), &c->cc);
+	at += put_strv(AT(o, at), &c->bcc);
+	at += put_u64(AT(o, at), c->all ? m->hdr.nall : 0);
+	for (i = 0; c->all != NULL && i < m->hdr.nall; i++) {
+		at += put_str(AT(o, at), c->all[i].name);
+		at += put_str(AT(o, at), c->all[i].value);
+	}
+	at += put_u64(AT(o, at), c->nparts);
+	for (i = 0; i < c->nparts; i++) {
+		const struct imcq_mime_part *p = &c->parts[i];
+		const char *const ps[] = { p->path, p->content_type, p->filename, p->charset,
+					   p->encoding };
+
+		at += put_strs(AT(o, at), ps, 5);
+		at += put_u64(AT(o, at), p->size);
+		at += put_u64(AT(o, at), p->depth);
+	}
+	at += put_u64(AT(o, at), m->hdr.nreceived);
+	for (i = 0; i < m->hdr.nreceived; i++) {
+		at += put_str(AT(o, at), m->hdr.received[i].raw);
+		at += put_str(AT(o, at), m->hdr.received[i].date_raw);
+	}
+	return at;
 }
 
 struct imcq_message *
 message_chill(struct imcq_message *m)
 {
-	const struct imcq_cold *c = &m->c;
 	struct imcq_message *hot;
-	struct buf b;
 	size_t i, len;
-	char *d;
+	unsigned char *d;
 
 	if (m->chilled)
 		return m;
-	buf_init(&b, (size_t)UINT32_MAX - 1);
-	put_str(&b, c->helo);
-	put_str(&b, c->client_host);
-	put_str(&b, c->encoding);
-	put_u64(&b, c->ngaps);
-	for (i = 0; i < c->ngaps; i++) {
-		put_u64(&b, c->gaps[i].offset);
-		put_u64(&b, c->gaps[i].length);
-		put_str(&b, c->gaps[i].hex);
-	}
-	put_strv(&b, &c->extra);
-	put_str(&b, c->date_raw);
-	put_str(&b, c->from);
-	put_str(&b, c->sender);
-	put_str(&b, c->reply_to);
-	put_str(&b, c->content_type);
-	put_str(&b, c->x_priority);
-	put_str(&b, c->importance);
-	put_str(&b, c->priority);
-	put_strv(&b, &c->to);
-	put_strv(&b, &c->cc);
-	put_strv(&b, &c->bcc);
-	put_u64(&b, c->all ? m->hdr.nall : 0);
-	for (i = 0; c->all != NULL && i < m->hdr.nall; i++) {
-		put_str(&b, c->all[i].name);
-		put_str(&b, c->all[i].value);
-	}
-	put_u64(&b, c->nparts);
-	for (i = 0; i < c->nparts; i++) {
-		const struct imcq_mime_part *p = &c->parts[i];
-
-		put_str(&b, p->path);
-		put_str(&b, p->content_type);
-		put_str(&b, p->filename);
-		put_str(&b, p->charset);
-		put_str(&b, p->encoding);
-		put_u64(&b, p->size);
-		put_u64(&b, p->depth);
-	}
-	put_u64(&b, m->hdr.nreceived);
-	for (i = 0; i < m->hdr.nreceived; i++) {
-		put_str(&b, m->hdr.received[i].raw);
-		put_str(&b, m->hdr.received[i].date_raw);
-	}
-	if (b.over) {	/* > 4 GiB of cold fields: cannot be, given the caps */
-		buf_release(&b);
+	len = encode(m, NULL);
+	if (len > (size_t)UINT32_MAX - 1)	/* > 4 GiB of cold fields: cannot be, given the caps */
 		return m;
-	}
+	d = xmalloc(len + 1);
+	(void)encode(m, d);
+	d[len] = '\0';
 	m->hdr_priority = (int8_t)message_header_priority(m);
 	message_drop_cold(m);
 	for (i = 0; i < m->hdr.nreceived; i++) {
@@ -142,14 +160,12 @@ message_chill(struct imcq_message *m)
 		free(m->hdr.received[i].date_raw);
 		m->hdr.received[i].raw = m->hdr.received[i].date_raw = NULL;
 	}
-	d = buf_detach(&b, &len);
-	buf_release(&b);	/* detach left it empty, allocated */
 
 	/* the same message without its cold member (struct imcq_cold) */
 	hot = xmalloc(offsetof(struct imcq_message, c));
 	memcpy(hot, m, offsetof(struct imcq_message, c));
 	free(m);
-	hot->cold = (unsigned char *)d;
+	hot->cold = d;
 	hot->coldlen = (uint32_t)len;
 	hot->chilled = true;
 	hot->spilled = false;
@@ -362,14 +378,31 @@ finding_code_name(unsigned id)
 	return finding_codes[id];
 }
 
+/* put_u64() and put_str() appended to b (the frozen findings). */
+static void
+bput_u64(struct buf *b, uint64_t v)
+{
+	unsigned char t[10];
+
+	(void)buf_append(b, t, put_u64(t, v));
+}
+
+static void
+bput_str(struct buf *b, const char *s)
+{
+	bput_u64(b, s != NULL ? (uint64_t)strlen(s) + 1 : 0);
+	if (s != NULL)
+		(void)buf_append(b, s, strlen(s) + 1);
+}
+
 static void
 put_text(struct buf *b, const char *t, bool spilled)
 {
-	put_u64(b, spilled);
+	bput_u64(b, spilled);
 	if (spilled)
-		put_u64(b, (uint64_t)(uintptr_t)t);
+		bput_u64(b, (uint64_t)(uintptr_t)t);
 	else
-		put_str(b, t);
+		bput_str(b, t);
 }
 
 static void
@@ -377,27 +410,27 @@ put_findings(struct buf *b, const struct imcq_findlist *l)
 {
 	size_t i, j;
 
-	put_u64(b, l->n);
+	bput_u64(b, l->n);
 	for (i = 0; i < l->n; i++) {
 		const struct imcq_finding *f = &l->v[i];
 
-		put_u64(b, (uint64_t)finding_code_id(f->code));
-		put_u64(b, (uint64_t)f->sev);
+		bput_u64(b, (uint64_t)finding_code_id(f->code));
+		bput_u64(b, (uint64_t)f->sev);
 		put_text(b, f->message, (f->shared & IMCQ_F_SPILLED) != 0);
-		put_str(b, f->reference);
-		put_str(b, f->action);
-		put_str(b, f->basis);
-		put_u64(b, f->nspool_ids);
+		bput_str(b, f->reference);
+		bput_str(b, f->action);
+		bput_str(b, f->basis);
+		bput_u64(b, f->nspool_ids);
 		for (j = 0; j < f->nspool_ids; j++)
-			put_str(b, f->spool_ids[j]);
-		put_u64(b, f->ev.n);
+			bput_str(b, f->spool_ids[j]);
+		bput_u64(b, f->ev.n);
 		for (j = 0; j < f->ev.n; j++) {
 			const struct imcq_evidence *e = &f->ev.v[j];
 
-			put_u64(b, (uint64_t)((int64_t)e->input + 1));
-			put_str(b, e->member);
-			put_u64(b, e->offset);
-			put_u64(b, e->line);
+			bput_u64(b, (uint64_t)((int64_t)e->input + 1));
+			bput_str(b, e->member);
+			bput_u64(b, e->offset);
+			bput_u64(b, e->line);
 			put_text(b, e->excerpt, (e->shared & IMCQ_EV_SPILLED) != 0);
 		}
 	}
@@ -481,10 +514,10 @@ message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
 			return;
 	buf_init(&b, (size_t)UINT32_MAX - 1);
 	if (m->nfz == 0) {
-		put_u64(&b, 0);
+		bput_u64(&b, 0);
 	} else {
-		put_u64(&b, (uint64_t)m->fzlen + 1);
-		put_u64(&b, m->fz_mem ? (uint64_t)(uintptr_t)m->fzblk : m->fzoff);
+		bput_u64(&b, (uint64_t)m->fzlen + 1);
+		bput_u64(&b, m->fz_mem ? (uint64_t)(uintptr_t)m->fzblk : m->fzoff);
 	}
 	put_findings(&b, l);
 	if (b.over) {
