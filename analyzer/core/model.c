@@ -1323,26 +1323,28 @@ message_seen_in(struct imcq_message *m, unsigned snap)
 _Static_assert(sizeof(void *) != 8 || sizeof(struct imcq_inv) == 80,
 	       "an inventory row is 80 bytes on LP64 (one per member)");
 
-/* A lower-case hex digit's value, else -1: inv_sha256_hex must give back
- * the same bytes. */
-static int
-lower_hex_value(char c)
-{
-	return c >= 'A' && c <= 'F' ? -1 : hex_value(c);
-}
+/* 16 + a lower-case hex digit's value, else 0 (any other byte, upper
+ * case too): inv_sha256_hex must give back the same bytes.  Issue #9: a
+ * table (the branches of hex_value() were ~870 instructions a digest,
+ * one digest a member on the applying thread). */
+static const unsigned char lower_hex[256] = {
+	['0'] = 16, ['1'] = 17, ['2'] = 18, ['3'] = 19, ['4'] = 20,
+	['5'] = 21, ['6'] = 22, ['7'] = 23, ['8'] = 24, ['9'] = 25,
+	['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29, ['e'] = 30, ['f'] = 31,
+};
 
 void
 inv_set_sha256(struct imcq_inv *v, const char *hex)
 {
+	const unsigned char *h = (const unsigned char *)hex;
 	size_t i;
 
 	for (i = 0; i < 32; i++) {
-		int hi = lower_hex_value(hex[2 * i]);
-		int lo = hi < 0 ? -1 : lower_hex_value(hex[2 * i + 1]);
+		unsigned hi = lower_hex[h[2 * i]], lo;
 
-		if (lo < 0)
+		if (hi == 0 || (lo = lower_hex[h[2 * i + 1]]) == 0)
 			BUG("inv_set_sha256: not 64 hex digits");
-		v->sha256_raw[i] = (unsigned char)(hi << 4 | lo);
+		v->sha256_raw[i] = (unsigned char)((hi & 15) << 4 | (lo & 15));
 	}
 	if (hex[64] != '\0')
 		BUG("inv_set_sha256: not 64 hex digits");
