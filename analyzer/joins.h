@@ -115,7 +115,7 @@ enum joins_key {
  * k equals its own (j <= i; j == i when no earlier one does), or SIZE_MAX
  * when message i has no such key.  No key string is kept: the class heads
  * are in a hash table by a 64-bit hash of their key, and only messages
- * whose hashes meet are compared in full, so memory is 32 to 48 bytes a
+ * whose hashes meet are compared in full, so memory is 40 to 72 bytes a
  * message, not a copy of every key.  Reads the messages only (any
  * thread).  Caller frees.
  */
