@@ -120,42 +120,76 @@ smap_put(struct smap *m, struct sslot *slot, const char *owned_key, uint64_t h, 
 	m->n++;
 }
 
+/* A name's pointer and its index (struct sbuild's memos). */
+#define SUMMARY_PMEMO	64
+struct pmemo {
+	const char *p;	/* NULL: empty */
+	size_t idx;
+};
+
 /* The summary under construction: the name maps, and per domain the last
  * message counted (1-based; 0: none yet). */
 struct sbuild {
 	struct smap dom, code;
 	size_t *last;
 	size_t lastcap;
+	struct pmemo dmemo[SUMMARY_PMEMO], cmemo[SUMMARY_PMEMO];
 };
+
+/* Issue #9: a name at a pointer looked up before (the finding codes' names
+ * are one table, recipients' domains often one string) is found by the
+ * pointer alone, without hashing the name; pointer-keyed, so the memo
+ * only ever repeats an answer the maps gave for the same bytes. */
+static struct pmemo *
+pmemo_at(struct pmemo *v, const char *p)
+{
+	return &v[((uintptr_t)p >> 3) % SUMMARY_PMEMO];
+}
 
 static size_t
 domain_get(struct summary *s, struct sbuild *sb, const char *d)
 {
-	uint64_t h = str_hash(d);
+	struct pmemo *pm = pmemo_at(sb->dmemo, d);
+	uint64_t h;
 	struct sslot *slot;
-	size_t i = smap_find(&sb->dom, d, h, &slot);
+	size_t i;
 	struct summary_domain nd;
 
-	if (i != SIZE_MAX)
+	if (pm->p == d)
+		return pm->idx;
+	h = str_hash(d);
+	i = smap_find(&sb->dom, d, h, &slot);
+	if (i != SIZE_MAX) {
+		*pm = (struct pmemo){ d, i };
 		return i;
+	}
 	memset(&nd, 0, sizeof(nd));
 	nd.domain = xstrdup(d);
 	VEC_PUSH(s->domains, s->ndomains, s->domcap, nd);
 	xgrow((void **)&sb->last, &sb->lastcap, s->ndomains, sizeof(*sb->last));
 	sb->last[s->ndomains - 1] = 0;
 	smap_put(&sb->dom, slot, nd.domain, h, s->ndomains - 1);
+	*pm = (struct pmemo){ d, s->ndomains - 1 };
 	return s->ndomains - 1;
 }
 
 static void
 code_add(struct summary *s, struct sbuild *sb, const char *code)
 {
-	uint64_t h = str_hash(code);
+	struct pmemo *pm = pmemo_at(sb->cmemo, code);
+	uint64_t h;
 	struct sslot *slot;
-	size_t i = smap_find(&sb->code, code, h, &slot);
+	size_t i;
 	struct summary_code c;
 
+	if (pm->p == code) {
+		s->codes[pm->idx].count++;
+		return;
+	}
+	h = str_hash(code);
+	i = smap_find(&sb->code, code, h, &slot);
 	if (i != SIZE_MAX) {
+		*pm = (struct pmemo){ code, i };
 		s->codes[i].count++;
 		return;
 	}
@@ -163,6 +197,7 @@ code_add(struct summary *s, struct sbuild *sb, const char *code)
 	c.count = 1;
 	VEC_PUSH(s->codes, s->ncodes, s->codecap, c);
 	smap_put(&sb->code, slot, c.code, h, s->ncodes - 1);
+	*pm = (struct pmemo){ code, s->ncodes - 1 };
 }
 
 static int
@@ -185,9 +220,10 @@ cmp_code(const void *a, const void *b)
 void
 summary_build(struct summary *s, const struct imcq_report *rep)
 {
-	struct sbuild sb = { { NULL, 0, 0 }, { NULL, 0, 0 }, NULL, 0 };
+	struct sbuild sb;
 	size_t i, j;
 
+	memset(&sb, 0, sizeof(sb));
 	memset(s, 0, sizeof(*s));
 	s->messages = rep->nmsgs;
 	for (i = 0; i < rep->nmsgs; i++) {
