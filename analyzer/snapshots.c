@@ -15,6 +15,21 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
+/* The spool id part of a Received line's id: *id moved past leading
+ * spaces and '<', the length without trailing ' ', '>' and ';'. */
+static size_t
+hop_id_span(const char **id)
+{
+	size_t n;
+
+	while (**id == ' ' || **id == '<')
+		(*id)++;
+	n = strlen(*id);
+	while (n > 0 && ((*id)[n - 1] == ' ' || (*id)[n - 1] == '>' || (*id)[n - 1] == ';'))
+		n--;
+	return n;
+}
+
 char *
 snapshots_hop_spool_key(const char *id)
 {
@@ -23,35 +38,40 @@ snapshots_hop_spool_key(const char *id)
 
 	if (id == NULL)
 		return NULL;
-	while (*id == ' ' || *id == '<')
-		id++;
-	t = xstrdup(id);
-	n = strlen(t);
-	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '>' || t[n - 1] == ';'))
-		t[--n] = '\0';
+	n = hop_id_span(&id);
+	t = xstrndup(id, n);
 	k = joins_spool_key(t);
 	free(t);
 	return k;
 }
 
+/* snapshots_hop_spool_key of id packed as joins_spool_code does; false
+ * when there is none.  Issue #9: snapshots_own_hop compares codes, with
+ * no string made per message and per hop (equal codes, equal keys). */
+static bool
+hop_spool_code(const char *id, uint64_t *out)
+{
+	char t[9];
+
+	if (id == NULL || hop_id_span(&id) != 8)
+		return false;
+	memcpy(t, id, 8);
+	t[8] = '\0';
+	return joins_spool_code(t, out);
+}
+
 const struct imcq_hop *
 snapshots_own_hop(const struct imcq_message *m)
 {
-	char *sk = joins_spool_key(m->spool_id);
-	const struct imcq_hop *hit = NULL;
+	uint64_t sk, hk;
 	size_t i;
 
-	if (sk == NULL)
+	if (!joins_spool_code(m->spool_id, &sk))
 		return NULL;
-	for (i = 0; i < m->hdr.nreceived && hit == NULL; i++) {
-		char *hk = snapshots_hop_spool_key(m->hdr.received[i].id);
-
-		if (hk != NULL && strcmp(hk, sk) == 0)
-			hit = &m->hdr.received[i];
-		free(hk);
-	}
-	free(sk);
-	return hit;
+	for (i = 0; i < m->hdr.nreceived; i++)
+		if (hop_spool_code(m->hdr.received[i].id, &hk) && hk == sk)
+			return &m->hdr.received[i];
+	return NULL;
 }
 
 bool
