@@ -747,10 +747,10 @@ release_maps(struct snapmaps *mp)
 	dommap_release(&mp->trk);
 }
 
-/* Unique recipient domains of messages v[] (sorted), each with one of its
- * addresses (addrs[i] belongs to domains.v[i]). */
+/* domains_of by sorting every "domain\001address" pair: the rule it keeps
+ * (a domain holding a \001 splits there), for such domains. */
 static void
-domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
+domains_of_pairs(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 	   struct imcq_strv *addrs)
 {
 	struct imcq_strv pairs = { 0 };
@@ -776,6 +776,119 @@ domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 			strv_push(addrs, xstrdup(sep + 1));
 	}
 	strv_release(&pairs);
+}
+
+/* Issue #9: a set of strings (borrowed) in a hash table, case ignored
+ * or not, each with a value: domains_of's domains and their least
+ * address, diag_no_route's unrouted domains. */
+struct spick {
+	const char *d, *a;	/* d NULL: empty */
+	uint64_t h;
+};
+
+struct strset {
+	struct spick *t;
+	size_t nslot, n;
+	bool ci;		/* case ignored (imcq_strcasecmp) */
+};
+
+static uint64_t
+strset_hash(const struct strset *ss, const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)(ss->ci ? lc(*s) : *s)) * 0x100000001b3ull;
+	return h;
+}
+
+/* The entry of d: its own, else (add true) a new one with a NULL value,
+ * else NULL. */
+static struct spick *
+strset_get(struct strset *ss, const char *d, bool add)
+{
+	uint64_t h = strset_hash(ss, d);
+	size_t at, k;
+
+	if (add && 2 * (ss->n + 1) > ss->nslot) {
+		size_t ns = ss->nslot ? 2 * ss->nslot : 64;
+		struct spick *g = xcalloc(ns, sizeof(*g));
+
+		for (at = 0; at < ss->nslot; at++) {
+			if (ss->t[at].d == NULL)
+				continue;
+			for (k = (size_t)ss->t[at].h & (ns - 1); g[k].d != NULL; k = (k + 1) & (ns - 1))
+				;
+			g[k] = ss->t[at];
+		}
+		free(ss->t);
+		ss->t = g;
+		ss->nslot = ns;
+	}
+	if (ss->nslot == 0)
+		return NULL;
+	for (at = (size_t)h & (ss->nslot - 1); ss->t[at].d != NULL;
+	     at = (at + 1) & (ss->nslot - 1))
+		if (ss->t[at].h == h && (ss->ci ? imcq_strcasecmp(ss->t[at].d, d) :
+					 strcmp(ss->t[at].d, d)) == 0)
+			return &ss->t[at];
+	if (!add)
+		return NULL;
+	ss->t[at] = (struct spick){ d, NULL, h };
+	ss->n++;
+	return &ss->t[at];
+}
+
+static int
+cmp_spick(const void *a, const void *b)
+{
+	return strcmp(((const struct spick *)a)->d, ((const struct spick *)b)->d);
+}
+
+/* Unique recipient domains of messages v[] (sorted), each with one of its
+ * addresses (addrs[i] belongs to domains.v[i]): the least, as the sorted
+ * "domain\001address" pairs of domains_of_pairs gave.  Issue #9: each
+ * domain once in a hash table, keeping its least address, then only the
+ * distinct domains sorted -- not a string made and sorted per recipient. */
+static void
+domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
+	   struct imcq_strv *addrs)
+{
+	struct strset ss = { NULL, 0, 0, false };
+	struct spick *u;
+	size_t i, j, at;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < v[i]->nrcpts; j++) {
+			const struct imcq_rcpt *r = &v[i]->rcpts[j];
+			struct spick *e;
+
+			if (!(r->domain && *r->domain && r->address))
+				continue;
+			if (strchr(r->domain, '\001') != NULL) {
+				free(ss.t);
+				domains_of_pairs(v, n, domains, addrs);
+				return;
+			}
+			e = strset_get(&ss, r->domain, true);
+			if (e->a == NULL || strcmp(r->address, e->a) < 0)
+				e->a = r->address;
+		}
+	u = xmalloc((ss.n ? ss.n : 1) * sizeof(*u));
+	for (at = 0, j = 0; at < ss.nslot; at++)
+		if (ss.t[at].d != NULL)
+			u[j++] = ss.t[at];
+	if (ss.n > 1)
+		xqsort(u, ss.n, sizeof(*u), cmp_spick);
+	for (i = 0; i < ss.n; i++) {
+		if (domains->n && strcmp(domains->v[domains->n - 1], u[i].d) == 0)
+			continue;
+		strv_push(domains, xstrdup(u[i].d));
+		if (addrs)
+			strv_push(addrs, xstrdup(u[i].a));
+	}
+	free(u);
+	free(ss.t);
 }
 
 /* ---- collecting the stuck messages -------------------------------------- */
@@ -973,23 +1086,21 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 	{
 		struct imcq_strv doms = { 0 };
 		struct buf db;
-		struct skey *badd = NULL;
-		size_t nbadd = 0, bcap = 0;
+		/* issue #9: a set (case ignored), not a sort of every one */
+		struct strset bad = { NULL, 0, 0, true };
 
 		domains_of(hit, nhit, &doms, NULL);
-		/* the domains of the unrouted recipients, sorted (case ignored) */
+		/* the domains of the unrouted recipients (case ignored) */
 		for (size_t k = 0; k < nhit; k++)
 			for (size_t r = 0; r < hit[k]->nrcpts; r++)
 				if (hit[k]->rcpts[r].domain &&
 				    rcpt_no_route(s, hit[k], &hit[k]->rcpts[r]))
-					VEC_PUSH(badd, nbadd, bcap,
-						 ((struct skey){ hit[k]->rcpts[r].domain, 0, 0 }));
-		xqsort(badd, nbadd, sizeof(*badd), cmp_skey_ci);
+					strset_get(&bad, hit[k]->rcpts[r].domain, true);
 		buf_init(&db, TEXT_CAP);
 		for (i = 0, j = 0; i < doms.n; i++)
-			if (skey_find(badd, nbadd, doms.v[i]) < nbadd)
+			if (strset_get(&bad, doms.v[i], false) != NULL)
 				buf_appendf(&db, "%s%s", j++ ? ", " : "", doms.v[i]);
-		free(badd);
+		free(bad.t);
 		list = take(&db);
 		s->why[DC_NOROUTE] = xasprintf("%zu recipient%s (at %s) match no address "
 					       "space of the routing table (%s), so no "
