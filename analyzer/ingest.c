@@ -1066,7 +1066,8 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 	return IMCQ_OK;
 }
 
-/* Hash a whole regular file (O_RDONLY): an archive INPUT's digest. */
+/* Hash the whole file open at fd (path names it in errors), then close
+ * fd: an archive INPUT's digest. */
 static int
 hash_fd(int fd, const char *path, char sha[65], struct imcq_err *err)
 {
@@ -1251,6 +1252,15 @@ input_hash_main(void *arg)
 	return NULL;
 }
 
+/* j's input could not be read: err says why (ingest_input returns it). */
+static void
+job_skip(struct job *j, const struct imcq_err *err)
+{
+	j->err = *err;
+	w_unreadable(&j->w);
+	j->rc = IMCQ_SKIP;
+}
+
 static void
 job_walk(struct job *j)
 {
@@ -1266,9 +1276,8 @@ job_walk(struct job *j)
 	}
 	h.fd = open(j->path, O_RDONLY | O_NOCTTY);
 	if (h.fd < 0) {
-		imcq_err_set(&j->err, IMCQ_SKIP, "cannot open '%s': %s", j->path, strerror(errno));
-		w_unreadable(w);
-		j->rc = IMCQ_SKIP;
+		imcq_err_set(&h.err, IMCQ_SKIP, "cannot open '%s': %s", j->path, strerror(errno));
+		job_skip(j, &h.err);
 		return;
 	}
 	/* Issue #9: the whole archive is hashed (its provenance) while its
@@ -1282,9 +1291,7 @@ job_walk(struct job *j)
 	else
 		input_hash_main(&h);
 	if (!beside && h.rc != IMCQ_OK) {
-		j->err = h.err;
-		w_unreadable(w);
-		j->rc = IMCQ_SKIP;
+		job_skip(j, &h.err);
 		return;
 	}
 	a = archive_new_reader();
@@ -1307,9 +1314,7 @@ job_walk(struct job *j)
 		memcpy(j->sha, h.sha, sizeof(j->sha));
 		j->have_sha = true;
 	} else {
-		j->err = h.err;
-		w_unreadable(w);
-		j->rc = IMCQ_SKIP;
+		job_skip(j, &h.err);
 	}
 }
 
