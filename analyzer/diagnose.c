@@ -31,6 +31,7 @@
 #include "analyzer/core/buf.h"
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
+#include "analyzer/core/tabhash.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/joins.h"
@@ -792,22 +793,12 @@ struct strset {
 	bool ci;		/* case ignored (imcq_strcasecmp) */
 };
 
-static uint64_t
-strset_hash(const struct strset *ss, const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)(ss->ci ? lc(*s) : *s)) * 0x100000001b3ull;
-	return h;
-}
-
 /* The entry of d: its own, else (add true) a new one with a NULL value,
  * else NULL. */
 static struct spick *
 strset_get(struct strset *ss, const char *d, bool add)
 {
-	uint64_t h = strset_hash(ss, d);
+	uint64_t h = ss->ci ? tab_hash_ci(d) : tab_hash_str(d);
 	size_t at, k;
 
 	if (add && 2 * (ss->n + 1) > ss->nslot) {

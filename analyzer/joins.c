@@ -16,6 +16,7 @@
 
 #include "analyzer/core/par.h"
 #include "analyzer/core/rd.h"
+#include "analyzer/core/tabhash.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/hex.h"
 #include "analyzer/core/xalloc.h"
@@ -115,27 +116,6 @@ joins_dec(char out[24], int64_t v)
 }
 
 /* ---- key classes (joins.h joins_key_classes) ---- */
-
-/* Hash of p[0..n) for the tables below: issue #9: eight bytes a step
- * (the FNV-1a it replaces took one); only where a key sits in a table
- * depends on it, never what a lookup finds. */
-static uint64_t
-key_hash_n(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t w;
-
-	h ^= n;
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-	}
-	w = 0;
-	memcpy(&w, s, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ h >> 32;
-}
 
 static bool
 has_key(const struct imcq_message *m, enum joins_key k)
@@ -282,7 +262,7 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 	 * smallest index of its key, as joins.h says */
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
-		uint64_t h = 1469598103934665603ull, sh;
+		uint64_t h = TAB_HASH_SEED, sh;
 		char buf[256], *text = NULL;
 		size_t at, len = 0;
 
@@ -293,13 +273,13 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 			text = msgid_text(m, buf, sizeof(buf), &len);
 			if (text == NULL)
 				continue;
-			h = key_hash_n(h, text, len);
+			h = tab_hash(h, text, len);
 		} else {
 			/* issue #9: a SHA-256 is already uniform; its first
 			 * 8 bytes stand for it in the hash */
 			memcpy(&sh, m->body_sha256, sizeof(sh));
 			h = k == JK_SPOOL_BODY ?
-				key_hash_n(h, m->spool_id, strlen(m->spool_id)) ^ sh : sh;
+				tab_hash(h, m->spool_id, strlen(m->spool_id)) ^ sh : sh;
 		}
 		for (at = (size_t)h & mask; slot[at].i != SIZE_MAX; at = (at + 1) & mask)
 			if (slot[at].h == h &&
@@ -583,7 +563,7 @@ kindex_add(struct kindex *x, char *owned, size_t idx)
 static uint64_t
 key_hash(const char *k)
 {
-	return key_hash_n(1469598103934665603ull, k, strlen(k));
+	return tab_hash_str(k);
 }
 
 /* The slot of key k (hash h): its own, or the empty one it would take. */

@@ -31,6 +31,7 @@
 #include "analyzer/core/buf.h"
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
+#include "analyzer/core/tabhash.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/diagnose.h"
@@ -234,10 +235,8 @@ winner(const struct imcq_strv *names)
 	t = xcalloc(ns, sizeof(*t));
 	for (i = 0; i < names->n; i++) {
 		const char *nm = names->v[i];
-		uint64_t h = 1469598103934665603ull;
+		uint64_t h = tab_hash_ci(nm);
 
-		for (const char *p = nm; *p; p++)
-			h = (h ^ (unsigned char)lc(*p)) * 1099511628211ull;
 		for (k = h & (ns - 1); t[k].name != NULL; k = (k + 1) & (ns - 1))
 			if (t[k].h == h && imcq_strcasecmp(t[k].name, nm) == 0)
 				break;

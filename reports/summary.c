@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyzer/core/xalloc.h"
+#include "analyzer/core/tabhash.h"
 
 static const unsigned bucket_min[SUMMARY_BUCKETS] = {
 	5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120, 0,
@@ -68,18 +69,6 @@ struct smap {
 	struct sslot *v;
 	size_t nslot, n;
 };
-
-static uint64_t
-str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
 
 /* The slot of key k (hash h): its own, or the empty one it would take. */
 static struct sslot *
@@ -157,7 +146,7 @@ domain_get(struct summary *s, struct sbuild *sb, const char *d)
 
 	if (pm->p == d)
 		return pm->idx;
-	h = str_hash(d);
+	h = tab_hash_str(d);
 	i = smap_find(&sb->dom, d, h, &slot);
 	if (i != SIZE_MAX) {
 		*pm = (struct pmemo){ d, i };
@@ -186,7 +175,7 @@ code_add(struct summary *s, struct sbuild *sb, const char *code)
 		s->codes[pm->idx].count++;
 		return;
 	}
-	h = str_hash(code);
+	h = tab_hash_str(code);
 	i = smap_find(&sb->code, code, h, &slot);
 	if (i != SIZE_MAX) {
 		*pm = (struct pmemo){ code, i };

@@ -2,6 +2,7 @@
 #include "analyzer/core/model.h"
 #include "analyzer/core/hex.h"
 #include "analyzer/core/spill.h"
+#include "analyzer/core/tabhash.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 
@@ -574,35 +575,10 @@ message_body_sha256_hex(const struct imcq_message *m, char out[65])
 
 #define POOL_CHUNK 65536
 
-/* issue #9: a word at a time (FNV-1a took a byte at a time, ~5
- * instructions a byte); the strings it hashes are rules of 100-300 bytes. */
-#define TEXT_MUL 0x9e3779b97f4a7c15ull
-
-static uint64_t
-text_hash(uint64_t h, const char *s, size_t n)
-{
-	uint64_t w;
-
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * TEXT_MUL;
-		h ^= h >> 29;
-	}
-	w = (uint64_t)n << 56;
-	if (n > 0) {
-		uint64_t t = 0;
-
-		memcpy(&t, s, n);
-		w ^= t;
-	}
-	h = (h ^ w) * TEXT_MUL;
-	return h ^ (h >> 32);
-}
-
 static uint64_t
 pool_hash(const char *s, size_t n)
 {
-	return text_hash(1469598103934665603ull, s, n);
+	return tab_hash(TAB_HASH_SEED, s, n);
 }
 
 static char *
@@ -756,8 +732,8 @@ static uint64_t
 str_hash(uint64_t h, const char *s)
 {
 	if (s == NULL)
-		return (h ^ 0x5bd1e995u) * TEXT_MUL;
-	return text_hash(h, s, strlen(s));
+		return (h ^ 0x5bd1e995u) * TAB_HASH_MUL;
+	return tab_hash(h, s, strlen(s));
 }
 
 static uint64_t
