@@ -17,7 +17,7 @@ case "${1:-}" in
   *) echo "usage: ./setup.sh [--test]" >&2; exit 2 ;;
 esac
 
-build_pkgs="build-essential cmake pkg-config zlib1g-dev libarchive-dev libpcre2-dev libcjson-dev libgmime-3.0-dev libcurl4-openssl-dev libssl-dev libmimalloc-dev"
+build_pkgs="build-essential cmake pkg-config zlib1g-dev libarchive-dev libpcre2-dev libcjson-dev libgmime-3.0-dev libcurl4-openssl-dev libssl-dev libdeflate-dev libmimalloc-dev"
 test_pkgs="python3 p7zip-full gcab libarchive-tools zip unzip xz-utils zstd clang libclang-rt-14-dev valgrind chromium postfix"
 
 missing=""
@@ -54,7 +54,7 @@ cmake --build build-asan -j"$(nproc)"
 ctest --test-dir build-asan --output-on-failure -j2 --timeout 1200
 
 # The libFuzzer harnesses (tests/fuzz), each for a short bounded time
-# (IMCQ_FUZZ_SECONDS per target, 20 by default; 13 targets).  A crash, leak
+# (IMCQ_FUZZ_SECONDS per target, 20 by default; 14 targets).  A crash, leak
 # or hang fails the script; its input is left in build-fuzz/fuzz-work/artifacts/.
 if command -v clang >/dev/null; then
   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -40,6 +40,7 @@
 #include "analyzer/core/path.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/workq.h"
+#include "analyzer/zipfast.h"
 
 #define CHUNK ((size_t)256 << 10)
 #define DIR_DEPTH_MAX 256
@@ -558,8 +559,9 @@ w_tick(struct walk *w)
 
 /* ---- the walk ---- */
 
-static int read_archive(struct walk *w, struct archive *a, const char *prefix,
-			unsigned depth, uint64_t packed_size, const char *label);
+static int read_archive(struct walk *w, struct archive *a, struct zipfast *zf,
+			const char *prefix, unsigned depth, uint64_t packed_size,
+			const char *label);
 
 static struct archive *
 archive_new_reader(void)
@@ -613,7 +615,7 @@ member(struct walk *w, const char *stored, char *norm, bool susp, struct buf *b,
 				w_inv_set(w, idx, "unknown", false);
 				w_unreadable(w);
 			} else {
-				read_archive(w, a, prefix, depth + 1, len, stored);
+				read_archive(w, a, NULL, prefix, depth + 1, len, stored);
 				w_inv_set(w, idx, NULL, true);
 			}
 			archive_read_free(a);
@@ -671,6 +673,8 @@ budget_left(const struct walk *w)
  * --max-total and --max-ratio. */
 struct mread {
 	struct archive *a;
+	unsigned char *ibuf;		/* the member inflated already (zipfast) */
+	size_t ilen, ipos;
 	int fd;				/* -1 when not a file */
 	const unsigned char *mem;
 	size_t memlen, mempos;
@@ -682,6 +686,7 @@ struct mread {
 	struct imcq_sha256 h;
 	uint64_t size;			/* bytes read */
 	bool done;
+	unsigned warnings;		/* libarchive's, for this member */
 	int err;			/* a file's read() failed: errno */
 	char sha[65];			/* after mread_end */
 };
@@ -693,6 +698,26 @@ enum budget_mode {
 	BUDGET_NONE,	/* never (a single file, memory): only counted */
 };
 
+/* n bytes more out of an archive: counted against --max-total and
+ * --max-ratio; false when either stops the reading (an anomaly says so). */
+static bool
+archive_piece(struct walk *w, struct mread *r, size_t n)
+{
+	if (r->budgeted && !budget(w, (uint64_t)n, r->stored))
+		return false;
+	*r->produced += (uint64_t)n;
+	if (*r->produced > IMCQ_RATIO_FLOOR && r->packed_size > 0 &&
+	    *r->produced / r->packed_size > w->lim.ratio) {
+		w_anomaly(w, "decompression-bomb", IMCQ_SEV_ERROR, r->label, IMCQ_NOOFF,
+			  "archive expands more than %u times its size (--max-ratio); reading stopped",
+			  w->lim.ratio);
+		w_unreadable(w);
+		w->stop = true;
+		return false;
+	}
+	return true;
+}
+
 /* The next piece of the member (*p, its length), hashed; 0 at its end or
  * when reading stopped (damage, --max-total, a bomb: an anomaly says so;
  * a file's read error: r->err). */
@@ -701,15 +726,33 @@ mread_next(struct walk *w, struct mread *r, const unsigned char **p)
 {
 	if (r->done)
 		return 0;
-	if (r->a) {
+	if (r->ibuf) {
+		/* inflated by zipfast, which the caller let read it only if
+		 * neither --max-total nor --max-ratio stops within it */
+		size_t n = r->ilen - r->ipos < CHUNK ? r->ilen - r->ipos : CHUNK;
+
+		if (n > 0 && archive_piece(w, r, n)) {
+			*p = r->ibuf + r->ipos;
+			r->ipos += n;
+			sha256_update(&r->h, *p, n);
+			r->size += n;
+			return n;
+		}
+	} else if (r->a) {
 		for (;;) {
 			la_ssize_t n = archive_read_data(r->a, w->chunk, CHUNK);
 
 			if (n == 0)
 				break;
+			if (n == ARCHIVE_WARN && ++r->warnings <= 4) {
+				/* the data read, with a warning: a zip member's
+				 * CRC-32 that does not match its bytes, above all */
+				w_anomaly(w, "archive-warning", IMCQ_SEV_WARNING, r->stored, IMCQ_NOOFF,
+					  "%s", archive_error_string(r->a) ?
+					  archive_error_string(r->a) : "warning");
+				continue;
+			}
 			if (n < 0) {
-				if (n == ARCHIVE_WARN)
-					continue;
 				w_anomaly(w, "member-damaged", IMCQ_SEV_ERROR, r->stored, r->size,
 					  "member data unreadable after %llu bytes: %s",
 					  (unsigned long long)r->size,
@@ -717,18 +760,8 @@ mread_next(struct walk *w, struct mread *r, const unsigned char **p)
 				w_unreadable(w);
 				break;
 			}
-			if (r->budgeted && !budget(w, (uint64_t)n, r->stored))
+			if (!archive_piece(w, r, (size_t)n))
 				break;
-			*r->produced += (uint64_t)n;
-			if (*r->produced > IMCQ_RATIO_FLOOR && r->packed_size > 0 &&
-			    *r->produced / r->packed_size > w->lim.ratio) {
-				w_anomaly(w, "decompression-bomb", IMCQ_SEV_ERROR, r->label, IMCQ_NOOFF,
-					  "archive expands more than %u times its size (--max-ratio); reading stopped",
-					  w->lim.ratio);
-				w_unreadable(w);
-				w->stop = true;
-				break;
-			}
 			sha256_update(&r->h, w->chunk, (size_t)n);
 			r->size += (uint64_t)n;
 			*p = w->chunk;
@@ -875,6 +908,21 @@ member_from(struct walk *w, struct mread *r, const char *stored, int64_t mtime,
 		return 0;
 	}
 	toolarge = b.len > cap;
+	if (r->ibuf != NULL && !toolarge && r->ilen <= cap) {
+		/* issue #9: inflated whole already (zipfast): the rest is
+		 * hashed and counted at once, and the buffer is taken as it
+		 * is instead of copied piece by piece */
+		size_t rest = r->ilen - r->ipos;
+
+		if (rest == 0 || archive_piece(w, r, rest)) {
+			sha256_update(&r->h, r->ibuf + r->ipos, rest);
+			r->size += rest;
+			buf_release(&b);
+			buf_adopt(&b, (char *)r->ibuf, r->ilen, cap);
+			r->ibuf = NULL;
+			r->done = true;
+		}
+	}
 	/* the size the archive declares, when it is one (capped; a false one
 	 * only moves when the buffer grows) */
 	if (!toolarge && declared > (int64_t)CHUNK)
@@ -971,11 +1019,28 @@ next_header(struct archive *a, struct archive_entry **ent, const char **name)
 	return r;
 }
 
+/* Whether a member of size more bytes out of this archive would pass
+ * --max-total or --max-ratio (the fast path leaves such a member to the
+ * piece-by-piece read, which stops where the limit is reached). */
+static bool
+limits_allow(const struct walk *w, uint64_t produced, uint64_t packed_size, uint64_t size)
+{
+	uint64_t after = produced + size;
+
+	if (size > budget_left(w))
+		return false;
+	return !(after > IMCQ_RATIO_FLOOR && packed_size > 0 &&
+		 after / packed_size > w->lim.ratio);
+}
+
+/* zf: the zip file's own index followed beside libarchive (zipfast.h), or
+ * NULL. */
 static int
-read_archive(struct walk *w, struct archive *a, const char *prefix,
+read_archive(struct walk *w, struct archive *a, struct zipfast *zf, const char *prefix,
 	     unsigned depth, uint64_t packed_size, const char *label)
 {
 	struct archive_entry *ent;
+	struct zipfast_member zm = { 0 };
 	uint64_t produced = 0;
 	unsigned retries = 0;
 
@@ -996,6 +1061,13 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 				  archive_error_string(a) ? archive_error_string(a) : "unknown error");
 			w_unreadable(w);
 			return IMCQ_WARN;
+		}
+		if (zf != NULL) {
+			if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
+				zipfast_step(zf, name, archive_entry_size_is_set(ent) ?
+					     (int64_t)archive_entry_size(ent) : -1, &zm);
+			else
+				zf = NULL;	/* not a zip after all: libarchive alone */
 		}
 		if (name == NULL || *name == '\0')
 			name = "(unnamed)";
@@ -1057,9 +1129,16 @@ read_archive(struct walk *w, struct archive *a, const char *prefix,
 			mr.label = label;
 			mr.packed_size = packed_size;
 			mr.produced = &produced;
+			if (zf != NULL && zm.usable && r == ARCHIVE_OK &&
+			    zm.size <= w->lim.entry_bytes &&
+			    limits_allow(w, produced, packed_size, zm.size)) {
+				mr.ibuf = zipfast_read(zf, &zm);
+				mr.ilen = (size_t)zm.size;
+			}
 			(void)member_from(w, &mr, stored, mtime,
 					  archive_entry_size_is_set(ent) ? (int64_t)archive_entry_size(ent) : -1,
 					  BUDGET_PIECES, 0, depth);
+			free(mr.ibuf);
 		}
 		free(stored);
 	}
@@ -1304,8 +1383,11 @@ job_walk(struct job *j)
 		w_unreadable(w);
 	} else {
 		const char *b = strrchr(j->path, '/');
+		struct zipfast *zf = getenv("IMCQ_ZIPFAST") && strcmp(getenv("IMCQ_ZIPFAST"), "off") == 0 ?
+				     NULL : zipfast_open(j->path, j->st_size);
 
-		read_archive(w, a, "", 1, j->st_size, b ? b + 1 : j->path);
+		read_archive(w, a, zf, "", 1, j->st_size, b ? b + 1 : j->path);
+		zipfast_close(zf);
 	}
 	archive_read_free(a);
 	if (beside && pthread_join(htid, NULL) != 0)
@@ -1544,7 +1626,7 @@ ingest_memory_visit(struct imcq_report *rep, const char *name, const unsigned ch
 			rep->unreadable++;
 			rc = IMCQ_SKIP;
 		} else {
-			read_archive(&w, a, "", 1, (uint64_t)n, name);
+			read_archive(&w, a, NULL, "", 1, (uint64_t)n, name);
 		}
 		archive_read_free(a);
 	} else {

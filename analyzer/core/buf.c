@@ -27,6 +27,16 @@ buf_release(struct buf *b)
 }
 
 void
+buf_adopt(struct buf *b, char *data, size_t len, size_t cap)
+{
+	b->data = data;
+	b->len = len;
+	b->alloc = len + 1;
+	b->cap = cap;
+	b->over = false;
+}
+
+void
 buf_reset(struct buf *b)
 {
 	b->len = 0;

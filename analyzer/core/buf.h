@@ -35,6 +35,9 @@ void buf_reserve(struct buf *b, size_t n);
 int buf_appends(struct buf *b, const char *s);
 int buf_appendc(struct buf *b, char c);
 int buf_appendf(struct buf *b, const char *fmt, ...) IMCQ_PRINTF(2, 3);
+/* Take data as b's storage (b released or never initialised): len bytes
+ * and a NUL after them, from malloc(); len <= cap. */
+void buf_adopt(struct buf *b, char *data, size_t len, size_t cap);
 /* Hand the storage to the caller (free() it); b is re-initialised empty. */
 char *buf_detach(struct buf *b, size_t *len);
 

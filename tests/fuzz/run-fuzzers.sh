@@ -23,7 +23,7 @@ build=$(cd "$build" && pwd) || { echo "run-fuzzers: no build folder" >&2; exit 1
 bin=$build/tests/fuzz
 work=$build/fuzz-work
 targets="$*"
-[ -n "$targets" ] || targets="spool pickup rfc822 queuedat gwart routetxt tracking protolog regexport imccopy mime where ingest"
+[ -n "$targets" ] || targets="spool pickup rfc822 queuedat gwart routetxt tracking protolog regexport imccopy mime where ingest zipfast"
 
 # seeds: cut once per build (into a temporary folder, then renamed, so that
 # two runs side by side do not trip over each other)

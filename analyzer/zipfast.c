@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zipfast.c - small zip members inflated with libdeflate beside
+ * libarchive's walk (zipfast.h; issue #9).
+ *
+ * The layout read here is PKWARE's APPNOTE.TXT: the end-of-central-
+ * directory record (and its zip64 locator and record), the central
+ * directory's file headers, the local file headers.  Every field is
+ * bounds-checked against the file; any record that does not parse, or
+ * does not agree with libarchive's entry, ends the fast path for its
+ * member (or, when the cursor can no longer be trusted to stand on the
+ * member libarchive reads, for the rest of the archive).
+ */
+#define _GNU_SOURCE
+#include "analyzer/zipfast.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/core/err.h"
+#include "analyzer/core/xalloc.h"
+
+#define SIG_LOCAL 0x04034b50u
+#define SIG_CENTRAL 0x02014b50u
+#define SIG_EOCD 0x06054b50u
+#define SIG_Z64_LOC 0x07064b50u
+#define SIG_Z64_EOCD 0x06064b50u
+
+#define EOCD_LEN 22
+#define CENTRAL_LEN 46
+#define LOCAL_LEN 30
+/* a central record is at most 46 + 3 * 65535 bytes */
+#define WINDOW ((size_t)256 << 10)
+
+struct zipfast {
+	int fd;
+	uint64_t file_size;
+	uint64_t pos, end;		/* the cursor in the central directory */
+	bool lost;			/* out of step: no fast path any more */
+	uint64_t last_local;		/* the previous record's local header */
+	bool have_last;
+	unsigned char *win;		/* the index bytes [wpos, wpos + wlen) */
+	uint64_t wpos;
+	size_t wlen;
+	/* the current record's name (a pointer into win until the next step) */
+	const unsigned char *name;
+	size_t nlen;
+	unsigned char *cbuf;		/* a member's local header and data */
+	size_t ccap;
+	struct libdeflate_decompressor *dec;
+	uint64_t nstep, nread;		/* IMCQ_ZIPFAST=verbose reports them */
+};
+
+static uint16_t
+le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* Read exactly n bytes at off; false on any error or short read. */
+static bool
+pread_all(int fd, void *dst, size_t n, uint64_t off)
+{
+	unsigned char *d = dst;
+
+	while (n > 0) {
+		ssize_t r = pread(fd, d, n, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		d += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return true;
+}
+
+/* Find the directory: [*cd, *cd + *cdlen) and its record count. */
+static bool
+find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen)
+{
+	size_t tail = size < EOCD_LEN + 65535 ? (size_t)size : EOCD_LEN + 65535;
+	unsigned char *t, *e = NULL;
+	uint64_t eocd, off, len;
+	size_t i;
+	bool ok = false;
+
+	if (tail < EOCD_LEN)
+		return false;
+	t = xmalloc(tail);
+	if (!pread_all(fd, t, tail, size - tail))
+		goto out;
+	/* the last record whose comment ends the file */
+	for (i = tail - EOCD_LEN + 1; i-- > 0;) {
+		if (le32(t + i) == SIG_EOCD && i + EOCD_LEN + le16(t + i + 20) == tail) {
+			e = t + i;
+			break;
+		}
+	}
+	if (e == NULL)
+		goto out;
+	eocd = size - tail + (uint64_t)(e - t);
+	if (le16(e + 4) != 0 || le16(e + 6) != 0)
+		goto out;		/* spanned archives: libarchive alone */
+	off = le32(e + 16);
+	len = le32(e + 12);
+	if (off == 0xffffffffu || len == 0xffffffffu || le16(e + 10) == 0xffff) {
+		/* zip64: the locator just before the record */
+		unsigned char loc[20], z[56];
+		uint64_t zoff;
+
+		if (e - t < 20 || le32(e - 20) != SIG_Z64_LOC)
+			goto out;
+		memcpy(loc, e - 20, sizeof(loc));
+		zoff = le64(loc + 8);
+		if (zoff > eocd - 20 || eocd - 20 - zoff < sizeof(z) ||
+		    !pread_all(fd, z, sizeof(z), zoff) || le32(z) != SIG_Z64_EOCD ||
+		    le32(z + 16) != 0 || le32(z + 20) != 0)
+			goto out;
+		len = le64(z + 40);
+		off = le64(z + 48);
+		eocd = zoff;
+	}
+	if (off > eocd || len > eocd - off)
+		goto out;
+	*cd = off;
+	*cdlen = len;
+	ok = true;
+out:
+	free(t);
+	return ok;
+}
+
+struct zipfast *
+zipfast_open(const char *path, uint64_t file_size)
+{
+	struct zipfast *z;
+	uint64_t cd, cdlen;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (!find_directory(fd, file_size, &cd, &cdlen)) {
+		close(fd);
+		return NULL;
+	}
+	z = xcalloc(1, sizeof(*z));
+	z->fd = fd;
+	z->file_size = file_size;
+	z->pos = cd;
+	z->end = cd + cdlen;
+	z->win = xmalloc(WINDOW);
+	z->wpos = cd;
+	z->dec = libdeflate_alloc_decompressor();
+	if (z->dec == NULL)
+		imcq_die("out of memory (libdeflate)");
+	return z;
+}
+
+/* Make [z->pos, z->pos + n) readable in the window; false past the index
+ * or on a read error. */
+static bool
+window(struct zipfast *z, size_t n)
+{
+	size_t want;
+
+	if (n > WINDOW || n > z->end - z->pos)
+		return false;
+	if (z->pos >= z->wpos && z->pos + n <= z->wpos + z->wlen)
+		return true;
+	want = z->end - z->pos < WINDOW ? (size_t)(z->end - z->pos) : WINDOW;
+	if (!pread_all(z->fd, z->win, want, z->pos))
+		return false;
+	z->wpos = z->pos;
+	z->wlen = want;
+	return true;
+}
+
+/* Whether libarchive's name is the index's: the same bytes, a backslash
+ * of the index read as '/'.  *unsure when either has a byte that a
+ * character-set conversion may have changed. */
+static bool
+same_name(const unsigned char *a, size_t alen, const char *lib, bool *unsure)
+{
+	size_t i, llen = strlen(lib);
+
+	*unsure = false;
+	for (i = 0; i < alen; i++)
+		if (a[i] >= 0x80)
+			*unsure = true;
+	for (i = 0; i < llen; i++)
+		if ((unsigned char)lib[i] >= 0x80)
+			*unsure = true;
+	if (*unsure)
+		return false;
+	if (alen != llen)
+		return false;
+	for (i = 0; i < alen; i++)
+		if (a[i] != (unsigned char)lib[i] && !(a[i] == '\\' && lib[i] == '/'))
+			return false;
+	return true;
+}
+
+void
+zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_member *m)
+{
+	const unsigned char *p, *x, *xend;
+	uint16_t flags, nlen, xlen, clen;
+	uint32_t csize32, size32, local32;
+	bool unsure;
+
+	memset(m, 0, sizeof(*m));
+	if (z == NULL || z->lost)
+		return;
+	z->nstep++;
+	if (!window(z, CENTRAL_LEN) || le32(z->win + (z->pos - z->wpos)) != SIG_CENTRAL)
+		goto lost;
+	p = z->win + (z->pos - z->wpos);
+	nlen = le16(p + 28);
+	xlen = le16(p + 30);
+	clen = le16(p + 32);
+	if (!window(z, (size_t)CENTRAL_LEN + nlen + xlen + clen))
+		goto lost;
+	p = z->win + (z->pos - z->wpos);
+	z->pos += (uint64_t)CENTRAL_LEN + nlen + xlen + clen;
+	flags = le16(p + 8);
+	m->method = le16(p + 10);
+	m->crc = le32(p + 16);
+	csize32 = le32(p + 20);
+	size32 = le32(p + 24);
+	local32 = le32(p + 42);
+	m->csize = csize32;
+	m->size = size32;
+	m->local = local32;
+	/* zip64 sizes and offset, in this order, for the fields that say so */
+	for (x = p + CENTRAL_LEN + nlen, xend = x + xlen; xend - x >= 4;) {
+		uint16_t id = le16(x), dlen = le16(x + 2);
+		const unsigned char *d = x + 4, *de;
+
+		if (dlen > xend - d)
+			break;
+		de = d + dlen;
+		if (id == 0x0001) {
+			if (size32 == 0xffffffffu) {
+				if (de - d < 8)
+					goto lost;
+				m->size = le64(d);
+				d += 8;
+			}
+			if (csize32 == 0xffffffffu) {
+				if (de - d < 8)
+					goto lost;
+				m->csize = le64(d);
+				d += 8;
+			}
+			if (local32 == 0xffffffffu) {
+				if (de - d < 8)
+					goto lost;
+				m->local = le64(d);
+			}
+		}
+		x = de;
+	}
+	/* libarchive reads the members in the order of their local headers;
+	 * an index in another order cannot be followed in step */
+	if (z->have_last && m->local <= z->last_local)
+		goto lost;
+	z->last_local = m->local;
+	z->have_last = true;
+	if (name == NULL)
+		return;
+	if (!same_name(p + CENTRAL_LEN, nlen, name, &unsure)) {
+		if (!unsure)
+			goto lost;
+		return;		/* a converted name: leave it to libarchive */
+	}
+	z->name = p + CENTRAL_LEN;
+	z->nlen = nlen;
+	m->usable = (flags & 1) == 0 && (m->method == 0 || m->method == 8) &&
+		    size >= 0 && (uint64_t)size == m->size && m->size <= ZIPFAST_MAX &&
+		    m->csize <= ZIPFAST_MAX + ((uint64_t)1 << 20) &&
+		    (m->method != 0 || m->csize == m->size) &&
+		    m->local < z->file_size;
+	return;
+lost:
+	memset(m, 0, sizeof(*m));
+	z->lost = true;
+}
+
+unsigned char *
+zipfast_read(struct zipfast *z, const struct zipfast_member *m)
+{
+	uint64_t want, data;
+	uint16_t nlen, xlen;
+	unsigned char *out;
+	size_t got_in = 0, got_out = 0;
+	enum libdeflate_result rc;
+
+	if (z == NULL || z->lost || !m->usable)
+		return NULL;
+	/* the local header, its name, and (usually) the data in one read:
+	 * 64 bytes allowed for the header's extra field, read again if more */
+	want = (uint64_t)LOCAL_LEN + z->nlen + 64 + m->csize;
+	if (m->local > z->file_size)
+		return NULL;
+	if (want > z->file_size - m->local)
+		want = z->file_size - m->local;
+	if (want < LOCAL_LEN + z->nlen)
+		return NULL;
+	if (want > z->ccap) {
+		free(z->cbuf);
+		z->ccap = (size_t)want;
+		z->cbuf = xmalloc(z->ccap);
+	}
+	if (!pread_all(z->fd, z->cbuf, (size_t)want, m->local))
+		return NULL;
+	if (le32(z->cbuf) != SIG_LOCAL || (le16(z->cbuf + 6) & 1) != 0 ||
+	    le16(z->cbuf + 8) != m->method)
+		return NULL;
+	if ((le16(z->cbuf + 6) & 8) == 0) {
+		/* no data descriptor: the local header's CRC and sizes must
+		 * be the index's (or the zip64 mark), or libarchive would
+		 * warn about this member */
+		uint32_t lc = le32(z->cbuf + 18), lu = le32(z->cbuf + 22);
+
+		if (le32(z->cbuf + 14) != m->crc ||
+		    (lc != 0xffffffffu && lc != m->csize) ||
+		    (lu != 0xffffffffu && lu != m->size))
+			return NULL;
+	}
+	nlen = le16(z->cbuf + 26);
+	xlen = le16(z->cbuf + 28);
+	if (nlen != z->nlen || memcmp(z->cbuf + LOCAL_LEN, z->name, nlen) != 0)
+		return NULL;
+	data = (uint64_t)LOCAL_LEN + nlen + xlen;
+	if (data + m->csize > z->file_size - m->local)
+		return NULL;
+	if (data + m->csize > want) {
+		/* a long extra field: read the data alone */
+		if (m->csize > z->ccap) {
+			free(z->cbuf);
+			z->ccap = (size_t)m->csize;
+			z->cbuf = xmalloc(z->ccap ? z->ccap : 1);
+		}
+		if (!pread_all(z->fd, z->cbuf, (size_t)m->csize, m->local + data))
+			return NULL;
+		data = 0;
+	}
+	out = xmalloc((size_t)m->size + 1);
+	if (m->method == 0) {
+		memcpy(out, z->cbuf + data, (size_t)m->size);
+	} else {
+		rc = libdeflate_deflate_decompress_ex(z->dec, z->cbuf + data, (size_t)m->csize,
+						      out, (size_t)m->size, &got_in, &got_out);
+		if (rc != LIBDEFLATE_SUCCESS || got_in != m->csize || got_out != m->size) {
+			free(out);
+			return NULL;
+		}
+	}
+	if (libdeflate_crc32(0, out, (size_t)m->size) != m->crc) {
+		free(out);
+		return NULL;
+	}
+	out[m->size] = '\0';
+	z->nread++;
+	return out;
+}
+
+void
+zipfast_close(struct zipfast *z)
+{
+	const char *v = getenv("IMCQ_ZIPFAST");
+
+	if (z == NULL)
+		return;
+	if (v != NULL && strcmp(v, "verbose") == 0)
+		fprintf(stderr, "imcq-zipfast: %llu of %llu members inflated here%s\n",
+			(unsigned long long)z->nread, (unsigned long long)z->nstep,
+			z->lost ? "; the index fell out of step" : "");
+	if (z->dec)
+		libdeflate_free_decompressor(z->dec);
+	free(z->cbuf);
+	free(z->win);
+	close(z->fd);
+	free(z);
+}

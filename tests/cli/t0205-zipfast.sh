@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# zipfast (issue #9): a zip's small members are inflated with libdeflate
+# beside libarchive's walk, following the archive's own index.  Whatever
+# the zip -- stored or deflated, zip64, data descriptors, long local extra
+# fields, an index out of order, a stub before the archive, a bad CRC, a
+# cut stream, a wrong size in the index -- every output must be the same
+# bytes as libarchive alone gives (IMCQ_ZIPFAST=off), and the fast path
+# must be taken where the zip is plain and left where it is not.
+. "$(dirname "$0")/lib.sh"
+need python3
+make_tree "$TMP/tree"
+
+python3 - "$TMP/tree" "$TMP" <<'PY'
+import os, struct, sys, zlib
+root, out = sys.argv[1], sys.argv[2]
+files = []
+for dp, dn, fn in sorted(os.walk(root)):
+    for f in sorted(fn):
+        p = os.path.join(dp, f)
+        files.append((os.path.relpath(p, root).replace("/", "\\"), open(p, "rb").read()))
+# a member large enough for several of libarchive's pieces
+files.append(("EXCHSRVR\\IMCDATA\\LOG\\notes.txt", b"".join(b"line %d of a long text\r\n" % i for i in range(40000))))
+
+DOS_TIME, DOS_DATE = (12 << 11), ((2026 - 1980) << 9) | (11 << 5) | 26
+
+def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
+          reverse_index=False, stub=b"", bad_crc=None, cut=None, lie_size=None,
+          utf8=None):
+    body = bytearray(stub)
+    central = []
+    for i, (n, data) in enumerate(files):
+        nb = n.encode()
+        flags = 0
+        if utf8 is not None and i == utf8:
+            nb = ("EXCHSRVR\\IMCDATA\\OUT\\caf\u00e9-%d.txt" % i).encode()
+            flags |= 0x800
+        comp = data if method == 0 else zlib.compress(data, 6)[2:-4]
+        if cut is not None and i == cut:
+            comp = comp[: len(comp) // 2]
+        crc = zlib.crc32(data)
+        if bad_crc is not None and i == bad_crc:
+            crc ^= 0x5A5A
+        usize = len(data)
+        if lie_size is not None and i == lie_size:
+            usize += 7
+        if descriptor:
+            flags |= 8
+        off = len(body) - (0 if stub == b"" else 0)
+        lx = b""
+        if zip64:
+            lx += struct.pack("<HHQQ", 1, 16, usize, len(comp))
+        if local_extra:
+            lx += struct.pack("<HH", 0xCAFE, local_extra) + b"x" * local_extra
+        lsz = (0xFFFFFFFF, 0xFFFFFFFF) if zip64 else ((0, 0) if descriptor else (len(comp), usize))
+        lcrc = 0 if descriptor else crc
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45 if zip64 else 20, flags, method,
+                            DOS_TIME, DOS_DATE, lcrc, lsz[0], lsz[1], len(nb), len(lx)) + nb + lx
+        body += comp
+        if descriptor:
+            body += struct.pack("<IIII", 0x08074B50, crc, len(comp), usize) if not zip64 else \
+                struct.pack("<IIQQ", 0x08074B50, crc, len(comp), usize)
+        cx = struct.pack("<HHQQQ", 1, 24, usize, len(comp), off) if zip64 else b""
+        c = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 45 if zip64 else 20, flags, method,
+                        DOS_TIME, DOS_DATE, crc,
+                        0xFFFFFFFF if zip64 else len(comp), 0xFFFFFFFF if zip64 else usize,
+                        len(nb), len(cx), 0, 0, 0, 0, 0xFFFFFFFF if zip64 else off) + nb + cx
+        central.append(c)
+    if reverse_index:
+        central.reverse()
+    cd_off = len(body)
+    cd = b"".join(central)
+    body += cd
+    if zip64:
+        z64 = len(body)
+        body += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0,
+                            len(central), len(central), len(cd), cd_off)
+        body += struct.pack("<IIQI", 0x07064B50, 0, z64, 1)
+        body += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
+                            0xFFFFFFFF, 0xFFFFFFFF, 0)
+    else:
+        body += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
+                            len(cd), cd_off, 0)
+    open(os.path.join(out, name), "wb").write(body)
+
+write("plain.zip")
+write("stored.zip", method=0)
+write("zip64.zip", zip64=True)
+write("descriptor.zip", descriptor=True)
+write("longextra.zip", local_extra=300)
+write("utf8.zip", utf8=1)
+write("reversed.zip", reverse_index=True)
+write("stub.zip", stub=b"MZ" + b"\0" * 998)
+write("badcrc.zip", bad_crc=1)
+write("cut.zip", cut=1)
+write("liesize.zip", lie_size=2)
+PY
+
+n=$(python3 -c 'import os,sys; print(sum(len(f) for _,_,f in os.walk(sys.argv[1])) + 1)' "$TMP/tree")
+
+# fast NAME WANT: the count of members inflated here, "all" or a number
+# (checked as a lower and upper bound: "some" = at least one, not all)
+fast() {
+	local z=$1 want=$2 got
+	IMCQ_ZIPFAST=verbose "$IMCQ" analyze -q --json "$TMP/$z" > "$TMP/$z.fast.json" 2> "$TMP/$z.err"
+	echo $? > "$TMP/$z.fast.rc"
+	IMCQ_ZIPFAST=off "$IMCQ" analyze -q --json "$TMP/$z" > "$TMP/$z.off.json" 2> /dev/null
+	echo $? > "$TMP/$z.off.rc"
+	if cmp -s "$TMP/$z.fast.json" "$TMP/$z.off.json" && cmp -s "$TMP/$z.fast.rc" "$TMP/$z.off.rc"; then
+		ok "$z: the same report with and without the fast path"
+	else
+		fail "$z: the fast path changed the report"
+		diff "$TMP/$z.off.json" "$TMP/$z.fast.json" | head -20 >&2
+	fi
+	got=$(sed -n 's/^imcq-zipfast: \([0-9]*\) of \([0-9]*\) members.*/\1/p' "$TMP/$z.err")
+	case $want in
+	all) [ "$got" = "$n" ] || fail "$z: $got of $n members inflated by the fast path, want all" ;;
+	none) [ -z "$got" ] || [ "$got" = 0 ] || fail "$z: $got members inflated by the fast path, want none" ;;
+	some) [ -n "$got" ] && [ "$got" -gt 0 ] && [ "$got" -lt "$n" ] ||
+		fail "$z: ${got:-no} members inflated by the fast path, want some but not all ($n)" ;;
+	*) [ "$got" = "$want" ] || fail "$z: ${got:-no} members inflated by the fast path, want $want" ;;
+	esac
+}
+
+fast plain.zip all
+fast stored.zip all
+fast zip64.zip all
+fast descriptor.zip all
+fast longextra.zip all
+fast utf8.zip some          # the non-ASCII name is left to libarchive
+fast reversed.zip none      # libarchive reads by offset: out of step at once
+fast stub.zip none          # offsets shifted: every local header check fails
+fast badcrc.zip some
+fast cut.zip some
+fast liesize.zip some
+
+# a CRC-32 that does not match the member's bytes is reported, on the
+# member (libarchive's warning, which imcq used to pass over)
+python3 - "$TMP/badcrc.zip.fast.json" <<'PY' && ok "badcrc.zip: the CRC mismatch is an anomaly on its member" || fail "badcrc.zip: no CRC anomaly"
+import json, sys
+d = json.load(open(sys.argv[1]))
+hits = [a for a in d["anomalies"] if a["code"] == "archive-warning" and "CRC" in a["message"]]
+assert len(hits) == 1, d["anomalies"]
+assert hits[0]["member"] == "EXCHSRVR/IMCDATA/OUT/3SW32JRP", hits[0]
+assert hits[0]["severity"] == "warning", hits[0]
+PY
+# the same messages and hashes as the folder, through the fast path
+"$IMCQ" analyze -q --json "$TMP/tree" > "$TMP/dir.json" || fail "folder"
+ids_and_hashes "$TMP/dir.json" > "$TMP/want"
+ids_and_hashes "$TMP/plain.zip.fast.json" > "$TMP/got"
+cmp -s "$TMP/want" "$TMP/got" && ok "plain.zip: the folder's messages and hashes" ||
+	fail "plain.zip: messages or hashes differ from the folder's"
+
+# zips as the common tools write them, with a member for each folder and
+# their own extra fields: every file is read by the fast path
+files=$(find "$TMP/tree" -type f | wc -l)
+if command -v zip >/dev/null; then
+	(cd "$TMP/tree" && zip -qr "$TMP/infozip.zip" EXCHSRVR) && fast infozip.zip "$files"
+else echo "note: zip missing"; fi
+if command -v 7z >/dev/null; then
+	(cd "$TMP/tree" && 7z a -tzip -bso0 "$TMP/7zip.zip" EXCHSRVR >/dev/null) && fast 7zip.zip "$files"
+else echo "note: 7z missing"; fi
+
+# nested zips and archives other than zip never take it
+mkdir -p "$TMP/nest" && cp "$TMP/plain.zip" "$TMP/nest/inner.zip"
+tar -C "$TMP/nest" -cf "$TMP/nested.tar" inner.zip
+fast nested.tar none
+finish

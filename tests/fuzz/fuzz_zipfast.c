@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_zipfast.c - zipfast (analyzer/zipfast.c) against libarchive, on
+ * the same bytes.  The input is written to an unlinked temporary file and
+ * walked as ingest walks a zip INPUT: libarchive's reader gives the
+ * entries, zipfast follows the archive's index beside it.  Whenever
+ * zipfast inflates a member, libarchive must read exactly the same bytes
+ * for it, without an error or a warning: the fast path may decline any
+ * member, but never give other bytes than libarchive would.  Seeds: the
+ * samples' zips (seeds.cmake).
+ */
+#define _GNU_SOURCE
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/zipfast.h"
+#include "tests/fuzz/fuzz.h"
+
+/* libarchive's bytes of the current member, up to cap + 1 of them;
+ * *clean false when it reported an error or a warning. */
+static unsigned char *
+libarchive_bytes(struct archive *a, size_t cap, size_t *len, int *clean)
+{
+	unsigned char *b = malloc(cap + 1);
+	char chunk[65536];
+
+	if (b == NULL)
+		fuzz_fail("out of memory");
+	*len = 0;
+	*clean = 1;
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			*clean = 0;
+			if (n == ARCHIVE_WARN)
+				continue;
+			break;
+		}
+		if ((size_t)n > cap + 1 - *len) {
+			*clean = 0;	/* more than the index said */
+			break;
+		}
+		memcpy(b + *len, chunk, (size_t)n);
+		*len += (size_t)n;
+	}
+	return b;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char path[64];
+	struct archive *a;
+	struct archive_entry *ent;
+	struct zipfast *z;
+	FILE *f;
+	unsigned guard = 0;
+	int fd;
+
+	if (size > FUZZ_MAX_ARCHIVE)
+		return 0;
+	snprintf(path, sizeof(path), "/tmp/imcq-fuzz-zipfast-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		fuzz_fail("mkstemp");
+	unlink(path);
+	f = fdopen(fd, "w+b");
+	if (f == NULL || fwrite(data, 1, size, f) != size || fflush(f) != 0)
+		fuzz_fail("cannot write the temporary file");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+
+	z = zipfast_open(path, size);
+	a = archive_read_new();
+	archive_read_support_format_zip_seekable(a);
+	if (z != NULL && archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK) {
+		int r;
+
+		while ((r = archive_read_next_header(a, &ent)) >= ARCHIVE_WARN && ++guard < 4096) {
+			struct zipfast_member m;
+			unsigned char *fast = NULL, *slow;
+			size_t len;
+			int clean;
+
+			zipfast_step(z, archive_entry_pathname(ent),
+				     archive_entry_size_is_set(ent) ? (int64_t)archive_entry_size(ent) : -1,
+				     &m);
+			/* as ingest does: regular files only (it refuses
+			 * folders, links and special files before any data) */
+			if (m.usable && r == ARCHIVE_OK && archive_entry_hardlink(ent) == NULL &&
+			    (archive_entry_filetype(ent) == AE_IFREG || archive_entry_filetype(ent) == 0) &&
+			    !archive_entry_is_encrypted(ent))
+				fast = zipfast_read(z, &m);
+			if (fast == NULL)
+				continue;	/* libarchive skips the data itself */
+			slow = libarchive_bytes(a, (size_t)m.size, &len, &clean);
+			if (!clean || len != m.size || memcmp(fast, slow, len) != 0)
+				fuzz_fail("zipfast inflated other bytes than libarchive reads");
+			if (fast[m.size] != '\0')
+				fuzz_fail("zipfast's buffer is not NUL-terminated");
+			free(slow);
+			free(fast);
+		}
+	}
+	archive_read_free(a);
+	zipfast_close(z);
+	fclose(f);
+	return 0;
+}
