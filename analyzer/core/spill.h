@@ -11,9 +11,15 @@
  * outlives the process, even after a crash; it holds parsed facts about
  * the evidence, never input bytes, and the inputs are not touched.
  *
- * spill_put appends (one writer: the thread that builds the report) into
- * a 1 MiB buffer that goes to the file when full; spill_get reads any
- * record back from any thread, also while records are being appended.
+ * spill_put and spill_get may be called from any thread at once, with no
+ * lock (issue #9: the analysis puts from two threads).  Each thread fills
+ * its own extent of bytes in a 1 MiB chunk, and a chunk goes to the file when
+ * every extent in it is complete; a record reads back from any thread as soon
+ * as its put has returned.  Offsets are not in put order (threads
+ * interleave) and the ends of extents are unused: no output may depend on
+ * them.  A chunk holding the extent of a thread that puts nothing more
+ * (or puts into another store) stays in memory until spill_close.
+ *
  * When the file cannot be created, spill_open returns NULL and the caller
  * keeps its records in memory; when a write fails later (a full disk),
  * the store keeps the rest in memory, warns once on stderr, and every
@@ -34,14 +40,15 @@ struct imcq_spill;
 /* Open a store in dir (NULL: $TMPDIR, else /tmp).  NULL, with err set,
  * when no temporary file can be created there. */
 struct imcq_spill *spill_open(const char *dir, struct imcq_err *err);
-/* Append n bytes (n > 0); returns the record's offset. */
+/* Store n bytes (n > 0); returns the record's offset.  Any thread. */
 uint64_t spill_put(struct imcq_spill *s, const void *p, size_t n);
 /* Copy the n bytes at off (from an earlier spill_put) into dst.  Any
  * thread.  A read error of the store's own file stops the program
  * (imcq_die, exit 3): the record cannot be had any other way. */
 void spill_get(struct imcq_spill *s, uint64_t off, void *dst, size_t n);
-/* Bytes appended so far; bytes of them held in memory (buffer and, after
- * a write error, everything since). */
+/* Bytes taken so far (records and the unused ends of extents); bytes of them
+ * held in memory (chunks not yet complete and, after a write error,
+ * everything since). */
 uint64_t spill_size(struct imcq_spill *s);
 uint64_t spill_in_memory(struct imcq_spill *s);
 /* Close and free (the unlinked file goes with its descriptor). */

@@ -2,16 +2,21 @@
 /* test_spill.c - the spill store (analyzer/core/spill.h) and chilled
  * messages (model.h message_chill/message_thaw): every record reads back
  * as written, across chunk boundaries, from the file and from memory, from
- * another thread while records are appended, and after a write fails as a
- * full disk would; the file has no name; a chilled message prints exactly
+ * another thread while records are appended, while two threads put and
+ * read each other's records at once, and after a write fails as a full
+ * disk would (also in the middle of two threads' puts: one warning); no
+ * two records overlap; the file has no name; a chilled message prints exactly
  * as the same message unchilled, with its cold fields in memory or in the
  * spill; frozen findings (message_findings_freeze) read back as they were,
  * in order, across several blocks, in memory or in the spill. */
 #include "tests/unit/test.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -75,6 +80,35 @@ dir_entries(const char *dir)
 	return n;
 }
 
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Every record lies inside the store and no two overlap (offsets come in
+ * no particular order: each thread fills its own extent of bytes). */
+static bool
+disjoint(struct imcq_spill *s, const struct rec *r, size_t n)
+{
+	struct rec *v = xmalloc(n * sizeof(*v));
+	size_t i;
+	bool ok = true;
+
+	memcpy(v, r, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), rec_cmp);
+	for (i = 0; i < n; i++) {
+		if (v[i].off + v[i].len > spill_size(s))
+			ok = false;
+		if (i > 0 && v[i - 1].off + v[i - 1].len > v[i].off)
+			ok = false;
+	}
+	free(v);
+	return ok;
+}
+
 static struct rec *
 put_many(struct imcq_spill *s, size_t n, uint64_t *seed, uint64_t *total)
 {
@@ -91,10 +125,11 @@ put_many(struct imcq_spill *s, size_t n, uint64_t *seed, uint64_t *total)
 		p = xmalloc(r[i].len);
 		fill(p, r[i].len, r[i].seed);
 		r[i].off = spill_put(s, p, r[i].len);
-		ASSERT_EQ_INT(r[i].off, *total);
 		*total += r[i].len;
 		free(p);
 	}
+	ASSERT(disjoint(s, r, n));
+	ASSERT(spill_size(s) >= *total);
 	return r;
 }
 
@@ -115,8 +150,11 @@ TEST(test_file_roundtrip)
 	/* unlinked from the start: nothing to find, nothing left behind */
 	ASSERT_EQ_INT(dir_entries(dir), 0);
 	r = put_many(s, 600, &seed, &total);
-	ASSERT_EQ_INT(spill_size(s), total);
-	ASSERT(spill_in_memory(s) < ((uint64_t)1 << 20));	/* the rest went to the file */
+	/* holes (the ends of extents given back) are few */
+	ASSERT(spill_size(s) < total + total / 8);
+	/* the rest went to the file: in memory, the chunk being filled and
+	 * the one holding this thread's extent */
+	ASSERT(spill_in_memory(s) < ((uint64_t)2 << 20));
 	for (i = 0; i < 600; i++)
 		bad += !check(s, &r[i]);
 	ASSERT_EQ_INT(bad, 0);
@@ -223,9 +261,152 @@ TEST(test_concurrent_reads)
 	pthread_join(th, NULL);
 	ASSERT_EQ_INT(rd.bad, 0);
 	ASSERT(rd.reads > 0);
-	ASSERT_EQ_INT(spill_size(s), total);
+	ASSERT(spill_size(s) >= total);
+	ASSERT(disjoint(s, r, n));
 	spill_close(s);
 	free(r);
+}
+
+/* Two threads put at once (small and large records, so extents and reserved
+ * records mix) and each reads back, as it goes, records the other has
+ * put; after putter 0 has put fail_at records, the file fails. */
+struct putter {
+	struct imcq_spill *s;
+	struct rec *r;
+	size_t n, fail_at;
+	atomic_size_t ready;	/* records 0..ready-1 are put */
+	struct putter *other;
+	unsigned base;		/* seeds of this putter's records */
+	size_t bad, reads;
+};
+
+static void *
+put_main(void *p)
+{
+	struct putter *pt = p;
+	uint64_t seed = 7 + pt->base;
+	size_t i;
+
+	for (i = 0; i < pt->n; i++) {
+		unsigned char *b;
+		uint64_t x = rnd(&seed);
+		size_t have;
+
+		/* mostly small, some past SPILL_SMALL, a few past a chunk */
+		pt->r[i].len = (x % 64) == 0 ? (size_t)(x >> 8) % (3u << 20) + 1 :
+			       (x % 8) == 0 ? (size_t)(x >> 8) % 20000 + 1 :
+			       (size_t)(x >> 8) % 600 + 1;
+		pt->r[i].seed = pt->base + (unsigned)i;
+		b = xmalloc(pt->r[i].len);
+		fill(b, pt->r[i].len, pt->r[i].seed);
+		pt->r[i].off = spill_put(pt->s, b, pt->r[i].len);
+		free(b);
+		atomic_store_explicit(&pt->ready, i + 1, memory_order_release);
+		if (i + 1 == pt->fail_at)
+			spill_test_fail_writes(pt->s);
+		have = atomic_load_explicit(&pt->other->ready, memory_order_acquire);
+		if (have > 0) {
+			pt->bad += !check(pt->s, &pt->other->r[rnd(&seed) % have]);
+			pt->reads++;
+		}
+	}
+	return NULL;
+}
+
+/* Count "cannot write" lines in what fd 2 got while fn ran. */
+static size_t
+warnings_while(void (*fn)(void *), void *arg)
+{
+	char path[] = "/tmp/imcq-test-spill-err-XXXXXX";
+	int fd = mkstemp(path), saved;
+	char buf[4096];
+	size_t n = 0, k = 0;
+	FILE *f;
+
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	while (f != NULL && fgets(buf, sizeof(buf), f) != NULL) {
+		n++;
+		k += strstr(buf, "cannot write the temporary file") != NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	unlink(path);
+	return k == n ? k : (size_t)-1;	/* nothing else printed */
+}
+
+static void
+run_putters(void *arg)
+{
+	struct putter *pt = arg;
+	pthread_t th[2];
+	int t;
+
+	for (t = 0; t < 2; t++)
+		ASSERT_EQ_INT(pthread_create(&th[t], NULL, put_main, &pt[t]), 0);
+	for (t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+}
+
+static void
+concurrent_puts(size_t fail_at)
+{
+	struct imcq_err err = { 0 };
+	struct imcq_spill *s = spill_open(NULL, &err);
+	struct putter pt[2];
+	size_t n = 2000, t, i, bad = 0;
+	uint64_t total = 0;
+
+	ASSERT(s != NULL);
+	if (s == NULL)
+		return;
+	for (t = 0; t < 2; t++) {
+		pt[t] = (struct putter){ .s = s, .n = n, .other = &pt[1 - t],
+					 .base = (unsigned)(t * 1000000u),
+					 .fail_at = t == 0 ? fail_at : 0 };
+		pt[t].r = xcalloc(n, sizeof(*pt[t].r));
+		atomic_init(&pt[t].ready, 0);
+	}
+	ASSERT_EQ_INT(warnings_while(run_putters, pt), fail_at != 0);
+	for (t = 0; t < 2; t++) {
+		ASSERT_EQ_INT(pt[t].bad, 0);
+		ASSERT(pt[t].reads > 0);
+		for (i = 0; i < n; i++) {
+			bad += !check(s, &pt[t].r[i]);
+			total += pt[t].r[i].len;
+		}
+	}
+	ASSERT_EQ_INT(bad, 0);
+	ASSERT(spill_size(s) >= total);
+	if (fail_at != 0)	/* all after the failure stayed in memory */
+		ASSERT(spill_in_memory(s) > total / 4);
+	else
+		ASSERT(spill_in_memory(s) < total / 4);
+	/* the two threads' records, together, do not overlap */
+	pt[0].r = xrealloc(pt[0].r, 2 * n * sizeof(*pt[0].r));
+	memcpy(pt[0].r + n, pt[1].r, n * sizeof(*pt[1].r));
+	ASSERT(disjoint(s, pt[0].r, 2 * n));
+	spill_close(s);
+	free(pt[0].r);
+	free(pt[1].r);
+}
+
+TEST(test_concurrent_puts)
+{
+	concurrent_puts(0);
+}
+
+/* The file fails while both threads put: one warning, nothing lost. */
+TEST(test_concurrent_write_failure)
+{
+	concurrent_puts(700);
 }
 
 /* A message with every cold field set, and a twin. */
@@ -479,5 +660,6 @@ TEST(test_freeze_spilled)
 }
 
 TEST_MAIN(test_file_roundtrip, test_open_fails, test_write_failure,
-	  test_concurrent_reads, test_chill_in_memory, test_chill_spilled,
+	  test_concurrent_reads, test_concurrent_puts, test_concurrent_write_failure,
+	  test_chill_in_memory, test_chill_spilled,
 	  test_freeze_in_memory, test_freeze_spilled)
