@@ -4,11 +4,14 @@
  * imcq's contract must do to an archive, and nothing else (not a test;
  * bench/run.sh builds and runs it).
  *
- *   floor [--streaming] ARCHIVE
+ *   floor [--streaming | --zipfast] ARCHIVE
  *
  * --streaming reads a zip with libarchive's streaming reader instead (no
  * central directory kept: the local headers alone), for comparison; imcq
  * keeps the seekable one, the archive's own index, for evidence.
+ * --zipfast inflates a zip's members as imcq does since round 10: with
+ * analyzer/zipfast.c (libdeflate) beside libarchive's walk, where the
+ * zip's index and libarchive's entry agree (bench/run.sh uses it).
  *
  * imcq must read every member through libarchive (the seekable zip reader,
  * which keeps the central directory), hash every member with SHA-256 (the
@@ -28,8 +31,8 @@
  * own.  Prints one line: members, messages, parts, fields, bytes.
  *
  * Build (bench/run.sh does it):
- *   cc -O2 -pthread bench/floor.c -o floor \
- *      $(pkg-config --cflags --libs libarchive gmime-3.0 libcrypto) [-lmimalloc]
+ *   cc -O2 -pthread -I. bench/floor.c analyzer/zipfast.c analyzer/core/err.c -o floor \
+ *      $(pkg-config --cflags --libs libarchive gmime-3.0 libcrypto libdeflate) [-lmimalloc]
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -41,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "analyzer/zipfast.h"
 
 static size_t queue_max = (size_t)64 << 20;	/* imcq's own bound; FLOOR_QUEUE_MIB */
 /* A member larger than this is hashed as it streams and not parsed: no
@@ -258,13 +263,16 @@ main(int argc, char **argv)
 	struct archive_entry *e;
 	pthread_t t;
 	uint64_t nmembers = 0;
-	int rc, streaming = 0;
+	int rc, streaming = 0, fast = 0;
 	const char *path;
+	struct zipfast *z = NULL;
 
 	if (argc == 3 && strcmp(argv[1], "--streaming") == 0)
 		streaming = 1;
+	else if (argc == 3 && strcmp(argv[1], "--zipfast") == 0)
+		fast = 1;
 	else if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: floor [--streaming] ARCHIVE\n");
+		fprintf(stderr, "usage: floor [--streaming | --zipfast] ARCHIVE\n");
 		return 2;
 	}
 	path = argv[argc - 1];
@@ -290,15 +298,38 @@ main(int argc, char **argv)
 		fprintf(stderr, "floor: %s: %s\n", path, archive_error_string(a));
 		return 1;
 	}
+	if (fast) {
+		FILE *f = fopen(path, "rb");
+
+		if (f != NULL && fseeko(f, 0, SEEK_END) == 0)
+			z = zipfast_open(path, (uint64_t)ftello(f));
+		if (f != NULL)
+			fclose(f);
+	}
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
 		size_t cap = 64 * 1024, len = 0;
 		unsigned char *p;
 		la_ssize_t n;
 		struct item *it;
+		struct zipfast_member m;
 
+		zipfast_step(z, archive_entry_pathname(e), archive_entry_size_is_set(e) ?
+			     (int64_t)archive_entry_size(e) : -1, &m);
 		if (archive_entry_filetype(e) != AE_IFREG)
 			continue;
 		nmembers++;
+		if (m.usable && rc == ARCHIVE_OK && (p = zipfast_read(z, &m)) != NULL) {
+			len = (size_t)m.size;
+			p = realloc(p, len + 32);	/* room for the digest */
+			if (p == NULL)
+				return 3;
+			sha256(p, len, p + len);
+			it = xmalloc(sizeof(*it));
+			it->p = p;
+			it->len = len;
+			push(it);
+			continue;
+		}
 		if (archive_entry_size_is_set(e) && archive_entry_size(e) > (la_int64_t)WHOLE_MAX) {
 			stream_hash(a);
 			continue;
@@ -335,6 +366,7 @@ main(int argc, char **argv)
 		push(it);
 	}
 	archive_read_free(a);
+	zipfast_close(z);
 	pthread_mutex_lock(&q.mu);
 	q.done = 1;
 	pthread_cond_broadcast(&q.cv);

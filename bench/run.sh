@@ -10,8 +10,9 @@
 #   floor     bsdtar -xOf ARCHIVE > /dev/null         (decompression only)
 #   work      bench/floor.c, built here with cc          (the work-floor: the
 #             mandated libraries only -- libarchive's seekable reader,
-#             SHA-256 of every member and message, GMime -- and 64-byte
-#             rows, on two threads; see the comment at its top)
+#             with zip members inflated by libdeflate where imcq does it
+#             (--zipfast, round 10), SHA-256 of every member and message,
+#             GMime -- and 64-byte rows, on two threads; see its top)
 #   baseline  python3 bench/baseline.py ARCHIVE        (zipfile + email)
 #   summary   imcq analyze -q ARCHIVE > /dev/null         (the terminal summary)
 #   json      imcq analyze -q --json ARCHIVE > /dev/null
@@ -39,8 +40,9 @@ for d in /usr/lib/*-linux-gnu /usr/lib /usr/local/lib; do
 	[ -e "$d/libmimalloc.so" ] && { mi="-lmimalloc"; break; }
 done
 # shellcheck disable=SC2046
-cc -O2 -pthread "$here/floor.c" -o "$work/floor" \
-	$(pkg-config --cflags --libs libarchive gmime-3.0 libcrypto) $mi ||
+cc -O2 -pthread -I"$here/.." "$here/floor.c" "$here/../analyzer/zipfast.c" \
+	"$here/../analyzer/core/err.c" -o "$work/floor" \
+	$(pkg-config --cflags --libs libarchive gmime-3.0 libcrypto libdeflate) $mi ||
 	{ echo "run.sh: cannot build bench/floor.c (cc, pkg-config, the -dev packages imcq builds with)" >&2; exit 2; }
 
 # measure NAME CMD... : best of $runs; appends "name wall cpu rss_kib" to $work/results
@@ -65,7 +67,7 @@ measure() {
 
 sh -c 'cat "$1" > /dev/null' _ "$archive"	# warm the page cache
 measure floor sh -c 'bsdtar -xOf "$1" > /dev/null' _ "$archive"
-measure work "$work/floor" "$archive"
+measure work "$work/floor" --zipfast "$archive"
 measure baseline python3 "$here/baseline.py" "$archive"
 measure summary sh -c '"$1" analyze -q "$2" > /dev/null; [ $? -le 1 ]' _ "$imcq" "$archive"
 measure json sh -c '"$1" analyze -q --json "$2" > /dev/null; [ $? -le 1 ]' _ "$imcq" "$archive"

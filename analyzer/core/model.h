@@ -102,7 +102,7 @@ text_spilled(const char *t)
 }
 /* Spill owned (freed) and return its tag; owned itself when s is NULL,
  * owned is NULL or empty, too long for a tag, or already spilled. Any
- * thread (spill_put locks). */
+ * thread (spill_put needs no lock). */
 char *text_spill(struct imcq_spill *s, char *owned);
 /* The text t (NUL-terminated): t itself, or read back into b. */
 const char *text_get(struct imcq_spill *s, const char *t, struct imcq_tbuf *b);
@@ -776,6 +776,18 @@ void report_dispose(struct imcq_report *r);
  */
 void report_trim(struct imcq_report *r);
 
+/*
+ * Once r->msgs is in its final order (pipeline.c sorts it by spool id),
+ * copy each message's record, packed strings and hot arrays (sources,
+ * recipients, envelope recipients, Received hops, seen_in) into new
+ * allocations in that order, and free the old ones.  Issue #9: the
+ * readers allocate them in the archive's order, and the analysis walks
+ * r->msgs some 25 times; in another order every pass reads memory at
+ * random.  Nothing may hold a pointer to a message, or into one, across
+ * the call.  Any thread count; the same bytes out.
+ */
+void report_relocate(struct imcq_report *r);
+
 void anomaly_add(struct imcq_report *r, const char *code, enum imcq_sev sev,
 		 int input, const char *member, uint64_t offset,
 		 const char *fmt, ...) IMCQ_PRINTF(7, 8);
@@ -831,7 +843,7 @@ void message_thawed_release(struct imcq_thawed *t);
  * later step may add live findings again and freeze them in turn.  Only
  * messages whose codes are all known (finding_code_id) and number at most
  * IMCQ_FZ_CODES in all are frozen; the others keep their findings live.
- * Any thread, one message at a time (spill_put locks).
+ * Any thread, one message at a time (spill_put needs no lock).
  *
  * Read a message's findings through message_nfindings and
  * message_finding_code (the codes, in order: frozen first, then live), or
