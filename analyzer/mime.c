@@ -2,9 +2,9 @@
 /*
  * mime.c - RFC 822 / MIME facts of a message, through GMime 3.
  *
- * The only file that includes <gmime/gmime.h>.  Every GObject is created
- * and released inside one call of mime_fill(); the model receives plain
- * heap strings.
+ * The only file that includes <gmime/gmime.h>.  Every GObject but the
+ * thread's parser and its stream (parser_on()) is created and released
+ * inside one call of mime_fill(); the model receives plain heap strings.
  *
  * Before GMime sees the bytes they are copied once, and the copy is
  * prepared so that the parser is both correct and bounded:
@@ -1525,28 +1525,60 @@ fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 
 /* --- parsing -------------------------------------------------------------- */
 
-/* A parser reading arr, which stays the caller's (it outlives the
- * parser, its stream and every substream GMime takes of it). */
+/*
+ * Issue #9: one parser and one memory stream per thread, re-pointed at
+ * each input, not a new pair of GObjects a message (their creation and
+ * finalisation, with GLib's locks on object data, cost more than the
+ * parser's own set-up).  g_mime_parser_init_with_stream() closes the
+ * parser and sets it up afresh, as a new one would be: only the format
+ * (set once here) and defaults never changed survive.  The stream is
+ * re-pointed first (position and bounds back to the start, as a new
+ * stream's), and as the cache holds its own reference the parser's
+ * release of it on re-initialisation does not free it.  The substreams
+ * of the parts read arr itself, not the stream.  Freed at thread exit
+ * (GPrivate); the main thread's stays reachable to the end.
+ */
+struct reader {
+	GMimeParser *parser;
+	GMimeStream *stream;
+};
+
+static void
+reader_free(gpointer p)
+{
+	struct reader *r = p;
+
+	g_object_unref(r->parser);
+	g_object_unref(r->stream);
+	free(r);
+}
+
+static GPrivate reader_key = G_PRIVATE_INIT(reader_free);
+
+/* The thread's parser, reading arr, which stays the caller's (it
+ * outlives the parser's use of it and every substream GMime takes of
+ * it).  The parser is the thread's: not for the caller to release. */
 static GMimeParser *
 parser_on(GByteArray *arr)
 {
-	GMimeStream *st = g_mime_stream_mem_new_with_byte_array(arr);
-	GMimeParser *parser;
+	struct reader *r = g_private_get(&reader_key);
 
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
-	parser = g_mime_parser_new_with_stream(st);
-	g_object_unref(st);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	return parser;
+	if (r == NULL) {
+		r = xmalloc(sizeof(*r));
+		r->stream = g_mime_stream_mem_new();
+		r->parser = g_mime_parser_new();
+		g_mime_parser_set_format(r->parser, GMIME_FORMAT_MESSAGE);
+		g_private_set(&reader_key, r);
+	}
+	g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(r->stream), arr);
+	g_mime_parser_init_with_stream(r->parser, r->stream);
+	return r->parser;
 }
 
 static GMimeMessage *
-parse_message(GByteArray *arr, GMimeParserOptions *opts, GMimeParser **parser)
+parse_message(GByteArray *arr, GMimeParserOptions *opts)
 {
-	if (*parser != NULL)
-		g_object_unref(*parser);
-	*parser = parser_on(arr);
-	return g_mime_parser_construct_message(*parser, opts);
+	return g_mime_parser_construct_message(parser_on(arr), opts);
 }
 
 /*
@@ -1567,14 +1599,13 @@ parse_message(GByteArray *arr, GMimeParserOptions *opts, GMimeParser **parser)
  * exactly as before.
  */
 static GMimeObject *
-parse_fast(struct fill *f, GMimeParserOptions *opts, GByteArray *arr, GMimeParser **parser)
+parse_fast(struct fill *f, GMimeParserOptions *opts, GByteArray *arr)
 {
 	GMimeObject *root;
 
-	*parser = parser_on(arr);
 	f->probe = true;
 	f->probe_hit = false;
-	root = g_mime_parser_construct_part(*parser, opts);
+	root = g_mime_parser_construct_part(parser_on(arr), opts);
 	f->probe = false;
 	if (root != NULL && f->probe_hit) {
 		g_object_unref(root);
@@ -1592,19 +1623,13 @@ parse_fast(struct fill *f, GMimeParserOptions *opts, GByteArray *arr, GMimeParse
  * dropped (NULL) and the caller takes the general way.
  */
 static GMimeObject *
-quiet_parse(GByteArray *arr, GMimeParser **parser)
+quiet_parse(GByteArray *arr)
 {
-	GMimeObject *root;
+	GMimeObject *root = g_mime_parser_construct_part(parser_on(arr), quiet_opts);
 
-	*parser = parser_on(arr);
-	root = g_mime_parser_construct_part(*parser, quiet_opts);
 	if (root != NULL && !GMIME_IS_PART(root)) {
 		g_object_unref(root);
 		root = NULL;
-	}
-	if (root == NULL) {
-		g_object_unref(*parser);
-		*parser = NULL;
 	}
 	return root;
 }
@@ -1636,7 +1661,6 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 			    "headers not read", body.len);
 	} else if (body.len > 0) {
 		GByteArray *arr;
-		GMimeParser *parser = NULL;
 		GMimeParserOptions *opts = NULL;
 		GMimeMessage *msg = NULL;
 		GMimeObject *root = NULL;
@@ -1645,14 +1669,14 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 		arr = prepare(&f, body);
 		f.opts = quiet_opts;
 		if (f.plain_block)
-			root = quiet_parse(arr, &parser);
+			root = quiet_parse(arr);
 		if (root == NULL) {
 			opts = g_mime_parser_options_new();
 			set_options(opts);
 			g_mime_parser_options_set_warning_callback(opts, on_warning, &f);
-			root = parse_fast(&f, opts, arr, &parser);
+			root = parse_fast(&f, opts, arr);
 			if (root == NULL)
-				msg = parse_message(arr, opts, &parser);
+				msg = parse_message(arr, opts);
 		}
 		if (msg != NULL || root != NULL) {
 			GMimeObject *part = msg ? g_mime_message_get_mime_part(msg) : root;
@@ -1667,7 +1691,8 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 			g_object_unref(msg);
 		if (root != NULL)
 			g_object_unref(root);
-		g_object_unref(parser);	/* and its stream: before arr, which they read */
+		/* the thread's parser and stream still point at arr, but
+		 * read it no more: parser_on() re-points them first */
 		release_input(&f, arr);
 		f.opts = NULL;
 		if (opts != NULL)
