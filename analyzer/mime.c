@@ -843,7 +843,7 @@ fill_rcpts(struct fill *f)
 		evlist_add(&fd->ev, f->input, f->member, m->env.offset, 0, ex);
 		free(ex);
 		/* final: only the reports read its texts (model.h, text_spill;
-		 * spill_put locks, so any thread) */
+		 * spill_put needs no lock: any thread) */
 		finding_spill(f->rep != NULL ? f->rep->spill : NULL, fd);
 	}
 	buf_release(&list);
