@@ -471,9 +471,6 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	par_begin(ingest_threads(o));
 	if (rep->nmsgs > 1)
 		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
-	/* the records in memory in the order the analysis walks them */
-	report_relocate(rep);
-	stage_mark("relocate");
 	analyze_states(rep, o);
 	analyze_routing(rep, o);
 	/* what the analysis left live goes to the spill (model.h) */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "analyzer/core/model.h"
 #include "analyzer/core/hex.h"
-#include "analyzer/core/par.h"
 #include "analyzer/core/spill.h"
 #include "analyzer/core/tabhash.h"
 #include "analyzer/core/timeutil.h"
@@ -1677,81 +1676,6 @@ qfile_done(struct imcq_queue_file *q)
 	TRIM_ARRAY(q->refs, q->nrefs, q->refcap);
 	TRIM_ARRAY(q->strings, q->nstrings, q->strcap);
 	TRIM_ARRAY(q->longids, q->nlongids, q->longidcap);
-}
-
-/* p's n bytes in a new allocation (p freed); NULL stays NULL. */
-static void *
-move_block(void *p, size_t n)
-{
-	void *q;
-
-	if (p == NULL)
-		return NULL;
-	q = xmalloc(n ? n : 1);
-	memcpy(q, p, n);
-	free(p);
-	return q;
-}
-
-/* A string slot into the old packed block, pointed into the new one. */
-struct rebase {
-	const char *old;
-	char *new;
-	uint32_t len;
-};
-
-static void
-rebase_slot(void *ctx, char **slot)
-{
-	const struct rebase *b = ctx;
-
-	if (*slot != NULL && (uintptr_t)*slot >= (uintptr_t)b->old &&
-	    (uintptr_t)*slot < (uintptr_t)b->old + b->len)
-		*slot = b->new + ((uintptr_t)*slot - (uintptr_t)b->old);
-}
-
-static struct imcq_message *
-message_relocate(struct imcq_message *m)
-{
-	size_t sz = m->chilled ? offsetof(struct imcq_message, c) : sizeof(*m);
-	struct imcq_message *x = move_block(m, sz);
-
-	x->sources = move_block(x->sources, (size_t)x->nsources * sizeof(*x->sources));
-	x->srccap = x->nsources;
-	x->rcpts = move_block(x->rcpts, (size_t)x->nrcpts * sizeof(*x->rcpts));
-	x->rcptcap = x->nrcpts;
-	x->env.rcpt_to.v = move_block(x->env.rcpt_to.v, x->env.rcpt_to.n * sizeof(char *));
-	x->env.rcpt_to.cap = x->env.rcpt_to.n;
-	x->hdr.received = move_block(x->hdr.received,
-				     (size_t)x->hdr.nreceived * sizeof(*x->hdr.received));
-	x->hdr.reccap = x->hdr.nreceived;
-	x->seen_in = move_block(x->seen_in, (size_t)x->nseen * sizeof(*x->seen_in));
-	x->seencap = x->nseen;
-	if (x->pack != NULL) {
-		struct rebase b = { x->pack, xmalloc(x->packlen ? x->packlen : 1), x->packlen };
-
-		memcpy(b.new, x->pack, x->packlen);
-		visit_strings(x, rebase_slot, &b);
-		free(x->pack);
-		x->pack = b.new;
-	}
-	return x;
-}
-
-static void
-relocate_range(void *user, size_t lo, size_t hi)
-{
-	struct imcq_report *r = user;
-	size_t i;
-
-	for (i = lo; i < hi; i++)
-		r->msgs[i] = message_relocate(r->msgs[i]);
-}
-
-void
-report_relocate(struct imcq_report *r)
-{
-	par_for(r->nmsgs, 4096, relocate_range, r);
 }
 
 void

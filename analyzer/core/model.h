@@ -776,18 +776,6 @@ void report_dispose(struct imcq_report *r);
  */
 void report_trim(struct imcq_report *r);
 
-/*
- * Once r->msgs is in its final order (pipeline.c sorts it by spool id),
- * copy each message's record, packed strings and hot arrays (sources,
- * recipients, envelope recipients, Received hops, seen_in) into new
- * allocations in that order, and free the old ones.  Issue #9: the
- * readers allocate them in the archive's order, and the analysis walks
- * r->msgs some 25 times; in another order every pass reads memory at
- * random.  Nothing may hold a pointer to a message, or into one, across
- * the call.  Any thread count; the same bytes out.
- */
-void report_relocate(struct imcq_report *r);
-
 void anomaly_add(struct imcq_report *r, const char *code, enum imcq_sev sev,
 		 int input, const char *member, uint64_t offset,
 		 const char *fmt, ...) IMCQ_PRINTF(7, 8);
