@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/keysort.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/par.h"
@@ -517,12 +518,6 @@ add_report_f(struct rctx *c, struct rsnap *s, enum diag_code code, enum imcq_sev
 	return f;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The unique spool ids of v[] into f, sorted (f has none yet). */
 static void
 f_add_ids(struct imcq_finding *f, struct imcq_message *const *v, size_t n)
@@ -537,7 +532,7 @@ f_add_ids(struct imcq_finding *f, struct imcq_message *const *v, size_t n)
 		if (v[i]->spool_id)
 			ids[k++] = v[i]->spool_id;
 	if (k > 1)
-		xqsort(ids, k, sizeof(*ids), cmp_str);
+		xqsort_strs(ids, k);
 	n = k;
 	for (i = 0, k = 0; i < n; i++)
 		if (k == 0 || strcmp(ids[k - 1], ids[i]) != 0)
@@ -585,7 +580,7 @@ strv_uniq(struct imcq_strv *l)
 	size_t i, k = 0;
 
 	if (l->n > 1)
-		xqsort(l->v, l->n, sizeof(*l->v), cmp_str);
+		xqsort_strs(l->v, l->n);
 	for (i = 0; i < l->n; i++) {
 		if (k && strcmp(l->v[k - 1], l->v[i]) == 0) {
 			free(l->v[i]);
@@ -765,7 +760,7 @@ domains_of_pairs(struct imcq_message *const *v, size_t n, struct imcq_strv *doma
 				strv_push(&pairs, joins_cat(r->domain, "\001", r->address, NULL));
 		}
 	if (pairs.n > 1)
-		xqsort(pairs.v, pairs.n, sizeof(*pairs.v), cmp_str);
+		xqsort_strs(pairs.v, pairs.n);
 	for (i = 0; i < pairs.n; i++) {
 		char *sep = strchr(pairs.v[i], '\001');
 

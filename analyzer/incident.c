@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/keysort.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -97,12 +98,6 @@ count_add(struct count **v, size_t *n, size_t *cap, const char *name)
 
 		VEC_PUSH(*v, *n, *cap, k);
 	}
-}
-
-static int
-cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int
@@ -215,7 +210,7 @@ what_line(const struct rsnap *s, const char *who)
 				VEC_PUSH(names, nn, ncap, d);
 		}
 	}
-	xqsort(names, nn, sizeof(*names), cmp_cstr);
+	xqsort_strs((char **)names, nn);
 	for (i = 0; i < nn; i = j) {
 		struct count k;
 

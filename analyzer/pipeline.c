@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/core/keysort.h"
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
 #include "analyzer/core/spill.h"
@@ -375,6 +376,13 @@ progress_tick(void *user, uint64_t bytes, uint64_t members)
 		run->rep->nmsgs);
 }
 
+/* cmp_msg's first key: the spool id's first eight bytes (keysort.h) */
+static uint64_t
+msg_key(const void *p)
+{
+	return str_key8(((const struct imcq_message *)p)->spool_id);
+}
+
 static int
 cmp_msg(const void *a, const void *b)
 {
@@ -469,8 +477,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	/* the analysis: the calling thread, and with two threads a worker
 	 * for the sorts and loops that split (par.h; same bytes) */
 	par_begin(ingest_threads(o));
-	if (rep->nmsgs > 1)
-		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
+	xqsort_keyed((void **)rep->msgs, rep->nmsgs, msg_key, cmp_msg);
 	analyze_states(rep, o);
 	analyze_routing(rep, o);
 	/* what the analysis left live goes to the spill (model.h) */

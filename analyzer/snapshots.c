@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/keysort.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -647,7 +648,7 @@ live_ids(const struct imcq_report *rep, int snap, const char ***out, size_t *n)
 			VEC_PUSH(v, *n, cap, m->spool_id);
 	}
 	if (*n > 1)
-		xqsort(v, *n, sizeof(*v), cmp_str);
+		xqsort_strs((char **)v, *n);
 	for (i = 0; i < *n; i++)
 		if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
 			v[k++] = v[i];
@@ -667,7 +668,7 @@ strv_sort_unique(struct imcq_strv *sv)
 	size_t i, k = 0;
 
 	if (sv->n > 1)
-		xqsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
+		xqsort_strs(sv->v, sv->n);
 	for (i = 0; i < sv->n; i++) {
 		if (k > 0 && strcmp(sv->v[k - 1], sv->v[i]) == 0)
 			free(sv->v[i]);

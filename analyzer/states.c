@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/keysort.h"
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
 #include "analyzer/core/rd.h"
@@ -538,6 +539,13 @@ prune_missing(struct ctx *c)
 			rep->msgs[k++] = m;
 	}
 	rep->nmsgs = k;
+}
+
+/* cmp_msg's first key: the spool id's first eight bytes (keysort.h) */
+static uint64_t
+msg_key(const void *p)
+{
+	return str_key8(((const struct imcq_message *)p)->spool_id);
 }
 
 static int
@@ -1729,8 +1737,7 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	joins_link_events(rep, o);
 	prune_missing(&c);
 	stage_mark("states.link-events");
-	if (rep->nmsgs > 1)
-		xqsort(rep->msgs, rep->nmsgs, sizeof(*rep->msgs), cmp_msg);
+	xqsort_keyed((void **)rep->msgs, rep->nmsgs, msg_key, cmp_msg);
 	par_for(rep->nmsgs, STATES_PAR_MIN, times_range, &c);
 	stage_mark("states.times");
 	joins_link_sessions(rep, o);
