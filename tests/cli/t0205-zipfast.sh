@@ -144,6 +144,13 @@ assert len(hits) == 1, d["anomalies"]
 assert hits[0]["member"] == "EXCHSRVR/IMCDATA/OUT/3SW32JRP", hits[0]
 assert hits[0]["severity"] == "warning", hits[0]
 PY
+# so is a size in the index that the data does not have
+python3 - "$TMP/liesize.zip.fast.json" <<'PY' && ok "liesize.zip: the wrong size is an anomaly on its member" || fail "liesize.zip: no size anomaly"
+import json, sys
+d = json.load(open(sys.argv[1]))
+hits = [a for a in d["anomalies"] if a["code"] == "archive-warning" and "size" in a["message"]]
+assert len(hits) == 1 and hits[0]["member"] == "EXCHSRVR/IMCDATA/OUT/HBWK2Q2P", d["anomalies"]
+PY
 # the same messages and hashes as the folder, through the fast path
 "$IMCQ" analyze -q --json "$TMP/tree" > "$TMP/dir.json" || fail "folder"
 ids_and_hashes "$TMP/dir.json" > "$TMP/want"
