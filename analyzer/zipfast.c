@@ -95,24 +95,39 @@ pread_all(int fd, void *dst, size_t n, uint64_t off)
 	return true;
 }
 
-/* Find the directory: [*cd, *cd + *cdlen) and its record count. */
+/* libarchive's seekable reader looks for the end record in the last 16 KiB
+ * only (archive_read_format_zip_seekable_bid). */
+#define LA_TAIL ((size_t)16 << 10)
+
+/*
+ * Find the directory [*cd, *cd + *cdlen) exactly where libarchive's
+ * seekable reader reads it, or give up.  libarchive takes the last end
+ * record signature in the last 16 KiB (at 1 .. tail - 22, whatever its
+ * comment length says), and the zip64 record when a locator stands just
+ * before it and passes its checks; when neither passes them it reads the
+ * archive with its streaming reader, which walks the local headers and
+ * never the index, so the index cannot be followed in step.  Without zip64
+ * it reads the directory at the end record minus its size and moves every
+ * local offset by the difference to the offset the record gives (a stub
+ * before the archive): followed here only when there is no difference.
+ */
 static bool
 find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen)
 {
-	size_t tail = size < EOCD_LEN + 65535 ? (size_t)size : EOCD_LEN + 65535;
+	size_t tail = size < LA_TAIL ? (size_t)size : LA_TAIL;
 	unsigned char *t, *e = NULL;
 	uint64_t eocd, off, len;
+	uint32_t coff, clen;
+	bool ok = false, classic;
 	size_t i;
-	bool ok = false;
 
-	if (tail < EOCD_LEN)
+	if (tail < EOCD_LEN + 1)
 		return false;
 	t = xmalloc(tail);
 	if (!pread_all(fd, t, tail, size - tail))
 		goto out;
-	/* the last record whose comment ends the file */
-	for (i = tail - EOCD_LEN + 1; i-- > 0;) {
-		if (le32(t + i) == SIG_EOCD && i + EOCD_LEN + le16(t + i + 20) == tail) {
+	for (i = tail - EOCD_LEN; i > 0; i--) {
+		if (le32(t + i) == SIG_EOCD) {
 			e = t + i;
 			break;
 		}
@@ -120,26 +135,41 @@ find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen)
 	if (e == NULL)
 		goto out;
 	eocd = size - tail + (uint64_t)(e - t);
-	if (le16(e + 4) != 0 || le16(e + 6) != 0)
-		goto out;		/* spanned archives: libarchive alone */
-	off = le32(e + 16);
-	len = le32(e + 12);
-	if (off == 0xffffffffu || len == 0xffffffffu || le16(e + 10) == 0xffff) {
-		/* zip64: the locator just before the record */
-		unsigned char loc[20], z[56];
-		uint64_t zoff;
+	coff = le32(e + 16);
+	clen = le32(e + 12);
+	/* libarchive's read_eocd (its sum is 32-bit) */
+	classic = le16(e + 4) == 0 && le16(e + 6) == 0 && le16(e + 10) == le16(e + 8) &&
+		  (uint64_t)(uint32_t)(coff + clen) <= eocd;
+	if (e - t >= 20 && le32(e - 20) == SIG_Z64_LOC) {
+		/* zip64: used by libarchive when its checks pass, and then
+		 * whatever the end record says */
+		unsigned char z[56];
+		uint64_t zoff = le64(e - 20 + 8);
 
-		if (e - t < 20 || le32(e - 20) != SIG_Z64_LOC)
-			goto out;
-		memcpy(loc, e - 20, sizeof(loc));
-		zoff = le64(loc + 8);
-		if (zoff > eocd - 20 || eocd - 20 - zoff < sizeof(z) ||
-		    !pread_all(fd, z, sizeof(z), zoff) || le32(z) != SIG_Z64_EOCD ||
-		    le32(z + 16) != 0 || le32(z + 20) != 0)
+		if (le32(e - 20 + 4) != 0 || le32(e - 20 + 16) != 1 ||
+		    zoff > size || size - zoff < sizeof(z) ||
+		    !pread_all(fd, z, sizeof(z), zoff) ||
+		    le64(z + 4) > 16384 - 12 || le64(z + 4) + 12 < 56 ||
+		    le64(z + 4) + 12 > size - zoff ||
+		    le32(z + 16) != 0 || le32(z + 20) != 0 || le64(z + 24) != le64(z + 32))
+			goto out;	/* libarchive's own choice is not sure: alone */
+		/* and ours: the record itself, before the locator */
+		if (le32(z) != SIG_Z64_EOCD || zoff > eocd - 20 || eocd - 20 - zoff < sizeof(z))
 			goto out;
 		len = le64(z + 40);
 		off = le64(z + 48);
+		/* a valid classic record too: it must put the directory at
+		 * the same place (no stub correction in either reading) */
+		if (classic && eocd - clen != off)
+			goto out;
 		eocd = zoff;
+	} else {
+		if (!classic)
+			goto out;
+		off = coff;
+		len = clen;
+		if (off + len != eocd)
+			goto out;	/* libarchive reads it elsewhere */
 	}
 	if (off > eocd || len > eocd - off)
 		goto out;
@@ -261,19 +291,22 @@ zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_m
 			break;
 		de = d + dlen;
 		if (id == 0x0001) {
-			if (size32 == 0xffffffffu) {
+			/* as libarchive's process_extra: a field is taken while
+			 * it still holds the mark, so the first such block
+			 * gives it, never a later one */
+			if (m->size == 0xffffffffu) {
 				if (de - d < 8)
 					goto lost;
 				m->size = le64(d);
 				d += 8;
 			}
-			if (csize32 == 0xffffffffu) {
+			if (m->csize == 0xffffffffu) {
 				if (de - d < 8)
 					goto lost;
 				m->csize = le64(d);
 				d += 8;
 			}
-			if (local32 == 0xffffffffu) {
+			if (m->local == 0xffffffffu) {
 				if (de - d < 8)
 					goto lost;
 				m->local = le64(d);

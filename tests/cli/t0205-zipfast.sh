@@ -4,7 +4,8 @@
 # beside libarchive's walk, following the archive's own index.  Whatever
 # the zip -- stored or deflated, zip64, data descriptors, long local extra
 # fields, an index out of order, a stub before the archive, a bad CRC, a
-# cut stream, a wrong size in the index -- every output must be the same
+# cut stream, a wrong size in the index, an index other than the one
+# libarchive reads -- every output must be the same
 # bytes as libarchive alone gives (IMCQ_ZIPFAST=off), and the fast path
 # must be taken where the zip is plain and left where it is not.
 . "$(dirname "$0")/lib.sh"
@@ -96,6 +97,52 @@ write("cut.zip", cut=1)
 write("liesize.zip", lie_size=2)
 PY
 
+# zips whose index is not where libarchive reads it, or says two things:
+# two members of one name, the one libarchive reads ("B") and one only
+# another index names ("A"); the fast path must read B or nothing
+python3 - "$TMP" <<'PY'
+import struct, sys, zlib
+out = sys.argv[1]
+DT, DD = (12 << 11), ((2026 - 1980) << 9) | (11 << 5) | 26
+A, B = b"AAAA: what only another index names\r\n", b"BBBB: the member libarchive reads..\r\n"
+NAME = b"EXCHSRVR/IMCDATA/PICKUP/x.eml"
+def local(data, crc=None):
+    c = zlib.crc32(data) if crc is None else crc
+    return struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, DT, DD, c, len(data), len(data),
+                       len(NAME), 0) + NAME + data
+def central(data, off, extra=b"", o32=None):
+    return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, DT, DD, zlib.crc32(data),
+                       len(data), len(data), len(NAME), len(extra), 0, 0, 0, 0,
+                       off if o32 is None else o32) + NAME + extra
+def eocd(cdlen, cdoff, comment=b"", ndisk=1):
+    return struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, ndisk, 1, cdlen, cdoff, len(comment)) + comment
+def two(b_crc=None):
+    la = local(A); lb = local(B, b_crc)
+    return bytearray(la + lb), 0, len(la)
+# a directory offset that is not the end record minus its size: libarchive
+# reads the directory at the latter, its local offsets moved to match
+b, oa, ob = two(); c1 = central(A, oa)
+c2 = central(B, ob - len(c1)); at = len(b)
+b += c1 + c2 + eocd(len(c2), at)
+open(out + "/twodirs.zip", "wb").write(b)
+# end records libarchive's seekable reader refuses (entries on this disk
+# not the total; beyond its last 16 KiB): it walks the local headers, and
+# its first x.eml is A, which the index does not name
+b, oa, ob = two(); at = len(b); c = central(B, ob)
+open(out + "/ndisk.zip", "wb").write(b + c + eocd(len(c), at, ndisk=2))
+open(out + "/longcomment.zip", "wb").write(b + c + eocd(len(c), at, comment=b"c" * 20000))
+# two zip64 blocks: libarchive takes the offset from the first (B, whose
+# bytes do not match the CRC: a warning); the second names A
+b, oa, ob = two(b_crc=zlib.crc32(A)); at = len(b)
+c = central(A, 0, extra=struct.pack("<HHQ", 1, 8, ob) + struct.pack("<HHQ", 1, 8, oa), o32=0xFFFFFFFF)
+open(out + "/zip64twice.zip", "wb").write(b + c + eocd(len(c), at))
+# a second end record in the comment, after its own directory: libarchive
+# takes the last signature, whatever the first record's comment length
+b, oa, ob = two(); at = len(b); c1 = central(A, oa); c2 = central(B, ob)
+at2 = at + len(c1) + 22
+open(out + "/commentdir.zip", "wb").write(b + c1 + eocd(len(c1), at, comment=c2 + eocd(len(c2), at2) + b"zz"))
+PY
+
 n=$(python3 -c 'import os,sys; print(sum(len(f) for _,_,f in os.walk(sys.argv[1])) + 1)' "$TMP/tree")
 
 # fast NAME WANT: the count of members inflated here, "all" or a number
@@ -133,6 +180,11 @@ fast stub.zip none          # offsets shifted: every local header check fails
 fast badcrc.zip some
 fast cut.zip some
 fast liesize.zip some
+fast twodirs.zip none       # libarchive reads another directory
+fast ndisk.zip none         # libarchive walks the local headers
+fast longcomment.zip none
+fast zip64twice.zip none    # the first zip64 block names B, not A
+fast commentdir.zip 1       # the directory libarchive reads: B
 
 # a CRC-32 that does not match the member's bytes is reported, on the
 # member (libarchive's warning, which imcq used to pass over)
