@@ -16,7 +16,8 @@
  * else, and any doubt at all (a size, a CRC or a stream that does not
  * agree, the index out of step), leaves the member to libarchive, which
  * then reads and reports it exactly as before: the bytes of every output
- * are the same either way.  The archive is opened read-only again and
+ * are the same either way, but for streams made to use DEFLATE codes that
+ * zlib rejects and libdeflate decodes (analyzer/README.md).  The archive is opened read-only again and
  * read with pread(); at most one member's compressed bytes and one
  * cursor window of the index are held.
  */
