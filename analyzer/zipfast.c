@@ -158,10 +158,10 @@ find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen)
 			goto out;
 		len = le64(z + 40);
 		off = le64(z + 48);
-		/* a valid classic record too: it must put the directory at
-		 * the same place (no stub correction in either reading) */
-		if (classic && eocd - clen != off)
-			goto out;
+		/* libarchive 3.6's read_zip64_eocd then sets the directory's
+		 * offset, and its "adjusted" offset, to the zip64 record's:
+		 * what the classic record said (read_eocd ran first) is
+		 * overwritten, and no stub correction applies */
 		eocd = zoff;
 	} else {
 		if (!classic)

@@ -27,7 +27,7 @@ DOS_TIME, DOS_DATE = (12 << 11), ((2026 - 1980) << 9) | (11 << 5) | 26
 
 def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
           reverse_index=False, stub=b"", bad_crc=None, cut=None, lie_size=None,
-          utf8=None):
+          utf8=None, classic_too=False):
     body = bytearray(stub)
     central = []
     for i, (n, data) in enumerate(files):
@@ -77,8 +77,14 @@ def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
         body += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0,
                             len(central), len(central), len(cd), cd_off)
         body += struct.pack("<IIQI", 0x07064B50, 0, z64, 1)
-        body += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
-                            0xFFFFFFFF, 0xFFFFFFFF, 0)
+        if classic_too:
+            # as Python's zipfile writes it past 65,535 members: the zip64
+            # records, then a classic record with the true size and offset
+            body += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
+                                len(cd), cd_off, 0)
+        else:
+            body += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF,
+                                0xFFFFFFFF, 0xFFFFFFFF, 0)
     else:
         body += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
                             len(cd), cd_off, 0)
@@ -87,6 +93,7 @@ def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
 write("plain.zip")
 write("stored.zip", method=0)
 write("zip64.zip", zip64=True)
+write("zip64classic.zip", zip64=True, classic_too=True)
 write("descriptor.zip", descriptor=True)
 write("longextra.zip", local_extra=300)
 write("utf8.zip", utf8=1)
@@ -172,6 +179,7 @@ fast() {
 fast plain.zip all
 fast stored.zip all
 fast zip64.zip all
+fast zip64classic.zip all  # the zip64 record wins, as in libarchive
 fast descriptor.zip all
 fast longextra.zip all
 fast utf8.zip some          # the non-ASCII name is left to libarchive
