@@ -698,6 +698,15 @@ enum budget_mode {
 	BUDGET_NONE,	/* never (a single file, memory): only counted */
 };
 
+/* Whether produced bytes out of an archive of packed_size bytes pass
+ * --max-ratio. */
+static bool
+over_ratio(const struct walk *w, uint64_t produced, uint64_t packed_size)
+{
+	return produced > IMCQ_RATIO_FLOOR && packed_size > 0 &&
+	       produced / packed_size > w->lim.ratio;
+}
+
 /* n bytes more out of an archive: counted against --max-total and
  * --max-ratio; false when either stops the reading (an anomaly says so). */
 static bool
@@ -706,8 +715,7 @@ archive_piece(struct walk *w, struct mread *r, size_t n)
 	if (r->budgeted && !budget(w, (uint64_t)n, r->stored))
 		return false;
 	*r->produced += (uint64_t)n;
-	if (*r->produced > IMCQ_RATIO_FLOOR && r->packed_size > 0 &&
-	    *r->produced / r->packed_size > w->lim.ratio) {
+	if (over_ratio(w, *r->produced, r->packed_size)) {
 		w_anomaly(w, "decompression-bomb", IMCQ_SEV_ERROR, r->label, IMCQ_NOOFF,
 			  "archive expands more than %u times its size (--max-ratio); reading stopped",
 			  w->lim.ratio);
@@ -1025,12 +1033,7 @@ next_header(struct archive *a, struct archive_entry **ent, const char **name)
 static bool
 limits_allow(const struct walk *w, uint64_t produced, uint64_t packed_size, uint64_t size)
 {
-	uint64_t after = produced + size;
-
-	if (size > budget_left(w))
-		return false;
-	return !(after > IMCQ_RATIO_FLOOR && packed_size > 0 &&
-		 after / packed_size > w->lim.ratio);
+	return size <= budget_left(w) && !over_ratio(w, produced + size, packed_size);
 }
 
 /* zf: the zip file's own index followed beside libarchive (zipfast.h), or
@@ -1383,8 +1386,7 @@ job_walk(struct job *j)
 		w_unreadable(w);
 	} else {
 		const char *b = strrchr(j->path, '/');
-		struct zipfast *zf = getenv("IMCQ_ZIPFAST") && strcmp(getenv("IMCQ_ZIPFAST"), "off") == 0 ?
-				     NULL : zipfast_open(j->path, j->st_size);
+		struct zipfast *zf = zipfast_open(j->path, j->st_size);
 
 		read_archive(w, a, zf, "", 1, j->st_size, b ? b + 1 : j->path);
 		zipfast_close(zf);

@@ -186,8 +186,12 @@ zipfast_open(const char *path, uint64_t file_size)
 {
 	struct zipfast *z;
 	uint64_t cd, cdlen;
-	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	const char *v = getenv("IMCQ_ZIPFAST");
+	int fd;
 
+	if (v != NULL && strcmp(v, "off") == 0)
+		return NULL;
+	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	if (!find_directory(fd, file_size, &cd, &cdlen)) {
@@ -256,7 +260,6 @@ zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_m
 {
 	const unsigned char *p, *x, *xend;
 	uint16_t flags, nlen, xlen, clen;
-	uint32_t csize32, size32, local32;
 	bool unsure;
 
 	memset(m, 0, sizeof(*m));
@@ -276,12 +279,9 @@ zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_m
 	flags = le16(p + 8);
 	m->method = le16(p + 10);
 	m->crc = le32(p + 16);
-	csize32 = le32(p + 20);
-	size32 = le32(p + 24);
-	local32 = le32(p + 42);
-	m->csize = csize32;
-	m->size = size32;
-	m->local = local32;
+	m->csize = le32(p + 20);
+	m->size = le32(p + 24);
+	m->local = le32(p + 42);
 	/* zip64 sizes and offset, in this order, for the fields that say so */
 	for (x = p + CENTRAL_LEN + nlen, xend = x + xlen; xend - x >= 4;) {
 		uint16_t id = le16(x), dlen = le16(x + 2);
@@ -340,6 +340,17 @@ lost:
 	z->lost = true;
 }
 
+/* Room for n bytes in z->cbuf (its old bytes are not kept). */
+static void
+cbuf_room(struct zipfast *z, uint64_t n)
+{
+	if (n <= z->ccap)
+		return;
+	free(z->cbuf);
+	z->ccap = (size_t)n;
+	z->cbuf = xmalloc(z->ccap);
+}
+
 unsigned char *
 zipfast_read(struct zipfast *z, const struct zipfast_member *m)
 {
@@ -360,11 +371,7 @@ zipfast_read(struct zipfast *z, const struct zipfast_member *m)
 		want = z->file_size - m->local;
 	if (want < LOCAL_LEN + z->nlen)
 		return NULL;
-	if (want > z->ccap) {
-		free(z->cbuf);
-		z->ccap = (size_t)want;
-		z->cbuf = xmalloc(z->ccap);
-	}
+	cbuf_room(z, want);
 	if (!pread_all(z->fd, z->cbuf, (size_t)want, m->local))
 		return NULL;
 	if (le32(z->cbuf) != SIG_LOCAL || (le16(z->cbuf + 6) & 1) != 0 ||
@@ -390,11 +397,7 @@ zipfast_read(struct zipfast *z, const struct zipfast_member *m)
 		return NULL;
 	if (data + m->csize > want) {
 		/* a long extra field: read the data alone */
-		if (m->csize > z->ccap) {
-			free(z->cbuf);
-			z->ccap = (size_t)m->csize;
-			z->cbuf = xmalloc(z->ccap ? z->ccap : 1);
-		}
+		cbuf_room(z, m->csize);
 		if (!pread_all(z->fd, z->cbuf, (size_t)m->csize, m->local + data))
 			return NULL;
 		data = 0;

@@ -45,7 +45,8 @@ struct zipfast_member {
 };
 
 /* Follow the zip file at path (file_size bytes): NULL when it is not a zip
- * whose index imcq can follow (the fast path is then simply not taken). */
+ * whose index imcq can follow, or when IMCQ_ZIPFAST=off (the fast path is
+ * then simply not taken). */
 struct zipfast *zipfast_open(const char *path, uint64_t file_size);
 /* libarchive's next entry (name as libarchive gives it, size or -1):
  * advance the cursor one record and say whether the member can be read
