@@ -355,7 +355,7 @@ ev_event(struct imcq_evlist *ev, const struct imcq_event *e)
 {
 	if (e->time_raw)
 		evlist_add_ref(ev, e->input, e->member, e->offset, e->line,
-			       joins_cat(e->time_raw, " : ", e->text ? e->text : "", NULL));
+			       xstrcat(e->time_raw, " : ", e->text ? e->text : "", NULL));
 	else
 		evlist_add_refs(ev, e->input, e->member, e->offset, e->line,
 				e->text ? e->text : "");
@@ -395,7 +395,7 @@ ev_own(struct imcq_evlist *ev, struct imcq_spill *sp, const struct imcq_message 
 	if (src->mtime != IMCQ_NOTIME)
 		imcq_iso(src->mtime, iso);
 	/* per message: pieces, not printf (issue #9) */
-	x = joins_cat("mtime ", src->mtime != IMCQ_NOTIME ? iso : "unknown", " (", what, ")",
+	x = xstrcat("mtime ", src->mtime != IMCQ_NOTIME ? iso : "unknown", " (", what, ")",
 		      NULL);
 	for (i = 0; i < m->findings.n; i++) {
 		const struct imcq_evlist *l = &m->findings.v[i].ev;
@@ -564,7 +564,7 @@ put_list(struct buf *b, const struct imcq_strv *l, size_t max)
 
 	for (i = 0; i < l->n && i < max; i++) {
 		/* issue #9: no printf; ", " and the item as one append (buf.h) */
-		char *item = i ? joins_cat(", ", l->v[i], NULL) : NULL;
+		char *item = i ? xstrcat(", ", l->v[i], NULL) : NULL;
 
 		buf_appends(b, item ? item : l->v[i]);
 		free(item);
@@ -757,7 +757,7 @@ domains_of_pairs(struct imcq_message *const *v, size_t n, struct imcq_strv *doma
 			const struct imcq_rcpt *r = &v[i]->rcpts[j];
 
 			if (r->domain && *r->domain && r->address)
-				strv_push(&pairs, joins_cat(r->domain, "\001", r->address, NULL));
+				strv_push(&pairs, xstrcat(r->domain, "\001", r->address, NULL));
 		}
 	if (pairs.n > 1)
 		xqsort_strs(pairs.v, pairs.n);
@@ -964,7 +964,7 @@ no_route_range(void *user, size_t lo, size_t hi)
 		buf_init(&mb, TEXT_CAP);
 		/* per message: pieces, not printf (issue #9); each append as
 		 * one, as the cap of the buffer takes it or not (buf.h) */
-		head = joins_cat("No address space of ", x->tname, " (the routing table, "
+		head = xstrcat("No address space of ", x->tname, " (the routing table, "
 				 "modified ", x->when, ") matches ", NULL);
 		buf_appends(&mb, head);
 		free(head);
@@ -2413,8 +2413,8 @@ no_attempt_range(void *user, size_t lo, size_t hi)
 		diag_fmt_time(m->queue_time, tq);
 		imcq_fmt_age(x->now - m->queue_time, age, sizeof(age));
 		/* per stuck message: pieces, not one long printf (issue #9: in
-		 * one joins_cat; the text is short, far below TEXT_CAP) */
-		msg = joins_cat("Queued at ", tq, " (", age, " before the snapshot), longer "
+		 * one xstrcat; the text is short, far below TEXT_CAP) */
+		msg = xstrcat("Queued at ", tq, " (", age, " before the snapshot), longer "
 				"than the first retry interval (", x->retry, ", Q146669), and ",
 				x->what, " show no delivery attempt for it or for its domain",
 				m->nrcpts == 1 ? "" : "s", " since: ",

@@ -54,67 +54,6 @@ trim_dup(const char *s, size_t n)
 	return xstrndup(s, n);
 }
 
-char *
-joins_cat3(const char *a, const char *b, const char *c)
-{
-	size_t na = a ? strlen(a) : 0, nb = b ? strlen(b) : 0, nc = c ? strlen(c) : 0;
-	char *k = xmalloc(na + nb + nc + 1);
-
-	if (na)
-		memcpy(k, a, na);
-	if (nb)
-		memcpy(k + na, b, nb);
-	if (nc)
-		memcpy(k + na + nb, c, nc);
-	k[na + nb + nc] = '\0';
-	return k;
-}
-
-char *
-joins_cat(const char *s, ...)
-{
-	va_list ap;
-	const char *p;
-	size_t len[32], n = 0, i, k;
-	char *out, *w;
-
-	/* the lengths of the first pieces are kept for the copy */
-	va_start(ap, s);
-	for (p = s, i = 0; p != NULL; p = va_arg(ap, const char *), i++) {
-		k = strlen(p);
-		if (i < sizeof(len) / sizeof(len[0]))
-			len[i] = k;
-		n += k;
-	}
-	va_end(ap);
-	out = w = xmalloc(n + 1);
-	va_start(ap, s);
-	for (p = s, i = 0; p != NULL; p = va_arg(ap, const char *), i++) {
-		k = i < sizeof(len) / sizeof(len[0]) ? len[i] : strlen(p);
-		memcpy(w, p, k);
-		w += k;
-	}
-	va_end(ap);
-	*w = '\0';
-	return out;
-}
-
-const char *
-joins_dec(char out[24], int64_t v)
-{
-	size_t i = 23;
-	uint64_t u = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
-
-	out[i] = '\0';
-	do {
-		out[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		out[--i] = '-';
-	return out + i;
-}
-
 /* ---- key classes (joins.h joins_key_classes) ---- */
 
 static bool
@@ -902,7 +841,7 @@ pair_key(const char *from, const char *rcpt)
 {
 	char *f = joins_addr_key(from);
 	char *r = joins_addr_key(rcpt);
-	char *k = joins_cat3(f, "\n", r);
+	char *k = xstrcat3(f, "\n", r);
 
 	free(f);
 	free(r);

@@ -55,16 +55,6 @@
  */
 void joins_shift_local_times(struct imcq_report *rep, const struct imcq_opts *o);
 
-/* a, b and c (NULL as "") in one new string: the key strings of the
- * joins and indexes, one malloc and no printf formatting each. */
-char *joins_cat3(const char *a, const char *b, const char *c);
-
-/* The strings up to a NULL, in one new string; and v in decimal, in out
- * (its end).  Issue #9: the texts made per message (state reasons,
- * evidence) are copied pieces, not printf formatting. */
-char *joins_cat(const char *s, ...) __attribute__((sentinel));
-const char *joins_dec(char out[24], int64_t v);
-
 /* Comparable key of a Message-ID or an MTS-ID: no <>, an X.400 MTS-ID
  * ("c=..;a=..;p=..;l=..") and its Message-ID form ("c=..%a=..%l=..@dom")
  * give the same key, lower case.  NULL when there is nothing to compare.

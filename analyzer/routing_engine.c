@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/dec.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/xalloc.h"
 
@@ -317,13 +318,9 @@ room_for(const struct buf *b, size_t max)
 static void
 put_zu(struct buf *b, size_t v)
 {
-	char num[24], *p = num + sizeof(num);
+	char num[24];
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	buf_append(b, p, (size_t)(num + sizeof(num) - p));
+	buf_appends(b, fmt_u64(num, v));
 }
 
 static void

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/dec.h"
 #include "analyzer/core/keysort.h"
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
@@ -136,7 +137,7 @@ ev_source(struct imcq_finding *f, const struct imcq_message *m, const char *exce
 static void
 ev_event(struct imcq_evlist *l, const struct imcq_event *e, const char *prefix)
 {
-	char *x = joins_cat(prefix ? prefix : "", e->text ? e->text : "log event",
+	char *x = xstrcat(prefix ? prefix : "", e->text ? e->text : "log event",
 			    e->time_raw ? " at " : "", e->time_raw ? e->time_raw : "",
 			    e->remote_id ? ", remote id " : "", e->remote_id ? e->remote_id : "",
 			    NULL);
@@ -977,7 +978,7 @@ or_null(const char *s)
 	return s ? s : "(null)";
 }
 
-/* Issue #9: a reason per message is one joins_cat of its pieces (no printf
+/* Issue #9: a reason per message is one xstrcat of its pieces (no printf
  * formatting); the reference time and the time-outs in words are the same
  * for every message and made once (ctx.ref_iso, ctx.tmo_words). */
 static void
@@ -1010,11 +1011,11 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 	if (m->nsources == 0) {
 		if (d.ndel > 0 || (all && d.first_ev)) {
 			struct imcq_tbuf tb = IMCQ_TBUF_INIT;
-			char *r = joins_cat(m->state_reason ?
+			char *r = xstrcat(m->state_reason ?
 					    text_get(c->rep->spill, m->state_reason, &tb) :
 					    "missing", "; tracking shows it transferred (",
-					    joins_dec(n1, (int64_t)d.ndel), " of ",
-					    joins_dec(n2, (int64_t)m->nrcpts), " recipients), so the "
+					    fmt_i64(n1, (int64_t)d.ndel), " of ",
+					    fmt_i64(n2, (int64_t)m->nrcpts), " recipients), so the "
 					    "reference is a phantom entry", NULL);
 
 			tbuf_release(&tb);
@@ -1026,7 +1027,7 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 		const struct imcq_message *ok = readable_copy(c, i);
 
 		m->state = IMCQ_ST_DAMAGED;
-		set_str(&m->state_reason, joins_cat("unreadable: ",
+		set_str(&m->state_reason, xstrcat("unreadable: ",
 						    m->damage ? m->damage :
 						    "the reader could not interpret the file",
 						    ok ? "; a readable copy is in " : "",
@@ -1037,12 +1038,12 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 	switch (m->queue) {
 	case IMCQ_Q_PICKUP:
 		m->state = IMCQ_ST_PICKUP;
-		set_str(&m->state_reason, joins_cat("waiting in ", place, " for the IMS to "
+		set_str(&m->state_reason, xstrcat("waiting in ", place, " for the IMS to "
 						    "pick it up (Q201314)", NULL));
 		return;
 	case IMCQ_Q_PICKUP_ARCHIVE:
 		m->state = IMCQ_ST_PICKUP;
-		set_str(&m->state_reason, joins_cat(
+		set_str(&m->state_reason, xstrcat(
 				"rejected to ", place, ": the IMS could not read its "
 				"originator or recipients (event 4164, Q250441)", NULL));
 		return;
@@ -1053,16 +1054,16 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 
 		m->state = IMCQ_ST_ARCHIVED;
 		if (m->queue == IMCQ_Q_OTHER)
-			set_str(&m->state_reason, joins_cat(
+			set_str(&m->state_reason, xstrcat(
 					"in ", place, ", outside the folders the IMS works "
 					"from: a parked copy, not queued", NULL));
 		else if (lc != NULL)
-			set_str(&m->state_reason, joins_cat(
+			set_str(&m->state_reason, xstrcat(
 					"archive copy in ", place, " (Message Archival, "
 					"Q300931); the same message is also queued as ",
 					sid(lc), " in ", imcq_place_name(lc->place), NULL));
 		else
-			set_str(&m->state_reason, joins_cat(
+			set_str(&m->state_reason, xstrcat(
 					"present only as an archive copy in ", place,
 					" (Message Archival, Q300931)",
 					d.any ? "; the logs show it was delivered" : "", NULL));
@@ -1072,14 +1073,14 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 	case IMCQ_Q_WORK:
 		if (all) {
 			m->state = IMCQ_ST_DELIVERED;
-			set_str(&m->state_reason, joins_cat(
+			set_str(&m->state_reason, xstrcat(
 					"tracking shows it transferred to the store (1013) for "
 					"every recipient, yet the file is still in ", place,
 					": a restart would submit it again (Q239420)", NULL));
 			return;
 		}
 		m->state = IMCQ_ST_AWAITING_CONVERSION;
-		set_str(&m->state_reason, joins_cat(
+		set_str(&m->state_reason, xstrcat(
 				"in ", place, " since ", qt, " (",
 				m->queue_time_source ? m->queue_time_source : "no time known",
 				"), ", ag, " before the reference time, not yet converted "
@@ -1097,7 +1098,7 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 		char *how;
 
 		if (d.first_ev != NULL)
-			how = joins_cat("tracking 1011 (SMTP transferred outbound)",
+			how = xstrcat("tracking 1011 (SMTP transferred outbound)",
 					d.from_log ? " and the protocol log show" : " shows",
 					" at ", d.first_ev->time_raw ? d.first_ev->time_raw : "?",
 					" GMT", NULL);
@@ -1107,7 +1108,7 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 					d.first_sess->line_first, d.first_sess->line_last,
 					d.first_sess->member ? d.first_sess->member : "?");
 		m->state = IMCQ_ST_DELIVERED;
-		set_str(&m->state_reason, joins_cat(
+		set_str(&m->state_reason, xstrcat(
 				how, " delivery to ",
 				m->nrcpts ? (m->nrcpts == 1 ? "its recipient" : "every recipient") :
 				"the message", ", yet the file is still in ", place,
@@ -1122,7 +1123,7 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 
 		if (ndr == NULL) {
 			m->state = IMCQ_ST_EXPIRED;
-			set_str(&m->state_reason, joins_cat(
+			set_str(&m->state_reason, xstrcat(
 					"queued in ", place, " since ", qt, " (",
 					or_null(m->queue_time_source), "), ", ag,
 					" before the reference time ", ref, ": past the ", to,
@@ -1133,27 +1134,27 @@ state_one(struct ctx *c, size_t i, struct deliv *dp)
 			return;
 		}
 		m->state = IMCQ_ST_AWAITING_DELIVERY;
-		set_str(&m->state_reason, joins_cat(
+		set_str(&m->state_reason, xstrcat(
 				"queued in ", place, " since ", qt, " (",
 				or_null(m->queue_time_source), "): past the ", to,
 				" time-out for ", priority_name(m->priority), " priority (",
-				ex, "), and tracking ", joins_dec(n1, ndr->event_no), " at ",
+				ex, "), and tracking ", fmt_i64(n1, ndr->event_no), " at ",
 				ndr->time_raw ? ndr->time_raw : "?", " GMT reports an NDR, yet "
 				"the file is still queued", NULL));
 		return;
 	}
 	m->state = IMCQ_ST_AWAITING_DELIVERY;
 	if (d.ndel > 0)
-		set_str(&m->state_reason, joins_cat(
+		set_str(&m->state_reason, xstrcat(
 				"queued in ", place, " since ", qt, " (",
 				m->queue_time_source ? m->queue_time_source : "no time known",
 				"), ", ag, " before the reference time; ",
-				joins_dec(n1, (int64_t)d.ndel), " of ",
-				joins_dec(n2, (int64_t)m->nrcpts), " recipients delivered, the "
+				fmt_i64(n1, (int64_t)d.ndel), " of ",
+				fmt_i64(n2, (int64_t)m->nrcpts), " recipients delivered, the "
 				"others waiting; the ", to, " ", priority_name(m->priority),
 				" time-out ends ", ex, NULL));
 	else
-		set_str(&m->state_reason, joins_cat(
+		set_str(&m->state_reason, xstrcat(
 				"queued in ", place, " since ", qt, " (",
 				m->queue_time_source ? m->queue_time_source : "no time known",
 				"), ", ag, " before the reference time; no delivery in the "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/dec.h"
 #include "analyzer/core/err.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -1377,18 +1378,9 @@ jw_number(struct jw *w, const cJSON *item)
 		jw_s(w, "null");
 	} else if (d == (double)item->valueint) {
 		/* "%d" */
-		char *e = b + sizeof(b), *q = e;
-		long long v = item->valueint;
-		unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-					     : (unsigned long long)v;
+		const char *q = fmt_i64(b, item->valueint);
 
-		do {
-			*--q = (char)('0' + u % 10);
-			u /= 10;
-		} while (u != 0);
-		if (v < 0)
-			*--q = '-';
-		jw_put(w, q, (size_t)(e - q));
+		jw_s(w, q);
 	} else {
 		/* cJSON: 15 digits unless they do not read back (compare_double) */
 		snprintf(b, sizeof(b), "%1.15g", d);

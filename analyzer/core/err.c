@@ -134,6 +134,51 @@ xasprintf(const char *fmt, ...)
 	return p;
 }
 
+char *
+xstrcat3(const char *a, const char *b, const char *c)
+{
+	size_t na = a ? strlen(a) : 0, nb = b ? strlen(b) : 0, nc = c ? strlen(c) : 0;
+	char *k = xmalloc(na + nb + nc + 1);
+
+	if (na)
+		memcpy(k, a, na);
+	if (nb)
+		memcpy(k + na, b, nb);
+	if (nc)
+		memcpy(k + na + nb, c, nc);
+	k[na + nb + nc] = '\0';
+	return k;
+}
+
+char *
+xstrcat(const char *s, ...)
+{
+	va_list ap;
+	const char *p;
+	size_t len[32], n = 0, i, k;
+	char *out, *w;
+
+	/* the lengths of the first pieces are kept for the copy */
+	va_start(ap, s);
+	for (p = s, i = 0; p != NULL; p = va_arg(ap, const char *), i++) {
+		k = strlen(p);
+		if (i < sizeof(len) / sizeof(len[0]))
+			len[i] = k;
+		n += k;
+	}
+	va_end(ap);
+	out = w = xmalloc(n + 1);
+	va_start(ap, s);
+	for (p = s, i = 0; p != NULL; p = va_arg(ap, const char *), i++) {
+		k = i < sizeof(len) / sizeof(len[0]) ? len[i] : strlen(p);
+		memcpy(w, p, k);
+		w += k;
+	}
+	va_end(ap);
+	*w = '\0';
+	return out;
+}
+
 void
 xgrow(void **p, size_t *cap, size_t need, size_t sz)
 {

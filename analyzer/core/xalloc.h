@@ -16,6 +16,12 @@ void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The strings up to a NULL, in one new string (issue #9: the texts made
+ * per message -- state reasons, evidence, join keys -- are copied pieces,
+ * one malloc each, not printf formatting); and a, b and c (NULL as "")
+ * the same way. */
+char *xstrcat(const char *s, ...) __attribute__((sentinel));
+char *xstrcat3(const char *a, const char *b, const char *c);
 /* Grow *p (an array of *cap elements of size sz) to hold at least need. */
 void xgrow(void **p, size_t *cap, size_t need, size_t sz);
 /* The same for a vector with 32-bit counts (the message record's: a
