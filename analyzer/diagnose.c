@@ -531,7 +531,11 @@ f_add_ids(struct imcq_finding *f, struct imcq_message *const *v, size_t n)
 	for (i = 0; i < n; i++)
 		if (v[i]->spool_id)
 			ids[k++] = v[i]->spool_id;
-	if (k > 1)
+	/* issue #9: the lists are in message order, i.e. by spool id, almost
+	 * always: a sort of 800,000 sorted ids still compared them all */
+	for (i = 1; i < k && strcmp(ids[i - 1], ids[i]) <= 0; i++)
+		;
+	if (i < k)
 		xqsort_strs(ids, k);
 	n = k;
 	for (i = 0, k = 0; i < n; i++)
@@ -843,16 +847,21 @@ domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 	struct strset ss = { NULL, 0, 0, false };
 	struct spick *u;
 	size_t i, j, at;
+	/* in memory order (model.h): a set, and the least address of each */
+	uint32_t *mo = mem_order((void *const *)v, n);
 
-	for (i = 0; i < n; i++)
-		for (j = 0; j < v[i]->nrcpts; j++) {
-			const struct imcq_rcpt *r = &v[i]->rcpts[j];
+	for (i = 0; i < n; i++) {
+		const struct imcq_message *m = v[mo ? mo[i] : i];
+
+		for (j = 0; j < m->nrcpts; j++) {
+			const struct imcq_rcpt *r = &m->rcpts[j];
 			struct spick *e;
 
 			if (!(r->domain && *r->domain && r->address))
 				continue;
 			if (strchr(r->domain, '\001') != NULL) {
 				free(ss.t);
+				free(mo);
 				domains_of_pairs(v, n, domains, addrs);
 				return;
 			}
@@ -860,6 +869,8 @@ domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 			if (e->a == NULL || strcmp(r->address, e->a) < 0)
 				e->a = r->address;
 		}
+	}
+	free(mo);
 	u = xmalloc((ss.n ? ss.n : 1) * sizeof(*u));
 	for (at = 0, j = 0; at < ss.nslot; at++)
 		if (ss.t[at].d != NULL)
@@ -882,7 +893,8 @@ domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 static void
 collect_stuck(struct rctx *c, struct rsnap *s)
 {
-	size_t i, cap = 0;
+	size_t i, k, cap = 0;
+	unsigned char *is;
 
 	for (i = 0; i < c->rep->nsessions; i++) {
 		const struct imcq_session *ss = &c->rep->sessions[i];
@@ -905,18 +917,26 @@ collect_stuck(struct rctx *c, struct rsnap *s)
 	}
 	cap = 0;
 
-	for (i = 0; i < c->rep->nmsgs; i++) {
-		struct imcq_message *m = c->rep->msgs[i];
+	/* the messages read in memory order (model.h), then listed in
+	 * message order from the marks alone */
+	is = xcalloc(c->rep->nmsgs ? c->rep->nmsgs : 1, 1);
+	for (k = 0; k < c->rep->nmsgs; k++) {
+		const struct imcq_message *m = c->rep->msgs[i = report_mi(c->rep, k)];
 
 		if (m->snapshot != s->snap || !diag_is_stuck(m))
 			continue;
-		VEC_PUSH(s->stuck, s->nstuck, cap, m);
+		is[i] = 1;
 		if (m->state == IMCQ_ST_EXPIRED)
 			s->nexpired++;
 		if (m->queue_time != IMCQ_NOTIME &&
 		    (s->oldest_stuck == IMCQ_NOTIME || m->queue_time < s->oldest_stuck))
 			s->oldest_stuck = m->queue_time;
 	}
+	for (i = 0; i < c->rep->nmsgs; i++)
+		if (is[i])
+			VEC_PUSH(s->stuck, s->nstuck, cap, c->rep->msgs[i]);
+	free(is);
+	s->stuck_mo = mem_order((void *const *)s->stuck, s->nstuck);
 }
 
 /* ---- NO_ROUTE ----------------------------------------------------------- */
@@ -944,10 +964,10 @@ no_route_range(void *user, size_t lo, size_t hi)
 {
 	const struct noroute *x = user;
 	const struct rsnap *s = x->s;
-	size_t i, j;
+	size_t k, i, j;
 
-	for (i = lo; i < hi; i++) {
-		struct imcq_message *m = x->rep->msgs[i];
+	for (k = lo; k < hi; k++) {	/* in memory order (model.h) */
+		struct imcq_message *m = x->rep->msgs[i = report_mi(x->rep, k)];
 		struct imcq_strv bad = { 0 };
 		struct imcq_finding *f;
 		struct buf mb;
@@ -1075,13 +1095,19 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 		/* issue #9: a set (case ignored), not a sort of every one */
 		struct strset bad = { NULL, 0, 0, true };
 
+		uint32_t *mo = mem_order((void *const *)hit, nhit);
+
 		domains_of(hit, nhit, &doms, NULL);
-		/* the domains of the unrouted recipients (case ignored) */
-		for (size_t k = 0; k < nhit; k++)
-			for (size_t r = 0; r < hit[k]->nrcpts; r++)
-				if (hit[k]->rcpts[r].domain &&
-				    rcpt_no_route(s, hit[k], &hit[k]->rcpts[r]))
-					strset_get(&bad, hit[k]->rcpts[r].domain, true);
+		/* the domains of the unrouted recipients (case ignored; a
+		 * set: in memory order, model.h) */
+		for (size_t k = 0; k < nhit; k++) {
+			const struct imcq_message *m = hit[mo ? mo[k] : k];
+
+			for (size_t r = 0; r < m->nrcpts; r++)
+				if (m->rcpts[r].domain && rcpt_no_route(s, m, &m->rcpts[r]))
+					strset_get(&bad, m->rcpts[r].domain, true);
+		}
+		free(mo);
 		buf_init(&db, TEXT_CAP);
 		for (i = 0, j = 0; i < doms.n; i++)
 			if (strset_get(&bad, doms.v[i], false) != NULL)
@@ -2397,10 +2423,10 @@ no_attempt_range(void *user, size_t lo, size_t hi)
 	const struct noattempt *x = user;
 	const struct rctx *c = x->c;
 	const struct rsnap *s = x->s;
-	size_t i;
+	size_t k, i;
 
-	for (i = lo; i < hi; i++) {
-		struct imcq_message *m = s->stuck[i];
+	for (k = lo; k < hi; k++) {	/* in memory order (model.h) */
+		struct imcq_message *m = s->stuck[i = stuck_at(s, k)];
 		struct imcq_finding *f;
 		bool by_domain;
 		char tq[40], age[32], *msg;
@@ -2460,8 +2486,8 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	if (now == IMCQ_NOTIME)
 		return;
 	imcq_fmt_age(c->o->first_retry, retry, sizeof(retry));
-	for (i = 0; i < s->nstuck; i++) {
-		const struct imcq_message *m = s->stuck[i];
+	for (i = 0; i < s->nstuck; i++) {	/* in memory order (model.h) */
+		const struct imcq_message *m = s->stuck[stuck_at(s, i)];
 
 		if (m->queue_time != IMCQ_NOTIME && now - m->queue_time > c->o->first_retry)
 			nold++;
@@ -2489,14 +2515,15 @@ diag_no_attempt(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 	x = (struct noattempt){ c, s, mp, now, retry, what,
 				xcalloc(s->nstuck, 1) };
 	par_for(s->nstuck, DIAG_PAR_MIN, no_attempt_range, &x);
-	for (i = 0; i < s->nstuck; i++) {
-		struct imcq_message *m = s->stuck[i];
+	for (i = 0; i < s->nstuck; i++) {	/* the list in message order */
+		if (x.hit[i])
+			VEC_PUSH(hit, nhit, cap, s->stuck[i]);
+	}
+	for (i = 0; i < s->nstuck; i++) {	/* the oldest in memory order */
+		size_t j = stuck_at(s, i);
 
-		if (!x.hit[i])
-			continue;
-		VEC_PUSH(hit, nhit, cap, m);
-		if (oldest == IMCQ_NOTIME || m->queue_time < oldest)
-			oldest = m->queue_time;
+		if (x.hit[j] && (oldest == IMCQ_NOTIME || s->stuck[j]->queue_time < oldest))
+			oldest = s->stuck[j]->queue_time;
 	}
 	free(x.hit);
 	if (nhit) {

@@ -102,6 +102,7 @@ struct rsnap {
 	size_t nsessions, ntracking, neventlog;
 	/* filled by diagnose_run */
 	struct imcq_message **stuck;	/* stuck messages, by spool id */
+	uint32_t *stuck_mo;		/* their indices in memory order (mem_order), or NULL */
 	size_t *subj;			/* sessions quoting a subject */
 	size_t nsubj;
 	size_t nstuck, nexpired;
@@ -110,6 +111,14 @@ struct rsnap {
 	char *why[DC_COUNT];		/* one sentence for the incident */
 	char *means[DC_COUNT];		/* what it means, for the incident */
 };
+
+/* The index in s->stuck of the k-th stuck message in memory order
+ * (model.h): for the loops whose result has no order. */
+static inline size_t
+stuck_at(const struct rsnap *s, size_t k)
+{
+	return s->stuck_mo != NULL ? s->stuck_mo[k] : k;
+}
 
 /* A protocol-log event and its index in rep->events. */
 struct diag_plref {

@@ -195,8 +195,8 @@ what_line(const struct rsnap *s, const char *who)
 
 	/* every (message, domain) once, then counted by sorting: a count
 	 * per distinct domain without a search per recipient */
-	for (i = 0; i < s->nstuck; i++) {
-		const struct imcq_message *m = s->stuck[i];
+	for (i = 0; i < s->nstuck; i++) {	/* in memory order: sorted below */
+		const struct imcq_message *m = s->stuck[stuck_at(s, i)];
 
 		nr += m->nrcpts;
 		for (j = 0; j < m->nrcpts; j++) {

@@ -54,6 +54,9 @@ trim_dup(const char *s, size_t n)
 	return xstrndup(s, n);
 }
 
+/* Below this many events or messages, the joins run in one thread. */
+#define JOINS_PAR_MIN	2048
+
 /* ---- key classes (joins.h joins_key_classes) ---- */
 
 static bool
@@ -181,13 +184,84 @@ struct kslot {
 	size_t i;
 };
 
+/* The hash of message m's key k into *h; false when m has none. */
+static bool
+msg_key_hash(const struct imcq_message *m, enum joins_key k, uint64_t *h)
+{
+	uint64_t sh;
+
+	if (!has_key(m, k))
+		return false;
+	if (k == JK_MSGID) {
+		char buf[256], *text;
+		size_t len = 0;
+
+		text = msgid_text(m, buf, sizeof(buf), &len);
+		if (text == NULL)
+			return false;
+		*h = tab_hash(TAB_HASH_SEED, text, len);
+		if (text != buf)
+			free(text);
+		return true;
+	}
+	/* issue #9: a SHA-256 is already uniform; its first 8 bytes stand
+	 * for it in the hash */
+	memcpy(&sh, m->body_sha256, sizeof(sh));
+	*h = k == JK_SPOOL_BODY ?
+		tab_hash(TAB_HASH_SEED, m->spool_id, strlen(m->spool_id)) ^ sh : sh;
+	return true;
+}
+
+/* Messages a and b (which both have key k, of the same hash): the same key? */
+static bool
+key_equal(const struct imcq_message *a, const struct imcq_message *b, enum joins_key k)
+{
+	char buf[256], *text = NULL;
+	size_t len = 0;
+	bool eq;
+
+	if (k == JK_MSGID)
+		text = msgid_text(a, buf, sizeof(buf), &len);
+	eq = same_key(a, b, k, text, len);
+	if (text != buf)
+		free(text);
+	return eq;
+}
+
+/* Messages [lo, hi) of joins_key_classes in memory order (model.h): each
+ * key's hash, or "none". */
+struct khashes {
+	const struct imcq_report *rep;
+	enum joins_key k;
+	uint64_t *h;
+	unsigned char *has;
+};
+
+static void
+key_hashes(void *user, size_t lo, size_t hi)
+{
+	struct khashes *x = user;
+	size_t n, i;
+
+	for (n = lo; n < hi; n++) {
+		i = report_mi(x->rep, n);
+		x->has[i] = msg_key_hash(x->rep->msgs[i], x->k, &x->h[i]);
+	}
+}
+
 size_t *
 joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 {
-	size_t *cls = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*cls));
+	size_t n = rep->nmsgs ? rep->nmsgs : 1;
+	size_t *cls = xmalloc(n * sizeof(*cls));
 	size_t nslot = 16, mask, i;
 	struct kslot *slot;
+	struct khashes x = { rep, k, xmalloc(n * sizeof(uint64_t)), xmalloc(n) };
 
+	/* issue #9 (round 11): every message's hash first, read in memory
+	 * order; then the classes in message order from the hashes alone,
+	 * reading two messages only where their hashes meet */
+	par_for(rep->nmsgs, JOINS_PAR_MIN, key_hashes, &x);
 	while (nslot < 2 * rep->nmsgs)
 		nslot *= 2;
 	mask = nslot - 1;
@@ -200,29 +274,15 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 	 * keys, so at most one does), else heads a class of its own -- the
 	 * smallest index of its key, as joins.h says */
 	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
-		uint64_t h = TAB_HASH_SEED, sh;
-		char buf[256], *text = NULL;
-		size_t at, len = 0;
+		uint64_t h = x.h[i];
+		size_t at;
 
 		cls[i] = SIZE_MAX;
-		if (!has_key(m, k))
+		if (!x.has[i])
 			continue;
-		if (k == JK_MSGID) {
-			text = msgid_text(m, buf, sizeof(buf), &len);
-			if (text == NULL)
-				continue;
-			h = tab_hash(h, text, len);
-		} else {
-			/* issue #9: a SHA-256 is already uniform; its first
-			 * 8 bytes stand for it in the hash */
-			memcpy(&sh, m->body_sha256, sizeof(sh));
-			h = k == JK_SPOOL_BODY ?
-				tab_hash(h, m->spool_id, strlen(m->spool_id)) ^ sh : sh;
-		}
 		for (at = (size_t)h & mask; slot[at].i != SIZE_MAX; at = (at + 1) & mask)
 			if (slot[at].h == h &&
-			    same_key(m, rep->msgs[slot[at].i], k, text, len)) {
+			    key_equal(rep->msgs[i], rep->msgs[slot[at].i], k)) {
 				cls[i] = slot[at].i;
 				break;
 			}
@@ -231,10 +291,10 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 			slot[at].h = h;
 			slot[at].i = i;
 		}
-		if (text != buf)
-			free(text);
 	}
 	free(slot);
+	free(x.h);
+	free(x.has);
 	return cls;
 }
 
@@ -690,8 +750,6 @@ lookup(const struct imcq_report *rep, const struct kindex *x, const char *k,
 			VEC_PUSH(out->v, out->n, out->cap, x->v[i].idx);
 }
 
-/* Below this many events or messages, the joins run in one thread. */
-#define JOINS_PAR_MIN	2048
 
 /* Join keys of tracking events [lo, hi): three per event (spool id, two
  * Message-ID forms), NULL where there is none. */
@@ -734,11 +792,11 @@ static void
 link_messages(void *user, size_t lo, size_t hi)
 {
 	struct evlink *x = user;
-	size_t i;
+	size_t n, i;
 	int j;
 
-	for (i = lo; i < hi; i++) {
-		struct imcq_message *m = x->rep->msgs[i];
+	for (n = lo; n < hi; n++) {	/* in memory order (model.h) */
+		struct imcq_message *m = x->rep->msgs[i = report_mi(x->rep, n)];
 		struct ivec iv = { 0 };
 		/* issue #9: the keys in stack buffers (msg_msgid_keys' keys,
 		 * without its allocations) */

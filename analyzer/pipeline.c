@@ -478,6 +478,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	 * for the sorts and loops that split (par.h; same bytes) */
 	par_begin(ingest_threads(o));
 	xqsort_keyed((void **)rep->msgs, rep->nmsgs, msg_key, cmp_msg);
+	report_order_mem(rep);
 	analyze_states(rep, o);
 	analyze_routing(rep, o);
 	/* what the analysis left live goes to the spill (model.h) */

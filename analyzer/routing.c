@@ -281,7 +281,8 @@ static void
 find_servers(struct rctx *c)
 {
 	struct imcq_report *rep = c->rep;
-	size_t i, k;
+	size_t i, j, k;
+	char **at;
 
 	for (k = 0; k < c->ns; k++) {
 		struct rsnap *s = &c->s[k];
@@ -297,17 +298,22 @@ find_servers(struct rctx *c)
 			}
 		if (s->server)
 			continue;
-		/* the MTS-IDs of outbound mail name the server (Q153188) */
-		for (i = 0; i < rep->nmsgs; i++) {
-			const struct imcq_message *m = rep->msgs[i];
-			char *n;
+		/* the MTS-IDs of outbound mail name the server (Q153188):
+		 * read in memory order (model.h), listed in message order
+		 * (winner keeps the first spelling) */
+		at = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*at));
+		for (j = 0; j < rep->nmsgs; j++) {
+			const struct imcq_message *m = rep->msgs[i = report_mi(rep, j)];
 
 			if (m->snapshot != s->snap || (m->queue != IMCQ_Q_OUT &&
 						       m->queue != IMCQ_Q_OUT_ARCHIVE))
 				continue;
-			if ((n = mts_server(m->env.mts_id)) != NULL)
-				strv_push(&names, n);
+			at[i] = mts_server(m->env.mts_id);
 		}
+		for (i = 0; i < rep->nmsgs; i++)
+			if (at[i] != NULL)
+				strv_push(&names, at[i]);
+		free(at);
 		if ((s->server = winner(&names)) != NULL) {
 			s->server_basis = "the MTS-IDs of its outbound messages (Q153188)";
 		} else {
@@ -395,9 +401,12 @@ rctx_build(struct rctx *c, struct imcq_report *rep, const struct imcq_opts *o)
 	for (i = 0; i < rep->ninputs; i++)
 		if (rep->inputs[i].snapshot > maxs && rep->inputs[i].snapshot < SNAP_MAX)
 			maxs = rep->inputs[i].snapshot;
-	for (i = 0; i < rep->nmsgs; i++)
-		if (rep->msgs[i]->snapshot > maxs && rep->msgs[i]->snapshot < SNAP_MAX)
-			maxs = rep->msgs[i]->snapshot;
+	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h) */
+		int sn = rep->msgs[report_mi(rep, i)]->snapshot;
+
+		if (sn > maxs && sn < SNAP_MAX)
+			maxs = sn;
+	}
 	for (i = 0; i < rep->ntables; i++)
 		if (rep->tables[i].snapshot > maxs && rep->tables[i].snapshot < SNAP_MAX)
 			maxs = rep->tables[i].snapshot;
@@ -421,9 +430,12 @@ rctx_build(struct rctx *c, struct imcq_report *rep, const struct imcq_opts *o)
 		if (c->s[sn].input < 0)
 			c->s[sn].input = (int)i;
 	}
-	for (i = 0; i < rep->nmsgs; i++)
-		if (rep->msgs[i]->snapshot >= 0 && (size_t)rep->msgs[i]->snapshot < c->ns)
-			c->s[rep->msgs[i]->snapshot].used = true;
+	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h) */
+		int sn = rep->msgs[report_mi(rep, i)]->snapshot;
+
+		if (sn >= 0 && (size_t)sn < c->ns)
+			c->s[sn].used = true;
+	}
 	for (i = 0; i < rep->ntables; i++)
 		if (rep->tables[i].snapshot >= 0 && (size_t)rep->tables[i].snapshot < c->ns)
 			c->s[rep->tables[i].snapshot].used = true;
@@ -529,6 +541,7 @@ rctx_release(struct rctx *c)
 		free(c->s[k].rtxt_e.v);
 		free(c->s[k].imccopy_e.v);
 		free(c->s[k].stuck);
+		free(c->s[k].stuck_mo);
 		free(c->s[k].subj);
 		for (i = 0; i < DC_COUNT; i++) {
 			free(c->s[k].why[i]);
@@ -977,15 +990,16 @@ ensure_joins(struct imcq_report *rep, const struct imcq_opts *o)
 	joins_link_sessions(rep, o);
 }
 
-/* Route the recipients of messages [lo, hi) (routes built, not pooled),
- * with the calling thread's routes mo. */
+/* Route the recipients of the messages at positions [lo, hi) of memory
+ * order (model.h; routes built, not pooled), with the calling thread's
+ * routes mo. */
 static void
 route_range(struct rctx *c, struct snapidx *ix, size_t lo, size_t hi, struct rmemo *mo)
 {
-	size_t i, j;
+	size_t k, j;
 
-	for (i = lo; i < hi; i++) {
-		struct imcq_message *m = c->rep->msgs[i];
+	for (k = lo; k < hi; k++) {
+		struct imcq_message *m = c->rep->msgs[report_mi(c->rep, k)];
 		struct rsnap *s = rctx_snap(c, m->snapshot);
 
 		if (m->damaged)
@@ -995,15 +1009,17 @@ route_range(struct rctx *c, struct snapidx *ix, size_t lo, size_t hi, struct rme
 	}
 }
 
-/* Intern the routes of messages [lo, hi), in order (the report's pool and
- * route set are changed by one thread at a time). */
+/* Intern the routes of the messages at positions [lo, hi) of memory
+ * order, in that order (the report's pool and route set are changed by
+ * one thread at a time).  The order does not show: the pool and the
+ * route set are sets, and route_same compares every field. */
 static void
 pool_range(struct rctx *c, size_t lo, size_t hi)
 {
-	size_t i, j;
+	size_t k, j;
 
-	for (i = lo; i < hi; i++) {
-		struct imcq_message *m = c->rep->msgs[i];
+	for (k = lo; k < hi; k++) {
+		struct imcq_message *m = c->rep->msgs[report_mi(c->rep, k)];
 
 		if (m->damaged)
 			continue;
@@ -1029,7 +1045,8 @@ pool_range(struct rctx *c, size_t lo, size_t hi)
 	}
 }
 
-/* Recipients routed in chunks of messages, pooled in message order.
+/* Recipients routed in chunks of messages (in memory order), pooled in
+ * that order.
  * Both threads take the next chunk nobody has taken (next) and build it;
  * the calling thread also pools the chunks in order as they are built,
  * building one itself while the next to pool is not ready.  It waits only
@@ -1121,17 +1138,18 @@ analyze_routing(struct imcq_report *rep, const struct imcq_opts *o)
 	/* each snapshot's tables indexed once, before the recipients, which
 	 * then only read them */
 	ix = xcalloc(c.ns ? c.ns : 1, sizeof(*ix));
-	for (i = 0; i < rep->nmsgs; i++) {
-		struct rsnap *s = rctx_snap(&c, rep->msgs[i]->snapshot);
+	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h) */
+		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
+		struct rsnap *s = rctx_snap(&c, m->snapshot);
 
-		if (!rep->msgs[i]->damaged && s != NULL && !ix[s->snap].built)
+		if (!m->damaged && s != NULL && !ix[s->snap].built)
 			snapidx_build(&ix[s->snap], s);
 	}
 	/* Each recipient's route is built from the shared read-only context
 	 * and written to the recipient only: the worker (par.h) builds chunks
 	 * while this thread builds and pools; the pool (the report's, changed
-	 * by this thread only) sees the routes in message order, as when each
-	 * was pooled as soon as built. */
+	 * by this thread only) takes the routes in the order they were
+	 * built, at most PIPE_AHEAD chunks behind. */
 	pipe.c = &c;
 	pipe.ix = ix;
 	pipe.n = rep->nmsgs;

@@ -241,8 +241,9 @@ server_from_received(const struct imcq_report *rep, int snap)
 	struct tally t = { 0 };
 	size_t i;
 
+	/* in memory order (model.h): a tally's result has no order */
 	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
+		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
 		const struct imcq_hop *h;
 
 		if (m->snapshot != snap || m->nsources == 0)
@@ -479,8 +480,8 @@ snapshot_times(struct imcq_report *rep, int snap, struct imcq_snapshot *sn)
 	if (sn->newest_time != IMCQ_NOTIME)
 		return;
 	/* last resort: dates the IMS stamped on its own files */
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
+	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h) */
+		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
 		const struct imcq_hop *h;
 
 		if (m->snapshot != snap || m->nsources == 0)
@@ -641,8 +642,8 @@ live_ids(const struct imcq_report *rep, int snap, const char ***out, size_t *n)
 	size_t cap = 0, i, k = 0;
 
 	*n = 0;
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
+	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h): sorted below */
+		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
 
 		if (m->snapshot == snap && m->spool_id != NULL && snapshots_live(m))
 			VEC_PUSH(v, *n, cap, m->spool_id);

@@ -260,8 +260,8 @@ file_keys(const struct imcq_report *rep, struct sset *out)
 	size_t i;
 	uint64_t k;
 
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
+	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h): a set */
+		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
 
 		if (m->nsources == 0)
 			continue;
@@ -505,40 +505,53 @@ closes(const struct imcq_event *e)
 		e->event_no == 50);
 }
 
-/* Drop tracking-only missing records whose joined events close them. */
+/* Drop tracking-only missing records whose joined events close them:
+ * each decided in memory order (model.h), then rep->msgs compacted in
+ * order from the decisions alone. */
+static bool
+missing_closed(const struct imcq_report *rep, const struct imcq_message *m)
+{
+	bool closed = false;
+	int64_t t1010 = IMCQ_NOTIME;
+	size_t j;
+
+	if (m->nsources > 0 || m->state != IMCQ_ST_MISSING || m->qd_named)
+		return false;
+	for (j = 0; j < m->nev_idx; j++) {
+		const struct imcq_event *e = &rep->events[m->ev_idx[j]];
+
+		if (e->event_no == 1010 && e->time != IMCQ_NOTIME &&
+		    (t1010 == IMCQ_NOTIME || e->time < t1010))
+			t1010 = e->time;
+	}
+	for (j = 0; j < m->nev_idx && !closed; j++) {
+		const struct imcq_event *e = &rep->events[m->ev_idx[j]];
+
+		closed = closes(e) && (t1010 == IMCQ_NOTIME || e->time == IMCQ_NOTIME ||
+				       e->time >= t1010);
+	}
+	return closed;
+}
+
 static void
 prune_missing(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
-	size_t i, j, k = 0;
+	unsigned char *drop = xcalloc(rep->nmsgs ? rep->nmsgs : 1, 1);
+	size_t i, k = 0;
 
 	for (i = 0; i < rep->nmsgs; i++) {
-		struct imcq_message *m = rep->msgs[i];
-		bool closed = false;
-		int64_t t1010 = IMCQ_NOTIME;
+		size_t at = report_mi(rep, i);
 
-		if (m->nsources > 0 || m->state != IMCQ_ST_MISSING) {
-			rep->msgs[k++] = m;
-			continue;
-		}
-		for (j = 0; j < m->nev_idx; j++) {
-			const struct imcq_event *e = &rep->events[m->ev_idx[j]];
-
-			if (e->event_no == 1010 && e->time != IMCQ_NOTIME &&
-			    (t1010 == IMCQ_NOTIME || e->time < t1010))
-				t1010 = e->time;
-		}
-		for (j = 0; j < m->nev_idx && !closed; j++) {
-			const struct imcq_event *e = &rep->events[m->ev_idx[j]];
-
-			closed = closes(e) && (t1010 == IMCQ_NOTIME || e->time == IMCQ_NOTIME ||
-					       e->time >= t1010);
-		}
-		if (closed && !m->qd_named)
-			message_free(m);
-		else
-			rep->msgs[k++] = m;
+		drop[at] = missing_closed(rep, rep->msgs[at]);
 	}
+	for (i = 0; i < rep->nmsgs; i++) {
+		if (drop[i])
+			message_free(rep->msgs[i]);
+		else
+			rep->msgs[k++] = rep->msgs[i];
+	}
+	free(drop);
 	rep->nmsgs = k;
 }
 
@@ -745,15 +758,18 @@ count_session_groups(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
 	struct pair *v = NULL;
-	size_t n = 0, cap = 0, i, j;
+	size_t n = 0, cap = 0, i, j, k;
 
 	c->sess_groups = xcalloc(rep->nsessions ? rep->nsessions : 1, sizeof(*c->sess_groups));
-	for (i = 0; i < rep->nmsgs; i++)
-		for (j = 0; j < rep->msgs[i]->nsess_idx; j++) {
-			struct pair p = { rep->msgs[i]->sess_idx[j], c->grp[i] };
+	for (k = 0; k < rep->nmsgs; k++) {	/* in memory order (model.h): sorted below */
+		const struct imcq_message *m = rep->msgs[i = report_mi(rep, k)];
+
+		for (j = 0; j < m->nsess_idx; j++) {
+			struct pair p = { m->sess_idx[j], c->grp[i] };
 
 			VEC_PUSH(v, n, cap, p);
 		}
+	}
 	if (n > 1)
 		xqsort(v, n, sizeof(*v), cmp_pair);
 	for (i = 0; i < n; i++)
@@ -1485,8 +1501,8 @@ queue_dat_checks(struct ctx *c)
 		     v->place == IMCQ_PL_OUT_ARCHIVE || v->place == IMCQ_PL_IN_ARCHIVE))
 			c->has_queue_dirs[s] = true;
 	}
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
+	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h): counts */
+		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
 
 		if (m->nsources > 0 && (m->queue == IMCQ_Q_OUT || m->queue == IMCQ_Q_IN) &&
 		    m->snapshot >= 0 && (size_t)m->snapshot < n) {
@@ -1673,11 +1689,13 @@ static void
 times_range(void *user, size_t lo, size_t hi)
 {
 	struct ctx *c = user;
-	size_t i;
+	size_t k;
 
-	for (i = lo; i < hi; i++) {
-		set_priority(c->rep, c->rep->msgs[i]);
-		set_queue_time(c->rep, c->rep->msgs[i]);
+	for (k = lo; k < hi; k++) {	/* in memory order (model.h) */
+		struct imcq_message *m = c->rep->msgs[report_mi(c->rep, k)];
+
+		set_priority(c->rep, m);
+		set_queue_time(c->rep, m);
 	}
 }
 
@@ -1685,10 +1703,10 @@ static void
 states_range(void *user, size_t lo, size_t hi)
 {
 	struct ctx *c = user;
-	size_t i;
+	size_t k, i;
 
-	for (i = lo; i < hi; i++) {
-		struct imcq_message *m = c->rep->msgs[i];
+	for (k = lo; k < hi; k++) {	/* in memory order (model.h) */
+		struct imcq_message *m = c->rep->msgs[i = report_mi(c->rep, k)];
 
 		state_one(c, i, &c->dv[i]);
 		/* final: only the reports read it now (model.h, text_spill) */
@@ -1700,10 +1718,10 @@ static void
 findings_range(void *user, size_t lo, size_t hi)
 {
 	struct ctx *c = user;
-	size_t i;
+	size_t k, i;
 
-	for (i = lo; i < hi; i++) {
-		struct imcq_message *m = c->rep->msgs[i];
+	for (k = lo; k < hi; k++) {	/* in memory order (model.h) */
+		struct imcq_message *m = c->rep->msgs[i = report_mi(c->rep, k)];
 
 		find_not_in_qd(c, m);
 		find_expired(c, m);
@@ -1735,10 +1753,12 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 
 	stage_mark("states.snapshots");
 	make_missing(&c);
+	report_order_mem(rep);
 	joins_link_events(rep, o);
 	prune_missing(&c);
 	stage_mark("states.link-events");
 	xqsort_keyed((void **)rep->msgs, rep->nmsgs, msg_key, cmp_msg);
+	report_order_mem(rep);
 	par_for(rep->nmsgs, STATES_PAR_MIN, times_range, &c);
 	stage_mark("states.times");
 	joins_link_sessions(rep, o);

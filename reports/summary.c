@@ -210,13 +210,14 @@ void
 summary_build(struct summary *s, const struct imcq_report *rep)
 {
 	struct sbuild sb;
-	size_t i, j;
+	size_t i, j, k;
 
 	memset(&sb, 0, sizeof(sb));
 	memset(s, 0, sizeof(*s));
 	s->messages = rep->nmsgs;
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[i];
+	/* in memory order (model.h): counts, and lists sorted below */
+	for (k = 0; k < rep->nmsgs; k++) {
+		const struct imcq_message *m = rep->msgs[i = report_mi(rep, k)];
 		int64_t age = (m->queue_time != IMCQ_NOTIME && rep->reference_time != IMCQ_NOTIME) ?
 			      rep->reference_time - m->queue_time : 0;
 		size_t b = bucket_of(age);

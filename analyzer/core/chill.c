@@ -545,10 +545,10 @@ static void
 freeze_range(void *user, size_t lo, size_t hi)
 {
 	struct imcq_report *r = user;
-	size_t i;
+	size_t k;
 
-	for (i = lo; i < hi; i++)
-		message_findings_freeze(r, r->msgs[i]);
+	for (k = lo; k < hi; k++)	/* in memory order (model.h) */
+		message_findings_freeze(r, r->msgs[report_mi(r, k)]);
 }
 
 void

@@ -1703,6 +1703,50 @@ cmp_msg_addr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* a record's address and its index in r->msgs (report_order_mem) */
+struct addr_ix {
+	uintptr_t addr;
+	uint32_t ix;
+};
+
+static int
+cmp_addr_ix(const void *a, const void *b)
+{
+	uintptr_t x = ((const struct addr_ix *)a)->addr, y = ((const struct addr_ix *)b)->addr;
+
+	return (x > y) - (x < y);
+}
+
+uint32_t *
+mem_order(void *const *v, size_t n)
+{
+	struct addr_ix *t;
+	uint32_t *ord;
+	size_t i;
+
+	if (n < 2 || n > UINT32_MAX)
+		return NULL;
+	t = xmalloc(n * sizeof(*t));
+	for (i = 0; i < n; i++) {
+		t[i].addr = (uintptr_t)v[i];
+		t[i].ix = (uint32_t)i;
+	}
+	xqsort(t, n, sizeof(*t), cmp_addr_ix);
+	ord = xmalloc(n * sizeof(*ord));
+	for (i = 0; i < n; i++)
+		ord[i] = t[i].ix;
+	free(t);
+	return ord;
+}
+
+void
+report_order_mem(struct imcq_report *r)
+{
+	free(r->mord);
+	r->mord = mem_order((void *const *)r->msgs, r->nmsgs);
+	r->nmord = r->mord ? r->nmsgs : 0;
+}
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define IMCQ_SANITIZED 1
 #elif defined(__has_feature)
@@ -1748,6 +1792,7 @@ report_release(struct imcq_report *r)
 	for (i = 0; i < r->nmsgs; i++)
 		message_free(r->msgs[i]);
 	free(r->msgs);
+	free(r->mord);
 	spill_close(r->spill);
 	r->spill = NULL;
 	routeset_release(&r->routeset);	/* before the pool: the routes' strings */
