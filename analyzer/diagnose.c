@@ -839,19 +839,19 @@ cmp_spick(const void *a, const void *b)
  * addresses (addrs[i] belongs to domains.v[i]): the least, as the sorted
  * "domain\001address" pairs of domains_of_pairs gave.  Issue #9: each
  * domain once in a hash table, keeping its least address, then only the
- * distinct domains sorted -- not a string made and sorted per recipient. */
+ * distinct domains sorted -- not a string made and sorted per recipient.
+ * The messages are read in order mo (v's memory order, mem_order; NULL:
+ * as they come): the result has no order. */
 static void
-domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
-	   struct imcq_strv *addrs)
+domains_of(struct imcq_message *const *v, size_t n, const uint32_t *mo,
+	   struct imcq_strv *domains, struct imcq_strv *addrs)
 {
 	struct strset ss = { NULL, 0, 0, false };
 	struct spick *u;
 	size_t i, j, at;
-	/* in memory order (model.h): a set, and the least address of each */
-	uint32_t *mo = mem_order((void *const *)v, n);
 
 	for (i = 0; i < n; i++) {
-		const struct imcq_message *m = v[mo ? mo[i] : i];
+		const struct imcq_message *m = v[ord_at(mo, i)];
 
 		for (j = 0; j < m->nrcpts; j++) {
 			const struct imcq_rcpt *r = &m->rcpts[j];
@@ -861,7 +861,6 @@ domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 				continue;
 			if (strchr(r->domain, '\001') != NULL) {
 				free(ss.t);
-				free(mo);
 				domains_of_pairs(v, n, domains, addrs);
 				return;
 			}
@@ -870,7 +869,6 @@ domains_of(struct imcq_message *const *v, size_t n, struct imcq_strv *domains,
 				e->a = r->address;
 		}
 	}
-	free(mo);
 	u = xmalloc((ss.n ? ss.n : 1) * sizeof(*u));
 	for (at = 0, j = 0; at < ss.nslot; at++)
 		if (ss.t[at].d != NULL)
@@ -1094,14 +1092,13 @@ diag_no_route(struct rctx *c, struct rsnap *s)
 		struct buf db;
 		/* issue #9: a set (case ignored), not a sort of every one */
 		struct strset bad = { NULL, 0, 0, true };
-
+		/* the messages in memory order (model.h), for both sets */
 		uint32_t *mo = mem_order((void *const *)hit, nhit);
 
-		domains_of(hit, nhit, &doms, NULL);
-		/* the domains of the unrouted recipients (case ignored; a
-		 * set: in memory order, model.h) */
+		domains_of(hit, nhit, mo, &doms, NULL);
+		/* the domains of the unrouted recipients (case ignored) */
 		for (size_t k = 0; k < nhit; k++) {
-			const struct imcq_message *m = hit[mo ? mo[k] : k];
+			const struct imcq_message *m = hit[ord_at(mo, k)];
 
 			for (size_t r = 0; r < m->nrcpts; r++)
 				if (m->rcpts[r].domain && rcpt_no_route(s, m, &m->rcpts[r]))
@@ -1376,7 +1373,7 @@ diag_stale(struct rctx *c, struct rsnap *s, const struct snapmaps *mp)
 
 	/* signal: GWART0 vs GWART1 for the stuck domains */
 	own0 = own_smtp(&s->cur_e, s->server);
-	domains_of(s->stuck, s->nstuck, &domains, &addrs);
+	domains_of(s->stuck, s->nstuck, s->stuck_mo, &domains, &addrs);
 	if (s->gw1 == NULL) {
 		put_signal(&absent, xstrdup("GWART1.MTA (the previous routing table) is "
 					    "not in the evidence, so the route change for the "

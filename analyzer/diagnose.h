@@ -117,7 +117,7 @@ struct rsnap {
 static inline size_t
 stuck_at(const struct rsnap *s, size_t k)
 {
-	return s->stuck_mo != NULL ? s->stuck_mo[k] : k;
+	return ord_at(s->stuck_mo, k);
 }
 
 /* A protocol-log event and its index in rep->events. */

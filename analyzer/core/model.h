@@ -780,10 +780,16 @@ void report_order_mem(struct imcq_report *r);
 /* The indices of v[0 .. n-1] sorted by the addresses they hold (a new
  * array), or NULL for fewer than two or more than UINT32_MAX. */
 uint32_t *mem_order(void *const *v, size_t n);
+/* The k-th index of order ord (mem_order's), or k when there is none. */
+static inline size_t
+ord_at(const uint32_t *ord, size_t k)
+{
+	return ord != NULL ? ord[k] : k;
+}
 static inline size_t
 report_mi(const struct imcq_report *r, size_t k)
 {
-	return r->nmord == r->nmsgs ? r->mord[k] : k;
+	return ord_at(r->nmord == r->nmsgs ? r->mord : NULL, k);
 }
 /*
  * The end of a command's report, just before the program exits: freeing a
