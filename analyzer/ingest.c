@@ -559,7 +559,8 @@ w_tick(struct walk *w)
 
 /* ---- the walk ---- */
 
-static int read_archive(struct walk *w, struct archive *a, struct zipfast *zf,
+static int read_archive(struct walk *w, struct archive *a, struct zipfast *zf, uint64_t produced,
+			uint64_t skip,
 			const char *prefix, unsigned depth, uint64_t packed_size,
 			const char *label);
 
@@ -615,7 +616,7 @@ member(struct walk *w, const char *stored, char *norm, bool susp, struct buf *b,
 				w_inv_set(w, idx, "unknown", false);
 				w_unreadable(w);
 			} else {
-				read_archive(w, a, NULL, prefix, depth + 1, len, stored);
+				read_archive(w, a, NULL, 0, 0, prefix, depth + 1, len, stored);
 				w_inv_set(w, idx, NULL, true);
 			}
 			archive_read_free(a);
@@ -1036,15 +1037,30 @@ limits_allow(const struct walk *w, uint64_t produced, uint64_t packed_size, uint
 	return size <= budget_left(w) && !over_ratio(w, produced + size, packed_size);
 }
 
+/* Whether an archive's next member would pass --max-members: then an
+ * anomaly says so, and the walk stops. */
+static bool
+member_limit_hit(struct walk *w, const char *label)
+{
+	if (w->members < w->lim.members)
+		return false;
+	w_anomaly(w, "member-limit", IMCQ_SEV_ERROR, label, IMCQ_NOOFF,
+		  "more than %u members (--max-members); the rest was not read", w->lim.members);
+	w_unreadable(w);
+	w->stop = true;
+	return true;
+}
+
 /* zf: the zip file's own index followed beside libarchive (zipfast.h), or
- * NULL. */
+ * NULL.  produced, skip: the walk by the index gave the first skip
+ * members, produced bytes out of this archive; a reads on after them. */
 static int
-read_archive(struct walk *w, struct archive *a, struct zipfast *zf, const char *prefix,
-	     unsigned depth, uint64_t packed_size, const char *label)
+read_archive(struct walk *w, struct archive *a, struct zipfast *zf, uint64_t produced,
+	     uint64_t skip, const char *prefix, unsigned depth, uint64_t packed_size,
+	     const char *label)
 {
 	struct archive_entry *ent;
 	struct zipfast_member zm = { 0 };
-	uint64_t produced = 0;
 	unsigned retries = 0;
 
 	while (!w->stop) {
@@ -1072,6 +1088,10 @@ read_archive(struct walk *w, struct archive *a, struct zipfast *zf, const char *
 			else
 				zf = NULL;	/* not a zip after all: libarchive alone */
 		}
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
 		if (name == NULL || *name == '\0')
 			name = "(unnamed)";
 		if (r == ARCHIVE_WARN)
@@ -1081,12 +1101,7 @@ read_archive(struct walk *w, struct archive *a, struct zipfast *zf, const char *
 		stored = xasprintf("%s%s", prefix, name);
 		mtime = archive_entry_mtime_is_set(ent) ? (int64_t)archive_entry_mtime(ent) : IMCQ_NOTIME;
 		type = archive_entry_filetype(ent);
-		if (w->members >= w->lim.members) {
-			w_anomaly(w, "member-limit", IMCQ_SEV_ERROR, label, IMCQ_NOOFF,
-				  "more than %u members (--max-members); the rest was not read",
-				  w->lim.members);
-			w_unreadable(w);
-			w->stop = true;
+		if (member_limit_hit(w, label)) {
 			free(stored);
 			break;
 		}
@@ -1146,6 +1161,194 @@ read_archive(struct walk *w, struct archive *a, struct zipfast *zf, const char *
 		free(stored);
 	}
 	return IMCQ_OK;
+}
+
+/*
+ * The walk by the index (zipfast.h; issue #9, round 12).  A member that
+ * zipfast does not inflate (over ZIPFAST_MAX, over a limit, or whose
+ * bytes libdeflate does not read to the record's size and CRC-32) is read
+ * by libarchive's streaming zip reader from its local header on: the same
+ * functions of libarchive read the same bytes as its seekable reader
+ * would (the local header has the record's fields: zipfast_next checked
+ * them), with the same errors and warnings, and without the seekable
+ * reader's record of every member.
+ */
+struct zwindow {
+	int fd;
+	uint64_t pos, end;
+	unsigned char buf[1 << 16];
+};
+
+static la_ssize_t
+zwindow_read(struct archive *a, void *user, const void **out)
+{
+	struct zwindow *z = user;
+	size_t n = z->end - z->pos < sizeof(z->buf) ? (size_t)(z->end - z->pos) : sizeof(z->buf);
+	ssize_t r;
+
+	if (n == 0)
+		return 0;
+	do
+		r = pread(z->fd, z->buf, n, (off_t)z->pos);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		archive_set_error(a, errno, "read error: %s", strerror(errno));
+		return -1;
+	}
+	z->pos += (uint64_t)r;
+	*out = z->buf;
+	return r;
+}
+
+static int
+zwindow_close(struct archive *a, void *user)
+{
+	(void)a;
+	free(user);
+	return ARCHIVE_OK;
+}
+
+/* libarchive on the member e whose local header is at local, positioned
+ * at its data; NULL when its entry is not e as the walk gave it. */
+static struct archive *
+zwindow_open(struct zipfast *zf, uint64_t local, const struct zipfast_entry *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	struct zwindow *z;
+	const char *name;
+
+	if (a == NULL)
+		imcq_die("out of memory (libarchive)");
+	archive_read_support_format_zip_streamable(a);
+	z = xcalloc(1, sizeof(*z));
+	z->fd = zipfast_fd(zf);
+	z->pos = local;
+	z->end = zipfast_size(zf);
+	if (archive_read_open(a, z, NULL, zwindow_read, zwindow_close) != ARCHIVE_OK ||
+	    next_header(a, &ent, &name) != ARCHIVE_OK || name == NULL ||
+	    strcmp(name, e->name) != 0 || !archive_entry_size_is_set(ent) ||
+	    (uint64_t)archive_entry_size(ent) != e->size ||
+	    archive_entry_filetype(ent) != AE_IFREG || archive_entry_is_encrypted(ent)) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* One member the walk by the index gave; false when its bytes need
+ * libarchive's own reader (nothing was said of the member yet). */
+static bool
+index_entry(struct walk *w, struct zipfast *zf, const struct zipfast_entry *e,
+	    const struct zipfast_member *zm, const char *label, uint64_t packed_size,
+	    uint64_t *produced)
+{
+	struct archive *wa = NULL;
+	struct mread mr;
+	char *stored;
+
+	if (member_limit_hit(w, label))
+		return true;
+	stored = xstrdup(e->name);
+	if (e->dir) {
+		w_inv_add(w, stored, 0, NULL, e->mtime, "directory", path_place(stored));
+		w->members++;
+		free(stored);
+		return true;
+	}
+	memset(&mr, 0, sizeof(mr));
+	mr.fd = -1;
+	mr.stored = stored;
+	mr.label = label;
+	mr.packed_size = packed_size;
+	mr.produced = produced;
+	if (zm->usable && zm->size <= w->lim.entry_bytes &&
+	    limits_allow(w, *produced, packed_size, zm->size)) {
+		mr.ibuf = zipfast_read(zf, zm);
+		mr.ilen = (size_t)zm->size;
+	}
+	if (mr.ibuf == NULL) {
+		wa = zwindow_open(zf, zm->local, e);
+		if (wa == NULL) {
+			zipfast_doubt(zf);
+			free(stored);
+			return false;
+		}
+		mr.a = wa;
+	}
+	(void)member_from(w, &mr, stored, e->mtime, (int64_t)e->size, BUDGET_PIECES, 0, 1);
+	free(mr.ibuf);
+	if (wa != NULL)
+		archive_read_free(wa);
+	free(stored);
+	return true;
+}
+
+/* libarchive's reader on the archive INPUT at path, or NULL after an
+ * anomaly: the input was read (hashed, listed) and its content is
+ * damaged, so the run exits 1 with its report, not 3. */
+static struct archive *
+open_input_archive(struct walk *w, const char *path)
+{
+	struct archive *a = archive_new_reader();
+
+	if (archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK)
+		return a;
+	w_anomaly(w, "archive-unreadable", IMCQ_SEV_ERROR, NULL, 0, "cannot open archive: %s",
+		  archive_error_string(a) ? archive_error_string(a) : "unknown error");
+	w_unreadable(w);
+	archive_read_free(a);
+	return NULL;
+}
+
+/*
+ * Walk the zip INPUT at path by its index (zf: zipfast_walkable), then,
+ * if a member's local header disagrees with its record, read on from
+ * that member with libarchive's reader as job_walk would have from the
+ * start (the members before it were given exactly as it gives them).
+ */
+static void
+read_zip_index(struct walk *w, struct zipfast *zf, const char *path, uint64_t packed_size,
+	       const char *label)
+{
+	struct zipfast_entry e;
+	struct zipfast_member zm;
+	uint64_t produced = 0, k = 0;
+	struct archive *a;
+	struct zipfast *zs;
+
+	while (!w->stop) {
+		enum zipfast_next rc = zipfast_next(zf, &e, &zm);
+
+		if (rc == ZIPFAST_END)
+			return;
+		if (rc == ZIPFAST_DOUBT || !index_entry(w, zf, &e, &zm, label, packed_size, &produced))
+			break;
+		k++;
+	}
+	if (w->stop || (a = open_input_archive(w, path)) == NULL)
+		return;
+	/* past the members the walk gave, with zipfast's cursor beside */
+	zs = zipfast_open(path, packed_size);
+	read_archive(w, a, zs, produced, k, "", 1, packed_size, label);
+	zipfast_close(zs);
+	archive_read_free(a);
+}
+
+/* Whether libarchive, on the archive INPUT a just opened, reads it as the
+ * zip whose index zf walks: its first entry, read without a warning, is
+ * the index's first record (this reads libarchive's whole index, which
+ * the caller then frees). */
+static bool
+zip_first_agrees(struct archive *a, struct zipfast *zf)
+{
+	struct archive_entry *ent;
+	const char *name;
+
+	return next_header(a, &ent, &name) == ARCHIVE_OK &&
+	       (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP &&
+	       archive_filter_count(a) == 1 && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
+	       name != NULL && zipfast_first_is(zf, name);
 }
 
 /* Hash the whole file open at fd (path names it in errors), then close
@@ -1376,22 +1579,32 @@ job_walk(struct job *j)
 		job_skip(j, &h.err);
 		return;
 	}
-	a = archive_new_reader();
-	if (archive_read_open_filename(a, j->path, 1 << 16) != ARCHIVE_OK) {
-		w_anomaly(w, "archive-unreadable", IMCQ_SEV_ERROR, NULL, 0,
-			  "cannot open archive: %s",
-			  archive_error_string(a) ? archive_error_string(a) : "unknown error");
-		/* the input was read (hashed, listed); its content is
-		 * damaged: exit 1 with the report, not 3 */
-		w_unreadable(w);
-	} else {
+	{
 		const char *b = strrchr(j->path, '/');
+		const char *label = b ? b + 1 : j->path;
 		struct zipfast *zf = zipfast_open(j->path, j->st_size);
 
-		read_archive(w, a, zf, "", 1, j->st_size, b ? b + 1 : j->path);
+		a = open_input_archive(w, j->path);
+		if (a != NULL && zipfast_walkable(zf)) {
+			/* issue #9: libarchive's record of every member is
+			 * freed once it agrees on the first (~150 MiB at a
+			 * million members) */
+			bool agrees = zip_first_agrees(a, zf);
+
+			archive_read_free(a);
+			if (agrees) {
+				read_zip_index(w, zf, j->path, j->st_size, label);
+				a = NULL;
+			} else {
+				a = open_input_archive(w, j->path);
+			}
+		}
+		if (a != NULL) {
+			read_archive(w, a, zf, 0, 0, "", 1, j->st_size, label);
+			archive_read_free(a);
+		}
 		zipfast_close(zf);
 	}
-	archive_read_free(a);
 	if (beside && pthread_join(htid, NULL) != 0)
 		BUG("pthread_join");
 	if (h.rc == IMCQ_OK) {
@@ -1628,7 +1841,7 @@ ingest_memory_visit(struct imcq_report *rep, const char *name, const unsigned ch
 			rep->unreadable++;
 			rc = IMCQ_SKIP;
 		} else {
-			read_archive(&w, a, NULL, "", 1, (uint64_t)n, name);
+			read_archive(&w, a, NULL, 0, 0, "", 1, (uint64_t)n, name);
 		}
 		archive_read_free(a);
 	} else {

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyzer/core/err.h"
@@ -41,6 +43,8 @@ struct zipfast {
 	int fd;
 	uint64_t file_size;
 	uint64_t pos, end;		/* the cursor in the central directory */
+	uint64_t start;			/* the directory's first record */
+	uint64_t endsig;		/* the end record that follows it */
 	bool lost;			/* out of step: no fast path any more */
 	uint64_t last_local;		/* the previous record's local header */
 	bool have_last;
@@ -54,6 +58,15 @@ struct zipfast {
 	size_t ccap;
 	struct libdeflate_decompressor *dec;
 	uint64_t nstep, nread;		/* IMCQ_ZIPFAST=verbose reports them */
+	uint64_t nwalk;			/* members the walk by the index gave */
+	bool walked, doubted;
+	/* the walk: the member's local header and, when zipfast_read may
+	 * inflate it, its data, read by zipfast_next into cbuf */
+	bool pre;
+	uint64_t pre_local;
+	size_t pre_data;
+	char *ename;			/* the entry's name (zipfast_entry) */
+	size_t enamecap;
 };
 
 static uint16_t
@@ -112,7 +125,7 @@ pread_all(int fd, void *dst, size_t n, uint64_t off)
  * before the archive): followed here only when there is no difference.
  */
 static bool
-find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen)
+find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen, uint64_t *endsig)
 {
 	size_t tail = size < LA_TAIL ? (size_t)size : LA_TAIL;
 	unsigned char *t, *e = NULL;
@@ -175,6 +188,7 @@ find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen)
 		goto out;
 	*cd = off;
 	*cdlen = len;
+	*endsig = eocd;
 	ok = true;
 out:
 	free(t);
@@ -185,7 +199,7 @@ struct zipfast *
 zipfast_open(const char *path, uint64_t file_size)
 {
 	struct zipfast *z;
-	uint64_t cd, cdlen;
+	uint64_t cd, cdlen, endsig;
 	const char *v = getenv("IMCQ_ZIPFAST");
 	int fd;
 
@@ -194,7 +208,7 @@ zipfast_open(const char *path, uint64_t file_size)
 	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	if (!find_directory(fd, file_size, &cd, &cdlen)) {
+	if (!find_directory(fd, file_size, &cd, &cdlen, &endsig)) {
 		close(fd);
 		return NULL;
 	}
@@ -202,7 +216,9 @@ zipfast_open(const char *path, uint64_t file_size)
 	z->fd = fd;
 	z->file_size = file_size;
 	z->pos = cd;
+	z->start = cd;
 	z->end = cd + cdlen;
+	z->endsig = endsig;
 	z->win = xmalloc(WINDOW);
 	z->wpos = cd;
 	z->dec = libdeflate_alloc_decompressor();
@@ -255,6 +271,28 @@ same_name(const unsigned char *a, size_t alen, const char *lib, bool *unsure)
 	return true;
 }
 
+/* A zip64 extra block [d, de): the sizes and the offset, in this order,
+ * for the fields that hold the mark.  As libarchive's process_extra: a
+ * field is taken while it still holds the mark, so the first such block
+ * gives it, never a later one.  False when the block is too short. */
+static bool
+zip64_fields(const unsigned char *d, const unsigned char *de, uint64_t *size, uint64_t *csize,
+	     uint64_t *local)
+{
+	uint64_t *f[3] = { size, csize, local };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (*f[i] != 0xffffffffu)
+			continue;
+		if (de - d < 8)
+			return false;
+		*f[i] = le64(d);
+		d += 8;
+	}
+	return true;
+}
+
 void
 zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_member *m)
 {
@@ -290,28 +328,8 @@ zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_m
 		if (dlen > xend - d)
 			break;
 		de = d + dlen;
-		if (id == 0x0001) {
-			/* as libarchive's process_extra: a field is taken while
-			 * it still holds the mark, so the first such block
-			 * gives it, never a later one */
-			if (m->size == 0xffffffffu) {
-				if (de - d < 8)
-					goto lost;
-				m->size = le64(d);
-				d += 8;
-			}
-			if (m->csize == 0xffffffffu) {
-				if (de - d < 8)
-					goto lost;
-				m->csize = le64(d);
-				d += 8;
-			}
-			if (m->local == 0xffffffffu) {
-				if (de - d < 8)
-					goto lost;
-				m->local = le64(d);
-			}
-		}
+		if (id == 0x0001 && !zip64_fields(d, de, &m->size, &m->csize, &m->local))
+			goto lost;
 		x = de;
 	}
 	/* libarchive reads the members in the order of their local headers;
@@ -360,7 +378,15 @@ zipfast_read(struct zipfast *z, const struct zipfast_member *m)
 	size_t got_in = 0, got_out = 0;
 	enum libdeflate_result rc;
 
-	if (z == NULL || z->lost || !m->usable)
+	if (z == NULL || !m->usable)
+		return NULL;
+	if (z->pre && z->pre_local == m->local) {
+		/* the walk read and checked the local header, and the data */
+		data = z->pre_data;
+		z->pre = false;
+		goto inflate;
+	}
+	if (z->lost)
 		return NULL;
 	/* the local header, its name, and (usually) the data in one read:
 	 * 64 bytes allowed for the header's extra field, read again if more */
@@ -402,6 +428,7 @@ zipfast_read(struct zipfast *z, const struct zipfast_member *m)
 			return NULL;
 		data = 0;
 	}
+inflate:
 	out = xmalloc((size_t)m->size + 1);
 	if (m->method == 0) {
 		memcpy(out, z->cbuf + data, (size_t)m->size);
@@ -429,14 +456,275 @@ zipfast_close(struct zipfast *z)
 
 	if (z == NULL)
 		return;
-	if (v != NULL && strcmp(v, "verbose") == 0)
+	if (v != NULL && strcmp(v, "verbose") == 0) {
+		if (z->walked)
+			fprintf(stderr, "imcq-zipfast: %llu members walked by the index%s\n",
+				(unsigned long long)z->nwalk,
+				z->doubted ? "; libarchive read on from a local header that disagreed" : "");
 		fprintf(stderr, "imcq-zipfast: %llu of %llu members inflated here%s\n",
-			(unsigned long long)z->nread, (unsigned long long)z->nstep,
-			z->lost ? "; the index fell out of step" : "");
+			(unsigned long long)z->nread, (unsigned long long)(z->nstep + z->nwalk),
+			z->lost && !z->walked ? "; the index fell out of step" : "");
+	}
 	if (z->dec)
 		libdeflate_free_decompressor(z->dec);
 	free(z->cbuf);
 	free(z->win);
+	free(z->ename);
 	close(z->fd);
 	free(z);
+}
+
+/* ---- the walk by the index (zipfast.h) ---- */
+
+bool
+zipfast_walk_allowed(void)
+{
+	const char *v = getenv("IMCQ_ZIPFAST");
+
+	return v == NULL || strcmp(v, "step") != 0;
+}
+
+void
+zipfast_doubt(struct zipfast *z)
+{
+	z->lost = true;
+	z->doubted = true;
+	if (z->nwalk > 0)
+		z->nwalk--;
+}
+
+int
+zipfast_fd(const struct zipfast *z)
+{
+	return z->fd;
+}
+
+uint64_t
+zipfast_size(const struct zipfast *z)
+{
+	return z->file_size;
+}
+
+/* A record's fields (the zip64 ones from its extra field, as
+ * libarchive's process_extra takes them); false when its extra field
+ * holds anything else, or does not parse. */
+struct rec {
+	uint16_t flags, method, nlen, xlen, clen;
+	uint8_t system;
+	uint32_t attr, dostime;
+	uint32_t crc;
+	uint64_t csize, size, local;
+	const unsigned char *name;
+};
+
+static bool
+record_at(struct zipfast *z, struct rec *r)
+{
+	const unsigned char *p, *x, *xend;
+
+	if (!window(z, CENTRAL_LEN) || le32(z->win + (z->pos - z->wpos)) != SIG_CENTRAL)
+		return false;
+	p = z->win + (z->pos - z->wpos);
+	r->nlen = le16(p + 28);
+	r->xlen = le16(p + 30);
+	r->clen = le16(p + 32);
+	if (!window(z, (size_t)CENTRAL_LEN + r->nlen + r->xlen + r->clen))
+		return false;
+	p = z->win + (z->pos - z->wpos);
+	r->system = p[5];
+	r->flags = le16(p + 8);
+	r->method = le16(p + 10);
+	r->dostime = le32(p + 12);
+	r->crc = le32(p + 16);
+	r->csize = le32(p + 20);
+	r->size = le32(p + 24);
+	r->attr = le32(p + 38);
+	r->local = le32(p + 42);
+	r->name = p + CENTRAL_LEN;
+	for (x = p + CENTRAL_LEN + r->nlen, xend = x + r->xlen; x < xend;) {
+		uint16_t id, dlen;
+		const unsigned char *d, *de;
+
+		if (xend - x < 4)
+			return false;
+		id = le16(x);
+		dlen = le16(x + 2);
+		d = x + 4;
+		if (dlen > xend - d || id != 0x0001)
+			return false;
+		de = d + dlen;
+		if (!zip64_fields(d, de, &r->size, &r->csize, &r->local))
+			return false;
+		x = de;
+	}
+	z->pos += (uint64_t)CENTRAL_LEN + r->nlen + r->xlen + r->clen;
+	return true;
+}
+
+/* Whether libarchive's seekable reader gives the record's entry as the
+ * walk gives it (see zipfast_next for the local header's part). */
+static bool
+record_plain(const struct rec *r)
+{
+	unsigned mode = 0;
+	bool dir_attr, dir_name;
+	uint16_t i;
+
+	if ((r->flags & (0x0001 | 0x0008 | 0x0040 | 0x2000)) != 0)
+		return false;	/* encrypted, a data descriptor */
+	if (r->method != 0 && r->method != 8)
+		return false;
+	if (r->nlen == 0 || r->name[r->nlen - 1] == '\\')
+		return false;
+	for (i = 0; i < r->nlen; i++)
+		if (r->name[i] == 0 || r->name[i] >= 0x80)
+			return false;	/* converted, or cut, by libarchive */
+	/* the type libarchive takes from the record (slurp_central_directory):
+	 * a file or a folder only, and a folder's name ends in '/' (else
+	 * libarchive adds one) */
+	if (r->system == 3)
+		mode = r->attr >> 16;
+	else if (r->system == 0)
+		mode = (r->attr & 0x10) ? S_IFDIR : S_IFREG;
+	if ((mode & S_IFMT) != 0 && (mode & S_IFMT) != S_IFREG && (mode & S_IFMT) != S_IFDIR)
+		return false;
+	dir_attr = (mode & S_IFMT) == S_IFDIR;
+	dir_name = r->name[r->nlen - 1] == '/';
+	if (dir_attr && !dir_name)
+		return false;
+	return r->csize < 0xffffffffu && r->size < 0xffffffffu;
+}
+
+bool
+zipfast_walkable(struct zipfast *z)
+{
+	struct rec r;
+	uint64_t last = 0;
+	bool have = false, ok = true;
+
+	if (z == NULL || z->lost || !zipfast_walk_allowed())
+		return false;
+	/* libarchive's directory ends at the first end record after it */
+	if (z->end != z->endsig || z->start == z->end)
+		return false;
+	z->pos = z->start;
+	while (z->pos < z->end) {
+		if (!record_at(z, &r) || !record_plain(&r) || r.local >= z->start ||
+		    (have && r.local <= last)) {
+			ok = false;
+			break;
+		}
+		last = r.local;
+		have = true;
+	}
+	z->pos = z->start;
+	z->have_last = false;
+	return ok;
+}
+
+bool
+zipfast_first_is(struct zipfast *z, const char *name)
+{
+	struct rec r;
+	bool unsure, same;
+
+	z->pos = z->start;
+	same = record_at(z, &r) && same_name(r.name, r.nlen, name, &unsure);
+	z->pos = z->start;
+	return same;
+}
+
+/* libarchive's zip_time(): a DOS date and time, local time, by mktime(). */
+static int64_t
+dos_time(const unsigned char *p)
+{
+	unsigned t = le16(p), d = le16(p + 2);
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)((d >> 9) & 0x7f) + 80;
+	tm.tm_mon = (int)((d >> 5) & 0x0f) - 1;
+	tm.tm_mday = (int)(d & 0x1f);
+	tm.tm_hour = (int)((t >> 11) & 0x1f);
+	tm.tm_min = (int)((t >> 5) & 0x3f);
+	tm.tm_sec = (int)((t << 1) & 0x3e);
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+enum zipfast_next
+zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *m)
+{
+	struct rec r;
+	const unsigned char *l;
+	uint64_t want;
+	bool small;
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	memset(m, 0, sizeof(*m));
+	z->pre = false;
+	z->walked = true;
+	if (z->lost)
+		return ZIPFAST_DOUBT;
+	if (z->pos >= z->end)
+		return ZIPFAST_END;
+	if (!record_at(z, &r) || !record_plain(&r))
+		goto doubt;	/* zipfast_walkable said otherwise: cannot be */
+	/* the local header, its name and, for a member zipfast_read may
+	 * inflate, its data: one read */
+	small = r.size <= ZIPFAST_MAX && r.csize <= ZIPFAST_MAX + ((uint64_t)1 << 20);
+	want = (uint64_t)LOCAL_LEN + r.nlen + (small ? r.csize : 0);
+	if (r.local >= z->file_size || want > z->file_size - r.local)
+		goto doubt;
+	cbuf_room(z, want);
+	if (!pread_all(z->fd, z->cbuf, (size_t)want, r.local))
+		goto doubt;
+	l = z->cbuf;
+	/* libarchive reads the entry from the local header
+	 * (zip_read_local_file_header): it must say what the record says,
+	 * with no extra field of its own, or libarchive would warn or read
+	 * other fields */
+	if (le32(l) != SIG_LOCAL || le16(l + 6) != r.flags || le16(l + 8) != r.method ||
+	    le32(l + 14) != r.crc || le32(l + 18) != r.csize || le32(l + 22) != r.size ||
+	    le16(l + 26) != r.nlen || le16(l + 28) != 0 ||
+	    memcmp(l + LOCAL_LEN, r.name, r.nlen) != 0)
+		goto doubt;
+	if (z->enamecap < (size_t)r.nlen + 1) {
+		free(z->ename);
+		z->enamecap = (size_t)r.nlen + 1;
+		z->ename = xmalloc(z->enamecap);
+	}
+	memcpy(z->ename, r.name, r.nlen);
+	z->ename[r.nlen] = '\0';
+	/* "Windows archivers sometimes use backslash": libarchive turns
+	 * every '\' into '/' when the local header's system is MS-DOS and
+	 * the name has no '/' */
+	if (l[5] == 0 && memchr(z->ename, '/', r.nlen) == NULL)
+		for (i = 0; i < r.nlen; i++)
+			if (z->ename[i] == '\\')
+				z->ename[i] = '/';
+	e->name = z->ename;
+	e->mtime = dos_time(l + 10);
+	e->size = r.size;
+	e->dir = z->ename[r.nlen - 1] == '/';
+	m->size = r.size;
+	m->csize = r.csize;
+	m->local = r.local;
+	m->crc = r.crc;
+	m->method = r.method;
+	m->usable = !e->dir && small && (r.method != 0 || r.csize == r.size);
+	if (m->usable) {
+		z->pre = true;
+		z->pre_local = r.local;
+		z->pre_data = (size_t)LOCAL_LEN + r.nlen;
+		z->name = (const unsigned char *)z->ename;
+		z->nlen = r.nlen;
+	}
+	z->nwalk++;
+	return ZIPFAST_ENTRY;
+doubt:
+	z->lost = true;
+	z->doubted = true;
+	return ZIPFAST_DOUBT;
 }

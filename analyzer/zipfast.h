@@ -60,4 +60,51 @@ void zipfast_step(struct zipfast *z, const char *name, int64_t size,
 unsigned char *zipfast_read(struct zipfast *z, const struct zipfast_member *m);
 void zipfast_close(struct zipfast *z);
 
+/*
+ * The walk by the index (issue #9, round 12).  libarchive's seekable zip
+ * reader keeps a record of ~150 bytes for every member from its first
+ * header to its end (~150 MiB at a million members).  When every record
+ * of the index is one whose entry imcq can give exactly as that reader
+ * gives it -- an ASCII name, stored or deflated, no encryption, no data
+ * descriptor, no extra field but zip64 sizes, a file or a folder, the
+ * local headers in the index's order -- ingest walks the index with
+ * zipfast_next instead, and libarchive reads only the members zipfast
+ * does not inflate (a streaming reader on that member's bytes alone).
+ * The first local header that does not agree with its record ends the
+ * walk: libarchive's own reader then takes over from that member
+ * (analyzer/README.md).
+ */
+struct zipfast_entry {
+	const char *name;	/* as libarchive gives it; until the next call */
+	int64_t mtime;		/* the local header's DOS time, by mktime() */
+	uint64_t size;
+	bool dir;
+};
+
+enum zipfast_next { ZIPFAST_ENTRY, ZIPFAST_END, ZIPFAST_DOUBT };
+
+/* Read the whole index once: whether every record is one the walk gives
+ * exactly as libarchive would.  The cursor is back at the first record
+ * either way (zipfast_step may still follow libarchive). */
+bool zipfast_walkable(struct zipfast *z);
+/* Whether name (libarchive's first entry) is the index's first record. */
+bool zipfast_first_is(struct zipfast *z, const char *name);
+/* The next member, its local header read and checked against its record;
+ * m says whether zipfast_read may inflate it.  ZIPFAST_DOUBT: the local
+ * header says something else (libarchive would warn, or read other
+ * fields): the walk must end here and libarchive read on from this
+ * member, which it gives as the index's next. */
+enum zipfast_next zipfast_next(struct zipfast *z, struct zipfast_entry *e,
+			       struct zipfast_member *m);
+/* The walk ends before the member zipfast_next gave last (libarchive's
+ * streaming reader did not give it as the walk did): for
+ * IMCQ_ZIPFAST=verbose. */
+void zipfast_doubt(struct zipfast *z);
+/* The archive's read-only descriptor and size (a streaming read of one
+ * member's bytes from m->local). */
+int zipfast_fd(const struct zipfast *z);
+uint64_t zipfast_size(const struct zipfast *z);
+/* IMCQ_ZIPFAST=step: never walk by the index (tests compare). */
+bool zipfast_walk_allowed(void);
+
 #endif

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # zipfast (issue #9): a zip's small members are inflated with libdeflate
-# beside libarchive's walk, following the archive's own index.  Whatever
+# beside libarchive's walk, following the archive's own index; and a zip
+# whose index is plain is walked by that index alone (round 12), with
+# libarchive reading only the members zipfast does not inflate and, from
+# a local header that disagrees with its record, the rest.  Whatever
 # the zip -- stored or deflated, zip64, data descriptors, long local extra
 # fields, an index out of order, a stub before the archive, a bad CRC, a
 # cut stream, a wrong size in the index, an index other than the one
@@ -24,10 +27,11 @@ for dp, dn, fn in sorted(os.walk(root)):
 files.append(("EXCHSRVR\\IMCDATA\\LOG\\notes.txt", b"".join(b"line %d of a long text\r\n" % i for i in range(40000))))
 
 DOS_TIME, DOS_DATE = (12 << 11), ((2026 - 1980) << 9) | (11 << 5) | 26
+DATE_T = (2026, 11, 26, 12, 0, 0)
 
 def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
           reverse_index=False, stub=b"", bad_crc=None, cut=None, lie_size=None,
-          utf8=None, classic_too=False):
+          utf8=None, classic_too=False, local_system=0, local_crc=None):
     body = bytearray(stub)
     central = []
     for i, (n, data) in enumerate(files):
@@ -55,7 +59,9 @@ def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
             lx += struct.pack("<HH", 0xCAFE, local_extra) + b"x" * local_extra
         lsz = (0xFFFFFFFF, 0xFFFFFFFF) if zip64 else ((0, 0) if descriptor else (len(comp), usize))
         lcrc = 0 if descriptor else crc
-        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45 if zip64 else 20, flags, method,
+        if local_crc is not None and i == local_crc:
+            lcrc ^= 1   # the local header disagrees with the index
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, (45 if zip64 else 20) | local_system << 8, flags, method,
                             DOS_TIME, DOS_DATE, lcrc, lsz[0], lsz[1], len(nb), len(lx)) + nb + lx
         body += comp
         if descriptor:
@@ -102,6 +108,25 @@ write("stub.zip", stub=b"MZ" + b"\0" * 998)
 write("badcrc.zip", bad_crc=1)
 write("cut.zip", cut=1)
 write("liesize.zip", lie_size=2)
+write("unixlocal.zip", local_system=3)   # libarchive keeps the backslashes
+write("localcrc.zip", local_crc=2)
+
+# as Python's zipfile writes a zip: folders, names with '\\' and with '/',
+# members over zipfast's 8 MiB (read by libarchive alone), an empty one
+import zipfile, random
+rnd = random.Random(9)
+big = bytes(rnd.getrandbits(8) for _ in range(1 << 16)) * 150   # 9.4 MiB
+with zipfile.ZipFile(os.path.join(out, "pyzip.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo("EXCHSRVR/", DATE_T), b"")
+    z.writestr(zipfile.ZipInfo("EXCHSRVR/IMCDATA/", DATE_T), b"")
+    for n, data in files:
+        z.writestr(zipfile.ZipInfo(n, DATE_T), data)
+    z.writestr(zipfile.ZipInfo("EXCHSRVR/IMCDATA/LOG/odd\\name.txt", DATE_T), b"x\r\n")
+    z.writestr(zipfile.ZipInfo("EXCHSRVR/IMCDATA/LOG/empty.txt", DATE_T), b"")
+    z.writestr(zipfile.ZipInfo("EXCHSRVR\\IMCDATA\\LOG\\big.log", DATE_T), big)
+    zi = zipfile.ZipInfo("EXCHSRVR\\IMCDATA\\LOG\\bigstored.log", DATE_T)
+    zi.compress_type = zipfile.ZIP_STORED
+    z.writestr(zi, big[: 9 << 20])
 PY
 
 # zips whose index is not where libarchive reads it, or says two things:
@@ -152,21 +177,41 @@ PY
 
 n=$(python3 -c 'import os,sys; print(sum(len(f) for _,_,f in os.walk(sys.argv[1])) + 1)' "$TMP/tree")
 
-# fast NAME WANT: the count of members inflated here, "all" or a number
-# (checked as a lower and upper bound: "some" = at least one, not all)
+# fast NAME WANT [WALK]: the count of members inflated here, "all" or a
+# number (checked as a lower and upper bound: "some" = at least one, not
+# all); WALK: "walk" (walked by the index to its end), "doubt" (walked,
+# then libarchive read on from a local header) or "nowalk" (libarchive
+# walked it).  The report must be the same in the three modes: the walk
+# by the index (the default), zipfast beside libarchive's walk
+# (IMCQ_ZIPFAST=step), libarchive alone (IMCQ_ZIPFAST=off).
 fast() {
-	local z=$1 want=$2 got
+	local z=$1 want=$2 walk=${3:-} got
 	IMCQ_ZIPFAST=verbose "$IMCQ" analyze -q --json "$TMP/$z" > "$TMP/$z.fast.json" 2> "$TMP/$z.err"
 	echo $? > "$TMP/$z.fast.rc"
 	IMCQ_ZIPFAST=off "$IMCQ" analyze -q --json "$TMP/$z" > "$TMP/$z.off.json" 2> /dev/null
 	echo $? > "$TMP/$z.off.rc"
-	if cmp -s "$TMP/$z.fast.json" "$TMP/$z.off.json" && cmp -s "$TMP/$z.fast.rc" "$TMP/$z.off.rc"; then
+	IMCQ_ZIPFAST=step "$IMCQ" analyze -q --json "$TMP/$z" > "$TMP/$z.step.json" 2> /dev/null
+	echo $? > "$TMP/$z.step.rc"
+	if cmp -s "$TMP/$z.fast.json" "$TMP/$z.off.json" && cmp -s "$TMP/$z.fast.rc" "$TMP/$z.off.rc" &&
+	   cmp -s "$TMP/$z.step.json" "$TMP/$z.off.json" && cmp -s "$TMP/$z.step.rc" "$TMP/$z.off.rc"; then
 		ok "$z: the same report with and without the fast path"
 	else
 		fail "$z: the fast path changed the report"
 		diff "$TMP/$z.off.json" "$TMP/$z.fast.json" | head -20 >&2
+		diff "$TMP/$z.off.json" "$TMP/$z.step.json" | head -20 >&2
 	fi
-	got=$(sed -n 's/^imcq-zipfast: \([0-9]*\) of \([0-9]*\) members.*/\1/p' "$TMP/$z.err")
+	case $walk in
+	walk) grep -q "members walked by the index$" "$TMP/$z.err" ||
+		fail "$z: not walked by its index to the end: $(cat "$TMP/$z.err")" ;;
+	doubt) grep -q "members walked by the index; libarchive read on" "$TMP/$z.err" ||
+		fail "$z: not walked by its index, then libarchive: $(cat "$TMP/$z.err")" ;;
+	nowalk) ! grep -q "walked by the index" "$TMP/$z.err" ||
+		fail "$z: walked by its index: $(cat "$TMP/$z.err")" ;;
+	esac
+	# (the walk and the cursor beside libarchive's walk after it count
+	# apart: their sum)
+	got=$(sed -n 's/^imcq-zipfast: \([0-9]*\) of \([0-9]*\) members.*/\1/p' "$TMP/$z.err" |
+	      awk '{ s += $1; n++ } END { if (n) print s }')
 	case $want in
 	all) [ "$got" = "$n" ] || fail "$z: $got of $n members inflated by the fast path, want all" ;;
 	none) [ -z "$got" ] || [ "$got" = 0 ] || fail "$z: $got members inflated by the fast path, want none" ;;
@@ -176,23 +221,36 @@ fast() {
 	esac
 }
 
-fast plain.zip all
-fast stored.zip all
-fast zip64.zip all
-fast zip64classic.zip all  # the zip64 record wins, as in libarchive
-fast descriptor.zip all
-fast longextra.zip all
-fast utf8.zip some          # the non-ASCII name is left to libarchive
-fast reversed.zip none      # libarchive reads by offset: out of step at once
-fast stub.zip none          # offsets shifted: every local header check fails
-fast badcrc.zip some
-fast cut.zip some
-fast liesize.zip some
-fast twodirs.zip none       # libarchive reads another directory
-fast ndisk.zip none         # libarchive walks the local headers
-fast longcomment.zip none
-fast zip64twice.zip none    # the first zip64 block names B, not A
-fast commentdir.zip 1       # the directory libarchive reads: B
+fast plain.zip all walk
+fast stored.zip all walk
+fast unixlocal.zip all walk
+fast zip64.zip all doubt   # a local zip64 field: libarchive from the first
+fast zip64classic.zip all doubt  # the zip64 record wins, as in libarchive
+fast descriptor.zip all nowalk
+fast longextra.zip all doubt
+fast utf8.zip some nowalk   # the non-ASCII name is left to libarchive
+fast reversed.zip none nowalk  # libarchive reads by offset: out of step at once
+fast stub.zip none nowalk   # offsets shifted: every local header check fails
+fast badcrc.zip some walk   # libarchive reads the one member (its warning)
+fast cut.zip some walk      # libarchive reads the one member (its error)
+fast liesize.zip some walk  # libarchive reads the one member (its warning)
+fast localcrc.zip some doubt  # libarchive's header warning: libarchive from it
+fast twodirs.zip none nowalk  # libarchive reads another directory
+fast ndisk.zip none nowalk  # libarchive walks the local headers
+fast longcomment.zip none nowalk
+fast zip64twice.zip none walk  # the first zip64 block names B, not A
+fast commentdir.zip 1 walk  # the directory libarchive reads: B
+pyfiles=$(python3 -c 'import zipfile,sys; print(sum(1 for i in zipfile.ZipFile(sys.argv[1]).infolist() if not i.is_dir() and i.file_size <= 8 << 20))' "$TMP/pyzip.zip")
+fast pyzip.zip "$pyfiles" walk  # two members over 8 MiB: libarchive's
+python3 - "$TMP/pyzip.zip.fast.json" <<'PY' && ok "pyzip.zip: folders, names and sizes as libarchive gives them" || fail "pyzip.zip: inventory"
+import json, sys
+inv = {r["member"]: r for r in json.load(open(sys.argv[1]))["inventory"]}
+assert inv["EXCHSRVR/"]["kind"] == "directory", inv["EXCHSRVR/"]
+assert "EXCHSRVR/IMCDATA/LOG/odd\\name.txt" in inv, sorted(inv)
+assert inv["EXCHSRVR/IMCDATA/LOG/big.log"]["size"] == 150 << 16
+assert inv["EXCHSRVR/IMCDATA/LOG/bigstored.log"]["size"] == 9 << 20
+assert inv["EXCHSRVR/IMCDATA/LOG/empty.txt"]["size"] == 0
+PY
 
 # a CRC-32 that does not match the member's bytes is reported, on the
 # member (libarchive's warning, which imcq used to pass over)

@@ -16,6 +16,14 @@
  * libdeflate's reading is read by zipfast where libarchive (zlib) says it
  * is damaged.  The harness then checks that zlib itself rejects the
  * stream; any other difference is a failure.
+ *
+ * Then the walk by the index (round 12): when zipfast_walkable says the
+ * index is plain and libarchive's first entry (read as ingest reads an
+ * INPUT, every format and filter on) is the index's first record, every
+ * entry zipfast_next gives must be libarchive's next one -- read without a
+ * warning, with the same name, time, size and type -- up to the member
+ * where the walk has a doubt, and the walk may end only where libarchive's
+ * does.
  */
 #define _GNU_SOURCE
 #include <archive.h>
@@ -92,6 +100,76 @@ libarchive_bytes(struct archive *a, size_t cap, size_t *len, int *clean)
 	return b;
 }
 
+/* The walk by the index against libarchive's seekable reader. */
+static void
+check_walk(const uint8_t *data, size_t size, const char *path)
+{
+	struct zipfast *z = zipfast_open(path, size);
+	struct archive *a;
+	struct archive_entry *ent;
+	unsigned guard = 0;
+	int r;
+
+	if (!zipfast_walkable(z)) {
+		zipfast_close(z);
+		return;
+	}
+	a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK ||
+	    (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP ||
+	    archive_filter_count(a) != 1 || archive_entry_pathname(ent) == NULL ||
+	    !zipfast_first_is(z, archive_entry_pathname(ent)))
+		goto out;
+	r = ARCHIVE_OK;
+	for (;;) {
+		struct zipfast_entry e;
+		struct zipfast_member m;
+		enum zipfast_next rc = zipfast_next(z, &e, &m);
+		unsigned char *fast, *slow;
+		size_t len;
+		int clean;
+
+		if (rc == ZIPFAST_DOUBT)
+			break;
+		if (rc == ZIPFAST_END) {
+			if (archive_read_next_header(a, &ent) != ARCHIVE_EOF)
+				fuzz_fail("the walk by the index ended before libarchive's");
+			break;
+		}
+		if (guard > 4096)
+			break;
+		if (guard++ > 0)
+			r = archive_read_next_header(a, &ent);
+		if (r != ARCHIVE_OK)
+			fuzz_fail("the walk gave an entry libarchive does not give cleanly");
+		if (archive_entry_pathname(ent) == NULL || strcmp(archive_entry_pathname(ent), e.name) != 0)
+			fuzz_fail("the walk gave another name than libarchive");
+		if (!archive_entry_mtime_is_set(ent) || (int64_t)archive_entry_mtime(ent) != e.mtime)
+			fuzz_fail("the walk gave another time than libarchive");
+		if (archive_entry_filetype(ent) != (e.dir ? AE_IFDIR : AE_IFREG) ||
+		    archive_entry_hardlink(ent) != NULL || archive_entry_is_encrypted(ent))
+			fuzz_fail("the walk gave another type than libarchive");
+		if (!e.dir && (!archive_entry_size_is_set(ent) ||
+			       (uint64_t)archive_entry_size(ent) != e.size))
+			fuzz_fail("the walk gave another size than libarchive");
+		if (!m.usable || (fast = zipfast_read(z, &m)) == NULL)
+			continue;
+		slow = libarchive_bytes(a, (size_t)m.size, &len, &clean);
+		if ((!clean || len != m.size || memcmp(fast, slow, len) != 0) &&
+		    !zlib_rejects(data, size, &m))
+			fuzz_fail("the walk inflated other bytes than libarchive reads");
+		free(slow);
+		free(fast);
+	}
+out:
+	archive_read_free(a);
+	zipfast_close(z);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -152,6 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	archive_read_free(a);
 	zipfast_close(z);
+	check_walk(data, size, path);
 	fclose(f);
 	return 0;
 }
