@@ -467,13 +467,18 @@ main(int argc, char **argv)
 	int rc;
 
 #ifdef IMCQ_MIMALLOC
-	/* Issue #9: hand freed pages back to the system at once, not after
-	 * mimalloc's default 25 ms, which a run that frees as fast as it
-	 * allocates keeps postponing: -16 % peak memory at 100,000 messages,
-	 * -8 % at a million, for ~4 % more system time (bench/BENCHMARKS.md).
+	/* Issue #9: hand freed pages back to the system after 5 ms, not
+	 * after mimalloc's default 25 ms, which a run that frees as fast as
+	 * it allocates keeps postponing (-16 % peak memory at 100,000
+	 * messages, -8 % at a million).  Not at once either (0 until round
+	 * 12): the pages a member's buffer or a parse frees are wanted again
+	 * within microseconds, and every page given back is a madvise() and a
+	 * fault to take it again: 5 ms halves the page faults, saves ~0.5 s
+	 * of system time at 100,000 messages (+4 % peak) and ~1.6 s at a
+	 * million, with the same peak there (bench/BENCHMARKS.md, round 12).
 	 * MIMALLOC_DECOMMIT_DELAY in the environment still wins. */
 	if (getenv("MIMALLOC_DECOMMIT_DELAY") == NULL)
-		mi_option_set(mi_option_decommit_delay, 0);
+		mi_option_set(mi_option_decommit_delay, 5);
 #endif
 	/* Issue #9: libarchive turns every zip member's DOS time into a
 	 * time_t with mktime(), and with TZ unset glibc stats /etc/localtime
