@@ -582,13 +582,23 @@ kindex_slot(const struct kindex *x, const char *k, uint64_t h)
 
 /* Once every entry is added: the table (the last entries first, so that
  * each chain runs in the order of adding). */
+/* The slots of an open table of n keys: a power of two, at most half
+ * full. */
+static size_t
+table_slots(size_t n)
+{
+	size_t nslot = 16;
+
+	while (nslot < 2 * n)
+		nslot *= 2;
+	return nslot;
+}
+
 static void
 kindex_build(struct kindex *x)
 {
-	size_t nslot = 16, i;
+	size_t nslot = table_slots(x->n), i;
 
-	while (nslot < 2 * x->n)
-		nslot *= 2;
 	x->mask = nslot - 1;
 	x->slot = xmalloc(nslot * sizeof(*x->slot));
 	for (i = 0; i < nslot; i++)
@@ -737,54 +747,172 @@ set_ev_idx(struct imcq_report *rep, struct imcq_message *m, struct ivec *iv)
 		ev_limit_anomaly(rep, m, over);
 }
 
-static void
-lookup(const struct imcq_report *rep, const struct kindex *x, const char *k,
-       const struct imcq_message *m, struct ivec *out)
-{
-	size_t i;
 
-	if (k == NULL)
-		return;
-	for (i = kindex_find(x, k); i != SIZE_MAX; i = x->v[i].next)
-		if (joins_same_server(rep, rep->events[x->v[i].idx].snapshot, m->snapshot))
-			VEC_PUSH(out->v, out->n, out->cap, x->v[i].idx);
+
+/*
+ * The tracking events' join keys, by hash (issue #9, round 12).  Each
+ * tracking event has up to three keys: its spool id, its Message-ID and
+ * the Message-ID of its remote id when that is another.  The index keeps
+ * 16 bytes a key -- the key's 64-bit hash, the event and which of its
+ * keys, the next entry of that hash -- instead of the key itself (a
+ * string a key and 32 bytes an entry: ~170 MiB at a million events,
+ * the peak of the analysis).  A lookup makes the key again from the
+ * event for every entry of its hash: the hash chooses, the key decides.
+ */
+enum { EVK_SPOOL, EVK_MSGID, EVK_REMOTE, EVK_N };
+#define HX_NONE UINT32_MAX
+
+struct hent {
+	uint64_t h;
+	uint32_t ev;		/* event index << 2 | key number (EVK_*) */
+	uint32_t next;		/* next entry of this hash, HX_NONE: none */
+};
+
+struct hindex {
+	struct hent *v;
+	size_t n;
+	uint32_t *slot;		/* first entry of a hash, HX_NONE: empty */
+	size_t mask;
+};
+
+static uint64_t
+hkey(const char *k)
+{
+	uint64_t h = key_hash(k);
+
+	return h != 0 ? h : 1;	/* 0: no key */
 }
 
+static bool
+is_tracking(const struct imcq_event *e)
+{
+	return e->source != NULL && strcmp(e->source, "tracking") == 0;
+}
 
-/* Join keys of tracking events [lo, hi): three per event (spool id, two
- * Message-ID forms), NULL where there is none. */
-struct evkeys {
+/* Key j (EVK_*) of tracking event e, in buf (cap bytes) when it fits,
+ * else a new string; NULL: none (for EVK_REMOTE also when it is the
+ * Message-ID's key).  Free it when it is not buf. */
+static char *
+event_key(const struct imcq_event *e, int j, char *buf, size_t cap)
+{
+	char b1[256], *k, *k1, *r;
+
+	if (j == EVK_SPOOL)
+		return spool_key_buf(e->spool_id, buf, cap);
+	if (j == EVK_MSGID)
+		return msgid_key_buf(e->msg_id, buf, cap, NULL);
+	r = joins_remote_msgid(e->remote_id);
+	k = msgid_key_buf(r, buf, cap, NULL);
+	free(r);
+	if (k == NULL)
+		return NULL;
+	k1 = msgid_key_buf(e->msg_id, b1, sizeof(b1), NULL);
+	if (k1 != NULL && strcmp(k, k1) == 0) {
+		if (k != buf)
+			free(k);
+		k = NULL;
+	}
+	if (k1 != b1)
+		free(k1);
+	return k;
+}
+
+static bool
+event_key_is(const struct imcq_event *e, int j, const char *k)
+{
+	char buf[256], *ek = event_key(e, j, buf, sizeof(buf));
+	bool same = ek != NULL && strcmp(ek, k) == 0;
+
+	if (ek != buf)
+		free(ek);
+	return same;
+}
+
+/* The key hashes of tracking events [lo, hi) (0 where there is none). */
+struct evhash {
 	const struct imcq_report *rep;
-	char *(*k)[3];
+	uint64_t (*h)[EVK_N];
 };
 
 static void
-event_keys(void *user, size_t lo, size_t hi)
+event_hashes(void *user, size_t lo, size_t hi)
 {
-	struct evkeys *x = user;
+	struct evhash *x = user;
 	size_t i;
+	int j;
 
 	for (i = lo; i < hi; i++) {
 		const struct imcq_event *e = &x->rep->events[i];
 
-		if (e->source == NULL || strcmp(e->source, "tracking") != 0)
+		if (!is_tracking(e))
 			continue;
-		x->k[i][0] = joins_spool_key(e->spool_id);
-		event_msgid_keys(e, &x->k[i][1]);
+		for (j = 0; j < EVK_N; j++) {
+			char buf[256], *k = event_key(e, j, buf, sizeof(buf));
+
+			if (k == NULL)
+				continue;
+			x->h[i][j] = hkey(k);
+			if (k != buf)
+				free(k);
+		}
 	}
 }
 
-static void
-kindex_build_task(void *x)
+/* The slot of hash h: its own, or the empty one it would take. */
+static size_t
+hindex_slot(const struct hindex *x, uint64_t h)
 {
-	kindex_build(x);
+	size_t at;
+
+	for (at = (size_t)h & x->mask; x->slot[at] != HX_NONE && x->v[x->slot[at]].h != h;
+	     at = (at + 1) & x->mask)
+		;
+	return at;
+}
+
+/* Once every entry is in: the table (the last entries first, so that
+ * each chain runs in the order of the events). */
+static void
+hindex_build(void *arg)
+{
+	struct hindex *x = arg;
+	size_t nslot = table_slots(x->n), i;
+
+	x->mask = nslot - 1;
+	x->slot = xmalloc(nslot * sizeof(*x->slot));
+	for (i = 0; i < nslot; i++)
+		x->slot[i] = HX_NONE;
+	for (i = x->n; i-- > 0;) {
+		size_t at = hindex_slot(x, x->v[i].h);
+
+		x->v[i].next = x->slot[at];
+		x->slot[at] = (uint32_t)i;
+	}
+}
+
+/* The events of key k (on message m's server) into out. */
+static void
+hlookup(const struct imcq_report *rep, const struct hindex *x, const char *k,
+	const struct imcq_message *m, struct ivec *out)
+{
+	uint32_t i;
+
+	if (k == NULL || x->n == 0)
+		return;
+	for (i = x->slot[hindex_slot(x, hkey(k))]; i != HX_NONE; i = x->v[i].next) {
+		size_t ev = x->v[i].ev >> 2;
+
+		if (joins_same_server(rep, rep->events[ev].snapshot, m->snapshot) &&
+		    event_key_is(&rep->events[ev], (int)(x->v[i].ev & 3), k))
+			VEC_PUSH(out->v, out->n, out->cap, ev);
+	}
 }
 
 /* Messages [lo, hi) looked up in the two indexes: each writes its own
  * ev_idx; the join-limit anomalies are added afterwards, in order. */
 struct evlink {
 	const struct imcq_report *rep;
-	const struct kindex *sp, *id;
+	const struct hindex *sp, *id;
 	size_t *over;
 };
 
@@ -805,9 +933,9 @@ link_messages(void *user, size_t lo, size_t hi)
 		char *s2 = spool_key_buf(m->ims_id, b2, sizeof(b2));
 		char *k[2];
 
-		lookup(x->rep, x->sp, s1, m, &iv);
+		hlookup(x->rep, x->sp, s1, m, &iv);
 		if (s2 && (s1 == NULL || strcmp(s1, s2) != 0))
-			lookup(x->rep, x->sp, s2, m, &iv);
+			hlookup(x->rep, x->sp, s2, m, &iv);
 		k[0] = msgid_key_buf(m->hdr.message_id, bk[0], sizeof(bk[0]), NULL);
 		k[1] = msgid_key_buf(m->env.mts_id, bk[1], sizeof(bk[1]), NULL);
 		if (k[0] && k[1] && strcmp(k[0], k[1]) == 0) {
@@ -816,7 +944,7 @@ link_messages(void *user, size_t lo, size_t hi)
 			k[1] = NULL;
 		}
 		for (j = 0; j < 2; j++) {
-			lookup(x->rep, x->id, k[j], m, &iv);
+			hlookup(x->rep, x->id, k[j], m, &iv);
 			if (k[j] != bk[j])
 				free(k[j]);
 		}
@@ -831,31 +959,49 @@ link_messages(void *user, size_t lo, size_t hi)
 void
 joins_link_events(struct imcq_report *rep, const struct imcq_opts *o)
 {
-	struct kindex sp = { 0 }, id = { 0 };
-	struct evkeys ek = { rep, NULL };
+	struct hindex sp = { 0 }, id = { 0 };
+	struct evhash eh = { rep, NULL };
 	struct evlink el = { rep, &sp, &id, NULL };
-	size_t i;
+	size_t i, nsp = 0, nid = 0;
 
 	(void)o;
-	/* the keys of the events (in two halves with two threads), then the
-	 * indexes filled in event order as before */
-	ek.k = xcalloc(rep->nevents ? rep->nevents : 1, sizeof(*ek.k));
-	par_for(rep->nevents, JOINS_PAR_MIN, event_keys, &ek);
+	if (rep->nevents >= (size_t)1 << 30)
+		imcq_die("more than 2^30 log events: cannot join them to messages");
+	/* the key hashes of the events (in two halves with two threads),
+	 * then the indexes filled in event order */
+	eh.h = xcalloc(rep->nevents ? rep->nevents : 1, sizeof(*eh.h));
+	par_for(rep->nevents, JOINS_PAR_MIN, event_hashes, &eh);
 	for (i = 0; i < rep->nevents; i++) {
-		kindex_add(&sp, ek.k[i][0], i);
-		kindex_add(&id, ek.k[i][1], i);
-		kindex_add(&id, ek.k[i][2], i);
+		nsp += eh.h[i][EVK_SPOOL] != 0;
+		nid += (eh.h[i][EVK_MSGID] != 0) + (eh.h[i][EVK_REMOTE] != 0);
 	}
-	free(ek.k);
-	par_two(kindex_build_task, &sp, kindex_build_task, &id);
+	sp.v = xmalloc((nsp ? nsp : 1) * sizeof(*sp.v));
+	id.v = xmalloc((nid ? nid : 1) * sizeof(*id.v));
+	for (i = 0; i < rep->nevents; i++) {
+		int j;
+
+		for (j = 0; j < EVK_N; j++) {
+			struct hindex *x = j == EVK_SPOOL ? &sp : &id;
+
+			if (eh.h[i][j] == 0)
+				continue;
+			x->v[x->n].h = eh.h[i][j];
+			x->v[x->n].ev = (uint32_t)(i << 2 | (size_t)j);
+			x->n++;
+		}
+	}
+	free(eh.h);
+	par_two(hindex_build, &sp, hindex_build, &id);
 	el.over = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*el.over));
 	par_for(rep->nmsgs, JOINS_PAR_MIN, link_messages, &el);
 	for (i = 0; i < rep->nmsgs; i++)
 		if (el.over[i])
 			ev_limit_anomaly(rep, rep->msgs[i], el.over[i]);
 	free(el.over);
-	kindex_release(&sp);
-	kindex_release(&id);
+	free(sp.v);
+	free(sp.slot);
+	free(id.v);
+	free(id.slot);
 }
 
 /* ---- sessions ------------------------------------------------------------ */

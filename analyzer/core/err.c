@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
 #include "analyzer/core/err.h"
 #include "analyzer/core/xalloc.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int
 imcq_err_set(struct imcq_err *err, int code, const char *fmt, ...)
@@ -179,6 +183,22 @@ xstrcat(const char *s, ...)
 	return out;
 }
 
+/* The capacity of a vector of cap elements that must hold need: from
+ * the exact need, then doubling (most vectors of a message hold one or
+ * two elements, a source, a recipient, and a million messages pay for
+ * every spare slot). */
+static size_t
+grown_cap(size_t cap, size_t need)
+{
+	size_t nc = cap ? cap : need;
+
+	while (nc < need) {
+		if (__builtin_mul_overflow(nc, (size_t)2, &nc))
+			imcq_die("out of memory (array too large)");
+	}
+	return nc;
+}
+
 void
 xgrow(void **p, size_t *cap, size_t need, size_t sz)
 {
@@ -186,16 +206,103 @@ xgrow(void **p, size_t *cap, size_t need, size_t sz)
 
 	if (need <= *cap)
 		return;
-	/* from the exact need, then doubling: most vectors of a message hold
-	 * one or two elements (a source, a recipient), and a million messages
-	 * pay for every spare slot */
-	nc = *cap ? *cap : need;
-	while (nc < need) {
-		if (__builtin_mul_overflow(nc, (size_t)2, &nc))
-			imcq_die("out of memory (array too large)");
-	}
+	nc = grown_cap(*cap, need);
 	*p = xreallocarray(*p, nc, sz);
 	*cap = nc;
+}
+
+/* ---- big arrays (xalloc.h) ---- */
+
+static size_t
+page_round(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), r;
+
+	if (__builtin_add_overflow(n, pg - 1, &r))
+		imcq_die("out of memory (array too large)");
+	return r / pg * pg;
+}
+
+static bool
+is_big(size_t cap, size_t sz)
+{
+	return sz > 0 && cap >= (BIG_MIN + sz - 1) / sz;
+}
+
+/* A block of cap elements of size sz (cap * sz checked by the caller)
+ * that holds the first n elements of old (of kind oldcap). */
+static void *
+big_move(void *old, size_t oldcap, size_t n, size_t cap, size_t sz)
+{
+	void *q;
+
+	if (!is_big(cap, sz)) {
+		q = xmalloc(cap * sz);
+		if (n > 0)
+			memcpy(q, old, n * sz);
+		xfree_big(old, oldcap, sz);
+		return q;
+	}
+	if (is_big(oldcap, sz)) {
+		q = mremap(old, page_round(oldcap * sz), page_round(cap * sz), MREMAP_MAYMOVE);
+		if (q == MAP_FAILED)
+			imcq_die("out of memory (mremap of %zu bytes)", cap * sz);
+		return q;
+	}
+	q = mmap(NULL, page_round(cap * sz), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED)
+		imcq_die("out of memory (mmap of %zu bytes)", cap * sz);
+	if (n > 0)
+		memcpy(q, old, n * sz);
+	free(old);
+	return q;
+}
+
+void
+xgrow_big(void **p, size_t *cap, size_t need, size_t sz)
+{
+	size_t nc, bytes;
+
+	if (need <= *cap)
+		return;
+	nc = grown_cap(*cap, need);
+	if (__builtin_mul_overflow(nc, sz, &bytes))
+		imcq_die("out of memory (array too large)");
+	if (!is_big(nc, sz)) {
+		*p = xreallocarray(*p, nc, sz);
+	} else {
+		/* the elements below need are the caller's to fill: the old
+		 * ones (*cap of them at most) move */
+		*p = big_move(*p, *cap, *cap, nc, sz);
+	}
+	*cap = nc;
+}
+
+void
+xtrim_big(void **p, size_t *cap, size_t n, size_t sz)
+{
+	if (*cap <= n)
+		return;
+	if (n == 0) {
+		xfree_big(*p, *cap, sz);
+		*p = NULL;
+		*cap = 0;
+		return;
+	}
+	*p = big_move(*p, *cap, n, n, sz);
+	*cap = n;
+}
+
+void
+xfree_big(void *p, size_t cap, size_t sz)
+{
+	if (p == NULL)
+		return;
+	if (is_big(cap, sz))
+		munmap(p, page_round(cap * sz));
+	else
+		free(p);
 }
 
 void

@@ -1337,12 +1337,15 @@ inv_sha256_hex(const struct imcq_inv *v, char out[65])
 	hex_encode(v->sha256_raw, sizeof(v->sha256_raw), out);
 }
 
-#define ADD_ZEROED(arr, n, cap) \
+#define ADD_ZEROED_BY(grow, arr, n, cap) \
 	do { \
-		xgrow((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr))); \
+		grow((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr))); \
 		memset(&(arr)[(n)], 0, sizeof(*(arr))); \
 		(n)++; \
 	} while (0)
+#define ADD_ZEROED(arr, n, cap) ADD_ZEROED_BY(xgrow, arr, n, cap)
+/* The same for a big array (xalloc.h). */
+#define ADD_ZEROED_BIG(arr, n, cap) ADD_ZEROED_BY(xgrow_big, arr, n, cap)
 
 struct imcq_queue_file *
 report_add_qfile(struct imcq_report *r)
@@ -1358,7 +1361,7 @@ qfile_add_ref(struct imcq_queue_file *q, const char *spool_id, uint64_t offset)
 	struct imcq_qref *r;
 	size_t n = strlen(spool_id);
 
-	ADD_ZEROED(q->refs, q->nrefs, q->refcap);
+	ADD_ZEROED_BIG(q->refs, q->nrefs, q->refcap);
 	r = &q->refs[q->nrefs - 1];
 	r->offset = offset;
 	if (n < sizeof(r->id)) {
@@ -1519,7 +1522,7 @@ report_add_table(struct imcq_report *r)
 struct imcq_event *
 report_add_event(struct imcq_report *r)
 {
-	ADD_ZEROED(r->events, r->nevents, r->eventcap);
+	ADD_ZEROED_BIG(r->events, r->nevents, r->eventcap);
 	r->events[r->nevents - 1].time = IMCQ_NOTIME;
 	r->events[r->nevents - 1].event_no = -1;
 	return &r->events[r->nevents - 1];
@@ -1673,7 +1676,7 @@ trim_array(void **p, size_t *cap, size_t n, size_t sz)
 void
 qfile_done(struct imcq_queue_file *q)
 {
-	TRIM_ARRAY(q->refs, q->nrefs, q->refcap);
+	xtrim_big((void **)&q->refs, &q->refcap, q->nrefs, sizeof(*q->refs));
 	TRIM_ARRAY(q->strings, q->nstrings, q->strcap);
 	TRIM_ARRAY(q->longids, q->nlongids, q->longidcap);
 }
@@ -1683,8 +1686,8 @@ report_trim(struct imcq_report *r)
 {
 	size_t i;
 
-	TRIM_ARRAY(r->inv, r->ninv, r->invcap);
-	TRIM_ARRAY(r->events, r->nevents, r->eventcap);
+	xtrim_big((void **)&r->inv, &r->invcap, r->ninv, sizeof(*r->inv));
+	xtrim_big((void **)&r->events, &r->eventcap, r->nevents, sizeof(*r->events));
 	TRIM_ARRAY(r->sessions, r->nsessions, r->sesscap);
 	TRIM_ARRAY(r->routes, r->nroutes, r->routecap);
 	TRIM_ARRAY(r->tables, r->ntables, r->tablecap);
@@ -1784,7 +1787,7 @@ report_release(struct imcq_report *r)
 		free(r->inv[i].member);
 		free(r->inv[i].ambiguous);
 	}
-	free(r->inv);
+	xfree_big(r->inv, r->invcap, sizeof(*r->inv));
 	/* in allocation order (about address order), not spool-id order:
 	 * malloc then merges neighbouring free chunks as it goes and touches
 	 * memory sequentially (bench/BENCHMARKS.md, round 2) */
@@ -1801,7 +1804,7 @@ report_release(struct imcq_report *r)
 		struct imcq_queue_file *q = &r->qfiles[i];
 
 		free(q->member);
-		free(q->refs);		/* their strings are pooled or inline */
+		xfree_big(q->refs, q->refcap, sizeof(*q->refs));	/* strings: pooled or inline */
 		free(q->strings);
 		free(q->longids);
 		free(q->structure);
@@ -1826,7 +1829,7 @@ report_release(struct imcq_report *r)
 	free(r->routes);
 	for (i = 0; i < r->nevents; i++)
 		event_release(&r->events[i]);
-	free(r->events);
+	xfree_big(r->events, r->eventcap, sizeof(*r->events));
 	for (i = 0; i < r->nsessions; i++) {
 		struct imcq_session *s = &r->sessions[i];
 

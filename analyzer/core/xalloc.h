@@ -28,6 +28,21 @@ void xgrow(void **p, size_t *cap, size_t need, size_t sz);
  * million records pay for every byte); more than 2^32 - 1 elements end
  * the program as out of memory. */
 void xgrow32(void **p, uint32_t *cap, size_t need, size_t sz);
+/*
+ * Arrays of the report that may reach tens of MiB (log events, the
+ * inventory, Queue.dat references; issue #9, round 12).  From BIG_MIN
+ * bytes of capacity such an array is a mapping of its own, grown and
+ * shrunk with mremap: the kernel moves its pages, so it is never copied,
+ * and no second copy is resident while it grows or is trimmed (a
+ * realloc or a trim of a 150 MB array made the peak of a million-
+ * message run).  Below BIG_MIN it is a malloc block as any other.  Grow
+ * with xgrow_big, trim to n with xtrim_big, free with xfree_big: the
+ * capacity says which kind a block is, so those three only.
+ */
+#define BIG_MIN ((size_t)8 << 20)
+void xgrow_big(void **p, size_t *cap, size_t need, size_t sz);
+void xtrim_big(void **p, size_t *cap, size_t n, size_t sz);
+void xfree_big(void *p, size_t cap, size_t sz);
 /* qsort that accepts an empty or NULL array (qsort(NULL, 0, ...) is
  * undefined behaviour, and vectors start out NULL).  A large array is
  * sorted on two threads inside par.h's window (par_qsort: the same order
@@ -46,5 +61,9 @@ xqsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)
 #define VEC_PUSH(arr, n, cap, val) do { \
 	_Generic(&(cap), uint32_t *: xgrow32, default: xgrow)( \
 		(void **)&(arr), &(cap), (size_t)(n) + 1, sizeof(*(arr))); \
+	(arr)[(n)++] = (val); } while (0)
+/* The same for a big array (xgrow_big). */
+#define VEC_PUSH_BIG(arr, n, cap, val) do { \
+	xgrow_big((void **)&(arr), &(cap), (size_t)(n) + 1, sizeof(*(arr))); \
 	(arr)[(n)++] = (val); } while (0)
 #endif

@@ -259,6 +259,46 @@ TEST(test_message_pack_shares)
 	message_free(m);	/* LeakSanitizer: every string freed once */
 }
 
+/* Big arrays (xalloc.h): grown across BIG_MIN into a mapping of their
+ * own, trimmed within it and back below it, freed; the elements keep
+ * their values through every move. */
+TEST(test_big_array)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0, i, big = 2 * BIG_MIN / sizeof(*v) + 3;
+	int bad = 0;
+
+	for (i = 0; i < big; i++)
+		VEC_PUSH_BIG(v, n, cap, (uint64_t)i * 2654435761u);
+	ASSERT_EQ_INT(n, big);
+	ASSERT(cap * sizeof(*v) >= BIG_MIN);
+	for (i = 0; i < n; i++)
+		bad += v[i] != (uint64_t)i * 2654435761u;
+	ASSERT_EQ_INT(bad, 0);
+	n = BIG_MIN / sizeof(*v) + 1;		/* trimmed, still big */
+	xtrim_big((void **)&v, &cap, n, sizeof(*v));
+	ASSERT_EQ_INT(cap, n);
+	for (i = 0; i < n; i++)
+		bad += v[i] != (uint64_t)i * 2654435761u;
+	ASSERT_EQ_INT(bad, 0);
+	VEC_PUSH_BIG(v, n, cap, 7);		/* and grown again */
+	ASSERT_EQ_INT(v[n - 1], 7);
+	ASSERT_EQ_INT(v[n - 2], (uint64_t)(n - 2) * 2654435761u);
+	n = 1000;				/* below BIG_MIN: a malloc block */
+	xtrim_big((void **)&v, &cap, n, sizeof(*v));
+	ASSERT_EQ_INT(cap, 1000);
+	for (i = 0; i < n; i++)
+		bad += v[i] != (uint64_t)i * 2654435761u;
+	ASSERT_EQ_INT(bad, 0);
+	xfree_big(v, cap, sizeof(*v));		/* LeakSanitizer: freed */
+	v = NULL;
+	n = cap = 0;
+	VEC_PUSH_BIG(v, n, cap, 1);
+	xtrim_big((void **)&v, &cap, 0, sizeof(*v));
+	ASSERT(v == NULL);
+	ASSERT_EQ_INT(cap, 0);
+}
+
 TEST_MAIN(test_buf_cap, test_buf_reserve, test_rd_bounds, test_rd_varint, test_span_lines,
 	  test_span_num, test_path_normalize, test_path_place, test_time,
-	  test_archive_magic, test_spool_id, test_message_pack_shares)
+	  test_archive_magic, test_spool_id, test_message_pack_shares, test_big_array)
