@@ -4,14 +4,19 @@
  * imcq's contract must do to an archive, and nothing else (not a test;
  * bench/run.sh builds and runs it).
  *
- *   floor [--streaming | --zipfast] ARCHIVE
+ *   floor [--streaming | --zipfast | --walk] ARCHIVE
  *
  * --streaming reads a zip with libarchive's streaming reader instead (no
  * central directory kept: the local headers alone), for comparison; imcq
  * keeps the seekable one, the archive's own index, for evidence.
  * --zipfast inflates a zip's members as imcq does since round 10: with
  * analyzer/zipfast.c (libdeflate) beside libarchive's walk, where the
- * zip's index and libarchive's entry agree (bench/run.sh uses it).
+ * zip's index and libarchive's entry agree.
+ * --walk reads a plain zip as imcq does since round 12 (bench/run.sh uses
+ * it): by its index (zipfast_next), libarchive's seekable reader freed
+ * after its first header, the members zipfast does not inflate read by
+ * libarchive's streaming reader on their own bytes; a zip whose index is
+ * not plain is refused (exit 1).
  *
  * imcq must read every member through libarchive (the seekable zip reader,
  * which keeps the central directory), hash every member with SHA-256 (the
@@ -34,6 +39,7 @@
  *   cc -O2 -pthread -I. bench/floor.c analyzer/zipfast.c analyzer/core/err.c -o floor \
  *      $(pkg-config --cflags --libs libarchive gmime-3.0 libcrypto libdeflate) [-lmimalloc]
  */
+#define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
 #include <gmime/gmime.h>
@@ -44,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "analyzer/zipfast.h"
 
@@ -256,6 +263,131 @@ push(struct item *it)
 	pthread_mutex_unlock(&q.mu);
 }
 
+/* The current member e of a, read whole (or streamed and hashed when
+ * large), its digest after it, queued for the parsing thread. */
+static void
+read_member(struct archive *a, struct archive_entry *e)
+{
+	size_t cap = 64 * 1024, len = 0;
+	unsigned char *p;
+	la_ssize_t n;
+	struct item *it;
+
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > (la_int64_t)WHOLE_MAX) {
+		stream_hash(a);
+		return;
+	}
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+		cap = (size_t)archive_entry_size(e) + 32;
+	p = xmalloc(cap);
+	for (;;) {	/* cap - 32 bytes for the member, 32 for its digest */
+		unsigned char more[4096];
+
+		if (cap - len > 32) {
+			n = archive_read_data(a, p + len, cap - len - 32);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+			continue;
+		}
+		/* full: grow only if there is more (the declared size is
+		 * usually right, and a copy would cost a member's bytes) */
+		n = archive_read_data(a, more, sizeof(more));
+		if (n <= 0)
+			break;
+		cap = cap * 2 + sizeof(more);
+		p = realloc(p, cap);
+		if (p == NULL)
+			exit(3);
+		memcpy(p + len, more, (size_t)n);
+		len += (size_t)n;
+	}
+	sha256(p, len, p + len);	/* the member's digest rides after it */
+	it = xmalloc(sizeof(*it));
+	it->p = p;
+	it->len = len;
+	push(it);
+}
+
+/* A member zipfast inflated (p, len bytes), its digest after it, queued. */
+static void
+queue_inflated(unsigned char *p, size_t len)
+{
+	struct item *it;
+
+	p = realloc(p, len + 32);	/* room for the digest */
+	if (p == NULL)
+		exit(3);
+	sha256(p, len, p + len);
+	it = xmalloc(sizeof(*it));
+	it->p = p;
+	it->len = len;
+	push(it);
+}
+
+/* --walk: libarchive's streaming zip reader on the bytes from one local
+ * header on (imcq's zwindow_open, analyzer/ingest.c). */
+struct win {
+	int fd;
+	off_t pos;
+	unsigned char b[1 << 16];
+};
+
+static la_ssize_t
+win_read(struct archive *a, void *user, const void **out)
+{
+	struct win *w = user;
+	ssize_t r = pread(w->fd, w->b, sizeof(w->b), w->pos);
+
+	(void)a;
+	if (r < 0)
+		return -1;
+	w->pos += r;
+	*out = w->b;
+	return r;
+}
+
+static uint64_t
+walk_index(struct zipfast *z)
+{
+	struct zipfast_entry e;
+	struct zipfast_member m;
+	uint64_t n = 0;
+	enum zipfast_next rc;
+
+	while ((rc = zipfast_next(z, &e, &m)) == ZIPFAST_ENTRY) {
+		unsigned char *p;
+
+		if (e.dir)
+			continue;
+		n++;
+		if (m.usable && (p = zipfast_read(z, &m)) != NULL) {
+			queue_inflated(p, (size_t)m.size);
+		} else {
+			struct archive *a = archive_read_new();
+			struct archive_entry *ent;
+			struct win *w = xmalloc(sizeof(*w));
+
+			w->fd = zipfast_fd(z);
+			w->pos = (off_t)m.local;
+			archive_read_support_format_zip_streamable(a);
+			if (archive_read_open(a, w, NULL, win_read, NULL) != ARCHIVE_OK ||
+			    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
+				fprintf(stderr, "floor: %s: cannot read it\n", e.name);
+				exit(1);
+			}
+			read_member(a, ent);
+			archive_read_free(a);
+			free(w);
+		}
+	}
+	if (rc == ZIPFAST_DOUBT) {
+		fprintf(stderr, "floor: a local header disagrees with the index: not a plain zip\n");
+		exit(1);
+	}
+	return n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -263,7 +395,7 @@ main(int argc, char **argv)
 	struct archive_entry *e;
 	pthread_t t;
 	uint64_t nmembers = 0;
-	int rc, streaming = 0, fast = 0;
+	int rc, streaming = 0, fast = 0, walk = 0;
 	const char *path;
 	struct zipfast *z = NULL;
 
@@ -271,8 +403,10 @@ main(int argc, char **argv)
 		streaming = 1;
 	else if (argc == 3 && strcmp(argv[1], "--zipfast") == 0)
 		fast = 1;
+	else if (argc == 3 && strcmp(argv[1], "--walk") == 0)
+		fast = walk = 1;
 	else if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: floor [--streaming | --zipfast] ARCHIVE\n");
+		fprintf(stderr, "usage: floor [--streaming | --zipfast | --walk] ARCHIVE\n");
 		return 2;
 	}
 	path = argv[argc - 1];
@@ -306,11 +440,19 @@ main(int argc, char **argv)
 		if (f != NULL)
 			fclose(f);
 	}
-	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-		size_t cap = 64 * 1024, len = 0;
+	if (walk) {
+		/* as imcq: libarchive's first header, then its reader freed */
+		if (!zipfast_walkable(z) || archive_read_next_header(a, &e) != ARCHIVE_OK ||
+		    !zipfast_first_is(z, archive_entry_pathname(e))) {
+			fprintf(stderr, "floor: %s: not a plain zip (try --zipfast)\n", path);
+			return 1;
+		}
+		archive_read_free(a);
+		a = NULL;
+		nmembers = walk_index(z);
+	}
+	while (a != NULL && ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)) {
 		unsigned char *p;
-		la_ssize_t n;
-		struct item *it;
 		struct zipfast_member m;
 
 		zipfast_step(z, archive_entry_pathname(e), archive_entry_size_is_set(e) ?
@@ -319,53 +461,13 @@ main(int argc, char **argv)
 			continue;
 		nmembers++;
 		if (m.usable && rc == ARCHIVE_OK && (p = zipfast_read(z, &m)) != NULL) {
-			len = (size_t)m.size;
-			p = realloc(p, len + 32);	/* room for the digest */
-			if (p == NULL)
-				return 3;
-			sha256(p, len, p + len);
-			it = xmalloc(sizeof(*it));
-			it->p = p;
-			it->len = len;
-			push(it);
+			queue_inflated(p, (size_t)m.size);
 			continue;
 		}
-		if (archive_entry_size_is_set(e) && archive_entry_size(e) > (la_int64_t)WHOLE_MAX) {
-			stream_hash(a);
-			continue;
-		}
-		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-			cap = (size_t)archive_entry_size(e) + 32;
-		p = xmalloc(cap);
-		for (;;) {	/* cap - 32 bytes for the member, 32 for its digest */
-			unsigned char more[4096];
-
-			if (cap - len > 32) {
-				n = archive_read_data(a, p + len, cap - len - 32);
-				if (n <= 0)
-					break;
-				len += (size_t)n;
-				continue;
-			}
-			/* full: grow only if there is more (the declared size is
-			 * usually right, and a copy would cost a member's bytes) */
-			n = archive_read_data(a, more, sizeof(more));
-			if (n <= 0)
-				break;
-			cap = cap * 2 + sizeof(more);
-			p = realloc(p, cap);
-			if (p == NULL)
-				return 3;
-			memcpy(p + len, more, (size_t)n);
-			len += (size_t)n;
-		}
-		sha256(p, len, p + len);	/* the member's digest rides after it */
-		it = xmalloc(sizeof(*it));
-		it->p = p;
-		it->len = len;
-		push(it);
+		read_member(a, e);
 	}
-	archive_read_free(a);
+	if (a != NULL)
+		archive_read_free(a);
 	zipfast_close(z);
 	pthread_mutex_lock(&q.mu);
 	q.done = 1;
