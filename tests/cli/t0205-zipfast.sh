@@ -110,6 +110,7 @@ write("cut.zip", cut=1)
 write("liesize.zip", lie_size=2)
 write("unixlocal.zip", local_system=3)   # libarchive keeps the backslashes
 write("localcrc.zip", local_crc=2)
+write("localcrc0.zip", local_crc=0)    # libarchive warns at its first header
 
 # as Python's zipfile writes a zip: folders, names with '\\' and with '/',
 # members over zipfast's 8 MiB (read by libarchive alone), an empty one
@@ -235,6 +236,7 @@ fast badcrc.zip some walk   # libarchive reads the one member (its warning)
 fast cut.zip some walk      # libarchive reads the one member (its error)
 fast liesize.zip some walk  # libarchive reads the one member (its warning)
 fast localcrc.zip some doubt  # libarchive's header warning: libarchive from it
+fast localcrc0.zip some nowalk  # the first entry warns: libarchive's reader again
 fast twodirs.zip none nowalk  # libarchive reads another directory
 fast ndisk.zip none nowalk  # libarchive walks the local headers
 fast longcomment.zip none nowalk
