@@ -517,10 +517,67 @@ struct rec {
 	const unsigned char *name;
 };
 
+/*
+ * An extra field [x, x + len) as libarchive 3.6's process_extra reads it:
+ * false where libarchive fails on it, or where a block would change what
+ * the walk gives (a name: 0x7075; a mode: 0x6c78; encryption: 0x0017,
+ * 0x9901).  r: a record's field, whose zip64 block gives the sizes and
+ * offset; NULL: a local header's, where a zip64 block is refused and the
+ * time blocks (UT 0x5455, UX 0x5855) set *mtime, the last one winning.
+ * Every other block (uid and gid, NTFS times, ...) libarchive passes over,
+ * and so does the walk.
+ */
+static bool
+extra_walk(const unsigned char *x, size_t len, struct rec *r, int64_t *mtime)
+{
+	size_t off = 0, i;
+
+	if (len > 0 && len < 4) {
+		for (i = 0; i < len; i++)
+			if (x[i] != 0)
+				return false;	/* "Too-small extra data" */
+		return true;
+	}
+	while (len >= 4 && off <= len - 4) {
+		uint16_t id = le16(x + off), ds = le16(x + off + 2);
+		const unsigned char *d = x + off + 4;
+
+		off += 4;
+		if (ds > len - off)
+			return false;		/* "Extra data overflow" */
+		switch (id) {
+		case 0x0001:
+			if (r == NULL || !zip64_fields(d, d + ds, &r->size, &r->csize, &r->local) ||
+			    r->size > INT64_MAX || r->csize > INT64_MAX || r->local > INT64_MAX)
+				return false;
+			break;
+		case 0x0017:
+		case 0x6c78:
+		case 0x7075:
+		case 0x9901:
+			return false;
+		case 0x5455:
+			if (ds == 0)
+				return false;	/* "Incomplete extended time field" */
+			if (mtime != NULL && (d[0] & 1) && ds >= 5)
+				*mtime = (int64_t)le32(d + 1);
+			break;
+		case 0x5855:
+			if (mtime != NULL && ds >= 8)
+				*mtime = (int64_t)le32(d + 4);
+			break;
+		default:
+			break;
+		}
+		off += ds;
+	}
+	return true;
+}
+
 static bool
 record_at(struct zipfast *z, struct rec *r)
 {
-	const unsigned char *p, *x, *xend;
+	const unsigned char *p;
 
 	if (!window(z, CENTRAL_LEN) || le32(z->win + (z->pos - z->wpos)) != SIG_CENTRAL)
 		return false;
@@ -541,22 +598,8 @@ record_at(struct zipfast *z, struct rec *r)
 	r->attr = le32(p + 38);
 	r->local = le32(p + 42);
 	r->name = p + CENTRAL_LEN;
-	for (x = p + CENTRAL_LEN + r->nlen, xend = x + r->xlen; x < xend;) {
-		uint16_t id, dlen;
-		const unsigned char *d, *de;
-
-		if (xend - x < 4)
-			return false;
-		id = le16(x);
-		dlen = le16(x + 2);
-		d = x + 4;
-		if (dlen > xend - d || id != 0x0001)
-			return false;
-		de = d + dlen;
-		if (!zip64_fields(d, de, &r->size, &r->csize, &r->local))
-			return false;
-		x = de;
-	}
+	if (!extra_walk(p + CENTRAL_LEN + r->nlen, r->xlen, r, NULL))
+		return false;
 	z->pos += (uint64_t)CENTRAL_LEN + r->nlen + r->xlen + r->clen;
 	return true;
 }
@@ -657,7 +700,8 @@ zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *
 {
 	struct rec r;
 	const unsigned char *l;
-	uint64_t want;
+	uint64_t want, need, left;
+	uint16_t lx;
 	bool small;
 	size_t i;
 
@@ -671,11 +715,17 @@ zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *
 		return ZIPFAST_END;
 	if (!record_at(z, &r) || !record_plain(&r))
 		goto doubt;	/* zipfast_walkable said otherwise: cannot be */
-	/* the local header, its name and, for a member zipfast_read may
+	/* the local header, its name, its extra field (64 bytes allowed for
+	 * it, read again if more) and, for a member zipfast_read may
 	 * inflate, its data: one read */
 	small = r.size <= ZIPFAST_MAX && r.csize <= ZIPFAST_MAX + ((uint64_t)1 << 20);
-	want = (uint64_t)LOCAL_LEN + r.nlen + (small ? r.csize : 0);
-	if (r.local >= z->file_size || want > z->file_size - r.local)
+	if (r.local >= z->file_size)
+		goto doubt;
+	left = z->file_size - r.local;
+	want = (uint64_t)LOCAL_LEN + r.nlen + 64 + (small ? r.csize : 0);
+	if (want > left)
+		want = left;
+	if (want < (uint64_t)LOCAL_LEN + r.nlen)
 		goto doubt;
 	cbuf_room(z, want);
 	if (!pread_all(z->fd, z->cbuf, (size_t)want, r.local))
@@ -683,12 +733,27 @@ zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *
 	l = z->cbuf;
 	/* libarchive reads the entry from the local header
 	 * (zip_read_local_file_header): it must say what the record says,
-	 * with no extra field of its own, or libarchive would warn or read
-	 * other fields */
+	 * or libarchive would warn or read other fields */
 	if (le32(l) != SIG_LOCAL || le16(l + 6) != r.flags || le16(l + 8) != r.method ||
 	    le32(l + 14) != r.crc || le32(l + 18) != r.csize || le32(l + 22) != r.size ||
-	    le16(l + 26) != r.nlen || le16(l + 28) != 0 ||
-	    memcmp(l + LOCAL_LEN, r.name, r.nlen) != 0)
+	    le16(l + 26) != r.nlen || memcmp(l + LOCAL_LEN, r.name, r.nlen) != 0)
+		goto doubt;
+	lx = le16(l + 28);
+	if ((uint64_t)LOCAL_LEN + r.nlen + lx > left)
+		goto doubt;
+	need = (uint64_t)LOCAL_LEN + r.nlen + lx + (small ? r.csize : 0);
+	if (need > left)
+		small = false;	/* cut short: libarchive reads it, and says so */
+	else if (need > want) {
+		cbuf_room(z, need);
+		if (!pread_all(z->fd, z->cbuf, (size_t)need, r.local))
+			goto doubt;
+		l = z->cbuf;
+	}
+	/* the time: the DOS time, then the extra field's (libarchive's
+	 * order) */
+	e->mtime = dos_time(l + 10);
+	if (!extra_walk(l + LOCAL_LEN + r.nlen, lx, NULL, &e->mtime))
 		goto doubt;
 	if (z->enamecap < (size_t)r.nlen + 1) {
 		free(z->ename);
@@ -705,7 +770,6 @@ zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *
 			if (z->ename[i] == '\\')
 				z->ename[i] = '/';
 	e->name = z->ename;
-	e->mtime = dos_time(l + 10);
 	e->size = r.size;
 	e->dir = z->ename[r.nlen - 1] == '/';
 	m->size = r.size;
@@ -717,7 +781,7 @@ zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *
 	if (m->usable) {
 		z->pre = true;
 		z->pre_local = r.local;
-		z->pre_data = (size_t)LOCAL_LEN + r.nlen;
+		z->pre_data = (size_t)LOCAL_LEN + r.nlen + lx;
 		z->name = (const unsigned char *)z->ename;
 		z->nlen = r.nlen;
 	}

@@ -66,8 +66,9 @@ void zipfast_close(struct zipfast *z);
  * header to its end (~150 MiB at a million members).  When every record
  * of the index is one whose entry imcq can give exactly as that reader
  * gives it -- an ASCII name, stored or deflated, no encryption, no data
- * descriptor, no extra field but zip64 sizes, a file or a folder, the
- * local headers in the index's order -- ingest walks the index with
+ * descriptor, extra fields libarchive reads without a change to the
+ * entry but its time, a file or a folder, the local headers in the
+ * index's order -- ingest walks the index with
  * zipfast_next instead, and libarchive reads only the members zipfast
  * does not inflate (a streaming reader on that member's bytes alone).
  * The first local header that does not agree with its record ends the

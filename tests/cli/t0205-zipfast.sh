@@ -31,7 +31,8 @@ DATE_T = (2026, 11, 26, 12, 0, 0)
 
 def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
           reverse_index=False, stub=b"", bad_crc=None, cut=None, lie_size=None,
-          utf8=None, classic_too=False, local_system=0, local_crc=None):
+          utf8=None, classic_too=False, local_system=0, local_crc=None,
+          lextra=b"", cextra=b""):
     body = bytearray(stub)
     central = []
     for i, (n, data) in enumerate(files):
@@ -57,6 +58,7 @@ def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
             lx += struct.pack("<HHQQ", 1, 16, usize, len(comp))
         if local_extra:
             lx += struct.pack("<HH", 0xCAFE, local_extra) + b"x" * local_extra
+        lx += lextra
         lsz = (0xFFFFFFFF, 0xFFFFFFFF) if zip64 else ((0, 0) if descriptor else (len(comp), usize))
         lcrc = 0 if descriptor else crc
         if local_crc is not None and i == local_crc:
@@ -67,7 +69,7 @@ def write(name, method=8, zip64=False, descriptor=False, local_extra=0,
         if descriptor:
             body += struct.pack("<IIII", 0x08074B50, crc, len(comp), usize) if not zip64 else \
                 struct.pack("<IIQQ", 0x08074B50, crc, len(comp), usize)
-        cx = struct.pack("<HHQQQ", 1, 24, usize, len(comp), off) if zip64 else b""
+        cx = (struct.pack("<HHQQQ", 1, 24, usize, len(comp), off) if zip64 else b"") + cextra
         c = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 45 if zip64 else 20, flags, method,
                         DOS_TIME, DOS_DATE, crc,
                         0xFFFFFFFF if zip64 else len(comp), 0xFFFFFFFF if zip64 else usize,
@@ -111,6 +113,18 @@ write("liesize.zip", lie_size=2)
 write("unixlocal.zip", local_system=3)   # libarchive keeps the backslashes
 write("localcrc.zip", local_crc=2)
 write("localcrc0.zip", local_crc=0)    # libarchive warns at its first header
+# extra fields: the time blocks set the time (the local header's, the last
+# one winning); the record's are read over; a Unicode path, a cut block, a
+# too-small field that is not zeros: libarchive reads those members itself
+UT = lambda flags, *t: struct.pack("<HHB", 0x5455, 1 + 4 * len(t), flags) + b"".join(struct.pack("<I", x) for x in t)
+write("ut.zip", lextra=UT(3, 1700000000, 1600000000) + UT(1, 1750000000), cextra=UT(1, 1111111111))
+write("utshort.zip", lextra=struct.pack("<HHB", 0x5455, 3, 1) + b"ab")
+write("ux.zip", lextra=struct.pack("<HHII", 0x5855, 8, 1500000000, 1650000000) + struct.pack("<HHHH", 0x7875, 4, 1, 0))
+write("ntfs.zip", lextra=struct.pack("<HH", 0x000A, 32) + b"\0" * 32, cextra=struct.pack("<HH", 0x000A, 32) + b"\0" * 32)
+write("upath.zip", lextra=struct.pack("<HHB", 0x7075, 5, 1) + b"abcd")
+write("zero3.zip", lextra=b"\0\0\0")
+write("small3.zip", lextra=b"\0\1\0")
+write("overflow.zip", lextra=struct.pack("<HH", 0xCAFE, 40) + b"x" * 10)
 
 # as Python's zipfile writes a zip: folders, names with '\\' and with '/',
 # members over zipfast's 8 MiB (read by libarchive alone), an empty one
@@ -228,7 +242,7 @@ fast unixlocal.zip all walk
 fast zip64.zip all doubt   # a local zip64 field: libarchive from the first
 fast zip64classic.zip all doubt  # the zip64 record wins, as in libarchive
 fast descriptor.zip all nowalk
-fast longextra.zip all doubt
+fast longextra.zip all walk   # an extra field libarchive passes over
 fast utf8.zip some nowalk   # the non-ASCII name is left to libarchive
 fast reversed.zip none nowalk  # libarchive reads by offset: out of step at once
 fast stub.zip none nowalk   # offsets shifted: every local header check fails
@@ -237,6 +251,14 @@ fast cut.zip some walk      # libarchive reads the one member (its error)
 fast liesize.zip some walk  # libarchive reads the one member (its warning)
 fast localcrc.zip some doubt  # libarchive's header warning: libarchive from it
 fast localcrc0.zip some nowalk  # the first entry warns: libarchive's reader again
+fast ut.zip all walk
+fast utshort.zip all walk
+fast ux.zip all walk
+fast ntfs.zip all walk
+fast upath.zip all doubt
+fast zero3.zip all walk
+fast small3.zip none nowalk  # libarchive fails on its first header
+fast overflow.zip none nowalk
 fast twodirs.zip none nowalk  # libarchive reads another directory
 fast ndisk.zip none nowalk  # libarchive walks the local headers
 fast longcomment.zip none nowalk
@@ -282,10 +304,10 @@ cmp -s "$TMP/want" "$TMP/got" && ok "plain.zip: the folder's messages and hashes
 # their own extra fields: every file is read by the fast path
 files=$(find "$TMP/tree" -type f | wc -l)
 if command -v zip >/dev/null; then
-	(cd "$TMP/tree" && zip -qr "$TMP/infozip.zip" EXCHSRVR) && fast infozip.zip "$files"
+	(cd "$TMP/tree" && zip -qr "$TMP/infozip.zip" EXCHSRVR) && fast infozip.zip "$files" walk
 else echo "note: zip missing"; fi
 if command -v 7z >/dev/null; then
-	(cd "$TMP/tree" && 7z a -tzip -bso0 "$TMP/7zip.zip" EXCHSRVR >/dev/null) && fast 7zip.zip "$files"
+	(cd "$TMP/tree" && 7z a -tzip -bso0 "$TMP/7zip.zip" EXCHSRVR >/dev/null) && fast 7zip.zip "$files" walk
 else echo "note: 7z missing"; fi
 
 # nested zips and archives other than zip never take it
