@@ -139,4 +139,27 @@ for d in facts["EXB2"]["duplicates"]:
 sys.exit(1 if bad else 0)
 EOF
 
+# The reference time: the newest time that another corroborates.  A
+# member stamped years later is set aside with a time-outlier anomaly; two
+# outliers that agree with each other are taken; a lone time is taken.
+make_tree "$TMP/out1"
+touch -d '2031-01-01 00:00:00 UTC' "$TMP/out1/EXCHSRVR/IMCDATA/PICKUP/note.eml"
+"$IMCQ" analyze -q --json "$TMP/out1" > "$TMP/out1.json"
+python3 - "$TMP/out1.json" 2026-11-26T12:00:00Z 1 <<'PY' && ok "one member stamped in 2031: set aside, anomaly" || fail "time outlier"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["reference_time"] == sys.argv[2], d["reference_time"]
+hits = [a for a in d["anomalies"] if a["code"] == "time-outlier"]
+assert len(hits) == int(sys.argv[3]), d["anomalies"]
+assert "2031-01-01T00:00:00Z" in hits[0]["message"] and hits[0]["member"].endswith("note.eml"), hits
+PY
+touch -d '2031-01-01 00:00:30 UTC' "$TMP/out1/EXCHSRVR/IMCDATA/IN/WXJXSG2D"
+"$IMCQ" analyze -q --json "$TMP/out1" > "$TMP/out2.json"
+python3 - "$TMP/out2.json" <<'PY' && ok "two members stamped in 2031 corroborate each other: taken" || fail "two outliers"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["reference_time"] == "2031-01-01T00:00:30Z", d["reference_time"]
+assert not [a for a in d["anomalies"] if a["code"] == "time-outlier"], d["anomalies"]
+PY
+
 finish
