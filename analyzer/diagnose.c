@@ -32,7 +32,7 @@
 #include "analyzer/core/buf.h"
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
-#include "analyzer/core/tabhash.h"
+#include "analyzer/core/strset.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/joins.h"
@@ -776,57 +776,6 @@ domains_of_pairs(struct imcq_message *const *v, size_t n, struct imcq_strv *doma
 			strv_push(addrs, xstrdup(sep + 1));
 	}
 	strv_release(&pairs);
-}
-
-/* Issue #9: a set of strings (borrowed) in a hash table, case ignored
- * or not, each with a value: domains_of's domains and their least
- * address, diag_no_route's unrouted domains. */
-struct spick {
-	const char *d, *a;	/* d NULL: empty */
-	uint64_t h;
-};
-
-struct strset {
-	struct spick *t;
-	size_t nslot, n;
-	bool ci;		/* case ignored (imcq_strcasecmp) */
-};
-
-/* The entry of d: its own, else (add true) a new one with a NULL value,
- * else NULL. */
-static struct spick *
-strset_get(struct strset *ss, const char *d, bool add)
-{
-	uint64_t h = ss->ci ? tab_hash_ci(d) : tab_hash_str(d);
-	size_t at, k;
-
-	if (add && 2 * (ss->n + 1) > ss->nslot) {
-		size_t ns = ss->nslot ? 2 * ss->nslot : 64;
-		struct spick *g = xcalloc(ns, sizeof(*g));
-
-		for (at = 0; at < ss->nslot; at++) {
-			if (ss->t[at].d == NULL)
-				continue;
-			for (k = (size_t)ss->t[at].h & (ns - 1); g[k].d != NULL; k = (k + 1) & (ns - 1))
-				;
-			g[k] = ss->t[at];
-		}
-		free(ss->t);
-		ss->t = g;
-		ss->nslot = ns;
-	}
-	if (ss->nslot == 0)
-		return NULL;
-	for (at = (size_t)h & (ss->nslot - 1); ss->t[at].d != NULL;
-	     at = (at + 1) & (ss->nslot - 1))
-		if (ss->t[at].h == h && (ss->ci ? imcq_strcasecmp(ss->t[at].d, d) :
-					 strcmp(ss->t[at].d, d)) == 0)
-			return &ss->t[at];
-	if (!add)
-		return NULL;
-	ss->t[at] = (struct spick){ d, NULL, h };
-	ss->n++;
-	return &ss->t[at];
 }
 
 static int

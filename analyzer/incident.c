@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/core/tabhash.h"
+#include "analyzer/core/strset.h"
 #include "analyzer/core/buf.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -188,63 +188,18 @@ other_findings(const struct imcq_report *rep)
 	return take(&b);
 }
 
-/* Messages counted per distinct name (a domain): an open hash table of
- * the names (issue #9, round 12: sorting a pointer a message and
- * domain took 0.8 s and ~70 MiB at a million messages, the analysis's
- * peak). */
-struct ncount {
-	const char *name;	/* the first message's; NULL: empty */
-	uint64_t h;
-	size_t n;
-};
-
-struct ntab {
-	struct ncount *v;
-	size_t used, mask;
-};
-
-static void
-ntab_add(struct ntab *t, const char *name)
-{
-	uint64_t h = tab_hash_str(name);
-	size_t at;
-
-	if (2 * (t->used + 1) > t->mask + 1) {
-		struct ntab g = { xcalloc(2 * (t->mask + 1), sizeof(*g.v)), t->used,
-				  2 * (t->mask + 1) - 1 };
-		size_t i;
-
-		for (i = 0; i <= t->mask; i++) {
-			if (t->v[i].name == NULL)
-				continue;
-			for (at = (size_t)t->v[i].h & g.mask; g.v[at].name != NULL;
-			     at = (at + 1) & g.mask)
-				;
-			g.v[at] = t->v[i];
-		}
-		free(t->v);
-		*t = g;
-	}
-	for (at = (size_t)h & t->mask; t->v[at].name != NULL; at = (at + 1) & t->mask)
-		if (t->v[at].h == h && strcmp(t->v[at].name, name) == 0) {
-			t->v[at].n++;
-			return;
-		}
-	t->v[at].name = name;
-	t->v[at].h = h;
-	t->v[at].n = 1;
-	t->used++;
-}
-
 static char *
 what_line(const struct rsnap *s, const char *who)
 {
 	struct count *v = NULL;
-	struct ntab t = { xcalloc(64, sizeof(*t.v)), 0, 63 };
+	struct strset t = { NULL, 0, 0, false };
 	size_t n = 0, cap = 0, i, j, nr = 0;
 	struct buf b;
 
-	/* every (message, domain) once, counted per distinct domain */
+	/* every (message, domain) once, counted per distinct domain in a
+	 * hash table (issue #9, round 12: sorting a pointer a message and
+	 * domain took 0.8 s and ~70 MiB at a million messages, the
+	 * analysis's peak) */
 	for (i = 0; i < s->nstuck; i++) {	/* in memory order: sorted below */
 		const struct imcq_message *m = s->stuck[stuck_at(s, i)];
 
@@ -257,16 +212,16 @@ what_line(const struct rsnap *s, const char *who)
 			for (size_t k = 0; k < j && !seen; k++)
 				seen = m->rcpts[k].domain && strcmp(m->rcpts[k].domain, d) == 0;
 			if (!seen)
-				ntab_add(&t, d);
+				strset_get(&t, d, true)->n++;
 		}
 	}
-	for (i = 0; i <= t.mask; i++)
-		if (t.v[i].name != NULL) {
-			struct count k = { xstrdup(t.v[i].name), t.v[i].n };
+	for (i = 0; i < t.nslot; i++)
+		if (t.t[i].d != NULL) {
+			struct count k = { xstrdup(t.t[i].d), t.t[i].n };
 
 			VEC_PUSH(v, n, cap, k);
 		}
-	free(t.v);
+	free(t.t);
 	if (n > 1)
 		xqsort(v, n, sizeof(*v), cmp_count_n);
 	buf_init(&b, LINE_CAP);

@@ -1037,6 +1037,29 @@ limits_allow(const struct walk *w, uint64_t produced, uint64_t packed_size, uint
 	return size <= budget_left(w) && !over_ratio(w, produced + size, packed_size);
 }
 
+/* A reader of archive member stored (label: its archive, of packed_size
+ * bytes; produced: the bytes out of it so far) whose bytes are inflated
+ * at once by zf when zm allows it and neither --max-entry, --max-total
+ * nor --max-ratio stops within it (mr->ibuf; else NULL, and the caller
+ * sets mr->a). */
+static void
+mread_zip(struct walk *w, struct mread *mr, const char *stored, const char *label,
+	  uint64_t packed_size, uint64_t *produced, struct zipfast *zf,
+	  const struct zipfast_member *zm)
+{
+	memset(mr, 0, sizeof(*mr));
+	mr->fd = -1;
+	mr->stored = stored;
+	mr->label = label;
+	mr->packed_size = packed_size;
+	mr->produced = produced;
+	if (zf != NULL && zm->usable && zm->size <= w->lim.entry_bytes &&
+	    limits_allow(w, *produced, packed_size, zm->size)) {
+		mr->ibuf = zipfast_read(zf, zm);
+		mr->ilen = (size_t)zm->size;
+	}
+}
+
 /* Whether an archive's next member would pass --max-members: then an
  * anomaly says so, and the walk stops. */
 static bool
@@ -1140,19 +1163,9 @@ read_archive(struct walk *w, struct archive *a, struct zipfast *zf, uint64_t pro
 		{
 			struct mread mr;
 
-			memset(&mr, 0, sizeof(mr));
+			mread_zip(w, &mr, stored, label, packed_size, &produced,
+				  r == ARCHIVE_OK ? zf : NULL, &zm);
 			mr.a = a;
-			mr.fd = -1;
-			mr.stored = stored;
-			mr.label = label;
-			mr.packed_size = packed_size;
-			mr.produced = &produced;
-			if (zf != NULL && zm.usable && r == ARCHIVE_OK &&
-			    zm.size <= w->lim.entry_bytes &&
-			    limits_allow(w, produced, packed_size, zm.size)) {
-				mr.ibuf = zipfast_read(zf, &zm);
-				mr.ilen = (size_t)zm.size;
-			}
 			(void)member_from(w, &mr, stored, mtime,
 					  archive_entry_size_is_set(ent) ? (int64_t)archive_entry_size(ent) : -1,
 					  BUDGET_PIECES, 0, depth);
@@ -1256,17 +1269,7 @@ index_entry(struct walk *w, struct zipfast *zf, const struct zipfast_entry *e,
 		free(stored);
 		return true;
 	}
-	memset(&mr, 0, sizeof(mr));
-	mr.fd = -1;
-	mr.stored = stored;
-	mr.label = label;
-	mr.packed_size = packed_size;
-	mr.produced = produced;
-	if (zm->usable && zm->size <= w->lim.entry_bytes &&
-	    limits_allow(w, *produced, packed_size, zm->size)) {
-		mr.ibuf = zipfast_read(zf, zm);
-		mr.ilen = (size_t)zm->size;
-	}
+	mread_zip(w, &mr, stored, label, packed_size, produced, zf, zm);
 	if (mr.ibuf == NULL) {
 		wa = zwindow_open(zf, zm->local, e);
 		if (wa == NULL) {

@@ -271,6 +271,46 @@ same_name(const unsigned char *a, size_t alen, const char *lib, bool *unsure)
 	return true;
 }
 
+/* A record of the index: its fixed fields, its name (in the window, until
+ * the cursor moves on) and the lengths of what follows the name. */
+struct rec {
+	uint16_t flags, method, nlen, xlen, clen;
+	uint8_t system;
+	uint32_t attr;
+	uint32_t crc;
+	uint64_t csize, size, local;
+	const unsigned char *name;
+};
+
+/* The record at the cursor, which moves past it; false when there is
+ * none (no signature, or past the index). */
+static bool
+record_read(struct zipfast *z, struct rec *r)
+{
+	const unsigned char *p;
+
+	if (!window(z, CENTRAL_LEN) || le32(z->win + (z->pos - z->wpos)) != SIG_CENTRAL)
+		return false;
+	p = z->win + (z->pos - z->wpos);
+	r->nlen = le16(p + 28);
+	r->xlen = le16(p + 30);
+	r->clen = le16(p + 32);
+	if (!window(z, (size_t)CENTRAL_LEN + r->nlen + r->xlen + r->clen))
+		return false;
+	p = z->win + (z->pos - z->wpos);
+	r->system = p[5];
+	r->flags = le16(p + 8);
+	r->method = le16(p + 10);
+	r->crc = le32(p + 16);
+	r->csize = le32(p + 20);
+	r->size = le32(p + 24);
+	r->attr = le32(p + 38);
+	r->local = le32(p + 42);
+	r->name = p + CENTRAL_LEN;
+	z->pos += (uint64_t)CENTRAL_LEN + r->nlen + r->xlen + r->clen;
+	return true;
+}
+
 /* A zip64 extra block [d, de): the sizes and the offset, in this order,
  * for the fields that hold the mark.  As libarchive's process_extra: a
  * field is taken while it still holds the mark, so the first such block
@@ -296,32 +336,24 @@ zip64_fields(const unsigned char *d, const unsigned char *de, uint64_t *size, ui
 void
 zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_member *m)
 {
-	const unsigned char *p, *x, *xend;
-	uint16_t flags, nlen, xlen, clen;
+	const unsigned char *x, *xend;
+	struct rec r;
 	bool unsure;
 
 	memset(m, 0, sizeof(*m));
 	if (z == NULL || z->lost)
 		return;
 	z->nstep++;
-	if (!window(z, CENTRAL_LEN) || le32(z->win + (z->pos - z->wpos)) != SIG_CENTRAL)
+	if (!record_read(z, &r))
 		goto lost;
-	p = z->win + (z->pos - z->wpos);
-	nlen = le16(p + 28);
-	xlen = le16(p + 30);
-	clen = le16(p + 32);
-	if (!window(z, (size_t)CENTRAL_LEN + nlen + xlen + clen))
-		goto lost;
-	p = z->win + (z->pos - z->wpos);
-	z->pos += (uint64_t)CENTRAL_LEN + nlen + xlen + clen;
-	flags = le16(p + 8);
-	m->method = le16(p + 10);
-	m->crc = le32(p + 16);
-	m->csize = le32(p + 20);
-	m->size = le32(p + 24);
-	m->local = le32(p + 42);
-	/* zip64 sizes and offset, in this order, for the fields that say so */
-	for (x = p + CENTRAL_LEN + nlen, xend = x + xlen; xend - x >= 4;) {
+	m->method = r.method;
+	m->crc = r.crc;
+	m->csize = r.csize;
+	m->size = r.size;
+	m->local = r.local;
+	/* zip64 sizes and offset, in this order, for the fields that say so
+	 * (any other block, or a cut one, passed over) */
+	for (x = r.name + r.nlen, xend = x + r.xlen; xend - x >= 4;) {
 		uint16_t id = le16(x), dlen = le16(x + 2);
 		const unsigned char *d = x + 4, *de;
 
@@ -340,14 +372,14 @@ zipfast_step(struct zipfast *z, const char *name, int64_t size, struct zipfast_m
 	z->have_last = true;
 	if (name == NULL)
 		return;
-	if (!same_name(p + CENTRAL_LEN, nlen, name, &unsure)) {
+	if (!same_name(r.name, r.nlen, name, &unsure)) {
 		if (!unsure)
 			goto lost;
 		return;		/* a converted name: leave it to libarchive */
 	}
-	z->name = p + CENTRAL_LEN;
-	z->nlen = nlen;
-	m->usable = (flags & 1) == 0 && (m->method == 0 || m->method == 8) &&
+	z->name = r.name;
+	z->nlen = r.nlen;
+	m->usable = (r.flags & 1) == 0 && (m->method == 0 || m->method == 8) &&
 		    size >= 0 && (uint64_t)size == m->size && m->size <= ZIPFAST_MAX &&
 		    m->csize <= ZIPFAST_MAX + ((uint64_t)1 << 20) &&
 		    (m->method != 0 || m->csize == m->size) &&
@@ -505,18 +537,6 @@ zipfast_size(const struct zipfast *z)
 	return z->file_size;
 }
 
-/* A record's fields (the zip64 ones from its extra field, as
- * libarchive's process_extra takes them); false when its extra field
- * holds anything else, or does not parse. */
-struct rec {
-	uint16_t flags, method, nlen, xlen, clen;
-	uint8_t system;
-	uint32_t attr, dostime;
-	uint32_t crc;
-	uint64_t csize, size, local;
-	const unsigned char *name;
-};
-
 /*
  * An extra field [x, x + len) as libarchive 3.6's process_extra reads it:
  * false where libarchive fails on it, or where a block would change what
@@ -574,34 +594,12 @@ extra_walk(const unsigned char *x, size_t len, struct rec *r, int64_t *mtime)
 	return true;
 }
 
+/* The record at the cursor (record_read) with its extra field read as
+ * libarchive reads it (extra_walk): false when either fails. */
 static bool
 record_at(struct zipfast *z, struct rec *r)
 {
-	const unsigned char *p;
-
-	if (!window(z, CENTRAL_LEN) || le32(z->win + (z->pos - z->wpos)) != SIG_CENTRAL)
-		return false;
-	p = z->win + (z->pos - z->wpos);
-	r->nlen = le16(p + 28);
-	r->xlen = le16(p + 30);
-	r->clen = le16(p + 32);
-	if (!window(z, (size_t)CENTRAL_LEN + r->nlen + r->xlen + r->clen))
-		return false;
-	p = z->win + (z->pos - z->wpos);
-	r->system = p[5];
-	r->flags = le16(p + 8);
-	r->method = le16(p + 10);
-	r->dostime = le32(p + 12);
-	r->crc = le32(p + 16);
-	r->csize = le32(p + 20);
-	r->size = le32(p + 24);
-	r->attr = le32(p + 38);
-	r->local = le32(p + 42);
-	r->name = p + CENTRAL_LEN;
-	if (!extra_walk(p + CENTRAL_LEN + r->nlen, r->xlen, r, NULL))
-		return false;
-	z->pos += (uint64_t)CENTRAL_LEN + r->nlen + r->xlen + r->clen;
-	return true;
+	return record_read(z, r) && extra_walk(r->name + r->nlen, r->xlen, r, NULL);
 }
 
 /* Whether libarchive's seekable reader gives the record's entry as the
