@@ -177,13 +177,6 @@ same_key(const struct imcq_message *a, const struct imcq_message *b, enum joins_
 	return false;
 }
 
-/* A class head in the key classes' hash table: its key's hash beside its
- * index, so a probe reads no other array. */
-struct kslot {
-	uint64_t h;
-	size_t i;
-};
-
 /* The hash of message m's key k into *h; false when m has none. */
 static bool
 msg_key_hash(const struct imcq_message *m, enum joins_key k, uint64_t *h)
@@ -249,15 +242,18 @@ key_hashes(void *user, size_t lo, size_t hi)
 	}
 }
 
-size_t *
+uint32_t *
 joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 {
 	size_t n = rep->nmsgs ? rep->nmsgs : 1;
-	size_t *cls = xmalloc(n * sizeof(*cls));
+	uint32_t *cls = xmalloc(n * sizeof(*cls));
+	uint32_t *slot;
 	size_t nslot = 16, mask, i;
-	struct kslot *slot;
 	struct khashes x = { rep, k, xmalloc(n * sizeof(uint64_t)), xmalloc(n) };
 
+	/* message indices are 32-bit (rep->mord, report_order_mem) */
+	if (rep->nmsgs >= UINT32_MAX)
+		imcq_die("too many messages for one report");
 	/* issue #9 (round 11): every message's hash first, read in memory
 	 * order; then the classes in message order from the hashes alone,
 	 * reading two messages only where their hashes meet */
@@ -265,9 +261,11 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 	while (nslot < 2 * rep->nmsgs)
 		nslot *= 2;
 	mask = nslot - 1;
+	/* issue #9 (round 13): a slot is a class head's index alone (4 bytes,
+	 * not 16); its hash is read from x.h, so 21 to 29 bytes a message */
 	slot = xmalloc(nslot * sizeof(*slot));
 	for (i = 0; i < nslot; i++)
-		slot[i].i = SIZE_MAX;
+		slot[i] = UINT32_MAX;
 	/* issue #9: the class heads in a hash table (by the key's hash), not
 	 * a sort of every hash: in message order, a message joins the head
 	 * whose key truly equals its own (heads of one hash are distinct
@@ -277,19 +275,18 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 		uint64_t h = x.h[i];
 		size_t at;
 
-		cls[i] = SIZE_MAX;
+		cls[i] = UINT32_MAX;
 		if (!x.has[i])
 			continue;
-		for (at = (size_t)h & mask; slot[at].i != SIZE_MAX; at = (at + 1) & mask)
-			if (slot[at].h == h &&
-			    key_equal(rep->msgs[i], rep->msgs[slot[at].i], k)) {
-				cls[i] = slot[at].i;
+		for (at = (size_t)h & mask; slot[at] != UINT32_MAX; at = (at + 1) & mask)
+			if (x.h[slot[at]] == h &&
+			    key_equal(rep->msgs[i], rep->msgs[slot[at]], k)) {
+				cls[i] = slot[at];
 				break;
 			}
-		if (cls[i] == SIZE_MAX) {
-			cls[i] = i;
-			slot[at].h = h;
-			slot[at].i = i;
+		if (cls[i] == UINT32_MAX) {
+			cls[i] = (uint32_t)i;
+			slot[at] = (uint32_t)i;
 		}
 	}
 	free(slot);

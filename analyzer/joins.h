@@ -102,14 +102,14 @@ enum joins_key {
 };
 /*
  * For each message i, the smallest index j of a message whose key of kind
- * k equals its own (j <= i; j == i when no earlier one does), or SIZE_MAX
+ * k equals its own (j <= i; j == i when no earlier one does), or UINT32_MAX
  * when message i has no such key.  No key string is kept: the class heads
  * are in a hash table by a 64-bit hash of their key, and only messages
- * whose hashes meet are compared in full, so memory is 40 to 72 bytes a
+ * whose hashes meet are compared in full, so memory is 21 to 29 bytes a
  * message, not a copy of every key.  Reads the messages only (any
  * thread).  Caller frees.
  */
-size_t *joins_key_classes(const struct imcq_report *rep, enum joins_key k);
+uint32_t *joins_key_classes(const struct imcq_report *rep, enum joins_key k);
 
 /* Fill m->ev_idx of every message from the tracking events (spool id and
  * Message-ID / MTS-ID keys, same server). */

@@ -617,29 +617,30 @@ snapshots_reference(struct imcq_report *rep, const struct imcq_opts *o)
 
 /* ---- seen_in ------------------------------------------------------------------ */
 
-/* The messages of one key class (joins_key_classes) were seen in each
- * other's snapshots; two kinds of key: spool id and body, Message-ID. */
+/* The messages of one key class (cls, from joins_key_classes) were seen
+ * in each other's snapshots. */
 static void
-seen_in_classes(struct imcq_report *rep, enum joins_key k)
+seen_in_classes(struct imcq_report *rep, const uint32_t *cls)
 {
-	size_t *cls = joins_key_classes(rep, k);
-	size_t *cnt = xcalloc(rep->nmsgs + 1, sizeof(*cnt));
-	size_t *order = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*order));
-	size_t i, c, at = 0;
+	uint32_t *cnt = xcalloc(rep->nmsgs + 1, sizeof(*cnt));
+	uint32_t *order = xmalloc((rep->nmsgs ? rep->nmsgs : 1) * sizeof(*order));
+	size_t i, c;
+	uint32_t at = 0;
 
-	/* each class's members in message order (a counting sort by class) */
+	/* each class's members in message order (a counting sort by class;
+	 * message indices are 32-bit: joins_key_classes) */
 	for (i = 0; i < rep->nmsgs; i++)
-		if (cls[i] != SIZE_MAX)
+		if (cls[i] != UINT32_MAX)
 			cnt[cls[i]]++;
 	for (c = 0; c < rep->nmsgs; c++) {
-		size_t n = cnt[c];
+		uint32_t n = cnt[c];
 
 		cnt[c] = at;
 		at += n;
 	}
 	for (i = 0; i < rep->nmsgs; i++)
-		if (cls[i] != SIZE_MAX)
-			order[cnt[cls[i]]++] = i;
+		if (cls[i] != UINT32_MAX)
+			order[cnt[cls[i]]++] = (uint32_t)i;
 	/* cnt[c] is now the end of class c; a class starts where the one
 	 * before it in order ends */
 	for (i = 0; i < at;) {
@@ -667,14 +668,16 @@ seen_in_classes(struct imcq_report *rep, enum joins_key k)
 	}
 	free(order);
 	free(cnt);
-	free(cls);
 }
 
 void
-snapshots_seen_in(struct imcq_report *rep)
+snapshots_seen_in(struct imcq_report *rep, const uint32_t *msgid_cls)
 {
-	seen_in_classes(rep, JK_SPOOL_BODY);
-	seen_in_classes(rep, JK_MSGID);
+	uint32_t *cls = joins_key_classes(rep, JK_SPOOL_BODY);
+
+	seen_in_classes(rep, cls);
+	free(cls);
+	seen_in_classes(rep, msgid_cls);
 }
 
 /* ---- changes ------------------------------------------------------------------ */

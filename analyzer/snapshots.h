@@ -47,8 +47,10 @@ void snapshots_build(struct imcq_report *rep);
 void snapshots_reference(struct imcq_report *rep, const struct imcq_opts *o);
 
 /* Add to each message's seen_in every snapshot holding the same spool id
- * with the same content hash, or the same Message-ID. */
-void snapshots_seen_in(struct imcq_report *rep);
+ * with the same content hash, or the same Message-ID; msgid_cls is
+ * joins_key_classes(rep, JK_MSGID), which states.c's duplicate groups
+ * read too. */
+void snapshots_seen_in(struct imcq_report *rep, const uint32_t *msgid_cls);
 
 /* Fill rep->changes_* between consecutive snapshots of the same server. */
 void snapshots_compare(struct imcq_report *rep);

@@ -150,14 +150,16 @@ ev_event(struct imcq_evlist *l, const struct imcq_event *e, const char *prefix)
 struct ctx {
 	struct imcq_report *rep;
 	const struct imcq_opts *o;
-	size_t *grp;		/* duplicate group (union-find root) per message */
+	/* message indices are 32-bit (joins_key_classes, rep->mord) */
+	uint32_t *grp;		/* duplicate group (union-find root) per message */
+	const uint32_t *msgid_cls;	/* joins_key_classes(JK_MSGID), shared with seen_in */
 	size_t *sess_groups;	/* distinct groups joined to each session */
 	bool *qd_usable;	/* per snapshot: a sound Queue.dat exists */
 	bool *has_queue_dirs;	/* per snapshot: In/Out (or their archives) were captured */
 	struct sset *qd_keys;	/* (snapshot, spool id) referenced by a usable Queue.dat */
 	bool *has_1011;		/* per snapshot: tracking records outbound transfers */
-	size_t *gorder;		/* message indices ordered by group */
-	size_t *gbeg, *gend;	/* per group root: its range in gorder */
+	uint32_t *gorder;	/* message indices ordered by group */
+	uint32_t *gbeg, *gend;	/* per group root: its range in gorder */
 	struct deliv *dv;	/* per message: its deliveries (state to findings) */
 	char ref_iso[32];	/* the reference time, as state_one prints it */
 	char tmo_words[3][32];	/* the time-outs in words: non-urgent, normal, urgent */
@@ -677,8 +679,8 @@ set_queue_time(const struct imcq_report *rep, struct imcq_message *m)
 
 /* ---- duplicate groups -------------------------------------------------------- */
 
-static size_t
-uf_find(size_t *p, size_t x)
+static uint32_t
+uf_find(uint32_t *p, uint32_t x)
 {
 	while (p[x] != x) {
 		p[x] = p[p[x]];
@@ -688,7 +690,7 @@ uf_find(size_t *p, size_t x)
 }
 
 static void
-uf_union(size_t *p, size_t a, size_t b)
+uf_union(uint32_t *p, uint32_t a, uint32_t b)
 {
 	a = uf_find(p, a);
 	b = uf_find(p, b);
@@ -704,23 +706,24 @@ static void
 build_groups(struct ctx *c)
 {
 	struct imcq_report *rep = c->rep;
-	static const enum joins_key kinds[] = { JK_MSGID, JK_BODY };
-	size_t i, k, n;
+	uint32_t *body;
+	size_t i;
+	uint32_t n;
 
 	c->grp = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*c->grp));
 	for (i = 0; i < rep->nmsgs; i++)
-		c->grp[i] = i;
+		c->grp[i] = (uint32_t)i;
 	/* one group: the same Message-ID, or the same body, transitively */
-	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		size_t *cls = joins_key_classes(rep, kinds[k]);
-
-		for (i = 0; i < rep->nmsgs; i++)
-			if (cls[i] != SIZE_MAX && cls[i] != i)
-				uf_union(c->grp, i, cls[i]);
-		free(cls);
-	}
 	for (i = 0; i < rep->nmsgs; i++)
-		c->grp[i] = uf_find(c->grp, i);
+		if (c->msgid_cls[i] != UINT32_MAX && c->msgid_cls[i] != i)
+			uf_union(c->grp, (uint32_t)i, c->msgid_cls[i]);
+	body = joins_key_classes(rep, JK_BODY);
+	for (i = 0; i < rep->nmsgs; i++)
+		if (body[i] != UINT32_MAX && body[i] != i)
+			uf_union(c->grp, (uint32_t)i, body[i]);
+	free(body);
+	for (i = 0; i < rep->nmsgs; i++)
+		c->grp[i] = uf_find(c->grp, (uint32_t)i);
 	/* members of each group, in message order (a counting sort) */
 	c->gorder = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*c->gorder));
 	c->gbeg = xcalloc(rep->nmsgs + 1, sizeof(*c->gbeg));
@@ -728,18 +731,19 @@ build_groups(struct ctx *c)
 	for (i = 0; i < rep->nmsgs; i++)
 		c->gend[c->grp[i]]++;
 	for (i = 0, n = 0; i < rep->nmsgs; i++) {
-		size_t cnt = c->gend[i];
+		uint32_t cnt = c->gend[i];
 
 		c->gbeg[i] = n;
 		c->gend[i] = n;
 		n += cnt;
 	}
 	for (i = 0; i < rep->nmsgs; i++)
-		c->gorder[c->gend[c->grp[i]]++] = i;
+		c->gorder[c->gend[c->grp[i]]++] = (uint32_t)i;
 }
 
 struct pair {
-	size_t s, g;
+	size_t s;
+	uint32_t g;
 };
 
 static int
@@ -801,7 +805,7 @@ rcpt_delivered(struct imcq_rcpt *r, int input, const char *member, uint64_t off,
 }
 
 struct deliv {
-	size_t ndel;		/* recipients delivered */
+	uint32_t ndel;		/* recipients delivered (m->nrcpts is 32-bit) */
 	bool any;		/* some delivery evidence, even with no recipient */
 	bool from_log;		/* some of it from the protocol log (inferred) */
 	const struct imcq_event *first_ev;
@@ -1680,9 +1684,11 @@ groups_task(void *user)
 }
 
 static void
-seen_in_task(void *rep)
+seen_in_task(void *user)
 {
-	snapshots_seen_in(rep);
+	struct ctx *c = user;
+
+	snapshots_seen_in(c->rep, c->msgid_cls);
 }
 
 static void
@@ -1774,7 +1780,10 @@ analyze_states(struct imcq_report *rep, const struct imcq_opts *o)
 	/* the duplicate groups and each message's seen_in (snapshots.c) at
 	 * once: the first writes the context, the second m->seen_in, which
 	 * nothing in this stage reads; both read the messages' keys only */
-	par_two(groups_task, &c, seen_in_task, rep);
+	c.msgid_cls = joins_key_classes(rep, JK_MSGID);
+	par_two(groups_task, &c, seen_in_task, &c);
+	free((void *)c.msgid_cls);
+	c.msgid_cls = NULL;
 	stage_mark("states.groups");
 
 	/* per message: its state, then its findings (two halves at once) */

@@ -555,7 +555,7 @@ TEST(test_join_keys)
 TEST(test_key_classes)
 {
 	struct imcq_message *m[7];
-	size_t *c;
+	uint32_t *c;
 
 	reset();
 	m[0] = msg("SAMEID01", IMCQ_Q_OUT, 0, NOW - H);
@@ -575,17 +575,17 @@ TEST(test_key_classes)
 	c = joins_key_classes(&rep, JK_MSGID);
 	ASSERT_EQ_INT(c[0], 0);
 	ASSERT_EQ_INT(c[1], 0);
-	ASSERT(c[2] == SIZE_MAX);
+	ASSERT(c[2] == UINT32_MAX);
 	ASSERT_EQ_INT(c[3], 3);
 	ASSERT_EQ_INT(c[4], 0);
-	ASSERT(c[5] == SIZE_MAX && c[6] == SIZE_MAX);
+	ASSERT(c[5] == UINT32_MAX && c[6] == UINT32_MAX);
 	free(c);
 	c = joins_key_classes(&rep, JK_BODY);
 	ASSERT_EQ_INT(c[0], 0);
 	ASSERT_EQ_INT(c[1], 1);
 	ASSERT_EQ_INT(c[4], 0);
-	ASSERT(c[5] == SIZE_MAX);	/* damaged */
-	ASSERT(c[6] == SIZE_MAX);	/* empty */
+	ASSERT(c[5] == UINT32_MAX);	/* damaged */
+	ASSERT(c[6] == UINT32_MAX);	/* empty */
 	ASSERT_EQ_INT(c[3], 3);
 	free(c);
 	c = joins_key_classes(&rep, JK_SPOOL_BODY);
