@@ -475,7 +475,7 @@ main(int argc, char **argv)
 	 * within microseconds, and every page given back is a madvise() and a
 	 * fault to take it again: 5 ms halves the page faults, saves ~0.5 s
 	 * of system time at 100,000 messages (+4 % peak) and ~1.6 s at a
-	 * million, with the same peak there (bench/BENCHMARKS.md, round 12).
+	 * million, with the same peak there (bench/HISTORY.md, round 12).
 	 * MIMALLOC_DECOMMIT_DELAY in the environment still wins. */
 	if (getenv("MIMALLOC_DECOMMIT_DELAY") == NULL)
 		mi_option_set(mi_option_decommit_delay, 5);

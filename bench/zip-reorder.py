@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """zip-reorder.py SRC DST: the same zip with its members in spool-id order.
 
-For the benchmark of memory order (BENCHMARKS.md, round 11): the records
+For the benchmark of memory order (bench/HISTORY.md, round 11): the records
 lie in memory in the order imcq reads the members, and the reports are in
 spool-id order, so an archive listing its spool files in spool-id order is
 the analysis's best case.  Each member's local header fields, name and

@@ -1790,7 +1790,7 @@ report_release(struct imcq_report *r)
 	xfree_big(r->inv, r->invcap, sizeof(*r->inv));
 	/* in allocation order (about address order), not spool-id order:
 	 * malloc then merges neighbouring free chunks as it goes and touches
-	 * memory sequentially (bench/BENCHMARKS.md, round 2) */
+	 * memory sequentially (bench/HISTORY.md, round 2) */
 	xqsort(r->msgs, r->nmsgs, sizeof(*r->msgs), cmp_msg_addr);
 	for (i = 0; i < r->nmsgs; i++)
 		message_free(r->msgs[i]);
