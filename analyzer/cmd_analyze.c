@@ -163,6 +163,7 @@ struct stream_out {
 	FILE *jsonl;			/* or NULL */
 	unsigned threads;
 	size_t depth;			/* of the messages in report.json */
+	bool progress;			/* a progress line on stderr (pipeline_progress) */
 };
 
 /* One message, rendered: report.json's element (text[0..pretty)), then
@@ -226,8 +227,14 @@ stream_messages(void *user, FILE *f, size_t depth)
 		if (so->jsonl != NULL)
 			fwrite(r->text.p + r->pretty, 1, r->text.len - r->pretty, so->jsonl);
 		ahead_release(a, r);
+		if (so->progress && (i + 1) % 1024 == 0)
+			fprintf(stderr, "\rimcq: writing the report: %zu of %zu messages\033[K",
+				i + 1, so->rep->nmsgs);
 	}
 	ahead_finish(a);
+	if (so->progress)	/* the shell's arrays, report.html, the side files */
+		fprintf(stderr, "\rimcq: writing the report: %zu messages; finishing\033[K",
+			so->rep->nmsgs);
 }
 
 /*
@@ -311,7 +318,8 @@ write_set(struct cli *c, struct imcq_report *rep, const cJSON *doc,
 	cJSON *man;
 	struct html_msgs ms = { rep->nmsgs, msg_full, msg_brief, rep, hole };
 	struct side sd = { .rep = rep, .od = &od };
-	struct stream_out so = { .rep = rep, .threads = ingest_threads(&c->o) };
+	struct stream_out so = { .rep = rep, .threads = ingest_threads(&c->o),
+				 .progress = pipeline_progress(&c->o) };
 	int bad;
 
 	if (outdir_open(&od, c->out_dir, c->force, &err) != IMCQ_OK) {
@@ -356,6 +364,8 @@ write_set(struct cli *c, struct imcq_report *rep, const cJSON *doc,
 		goto failw;
 	if (outdir_commit(&od, &err) != IMCQ_OK)
 		goto fail;
+	if (so.progress)
+		fprintf(stderr, "\r\033[K");
 	if (!c->o.quiet)
 		fprintf(stderr, "imcq: wrote report.json, report.html, messages.jsonl, timeline.csv and manifest.json to %s\n",
 			c->out_dir);
@@ -363,6 +373,8 @@ write_set(struct cli *c, struct imcq_report *rep, const cJSON *doc,
 failw:
 	imcq_err_set(&err, IMCQ_FATAL, "cannot write the report set (disk full?)");
 fail:
+	if (so.progress)
+		fprintf(stderr, "\r\033[K");
 	fprintf(stderr, "imcq: %s\n", err.msg);
 	outdir_abort(&od);
 	return EXIT_FATAL;
@@ -376,7 +388,8 @@ cmd_analyze(struct cli *c)
 	int rc = cli_analyze(c, &rep, &where);
 	cJSON *doc = NULL;
 	const cJSON *hole = NULL;
-	struct stream_out so = { .rep = &rep, .threads = ingest_threads(&c->o) };
+	struct stream_out so = { .rep = &rep, .threads = ingest_threads(&c->o),
+				 .progress = pipeline_progress(&c->o) };
 
 	if (rc != EXIT_OK) {
 		if (rc == EXIT_FATAL)
@@ -397,6 +410,8 @@ cmd_analyze(struct cli *c)
 	} else {
 		text_summary(stdout, &rep);
 	}
+	if (so.progress && (c->out_dir || c->json))
+		fprintf(stderr, "\r\033[K");
 	stage_mark("report");
 	if (rc == EXIT_OK)
 		rc = cli_exit_code(&rep);

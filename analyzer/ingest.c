@@ -84,6 +84,7 @@ struct ev {
 	bool parsed;		/* EV_INV_SET */
 	uint64_t size;		/* EV_INV, EV_ENTRY; EV_TICK: total bytes */
 	uint64_t members;	/* EV_TICK */
+	uint64_t pos, psize;	/* EV_TICK: struct ingest_progress */
 	int64_t mtime;
 	bool have_sha;
 	char sha[65];
@@ -121,6 +122,7 @@ struct walk {
 	size_t inv_next;		/* index the next inventory row will get */
 	uint64_t total;		/* bytes decompressed from this input */
 	uint64_t members;
+	uint64_t in_pos, in_size;	/* progress: struct ingest_progress pos, size */
 	bool stop;		/* a run-wide cap was reached for this input */
 	bool ticks;		/* progress wanted: an EV_TICK after each member */
 	int spare_mode;		/* IMCQ_INGEST_SPARE: 1 always, -1 never, 0 by backlog */
@@ -311,8 +313,12 @@ apply(struct apply_ctx *c, struct ev *ev)
 		break;
 	}
 	case EV_TICK:
-		if (c->v->tick)
-			c->v->tick(c->v->user, ev->size, ev->members);
+		if (c->v->tick) {
+			struct ingest_progress pr = { c->input, ev->size, ev->members,
+						      ev->pos, ev->psize };
+
+			c->v->tick(c->v->user, &pr);
+		}
 		break;
 	case EV_MARK:
 		c->mark = rep->nanoms;
@@ -554,6 +560,8 @@ w_tick(struct walk *w)
 
 	ev->size = w->total;
 	ev->members = w->members;
+	ev->pos = w->in_pos < w->in_size ? w->in_pos : w->in_size;
+	ev->psize = w->in_size;
 	emit(w, ev);
 }
 
@@ -1115,6 +1123,8 @@ read_archive(struct walk *w, struct archive *a, struct zipfast *zf, uint64_t pro
 			skip--;
 			continue;
 		}
+		if (depth == 1 && w->ticks)	/* the INPUT's bytes read so far */
+			w->in_pos = (uint64_t)archive_filter_bytes(a, -1);
 		if (name == NULL || *name == '\0')
 			name = "(unnamed)";
 		if (r == ARCHIVE_WARN)
@@ -1263,6 +1273,7 @@ index_entry(struct walk *w, struct zipfast *zf, const struct zipfast_entry *e,
 	if (member_limit_hit(w, label))
 		return true;
 	stored = xstrdup(e->name);
+	w->in_pos = zm->local + zm->csize;	/* progress: past this member */
 	if (e->dir) {
 		w_inv_add(w, stored, 0, NULL, e->mtime, "directory", path_place(stored));
 		w->members++;
@@ -1587,6 +1598,7 @@ job_walk(struct job *j)
 		const char *label = b ? b + 1 : j->path;
 		struct zipfast *zf = zipfast_open(j->path, j->st_size);
 
+		w->in_size = j->st_size;	/* progress: a share of the archive */
 		a = open_input_archive(w, j->path);
 		if (a != NULL && zipfast_walkable(zf)) {
 			/* issue #9: libarchive's record of every member is

@@ -41,6 +41,19 @@
  * rep->inv[inv_index]; the callback fills kind/bid/parsed. */
 typedef void (*ingest_cb)(void *user, const struct imcq_entry *e, size_t inv_index);
 
+/* Where the walk of one INPUT stands, for a progress line.  Every field
+ * is a count the walk makes in member order, the same with one thread or
+ * two (tests/cli/t0220-threads.sh compares the lines). */
+struct ingest_progress {
+	int input;		/* index of the INPUT */
+	uint64_t bytes;		/* decompressed from it so far */
+	uint64_t members;	/* members seen */
+	/* An archive INPUT: its size, and how far into it the walk has
+	 * read (the end of the last member read by the index, else the
+	 * bytes libarchive read); both 0 for a folder or a single file. */
+	uint64_t pos, size;
+};
+
 /* What ingest_input does with each member. */
 struct ingest_visit {
 	/* Optional.  On the thread that reads the member, on its first bytes
@@ -77,9 +90,9 @@ struct ingest_visit {
 	/* Optional.  Frees head's result when it goes nowhere (a folder's
 	 * file past --max-total is not listed), on head's thread. */
 	void (*drop)(void *user, void *prep);
-	/* Optional.  Progress after each member, on the calling thread:
-	 * bytes decompressed from the INPUT so far, members seen. */
-	void (*tick)(void *user, uint64_t bytes, uint64_t members);
+	/* Optional.  Progress after each member, on the calling thread
+	 * (struct ingest_progress). */
+	void (*tick)(void *user, const struct ingest_progress *p);
 	void *user;
 };
 

@@ -364,16 +364,34 @@ on_end(void *user, const struct imcq_entry *e, size_t inv_index, void *prep)
 		run->rep->inv[inv_index].parsed = true;
 }
 
+/*
+ * The progress line, rewritten in place on stderr after every 256
+ * members: what the walk of the INPUT has seen, and for an archive how
+ * far into it the walk has read.  Only counts of the walk, never the
+ * clock: the same lines with one thread or two.
+ */
 static void
-progress_tick(void *user, uint64_t bytes, uint64_t members)
+progress_tick(void *user, const struct ingest_progress *p)
 {
 	struct run *run = user;
+	char in[48] = "", share[32] = "";
 
-	if (!run->show_progress || (members % 256) != 0)
+	if (!run->show_progress || (p->members % 256) != 0)
 		return;
-	fprintf(stderr, "\rimcq: %llu members, %llu MiB read, %zu messages",
-		(unsigned long long)members, (unsigned long long)(bytes >> 20),
-		run->rep->nmsgs);
+	if (run->o->ninputs > 1)
+		snprintf(in, sizeof(in), "input %d of %zu: ", p->input + 1, run->o->ninputs);
+	if (p->size > 0)
+		snprintf(share, sizeof(share), "; %u %% of the archive",
+			 (unsigned)(p->pos >= p->size ? 100 : p->pos * 100 / p->size));
+	fprintf(stderr, "\rimcq: %s%llu members, %llu MiB read, %zu messages%s\033[K", in,
+		(unsigned long long)p->members, (unsigned long long)(p->bytes >> 20),
+		run->rep->nmsgs, share);
+}
+
+bool
+pipeline_progress(const struct imcq_opts *o)
+{
+	return !o->quiet && (o->progress == 2 || (o->progress == 1 && isatty(2)));
 }
 
 /* cmp_msg's first key: the spool id's first eight bytes (keysort.h) */
@@ -467,13 +485,14 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	run.sink.lim = &rep->lim;
 	run.sink.message = on_message;
 	run.sink.user = &run;
-	run.show_progress = !o->quiet && (o->progress == 2 ||
-					  (o->progress == 1 && isatty(2)));
+	run.show_progress = pipeline_progress(o);
 	stage_mark("start");
 	open_spill(rep, o);
 	rc = ingest_all(&run, err);
 	report_trim(rep);
 	stage_mark("ingest");
+	if (run.show_progress)
+		fprintf(stderr, "\rimcq: analysing %zu messages\033[K", rep->nmsgs);
 	/* the analysis: the calling thread, and with two threads a worker
 	 * for the sorts and loops that split (par.h; same bytes) */
 	par_begin(ingest_threads(o));
@@ -485,6 +504,8 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	report_freeze_findings(rep);
 	par_end();
 	stage_mark("analysis");
+	if (run.show_progress)
+		fprintf(stderr, "\r\033[K");
 	return rc;
 }
 

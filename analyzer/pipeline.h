@@ -53,6 +53,8 @@ unsigned ingest_threads(const struct imcq_opts *o);
 /* Run the whole analysis.  IMCQ_OK; IMCQ_SKIP when no input could be read
  * (err says why); anomalies and rep->unreadable say what else failed. */
 int pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err *err);
+/* Whether progress lines go to stderr (--progress, a terminal, -q). */
+bool pipeline_progress(const struct imcq_opts *o);
 
 /* Called for each member that yielded a message: m is the message (owned
  * by rep), data the member bytes (valid during the call only). */

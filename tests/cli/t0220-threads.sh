@@ -136,6 +136,29 @@ same "many.zip (1500 members)" analyze -q --json "$TMP/many.zip"
 same "many/ (1500 files)" analyze -q --json "$TMP/many"
 same "progress lines" analyze --progress always "$TMP/many.zip"
 grep -q "members," "$TMP/t1.err" && ok "progress lines were written" || fail "no progress lines"
+# what the lines say: the share of the archive walked, the analysis, and
+# (with a report) the messages written; each line is cleared at its end
+tr '\r' '\n' < "$TMP/t1.err" > "$TMP/lines"
+grep -q "^imcq: 1280 members, [0-9]* MiB read, 1280 messages; [0-9]* % of the archive" "$TMP/lines" &&
+	ok "progress: members, messages and the share of the archive" || fail "progress: no share of the archive"
+grep -q "^imcq: analysing 1500 messages" "$TMP/lines" && ok "progress: the analysis" || fail "progress: no analysis line"
+same "progress lines, --json" analyze --progress always --json "$TMP/many.zip"
+tr '\r' '\n' < "$TMP/t1.err" > "$TMP/lines"
+grep -q "^imcq: writing the report: 1024 of 1500 messages" "$TMP/lines" &&
+	grep -q "^imcq: writing the report: 1500 messages; finishing" "$TMP/lines" &&
+	ok "progress: the report's messages" || fail "progress: no report lines"
+tail -c 4 "$TMP/t1.err" | od -An -c | grep -q '\\r 033   \[   K' &&
+	ok "progress: the last line is cleared" || fail "progress: the last line is left"
+same "progress lines, a folder and two inputs" analyze --progress always "$TMP/many" "$TMP/many.zip"
+tr '\r' '\n' < "$TMP/t1.err" > "$TMP/lines"
+grep -q "^imcq: input 1 of 2: 1280 members, [0-9]* MiB read, [0-9]* messages..K$" "$TMP/lines" &&
+	! grep -q "^imcq: input 1 of 2: .*% of the archive" "$TMP/lines" &&
+	grep -q "^imcq: input 2 of 2: 1280 members, .*% of the archive" "$TMP/lines" &&
+	ok "progress: each input named, a share for the archive only" || fail "progress: inputs"
+"$IMCQ" analyze -q --progress always --json "$TMP/many.zip" > /dev/null 2> "$TMP/q.err"
+"$IMCQ" analyze --progress never --json "$TMP/many.zip" > /dev/null 2> "$TMP/n.err"
+! grep -q "members,\|analysing\|writing the report" "$TMP/q.err" "$TMP/n.err" &&
+	ok "progress: none with -q or --progress never" || fail "progress lines with -q or never"
 same "nested two deep" analyze -q --json "$TMP/outer.tar.gz"
 same "damaged zip" analyze --json "$TMP/cut.zip"
 [ "$SAME_RC" = 1 ] && ok "damaged zip: exit 1" || fail "damaged zip: exit $SAME_RC"
