@@ -410,7 +410,7 @@ cmd_analyze(struct cli *c)
 	} else {
 		text_summary(stdout, &rep);
 	}
-	if (so.progress && (c->out_dir || c->json))
+	if (so.progress && c->json)	/* write_set clears its own lines */
 		fprintf(stderr, "\r\033[K");
 	stage_mark("report");
 	if (rc == EXIT_OK)

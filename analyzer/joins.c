@@ -177,6 +177,18 @@ same_key(const struct imcq_message *a, const struct imcq_message *b, enum joins_
 	return false;
 }
 
+/* The slots of an open table of n keys: a power of two, at most half
+ * full. */
+static size_t
+table_slots(size_t n)
+{
+	size_t nslot = 16;
+
+	while (nslot < 2 * n)
+		nslot *= 2;
+	return nslot;
+}
+
 /* The hash of message m's key k into *h; false when m has none. */
 static bool
 msg_key_hash(const struct imcq_message *m, enum joins_key k, uint64_t *h)
@@ -248,7 +260,7 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 	size_t n = rep->nmsgs ? rep->nmsgs : 1;
 	uint32_t *cls = xmalloc(n * sizeof(*cls));
 	uint32_t *slot;
-	size_t nslot = 16, mask, i;
+	size_t nslot = table_slots(rep->nmsgs), mask, i;
 	struct khashes x = { rep, k, xmalloc(n * sizeof(uint64_t)), xmalloc(n) };
 
 	/* message indices are 32-bit (rep->mord, report_order_mem) */
@@ -258,8 +270,6 @@ joins_key_classes(const struct imcq_report *rep, enum joins_key k)
 	 * order; then the classes in message order from the hashes alone,
 	 * reading two messages only where their hashes meet */
 	par_for(rep->nmsgs, JOINS_PAR_MIN, key_hashes, &x);
-	while (nslot < 2 * rep->nmsgs)
-		nslot *= 2;
 	mask = nslot - 1;
 	/* issue #9 (round 13): a slot is a class head's index alone (4 bytes,
 	 * not 16); its hash is read from x.h, so 21 to 29 bytes a message */
@@ -579,18 +589,6 @@ kindex_slot(const struct kindex *x, const char *k, uint64_t h)
 
 /* Once every entry is added: the table (the last entries first, so that
  * each chain runs in the order of adding). */
-/* The slots of an open table of n keys: a power of two, at most half
- * full. */
-static size_t
-table_slots(size_t n)
-{
-	size_t nslot = 16;
-
-	while (nslot < 2 * n)
-		nslot *= 2;
-	return nslot;
-}
-
 static void
 kindex_build(struct kindex *x)
 {
@@ -743,8 +741,6 @@ set_ev_idx(struct imcq_report *rep, struct imcq_message *m, struct ivec *iv)
 	if (over)
 		ev_limit_anomaly(rep, m, over);
 }
-
-
 
 /*
  * The tracking events' join keys, by hash (issue #9, round 12).  Each

@@ -702,6 +702,17 @@ uf_union(uint32_t *p, uint32_t a, uint32_t b)
 	}
 }
 
+/* Join each of the n messages to its key class (joins_key_classes). */
+static void
+uf_union_classes(uint32_t *p, const uint32_t *cls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (cls[i] != UINT32_MAX && cls[i] != i)
+			uf_union(p, (uint32_t)i, cls[i]);
+}
+
 static void
 build_groups(struct ctx *c)
 {
@@ -714,13 +725,9 @@ build_groups(struct ctx *c)
 	for (i = 0; i < rep->nmsgs; i++)
 		c->grp[i] = (uint32_t)i;
 	/* one group: the same Message-ID, or the same body, transitively */
-	for (i = 0; i < rep->nmsgs; i++)
-		if (c->msgid_cls[i] != UINT32_MAX && c->msgid_cls[i] != i)
-			uf_union(c->grp, (uint32_t)i, c->msgid_cls[i]);
+	uf_union_classes(c->grp, c->msgid_cls, rep->nmsgs);
 	body = joins_key_classes(rep, JK_BODY);
-	for (i = 0; i < rep->nmsgs; i++)
-		if (body[i] != UINT32_MAX && body[i] != i)
-			uf_union(c->grp, (uint32_t)i, body[i]);
+	uf_union_classes(c->grp, body, rep->nmsgs);
 	free(body);
 	for (i = 0; i < rep->nmsgs; i++)
 		c->grp[i] = uf_find(c->grp, (uint32_t)i);
