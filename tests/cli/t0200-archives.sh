@@ -68,12 +68,15 @@ python3 - "$TMP/names" "$TMP/names.zip" "$TMP/cp437.zip" <<'PY' && nforms="names
 import sys, zipfile
 root, out, raw = sys.argv[1:4]
 body = open(root + "/EXCHSRVR/IMCDATA/OUT/ÉTÉ12345", "rb").read()
+# A fixed time stamp: with writestr's default (now), the DOS time field
+# could hold any byte, and the archive would differ from run to run.
+when = (1999, 12, 31, 23, 58, 0)
 with zipfile.ZipFile(out, "w") as z:   # Python sets the UTF-8 flag itself
-    z.writestr("EXCHSRVR\\IMCDATA\\OUT\\ÉTÉ12345", body)
+    z.writestr(zipfile.ZipInfo("EXCHSRVR\\IMCDATA\\OUT\\ÉTÉ12345", when), body)
 with zipfile.ZipFile(raw, "w") as z:
-    z.writestr("EXCHSRVR/IMCDATA/OUT/QQQZZ437", body)
+    z.writestr(zipfile.ZipInfo("EXCHSRVR/IMCDATA/OUT/QQQZZ437", when), body)
 b = open(raw, "rb").read()
-assert b.count(b"QQQZZ437") == 2 and b"\x82" not in b[:64]
+assert b.count(b"QQQZZ437") == 2, b.count(b"QQQZZ437")   # local header and central directory
 open(raw, "wb").write(b.replace(b"QQQZZ437", b"QQQ\x82\x81437"))   # CP437 bytes, no flag
 PY
 if command -v 7z >/dev/null; then (cd "$TMP/names" && 7z a -bd -bso0 ../names.7z EXCHSRVR >/dev/null) && nforms="$nforms names.7z"; fi
