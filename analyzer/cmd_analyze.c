@@ -385,12 +385,17 @@ cmd_analyze(struct cli *c)
 {
 	struct imcq_report rep;
 	struct imcq_where *where;
-	int rc = cli_analyze(c, &rep, &where);
+	int rc;
 	cJSON *doc = NULL;
 	const cJSON *hole = NULL;
 	struct stream_out so = { .rep = &rep, .threads = ingest_threads(&c->o),
 				 .progress = pipeline_progress(&c->o) };
 
+	/* The terminal summary prints counts and the report's own findings:
+	 * the messages' details need not be kept (pipeline.h summary_only).
+	 * --where may read their headers. */
+	c->o.summary_only = !c->out_dir && !c->json && c->o.where == NULL;
+	rc = cli_analyze(c, &rep, &where);
 	if (rc != EXIT_OK) {
 		if (rc == EXIT_FATAL)
 			report_release(&rep);

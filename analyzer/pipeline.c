@@ -113,6 +113,7 @@ struct detected {
 	struct imcq_message **msgs;	/* in order */
 	size_t nmsgs, msgcap;
 	bool chill;			/* the run chills: do it here */
+	bool drop;			/* dropping the cold fields (drop_details) */
 };
 
 /* The message readers: read() touches the report only through
@@ -136,7 +137,7 @@ on_message_early(struct imcq_sink *s, const struct imcq_entry *e,
 	message_finish(m, body, body_off, s->rep, s->lim);
 	/* report_add_message's work, done here (it then spills the block) */
 	if (d->chill)
-		m = message_chill(m);
+		m = message_chill(m, d->drop);
 	message_pack(m);
 	VEC_PUSH(d->msgs, d->nmsgs, d->msgcap, m);
 }
@@ -156,6 +157,7 @@ read_early(const struct run *run, const struct imcq_entry *e, struct detected *d
 	sink.message = on_message_early;
 	sink.user = d;
 	d->chill = run->rep->chill;	/* set before ingest began */
+	d->drop = run->rep->drop_details;
 	d->rc = d->f->read(e, &sink);
 	d->read = true;
 	d->anoms = scratch.anoms;
@@ -467,6 +469,7 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 	if (how != NULL && strcmp(how, "off") == 0)
 		return;
 	rep->chill = true;
+	rep->drop_details = o->summary_only;
 	if (rep->spill != NULL || (how != NULL && strcmp(how, "memory") == 0))
 		return;
 	rep->spill = spill_open(NULL, &e);

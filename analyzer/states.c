@@ -970,13 +970,17 @@ queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
 	if (m->queue_time_source == NULL || m->nsources == 0)
 		return;
 	if (h != NULL && strncmp(m->queue_time_source, "IMS Received", 12) == 0) {
-		/* the hop's text is a cold field (model.h struct imcq_hop) */
+		/* the hop's text is a cold field (model.h struct imcq_hop); a
+		 * run that prints only the summary has not kept it, and prints
+		 * no evidence */
 		struct imcq_thawed t;
-		const struct imcq_message *w = message_thaw(rep, m, &t);
+		const struct imcq_message *w = report_keeps_details(rep) ?
+					       message_thaw(rep, m, &t) : m;
 		const struct imcq_hop *wh = &w->hdr.received[h - m->hdr.received];
 		char *x = xasprintf("Received: %s", wh->raw ? wh->raw : "");
 
-		message_thawed_release(&t);
+		if (w != m)
+			message_thawed_release(&t);
 		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
 			   m->sources[0].body_offset, 0, x);
 		free(x);
@@ -1442,7 +1446,10 @@ find_loop(struct ctx *c, struct imcq_message *m)
 		    "check the smart host, the Routing tab and MX records for a "
 			    "route back to this server (Q190021, Q260247); do not re-inject "
 			    "until the loop is fixed", x);
-	/* the hops' texts are cold fields (model.h struct imcq_hop) */
+	/* the hops' texts are cold fields (model.h struct imcq_hop); a run
+	 * that prints only the summary has not kept them, nor evidence */
+	if (!report_keeps_details(c->rep))
+		return;
 	w = message_thaw(c->rep, m, &t);
 	for (i = 0; i < w->hdr.nreceived && f->ev.n < MAX_EV_PER_FINDING; i++)
 		if (w->hdr.received[i].by && w->hdr.received[bi].by &&

@@ -139,20 +139,22 @@ encode(const struct imcq_message *m, unsigned char *o)
 }
 
 struct imcq_message *
-message_chill(struct imcq_message *m)
+message_chill(struct imcq_message *m, bool drop)
 {
 	struct imcq_message *hot;
-	size_t i, len;
-	unsigned char *d;
+	size_t i, len = 0;
+	unsigned char *d = NULL;
 
 	if (m->chilled)
 		return m;
-	len = encode(m, NULL);
-	if (len > (size_t)UINT32_MAX - 1)	/* > 4 GiB of cold fields: cannot be, given the caps */
-		return m;
-	d = xmalloc(len + 1);
-	(void)encode(m, d);
-	d[len] = '\0';
+	if (!drop) {
+		len = encode(m, NULL);
+		if (len > (size_t)UINT32_MAX - 1)	/* > 4 GiB of cold fields: cannot be, given the caps */
+			return m;
+		d = xmalloc(len + 1);
+		(void)encode(m, d);
+		d[len] = '\0';
+	}
 	m->hdr_priority = (int8_t)message_header_priority(m);
 	message_drop_cold(m);
 	for (i = 0; i < m->hdr.nreceived; i++) {
@@ -247,6 +249,8 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 	t->used = false;
 	if (!m->chilled)
 		return m;
+	if (r->drop_details)
+		BUG("message_thaw: this run dropped the messages' details (summary only)");
 	/* m ends before m->c */
 	memcpy(x, m, offsetof(struct imcq_message, c));
 	memset(&x->c, 0, sizeof(x->c));
@@ -512,6 +516,13 @@ message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
 	for (i = 0; i < l->n; i++)
 		if (finding_code_id(l->v[i].code) < 0)
 			return;
+	if (r->drop_details) {	/* the codes are all the summary reads */
+		for (i = 0; i < l->n; i++)
+			m->fzcodes[m->nfz + i] = (uint8_t)finding_code_id(l->v[i].code);
+		m->nfz = (uint8_t)(m->nfz + l->n);
+		findlist_release(&m->findings);
+		return;
+	}
 	buf_init(&b, (size_t)UINT32_MAX - 1);
 	if (m->nfz == 0) {
 		bput_u64(&b, 0);
@@ -556,6 +567,12 @@ report_freeze_findings(struct imcq_report *r)
 {
 	if (r->chill)
 		par_for(r->nmsgs, 4096, freeze_range, r);
+}
+
+bool
+report_keeps_details(const struct imcq_report *r)
+{
+	return !r->drop_details;
 }
 
 size_t
@@ -603,6 +620,8 @@ message_findings_get(const struct imcq_report *r, const struct imcq_message *m,
 	struct buf b;
 
 	memset(out, 0, sizeof(*out));
+	if (m->nfz > 0 && r != NULL && r->drop_details)
+		BUG("message_findings_get: this run dropped the findings' texts (summary only)");
 	/* newest first: each block names the one before it */
 	while (m->nfz > 0) {
 		struct cur c;

@@ -1178,9 +1178,9 @@ void
 report_add_message(struct imcq_report *r, struct imcq_message *m)
 {
 	if (r->chill)
-		m = message_chill(m);
+		m = message_chill(m, r->drop_details);
 	message_pack(m);
-	if (r->spill != NULL && m->chilled && !m->spilled) {
+	if (r->spill != NULL && m->chilled && !m->spilled && m->cold != NULL) {
 		uint64_t off = spill_put(r->spill, m->cold, m->coldlen);
 
 		free(m->cold);

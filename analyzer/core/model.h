@@ -719,6 +719,12 @@ struct imcq_report {
 	 * memory, encoded.  The spill is closed by report_release. */
 	bool chill;
 	struct imcq_spill *spill;
+	/* drop_details (imcq_opts.summary_only): chilling drops the cold
+	 * fields instead of encoding them, freezing keeps the findings'
+	 * codes and drops the rest; message_thaw and message_findings_get
+	 * are then a bug (BUG()), and the analysis does not call them
+	 * (report_keeps_details). */
+	bool drop_details;
 	struct imcq_incident incident;
 	int64_t reference_time;
 	const char *reference_source;	/* "--now" | evidence description (static) */
@@ -829,16 +835,21 @@ void report_add_message(struct imcq_report *r, struct imcq_message *m);
 void message_pack(struct imcq_message *m);
 /*
  * Cold fields (struct imcq_cold, core/chill.c): message_chill encodes them
- * into one block, frees them and returns the message moved into an
- * allocation that ends before m->c (m itself is freed; call it before
- * message_pack, before the message is stored anywhere).
- * report_add_message chills every message when rep->chill is set and moves
- * the block to rep->spill when there is one.  message_thaw gives a message
- * to print: m itself when it is not chilled, else a full-size copy in t
- * with the cold fields read back (any thread; the copy shares m's other
- * fields, read-only); message_thawed_release frees what the copy added.
+ * into one block (or, when drop, encodes nothing: the run will not print
+ * them), frees them and returns the message moved into an allocation that
+ * ends before m->c (m itself is freed; call it before message_pack, before
+ * the message is stored anywhere).
+ * report_add_message chills every message when rep->chill is set (dropping
+ * when rep->drop_details) and moves the block to rep->spill when there is
+ * one.  message_thaw gives a message to print: m itself when it is not
+ * chilled, else a full-size copy in t with the cold fields read back (any
+ * thread; the copy shares m's other fields, read-only);
+ * message_thawed_release frees what the copy added.
  */
-struct imcq_message *message_chill(struct imcq_message *m);
+struct imcq_message *message_chill(struct imcq_message *m, bool drop);
+/* Whether the run keeps the messages' details: their cold fields
+ * (message_thaw) and their findings' texts (message_findings_get). */
+bool report_keeps_details(const struct imcq_report *r);
 /* Free the cold fields of an unchilled message (message_chill's work once
  * they are encoded). */
 void message_drop_cold(struct imcq_message *m);

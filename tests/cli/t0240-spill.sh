@@ -7,7 +7,8 @@
 # texts (state reason, findings' messages and excerpts) once final: into an
 # unlinked temporary file in $TMPDIR (the default), into encoded blocks in
 # memory (IMCQ_SPILL=memory, or when no temporary file can be made), or
-# not at all (IMCQ_SPILL=off).  All three give the same bytes: stdout,
+# not at all (IMCQ_SPILL=off); a run that prints only the terminal
+# summary drops them instead.  All give the same bytes: stdout,
 # exit code, every file of -o, show, list and timeline, --where on header
 # fields; with one thread and two.  When $TMPDIR cannot take a file, one
 # warning says so and the outputs stay the same.  No file is left behind
@@ -92,6 +93,14 @@ for th in 1 2; do
 done
 same "analyze summary" analyze "${inputs[@]}"
 now=--now=2026-11-25T00:00:00Z
+# The terminal summary alone: the messages' details are dropped, not
+# spilled (pipeline.h summary_only), and the summary is the same as with
+# every detail kept (off); --where keeps them (it may read headers).
+for th in 1 2; do
+	same "analyze summary, 3000 generated, --threads $th" analyze --threads $th "$TMP/q3000.zip"
+done
+same "analyze summary, Received lines, --max-hops 2" analyze $now --max-hops 2 "$TMP/rec300.zip"
+same "analyze summary --where header" analyze --where 'header.Subject ~ /quarterly/' "$TMP/tree"
 same "analyze -o, Received lines, --max-hops 2" analyze -q $now --max-hops 2 -o @OUT@ "$TMP/rec300.zip"
 same "show --json, Received lines" show -q --json $now --max-hops 2 "$TMP/rec300.zip" 8VZ1ML3J
 same "list" list -q "${inputs[@]}" "$TMP/tree"
