@@ -127,6 +127,9 @@ struct walk {
 	bool ticks;		/* progress wanted: an EV_TICK after each member */
 	int spare_mode;		/* IMCQ_INGEST_SPARE: 1 always, -1 never, 0 by backlog */
 	bool whole;		/* IMCQ_STREAM=whole: no member is streamed */
+	/* The run prints no digest (imcq_report.no_hashes): neither the
+	 * members nor the input are hashed, their digests are "" */
+	bool nohash;
 	unsigned char *chunk;
 };
 
@@ -206,7 +209,7 @@ entry_of(const struct ev *ev, int input, int snapshot)
 		.len = ev->data ? ev->len : 0,
 		.size = ev->size,
 		.mtime = ev->mtime,
-		.sha256 = ev->sha,
+		.sha256 = ev->have_sha ? ev->sha : NULL,
 	};
 
 	return e;
@@ -345,10 +348,11 @@ apply(struct apply_ctx *c, struct ev *ev)
 		break;
 	case EV_SEND:
 		rep->inv[ev->idx].size = ev->size;
-		inv_set_sha256(&rep->inv[ev->idx], ev->sha);
+		if (ev->have_sha)
+			inv_set_sha256(&rep->inv[ev->idx], ev->sha);
 		memcpy(c->s_sha, ev->sha, 65);
 		c->se.size = ev->size;
-		c->se.sha256 = c->s_sha;
+		c->se.sha256 = ev->have_sha ? c->s_sha : NULL;
 		c->streaming = false;
 		c->v->end(c->v->user, &c->se, ev->idx, c->s_prep);
 		c->s_prep = NULL;
@@ -428,7 +432,7 @@ w_inv_add(struct walk *w, const char *member, uint64_t size, const char *sha,
 	ev->idx = idx;
 	ev->member = xstrdup(member);
 	ev->size = size;
-	if (sha) {
+	if (sha && sha[0]) {
 		memcpy(ev->sha, sha, 65);
 		ev->have_sha = true;
 	}
@@ -487,7 +491,7 @@ w_entry(struct walk *w, size_t idx, const char *stored, char *norm,
 	ev->size = size;
 	ev->mtime = mtime;
 	memcpy(ev->sha, sha, 65);
-	ev->have_sha = true;
+	ev->have_sha = sha[0] != '\0';
 	if (w->v->prepare) {
 		/* the entry the callback will see, on the walk's thread */
 		struct imcq_entry e = entry_of(ev, w->input, w->snapshot);
@@ -549,7 +553,7 @@ w_send(struct walk *w, size_t idx, uint64_t size, const char *sha)
 	ev->idx = idx;
 	ev->size = size;
 	memcpy(ev->sha, sha, 65);
-	ev->have_sha = true;
+	ev->have_sha = sha[0] != '\0';
 	emit(w, ev);
 }
 
@@ -700,6 +704,24 @@ struct mread {
 	char sha[65];			/* after mread_end */
 };
 
+/* A member's bytes into its digest; its digest, or "" when the run
+ * hashes no member (walk.nohash). */
+static void
+mread_hash(const struct walk *w, struct mread *r, const void *p, size_t n)
+{
+	if (!w->nohash)
+		sha256_update(&r->h, p, n);
+}
+
+static void
+mread_final(const struct walk *w, struct mread *r)
+{
+	if (w->nohash)
+		r->sha[0] = '\0';
+	else
+		sha256_final(&r->h, r->sha);
+}
+
 /* How member_from counts a member against --max-total. */
 enum budget_mode {
 	BUDGET_PIECES,	/* piece by piece (archives: as they decompress) */
@@ -751,7 +773,7 @@ mread_next(struct walk *w, struct mread *r, const unsigned char **p)
 		if (n > 0 && archive_piece(w, r, n)) {
 			*p = r->ibuf + r->ipos;
 			r->ipos += n;
-			sha256_update(&r->h, *p, n);
+			mread_hash(w, r, *p, n);
 			r->size += n;
 			return n;
 		}
@@ -779,7 +801,7 @@ mread_next(struct walk *w, struct mread *r, const unsigned char **p)
 			}
 			if (!archive_piece(w, r, (size_t)n))
 				break;
-			sha256_update(&r->h, w->chunk, (size_t)n);
+			mread_hash(w, r, w->chunk, (size_t)n);
 			r->size += (uint64_t)n;
 			*p = w->chunk;
 			return (size_t)n;
@@ -798,7 +820,7 @@ mread_next(struct walk *w, struct mread *r, const unsigned char **p)
 			}
 			if (r->budgeted && !budget(w, (uint64_t)n, r->stored))
 				break;
-			sha256_update(&r->h, w->chunk, (size_t)n);
+			mread_hash(w, r, w->chunk, (size_t)n);
 			r->size += (uint64_t)n;
 			*p = w->chunk;
 			return (size_t)n;
@@ -808,7 +830,7 @@ mread_next(struct walk *w, struct mread *r, const unsigned char **p)
 
 		*p = r->mem + r->mempos;
 		r->mempos += n;
-		sha256_update(&r->h, *p, n);
+		mread_hash(w, r, *p, n);
 		r->size += n;
 		return n;
 	}
@@ -845,7 +867,7 @@ member_stream(struct walk *w, struct mread *r, const char *stored, char *norm,
 			  (unsigned long long)r->size, strerror(r->err));
 		w_unreadable(w);
 	}
-	sha256_final(&r->h, r->sha);
+	mread_final(w, r);
 	if (mode == BUDGET_NONE)
 		w->total += r->size;
 	w_send(w, idx, r->size, r->sha);
@@ -917,7 +939,7 @@ member_from(struct walk *w, struct mread *r, const char *stored, int64_t mtime,
 		/* whole, in memory already: hash the rest, lend the bytes */
 		while (mread_next(w, r, &p) > 0)
 			;
-		sha256_final(&r->h, r->sha);
+		mread_final(w, r);
 		w->total += r->size;
 		buf_release(&b);
 		member(w, stored, norm, susp, NULL, r->size <= cap ? r->mem : NULL,
@@ -932,7 +954,7 @@ member_from(struct walk *w, struct mread *r, const char *stored, int64_t mtime,
 		size_t rest = r->ilen - r->ipos;
 
 		if (rest == 0 || archive_piece(w, r, rest)) {
-			sha256_update(&r->h, r->ibuf + r->ipos, rest);
+			mread_hash(w, r, r->ibuf + r->ipos, rest);
 			r->size += rest;
 			buf_release(&b);
 			buf_adopt(&b, (char *)r->ibuf, r->ilen, cap);
@@ -954,7 +976,7 @@ member_from(struct walk *w, struct mread *r, const char *stored, int64_t mtime,
 	}
 	if (r->err)
 		goto fail;
-	sha256_final(&r->h, r->sha);
+	mread_final(w, r);
 	if (mode == BUDGET_NONE)
 		w->total += r->size;
 	if (mode == BUDGET_AFTER && !budget(w, r->size, stored)) {
@@ -1585,7 +1607,9 @@ job_walk(struct job *j)
 	 * message meanwhile): ~0.2 s a 200 MB archive, once before any
 	 * member.  A read error of the hash (the file could be opened) is
 	 * reported after the walk: the members read stay listed. */
-	if (w->q != NULL && pthread_create(&htid, NULL, input_hash_main, &h) == 0)
+	if (w->nohash)
+		close(h.fd);	/* opened all the same: the same refusals */
+	else if (w->q != NULL && pthread_create(&htid, NULL, input_hash_main, &h) == 0)
 		beside = true;
 	else
 		input_hash_main(&h);
@@ -1622,7 +1646,9 @@ job_walk(struct job *j)
 	}
 	if (beside && pthread_join(htid, NULL) != 0)
 		BUG("pthread_join");
-	if (h.rc == IMCQ_OK) {
+	if (w->nohash) {
+		;	/* no digest */
+	} else if (h.rc == IMCQ_OK) {
 		memcpy(j->sha, h.sha, sizeof(j->sha));
 		j->have_sha = true;
 	} else {
@@ -1688,6 +1714,7 @@ ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 	j.w.snapshot = snapshot;
 	j.w.ticks = v->tick != NULL;
 	j.w.whole = whole_env();
+	j.w.nohash = rep->no_hashes;
 	{
 		const char *sm = getenv("IMCQ_INGEST_SPARE");
 
@@ -1736,7 +1763,8 @@ ingest_input(struct imcq_report *rep, const char *path, int snapshot,
 		rep->inputs[c.input].kind = "directory";
 		j.is_dir = true;
 		job_run(&j, &c, threads);
-		dir_digest(rep, c.input, first, rep->inputs[c.input].sha256);
+		if (!rep->no_hashes)
+			dir_digest(rep, c.input, first, rep->inputs[c.input].sha256);
 		rep->inputs[c.input].size = j.w.total;
 	} else {
 		unsigned char head[40 * 1024];

@@ -26,7 +26,8 @@ static const struct command commands[] = {
 	{ "analyze", cmd_analyze, "imcq analyze [options] INPUT...",
 	  "Full analysis of one or more backups (each INPUT one snapshot).\n"
 	  "Without -o or --json: a terminal summary (states, a qshape-style\n"
-	  "domain x age table, the top findings and what to do).\n"
+	  "domain x age table, the top findings and what to do); it prints\n"
+	  "no digest, so it hashes only the messages, not inputs and members.\n"
 	  "  -o, --output DIR   write report.json, report.html, messages.jsonl,\n"
 	  "                     timeline.csv and manifest.json into DIR (a new or\n"
 	  "                     empty folder; --force allows a non-empty one)\n"

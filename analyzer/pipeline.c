@@ -490,6 +490,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	run.sink.user = &run;
 	run.show_progress = pipeline_progress(o);
 	stage_mark("start");
+	rep->no_hashes = o->summary_only;
 	open_spill(rep, o);
 	rc = ingest_all(&run, err);
 	report_trim(rep);

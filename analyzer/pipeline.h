@@ -41,10 +41,11 @@ struct imcq_opts {
 	unsigned threads;		/* --threads: 1 one thread, 2 overlap ingest; 0 auto */
 	const char *where;		/* --where EXPR */
 	/* The run prints only the terminal summary (`analyze` without
-	 * --json or -o): the messages' details -- their cold fields and the
-	 * texts and evidence of their findings, which only the reports print
-	 * -- are dropped as soon as they are made, neither encoded nor
-	 * spilled (issue #9; model.h imcq_report.drop_details). */
+	 * --json, -o or --where): the messages' details -- their cold fields
+	 * and the texts and evidence of their findings, which only the
+	 * reports print -- are dropped as soon as they are made, neither
+	 * encoded nor spilled, and no member or input is hashed (issue #9;
+	 * model.h imcq_report.drop_details, no_hashes). */
 	bool summary_only;
 	const char *const *inputs;
 	size_t ninputs;

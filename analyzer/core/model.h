@@ -725,6 +725,12 @@ struct imcq_report {
 	 * are then a bug (BUG()), and the analysis does not call them
 	 * (report_keeps_details). */
 	bool drop_details;
+	/* no_hashes (imcq_opts.summary_only too): ingest hashes no member and
+	 * no input (the summary prints no digest; the messages' bodies are
+	 * hashed all the same: the cross-checks compare them).  Their
+	 * digests stay empty: inventory rows without has_sha256, entries
+	 * with sha256 NULL, inputs with sha256 "". */
+	bool no_hashes;
 	struct imcq_incident incident;
 	int64_t reference_time;
 	const char *reference_source;	/* "--now" | evidence description (static) */

@@ -8,7 +8,8 @@
 # unlinked temporary file in $TMPDIR (the default), into encoded blocks in
 # memory (IMCQ_SPILL=memory, or when no temporary file can be made), or
 # not at all (IMCQ_SPILL=off); a run that prints only the terminal
-# summary drops them instead.  All give the same bytes: stdout,
+# summary drops them instead, and hashes no member (IMCQ_KEEP=all keeps
+# both).  All give the same bytes: stdout,
 # exit code, every file of -o, show, list and timeline, --where on header
 # fields; with one thread and two.  When $TMPDIR cannot take a file, one
 # warning says so and the outputs stay the same.  No file is left behind
@@ -39,6 +40,7 @@ run() {
 	file) TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	memory) IMCQ_SPILL=memory TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	off) IMCQ_SPILL=off TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	keep) IMCQ_KEEP=all TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	nodir) TMPDIR="$TMP/ro/none" "$IMCQ" "$@" ;;
 	esac >"$out.out" 2>"$out.err"
 	echo $? >"$out.rc"
@@ -49,15 +51,16 @@ run() {
 }
 
 # same NAME CMD...: off is the reference; file and memory must match it
-# byte for byte, stderr included; nodir too, but for its one warning
+# byte for byte, stderr included; nodir too, but for its one warning; and
+# keep (IMCQ_KEEP=all: a summary run keeps every detail and digest)
 same() {
 	local name=$1; shift
 	local m bad=0
-	for m in off file memory nodir; do
+	for m in off file memory nodir keep; do
 		rm -rf "$TMP/o-$m"
 		run "$m" "$TMP/r-$m" "${@//@OUT@/$TMP/o-$m}"
 	done
-	for m in file memory nodir; do
+	for m in file memory nodir keep; do
 		cmp -s "$TMP/r-off.rc" "$TMP/r-$m.rc" || { fail "$name: exit code differs ($m)"; bad=1; }
 		sed "s#$TMP/o-$m#OUT#g" "$TMP/r-$m.out" >"$TMP/r-$m.o"
 		sed "s#$TMP/o-off#OUT#g" "$TMP/r-off.out" >"$TMP/r-off.o"
@@ -83,7 +86,7 @@ same() {
 		fi
 	done
 	[ -s "$TMP/r-off.out" ] || [ -d "$TMP/o-off" ] || { fail "$name: no output at all"; bad=1; }
-	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, and without a temporary file"
+	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, without a temporary file, and all kept"
 }
 
 for th in 1 2; do
@@ -94,13 +97,15 @@ done
 same "analyze summary" analyze "${inputs[@]}"
 now=--now=2026-11-25T00:00:00Z
 # The terminal summary alone: the messages' details are dropped, not
-# spilled (pipeline.h summary_only), and the summary is the same as with
-# every detail kept (off); --where keeps them (it may read headers).
+# spilled, and no member or input is hashed (pipeline.h summary_only);
+# the summary is the same as with every detail kept (off) and every digest
+# made (keep); --where keeps them (it may read headers).
 for th in 1 2; do
 	same "analyze summary, 3000 generated, --threads $th" analyze --threads $th "$TMP/q3000.zip"
 done
 same "analyze summary, Received lines, --max-hops 2" analyze $now --max-hops 2 "$TMP/rec300.zip"
 same "analyze summary --where header" analyze --where 'header.Subject ~ /quarterly/' "$TMP/tree"
+same "analyze summary, a folder and two archives" analyze "$TMP/tree" "${inputs[@]}"
 same "analyze -o, Received lines, --max-hops 2" analyze -q $now --max-hops 2 -o @OUT@ "$TMP/rec300.zip"
 same "show --json, Received lines" show -q --json $now --max-hops 2 "$TMP/rec300.zip" 8VZ1ML3J
 same "list" list -q "${inputs[@]}" "$TMP/tree"
@@ -112,6 +117,7 @@ same "analyze --json --where header or state" analyze -q --json \
 	--where 'header.X-Mailer ~ /./ or header.Message-ID ~ /m2@/ or state = archived' "$TMP/tree" "${inputs[@]}"
 if [ -n "${IMCQ_CORPUS:-}" ] && [ -d "$IMCQ_CORPUS" ]; then
 	same "analyze --json, real-mail corpus" analyze -q --json "$IMCQ_CORPUS"
+	same "analyze summary, real-mail corpus" analyze "$IMCQ_CORPUS"
 fi
 
 # --where on a header field really sees the chilled headers
