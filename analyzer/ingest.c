@@ -898,7 +898,8 @@ member_from(struct walk *w, struct mread *r, const char *stored, int64_t mtime,
 	void *head = NULL;
 	bool stream = false;
 
-	sha256_init(&r->h);
+	if (!w->nohash)		/* mread_final() ends it */
+		sha256_init(&r->h);
 	r->budgeted = mode == BUDGET_PIECES;
 	buf_init(&b, cap > HEAD_BYTES + CHUNK ? (size_t)cap : HEAD_BYTES + CHUNK);
 	while (b.len < HEAD_BYTES && (n = mread_next(w, r, &p)) > 0)

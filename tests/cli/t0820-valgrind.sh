@@ -54,6 +54,8 @@ vg() {
 S=$IMCQ_SRC/samples/q268494
 vg "analyze serverB sample" 0 analyze -q --progress never -o "$TMP/o1" "$S/serverB-imcdata.zip"
 vg "analyze both samples" 0 analyze -q --progress never -o "$TMP/o2" "$S/serverA-imcdata.zip" "$S/serverB-imcdata.zip"
+# the terminal summary: details dropped, no member hashed (its own paths)
+vg "analyze summary, both samples" 0 analyze -q --progress never "$S/serverA-imcdata.zip" "$S/serverB-imcdata.zip"
 vg "list --where" 0 list -q --where 'rcpt ~ /@example\.(com|net)$/i and not subject ~ /^undeliverable/i' "$S/serverB-imcdata.zip"
 id=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["messages"][0]["spool_id"])' "$TMP/o1/report.json" 2>/dev/null)
 [ -n "$id" ] && vg "show $id" 0 show -q "$S/serverB-imcdata.zip" "$id"
@@ -99,5 +101,6 @@ put("slip.tar.gz", b.getvalue())
 PY
 # exit 1: its 12 nested zips pass --max-depth, a cap reached
 vg "analyze hostile tree" 1 analyze -q --progress never -o "$TMP/o3" "$TMP/hostile"
+vg "analyze summary, hostile tree" 1 analyze -q --progress never "$TMP/hostile"
 vg "timeline hostile tree" 1 timeline -q --format jsonl "$TMP/hostile"
 finish
