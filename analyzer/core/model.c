@@ -299,6 +299,8 @@ evlist_trim(struct imcq_evlist *l)
 }
 
 /* msg's text into a heap string of its exact length */
+static char *vformat(const char *fmt, va_list ap) IMCQ_PRINTF(1, 0);
+
 static char *
 vformat(const char *fmt, va_list ap)
 {
