@@ -70,6 +70,11 @@ int cmd_reinject(struct cli *c);
 
 /* Usage error: message on stderr with a hint, returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...) IMCQ_PRINTF(2, 3);
+/* Whether the run is lean (pipeline.h imcq_opts.lean): it prints no
+ * message detail and no digest; cli_analyze() makes it not lean when
+ * --where reads a header field.  IMCQ_KEEP=all: never lean (tests compare
+ * the two). */
+void cli_lean(struct cli *c, bool lean);
 /* Run the analysis for c (inputs in c->o); prints a fatal message and
  * returns EXIT_FATAL when no input could be read, else EXIT_OK.  Compiles
  * --where into *where (NULL when absent); a bad expression is a usage

@@ -385,7 +385,6 @@ cmd_analyze(struct cli *c)
 {
 	struct imcq_report rep;
 	struct imcq_where *where;
-	const char *keep;
 	int rc;
 	cJSON *doc = NULL;
 	const cJSON *hole = NULL;
@@ -393,12 +392,8 @@ cmd_analyze(struct cli *c)
 				 .progress = pipeline_progress(&c->o) };
 
 	/* The terminal summary prints counts and the report's own findings:
-	 * the messages' details and the members' digests need not be kept
-	 * (pipeline.h summary_only).  --where may read their headers.
-	 * IMCQ_KEEP=all keeps them all the same (tests compare the two). */
-	keep = getenv("IMCQ_KEEP");
-	c->o.summary_only = !c->out_dir && !c->json && c->o.where == NULL &&
-			    !(keep != NULL && strcmp(keep, "all") == 0);
+	 * the messages' details and the members' digests need not be kept */
+	cli_lean(c, !c->out_dir && !c->json);
 	rc = cli_analyze(c, &rep, &where);
 	if (rc != EXIT_OK) {
 		if (rc == EXIT_FATAL)

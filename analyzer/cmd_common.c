@@ -2,11 +2,20 @@
 /* cmd_common.c - helpers shared by the cmd_*.c files (see cli.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "analyzer/cli.h"
 #include "analyzer/where.h"
+
+void
+cli_lean(struct cli *c, bool lean)
+{
+	const char *keep = getenv("IMCQ_KEEP");
+
+	c->o.lean = lean && !(keep != NULL && strcmp(keep, "all") == 0);
+}
 
 int
 cli_analyze(struct cli *c, struct imcq_report *rep, struct imcq_where **where)
@@ -18,6 +27,8 @@ cli_analyze(struct cli *c, struct imcq_report *rep, struct imcq_where **where)
 		*where = where_compile(c->o.where, &c->o.lim, &err);
 		if (*where == NULL)
 			return cli_usage_error(c, "bad --where expression: %s", err.msg);
+		if (where_uses_headers(*where))
+			c->o.lean = false;	/* cli_selected thaws the headers */
 	}
 	c->o.inputs = c->args;
 	c->o.ninputs = c->nargs;

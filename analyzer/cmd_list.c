@@ -15,8 +15,10 @@ cmd_list(struct cli *c)
 	struct imcq_report rep;
 	struct imcq_where *where;
 	size_t i, shown = 0;
-	int rc = cli_analyze(c, &rep, &where);
+	int rc;
 
+	cli_lean(c, !c->json);	/* a line a message prints no detail, no digest */
+	rc = cli_analyze(c, &rep, &where);
 	if (rc != EXIT_OK) {
 		if (rc == EXIT_FATAL)
 			report_release(&rep);

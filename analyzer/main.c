@@ -36,7 +36,8 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "imcq list [options] INPUT...",
 	  "One line per message, like mailq / postqueue -p: spool id, queue,\n"
 	  "state, age, size, envelope sender, first recipient (+ how many more),\n"
-	  "subject.  --json prints one JSON object per line (JSON Lines).\n",
+	  "subject.  --json prints one JSON object per line (JSON Lines).\n"
+	  "Without --json it hashes only the messages, not inputs and members.\n",
 	  CMD_ANALYSIS | CMD_WHERE },
 	{ "show", cmd_show, "imcq show [options] INPUT... ID",
 	  "Everything about one message, like postcat: sources with offsets and\n"

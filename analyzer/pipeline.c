@@ -469,7 +469,7 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 	if (how != NULL && strcmp(how, "off") == 0)
 		return;
 	rep->chill = true;
-	rep->drop_details = o->summary_only;
+	rep->drop_details = o->lean;
 	if (rep->spill != NULL || (how != NULL && strcmp(how, "memory") == 0))
 		return;
 	rep->spill = spill_open(NULL, &e);
@@ -490,7 +490,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	run.sink.user = &run;
 	run.show_progress = pipeline_progress(o);
 	stage_mark("start");
-	rep->no_hashes = o->summary_only;
+	rep->no_hashes = o->lean;
 	open_spill(rep, o);
 	rc = ingest_all(&run, err);
 	report_trim(rep);

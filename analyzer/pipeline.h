@@ -40,13 +40,15 @@ struct imcq_opts {
 	bool quiet;
 	unsigned threads;		/* --threads: 1 one thread, 2 overlap ingest; 0 auto */
 	const char *where;		/* --where EXPR */
-	/* The run prints only the terminal summary (`analyze` without
-	 * --json, -o or --where): the messages' details -- their cold fields
-	 * and the texts and evidence of their findings, which only the
-	 * reports print -- are dropped as soon as they are made, neither
-	 * encoded nor spilled, and no member or input is hashed (issue #9;
-	 * model.h imcq_report.drop_details, no_hashes). */
-	bool summary_only;
+	/* A lean run prints no message detail and no digest (`analyze`
+	 * without --json or -o: the terminal summary; `list` without
+	 * --json), and its --where, if any, reads no header field: the
+	 * messages' details -- their cold fields and the texts and evidence
+	 * of their findings, which only the reports print -- are dropped as
+	 * soon as they are made, neither encoded nor spilled, and no member
+	 * or input is hashed (issue #9; model.h imcq_report.drop_details,
+	 * no_hashes).  cli_lean() sets it. */
+	bool lean;
 	const char *const *inputs;
 	size_t ninputs;
 };

@@ -719,14 +719,14 @@ struct imcq_report {
 	 * memory, encoded.  The spill is closed by report_release. */
 	bool chill;
 	struct imcq_spill *spill;
-	/* drop_details (imcq_opts.summary_only): chilling drops the cold
+	/* drop_details (imcq_opts.lean): chilling drops the cold
 	 * fields instead of encoding them, freezing keeps the findings'
 	 * codes and drops the rest; message_thaw and message_findings_get
 	 * are then a bug (BUG()), and the analysis does not call them
 	 * (report_keeps_details). */
 	bool drop_details;
-	/* no_hashes (imcq_opts.summary_only too): ingest hashes no member and
-	 * no input (the summary prints no digest; the messages' bodies are
+	/* no_hashes (imcq_opts.lean too): ingest hashes no member and no
+	 * input (the run prints no digest; the messages' bodies are
 	 * hashed all the same: the cross-checks compare them).  Their
 	 * digests stay empty: inventory rows without has_sha256, entries
 	 * with sha256 NULL, inputs with sha256 "". */

@@ -97,7 +97,7 @@ done
 same "analyze summary" analyze "${inputs[@]}"
 now=--now=2026-11-25T00:00:00Z
 # The terminal summary alone: the messages' details are dropped, not
-# spilled, and no member or input is hashed (pipeline.h summary_only);
+# spilled, and no member or input is hashed (pipeline.h imcq_opts.lean);
 # the summary is the same as with every detail kept (off) and every digest
 # made (keep); --where keeps them (it may read headers).
 for th in 1 2; do
@@ -105,6 +105,9 @@ for th in 1 2; do
 done
 same "analyze summary, Received lines, --max-hops 2" analyze $now --max-hops 2 "$TMP/rec300.zip"
 same "analyze summary --where header" analyze --where 'header.Subject ~ /quarterly/' "$TMP/tree"
+same "analyze summary --where state or finding" analyze \
+	--where 'state = awaiting-delivery or finding = DUPLICATE_RISK' "$TMP/tree" "${inputs[@]}"
+same "list --where state, 3000 generated" list -q --where 'state = awaiting-delivery' "$TMP/q3000.zip"
 same "analyze summary, a folder and two archives" analyze "$TMP/tree" "${inputs[@]}"
 same "analyze -o, Received lines, --max-hops 2" analyze -q $now --max-hops 2 -o @OUT@ "$TMP/rec300.zip"
 same "show --json, Received lines" show -q --json $now --max-hops 2 "$TMP/rec300.zip" 8VZ1ML3J
