@@ -1704,6 +1704,13 @@ head_only(struct fill *f, GByteArray *arr)
 	return root;
 }
 
+void
+mime_set_head_only(bool on)
+{
+	mime_global_init();
+	head_mode = on ? (head_mode == 2 ? 2 : 1) : 0;
+}
+
 /* --- entry point ---------------------------------------------------------- */
 
 void
