@@ -992,6 +992,7 @@ member_from(struct walk *w, struct mread *r, const char *stored, int64_t mtime,
 	buf_release(&b);
 	return 0;
 fail:
+	mread_final(w, r);	/* the digest of a member cut short: dropped */
 	if (head && w->v->drop)
 		w->v->drop(w->v->user, head);
 	free(norm);

@@ -56,6 +56,9 @@ vg "analyze serverB sample" 0 analyze -q --progress never -o "$TMP/o1" "$S/serve
 vg "analyze both samples" 0 analyze -q --progress never -o "$TMP/o2" "$S/serverA-imcdata.zip" "$S/serverB-imcdata.zip"
 # the terminal summary: details dropped, no member hashed (its own paths)
 vg "analyze summary, both samples" 0 analyze -q --progress never "$S/serverA-imcdata.zip" "$S/serverB-imcdata.zip"
+# a file that opens but cannot be read (/proc/self/mem: EIO at offset 0):
+# exit 3, no input read, the member's digest dropped
+[ -r /proc/self/mem ] && vg "analyze an input that fails to read" 3 analyze -q --json /proc/self/mem
 vg "list --where" 0 list -q --where 'rcpt ~ /@example\.(com|net)$/i and not subject ~ /^undeliverable/i' "$S/serverB-imcdata.zip"
 id=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["messages"][0]["spool_id"])' "$TMP/o1/report.json" 2>/dev/null)
 [ -n "$id" ] && vg "show $id" 0 show -q "$S/serverB-imcdata.zip" "$id"
