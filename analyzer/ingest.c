@@ -393,6 +393,17 @@ ev_new(enum ev_kind kind)
 	return ev;
 }
 
+/* A member's digest into ev: sha, or none when sha is NULL or "" (a run
+ * that hashes no member: walk.nohash). */
+static void
+ev_set_sha(struct ev *ev, const char *sha)
+{
+	if (sha != NULL && sha[0] != '\0') {
+		memcpy(ev->sha, sha, 65);
+		ev->have_sha = true;
+	}
+}
+
 static void w_anomaly(struct walk *w, const char *code, enum imcq_sev sev,
 		      const char *member, uint64_t off, const char *fmt, ...)
 	IMCQ_PRINTF(6, 7);
@@ -432,10 +443,7 @@ w_inv_add(struct walk *w, const char *member, uint64_t size, const char *sha,
 	ev->idx = idx;
 	ev->member = xstrdup(member);
 	ev->size = size;
-	if (sha && sha[0]) {
-		memcpy(ev->sha, sha, 65);
-		ev->have_sha = true;
-	}
+	ev_set_sha(ev, sha);
 	ev->mtime = mtime;
 	ev->ikind = kind;
 	ev->place = place;
@@ -490,8 +498,7 @@ w_entry(struct walk *w, size_t idx, const char *stored, char *norm,
 	}
 	ev->size = size;
 	ev->mtime = mtime;
-	memcpy(ev->sha, sha, 65);
-	ev->have_sha = sha[0] != '\0';
+	ev_set_sha(ev, sha);
 	if (w->v->prepare) {
 		/* the entry the callback will see, on the walk's thread */
 		struct imcq_entry e = entry_of(ev, w->input, w->snapshot);
@@ -552,8 +559,7 @@ w_send(struct walk *w, size_t idx, uint64_t size, const char *sha)
 
 	ev->idx = idx;
 	ev->size = size;
-	memcpy(ev->sha, sha, 65);
-	ev->have_sha = sha[0] != '\0';
+	ev_set_sha(ev, sha);
 	emit(w, ev);
 }
 
@@ -1648,13 +1654,11 @@ job_walk(struct job *j)
 	}
 	if (beside && pthread_join(htid, NULL) != 0)
 		BUG("pthread_join");
-	if (w->nohash) {
-		;	/* no digest */
-	} else if (h.rc == IMCQ_OK) {
+	if (h.rc != IMCQ_OK) {
+		job_skip(j, &h.err);
+	} else if (!w->nohash) {
 		memcpy(j->sha, h.sha, sizeof(j->sha));
 		j->have_sha = true;
-	} else {
-		job_skip(j, &h.err);
 	}
 }
 

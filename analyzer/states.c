@@ -971,8 +971,7 @@ queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
 		return;
 	if (h != NULL && strncmp(m->queue_time_source, "IMS Received", 12) == 0) {
 		/* the hop's text is a cold field (model.h struct imcq_hop); a
-		 * run that prints only the summary has not kept it, and prints
-		 * no evidence */
+		 * lean run has not kept it, and prints no evidence */
 		struct imcq_thawed t;
 		const struct imcq_message *w = report_keeps_details(rep) ?
 					       message_thaw(rep, m, &t) : m;
@@ -1446,8 +1445,8 @@ find_loop(struct ctx *c, struct imcq_message *m)
 		    "check the smart host, the Routing tab and MX records for a "
 			    "route back to this server (Q190021, Q260247); do not re-inject "
 			    "until the loop is fixed", x);
-	/* the hops' texts are cold fields (model.h struct imcq_hop); a run
-	 * that prints only the summary has not kept them, nor evidence */
+	/* the hops' texts are cold fields (model.h struct imcq_hop); a lean
+	 * run has not kept them, and prints no evidence */
 	if (!report_keeps_details(c->rep))
 		return;
 	w = message_thaw(c->rep, m, &t);

@@ -250,7 +250,7 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 	if (!m->chilled)
 		return m;
 	if (r->drop_details)
-		BUG("message_thaw: this run dropped the messages' details (summary only)");
+		BUG("message_thaw: this lean run dropped the messages' details");
 	/* m ends before m->c */
 	memcpy(x, m, offsetof(struct imcq_message, c));
 	memset(&x->c, 0, sizeof(x->c));
@@ -516,29 +516,27 @@ message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
 	for (i = 0; i < l->n; i++)
 		if (finding_code_id(l->v[i].code) < 0)
 			return;
-	if (r->drop_details) {	/* the codes are all the summary reads */
-		for (i = 0; i < l->n; i++)
-			m->fzcodes[m->nfz + i] = (uint8_t)finding_code_id(l->v[i].code);
-		m->nfz = (uint8_t)(m->nfz + l->n);
-		findlist_release(&m->findings);
-		return;
-	}
-	buf_init(&b, (size_t)UINT32_MAX - 1);
-	if (m->nfz == 0) {
-		bput_u64(&b, 0);
-	} else {
-		bput_u64(&b, (uint64_t)m->fzlen + 1);
-		bput_u64(&b, m->fz_mem ? (uint64_t)(uintptr_t)m->fzblk : m->fzoff);
-	}
-	put_findings(&b, l);
-	if (b.over) {
-		buf_release(&b);
-		return;
+	/* a lean run keeps the codes alone: no block (report_keeps_details) */
+	if (!r->drop_details) {
+		buf_init(&b, (size_t)UINT32_MAX - 1);
+		if (m->nfz == 0) {
+			bput_u64(&b, 0);
+		} else {
+			bput_u64(&b, (uint64_t)m->fzlen + 1);
+			bput_u64(&b, m->fz_mem ? (uint64_t)(uintptr_t)m->fzblk : m->fzoff);
+		}
+		put_findings(&b, l);
+		if (b.over) {
+			buf_release(&b);
+			return;
+		}
 	}
 	for (i = 0; i < l->n; i++)
 		m->fzcodes[m->nfz + i] = (uint8_t)finding_code_id(l->v[i].code);
 	m->nfz = (uint8_t)(m->nfz + l->n);
 	findlist_release(&m->findings);
+	if (r->drop_details)
+		return;
 	d = buf_detach(&b, &len);
 	buf_release(&b);
 	m->fzlen = (uint32_t)len;
@@ -621,7 +619,7 @@ message_findings_get(const struct imcq_report *r, const struct imcq_message *m,
 
 	memset(out, 0, sizeof(*out));
 	if (m->nfz > 0 && r != NULL && r->drop_details)
-		BUG("message_findings_get: this run dropped the findings' texts (summary only)");
+		BUG("message_findings_get: this lean run dropped the findings' texts");
 	/* newest first: each block names the one before it */
 	while (m->nfz > 0) {
 		struct cur c;
