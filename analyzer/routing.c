@@ -746,7 +746,9 @@ struct rinput {
 	struct rsnap *s;
 	enum rkind kind;
 	const char *domain;		/* LOCAL, NOTABLE, MATCH, NOMATCH */
-	const char *addr;		/* NOMATCH (the rule names it) */
+	/* NOMATCH: the address the rule names, or NULL when the rule leaves
+	 * a place for it (imcq_route.addr_at: one route for a domain) */
+	const char *addr;
 	const struct rt_hit *hits;	/* MATCH: the entries that match */
 	size_t nhits;
 };
@@ -862,6 +864,11 @@ route_build(const struct rinput *in, const struct snapidx *ix, struct imcq_route
 		rt->rule = s->cur == s->gw0 ? xstrdup(ch.rule)
 			   : xasprintf("%s; in GWART1.MTA (the previous table): "
 				       "GWART0.MTA is not in this snapshot", ch.rule);
+		if (in->addr == NULL) {	/* the address's place in the rule */
+			if (ch.addr_at == 0 || ch.addr_at >= UINT16_MAX)
+				BUG("routing: a shared no-match rule without its address's place");
+			rt->addr_at = (uint16_t)ch.addr_at;
+		}
 		evlist_add(&rt->ev, s->cur->input, s->cur->member, IMCQ_NOOFF, 0, ix->searched);
 		rt_choice_release(&ch);
 		break;
@@ -965,7 +972,12 @@ route_rcpt_build(struct rsnap *s, const struct snapidx *ix, struct imcq_message 
 		in.nhits = rt_hits_indexed(ix->rt, r->address, &hits);
 		in.hits = hits;
 		in.kind = in.nhits > 0 ? RK_MATCH : RK_NOMATCH;
-		if (in.nhits == 0)
+		/* the rule names the address: one the rule holds whole gets
+		 * its place in the domain's route (route_rule puts it there:
+		 * the same bytes as the rule built with it); one cut at the
+		 * rule's cap its own route */
+		if (in.nhits == 0 && r->address != NULL &&
+		    !rt_nomatch_names_whole(ix->rt, strlen(r->address)))
 			in.addr = r->address;
 	}
 	r->route = &rmemo_get(mo, &in, ix)->rt;	/* interned by pool_range */

@@ -460,8 +460,10 @@ choose(const struct imcq_route_entry *const *e, const struct rt_hit *h, size_t n
 		const char *a = addr ? addr : "", *ty = addr_type ? addr_type : "";
 		size_t na = strlen(a), nt = strlen(ty);
 
+		/* rt_nomatch_names_whole: the test for the appends, at b's start */
 		if (room_for(&b, na + nt + 192)) {
 			buf_appends(&b, "no address space matches '");
+			c->addr_at = b.len;
 			buf_append(&b, a, na);
 			buf_appends(&b, "': ");
 			put_zu(&b, ntyped);
@@ -705,6 +707,15 @@ rt_choose_indexed(const struct rt_index *x, const struct rt_hit *hits, size_t n,
 		  const char *addr, const char *local_server, struct rt_choice *c)
 {
 	return choose(x->e, hits, n, x->ntyped, x->addr_type, addr, local_server, c);
+}
+
+bool
+rt_nomatch_names_whole(const struct rt_index *x, size_t addr_len)
+{
+	size_t nt = x->addr_type ? strlen(x->addr_type) : 0;
+
+	/* choose()'s test for the appends of the rule, at its start */
+	return addr_len <= RULE_CAP && nt <= RULE_CAP && addr_len + nt + 192 <= RULE_CAP;
 }
 
 bool

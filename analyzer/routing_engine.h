@@ -92,6 +92,7 @@ struct rt_choice {
 						 * connector that lost, or NULL */
 	struct rt_match_info beaten_mi;
 	char *rule;		/* plain words; owned */
+	size_t addr_at;		/* nothing matches: where addr is in rule (0: elsewhere) */
 };
 
 /*
@@ -132,6 +133,10 @@ struct rt_hit {
 	struct rt_match_info mi;
 };
 size_t rt_hits_indexed(const struct rt_index *x, const char *addr, struct rt_hit **hits);
+/* Whether the rule that no address space matches an address of addr_len
+ * bytes holds the address whole (not cut at the rule's cap): its place is
+ * then struct rt_choice.addr_at, whatever the address. */
+bool rt_nomatch_names_whole(const struct rt_index *x, size_t addr_len);
 bool rt_choose_indexed(const struct rt_index *x, const struct rt_hit *hits, size_t n,
 		       const char *addr, const char *local_server, struct rt_choice *c);
 

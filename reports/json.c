@@ -325,10 +325,12 @@ findings_json(const struct imcq_report *rep, const struct imcq_findlist *l)
 	return a;
 }
 
+/* The route of the recipient with this address (route_rule). */
 static cJSON *
-route_json(const struct imcq_report *rep, const struct imcq_route *r)
+route_json(const struct imcq_report *rep, const struct imcq_route *r, const char *address)
 {
 	cJSON *o = must(cJSON_CreateObject());
+	char *tmp;
 
 	add_bool(o, "known", r->known);
 	json_add_str(o, "connector", r->connector);
@@ -338,7 +340,8 @@ route_json(const struct imcq_report *rep, const struct imcq_route *r)
 		add_num(o, "cost", r->cost);
 	else
 		cJSON_AddItemToObject(o, "cost", must(cJSON_CreateNull()));
-	json_add_str(o, "rule", r->rule);
+	json_add_str(o, "rule", route_rule(r, address, &tmp));
+	free(tmp);
 	json_add_str(o, "host", r->host);
 	json_add_str(o, "ims_rule", r->ims_rule);
 	cJSON_AddItemToObject(o, "evidence", evidence_json(rep, &r->ev));
@@ -503,7 +506,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 		json_add_str(ro, "domain", r->domain);
 		json_add_str(ro, "status", r->status);
 		add_bool(ro, "in_headers", r->in_headers);
-		cJSON_AddItemToObject(ro, "route", route_json(rep, rcpt_route(r)));
+		cJSON_AddItemToObject(ro, "route", route_json(rep, rcpt_route(r), r->address));
 		cJSON_AddItemToObject(ro, "evidence", evidence_json(rep, &r->ev));
 		cJSON_AddItemToArray(a, ro);
 	}
@@ -680,7 +683,7 @@ static cJSON *
 decision_item(const struct imcq_report *rep, const struct imcq_message *m,
 	      const struct imcq_rcpt *r)
 {
-	cJSON *d = route_json(rep, rcpt_route(r));
+	cJSON *d = route_json(rep, rcpt_route(r), r->address);
 
 	cJSON_AddItemToObject(d, "spool_id", jstr(m->spool_id));
 	cJSON_AddItemToObject(d, "recipient", jstr(r->address));

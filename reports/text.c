@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "reports/text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyzer/core/timeutil.h"
@@ -277,6 +278,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 	fputs("Recipients:\n", f);
 	for (i = 0; i < m->nrcpts; i++) {
 		const struct imcq_rcpt *r = &m->rcpts[i];
+		char *tmp;
 
 		fputs("  ", f);
 		text_put(f, r->address, 0);
@@ -290,7 +292,8 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			if (rcpt_route(r)->cost >= 0)
 				fprintf(f, " cost %d", rcpt_route(r)->cost);
 			fputs(" (", f);
-			text_put(f, rcpt_route(r)->rule, 0);
+			text_put(f, route_rule(rcpt_route(r), r->address, &tmp), 0);
+			free(tmp);
 			fputs(")\n", f);
 		}
 		for (j = 0; j < r->ev.n && j < 8; j++) {

@@ -705,6 +705,18 @@ route_release(struct imcq_route *r)
 	evlist_release(&r->ev);
 }
 
+const char *
+route_rule(const struct imcq_route *rt, const char *address, char **tmp)
+{
+	size_t at = rt->addr_at;
+
+	*tmp = NULL;
+	if (at == 0 || rt->rule == NULL)
+		return rt->rule;
+	*tmp = xasprintf("%.*s%s%s", (int)at, rt->rule, address ? address : "", rt->rule + at);
+	return *tmp;
+}
+
 struct imcq_route *
 route_new(void)
 {
@@ -746,6 +758,7 @@ route_hash(const struct imcq_route *r)
 
 #define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
 	MIX(r->known);
+	MIX(r->addr_at);
 	MIX((uint32_t)r->cost);
 	MIX(r->ev.n);
 	h = str_hash(h, r->connector);
@@ -785,7 +798,8 @@ route_same(const struct imcq_route *a, const struct imcq_route *b)
 {
 	size_t i;
 
-	if (a->known != b->known || a->cost != b->cost || a->ev.n != b->ev.n ||
+	if (a->known != b->known || a->addr_at != b->addr_at || a->cost != b->cost ||
+	    a->ev.n != b->ev.n ||
 	    !str_same(a->rule, b->rule) || !str_same(a->ims_rule, b->ims_rule) ||
 	    !str_same(a->connector, b->connector) || !str_same(a->server, b->server) ||
 	    !str_same(a->address_space, b->address_space) || !str_same(a->host, b->host))

@@ -329,6 +329,11 @@ struct imcq_cold {
 struct imcq_route {
 	bool known;
 	bool pooled;		/* strings (and evidence strings) in the report's pool */
+	/* Where the recipient's address goes in rule, or 0 when it names
+	 * none: "no address space matches '<address>': ..." is one route for
+	 * every address of a domain (issue #9: a route an address cost ~500
+	 * bytes at the million).  Read the text through route_rule. */
+	uint16_t addr_at;
 	char *connector;
 	char *server;
 	char *address_space;
@@ -349,6 +354,11 @@ struct imcq_rcpt {
 	struct imcq_evlist ev;
 	bool in_headers;	/* appears in To/Cc */
 };
+
+/* The rule of route rt for a recipient with this address (NULL as ""):
+ * rt->rule itself, or a copy with the address in place that *tmp holds
+ * (free it; NULL when none was made). */
+const char *route_rule(const struct imcq_route *rt, const char *address, char **tmp);
 
 /* A recipient's route; a recipient not routed has the empty one (not
  * known, cost -1, no rule, no evidence). */
@@ -690,8 +700,10 @@ struct imcq_report;
 
 /* Routes (struct imcq_route) are shared: recipients routed alike point to
  * one copy (a hundred thousand recipients of a few hundred domains make a
- * few hundred routes, plus one per address that no address space
- * matches, whose rule names it). */
+ * few hundred routes).  The rule of an address no address space matches
+ * names the address: it leaves a place for it (addr_at), so that route too
+ * is one a domain, except for an address too long for the rule to hold
+ * whole, which has a route of its own. */
 struct imcq_routeset {
 	struct imcq_route **slot;	/* open addressing, NULL = empty */
 	uint64_t *hash;			/* of each slot's route (route_hash) */

@@ -54,6 +54,7 @@ if stale:
 # routes for every recipient of the stuck messages
 msgs = {m["spool_id"]: m for m in b["messages"] if m["queue"] == "out"}
 noroute_ids = set()
+noroute_addrs = set()
 for sid in fb["stuck"]:
     m = msgs.get(sid)
     check(m is not None, "stuck message %s in the report" % sid)
@@ -64,7 +65,10 @@ for sid in fb["stuck"]:
         want = rt["current_route_by_domain"].get(r["domain"])
         if r["domain"] == rt["no_route_domain"]:
             check(route["known"] is False, "%s %s: known false" % (sid, r["address"]))
-            check("no address space matches" in route["rule"], "%s: rule" % sid)
+            # each rule names its own recipient (one route a domain, issue #9)
+            check(route["rule"].startswith("no address space matches '%s': " % r["address"]),
+                  "%s: rule names %s" % (sid, r["address"]))
+            noroute_addrs.add(r["address"])
             noroute_ids.add(sid)
             check(any(f["code"] == "NO_ROUTE" for f in m["findings"]), "%s: NO_ROUTE finding" % sid)
         else:
@@ -75,6 +79,7 @@ for sid in fb["stuck"]:
             check(route["evidence"] and base(route["evidence"][0]["member"]) == "GWART0.MTA"
                   and route["evidence"][0]["line"], "%s: the GWART0 line" % sid)
         check(route["host"], "%s: IMS layer host" % sid)
+check(len(noroute_addrs) >= 2, "two unroutable addresses or more: %s" % sorted(noroute_addrs))
 check(noroute_ids == set(rt["no_route_spool_ids"]),
       "NO_ROUTE messages %s, want %s" % (sorted(noroute_ids), rt["no_route_spool_ids"]))
 nr = [f for f in b["findings"] if f["code"] == "NO_ROUTE"]

@@ -291,6 +291,7 @@ enum {
 	F_SITEDOM = 1u << 15,	/* SiteDomain = contoso.test, a local rcpt */
 	F_SMART_OK = 1u << 16,	/* smart host configured, no failure */
 	F_OLD_ONLY = 1u << 17,	/* Route.old but no Route.txt */
+	F_NOMATCH3 = 1u << 18,	/* two more unroutable recipients, one 5000 bytes long */
 };
 
 static void
@@ -498,6 +499,14 @@ build(unsigned fl)
 	message("AAAAAAA2", "x@unroutable.test", qt + 60);
 	if (fl & F_SITEDOM)
 		message("AAAAAAA3", "carol@contoso.test", qt + 120);
+	if (fl & F_NOMATCH3) {
+		char *lng = xcalloc(5001, 1);
+
+		memset(lng, 'l', 4982);
+		memcpy(lng + 4982, "@unroutable.test", 17);
+		message_add_rcpt(message("AAAAAAA4", "y@unroutable.test", qt + 180), lng);
+		free(lng);
+	}
 	if (!(fl & F_NO_LOGS)) {
 		event(1010, "AAAAAAA1", "bob@example.com", qt);
 		event(1010, "AAAAAAA2", "x@unroutable.test", qt + 60);
@@ -610,6 +619,47 @@ TEST(test_engine_no_route)
 	ASSERT_EQ_STR(f ? f->basis : NULL, "documented");
 	ASSERT(mfind(1, "NO_ROUTE") != NULL);
 	ASSERT(mfind(0, "NO_ROUTE") == NULL);
+}
+
+/* One route for the unroutable addresses of a domain, its rule naming
+ * each recipient's own address (route_rule); an address the rule cannot
+ * hold whole keeps a route of its own, as built. */
+TEST(test_engine_no_route_shared)
+{
+	const struct imcq_rcpt *x, *y, *l;
+	const char *want = "': 1 SMTP address space in the table, none exact, wildcard, "
+			   "partial or blank for the whole address (Q229961)";
+	struct rt_choice ch;
+	char *tmp, *exp;
+
+	build(F_NOMATCH3);
+	x = &rep.msgs[1]->rcpts[0];
+	y = &rep.msgs[2]->rcpts[0];
+	l = &rep.msgs[2]->rcpts[1];
+	ASSERT_EQ_STR(y->address, "y@unroutable.test");
+	ASSERT(strlen(l->address) == 4998);
+	ASSERT(rcpt_route(x) == rcpt_route(y));
+	ASSERT(rcpt_route(x)->addr_at > 0);
+	exp = xasprintf("no address space matches 'x@unroutable.test%s", want);
+	ASSERT_EQ_STR(route_rule(rcpt_route(x), x->address, &tmp), exp);
+	free(tmp);
+	free(exp);
+	exp = xasprintf("no address space matches 'y@unroutable.test%s", want);
+	ASSERT_EQ_STR(route_rule(rcpt_route(y), y->address, &tmp), exp);
+	free(tmp);
+	free(exp);
+	ASSERT(!rcpt_route(l)->known);
+	ASSERT(rcpt_route(l) != rcpt_route(x));
+	ASSERT_EQ_INT(rcpt_route(l)->addr_at, 0);
+	/* the long one: the rule the engine builds for it, as it is */
+	{
+		const struct imcq_route_entry *e[1] = { &rep.routes[0] };
+
+		rt_select(e, 1, "SMTP", l->address, NULL, &ch);
+	}
+	ASSERT_EQ_STR(route_rule(rcpt_route(l), l->address, &tmp), ch.rule);
+	ASSERT(tmp == NULL);
+	rt_choice_release(&ch);
 }
 
 TEST(test_engine_no_table)
@@ -862,7 +912,7 @@ TEST_MAIN(test_match_kinds, test_match_whole_address, test_match_x400_partial,
 	  test_select_exact_over_wildcard, test_select_more_literals,
 	  test_select_star_beats_blank, test_select_cost_and_ties, test_select_no_match,
 	  test_select_indexed_same, test_server_of_connector, test_engine_routes, test_engine_no_route,
-	  test_engine_no_table, test_engine_ims_layer, test_engine_stale,
+	  test_engine_no_table, test_engine_no_route_shared, test_engine_ims_layer, test_engine_stale,
 	  test_engine_stale_absent, test_engine_no_attempt, test_engine_dns,
 	  test_engine_smart_host, test_engine_reject, test_engine_inbound_only,
 	  test_routes_interned, cleanup)
