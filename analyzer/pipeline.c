@@ -27,6 +27,7 @@
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
 #include "analyzer/core/spill.h"
+#include "analyzer/core/store.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/detect.h"
 #include "analyzer/ingest.h"
@@ -475,6 +476,13 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 	rep->spill = spill_open(NULL, &e);
 	if (rep->spill == NULL && !o->quiet)
 		imcq_warn("warning: %s; keeping message details in memory", e.msg);
+	/* the messages' strings: read in place from a file (core/store.h);
+	 * without one they stay in memory, the same bytes out */
+	if (rep->spill != NULL && rep->store == NULL) {
+		struct imcq_err se = { 0 };
+
+		rep->store = store_open(NULL, &se);
+	}
 }
 
 int
@@ -494,6 +502,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	open_spill(rep, o);
 	rc = ingest_all(&run, err);
 	report_trim(rep);
+	store_seal(rep->store);	/* the stored strings are read-only now */
 	stage_mark("ingest");
 	if (run.show_progress)
 		fprintf(stderr, "\rimcq: analysing %zu messages\033[K", rep->nmsgs);

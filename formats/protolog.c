@@ -444,6 +444,7 @@ add_event(struct ctx *c, const struct ent *en, const char *text, bool one_rcpt)
 	}
 	ev->text = xstrdup(text);
 	event_pack(ev);		/* its text and recipients: one block */
+	report_store_event(c->rep, ev);
 }
 
 static char *

@@ -343,6 +343,7 @@ finish_record(struct ctx *c)
 	ev->rcpts.n = c->rec.rcpts.n;
 	memset(&c->rec.rcpts, 0, sizeof(c->rec.rcpts));
 	event_pack(ev);
+	report_store_event(c->rep, ev);
 	if (c->rec.dropped)
 		anomaly_add(c->rep, "rcpt-limit", IMCQ_SEV_WARNING, c->e->input,
 			    c->e->member, ev->offset,

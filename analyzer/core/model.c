@@ -2,6 +2,7 @@
 #include "analyzer/core/model.h"
 #include "analyzer/core/hex.h"
 #include "analyzer/core/spill.h"
+#include "analyzer/core/store.h"
 #include "analyzer/core/tabhash.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -1166,9 +1167,11 @@ message_free(struct imcq_message *m)
 	for (i = 0; i < m->nsources; i++)
 		if (m->sources[i].inv == IMCQ_SRC_NOINV)	/* its own copy */
 			free((char *)m->sources[i].member);
-	free(m->sources);
-	free(m->env.rcpt_to.v);
-	free(m->hdr.received);
+	if (!m->pack_stored) {	/* else these arrays are in the store too */
+		free(m->sources);
+		free(m->env.rcpt_to.v);
+		free(m->hdr.received);
+	}
 	if (!m->chilled)
 		cold_free_vectors(&m->c);
 	for (i = 0; i < m->nrcpts; i++) {
@@ -1184,10 +1187,86 @@ message_free(struct imcq_message *m)
 	free(m->seen_in);
 	free(m->ev_idx);
 	free(m->sess_idx);
-	free(m->pack);
+	if (!m->pack_stored)
+		free(m->pack);
 	if (!m->spilled)
 		free(m->cold);
 	free(m);
+}
+
+/* visit_strings: a slot into the old pack points into the new one */
+struct repack {
+	const char *from;
+	size_t len;
+	char *to;
+};
+
+static void
+repoint(void *ctx, char **slot)
+{
+	const struct repack *rp = ctx;
+
+	if (*slot != NULL && *slot >= rp->from && *slot < rp->from + rp->len)
+		*slot = rp->to + (*slot - rp->from);
+}
+
+static size_t
+align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/*
+ * One block in the store: the pack, then the arrays that no stage changes
+ * once the message is in the report (the envelope's recipients, the
+ * Received hops, the sources), each exact (cap = n).  The block is put
+ * whole or not at all, so pack_stored says where all four are.
+ */
+void
+message_store(struct imcq_store *st, struct imcq_message *m)
+{
+	size_t nrt = m->env.rcpt_to.n, nrec = m->hdr.nreceived, nsrc = m->nsources;
+	size_t o_rt = align8(m->packlen), o_rec = o_rt + nrt * sizeof(char *);
+	size_t o_src = align8(o_rec + nrec * sizeof(struct imcq_hop));
+	size_t total = o_src + nsrc * sizeof(struct imcq_source);
+	struct repack rp = { m->pack, m->packlen, NULL };
+	unsigned char *tmp, *to;
+
+	if (m->pack == NULL || m->pack_stored || m->packlen == 0)
+		return;
+	tmp = xcalloc(1, total);
+	memcpy(tmp, m->pack, m->packlen);
+	to = store_put(st, tmp, total);
+	free(tmp);
+	if (to == NULL)
+		return;		/* the store is full: the heap keeps it */
+	rp.to = (char *)to;
+	/* the slots (in the heap arrays too) point into the stored pack;
+	 * then the arrays, so pointed, are copied over their places in the
+	 * block (the store is writable until sealed) */
+	visit_strings(m, repoint, &rp);
+	if (nrt > 0)
+		memcpy(to + o_rt, m->env.rcpt_to.v, nrt * sizeof(char *));
+	if (nrec > 0)
+		memcpy(to + o_rec, m->hdr.received, nrec * sizeof(struct imcq_hop));
+	if (nsrc > 0)
+		memcpy(to + o_src, m->sources, nsrc * sizeof(struct imcq_source));
+	free(m->env.rcpt_to.v);
+	free(m->hdr.received);
+	free(m->sources);
+	m->env.rcpt_to.v = nrt > 0 ? (char **)(void *)(to + o_rt) : NULL;
+	m->env.rcpt_to.cap = nrt;
+	m->hdr.received = nrec > 0 ? (struct imcq_hop *)(void *)(to + o_rec) : NULL;
+	m->hdr.reccap = (uint32_t)nrec;
+	m->sources = nsrc > 0 ? (struct imcq_source *)(void *)(to + o_src) : NULL;
+	m->srccap = (uint32_t)nsrc;
+	free(m->pack);
+	m->pack = rp.to;
+	m->pack_stored = true;
+	/* the spool id, which almost every pass reads, stays in the heap
+	 * (message_free frees it: it lies outside the pack) */
+	if (m->spool_id != NULL)
+		m->spool_id = xstrdup(m->spool_id);
 }
 
 void
@@ -1203,6 +1282,8 @@ report_add_message(struct imcq_report *r, struct imcq_message *m)
 		m->cold_off = off;
 		m->spilled = true;
 	}
+	if (r->store != NULL && m->pack != NULL && !m->pack_stored)
+		message_store(r->store, m);
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
 }
 
@@ -1630,6 +1711,37 @@ event_pack(struct imcq_event *e)
 }
 
 void
+report_store_event(struct imcq_report *r, struct imcq_event *e)
+{
+	char **one[EV_SLOTS];
+	char *old = (char *)e->rcpts.v, *to;
+	size_t none, i, len, end;
+
+	if (r->store == NULL || !(e->pooled & IMCQ_EVT_PACKED) || old == NULL)
+		return;
+	/* the block: the recipients' pointers, then the strings they and
+	 * the own slots point to (event_pack) */
+	none = event_own_slots(e, one);
+	len = e->rcpts.n * sizeof(char *);
+	for (i = 0; i < e->rcpts.n; i++)
+		if ((end = (size_t)(e->rcpts.v[i] - old) + strlen(e->rcpts.v[i]) + 1) > len)
+			len = end;
+	for (i = 0; i < none; i++)
+		if ((end = (size_t)(*one[i] - old) + strlen(*one[i]) + 1) > len)
+			len = end;
+	to = store_put(r->store, old, len);
+	if (to == NULL)
+		return;		/* the store is full: the heap keeps it */
+	/* the stored copy's own pointers (the store is writable until sealed) */
+	e->rcpts.v = (char **)(void *)to;
+	for (i = 0; i < e->rcpts.n; i++)
+		e->rcpts.v[i] = to + (e->rcpts.v[i] - old);
+	for (i = 0; i < none; i++)
+		*one[i] = to + (*one[i] - old);
+	free(old);
+}
+
+void
 event_release(struct imcq_event *e)
 {
 	char **one[EV_SLOTS];
@@ -1787,6 +1899,7 @@ report_dispose(struct imcq_report *r)
 		report_release(r);
 		return;
 	}
+	store_say(r->store);
 	kept = *r;
 	memset(r, 0, sizeof(*r));
 }
@@ -1844,7 +1957,8 @@ report_release(struct imcq_report *r)
 	}
 	free(r->routes);
 	for (i = 0; i < r->nevents; i++)
-		event_release(&r->events[i]);
+		if (!store_holds(r->store, r->events[i].rcpts.v))	/* its block is there */
+			event_release(&r->events[i]);
 	xfree_big(r->events, r->eventcap, sizeof(*r->events));
 	for (i = 0; i < r->nsessions; i++) {
 		struct imcq_session *s = &r->sessions[i];
@@ -1892,6 +2006,7 @@ report_release(struct imcq_report *r)
 	free(r->incident.cause);
 	strv_release(&r->incident.kb);
 	strv_release(&r->incident.commands);
+	store_close(r->store);	/* last: the messages' and events' strings were there */
 	memset(r, 0, sizeof(*r));
 }
 

@@ -430,6 +430,8 @@ struct imcq_message {
 	bool has_body_sha256 : 1;
 	bool fz_mem : 1;	/* the frozen blocks are in memory, not spilled */
 	bool qd_named : 1;	/* a missing record that a Queue.dat names (states.c) */
+	bool pack_stored : 1;	/* pack, sources, env.rcpt_to and hdr.received lie in the
+				 * report's store (message_store; message_free leaves them) */
 	unsigned char body_sha256[32];	/* of the RFC 822 part, raw */
 	uint8_t fzcodes[IMCQ_FZ_CODES];	/* the frozen findings' codes (finding_code_id) */
 	/* the newest frozen block: in memory, or in the report's spill */
@@ -622,6 +624,11 @@ void event_add_rcpt(struct imcq_event *e, char *owned);
  * pack.  Only the calling thread, before any analysis reads the event.
  */
 void event_pack(struct imcq_event *e);
+/* Move a packed event's block into the report's store (core/store.h) and
+ * point at it there; nothing when the report has none, the event is not
+ * packed or the store is full.  The log readers call it after event_pack. */
+struct imcq_report;
+void report_store_event(struct imcq_report *r, struct imcq_event *e);
 /* Free the event's own strings (packed or not), not the slot. */
 void event_release(struct imcq_event *e);
 
@@ -731,6 +738,11 @@ struct imcq_report {
 	 * memory, encoded.  The spill is closed by report_release. */
 	bool chill;
 	struct imcq_spill *spill;
+	/* store (core/store.h): where report_add_message moves a message's
+	 * strings (its pack), read in place; NULL: they stay in the heap.
+	 * Sealed at the end of ingest, closed by report_release after the
+	 * messages. */
+	struct imcq_store *store;
 	/* drop_details (imcq_opts.lean): chilling drops the cold
 	 * fields instead of encoding them, freezing keeps the findings'
 	 * codes and drops the rest; message_thaw and message_findings_get
@@ -865,6 +877,14 @@ void message_pack(struct imcq_message *m);
  * message_thawed_release frees what the copy added.
  */
 struct imcq_message *message_chill(struct imcq_message *m, bool drop);
+struct imcq_store;
+/* Move m's packed strings, and the arrays no stage changes once m is in
+ * the report (envelope recipients, Received hops, sources), into st
+ * (core/store.h) as one block and point at them there (pack_stored);
+ * the spool id, which almost every pass reads, gets a heap copy.  Nothing
+ * when m has no pack or st is full.  report_add_message does it when the
+ * report has a store; from then on those arrays do not grow. */
+void message_store(struct imcq_store *st, struct imcq_message *m);
 /* Whether the run keeps the messages' details: their cold fields
  * (message_thaw) and their findings' texts (message_findings_get). */
 bool report_keeps_details(const struct imcq_report *r);

@@ -92,11 +92,16 @@ struct extent {
 static _Thread_local struct extent my_ext;
 static atomic_uint_fast64_t spill_ids = 1;
 
-static int
-open_tmp(const char *dir)
+int
+spill_tmpfile(const char *dir)
 {
 	char *path;
 	int fd;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = getenv("TMPDIR");
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
 
 #ifdef O_TMPFILE
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -129,7 +134,7 @@ spill_open(const char *dir, struct imcq_err *err)
 		dir = getenv("TMPDIR");
 	if (dir == NULL || dir[0] == '\0')
 		dir = "/tmp";
-	fd = open_tmp(dir);
+	fd = spill_tmpfile(dir);
 	if (fd < 0) {
 		imcq_err_set(err, IMCQ_SKIP, "cannot create a temporary file in %s: %s",
 			     dir, strerror(errno));

@@ -54,6 +54,10 @@ uint64_t spill_in_memory(struct imcq_spill *s);
 /* Close and free (the unlinked file goes with its descriptor). */
 void spill_close(struct imcq_spill *s);
 
+/* A new temporary file in dir (NULL or "": $TMPDIR, else /tmp), mode
+ * 0600, already unlinked, opened read-write; -1 with errno set. */
+int spill_tmpfile(const char *dir);
+
 /* Tests: make the next file write fail as a full disk would. */
 void spill_test_fail_writes(struct imcq_spill *s);
 

@@ -41,6 +41,8 @@ run() {
 	memory) IMCQ_SPILL=memory TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	off) IMCQ_SPILL=off TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	keep) IMCQ_KEEP=all TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	nostore) IMCQ_STORE=off TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	storecap) IMCQ_STORE=max:20000 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	nodir) TMPDIR="$TMP/ro/none" "$IMCQ" "$@" ;;
 	esac >"$out.out" 2>"$out.err"
 	echo $? >"$out.rc"
@@ -56,11 +58,11 @@ run() {
 same() {
 	local name=$1; shift
 	local m bad=0
-	for m in off file memory nodir keep; do
+	for m in off file memory nodir keep nostore storecap; do
 		rm -rf "$TMP/o-$m"
 		run "$m" "$TMP/r-$m" "${@//@OUT@/$TMP/o-$m}"
 	done
-	for m in file memory nodir keep; do
+	for m in file memory nodir keep nostore storecap; do
 		cmp -s "$TMP/r-off.rc" "$TMP/r-$m.rc" || { fail "$name: exit code differs ($m)"; bad=1; }
 		sed "s#$TMP/o-$m#OUT#g" "$TMP/r-$m.out" >"$TMP/r-$m.o"
 		sed "s#$TMP/o-off#OUT#g" "$TMP/r-off.out" >"$TMP/r-off.o"
@@ -86,7 +88,7 @@ same() {
 		fi
 	done
 	[ -s "$TMP/r-off.out" ] || [ -d "$TMP/o-off" ] || { fail "$name: no output at all"; bad=1; }
-	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, without a temporary file, and all kept"
+	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, without a temporary file, all kept, strings stored, not stored, partly stored"
 }
 
 for th in 1 2; do
@@ -122,6 +124,18 @@ if [ -n "${IMCQ_CORPUS:-}" ] && [ -d "$IMCQ_CORPUS" ]; then
 	same "analyze --json, real-mail corpus" analyze -q --json "$IMCQ_CORPUS"
 	same "analyze summary, real-mail corpus" analyze "$IMCQ_CORPUS"
 fi
+
+# the store (core/store.h) really holds the strings (the messages' and
+# the tracking log's), and when capped it fills and the heap keeps the rest
+IMCQ_STORE=verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" "${inputs[@]}" \
+	>/dev/null 2>"$TMP/st.err"
+n=$(sed -n 's/^imcq-store: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
+[ -n "$n" ] && [ "$n" -gt 300000 ] || fail "the store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
+IMCQ_STORE=max:20000,verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" \
+	>/dev/null 2>"$TMP/st.err"
+n=$(sed -n 's/^imcq-store: \([0-9]*\) bytes put, then full$/\1/p' "$TMP/st.err")
+[ -n "$n" ] && [ "$n" -gt 10000 ] && [ "$n" -le 20000 ] ||
+	fail "capped at 20000, the store held ${n:-?}: $(cat "$TMP/st.err")"
 
 # --where on a header field really sees the chilled headers
 run file "$TMP/w" list -q --where 'header.Subject ~ /quarterly/' "$TMP/tree"

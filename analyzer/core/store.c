@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c - blocks in a mapped temporary file (store.h).
+ *
+ * One address range is reserved at open (PROT_NONE, no memory behind it)
+ * and the file is mapped into it, MAP_FIXED, a step at a time as it grows:
+ * a block's address never changes.  Each step of the file is allocated
+ * (fallocate) before it is mapped, so no page of the mapping lies beyond
+ * what the file system has granted.
+ */
+#define _GNU_SOURCE	/* fallocate, MADV_DONTNEED */
+#include "analyzer/core/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer/core/spill.h"
+#include "analyzer/core/xalloc.h"
+#include "analyzer/core/xthread.h"
+
+#define STORE_RESERVE	((uint64_t)64 << 30)	/* address range: 64 GiB */
+#define STORE_RESERVE_MIN ((uint64_t)1 << 30)	/* tried when 64 GiB is refused */
+#define STORE_STEP	((uint64_t)64 << 20)	/* the file grows and is mapped 64 MiB at a time */
+#define STORE_TRIM_MS	5	/* the mapping's pages are dropped this often */
+#define STORE_ALIGN	8	/* a block starts at a multiple of this: it may hold pointers */
+
+struct imcq_store {
+	int fd;
+	unsigned char *base;	/* the reserved range */
+	uint64_t reserve;	/* its bytes */
+	uint64_t cap;		/* bytes the puts may take (IMCQ_STORE=max:N) */
+	bool verbose;		/* IMCQ_STORE=verbose: say at close what it held */
+	uint64_t used;		/* bytes put */
+	_Atomic uint64_t mapped;	/* bytes of the file mapped (a multiple of STORE_STEP) */
+	bool full;		/* the file could not grow: no more puts */
+	bool sealed;
+	pthread_t trimmer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;		/* under mu */
+};
+
+static void *
+trim_loop(void *user)
+{
+	struct imcq_store *s = user;
+	struct timespec until;
+
+	xmutex_lock(&s->mu);
+	while (!s->stop) {
+		uint64_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += STORE_TRIM_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+			;
+		if (s->stop)
+			break;
+		xmutex_unlock(&s->mu);
+		/* the bytes stay in the file (a shared mapping): the pages
+		 * come back, from the page cache, when they are read again */
+		n = atomic_load(&s->mapped);
+		if (n > 0)
+			(void)madvise(s->base, (size_t)n, MADV_DONTNEED);
+		xmutex_lock(&s->mu);
+	}
+	xmutex_unlock(&s->mu);
+	return NULL;
+}
+
+struct imcq_store *
+store_open(const char *dir, struct imcq_err *err)
+{
+	const char *how = getenv("IMCQ_STORE");
+	struct imcq_store *s;
+	pthread_condattr_t ca;
+	void *base;
+	uint64_t reserve = STORE_RESERVE;
+	int fd;
+
+	uint64_t cap = UINT64_MAX;
+
+	if (how != NULL && strcmp(how, "off") == 0) {
+		imcq_err_set(err, IMCQ_SKIP, "IMCQ_STORE=off");
+		return NULL;
+	}
+	if (how != NULL && strncmp(how, "max:", 4) == 0) {
+		char *end;
+
+		errno = 0;
+		cap = strtoull(how + 4, &end, 10);
+		if (errno != 0 || end == how + 4 || (*end != '\0' && *end != ','))
+			cap = UINT64_MAX;
+	}
+	for (;;) {
+		base = mmap(NULL, (size_t)reserve, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (base != MAP_FAILED)
+			break;
+		if (reserve <= STORE_RESERVE_MIN) {
+			imcq_err_set(err, IMCQ_SKIP, "cannot reserve addresses for the store: %s",
+				     strerror(errno));
+			return NULL;
+		}
+		reserve /= 4;
+	}
+	fd = spill_tmpfile(dir);
+	if (fd < 0) {
+		imcq_err_set(err, IMCQ_SKIP, "cannot create a temporary file for the store: %s",
+			     strerror(errno));
+		munmap(base, (size_t)reserve);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->fd = fd;
+	s->base = base;
+	s->reserve = reserve;
+	s->cap = cap < reserve ? cap : reserve;
+	s->verbose = how != NULL && (strcmp(how, "verbose") == 0 ||
+				     (strstr(how, ",verbose") != NULL && strncmp(how, "max:", 4) == 0));
+	atomic_init(&s->mapped, 0);
+	if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&s->cv, &ca) != 0)
+		BUG("store: mutex or condition");
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&s->trimmer, NULL, trim_loop, s) != 0)
+		BUG("store: cannot start the trimming thread");
+	return s;
+}
+
+/* Grow the file and its mapping to hold at least need bytes. */
+static bool
+grow(struct imcq_store *s, uint64_t need)
+{
+	uint64_t at = atomic_load(&s->mapped);
+
+	while (at < need) {
+		uint64_t step = STORE_STEP;
+
+		if (at + step > s->reserve)
+			return false;
+		if (fallocate(s->fd, 0, (off_t)at, (off_t)step) != 0)
+			return false;	/* full disk, or no fallocate there */
+		if (mmap(s->base + at, (size_t)step, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, s->fd, (off_t)at) == MAP_FAILED)
+			return false;
+		/* small folios, no read-around: a fault maps one page, not
+		 * a large folio's worth that the trimmer must catch up with */
+		(void)madvise(s->base + at, (size_t)step, MADV_RANDOM);
+		at += step;
+		atomic_store(&s->mapped, at);
+	}
+	return true;
+}
+
+void *
+store_put(struct imcq_store *s, const void *p, size_t n)
+{
+	unsigned char *at;
+
+	uint64_t off;
+
+	if (s == NULL || s->full || s->sealed || n == 0)
+		return NULL;
+	off = (s->used + STORE_ALIGN - 1) & ~(uint64_t)(STORE_ALIGN - 1);
+	if (n > s->cap || off > s->cap - n ||
+	    (off + n > atomic_load(&s->mapped) && !grow(s, off + n))) {
+		s->full = true;
+		return NULL;
+	}
+	at = s->base + off;
+	memcpy(at, p, n);
+	s->used = off + n;
+	return at;
+}
+
+bool
+store_holds(const struct imcq_store *s, const void *p)
+{
+	const unsigned char *q = p;
+
+	return s != NULL && q >= s->base && q < s->base + s->used;
+}
+
+void
+store_seal(struct imcq_store *s)
+{
+	uint64_t n;
+
+	if (s == NULL || s->sealed)
+		return;
+	s->sealed = true;
+	n = atomic_load(&s->mapped);
+	if (n > 0 && mprotect(s->base, (size_t)n, PROT_READ) != 0)
+		BUG("store: mprotect");
+}
+
+uint64_t
+store_size(const struct imcq_store *s)
+{
+	return s ? s->used : 0;
+}
+
+void
+store_say(struct imcq_store *s)
+{
+	if (s == NULL || !s->verbose)
+		return;
+	fprintf(stderr, "imcq-store: %llu bytes put%s\n", (unsigned long long)s->used,
+		s->full ? ", then full" : "");
+	s->verbose = false;	/* once */
+}
+
+void
+store_close(struct imcq_store *s)
+{
+	if (s == NULL)
+		return;
+	store_say(s);
+	xmutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_signal(&s->cv);
+	xmutex_unlock(&s->mu);
+	pthread_join(s->trimmer, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	munmap(s->base, (size_t)s->reserve);
+	close(s->fd);
+	free(s);
+}
