@@ -101,7 +101,7 @@ new_item(struct run *r, const struct imcq_message *m, enum recovery_status st)
 	it.reader = m->format;
 	it.src.input = -1;
 	it.mbox_offset = IMCQ_NOOFF;
-	it.sender = m->env.mail_from;
+	it.sender = m->im->env.mail_from;
 	VEC_PUSH(r->items, r->nitems, r->itemcap, it);
 	return &r->items[r->nitems - 1];
 }
@@ -308,7 +308,7 @@ on_member(void *user, struct imcq_message *m, const struct imcq_source *src,
 	}
 	buf_init(&b, recover_cap(blen, 64 + 512 * (p->ninc + 1) + (p->sender ? strlen(p->sender) : 0)));
 	if (r->form == RF_MBOX)
-		recover_mbox_from(&b, m->env.mail_from, m->queue_time);
+		recover_mbox_from(&b, m->im->env.mail_from, m->queue_time);
 	rc = recover_render(&b, r->form, p->sender, p->inc, p->ninc, body, blen);
 	if (rc != IMCQ_OK) {
 		buf_release(&b);
@@ -390,7 +390,7 @@ plan_message(struct run *r, struct imcq_where *where, size_t i)
 			p->left[p->nleft++].reason = p->picks[k].reason;
 		}
 	}
-	p->sender = m->env.mail_from;
+	p->sender = m->im->env.mail_from;
 	if (p->sender != NULL && !recover_addr_ok(p->sender, true)) {
 		p->note = xstrdup("envelope sender not usable (control bytes, white space or "
 				  "angle brackets): no X-Sender line written");
@@ -405,10 +405,10 @@ plan_message(struct run *r, struct imcq_where *where, size_t i)
 		why = xasprintf("damaged: %s", m->damage ? m->damage : "unreadable");
 	else if (m->nsources == 0)
 		skip = "no source member in the evidence";
-	else if (m->env.rcpt_dropped > 0)
+	else if (m->im->env.rcpt_dropped > 0)
 		why = xasprintf("%llu envelope recipients beyond the --max-rcpts cap were not kept: "
 				"rerun with a higher --max-rcpts",
-				(unsigned long long)m->env.rcpt_dropped);
+				(unsigned long long)m->im->env.rcpt_dropped);
 	else if (p->ninc == 0 && (recover_form_has_envelope(r->form) || p->npicks > 0))
 		skip = p->npicks == 0 ? "no recipient: the envelope names none" :
 		       "no recipient left (see recipients_left_out)";

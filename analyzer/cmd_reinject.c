@@ -160,7 +160,7 @@ send_key(struct run *r, struct imcq_message *m, const struct imcq_source *src,
 	 const char *src_hex, struct plan *p, const char *key, const unsigned char *data,
 	 size_t len)
 {
-	const char *from = r->sender_override ? r->sender_override : m->env.mail_from;
+	const char *from = r->sender_override ? r->sender_override : m->im->env.mail_from;
 	const char **to = xcalloc(p->ninc + 1, sizeof(*to));
 	size_t nto = 0, i;
 	const unsigned char *body;
@@ -335,7 +335,7 @@ plan_message(struct run *r, struct imcq_where *where, size_t i)
 {
 	struct imcq_message *m = r->rep->msgs[i];
 	struct plan *p = &r->plans[i];
-	const char *from = r->sender_override ? r->sender_override : m->env.mail_from;
+	const char *from = r->sender_override ? r->sender_override : m->im->env.mail_from;
 
 	p->picks = recover_pick_rcpts(m, r->c->include_delivered, &p->npicks, &p->ninc);
 	if (!cli_selected(r->rep, where, m)) {
@@ -346,10 +346,10 @@ plan_message(struct run *r, struct imcq_where *where, size_t i)
 		p->why = xasprintf("damaged: %s", m->damage ? m->damage : "unreadable");
 	} else if (m->nsources == 0) {
 		p->skip = "no source member in the evidence";
-	} else if (m->env.rcpt_dropped > 0) {
+	} else if (m->im->env.rcpt_dropped > 0) {
 		p->why = xasprintf("%llu envelope recipients beyond the --max-rcpts cap were not "
 				   "kept: rerun with a higher --max-rcpts",
-				   (unsigned long long)m->env.rcpt_dropped);
+				   (unsigned long long)m->im->env.rcpt_dropped);
 		p->failure = true;
 	} else if (from == NULL) {
 		p->skip = "envelope sender not known (give one with --mail-from)";

@@ -1846,10 +1846,10 @@ subject_fits(const struct imcq_message *m, const struct imcq_session *ss)
 	bool dom = ss->domain == NULL;
 
 	if (ss->subject == NULL || *ss->subject == '\0' ||
-	    !(is(ss->subject, m->hdr.subject) || is(ss->subject, m->hdr.subject_raw)))
+	    !(is(ss->subject, m->im->hdr.subject) || is(ss->subject, m->im->hdr.subject_raw)))
 		return false;
-	if (ss->mail_from && m->env.mail_from) {
-		char *a = joins_addr_key(ss->mail_from), *b = joins_addr_key(m->env.mail_from);
+	if (ss->mail_from && m->im->env.mail_from) {
+		char *a = joins_addr_key(ss->mail_from), *b = joins_addr_key(m->im->env.mail_from);
 		bool eq = strcmp(a, b) == 0;
 
 		free(a);
@@ -1899,10 +1899,10 @@ msg_sessions(const struct rctx *c, const struct rsnap *s, const struct imcq_mess
 	/* s->subj is sorted by subject: only the sessions quoting the
 	 * message's subject (decoded or raw) can fit */
 	for (int pass = 0; pass < 2; pass++) {
-		const char *want = pass == 0 ? m->hdr.subject : m->hdr.subject_raw;
+		const char *want = pass == 0 ? m->im->hdr.subject : m->im->hdr.subject_raw;
 
 		if (want == NULL || *want == '\0' ||
-		    (pass == 1 && is(want, m->hdr.subject)))
+		    (pass == 1 && is(want, m->im->hdr.subject)))
 			continue;
 		for (k = subj_lower(c, s, want); k < s->nsubj &&
 		     strcmp(c->rep->sessions[s->subj[k]].subject, want) == 0; k++) {

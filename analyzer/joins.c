@@ -64,7 +64,7 @@ has_key(const struct imcq_message *m, enum joins_key k)
 {
 	switch (k) {
 	case JK_MSGID:
-		return m->hdr.message_id != NULL;
+		return m->im->hdr.message_id != NULL;
 	case JK_BODY:
 		return m->nsources > 0 && !m->damaged && m->size > 0 && m->has_body_sha256;
 	case JK_SPOOL_BODY:
@@ -150,7 +150,7 @@ msgid_key_buf(const char *id, char *buf, size_t cap, size_t *n)
 static char *
 msgid_text(const struct imcq_message *m, char *buf, size_t cap, size_t *n)
 {
-	return msgid_key_buf(m->hdr.message_id, buf, cap, n);
+	return msgid_key_buf(m->im->hdr.message_id, buf, cap, n);
 }
 
 static bool
@@ -169,10 +169,10 @@ same_key(const struct imcq_message *a, const struct imcq_message *b, enum joins_
 			free(bt);
 		return eq;
 	case JK_BODY:
-		return memcmp(a->body_sha256, b->body_sha256, sizeof(a->body_sha256)) == 0;
+		return memcmp(a->im->body_sha256, b->im->body_sha256, sizeof(a->im->body_sha256)) == 0;
 	case JK_SPOOL_BODY:
 		return strcmp(a->spool_id, b->spool_id) == 0 &&
-		       memcmp(a->body_sha256, b->body_sha256, sizeof(a->body_sha256)) == 0;
+		       memcmp(a->im->body_sha256, b->im->body_sha256, sizeof(a->im->body_sha256)) == 0;
 	}
 	return false;
 }
@@ -211,7 +211,7 @@ msg_key_hash(const struct imcq_message *m, enum joins_key k, uint64_t *h)
 	}
 	/* issue #9: a SHA-256 is already uniform; its first 8 bytes stand
 	 * for it in the hash */
-	memcpy(&sh, m->body_sha256, sizeof(sh));
+	memcpy(&sh, m->im->body_sha256, sizeof(sh));
 	*h = k == JK_SPOOL_BODY ?
 		tab_hash(TAB_HASH_SEED, m->spool_id, strlen(m->spool_id)) ^ sh : sh;
 	return true;
@@ -662,8 +662,8 @@ ivec_unique(size_t *v, size_t *n)
 static void
 msg_msgid_keys(const struct imcq_message *m, char *k[2])
 {
-	k[0] = joins_msgid_key(m->hdr.message_id);
-	k[1] = joins_msgid_key(m->env.mts_id);
+	k[0] = joins_msgid_key(m->im->hdr.message_id);
+	k[1] = joins_msgid_key(m->im->env.mts_id);
 	if (k[0] && k[1] && strcmp(k[0], k[1]) == 0)
 		FREE_AND_NULL(k[1]);
 }
@@ -731,15 +731,6 @@ ev_limit_anomaly(struct imcq_report *rep, const struct imcq_message *m, size_t n
 		    m->nsources ? m->sources[0].member : NULL, IMCQ_NOOFF,
 		    "%s: %zu log events concern this message; the first %d are kept",
 		    m->spool_id ? m->spool_id : "?", n, JOINS_MAX_PER_MSG);
-}
-
-static void
-set_ev_idx(struct imcq_report *rep, struct imcq_message *m, struct ivec *iv)
-{
-	size_t over = set_ev_idx_quiet(m, iv);
-
-	if (over)
-		ev_limit_anomaly(rep, m, over);
 }
 
 /*
@@ -929,8 +920,8 @@ link_messages(void *user, size_t lo, size_t hi)
 		hlookup(x->rep, x->sp, s1, m, &iv);
 		if (s2 && (s1 == NULL || strcmp(s1, s2) != 0))
 			hlookup(x->rep, x->sp, s2, m, &iv);
-		k[0] = msgid_key_buf(m->hdr.message_id, bk[0], sizeof(bk[0]), NULL);
-		k[1] = msgid_key_buf(m->env.mts_id, bk[1], sizeof(bk[1]), NULL);
+		k[0] = msgid_key_buf(m->im->hdr.message_id, bk[0], sizeof(bk[0]), NULL);
+		k[1] = msgid_key_buf(m->im->env.mts_id, bk[1], sizeof(bk[1]), NULL);
 		if (k[0] && k[1] && strcmp(k[0], k[1]) == 0) {
 			if (k[1] != bk[1])
 				free(k[1]);
@@ -1119,8 +1110,8 @@ domain_of_message(const struct imcq_message *m, const char *domain)
 
 	if (domain == NULL)
 		return true;
-	for (i = 0; i < m->env.rcpt_to.n; i++) {
-		char *d = imcq_addr_domain(m->env.rcpt_to.v[i]);
+	for (i = 0; i < m->im->env.rcpt_to.n; i++) {
+		char *d = imcq_addr_domain(m->im->env.rcpt_to.v[i]);
 		bool hit = imcq_strcasecmp(d, domain) == 0;
 
 		free(d);
@@ -1139,9 +1130,9 @@ same_sender(const struct imcq_message *m, const struct imcq_session *s)
 
 	if (s->mail_from == NULL)
 		return true;
-	if (m->env.mail_from == NULL)
+	if (m->im->env.mail_from == NULL)
 		return false;
-	a = joins_addr_key(m->env.mail_from);
+	a = joins_addr_key(m->im->env.mail_from);
 	b = joins_addr_key(s->mail_from);
 	eq = strcmp(a, b) == 0;
 	free(a);
@@ -1211,7 +1202,7 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 {
 	struct kindex px = { 0 }, sx = { 0 };
 	struct plidx pl = { 0 };
-	size_t i, j;
+	size_t i, j, n, *over;
 
 	(void)o;
 	for (i = 0; i < rep->nsessions; i++) {
@@ -1236,23 +1227,27 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 	if (pl.n > 1)
 		xqsort(pl.v, pl.n, sizeof(*pl.v), cmp_plref);
 
-	for (i = 0; i < rep->nmsgs; i++) {
-		struct imcq_message *m = rep->msgs[i];
+	/* issue #9: in memory order (model.h), which is the store's order
+	 * for the envelope read here; the messages over a limit (sessions,
+	 * then events) are reported afterwards, in message order */
+	over = xcalloc(2 * (rep->nmsgs ? rep->nmsgs : 1), sizeof(*over));
+	for (n = 0; n < rep->nmsgs; n++) {
+		struct imcq_message *m = rep->msgs[i = report_mi(rep, n)];
 		struct ivec sv = { 0 }, ev = { 0 };
 		char *sk;
 		size_t k;
 
 		/* (no keys to build when no session logged addresses) */
-		if (m->env.mail_from != NULL && px.n > 0)
-			for (j = 0; j < m->env.rcpt_to.n; j++) {
-				char *key = pair_key(m->env.mail_from, m->env.rcpt_to.v[j]);
+		if (m->im->env.mail_from != NULL && px.n > 0)
+			for (j = 0; j < m->im->env.rcpt_to.n; j++) {
+				char *key = pair_key(m->im->env.mail_from, m->im->env.rcpt_to.v[j]);
 
 				for (k = kindex_find(&px, key); k != SIZE_MAX; k = px.v[k].next)
 					if (session_fits(rep, m, &rep->sessions[px.v[k].idx]))
 						VEC_PUSH(sv.v, sv.n, sv.cap, px.v[k].idx);
 				free(key);
 			}
-		sk = sx.n > 0 ? subject_key(m->hdr.subject) : NULL;
+		sk = sx.n > 0 ? subject_key(m->im->hdr.subject) : NULL;
 		if (sk != NULL) {
 			for (k = kindex_find(&sx, sk); k != SIZE_MAX; k = sx.v[k].next) {
 				const struct imcq_session *s = &rep->sessions[sx.v[k].idx];
@@ -1265,11 +1260,7 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 		}
 		ivec_unique(sv.v, &sv.n);
 		if (sv.n > JOINS_MAX_PER_MSG) {
-			anomaly_add(rep, "join-limit", IMCQ_SEV_INFO,
-				    m->nsources ? m->sources[0].input : -1,
-				    m->nsources ? m->sources[0].member : NULL, IMCQ_NOOFF,
-				    "%s: %zu protocol-log sessions match this message; the first %d are kept",
-				    m->spool_id ? m->spool_id : "?", sv.n, JOINS_MAX_PER_MSG);
+			over[2 * i] = sv.n;
 			sv.n = JOINS_MAX_PER_MSG;
 		}
 		free(m->sess_idx);
@@ -1283,8 +1274,22 @@ joins_link_sessions(struct imcq_report *rep, const struct imcq_opts *o)
 			VEC_PUSH(ev.v, ev.n, ev.cap, m->ev_idx[k]);
 		for (k = 0; k < sv.n; k++)
 			session_events(&pl, &rep->sessions[sv.v[k]], &ev);
-		set_ev_idx(rep, m, &ev);
+		over[2 * i + 1] = set_ev_idx_quiet(m, &ev);
 	}
+	for (i = 0; i < rep->nmsgs; i++) {
+		const struct imcq_message *m = rep->msgs[i];
+
+		if (over[2 * i] != 0)
+			anomaly_add(rep, "join-limit", IMCQ_SEV_INFO,
+				    m->nsources ? m->sources[0].input : -1,
+				    m->nsources ? m->sources[0].member : NULL, IMCQ_NOOFF,
+				    "%s: %zu protocol-log sessions match this message; the first "
+				    "%d are kept", m->spool_id ? m->spool_id : "?", over[2 * i],
+				    JOINS_MAX_PER_MSG);
+		if (over[2 * i + 1] != 0)
+			ev_limit_anomaly(rep, m, over[2 * i + 1]);
+	}
+	free(over);
 	free(pl.v);
 	kindex_release(&px);
 	kindex_release(&sx);

@@ -788,25 +788,25 @@ derive_rcpts(struct fill *f)
 		for (j = 0; j < lists[i]->n; j++, at++) {
 			if (dup[at])
 				continue;
-			if (f->m->env.rcpt_to.n >= f->lim->rcpts)
-				envelope_drop_rcpt(&f->m->env);
+			if (f->m->im->env.rcpt_to.n >= f->lim->rcpts)
+				envelope_drop_rcpt(&f->m->im->env);
 			else
-				strv_push(&f->m->env.rcpt_to, xstrdup(lists[i]->v[j]));
+				strv_push(&f->m->im->env.rcpt_to, xstrdup(lists[i]->v[j]));
 		}
 	for (i = 0; i < n; i++)
 		free(k[i].key);
 	free(k);
 	free(dup);
-	if (f->m->env.rcpt_dropped > 0)
+	if (f->m->im->env.rcpt_dropped > 0)
 		anomaly_add(f->rep, "rcpts-limit", IMCQ_SEV_WARNING, f->input, f->member,
 			    f->body_off, "%llu recipients beyond the --max-rcpts cap of %u were counted, not kept",
-			    (unsigned long long)f->m->env.rcpt_dropped, f->lim->rcpts);
+			    (unsigned long long)f->m->im->env.rcpt_dropped, f->lim->rcpts);
 }
 
 static void
 derive_envelope(struct fill *f)
 {
-	struct imcq_envelope *env = &f->m->env;
+	struct imcq_envelope *env = &f->m->im->env;
 	struct imcq_cold *c = &f->m->c;
 	const char *sender = c->sender ? c->sender : c->from;
 
@@ -842,15 +842,15 @@ fill_rcpts(struct fill *f)
 	size_t cap = 0, i, missing = 0;
 	struct buf list;
 
-	if (m->nrcpts > 0 || m->env.rcpt_to.n == 0)
+	if (m->nrcpts > 0 || m->im->env.rcpt_to.n == 0)
 		return;
 	addrset_add(&hs, &cap, &m->c.to);
 	addrset_add(&hs, &cap, &m->c.cc);
 	if (hs.n > 1)
 		xqsort(hs.v, hs.n, sizeof(char *), cmp_str);
 	buf_init(&list, 4096);
-	for (i = 0; i < m->env.rcpt_to.n; i++) {
-		const char *a = m->env.rcpt_to.v[i];
+	for (i = 0; i < m->im->env.rcpt_to.n; i++) {
+		const char *a = m->im->env.rcpt_to.v[i];
 
 		message_add_rcpt(m, a);
 		m->rcpts[m->nrcpts - 1].in_headers = addrset_has(&hs, a);
@@ -877,9 +877,9 @@ fill_rcpts(struct fill *f)
 						   "or list expansion): %s", missing,
 						   missing == 1 ? " is" : "s are", list.data));
 		ex = xasprintf("envelope (%s) names %zu recipient%s; To/Cc name %zu",
-			       imcq_env_source_name(m->env.source), m->env.rcpt_to.n,
-			       m->env.rcpt_to.n == 1 ? "" : "s", m->c.to.n + m->c.cc.n);
-		evlist_add(&fd->ev, f->input, f->member, m->env.offset, 0, ex);
+			       imcq_env_source_name(m->im->env.source), m->im->env.rcpt_to.n,
+			       m->im->env.rcpt_to.n == 1 ? "" : "s", m->c.to.n + m->c.cc.n);
+		evlist_add(&fd->ev, f->input, f->member, m->im->env.offset, 0, ex);
 		free(ex);
 		/* final: only the reports read its texts (model.h, text_spill;
 		 * spill_put needs no lock: any thread) */
@@ -1073,14 +1073,14 @@ pick_ims_id(struct fill *f)
 	const char *id = NULL;
 	size_t i;
 
-	for (i = 0; i < m->hdr.nreceived && id == NULL; i++)
-		if (is_ims_hop(&m->hdr.received[i]) && m->hdr.received[i].id != NULL &&
-		    *m->hdr.received[i].id != '\0')
-			id = m->hdr.received[i].id;
+	for (i = 0; i < m->im->hdr.nreceived && id == NULL; i++)
+		if (is_ims_hop(&m->im->hdr.received[i]) && m->im->hdr.received[i].id != NULL &&
+		    *m->im->hdr.received[i].id != '\0')
+			id = m->im->hdr.received[i].id;
 	/* no hop names the IMS: an upper-case 8-character id, as the IMS writes */
-	for (i = 0; i < m->hdr.nreceived && id == NULL; i++)
-		if (upper_spool_id(m->hdr.received[i].id))
-			id = m->hdr.received[i].id;
+	for (i = 0; i < m->im->hdr.nreceived && id == NULL; i++)
+		if (upper_spool_id(m->im->hdr.received[i].id))
+			id = m->im->hdr.received[i].id;
 	if (id == NULL)
 		return;
 	m->ims_id = xstrdup(id);
@@ -1367,7 +1367,7 @@ parse_addr_list(struct fill *f, const char *u, struct imcq_strv *sv)
 static void
 take_single(struct fill *f, enum single which, const char *u)
 {
-	struct imcq_headers *h = &f->m->hdr;
+	struct imcq_headers *h = &f->m->im->hdr;
 	struct imcq_cold *c = &f->m->c;
 	char *d;
 	GDateTime *dt;
@@ -1457,7 +1457,7 @@ static void
 fill_headers(struct fill *f, GMimeObject *msg, GMimeObject *root)
 {
 	struct imcq_message *m = f->m;
-	struct imcq_headers *h = &m->hdr;
+	struct imcq_headers *h = &m->im->hdr;
 	struct imcq_cold *c = &m->c;
 	struct hfield *v, *all;
 	size_t i, n = 0, na, cnt;
@@ -1736,7 +1736,7 @@ mime_fill(struct imcq_message *m, struct span body, uint64_t body_off,
 	f.body_off = body_off;
 
 	m->size = body.len;
-	sha256_raw(body.ptr ? (const void *)body.ptr : (const void *)"", body.len, m->body_sha256);
+	sha256_raw(body.ptr ? (const void *)body.ptr : (const void *)"", body.len, m->im->body_sha256);
 	m->has_body_sha256 = true;
 	f.lone_cr = scan_line_ends(m, body);
 

@@ -7,8 +7,8 @@
  * member as a span (after the spool envelope, after Pickup X- lines, after
  * an mbox "From " line); mime_fill() then fills, from those bytes alone:
  *
- *   m->size, m->body_sha256 (raw), m->line_ends, m->final_newline;
- *   m->hdr: Message-ID (without <>), Date (raw and UTC epoch), From,
+ *   m->size, m->im->body_sha256 (raw), m->line_ends, m->final_newline;
+ *   m->im->hdr: Message-ID (without <>), Date (raw and UTC epoch), From,
  *     Sender, Reply-To (addr-spec), To/Cc/Bcc (addr-spec lists), Subject
  *     decoded to UTF-8 (subject_raw keeps the raw bytes when they were
  *     8-bit or used a charset that had to be guessed), X-Priority,

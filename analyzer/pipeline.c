@@ -297,7 +297,7 @@ too_large_message(struct run *run, const struct imcq_entry *e, size_t inv_index,
 
 	message_damage(m, why);
 	free(why);
-	m->env.source = IMCQ_ENV_NONE;
+	m->im->env.source = IMCQ_ENV_NONE;
 	run->inv_index = inv_index;
 	run->sink.message(&run->sink, e, m, body, 0);
 }

@@ -296,7 +296,7 @@ fset_add(struct fset *s, const char *k)
 const char *
 recover_envelope_note(const struct imcq_message *m)
 {
-	if (m->env.source == IMCQ_ENV_SPOOL || m->env.source == IMCQ_ENV_XHEADERS)
+	if (m->im->env.source == IMCQ_ENV_SPOOL || m->im->env.source == IMCQ_ENV_XHEADERS)
 		return NULL;
 	return "no spool envelope or X-Sender/X-Receiver lines: the envelope was taken from "
 	       "the headers (Bcc recipients unknown)";
@@ -319,14 +319,14 @@ recover_pick_rcpts(const struct imcq_message *m, bool include_delivered,
 		   size_t *n, size_t *included)
 {
 	bool from_records = m->nrcpts > 0;
-	size_t total = from_records ? m->nrcpts : m->env.rcpt_to.n;
+	size_t total = from_records ? m->nrcpts : m->im->env.rcpt_to.n;
 	struct recover_pick *v = xcalloc(total ? total : 1, sizeof(*v));
 	struct fset seen = { 0 };
 	size_t i;
 
 	*included = 0;
 	for (i = 0; i < total; i++) {
-		const char *a = from_records ? m->rcpts[i].address : m->env.rcpt_to.v[i];
+		const char *a = from_records ? m->rcpts[i].address : m->im->env.rcpt_to.v[i];
 		const char *st = from_records ? m->rcpts[i].status : NULL;
 		bool delivered = (st != NULL && strcmp(st, "delivered") == 0) ||
 				 m->state == IMCQ_ST_DELIVERED;

@@ -308,7 +308,7 @@ find_servers(struct rctx *c)
 			if (m->snapshot != s->snap || (m->queue != IMCQ_Q_OUT &&
 						       m->queue != IMCQ_Q_OUT_ARCHIVE))
 				continue;
-			at[i] = mts_server(m->env.mts_id);
+			at[i] = mts_server(m->im->env.mts_id);
 		}
 		for (i = 0; i < rep->nmsgs; i++)
 			if (at[i] != NULL)

@@ -69,9 +69,9 @@ snapshots_own_hop(const struct imcq_message *m)
 
 	if (!joins_spool_code(m->spool_id, &sk))
 		return NULL;
-	for (i = 0; i < m->hdr.nreceived; i++)
-		if (hop_spool_code(m->hdr.received[i].id, &hk) && hk == sk)
-			return &m->hdr.received[i];
+	for (i = 0; i < m->im->hdr.nreceived; i++)
+		if (hop_spool_code(m->im->hdr.received[i].id, &hk) && hk == sk)
+			return &m->im->hdr.received[i];
 	return NULL;
 }
 

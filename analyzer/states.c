@@ -300,22 +300,22 @@ missing_from_event(struct imcq_message *m, const struct imcq_event *e)
 {
 	size_t i;
 
-	if (m->hdr.message_id == NULL) {
+	if (m->im->hdr.message_id == NULL) {
 		char *r = joins_remote_msgid(e->remote_id);
 
 		if (r != NULL)
-			m->hdr.message_id = r;
+			m->im->hdr.message_id = r;
 		else if (e->msg_id != NULL && !x400(e->msg_id))
-			m->hdr.message_id = xstrdup(e->msg_id);
+			m->im->hdr.message_id = xstrdup(e->msg_id);
 	}
-	if (m->env.mts_id == NULL && x400(e->msg_id))
-		m->env.mts_id = xstrdup(e->msg_id);
+	if (m->im->env.mts_id == NULL && x400(e->msg_id))
+		m->im->env.mts_id = xstrdup(e->msg_id);
 	if (m->nrcpts == 0)
 		for (i = 0; i < e->rcpts.n; i++)
 			if (strchr(e->rcpts.v[i], '@') != NULL) {
 				char *a = joins_addr_key(e->rcpts.v[i]);
 
-				strv_push(&m->env.rcpt_to, xstrdup(a));
+				strv_push(&m->im->env.rcpt_to, xstrdup(a));
 				message_add_rcpt(m, a);
 				free(a);
 			}
@@ -647,7 +647,7 @@ set_queue_time(const struct imcq_report *rep, struct imcq_message *m)
 		return;
 	}
 	/* an inbound MTS-ID names this spool id and the receipt minute */
-	if (joins_mts_time(m->env.mts_id, m->spool_id, &t, &form) &&
+	if (joins_mts_time(m->im->env.mts_id, m->spool_id, &t, &form) &&
 	    strcmp(form, "inbound") == 0) {
 		m->queue_time = t;
 		m->queue_time_source = "inbound MTS-ID l=<SERVER><YYMMDDhhmm><SPOOLID> (GMT)";
@@ -975,7 +975,7 @@ queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
 		struct imcq_thawed t;
 		const struct imcq_message *w = report_keeps_details(rep) ?
 					       message_thaw(rep, m, &t) : m;
-		const struct imcq_hop *wh = &w->hdr.received[h - m->hdr.received];
+		const struct imcq_hop *wh = &w->im->hdr.received[h - m->im->hdr.received];
 		char *x = xasprintf("Received: %s", wh->raw ? wh->raw : "");
 
 		if (w != m)
@@ -983,11 +983,11 @@ queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
 		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
 			   m->sources[0].body_offset, 0, x);
 		free(x);
-	} else if (strstr(m->queue_time_source, "MTS-ID") != NULL && m->env.mts_id) {
-		char *x = xasprintf("envelope MTS-ID %s", m->env.mts_id);
+	} else if (strstr(m->queue_time_source, "MTS-ID") != NULL && m->im->env.mts_id) {
+		char *x = xasprintf("envelope MTS-ID %s", m->im->env.mts_id);
 
 		evlist_add(&f->ev, m->sources[0].input, m->sources[0].member,
-			   m->env.offset == IMCQ_NOOFF ? 0 : m->env.offset, 0, x);
+			   m->im->env.offset == IMCQ_NOOFF ? 0 : m->im->env.offset, 0, x);
 		free(x);
 	} else if (strncmp(m->queue_time_source, "tracking", 8) == 0) {
 		for (i = 0; i < m->nev_idx; i++) {
@@ -1296,7 +1296,7 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 			    xasprintf("%s (same Message-ID or content): %s (%zu other "
 				      "cop%s: %s)", sid(m), why, ncopies,
 				      ncopies == 1 ? "y" : "ies", list));
-		ev_source(f, m, m->hdr.message_id ? m->hdr.message_id :
+		ev_source(f, m, m->im->hdr.message_id ? m->im->hdr.message_id :
 			  (message_body_sha256_hex(m, hx), hx));
 		for (p = c->gbeg[c->grp[i]]; p < c->gend[c->grp[i]] &&
 		     f->ev.n < MAX_EV_PER_FINDING; p++) {
@@ -1307,7 +1307,7 @@ find_duplicates(struct ctx *c, size_t i, const struct deliv *d)
 			    (o->snapshot == m->snapshot ||
 			     !joins_same_server(rep, o->snapshot, m->snapshot)))
 				evlist_add(&f->ev, o->sources[0].input, o->sources[0].member, 0, 0,
-					   o->hdr.message_id ? o->hdr.message_id :
+					   o->im->hdr.message_id ? o->im->hdr.message_id :
 					   (message_body_sha256_hex(o, hx), hx));
 		}
 	}
@@ -1414,33 +1414,33 @@ find_loop(struct ctx *c, struct imcq_message *m)
 	const struct imcq_message *w;
 	char *x;
 
-	if (m->nsources == 0 || m->hdr.nreceived == 0)
+	if (m->nsources == 0 || m->im->hdr.nreceived == 0)
 		return;
-	for (i = 0; i < m->hdr.nreceived; i++) {
+	for (i = 0; i < m->im->hdr.nreceived; i++) {
 		size_t n = 0;
 
-		if (m->hdr.received[i].by == NULL)
+		if (m->im->hdr.received[i].by == NULL)
 			continue;
-		for (j = 0; j < m->hdr.nreceived; j++)
-			if (m->hdr.received[j].by &&
-			    imcq_strcasecmp(m->hdr.received[i].by, m->hdr.received[j].by) == 0)
+		for (j = 0; j < m->im->hdr.nreceived; j++)
+			if (m->im->hdr.received[j].by &&
+			    imcq_strcasecmp(m->im->hdr.received[i].by, m->im->hdr.received[j].by) == 0)
 				n++;
 		if (n > best) {
 			best = n;
 			bi = i;
 		}
 	}
-	if (m->hdr.nreceived <= c->o->max_hops && best < LOOP_SAME_BY)
+	if (m->im->hdr.nreceived <= c->o->max_hops && best < LOOP_SAME_BY)
 		return;
-	if (m->hdr.nreceived > c->o->max_hops)
+	if (m->im->hdr.nreceived > c->o->max_hops)
 		x = xasprintf("%s has %zu Received lines, over the limit of %u%s%s%s", sid(m),
-			      (size_t)m->hdr.nreceived, c->o->max_hops,
+			      (size_t)m->im->hdr.nreceived, c->o->max_hops,
 			      best >= LOOP_SAME_BY ? "; host " : "",
-			      best >= LOOP_SAME_BY ? m->hdr.received[bi].by : "",
+			      best >= LOOP_SAME_BY ? m->im->hdr.received[bi].by : "",
 			      best >= LOOP_SAME_BY ? " repeats" : "");
 	else
 		x = xasprintf("%s passed host %s %zu times (Received lines)", sid(m),
-			      m->hdr.received[bi].by, best);
+			      m->im->hdr.received[bi].by, best);
 	f = finding(&m->findings, "LOOP_SUSPECTED", IMCQ_SEV_WARNING, "Q190021", "heuristic",
 		    "check the smart host, the Routing tab and MX records for a "
 			    "route back to this server (Q190021, Q260247); do not re-inject "
@@ -1450,11 +1450,11 @@ find_loop(struct ctx *c, struct imcq_message *m)
 	if (!report_keeps_details(c->rep))
 		return;
 	w = message_thaw(c->rep, m, &t);
-	for (i = 0; i < w->hdr.nreceived && f->ev.n < MAX_EV_PER_FINDING; i++)
-		if (w->hdr.received[i].by && w->hdr.received[bi].by &&
-		    imcq_strcasecmp(w->hdr.received[i].by, w->hdr.received[bi].by) == 0) {
-			char *e = xasprintf("Received: %s", w->hdr.received[i].raw ?
-					    w->hdr.received[i].raw : w->hdr.received[i].by);
+	for (i = 0; i < w->im->hdr.nreceived && f->ev.n < MAX_EV_PER_FINDING; i++)
+		if (w->im->hdr.received[i].by && w->im->hdr.received[bi].by &&
+		    imcq_strcasecmp(w->im->hdr.received[i].by, w->im->hdr.received[bi].by) == 0) {
+			char *e = xasprintf("Received: %s", w->im->hdr.received[i].raw ?
+					    w->im->hdr.received[i].raw : w->im->hdr.received[i].by);
 
 			evlist_add_ref(&f->ev, m->sources[0].input, m->sources[0].member,
 				       m->sources[0].body_offset, 0, e);

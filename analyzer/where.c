@@ -942,15 +942,15 @@ any_value(const struct node *n, struct evalctx *c)
 	int r;
 
 	switch (n->fd->field) {
-	case F_RCPT: count = m->env.rcpt_to.n; break;
+	case F_RCPT: count = m->im->env.rcpt_to.n; break;
 	case F_DOMAIN: count = m->nrcpts; break;
 	case F_FINDING: count = message_nfindings(m); break;
-	case F_HEADER: count = m->hdr.nall; break;
+	case F_HEADER: count = m->im->hdr.nall; break;
 	default: BUG("where: not a multi-valued field");
 	}
 	for (i = 0; i < count; i++) {
 		switch (n->fd->field) {
-		case F_RCPT: s = m->env.rcpt_to.v[i]; break;
+		case F_RCPT: s = m->im->env.rcpt_to.v[i]; break;
 		case F_DOMAIN: s = m->rcpts[i].domain; break;
 		case F_FINDING: s = message_finding_code(m, i); break;
 		default:
@@ -988,8 +988,8 @@ eval_cmp(const struct node *n, struct evalctx *c)
 	case F_SIZE:
 		return cmp_u64(m->size, n->op, n->num);
 	case F_RCPTS:
-		if (ckd_add(&count, (uint64_t)m->env.rcpt_to.n,
-			    m->env.rcpt_dropped))
+		if (ckd_add(&count, (uint64_t)m->im->env.rcpt_to.n,
+			    m->im->env.rcpt_dropped))
 			count = UINT64_MAX;
 		return cmp_u64(count, n->op, n->num);
 	case F_AGE:
@@ -1008,9 +1008,9 @@ eval_cmp(const struct node *n, struct evalctx *c)
 		s = imcq_queue_name(m->queue);
 		break;
 	case F_ID: s = m->spool_id; break;
-	case F_FROM: s = m->env.mail_from; break;
-	case F_SUBJECT: s = m->hdr.subject; break;
-	case F_MESSAGE_ID: s = m->hdr.message_id; break;
+	case F_FROM: s = m->im->env.mail_from; break;
+	case F_SUBJECT: s = m->im->hdr.subject; break;
+	case F_MESSAGE_ID: s = m->im->hdr.message_id; break;
 	case F_RCPT:
 	case F_DOMAIN:
 	case F_FINDING:

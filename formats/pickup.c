@@ -120,7 +120,7 @@ static int
 read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 {
 	struct imcq_message *m = imcq_entry_message(e, "pickup");
-	struct imcq_envelope *env = &m->env;
+	struct imcq_envelope *env = &m->im->env;
 	struct imcq_report *rep = s->rep;
 	size_t b = skip_bom(e->data, e->len);
 	struct span all = { e->data, e->len };

@@ -182,7 +182,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	look_at(e->data, e->len < IMCQ_BID_BYTES ? e->len : IMCQ_BID_BYTES,
 		e->len <= IMCQ_BID_BYTES, &lk);
 	off = lk.bom + lk.mbox_len;
-	m->env.source = IMCQ_ENV_RFC822;
+	m->im->env.source = IMCQ_ENV_RFC822;
 	if (lk.mbox_len > 0) {
 		struct span fl = { e->data + lk.bom, lk.mbox_len };
 		char *t = span_dup(span_trim(fl));

@@ -246,7 +246,7 @@ add_gap(struct scan *sc, size_t from, size_t to)
 static void
 add_rcpt(struct scan *sc, const char *a, size_t n)
 {
-	struct imcq_envelope *env = &sc->m->env;
+	struct imcq_envelope *env = &sc->m->im->env;
 
 	if (n == 0)
 		return;
@@ -298,7 +298,7 @@ bare_addr(const char *t)
 static void
 classify(struct scan *sc, const char *t, size_t off)
 {
-	struct imcq_envelope *env = &sc->m->env;
+	struct imcq_envelope *env = &sc->m->im->env;
 	const char *lt = strchr(t, '<');
 
 	if (lt != NULL && strchr(lt, '>') != NULL) {
@@ -432,7 +432,7 @@ extract(struct scan *sc, size_t from, size_t to)
 static void
 summarise(struct scan *sc, bool truncated)
 {
-	struct imcq_envelope *env = &sc->m->env;
+	struct imcq_envelope *env = &sc->m->im->env;
 	unsigned kinds = 0, conf = 30;
 	int k, only = -1;
 
@@ -483,7 +483,7 @@ summarise(struct scan *sc, bool truncated)
 static void
 check_envelope(const struct imcq_entry *e, struct imcq_sink *s, const struct scan *sc)
 {
-	const struct imcq_envelope *env = &sc->m->env;
+	const struct imcq_envelope *env = &sc->m->im->env;
 	uint64_t at = env->offset == IMCQ_NOOFF ? 0 : env->offset;
 
 	if (!sc->have_sender)
@@ -516,7 +516,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	sc.e = e;
 	sc.s = s;
 	sc.m = m;
-	m->env.source = IMCQ_ENV_SPOOL;
+	m->im->env.source = IMCQ_ENV_SPOOL;
 	im = span_find(e->data, window, "ImCr", 4);
 	if (im == NULL) {
 		size_t lw = e->len < lim->envelope_bytes ? e->len : (size_t)lim->envelope_bytes;
@@ -529,7 +529,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 			anomaly_add(rep, e->len == 0 ? "zero-length" : "not-spool", IMCQ_SEV_ERROR,
 				    e->input, e->member, 0, "%s%s", m->damage,
 				    e->len == 0 ? "" : " and no EwLs marker");
-			m->env.source = IMCQ_ENV_NONE;
+			m->im->env.source = IMCQ_ENV_NONE;
 			body.ptr = e->data;
 			body.len = 0;
 			s->message(s, e, m, body, 0);
@@ -541,8 +541,8 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		anomaly_add(rep, "no-imcr", IMCQ_SEV_WARNING, e->input, e->member, 0,
 			    "no ImCr magic, but an EwLs marker at offset %zu: envelope read from 0",
 			    ewoff);
-		m->env.offset = 0;
-		m->env.length = ewoff + 4;
+		m->im->env.offset = 0;
+		m->im->env.length = ewoff + 4;
 		extract(&sc, 0, ewoff);
 		body_at = ewoff + 4;
 		sure = false;
@@ -551,7 +551,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		if (imoff >= SPOOL_MAGIC_NEAR)
 			anomaly_add(rep, "imcr-late", IMCQ_SEV_INFO, e->input, e->member, imoff,
 				    "ImCr magic at offset %zu, further in than usual", imoff);
-		m->env.offset = imoff;
+		m->im->env.offset = imoff;
 		add_gap(&sc, 0, imoff);		/* e.g. the 0xF7 byte of Q190709 */
 		start = imoff + 4;
 		limit = e->len - start < lim->envelope_bytes ? e->len :
@@ -571,11 +571,11 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 		}
 		if (ew != NULL) {
 			ewoff = (size_t)(ew - e->data);
-			m->env.length = ewoff + 4 - imoff;
+			m->im->env.length = ewoff + 4 - imoff;
 			extract(&sc, start, ewoff < limit ? ewoff : limit);
 			body_at = ewoff + 4;
 		} else {
-			m->env.length = limit - imoff;
+			m->im->env.length = limit - imoff;
 			extract(&sc, start, limit);
 			message_damage(m, "no EwLs marker: truncated envelope");
 			anomaly_add(rep, "truncated-envelope", IMCQ_SEV_ERROR, e->input, e->member,

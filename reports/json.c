@@ -412,18 +412,18 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	cJSON_AddItemToObject(o, "sources", a);
 
 	env = must(cJSON_CreateObject());
-	json_add_str(env, "mail_from", m->env.mail_from);
-	add_strv(env, "rcpt_to", m->env.rcpt_to.v, m->env.rcpt_to.n);
-	if (m->env.rcpt_dropped)
-		add_u64(env, "rcpt_dropped", m->env.rcpt_dropped);
+	json_add_str(env, "mail_from", m->im->env.mail_from);
+	add_strv(env, "rcpt_to", m->im->env.rcpt_to.v, m->im->env.rcpt_to.n);
+	if (m->im->env.rcpt_dropped)
+		add_u64(env, "rcpt_dropped", m->im->env.rcpt_dropped);
 	json_add_str(env, "helo", m->c.helo);
 	json_add_str(env, "client_host", m->c.client_host);
-	json_add_str(env, "mts_id", m->env.mts_id);
-	json_add_str(env, "source", imcq_env_source_name(m->env.source));
-	add_u64(env, "offset", m->env.offset);
-	add_u64(env, "length", m->env.length);
+	json_add_str(env, "mts_id", m->im->env.mts_id);
+	json_add_str(env, "source", imcq_env_source_name(m->im->env.source));
+	add_u64(env, "offset", m->im->env.offset);
+	add_u64(env, "length", m->im->env.length);
 	json_add_str(env, "encoding", m->c.encoding);
-	add_num(env, "confidence", m->env.confidence);
+	add_num(env, "confidence", m->im->env.confidence);
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < m->c.ngaps; i++) {
 		cJSON *g = must(cJSON_CreateObject());
@@ -438,8 +438,8 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	cJSON_AddItemToObject(o, "envelope", env);
 
 	h = must(cJSON_CreateObject());
-	json_add_str(h, "message_id", m->hdr.message_id);
-	json_add_time(h, "date", m->hdr.date);
+	json_add_str(h, "message_id", m->im->hdr.message_id);
+	json_add_time(h, "date", m->im->hdr.date);
 	json_add_str(h, "date_raw", m->c.date_raw);
 	json_add_str(h, "from", m->c.from);
 	json_add_str(h, "sender", m->c.sender);
@@ -447,9 +447,9 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	add_strv(h, "to", m->c.to.v, m->c.to.n);
 	add_strv(h, "cc", m->c.cc.v, m->c.cc.n);
 	add_strv(h, "bcc", m->c.bcc.v, m->c.bcc.n);
-	json_add_str(h, "subject", m->hdr.subject);
-	if (m->hdr.subject_raw) {
-		char *r = b64(m->hdr.subject_raw);
+	json_add_str(h, "subject", m->im->hdr.subject);
+	if (m->im->hdr.subject_raw) {
+		char *r = b64(m->im->hdr.subject_raw);
 
 		if (!cJSON_GetObjectItemCaseSensitive(h, "subject_raw"))
 			cJSON_AddItemToObject(h, "subject_raw", must(cJSON_CreateString(r)));
@@ -459,8 +459,8 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	json_add_str(h, "importance", m->c.importance);
 	json_add_str(h, "content_type", m->c.content_type);
 	a = must(cJSON_CreateArray());
-	for (i = 0; i < m->hdr.nreceived; i++) {
-		const struct imcq_hop *hp = &m->hdr.received[i];
+	for (i = 0; i < m->im->hdr.nreceived; i++) {
+		const struct imcq_hop *hp = &m->im->hdr.received[i];
 		cJSON *ho = must(cJSON_CreateObject());
 
 		json_add_str(ho, "from", hp->from);
@@ -473,7 +473,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 		cJSON_AddItemToArray(a, ho);
 	}
 	cJSON_AddItemToObject(h, "received", a);
-	add_u64(h, "count", m->hdr.nall);
+	add_u64(h, "count", m->im->hdr.nall);
 	cJSON_AddItemToObject(o, "headers", h);
 	json_add_str(o, "ims_id", m->ims_id);
 

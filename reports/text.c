@@ -133,19 +133,19 @@ text_list_line(FILE *f, const struct imcq_report *rep, const struct imcq_message
 	k = snprintf(num, sizeof(num), " %8s %9llu  ", age, (unsigned long long)m->size);
 	if (k > 0)
 		ln_add(&l, num, (size_t)k < sizeof(num) ? (size_t)k : sizeof(num) - 1);
-	if (m->env.mail_from && m->env.mail_from[0] == '\0')
+	if (m->im->env.mail_from && m->im->env.mail_from[0] == '\0')
 		ln_col(&l, "<>", 30);
 	else
-		ln_col(&l, m->env.mail_from, 30);
+		ln_col(&l, m->im->env.mail_from, 30);
 	ln_add(&l, " ", 1);
-	if (m->env.rcpt_to.n > 1)
-		snprintf(rc, sizeof(rc), "%.200s (+%zu)", m->env.rcpt_to.v[0],
-			 m->env.rcpt_to.n - 1 + (size_t)m->env.rcpt_dropped);
+	if (m->im->env.rcpt_to.n > 1)
+		snprintf(rc, sizeof(rc), "%.200s (+%zu)", m->im->env.rcpt_to.v[0],
+			 m->im->env.rcpt_to.n - 1 + (size_t)m->im->env.rcpt_dropped);
 	else
-		snprintf(rc, sizeof(rc), "%.200s", m->env.rcpt_to.n ? m->env.rcpt_to.v[0] : "-");
+		snprintf(rc, sizeof(rc), "%.200s", m->im->env.rcpt_to.n ? m->im->env.rcpt_to.v[0] : "-");
 	ln_col(&l, rc, 34);
 	ln_add(&l, " ", 1);
-	ln_text(&l, m->hdr.subject, 60);
+	ln_text(&l, m->im->hdr.subject, 60);
 	ln_add(&l, "\n", 1);
 	fwrite(l.b, 1, l.n, f);
 }
@@ -212,22 +212,22 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 		fprintf(f, ", RFC 822 part at offset %llu\n    sha256 %s\n",
 			(unsigned long long)s->body_offset, sha);
 	}
-	fprintf(f, "Envelope (%s", imcq_env_source_name(m->env.source));
+	fprintf(f, "Envelope (%s", imcq_env_source_name(m->im->env.source));
 	if (m->c.encoding)
 		fprintf(f, ", %s", m->c.encoding);
-	if (m->env.offset != IMCQ_NOOFF)
-		fprintf(f, ", bytes %llu..%llu", (unsigned long long)m->env.offset,
-			(unsigned long long)(m->env.offset + m->env.length));
-	fprintf(f, ", confidence %u%%):\n", m->env.confidence);
-	kv(f, "MAIL FROM", m->env.mail_from && !m->env.mail_from[0] ? "<> (null sender)" : m->env.mail_from);
-	for (i = 0; i < m->env.rcpt_to.n; i++)
-		kv(f, "RCPT TO", m->env.rcpt_to.v[i]);
-	if (m->env.rcpt_dropped)
+	if (m->im->env.offset != IMCQ_NOOFF)
+		fprintf(f, ", bytes %llu..%llu", (unsigned long long)m->im->env.offset,
+			(unsigned long long)(m->im->env.offset + m->im->env.length));
+	fprintf(f, ", confidence %u%%):\n", m->im->env.confidence);
+	kv(f, "MAIL FROM", m->im->env.mail_from && !m->im->env.mail_from[0] ? "<> (null sender)" : m->im->env.mail_from);
+	for (i = 0; i < m->im->env.rcpt_to.n; i++)
+		kv(f, "RCPT TO", m->im->env.rcpt_to.v[i]);
+	if (m->im->env.rcpt_dropped)
 		fprintf(f, "  (%llu more recipients not kept: --max-rcpts)\n",
-			(unsigned long long)m->env.rcpt_dropped);
+			(unsigned long long)m->im->env.rcpt_dropped);
 	kv(f, "HELO", m->c.helo);
 	kv(f, "client host", m->c.client_host);
-	kv(f, "MTS-ID", m->env.mts_id);
+	kv(f, "MTS-ID", m->im->env.mts_id);
 	for (i = 0; i < m->c.extra.n; i++)
 		kv(f, "guessed", m->c.extra.v[i]);
 	for (i = 0; i < m->c.ngaps && i < 16; i++)
@@ -235,7 +235,7 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 			(unsigned long long)m->c.gaps[i].length,
 			(unsigned long long)m->c.gaps[i].offset, m->c.gaps[i].hex);
 	fputs("Headers:\n", f);
-	kv(f, "Message-ID", m->hdr.message_id);
+	kv(f, "Message-ID", m->im->hdr.message_id);
 	kv(f, "Date", m->c.date_raw);
 	kv(f, "From", m->c.from);
 	kv(f, "Sender", m->c.sender);
@@ -243,11 +243,11 @@ show(FILE *f, const struct imcq_report *rep, const struct imcq_message *m)
 		kv(f, "To", m->c.to.v[i]);
 	for (i = 0; i < m->c.cc.n; i++)
 		kv(f, "Cc", m->c.cc.v[i]);
-	kv(f, "Subject", m->hdr.subject);
+	kv(f, "Subject", m->im->hdr.subject);
 	if (m->c.x_priority)
 		kv(f, "X-Priority", m->c.x_priority);
-	for (i = 0; i < m->hdr.nreceived; i++) {
-		const struct imcq_hop *h = &m->hdr.received[i];
+	for (i = 0; i < m->im->hdr.nreceived; i++) {
+		const struct imcq_hop *h = &m->im->hdr.received[i];
 
 		fprintf(f, "  Received[%zu]      from ", i);
 		text_put(f, h->from, 80);

@@ -191,10 +191,10 @@ tl_what(const struct tl_entry *e, char *buf, size_t cap, char **heap)
 		break;
 	case TL_MSG_DATE:
 		FMT("Date: header of %s, Subject: %.120s", m->spool_id ? m->spool_id : "?",
-		    m->hdr.subject ? m->hdr.subject : "");
+		    m->im->hdr.subject ? m->im->hdr.subject : "");
 		break;
 	case TL_MSG_HOP:
-		h = &m->hdr.received[e->aux];
+		h = &m->im->hdr.received[e->aux];
 		FMT("Received by %.100s from %.100s id %.40s", h->by ? h->by : "?",
 		    h->from ? h->from : "?", h->id ? h->id : "-");
 		break;
@@ -303,9 +303,9 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 			VEC_PUSH(ss.v, ss.n, ss.cap, m->spool_id);
 		for (j = 0; j < m->nsources; j++)
 			add(tl, m->sources[j].mtime, TL_MSG_FILE, m, j);
-		add(tl, m->hdr.date, TL_MSG_DATE, m, 0);
-		for (j = 0; j < m->hdr.nreceived; j++)
-			add(tl, m->hdr.received[j].date, TL_MSG_HOP, m, j);
+		add(tl, m->im->hdr.date, TL_MSG_DATE, m, 0);
+		for (j = 0; j < m->im->hdr.nreceived; j++)
+			add(tl, m->im->hdr.received[j].date, TL_MSG_HOP, m, j);
 	}
 	xqsort(ss.v, ss.n, sizeof(*ss.v), cmp_cstr);
 	for (i = 0; i < rep->nevents; i++) {

@@ -30,9 +30,11 @@
 
 /* What a chilled message keeps: one mimalloc size class (model.h).  A
  * field added to struct imcq_message before c costs 64 bytes a message
- * past this line: move it into struct imcq_cold if only reports print it. */
-_Static_assert(offsetof(struct imcq_message, c) <= 384,
-	       "the hot part of struct imcq_message outgrew 384 bytes");
+ * past this line: move it into struct imcq_cold if only reports print it,
+ * into struct imcq_msgim if the analysis reads it and never changes it
+ * once the message is in the report. */
+_Static_assert(offsetof(struct imcq_message, c) <= 256,
+	       "the hot part of struct imcq_message outgrew 256 bytes");
 
 /* ---- encoding ---- */
 
@@ -115,8 +117,8 @@ encode(const struct imcq_message *m, unsigned char *o)
 	at += put_strv(AT(o, at), &c->to);
 	at += put_strv(AT(o, at), &c->cc);
 	at += put_strv(AT(o, at), &c->bcc);
-	at += put_u64(AT(o, at), c->all ? m->hdr.nall : 0);
-	for (i = 0; c->all != NULL && i < m->hdr.nall; i++) {
+	at += put_u64(AT(o, at), c->all ? m->im->hdr.nall : 0);
+	for (i = 0; c->all != NULL && i < m->im->hdr.nall; i++) {
 		at += put_str(AT(o, at), c->all[i].name);
 		at += put_str(AT(o, at), c->all[i].value);
 	}
@@ -130,10 +132,10 @@ encode(const struct imcq_message *m, unsigned char *o)
 		at += put_u64(AT(o, at), p->size);
 		at += put_u64(AT(o, at), p->depth);
 	}
-	at += put_u64(AT(o, at), m->hdr.nreceived);
-	for (i = 0; i < m->hdr.nreceived; i++) {
-		at += put_str(AT(o, at), m->hdr.received[i].raw);
-		at += put_str(AT(o, at), m->hdr.received[i].date_raw);
+	at += put_u64(AT(o, at), m->im->hdr.nreceived);
+	for (i = 0; i < m->im->hdr.nreceived; i++) {
+		at += put_str(AT(o, at), m->im->hdr.received[i].raw);
+		at += put_str(AT(o, at), m->im->hdr.received[i].date_raw);
 	}
 	return at;
 }
@@ -157,10 +159,10 @@ message_chill(struct imcq_message *m, bool drop)
 	}
 	m->hdr_priority = (int8_t)message_header_priority(m);
 	message_drop_cold(m);
-	for (i = 0; i < m->hdr.nreceived; i++) {
-		free(m->hdr.received[i].raw);
-		free(m->hdr.received[i].date_raw);
-		m->hdr.received[i].raw = m->hdr.received[i].date_raw = NULL;
+	for (i = 0; i < m->im->hdr.nreceived; i++) {
+		free(m->im->hdr.received[i].raw);
+		free(m->im->hdr.received[i].date_raw);
+		m->im->hdr.received[i].raw = m->im->hdr.received[i].date_raw = NULL;
 	}
 
 	/* the same message without its cold member (struct imcq_cold) */
@@ -254,6 +256,8 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 	/* m ends before m->c */
 	memcpy(x, m, offsetof(struct imcq_message, c));
 	memset(&x->c, 0, sizeof(x->c));
+	t->im = *m->im;		/* the copy's own: its count of fields and hops differ */
+	x->im = &t->im;
 	if (!m->spilled) {
 		c.p = m->cold;
 	} else {
@@ -291,7 +295,7 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 	get_strv(&c, &x->c.bcc);
 	n = get_count(&c);
 	x->c.all = n ? xcalloc(n, sizeof(*x->c.all)) : NULL;
-	x->hdr.nall = x->c.allcap = n;
+	x->im->hdr.nall = x->c.allcap = n;
 	for (i = 0; i < n; i++) {
 		x->c.all[i].name = get_str(&c);
 		x->c.all[i].value = get_str(&c);
@@ -311,14 +315,14 @@ message_thaw(const struct imcq_report *r, const struct imcq_message *m,
 		p->depth = (unsigned)get_u64(&c);
 	}
 	n = get_count(&c);
-	if (n != m->hdr.nreceived)
+	if (n != m->im->hdr.nreceived)
 		BUG("chilled block: hops do not match");
 	if (n > 0) {
 		/* the copy's own hops, with the texts the block holds */
 		t->hops = xmalloc(n * sizeof(*t->hops));
-		memcpy(t->hops, m->hdr.received, n * sizeof(*t->hops));
-		x->hdr.received = t->hops;
-		x->hdr.reccap = n;
+		memcpy(t->hops, m->im->hdr.received, n * sizeof(*t->hops));
+		x->im->hdr.received = t->hops;
+		x->im->hdr.reccap = n;
 		for (i = 0; i < n; i++) {
 			t->hops[i].raw = get_str(&c);
 			t->hops[i].date_raw = get_str(&c);

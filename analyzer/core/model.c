@@ -503,11 +503,12 @@ message_new(void)
 {
 	struct imcq_message *m = xcalloc(1, sizeof(*m));
 
-	m->hdr.date = IMCQ_NOTIME;
+	m->im = xcalloc(1, sizeof(*m->im));
+	m->im->hdr.date = IMCQ_NOTIME;
 	m->queue_time = IMCQ_NOTIME;
 	m->expires = IMCQ_NOTIME;
 	m->line_ends = "none";
-	m->env.offset = IMCQ_NOOFF;
+	m->im->env.offset = IMCQ_NOOFF;
 	m->snapshot = 0;
 	m->hdr_priority = 2;
 	return m;
@@ -563,7 +564,7 @@ message_body_sha256_hex(const struct imcq_message *m, char out[65])
 		out[0] = '\0';
 		return;
 	}
-	hex_encode(m->body_sha256, sizeof(m->body_sha256), out);
+	hex_encode(m->im->body_sha256, sizeof(m->im->body_sha256), out);
 }
 
 /* realloc a vector down to its length */
@@ -920,18 +921,18 @@ static void
 visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *ctx)
 {
 	size_t i, j;
-	struct imcq_strv *svs[] = { &m->env.rcpt_to };
-	char **one[] = { &m->spool_id, &m->format, &m->env.mail_from,
-			 &m->env.mts_id, &m->hdr.message_id, &m->hdr.subject,
-			 &m->hdr.subject_raw, &m->damage, &m->ims_id };
+	struct imcq_strv *svs[] = { &m->im->env.rcpt_to };
+	char **one[] = { &m->spool_id, &m->format, &m->im->env.mail_from,
+			 &m->im->env.mts_id, &m->im->hdr.message_id, &m->im->hdr.subject,
+			 &m->im->hdr.subject_raw, &m->damage, &m->ims_id };
 
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
 		fn(ctx, one[i]);
 	for (i = 0; i < sizeof(svs) / sizeof(svs[0]); i++)
 		for (j = 0; j < svs[i]->n; j++)
 			fn(ctx, &svs[i]->v[j]);
-	for (i = 0; i < m->hdr.nreceived; i++) {
-		struct imcq_hop *h = &m->hdr.received[i];
+	for (i = 0; i < m->im->hdr.nreceived; i++) {
+		struct imcq_hop *h = &m->im->hdr.received[i];
 
 		fn(ctx, &h->from);
 		fn(ctx, &h->by);
@@ -946,7 +947,7 @@ visit_strings(struct imcq_message *m, void (*fn)(void *ctx, char **slot), void *
 		fn(ctx, &m->rcpts[i].domain);
 	}
 	if (!m->chilled)
-		visit_cold_strings(&m->c, m->hdr.nall, fn, ctx);
+		visit_cold_strings(&m->c, m->im->hdr.nall, fn, ctx);
 }
 
 /*
@@ -1075,8 +1076,8 @@ message_pack(struct imcq_message *m)
 		return;
 	TRIM(m->sources, m->nsources, m->srccap);
 	TRIM(m->rcpts, m->nrcpts, m->rcptcap);
-	TRIM(m->env.rcpt_to.v, m->env.rcpt_to.n, m->env.rcpt_to.cap);
-	TRIM(m->hdr.received, m->hdr.nreceived, m->hdr.reccap);
+	TRIM(m->im->env.rcpt_to.v, m->im->env.rcpt_to.n, m->im->env.rcpt_to.cap);
+	TRIM(m->im->hdr.received, m->im->hdr.nreceived, m->im->hdr.reccap);
 	TRIM(m->seen_in, m->nseen, m->seencap);
 	if (!m->chilled) {
 		TRIM(m->c.parts, m->c.nparts, m->c.partcap);
@@ -1085,7 +1086,7 @@ message_pack(struct imcq_message *m)
 		TRIM(m->c.to.v, m->c.to.n, m->c.to.cap);
 		TRIM(m->c.cc.v, m->c.cc.n, m->c.cc.cap);
 		TRIM(m->c.bcc.v, m->c.bcc.n, m->c.bcc.cap);
-		TRIM(m->c.all, m->hdr.nall, m->c.allcap);
+		TRIM(m->c.all, m->im->hdr.nall, m->c.allcap);
 	}
 	pk.slot = pk.slot0;
 	pk.len = pk.len0;
@@ -1151,7 +1152,7 @@ message_drop_cold(struct imcq_message *m)
 {
 	if (m->chilled)
 		return;
-	visit_cold_strings(&m->c, m->hdr.nall, free_unpacked, m);
+	visit_cold_strings(&m->c, m->im->hdr.nall, free_unpacked, m);
 	cold_free_vectors(&m->c);
 }
 
@@ -1167,10 +1168,11 @@ message_free(struct imcq_message *m)
 	for (i = 0; i < m->nsources; i++)
 		if (m->sources[i].inv == IMCQ_SRC_NOINV)	/* its own copy */
 			free((char *)m->sources[i].member);
-	if (!m->pack_stored) {	/* else these arrays are in the store too */
+	if (!m->pack_stored) {	/* else these are in the store too */
 		free(m->sources);
-		free(m->env.rcpt_to.v);
-		free(m->hdr.received);
+		free(m->im->env.rcpt_to.v);
+		free(m->im->hdr.received);
+		free(m->im);
 	}
 	if (!m->chilled)
 		cold_free_vectors(&m->c);
@@ -1219,16 +1221,19 @@ align8(size_t n)
 /*
  * One block in the store: the pack, then the arrays that no stage changes
  * once the message is in the report (the envelope's recipients, the
- * Received hops, the sources), each exact (cap = n).  The block is put
- * whole or not at all, so pack_stored says where all four are.
+ * Received hops, the sources), each exact (cap = n), then m->im, which
+ * points to them.  The block is put whole or not at all, so pack_stored
+ * says where all of them are.
  */
 void
 message_store(struct imcq_store *st, struct imcq_message *m)
 {
-	size_t nrt = m->env.rcpt_to.n, nrec = m->hdr.nreceived, nsrc = m->nsources;
+	struct imcq_msgim *im = m->im;
+	size_t nrt = im->env.rcpt_to.n, nrec = im->hdr.nreceived, nsrc = m->nsources;
 	size_t o_rt = align8(m->packlen), o_rec = o_rt + nrt * sizeof(char *);
 	size_t o_src = align8(o_rec + nrec * sizeof(struct imcq_hop));
-	size_t total = o_src + nsrc * sizeof(struct imcq_source);
+	size_t o_im = align8(o_src + nsrc * sizeof(struct imcq_source));
+	size_t total = o_im + sizeof(struct imcq_msgim);
 	struct repack rp = { m->pack, m->packlen, NULL };
 	unsigned char *tmp, *to;
 
@@ -1242,24 +1247,28 @@ message_store(struct imcq_store *st, struct imcq_message *m)
 		return;		/* the store is full: the heap keeps it */
 	rp.to = (char *)to;
 	/* the slots (in the heap arrays too) point into the stored pack;
-	 * then the arrays, so pointed, are copied over their places in the
-	 * block (the store is writable until sealed) */
+	 * then the arrays, so pointed, and im, pointing to their stored
+	 * copies, are copied over their places in the block (the store is
+	 * writable until sealed) */
 	visit_strings(m, repoint, &rp);
 	if (nrt > 0)
-		memcpy(to + o_rt, m->env.rcpt_to.v, nrt * sizeof(char *));
+		memcpy(to + o_rt, im->env.rcpt_to.v, nrt * sizeof(char *));
 	if (nrec > 0)
-		memcpy(to + o_rec, m->hdr.received, nrec * sizeof(struct imcq_hop));
+		memcpy(to + o_rec, im->hdr.received, nrec * sizeof(struct imcq_hop));
 	if (nsrc > 0)
 		memcpy(to + o_src, m->sources, nsrc * sizeof(struct imcq_source));
-	free(m->env.rcpt_to.v);
-	free(m->hdr.received);
+	free(im->env.rcpt_to.v);
+	free(im->hdr.received);
 	free(m->sources);
-	m->env.rcpt_to.v = nrt > 0 ? (char **)(void *)(to + o_rt) : NULL;
-	m->env.rcpt_to.cap = nrt;
-	m->hdr.received = nrec > 0 ? (struct imcq_hop *)(void *)(to + o_rec) : NULL;
-	m->hdr.reccap = (uint32_t)nrec;
+	im->env.rcpt_to.v = nrt > 0 ? (char **)(void *)(to + o_rt) : NULL;
+	im->env.rcpt_to.cap = nrt;
+	im->hdr.received = nrec > 0 ? (struct imcq_hop *)(void *)(to + o_rec) : NULL;
+	im->hdr.reccap = (uint32_t)nrec;
 	m->sources = nsrc > 0 ? (struct imcq_source *)(void *)(to + o_src) : NULL;
 	m->srccap = (uint32_t)nsrc;
+	memcpy(to + o_im, im, sizeof(*im));
+	m->im = (struct imcq_msgim *)(void *)(to + o_im);
+	free(im);
 	free(m->pack);
 	m->pack = rp.to;
 	m->pack_stored = true;

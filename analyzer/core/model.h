@@ -370,7 +370,18 @@ rcpt_route(const struct imcq_rcpt *r)
 }
 
 /* Fields are ordered so that the part before c, all a chilled message
- * keeps, has no padding and fits mimalloc's 448-byte size class. */
+ * keeps, has no padding and fits mimalloc's 256-byte size class. */
+/* What a message's readers set that the analysis reads and never changes
+ * (issue #9): one allocation beside the record, moved into the report's
+ * store with the strings it points to (message_store), so that it leaves
+ * the resident set while the record, which the stages write, stays.
+ * 152 bytes. */
+struct imcq_msgim {
+	struct imcq_envelope env;
+	struct imcq_headers hdr;
+	unsigned char body_sha256[32];	/* of the RFC 822 part, raw */
+};
+
 /* Codes of frozen findings a message keeps in its record (see
  * message_findings_freeze); a message with more findings keeps them live. */
 #define IMCQ_FZ_CODES 7
@@ -382,8 +393,10 @@ struct imcq_message {
 	uint64_t size;		/* bytes of the RFC 822 part */
 	struct imcq_source *sources;
 	uint32_t nsources, srccap;
-	struct imcq_envelope env;
-	struct imcq_headers hdr;
+	/* the envelope, header facts and body digest: what the readers set
+	 * and no stage changes once the message is in the report (its own
+	 * allocation, which message_store moves into the store) */
+	struct imcq_msgim *im;
 	const char *line_ends;	/* "crlf" | "lf" | "cr" | "mixed" | "none" (static) */
 	struct imcq_rcpt *rcpts;
 	uint32_t nrcpts, rcptcap;
@@ -432,7 +445,6 @@ struct imcq_message {
 	bool qd_named : 1;	/* a missing record that a Queue.dat names (states.c) */
 	bool pack_stored : 1;	/* pack, sources, env.rcpt_to and hdr.received lie in the
 				 * report's store (message_store; message_free leaves them) */
-	unsigned char body_sha256[32];	/* of the RFC 822 part, raw */
 	uint8_t fzcodes[IMCQ_FZ_CODES];	/* the frozen findings' codes (finding_code_id) */
 	/* the newest frozen block: in memory, or in the report's spill */
 	union {
@@ -896,6 +908,7 @@ void message_drop_cold(struct imcq_message *m);
 void cold_free_vectors(struct imcq_cold *c);
 struct imcq_thawed {
 	struct imcq_message m;
+	struct imcq_msgim im;	/* m's own copy (its hops differ) */
 	unsigned char *buf;	/* the block read back from the spill */
 	struct imcq_hop *hops;	/* m's Received hops with their raw texts */
 	bool used;

@@ -44,11 +44,11 @@ fill_json(const uint8_t *data, size_t size)
 	src.mtime = FUZZ_NOW - 3600;
 	message_add_source(m, &src);
 	if (size & 1) {
-		m->env.source = IMCQ_ENV_XHEADERS;
-		m->env.mail_from = xstrdup("sender@example.net");
-		strv_push(&m->env.rcpt_to, xstrdup("rcpt@example.com"));
+		m->im->env.source = IMCQ_ENV_XHEADERS;
+		m->im->env.mail_from = xstrdup("sender@example.net");
+		strv_push(&m->im->env.rcpt_to, xstrdup("rcpt@example.com"));
 	} else {
-		m->env.source = IMCQ_ENV_RFC822;
+		m->im->env.source = IMCQ_ENV_RFC822;
 	}
 	mime_fill(m, body, 0, &rep, &rep.lim);
 	report_add_message(&rep, m);

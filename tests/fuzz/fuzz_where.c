@@ -42,11 +42,11 @@ fixed_message(struct imcq_report *rep)
 	m->place = IMCQ_PL_OUT;
 	m->state = IMCQ_ST_AWAITING_DELIVERY;
 	m->queue_time = FUZZ_NOW - 3 * 86400;
-	m->env.source = IMCQ_ENV_SPOOL;
-	m->env.mail_from = xstrdup("alice@example.org");
-	strv_push(&m->env.rcpt_to, xstrdup("bob@example.com"));
-	strv_push(&m->env.rcpt_to, xstrdup("dave@example.net"));
-	m->env.rcpt_dropped = 3;
+	m->im->env.source = IMCQ_ENV_SPOOL;
+	m->im->env.mail_from = xstrdup("alice@example.org");
+	strv_push(&m->im->env.rcpt_to, xstrdup("bob@example.com"));
+	strv_push(&m->im->env.rcpt_to, xstrdup("dave@example.net"));
+	m->im->env.rcpt_dropped = 3;
 	mime_fill(m, body, 128, rep, &rep->lim);
 	findlist_add(&m->findings, "NO_ROUTE", IMCQ_SEV_ERROR, "Q268494", "no route");
 	return m;
@@ -62,13 +62,13 @@ text_message(const char *text)
 	m->state = IMCQ_ST_DAMAGED;
 	m->queue_time = IMCQ_NOTIME;
 	m->size = strlen(text);
-	m->hdr.subject = xstrdup(text);
-	m->env.mail_from = xstrdup(text);
-	strv_push(&m->env.rcpt_to, xstrdup(text));
+	m->im->hdr.subject = xstrdup(text);
+	m->im->env.mail_from = xstrdup(text);
+	strv_push(&m->im->env.rcpt_to, xstrdup(text));
 	message_add_rcpt(m, text);
 	hf.name = xstrdup("X-Fuzz");
 	hf.value = xstrdup(text);
-	VEC_PUSH(m->c.all, m->hdr.nall, m->c.allcap, hf);
+	VEC_PUSH(m->c.all, m->im->hdr.nall, m->c.allcap, hf);
 	findlist_add(&m->findings, text, IMCQ_SEV_INFO, NULL, "%s", "fuzz");
 	return m;
 }

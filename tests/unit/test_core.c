@@ -236,21 +236,21 @@ TEST(test_message_pack_shares)
 	size_t used;
 
 	m->spool_id = xstrdup("3SW32JRP");
-	m->env.mail_from = xstrdup("alice@example.com");
-	strv_push(&m->env.rcpt_to, xstrdup("bob@example.com"));
-	strv_push(&m->env.rcpt_to, xstrdup("Carol@Example.ORG"));
+	m->im->env.mail_from = xstrdup("alice@example.com");
+	strv_push(&m->im->env.rcpt_to, xstrdup("bob@example.com"));
+	strv_push(&m->im->env.rcpt_to, xstrdup("Carol@Example.ORG"));
 	message_add_rcpt(m, "bob@example.com");
 	message_add_rcpt(m, "Carol@Example.ORG");
-	m->hdr.subject = xstrdup("example.com");	/* a tail of mail_from */
+	m->im->hdr.subject = xstrdup("example.com");	/* a tail of mail_from */
 	message_pack(m);
 	ASSERT(m->pack != NULL);
 	ASSERT_EQ_STR(m->rcpts[0].address, "bob@example.com");
 	ASSERT_EQ_STR(m->rcpts[0].domain, "example.com");
 	ASSERT_EQ_STR(m->rcpts[1].domain, "example.org");	/* lower case: its own */
-	ASSERT(m->rcpts[0].address == m->env.rcpt_to.v[0]);
-	ASSERT(m->rcpts[1].address == m->env.rcpt_to.v[1]);
-	ASSERT(m->rcpts[0].domain == m->env.mail_from + 6);
-	ASSERT(m->hdr.subject == m->env.mail_from + 6);
+	ASSERT(m->rcpts[0].address == m->im->env.rcpt_to.v[0]);
+	ASSERT(m->rcpts[1].address == m->im->env.rcpt_to.v[1]);
+	ASSERT(m->rcpts[0].domain == m->im->env.mail_from + 6);
+	ASSERT(m->im->hdr.subject == m->im->env.mail_from + 6);
 	ASSERT(m->rcpts[0].domain >= m->pack && m->rcpts[0].domain < m->pack + m->packlen);
 	used = strlen("3SW32JRP") + 1 + strlen("alice@example.com") + 1 +
 	       strlen("bob@example.com") + 1 + strlen("Carol@Example.ORG") + 1 +

@@ -58,8 +58,8 @@ TEST(test_strv_raw)
 	r.chill = false;
 	m = message_new();
 	m->spool_id = xstrdup("3SW32JRP");
-	strv_push(&m->env.rcpt_to, xstrdup("ok@x"));
-	strv_push(&m->env.rcpt_to, xstrdup("b\xff" "d@x"));
+	strv_push(&m->im->env.rcpt_to, xstrdup("ok@x"));
+	strv_push(&m->im->env.rcpt_to, xstrdup("b\xff" "d@x"));
 	strv_push(&m->c.to, xstrdup("valid@x"));
 	report_add_message(&r, m);
 	j = json_message(&r, r.msgs[0]);
@@ -84,8 +84,8 @@ TEST(test_report_deterministic)
 	report_init(&r);
 	m = message_new();
 	m->spool_id = xstrdup("3SW32JRP");
-	m->env.mail_from = xstrdup("");
-	strv_push(&m->env.rcpt_to, xstrdup("bob@example.com"));
+	m->im->env.mail_from = xstrdup("");
+	strv_push(&m->im->env.rcpt_to, xstrdup("bob@example.com"));
 	message_add_rcpt(m, "bob@example.com");
 	m->state = IMCQ_ST_AWAITING_DELIVERY;
 	report_add_message(&r, m);

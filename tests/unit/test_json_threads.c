@@ -28,15 +28,15 @@ build(struct imcq_report *r)
 		struct imcq_event *e;
 
 		m->spool_id = xasprintf("Q%07zu", i);
-		m->env.mail_from = xstrdup(i % 7 ? "alice@example.net" : "");
-		m->hdr.subject = xasprintf("figures %zu \t\"quoted\" \x01 caf\xc3\xa9%s",
+		m->im->env.mail_from = xstrdup(i % 7 ? "alice@example.net" : "");
+		m->im->hdr.subject = xasprintf("figures %zu \t\"quoted\" \x01 caf\xc3\xa9%s",
 					   i, i % 11 ? "" : " \xff");
 		m->queue_time = 1794990000 + (int64_t)i;
 		/* 0..3 recipients; every third message not queued */
 		for (j = 0; j < i % 4; j++) {
 			char *a = xasprintf("r%zu@d%zu.example.com", j, i % 5);
 
-			strv_push(&m->env.rcpt_to, xstrdup(a));
+			strv_push(&m->im->env.rcpt_to, xstrdup(a));
 			message_add_rcpt(m, a);
 			free(a);
 		}

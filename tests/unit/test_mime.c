@@ -55,7 +55,7 @@ field(const struct imcq_message *m, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < m->hdr.nall; i++)
+	for (i = 0; i < m->im->hdr.nall; i++)
 		if (imcq_strcasecmp(m->c.all[i].name, name) == 0)
 			return m->c.all[i].value;
 	return NULL;
@@ -77,8 +77,8 @@ TEST(test_rfc2047_q)
 	struct imcq_report rep;
 	struct imcq_message *m = fill("Subject: =?ISO-8859-1?Q?Caf=E9_cr=E8me?=\n\nb\n", &rep);
 
-	ASSERT_EQ_STR(m->hdr.subject, "Caf\xc3\xa9 cr\xc3\xa8me");
-	ASSERT_EQ_STR(m->hdr.subject_raw, NULL);
+	ASSERT_EQ_STR(m->im->hdr.subject, "Caf\xc3\xa9 cr\xc3\xa8me");
+	ASSERT_EQ_STR(m->im->hdr.subject_raw, NULL);
 	message_free(m);
 	report_release(&rep);
 }
@@ -89,8 +89,8 @@ TEST(test_rfc2047_b)
 	struct imcq_message *m =
 		fill("Subject: =?UTF-8?B?w6lsw6h2ZQ==?= =?utf-8?q?_et_ma=C3=AEtre?=\r\n\r\nb\r\n", &rep);
 
-	ASSERT_EQ_STR(m->hdr.subject, "\xc3\xa9l\xc3\xa8ve et ma\xc3\xaetre");
-	ASSERT_EQ_STR(m->hdr.subject_raw, NULL);
+	ASSERT_EQ_STR(m->im->hdr.subject, "\xc3\xa9l\xc3\xa8ve et ma\xc3\xaetre");
+	ASSERT_EQ_STR(m->im->hdr.subject_raw, NULL);
 	message_free(m);
 	report_release(&rep);
 }
@@ -100,15 +100,15 @@ TEST(test_latin1_8bit)
 	struct imcq_report rep;
 	struct imcq_message *m = fill("Subject: Caf\xe9 na\xefve\n\nb\n", &rep);
 
-	ASSERT_EQ_STR(m->hdr.subject, "Caf\xc3\xa9 na\xc3\xafve");
-	ASSERT_EQ_STR(m->hdr.subject_raw, "Caf\xe9 na\xefve");
+	ASSERT_EQ_STR(m->im->hdr.subject, "Caf\xc3\xa9 na\xc3\xafve");
+	ASSERT_EQ_STR(m->im->hdr.subject_raw, "Caf\xe9 na\xefve");
 	message_free(m);
 	report_release(&rep);
 
 	/* an encoded word in a charset nobody knows: raw kept too */
 	m = fill("Subject: =?x-no-such-charset?Q?abc?=\n\nb\n", &rep);
-	ASSERT(m->hdr.subject != NULL);
-	ASSERT_EQ_STR(m->hdr.subject_raw, "=?x-no-such-charset?Q?abc?=");
+	ASSERT(m->im->hdr.subject != NULL);
+	ASSERT_EQ_STR(m->im->hdr.subject_raw, "=?x-no-such-charset?Q?abc?=");
 	message_free(m);
 	report_release(&rep);
 }
@@ -120,7 +120,7 @@ TEST(test_folded_subject)
 		fill("Subject: part one of a long subject that the IMS folded at\r\n"
 		     " character 65 (Q275504)\r\nTo: a@example.com\r\n\r\nb\r\n", &rep);
 
-	ASSERT_EQ_STR(m->hdr.subject,
+	ASSERT_EQ_STR(m->im->hdr.subject,
 		      "part one of a long subject that the IMS folded at character 65 (Q275504)");
 	ASSERT_EQ_INT(m->c.to.n, 1);
 	message_free(m);
@@ -151,7 +151,7 @@ TEST(test_cr_only)
 
 	ASSERT_EQ_STR(m->line_ends, "cr");
 	ASSERT(m->final_newline);
-	ASSERT_EQ_STR(m->hdr.subject, "cr  only");
+	ASSERT_EQ_STR(m->im->hdr.subject, "cr  only");
 	ASSERT_EQ_STR(m->c.from, "a@example.org");
 	ASSERT_EQ_INT(m->c.to.n, 2);
 	ASSERT_EQ_INT(m->c.nparts, 2);
@@ -173,7 +173,7 @@ TEST(test_final_newline_and_hash)
 	ASSERT_EQ_STR(m->line_ends, "lf");
 	message_body_sha256_hex(m, got);
 	ASSERT_EQ_STR(got, want);
-	ASSERT_EQ_STR(m->hdr.subject, "x");
+	ASSERT_EQ_STR(m->im->hdr.subject, "x");
 	message_free(m);
 	report_release(&rep);
 
@@ -221,27 +221,27 @@ TEST(test_received_ims)
 	struct imcq_message *m = fill(text, &rep);
 	const struct imcq_hop *h;
 
-	ASSERT_EQ_INT(m->hdr.nreceived, 3);
-	if (m->hdr.nreceived != 3) {
+	ASSERT_EQ_INT(m->im->hdr.nreceived, 3);
+	if (m->im->hdr.nreceived != 3) {
 		message_free(m);
 		report_release(&rep);
 		return;
 	}
-	h = &m->hdr.received[0];
+	h = &m->im->hdr.received[0];
 	ASSERT_EQ_STR(h->from, "mail.example.org");
 	ASSERT_EQ_STR(h->by, "EXCH1.example.com");
 	ASSERT_EQ_STR(h->with, "SMTP");
 	ASSERT_EQ_STR(h->id, "3SW32JRP");
 	ASSERT_EQ_STR(h->date_raw, "Tue, 24 Nov 2026 10:15:00 -0500");
 	ASSERT_EQ_INT(h->date, utc(2026, 11, 24, 15, 15, 0));
-	h = &m->hdr.received[1];
+	h = &m->im->hdr.received[1];
 	ASSERT_EQ_STR(h->from, "relay.example.org");
 	ASSERT_EQ_STR(h->by, "mail.example.org");
 	ASSERT_EQ_STR(h->with, "ESMTP");
 	ASSERT_EQ_STR(h->id, "KAA01234");
 	ASSERT_EQ_STR(h->for_addr, "bob@example.com");
 	ASSERT_EQ_INT(h->date, utc(2026, 11, 24, 15, 14, 0));
-	h = &m->hdr.received[2];
+	h = &m->im->hdr.received[2];
 	ASSERT_EQ_STR(h->from, NULL);
 	ASSERT_EQ_STR(h->by, "exch2.example.net");
 	ASSERT_EQ_STR(h->with, "Internet Mail Service");
@@ -250,12 +250,12 @@ TEST(test_received_ims)
 	/* the topmost IMS hop gives the id, equal to the file name */
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
 	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") == NULL);
-	ASSERT_EQ_INT(m->hdr.date, utc(2026, 11, 24, 15, 14, 0));
+	ASSERT_EQ_INT(m->im->hdr.date, utc(2026, 11, 24, 15, 14, 0));
 	ASSERT_EQ_STR(m->c.date_raw, "Tue, 24 Nov 2026 10:14:00 -0500");
-	ASSERT_EQ_STR(m->hdr.message_id, "abc.123@example.org");
+	ASSERT_EQ_STR(m->im->hdr.message_id, "abc.123@example.org");
 	ASSERT_EQ_STR(m->c.x_priority, "1 (Highest)");
 	ASSERT_EQ_STR(m->c.importance, "high");
-	ASSERT_EQ_INT(m->hdr.nall, 7);
+	ASSERT_EQ_INT(m->im->hdr.nall, 7);
 	ASSERT_EQ_STR(field(m, "importance"), "high");
 	message_free(m);
 	report_release(&rep);
@@ -273,7 +273,7 @@ TEST(test_received_ims)
 
 	/* a Date nobody can read */
 	m = fill("Date: the day after tomorrow\nSubject: d\n\nb\n", &rep);
-	ASSERT_EQ_INT(m->hdr.date, IMCQ_NOTIME);
+	ASSERT_EQ_INT(m->im->hdr.date, IMCQ_NOTIME);
 	ASSERT(unit_anomaly(&rep, "bad-date") != NULL);
 	message_free(m);
 	report_release(&rep);
@@ -355,7 +355,7 @@ TEST(test_nesting_bomb)
 	ASSERT_EQ_INT(m->mime_depth, rep.lim.mime_depth);
 	ASSERT(m->c.nparts <= rep.lim.mime_depth);
 	ASSERT(unit_anomaly(&rep, "mime-depth-limit") != NULL);
-	ASSERT_EQ_STR(m->hdr.subject, "bomb");
+	ASSERT_EQ_STR(m->im->hdr.subject, "bomb");
 	message_free(m);
 	report_release(&rep);
 
@@ -395,7 +395,7 @@ TEST(test_huge_header_line)
 	v = field(m, "X-Long");
 	ASSERT(v != NULL && strlen(v) < rep.lim.header_bytes);
 	ASSERT(v != NULL && strlen(v) > rep.lim.header_bytes - 100);
-	ASSERT_EQ_STR(m->hdr.subject, "after");
+	ASSERT_EQ_STR(m->im->hdr.subject, "after");
 	ASSERT_EQ_INT(m->size, b.len);
 	message_free(m);
 	report_release(&rep);
@@ -409,7 +409,7 @@ TEST(test_huge_header_line)
 	rep.lim.header_block = 1000;
 	m = fill_lim(b.data, b.len, &rep, NULL);
 	ASSERT(unit_anomaly(&rep, "header-block-too-large") != NULL);
-	ASSERT(m->hdr.nall > 30 && m->hdr.nall < 45);
+	ASSERT(m->im->hdr.nall > 30 && m->im->hdr.nall < 45);
 	ASSERT(m->c.nparts == 1 && m->c.parts[0].size == 5);
 	message_free(m);
 	report_release(&rep);
@@ -431,16 +431,16 @@ TEST(test_received_many_atoms)
 	(void)buf_appends(&b, " id ABCDEFGH; Tue, 24 Nov 2026 10:15:00 -0500\nSubject: r\n\nb\n");
 	report_init(&rep);
 	m = fill_lim(b.data, b.len, &rep, NULL);
-	ASSERT_EQ_INT(m->hdr.nreceived, 1);
-	if (m->hdr.nreceived == 1) {
-		ASSERT(strlen(m->hdr.received[0].with) < 600);
-		ASSERT_EQ_STR(m->hdr.received[0].id, "ABCDEFGH");
-		ASSERT_EQ_INT(m->hdr.received[0].date, utc(2026, 11, 24, 15, 15, 0));
-		ASSERT(strlen(m->hdr.received[0].raw) <= 2048);
+	ASSERT_EQ_INT(m->im->hdr.nreceived, 1);
+	if (m->im->hdr.nreceived == 1) {
+		ASSERT(strlen(m->im->hdr.received[0].with) < 600);
+		ASSERT_EQ_STR(m->im->hdr.received[0].id, "ABCDEFGH");
+		ASSERT_EQ_INT(m->im->hdr.received[0].date, utc(2026, 11, 24, 15, 15, 0));
+		ASSERT(strlen(m->im->hdr.received[0].raw) <= 2048);
 	}
 	/* an upper-case 8-character id, although no hop names the IMS */
 	ASSERT_EQ_STR(m->ims_id, "ABCDEFGH");
-	ASSERT_EQ_STR(m->hdr.subject, "r");
+	ASSERT_EQ_STR(m->im->hdr.subject, "r");
 	message_free(m);
 	report_release(&rep);
 	buf_release(&b);
@@ -461,16 +461,16 @@ TEST(test_envelope_derivation)
 	struct imcq_message *m = fill(text, &rep);
 	const struct imcq_finding *f;
 
-	ASSERT_EQ_INT(m->env.source, IMCQ_ENV_RFC822);
-	ASSERT_EQ_STR(m->env.mail_from, "secretary@example.org");	/* Sender over From */
+	ASSERT_EQ_INT(m->im->env.source, IMCQ_ENV_RFC822);
+	ASSERT_EQ_STR(m->im->env.mail_from, "secretary@example.org");	/* Sender over From */
 	ASSERT_EQ_STR(m->c.from, "author@example.org");
 	ASSERT_EQ_INT(m->c.to.n, 3);
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 5);			/* Three@ once */
-	if (m->env.rcpt_to.n == 5) {
-		ASSERT_EQ_STR(m->env.rcpt_to.v[0], "one@example.com");
-		ASSERT_EQ_STR(m->env.rcpt_to.v[2], "Three@Example.com");
-		ASSERT_EQ_STR(m->env.rcpt_to.v[3], "four@example.net");
-		ASSERT_EQ_STR(m->env.rcpt_to.v[4], "hidden@example.net");
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 5);			/* Three@ once */
+	if (m->im->env.rcpt_to.n == 5) {
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[0], "one@example.com");
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[2], "Three@Example.com");
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[3], "four@example.net");
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[4], "hidden@example.net");
 	}
 	ASSERT_EQ_INT(m->nrcpts, 5);
 	ASSERT(m->nrcpts == 5 && m->rcpts[2].in_headers && !m->rcpts[4].in_headers);
@@ -547,11 +547,11 @@ dump_message(FILE *f, const char *member, const struct imcq_message *m)
 	fputs(",\"damaged\":", f);
 	fputs(m->damaged ? "true" : "false", f);
 	fputs(",\"message_id\":", f);
-	jstr(f, m->hdr.message_id);
+	jstr(f, m->im->hdr.message_id);
 	fputs(",\"subject\":", f);
-	jstr(f, m->hdr.subject);
+	jstr(f, m->im->hdr.subject);
 	fputs(",\"subject_raw\":", f);
-	fputs(m->hdr.subject_raw ? "true" : "false", f);
+	fputs(m->im->hdr.subject_raw ? "true" : "false", f);
 	fputs(",\"from\":", f);
 	jstr(f, m->c.from);
 	fputs(",\"to\":", f);
@@ -559,9 +559,9 @@ dump_message(FILE *f, const char *member, const struct imcq_message *m)
 	fputs(",\"cc\":", f);
 	jlist(f, &m->c.cc);
 	fputs(",\"mail_from\":", f);
-	jstr(f, m->env.mail_from);
+	jstr(f, m->im->env.mail_from);
 	fputs(",\"rcpt_to\":", f);
-	jlist(f, &m->env.rcpt_to);
+	jlist(f, &m->im->env.rcpt_to);
 	fprintf(f, ",\"line_ends\":\"%s\",\"nparts\":%zu,\"size\":%llu}\n", m->line_ends,
 		m->c.nparts, (unsigned long long)m->size);
 }

@@ -177,7 +177,7 @@ TEST(test_recover_pick)
 	message_free(m);
 	/* no recipient records: the envelope list is used */
 	m = message_new();
-	strv_push(&m->env.rcpt_to, xstrdup("z@x.example"));
+	strv_push(&m->im->env.rcpt_to, xstrdup("z@x.example"));
 	p = recover_pick_rcpts(m, false, &n, &inc);
 	ASSERT_EQ_INT(n, 1);
 	ASSERT_EQ_INT(inc, 1);

@@ -367,11 +367,11 @@ message(const char *id, const char *rcpt, int64_t qt)
 	m->state = IMCQ_ST_AWAITING_DELIVERY;
 	m->queue_time = qt;
 	m->snapshot = 0;
-	m->env.mail_from = xstrdup("alice@contoso.test");
-	m->env.mts_id = xstrdup("c=US;a= ;p=Contoso;l=EXB2-261125130214Z-1");
-	strv_push(&m->env.rcpt_to, xstrdup(rcpt));
+	m->im->env.mail_from = xstrdup("alice@contoso.test");
+	m->im->env.mts_id = xstrdup("c=US;a= ;p=Contoso;l=EXB2-261125130214Z-1");
+	strv_push(&m->im->env.rcpt_to, xstrdup(rcpt));
 	message_add_rcpt(m, rcpt);
-	m->hdr.subject = xasprintf("subject of %s", id);
+	m->im->hdr.subject = xasprintf("subject of %s", id);
 	message_add_source(m, &src);
 	inv(member, qt);
 	free(member);

@@ -257,21 +257,21 @@ TEST(test_q190709_nul_terminated)
 	ASSERT_EQ_STR(m->format, "spool");
 	ASSERT_EQ_STR(m->spool_id, "WKA6D6YM");
 	ASSERT(!m->damaged);
-	ASSERT_EQ_INT(m->env.source, IMCQ_ENV_SPOOL);
-	ASSERT_EQ_INT(m->env.offset, 1);			/* after the 0xF7 byte */
-	ASSERT_EQ_INT(m->env.length, ew + 4 - 1);
+	ASSERT_EQ_INT(m->im->env.source, IMCQ_ENV_SPOOL);
+	ASSERT_EQ_INT(m->im->env.offset, 1);			/* after the 0xF7 byte */
+	ASSERT_EQ_INT(m->im->env.length, ew + 4 - 1);
 	ASSERT_EQ_INT(m->sources[0].body_offset, ew + 4);
 	ASSERT_EQ_STR(m->c.helo, "RAYDEN.example.com");
 	ASSERT_EQ_STR(m->c.client_host, "mail.example.org");
-	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
-	ASSERT_EQ_STR(m->env.mts_id, "c=US;a= ;p=Example;l=RAYDEN9711051951WKA6D6YM");
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 2);
-	if (m->env.rcpt_to.n == 2) {
-		ASSERT_EQ_STR(m->env.rcpt_to.v[0], "bob@example.com");
-		ASSERT_EQ_STR(m->env.rcpt_to.v[1], "carol@example.net");
+	ASSERT_EQ_STR(m->im->env.mail_from, "alice@example.org");
+	ASSERT_EQ_STR(m->im->env.mts_id, "c=US;a= ;p=Example;l=RAYDEN9711051951WKA6D6YM");
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 2);
+	if (m->im->env.rcpt_to.n == 2) {
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[0], "bob@example.com");
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[1], "carol@example.net");
 	}
 	ASSERT_EQ_STR(m->c.encoding, "nul-terminated");
-	ASSERT(m->env.confidence >= 90);
+	ASSERT(m->im->env.confidence >= 90);
 	ASSERT_EQ_STR(find_extra(&m->c, "filetime@"), "filetime@11=1997-11-05T19:51:00Z");
 	ASSERT(find_extra(&m->c, "string@") != NULL &&
 	       strstr(find_extra(&m->c, "string@"), "=DEN> ro") != NULL);
@@ -286,7 +286,7 @@ TEST(test_q190709_nul_terminated)
 		ASSERT_EQ_STR(m->c.gaps[2].hex, "0200580039420003");
 	}
 	/* the RFC 822 part */
-	ASSERT_EQ_STR(m->hdr.subject, "Q190709 layout");
+	ASSERT_EQ_STR(m->im->hdr.subject, "Q190709 layout");
 	ASSERT_EQ_STR(m->ims_id, "WKA6D6YM");
 	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") == NULL);
 	ASSERT_EQ_INT(m->size, n - (ew + 4));
@@ -346,15 +346,15 @@ TEST(test_u16le_prefixed_null_sender)
 	run(&imcq_format_spool, &e, &rep);
 	ASSERT_EQ_INT(rep.nmsgs, 1);
 	m = rep.msgs[0];
-	ASSERT_EQ_INT(m->env.offset, 0);
+	ASSERT_EQ_INT(m->im->env.offset, 0);
 	ASSERT_EQ_STR(m->c.encoding, "u16le-length-prefixed");
 	ASSERT_EQ_STR(m->c.helo, "EXCH1.example.com");
 	ASSERT_EQ_STR(m->c.client_host, "mail.example.org [192.0.2.7]");
-	ASSERT_EQ_STR(m->env.mail_from, "");		/* the null sender */
-	ASSERT_EQ_STR(m->env.mts_id, "c=US;a= ;p=Example;l=EXCH12611241515Z-1");
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 3);
-	if (m->env.rcpt_to.n == 3)
-		ASSERT_EQ_STR(m->env.rcpt_to.v[2], "user2@example.com");
+	ASSERT_EQ_STR(m->im->env.mail_from, "");		/* the null sender */
+	ASSERT_EQ_STR(m->im->env.mts_id, "c=US;a= ;p=Example;l=EXCH12611241515Z-1");
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 3);
+	if (m->im->env.rcpt_to.n == 3)
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[2], "user2@example.com");
 	ASSERT_EQ_STR(find_extra(&m->c, "filetime@"), "filetime@10=2026-11-24T15:15:00Z");
 	ASSERT(unit_anomaly(&rep, "envelope-no-sender") == NULL);
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
@@ -389,9 +389,9 @@ TEST(test_u8_prefixed_printable_lengths)
 	m = rep.msgs[0];
 	ASSERT_EQ_STR(m->c.encoding, "u8-length-prefixed");
 	ASSERT_EQ_STR(m->c.helo, "RAYDEN");
-	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
-	ASSERT_EQ_STR(m->env.mts_id, mts);
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 1);
+	ASSERT_EQ_STR(m->im->env.mail_from, "alice@example.org");
+	ASSERT_EQ_STR(m->im->env.mts_id, mts);
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 1);
 	/* file name and IMS Received id differ: reported */
 	ASSERT_EQ_STR(m->ims_id, "3SW32JRP");
 	ASSERT(unit_anomaly(&rep, "ims-id-mismatch") != NULL);
@@ -422,11 +422,11 @@ TEST(test_u32_and_utf16_mixed)
 	ASSERT_EQ_STR(m->c.encoding, "mixed/scan (u32le-length-prefixed:2, utf16le:2)");
 	ASSERT_EQ_STR(m->c.helo, "EXCH1");
 	ASSERT_EQ_STR(m->c.client_host, "relay.example.org");
-	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 1);
-	if (m->env.rcpt_to.n == 1)
-		ASSERT_EQ_STR(m->env.rcpt_to.v[0], "bob@example.com");
-	ASSERT(m->env.confidence < 100);
+	ASSERT_EQ_STR(m->im->env.mail_from, "alice@example.org");
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 1);
+	if (m->im->env.rcpt_to.n == 1)
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[0], "bob@example.com");
+	ASSERT(m->im->env.confidence < 100);
 	report_release(&rep);
 	buf_release(&b);
 }
@@ -491,9 +491,9 @@ TEST(test_truncated_no_ewls)
 	a = unit_anomaly(&rep, "truncated-envelope");
 	ASSERT(a != NULL && a->offset == ew && strcmp(a->member, "In/WKA6D6YM") == 0);
 	/* what was there is still extracted */
-	ASSERT_EQ_STR(m->env.mail_from, "alice@example.org");
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 2);
-	ASSERT(m->env.confidence <= 30);
+	ASSERT_EQ_STR(m->im->env.mail_from, "alice@example.org");
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 2);
+	ASSERT(m->im->env.confidence <= 30);
 	ASSERT_EQ_INT(m->size, 0);
 	ASSERT_EQ_INT(m->nrcpts, 2);
 	report_release(&rep);
@@ -548,10 +548,10 @@ TEST(test_imcr_at_1_after_f7)
 	e = mkentry("WORKFILE", "WORKFILE", IMCQ_PL_WORK, b.data, b.len);
 	ASSERT_EQ_INT(imcq_format_spool.bid(&e), 44);
 	run(&imcq_format_spool, &e, &rep);
-	ASSERT_EQ_INT(rep.msgs[0]->env.offset, 1);
-	ASSERT_EQ_INT(rep.msgs[0]->env.length, 4 + 16 + 16 + 4);
+	ASSERT_EQ_INT(rep.msgs[0]->im->env.offset, 1);
+	ASSERT_EQ_INT(rep.msgs[0]->im->env.length, 4 + 16 + 16 + 4);
 	ASSERT_EQ_INT(rep.msgs[0]->sources[0].body_offset, 1 + 4 + 16 + 16 + 4);
-	ASSERT_EQ_STR(rep.msgs[0]->hdr.subject, "s");
+	ASSERT_EQ_STR(rep.msgs[0]->im->hdr.subject, "s");
 	ASSERT_EQ_STR(rep.msgs[0]->line_ends, "lf");
 	report_release(&rep);
 	buf_release(&b);
@@ -572,8 +572,8 @@ TEST(test_40000_recipients)
 	/* default cap (40,000): all kept */
 	run(&imcq_format_spool, &e, &rep);
 	m = rep.msgs[0];
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 40000);
-	ASSERT_EQ_INT(m->env.rcpt_dropped, 0);
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 40000);
+	ASSERT_EQ_INT(m->im->env.rcpt_dropped, 0);
 	ASSERT_EQ_INT(m->nrcpts, 40000);
 	ASSERT(find_finding(m, "BCC_IN_ENVELOPE") != NULL);
 	ASSERT(strstr(find_finding(m, "BCC_IN_ENVELOPE")->message, "and 39980 more") != NULL);
@@ -588,8 +588,8 @@ TEST(test_40000_recipients)
 	s.user = NULL;
 	ASSERT_EQ_INT(imcq_format_spool.read(&e, &s), IMCQ_OK);
 	m = rep.msgs[0];
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 32766);
-	ASSERT_EQ_INT(m->env.rcpt_dropped, 40000 - 32766);
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 32766);
+	ASSERT_EQ_INT(m->im->env.rcpt_dropped, 40000 - 32766);
 	ASSERT(unit_anomaly(&rep, "rcpts-limit") != NULL);
 	ASSERT_EQ_STR(m->c.encoding, "u16le-length-prefixed");
 	report_release(&rep);
@@ -623,8 +623,8 @@ TEST(test_envelope_cap)
 	ASSERT_EQ_INT(imcq_format_spool.read(&e, &s), IMCQ_OK);
 	ASSERT(unit_anomaly(&rep, "envelope-too-large") != NULL);
 	ASSERT(!rep.msgs[0]->damaged);
-	ASSERT(rep.msgs[0]->env.rcpt_to.n < 20);
-	ASSERT_EQ_STR(rep.msgs[0]->hdr.subject, "s");
+	ASSERT(rep.msgs[0]->im->env.rcpt_to.n < 20);
+	ASSERT_EQ_STR(rep.msgs[0]->im->hdr.subject, "s");
 	report_release(&rep);
 	buf_release(&b);
 }
@@ -646,8 +646,8 @@ TEST(test_no_imcr_but_ewls)
 	run(&imcq_format_spool, &e, &rep);
 	ASSERT(rep.msgs[0]->damaged);
 	ASSERT(unit_anomaly(&rep, "no-imcr") != NULL);
-	ASSERT_EQ_STR(rep.msgs[0]->env.mail_from, "a@example.org");
-	ASSERT_EQ_STR(rep.msgs[0]->hdr.subject, "s");
+	ASSERT_EQ_STR(rep.msgs[0]->im->env.mail_from, "a@example.org");
+	ASSERT_EQ_STR(rep.msgs[0]->im->hdr.subject, "s");
 	report_release(&rep);
 	buf_release(&b);
 }
@@ -705,18 +705,18 @@ TEST(test_pickup)
 	run(&imcq_format_pickup, &e, &rep);
 	m = rep.msgs[0];
 	ASSERT_EQ_STR(m->format, "pickup");
-	ASSERT_EQ_INT(m->env.source, IMCQ_ENV_XHEADERS);
-	ASSERT_EQ_STR(m->env.mail_from, "Sender@example.org");
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 2);
-	if (m->env.rcpt_to.n == 2) {
-		ASSERT_EQ_STR(m->env.rcpt_to.v[0], "user1@valid.but.unreachable.host");
-		ASSERT_EQ_STR(m->env.rcpt_to.v[1], "user2@example.com");
+	ASSERT_EQ_INT(m->im->env.source, IMCQ_ENV_XHEADERS);
+	ASSERT_EQ_STR(m->im->env.mail_from, "Sender@example.org");
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 2);
+	if (m->im->env.rcpt_to.n == 2) {
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[0], "user1@valid.but.unreachable.host");
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[1], "user2@example.com");
 	}
 	ASSERT(find_extra(&m->c, "x-receiver-params@") != NULL);
-	ASSERT_EQ_INT(m->env.offset, 0);
-	ASSERT_EQ_INT(m->env.length, hdr);
+	ASSERT_EQ_INT(m->im->env.offset, 0);
+	ASSERT_EQ_INT(m->im->env.length, hdr);
 	ASSERT_EQ_INT(m->sources[0].body_offset, hdr);
-	ASSERT_EQ_STR(m->hdr.subject, "Testing.");
+	ASSERT_EQ_STR(m->im->hdr.subject, "Testing.");
 	ASSERT(unit_anomaly(&rep, "pickup-lone-dot") != NULL);
 	ASSERT_EQ_INT(unit_anomaly(&rep, "pickup-lone-dot")->offset,
 		      offset_of(text, sizeof(text) - 1, "\r\n.\r\n") + 2);
@@ -743,9 +743,9 @@ TEST(test_pickup_receiver_only_cr)
 	ASSERT_EQ_INT(imcq_format_pickup.bid(&e), 48);
 	run(&imcq_format_pickup, &e, &rep);
 	m = rep.msgs[0];
-	ASSERT_EQ_STR(m->env.mail_from, "s@example.org");
+	ASSERT_EQ_STR(m->im->env.mail_from, "s@example.org");
 	ASSERT(find_extra(&m->c, "mail_from_source=rfc822-headers") != NULL);
-	ASSERT_EQ_INT(m->env.rcpt_to.n, 1);
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, 1);
 	ASSERT_EQ_STR(m->line_ends, "cr");
 	ASSERT(find_finding(m, "BCC_IN_ENVELOPE") == NULL);
 	report_release(&rep);
@@ -768,11 +768,11 @@ TEST(test_rfc822_bids)
 	e = mkentry("m.eml", "m.eml", IMCQ_PL_UNKNOWN, mbox, sizeof(mbox) - 1);
 	ASSERT(imcq_format_rfc822.bid(&e) > 10 && imcq_format_rfc822.bid(&e) <= 30);
 	run(&imcq_format_rfc822, &e, &rep);
-	ASSERT_EQ_STR(rep.msgs[0]->hdr.subject, "x");
+	ASSERT_EQ_STR(rep.msgs[0]->im->hdr.subject, "x");
 	ASSERT_EQ_INT(rep.msgs[0]->sources[0].body_offset, offset_of(mbox, sizeof(mbox) - 1, "Return-Path"));
 	ASSERT(find_extra(&rep.msgs[0]->c, "mbox_from=From MAILER-DAEMON") != NULL);
-	ASSERT_EQ_INT(rep.msgs[0]->env.source, IMCQ_ENV_RFC822);
-	ASSERT_EQ_STR(rep.msgs[0]->env.mail_from, "a@example.org");
+	ASSERT_EQ_INT(rep.msgs[0]->im->env.source, IMCQ_ENV_RFC822);
+	ASSERT_EQ_STR(rep.msgs[0]->im->env.mail_from, "a@example.org");
 	ASSERT(!rep.msgs[0]->damaged);
 	report_release(&rep);
 

@@ -99,8 +99,8 @@ msg(const char *id, enum imcq_queue q, int snap, int64_t mtime)
 	m->place = place_of(q);
 	m->snapshot = snap;
 	m->size = 1000;
-	memset(m->body_sha256, 0, sizeof(m->body_sha256));
-	memcpy(m->body_sha256, id, strlen(id) < 32 ? strlen(id) : 32);
+	memset(m->im->body_sha256, 0, sizeof(m->im->body_sha256));
+	memcpy(m->im->body_sha256, id, strlen(id) < 32 ? strlen(id) : 32);
 	m->has_body_sha256 = true;
 	message_seen_in(m, (unsigned)snap);
 	report_add_message(&rep, m);
@@ -110,7 +110,7 @@ msg(const char *id, enum imcq_queue q, int snap, int64_t mtime)
 static void
 rcpt(struct imcq_message *m, const char *a)
 {
-	strv_push(&m->env.rcpt_to, xstrdup(a));
+	strv_push(&m->im->env.rcpt_to, xstrdup(a));
 	message_add_rcpt(m, a);
 }
 
@@ -125,7 +125,7 @@ hop(struct imcq_message *m, const char *by, const char *id, int64_t date)
 	h.date = date;
 	h.raw = xasprintf("by %s with Internet Mail Service (5.5.2653.13) id <%s>",
 			  by ? by : "?", id ? id : "?");
-	headers_add_hop(&m->hdr, &h);
+	headers_add_hop(&m->im->hdr, &h);
 }
 
 static struct imcq_event *
@@ -342,7 +342,7 @@ TEST(test_delivered_by_tracking)
 	m = msg("DELIV001", IMCQ_Q_OUT, 0, NOW - 10 * H);
 	rcpt(m, "tom@example.org");
 	rcpt(m, "ev@example.org");
-	m->hdr.message_id = xstrdup("<c=US%a=_%p=Contoso%l=EXB2-261125154659Z-1327@exb2.example>");
+	m->im->hdr.message_id = xstrdup("<c=US%a=_%p=Contoso%l=EXB2-261125154659Z-1327@exb2.example>");
 	/* joined by the MTS-ID form of tracking field 1 */
 	e = tev(0, 1011, NOW - 9 * H, "c=US;a= ;p=Contoso;l=EXB2-261125154659Z-1327", NULL);
 	event_add_rcpt(e, xstrdup("tom@example.org"));
@@ -374,7 +374,7 @@ TEST(test_delivered_by_protocol_log)
 
 	reset();
 	m = msg("PLOG0001", IMCQ_Q_OUT, 0, NOW - 10 * H);
-	m->env.mail_from = xstrdup("eruiz@corp.example");
+	m->im->env.mail_from = xstrdup("eruiz@corp.example");
 	rcpt(m, "tom@example.org");
 	sess(0, "<ERuiz@corp.example>", "<tom@example.org>", "delivered", NOW - 14 * H);
 	run();
@@ -392,7 +392,7 @@ TEST(test_protocol_log_contradicted)
 
 	reset();
 	m = msg("PLOG0003", IMCQ_Q_OUT, 0, NOW - 10 * H);
-	m->env.mail_from = xstrdup("eruiz@corp.example");
+	m->im->env.mail_from = xstrdup("eruiz@corp.example");
 	rcpt(m, "tom@example.org");
 	sess(0, "eruiz@corp.example", "tom@example.org", "delivered", NOW - 8 * H);
 	/* tracking records transfers, none for this message */
@@ -414,7 +414,7 @@ TEST(test_session_time_window)
 	opt.have_log_tz = true;
 	opt.log_tz_minutes = -300;	/* UTC-05:00 */
 	m = msg("PLOG0002", IMCQ_Q_OUT, 0, NOW - 10 * H);
-	m->env.mail_from = xstrdup("eruiz@corp.example");
+	m->im->env.mail_from = xstrdup("eruiz@corp.example");
 	rcpt(m, "tom@example.org");
 	/* local NOW-14h = UTC NOW-9h: after the queue time, joins */
 	sess(0, "eruiz@corp.example", "tom@example.org", "deferred", NOW - 14 * H);
@@ -468,18 +468,18 @@ TEST(test_queue_time_precedence)
 	m = msg("QTHOP001", IMCQ_Q_OUT, 0, NOW - H);
 	hop(m, "relay.example", "ZZZZ9999", t0 - H);
 	hop(m, "exb2.corp.example", "<QTHOP001>", t0);
-	m->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-1");
+	m->im->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-1");
 	tev(0, 1010, t0 + 60, NULL, "QTHOP001");
 	/* 2: an inbound MTS-ID ending in the spool id */
 	m = msg("WKA6D6YM", IMCQ_Q_IN, 0, NOW - H);
-	m->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=RAYDEN9711051951WKA6D6YM");
+	m->im->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=RAYDEN9711051951WKA6D6YM");
 	/* 3: tracking 1010 beats the Exchange MTS-ID (submission time) */
 	m = msg("QT1010AA", IMCQ_Q_OUT, 0, NOW - H);
-	m->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-1");
+	m->im->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-1");
 	tev(0, 1010, t0 + 120, NULL, "QT1010AA");
 	/* 4: the Exchange MTS-ID */
 	m = msg("QTMTSID1", IMCQ_Q_OUT, 0, NOW - H);
-	m->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-1");
+	m->im->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-1");
 	/* 5: the file mtime */
 	msg("QTMTIME1", IMCQ_Q_OUT, 0, NOW - 2 * H);
 	run();
@@ -559,14 +559,14 @@ TEST(test_key_classes)
 
 	reset();
 	m[0] = msg("SAMEID01", IMCQ_Q_OUT, 0, NOW - H);
-	m[0]->hdr.message_id = xstrdup("<X.1@Corp.Example>");
+	m[0]->im->hdr.message_id = xstrdup("<X.1@Corp.Example>");
 	m[1] = msg("OTHER001", IMCQ_Q_OUT, 0, NOW - H);
-	m[1]->hdr.message_id = xstrdup("x.1@corp.example");	/* the same key */
+	m[1]->im->hdr.message_id = xstrdup("x.1@corp.example");	/* the same key */
 	m[2] = msg("OTHER002", IMCQ_Q_OUT, 0, NOW - H);		/* no Message-ID */
 	m[3] = msg("OTHER003", IMCQ_Q_OUT, 0, NOW - H);
-	m[3]->hdr.message_id = xstrdup("<y@corp.example>");
+	m[3]->im->hdr.message_id = xstrdup("<y@corp.example>");
 	m[4] = msg("SAMEID01", IMCQ_Q_OUT, 1, NOW - H);		/* same spool id and body */
-	m[4]->hdr.message_id = xstrdup("<X.1@corp.example>");
+	m[4]->im->hdr.message_id = xstrdup("<X.1@corp.example>");
 	m[5] = msg("SAMEID01", IMCQ_Q_OUT, 1, NOW - H);		/* ... but damaged */
 	m[5]->damaged = true;
 	m[6] = msg("OTHER003", IMCQ_Q_OUT, 1, NOW - H);
@@ -603,8 +603,8 @@ TEST(test_joins_by_each_key)
 	reset();
 	m = msg("JOINSP01", IMCQ_Q_OUT, 0, NOW - H);
 	m->ims_id = xstrdup("JOINIM01");
-	m->hdr.message_id = xstrdup("<join.1@corp.example>");
-	m->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-77");
+	m->im->hdr.message_id = xstrdup("<join.1@corp.example>");
+	m->im->env.mts_id = xstrdup("c=US;a= ;p=Corp;l=EXB2-261125154659Z-77");
 	tev(0, 1010, NOW - H, NULL, "joinsp01");				/* 0: spool id */
 	tev(0, 1010, NOW - H, NULL, "JOINIM01");				/* 1: IMS id */
 	tev(0, 4, NOW - H, "join.1@corp.example", NULL);			/* 2: Message-ID */
@@ -647,7 +647,7 @@ TEST(test_missing_and_not_in_queue_dat)
 	ASSERT(m != NULL && m->state == IMCQ_ST_MISSING);
 	ASSERT_EQ_INT(m->queue_time, NOW - 3 * H);
 	ASSERT_EQ_INT(m->nrcpts, 1);
-	ASSERT_EQ_STR(m->hdr.message_id, "<miss.2@corp>");
+	ASSERT_EQ_STR(m->im->hdr.message_id, "<miss.2@corp>");
 	ASSERT(find("GONE0001", IMCQ_Q_OUT, 0) == NULL);
 	ASSERT(has(find("NOTINQD1", IMCQ_Q_OUT, 0), "NOT_IN_QUEUE_DAT") != NULL);
 	ASSERT(has(find("INQUEUE1", IMCQ_Q_OUT, 0), "NOT_IN_QUEUE_DAT") == NULL);
@@ -743,17 +743,17 @@ TEST(test_duplicates)
 	config(0, "ComputerName", "EXB2");
 	config(1, "ComputerName", "EXA1");
 	a = msg("DUPOUT01", IMCQ_Q_OUT, 0, NOW - H);
-	a->hdr.message_id = xstrdup("<dup.1@corp>");
+	a->im->hdr.message_id = xstrdup("<dup.1@corp>");
 	b = msg("DUPOUT01", IMCQ_Q_OUT_ARCHIVE, 0, NOW - H);
-	b->hdr.message_id = xstrdup("<dup.1@corp>");
+	b->im->hdr.message_id = xstrdup("<dup.1@corp>");
 	c = msg("XSERVER1", IMCQ_Q_OUT, 0, NOW - H);
-	c->hdr.message_id = xstrdup("<cross.1@corp>");
+	c->im->hdr.message_id = xstrdup("<cross.1@corp>");
 	d = msg("FSLYYI4U", IMCQ_Q_OUT_ARCHIVE, 1, NOW - H);
-	d->hdr.message_id = xstrdup("<cross.1@corp>");
+	d->im->hdr.message_id = xstrdup("<cross.1@corp>");
 	a = msg("INTWICE1", IMCQ_Q_IN, 0, NOW - H);
-	memcpy(a->body_sha256, "samebody", 8);
+	memcpy(a->im->body_sha256, "samebody", 8);
 	b = msg("INTWICE2", IMCQ_Q_IN, 0, NOW - H);
-	memcpy(b->body_sha256, "samebody", 8);
+	memcpy(b->im->body_sha256, "samebody", 8);
 	run();
 	a = find("DUPOUT01", IMCQ_Q_OUT, 0);
 	ASSERT(has(a, "DUPLICATE_RISK") != NULL);

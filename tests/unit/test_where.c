@@ -17,13 +17,13 @@ add_header(struct imcq_message *m, const char *name, const char *value)
 
 	f.name = xstrdup(name);
 	f.value = xstrdup(value);
-	VEC_PUSH(m->c.all, m->hdr.nall, m->c.allcap, f);
+	VEC_PUSH(m->c.all, m->im->hdr.nall, m->c.allcap, f);
 }
 
 static void
 add_rcpt(struct imcq_message *m, const char *addr)
 {
-	strv_push(&m->env.rcpt_to, xstrdup(addr));
+	strv_push(&m->im->env.rcpt_to, xstrdup(addr));
 	message_add_rcpt(m, addr);
 }
 
@@ -36,11 +36,11 @@ mk(void)
 	m->spool_id = xstrdup("3SW32JRP");
 	m->state = IMCQ_ST_AWAITING_DELIVERY;
 	m->queue = IMCQ_Q_OUT;
-	m->env.mail_from = xstrdup("alice@corp.example");
+	m->im->env.mail_from = xstrdup("alice@corp.example");
 	add_rcpt(m, "bob@example.com");
 	add_rcpt(m, "Carol@Example.NET");
-	m->hdr.subject = xstrdup("Quarterly report (final)");
-	m->hdr.message_id = xstrdup("<abc.123@corp.example>");
+	m->im->hdr.subject = xstrdup("Quarterly report (final)");
+	m->im->hdr.message_id = xstrdup("<abc.123@corp.example>");
 	m->size = 6 * 1024 * 1024;
 	m->queue_time = NOW - 3 * DAY;
 	findlist_add(&m->findings, "BCC_IN_ENVELOPE", IMCQ_SEV_INFO, NULL,
@@ -106,10 +106,10 @@ TEST(test_examples)
 	struct imcq_message *m = mk();
 	struct imcq_message *ndr = mk();
 
-	free(ndr->env.mail_from);
-	ndr->env.mail_from = xstrdup("");
-	free(ndr->hdr.subject);
-	ndr->hdr.subject = xstrdup("Delivery notification");
+	free(ndr->im->env.mail_from);
+	ndr->im->env.mail_from = xstrdup("");
+	free(ndr->im->hdr.subject);
+	ndr->im->hdr.subject = xstrdup("Delivery notification");
 
 	ASSERT_EQ_INT(sel("state = awaiting-delivery and rcpt ~ "
 			  "/@example\\.com$/i", m), 1);
@@ -118,8 +118,8 @@ TEST(test_examples)
 			  m), 0);
 	ASSERT_EQ_INT(sel("from = \"\" and not subject ~ /^undeliverable/i",
 			  ndr), 1);
-	free(ndr->hdr.subject);
-	ndr->hdr.subject = xstrdup("UNDELIVERABLE: hello");
+	free(ndr->im->hdr.subject);
+	ndr->im->hdr.subject = xstrdup("UNDELIVERABLE: hello");
 	ASSERT_EQ_INT(sel("from = \"\" and not subject ~ /^undeliverable/i",
 			  ndr), 0);
 	ASSERT_EQ_INT(sel("finding = BCC_IN_ENVELOPE", m), 1);
@@ -298,7 +298,7 @@ TEST(test_numbers)
 	ASSERT_EQ_INT(sel("rcpts <= 1", m), 0);
 	ASSERT_EQ_INT(sel("rcpts > 1", m), 1);
 	ASSERT_EQ_INT(sel("rcpts >= 3", m), 0);
-	m->env.rcpt_dropped = 5;	/* beyond --max-rcpts: still counted */
+	m->im->env.rcpt_dropped = 5;	/* beyond --max-rcpts: still counted */
 	ASSERT_EQ_INT(sel("rcpts = 7", m), 1);
 	message_free(m);
 }
@@ -338,8 +338,8 @@ TEST(test_quoting)
 {
 	struct imcq_message *m = mk();
 
-	free(m->hdr.subject);
-	m->hdr.subject = xstrdup("say \"hi\" \\ and/or (x) = <y>");
+	free(m->im->hdr.subject);
+	m->im->hdr.subject = xstrdup("say \"hi\" \\ and/or (x) = <y>");
 	ASSERT_EQ_INT(sel("subject = \"say \\\"hi\\\" \\\\ and/or (x) = <y>\"",
 			  m), 1);
 	ASSERT_EQ_INT(sel("subject ~ /and\\/or/", m), 1);
@@ -348,8 +348,8 @@ TEST(test_quoting)
 	ASSERT_EQ_INT(sel("subject ~ /\"hi\"/", m), 1);
 	ASSERT_EQ_INT(sel("subject = \"and\"", m), 0);
 	ASSERT_EQ_INT(sel("subject != \"and\"", m), 1);
-	free(m->hdr.subject);
-	m->hdr.subject = xstrdup("");
+	free(m->im->hdr.subject);
+	m->im->hdr.subject = xstrdup("");
 	ASSERT_EQ_INT(sel("subject = \"\"", m), 1);
 	ASSERT_EQ_INT(sel("subject ~ /^$/", m), 1);
 	/* a slash inside a bare word is part of it */
@@ -363,8 +363,8 @@ TEST(test_regex_flags)
 {
 	struct imcq_message *m = mk();
 
-	free(m->hdr.subject);
-	m->hdr.subject = xstrdup("first line\nSecond line");
+	free(m->im->hdr.subject);
+	m->im->hdr.subject = xstrdup("first line\nSecond line");
 	ASSERT_EQ_INT(sel("subject ~ /^second/", m), 0);
 	ASSERT_EQ_INT(sel("subject ~ /^second/i", m), 0);
 	ASSERT_EQ_INT(sel("subject ~ /^second/im", m), 1);
@@ -375,8 +375,8 @@ TEST(test_regex_flags)
 	ASSERT_EQ_INT(sel("subject ~ /f i r s t/x", m), 1);
 	ASSERT_EQ_INT(sel("subject ~ /F I R S T . L/xi", m), 1);
 	/* UTF mode: . is one character */
-	free(m->hdr.subject);
-	m->hdr.subject = xstrdup("caf\xc3\xa9!");
+	free(m->im->hdr.subject);
+	m->im->hdr.subject = xstrdup("caf\xc3\xa9!");
 	ASSERT_EQ_INT(sel("subject ~ /^caf.!$/", m), 1);
 	ASSERT_EQ_INT(sel("subject ~ /^caf\xc3\xa9/", m), 1);
 	ASSERT_EQ_INT(sel("subject ~ /^CAF\xc3\x89/i", m), 1);
@@ -389,8 +389,8 @@ TEST(test_invalid_utf8)
 	struct imcq_err err = { 0, "" };
 	struct imcq_where *w;
 
-	free(m->hdr.subject);
-	m->hdr.subject = xstrdup("caf\xe9 \xff\xfe report \xc3");
+	free(m->im->hdr.subject);
+	m->im->hdr.subject = xstrdup("caf\xe9 \xff\xfe report \xc3");
 	ASSERT_EQ_INT(sel("subject ~ /report/", m), 1);
 	ASSERT_EQ_INT(sel("subject ~ /^caf/", m), 1);
 	ASSERT_EQ_INT(sel("subject ~ /caf. /", m), 0);	/* invalid byte */
@@ -422,8 +422,8 @@ TEST(test_backtracking)
 	memset(subj, 'a', sizeof(subj) - 2);
 	subj[sizeof(subj) - 2] = 'b';
 	subj[sizeof(subj) - 1] = '\0';
-	free(m->hdr.subject);
-	m->hdr.subject = xstrdup(subj);
+	free(m->im->hdr.subject);
+	m->im->hdr.subject = xstrdup(subj);
 	imcq_limits_default(&lim);
 
 	w = where_compile("subject ~ /(a+)+$/", &lim, &err);
@@ -686,8 +686,8 @@ TEST(test_reuse)
 	struct imcq_where *w;
 
 	b->state = IMCQ_ST_EXPIRED;
-	free(b->env.rcpt_to.v[0]);
-	b->env.rcpt_to.v[0] = xstrdup("zed@other.example");
+	free(b->im->env.rcpt_to.v[0]);
+	b->im->env.rcpt_to.v[0] = xstrdup("zed@other.example");
 	w = where_compile("state = expired or rcpt ~ /^bob@/", NULL, &err);
 	ASSERT(w != NULL);
 	ASSERT_EQ_INT(where_match(w, a, NOW, &err), 1);
