@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +89,7 @@ store_open(const char *dir, struct imcq_err *err)
 	pthread_condattr_t ca;
 	void *base;
 	uint64_t reserve = STORE_RESERVE;
+	struct rlimit rl;
 	int fd;
 
 	uint64_t cap = UINT64_MAX;
@@ -104,17 +106,31 @@ store_open(const char *dir, struct imcq_err *err)
 		if (errno != 0 || end == how + 4 || (*end != '\0' && *end != ','))
 			cap = UINT64_MAX;
 	}
+	/* under a limit on the address space (ulimit -v), a quarter of it
+	 * at most: the heap needs the rest */
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		uint64_t q = (uint64_t)rl.rlim_cur / 4;
+
+		if (q < STORE_STEP) {
+			imcq_err_set(err, IMCQ_SKIP, "the address space limit leaves no room for the store");
+			return NULL;
+		}
+		while (reserve > q)
+			reserve /= 2;
+		reserve -= reserve % STORE_STEP;
+	}
 	for (;;) {
 		base = mmap(NULL, (size_t)reserve, PROT_NONE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (base != MAP_FAILED)
 			break;
-		if (reserve <= STORE_RESERVE_MIN) {
+		if (reserve <= STORE_RESERVE_MIN || reserve / 4 < STORE_STEP) {
 			imcq_err_set(err, IMCQ_SKIP, "cannot reserve addresses for the store: %s",
 				     strerror(errno));
 			return NULL;
 		}
 		reserve /= 4;
+		reserve -= reserve % STORE_STEP;
 	}
 	fd = spill_tmpfile(dir);
 	if (fd < 0) {
