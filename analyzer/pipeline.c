@@ -516,6 +516,8 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	/* what the analysis left live goes to the spill (model.h) */
 	report_freeze_findings(rep);
 	par_end();
+	/* the report writers read in spool-id order: no trimming behind them */
+	store_keep(rep->store);
 	stage_mark("analysis");
 	if (run.show_progress)
 		fprintf(stderr, "\r\033[K");

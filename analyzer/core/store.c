@@ -47,6 +47,7 @@ struct imcq_store {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;		/* under mu */
+	_Atomic bool keep;	/* store_keep: the thread trims no more */
 };
 
 static void *
@@ -73,7 +74,7 @@ trim_loop(void *user)
 		/* the bytes stay in the file (a shared mapping): the pages
 		 * come back, from the page cache, when they are read again */
 		n = atomic_load(&s->mapped);
-		if (n > 0)
+		if (n > 0 && !atomic_load(&s->keep))
 			(void)madvise(s->base, (size_t)n, MADV_DONTNEED);
 		xmutex_lock(&s->mu);
 	}
@@ -147,6 +148,7 @@ store_open(const char *dir, struct imcq_err *err)
 	s->verbose = how != NULL && (strcmp(how, "verbose") == 0 ||
 				     (strstr(how, ",verbose") != NULL && strncmp(how, "max:", 4) == 0));
 	atomic_init(&s->mapped, 0);
+	atomic_init(&s->keep, false);
 	if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&s->cv, &ca) != 0)
@@ -222,6 +224,18 @@ store_seal(struct imcq_store *s)
 	n = atomic_load(&s->mapped);
 	if (n > 0 && mprotect(s->base, (size_t)n, PROT_READ) != 0)
 		BUG("store: mprotect");
+}
+
+void
+store_keep(struct imcq_store *s)
+{
+	uint64_t n;
+
+	if (s == NULL || atomic_exchange(&s->keep, true))
+		return;
+	n = atomic_load(&s->mapped);
+	if (n > 0)
+		(void)madvise(s->base, (size_t)n, MADV_NORMAL);	/* read-around again */
 }
 
 uint64_t
