@@ -56,7 +56,10 @@ void store_seal(struct imcq_store *s);
  * again): for the report writers, which visit the messages in spool-id
  * order, not the store's -- trimming behind a reader that jumps about
  * costs a fault a page and bounds nothing (issue #9: --json at 1M took
- * 3x as long).  pipeline_run calls it when the analysis is done. */
+ * 3x as long, list 1.25x).  pipeline_run calls it when the analysis is
+ * done, unless the output is analyze's terminal summary
+ * (imcq_opts.summary_only), which reads a few fields of each message:
+ * without trimming they would map the whole store. */
 void store_keep(struct imcq_store *s);
 /* Bytes put so far. */
 uint64_t store_size(const struct imcq_store *s);
