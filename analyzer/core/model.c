@@ -1235,16 +1235,14 @@ message_store(struct imcq_store *st, struct imcq_message *m)
 	size_t o_im = align8(o_src + nsrc * sizeof(struct imcq_source));
 	size_t total = o_im + sizeof(struct imcq_msgim);
 	struct repack rp = { m->pack, m->packlen, NULL };
-	unsigned char *tmp, *to;
+	unsigned char *to;
 
 	if (m->pack == NULL || m->pack_stored || m->packlen == 0)
 		return;
-	tmp = xcalloc(1, total);
-	memcpy(tmp, m->pack, m->packlen);
-	to = store_put(st, tmp, total);
-	free(tmp);
+	to = store_alloc(st, total);
 	if (to == NULL)
 		return;		/* the store is full: the heap keeps it */
+	memcpy(to, m->pack, m->packlen);
 	rp.to = (char *)to;
 	/* the slots (in the heap arrays too) point into the stored pack;
 	 * then the arrays, so pointed, and im, pointing to their stored
@@ -1291,7 +1289,7 @@ report_add_message(struct imcq_report *r, struct imcq_message *m)
 		m->cold_off = off;
 		m->spilled = true;
 	}
-	if (r->store != NULL && m->pack != NULL && !m->pack_stored)
+	if (r->store != NULL)
 		message_store(r->store, m);
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
 }

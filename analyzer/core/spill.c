@@ -92,17 +92,22 @@ struct extent {
 static _Thread_local struct extent my_ext;
 static atomic_uint_fast64_t spill_ids = 1;
 
+/* dir, else $TMPDIR, else /tmp */
+static const char *
+tmp_dir(const char *dir)
+{
+	if (dir == NULL || dir[0] == '\0')
+		dir = getenv("TMPDIR");
+	return dir == NULL || dir[0] == '\0' ? "/tmp" : dir;
+}
+
 int
 spill_tmpfile(const char *dir)
 {
 	char *path;
 	int fd;
 
-	if (dir == NULL || dir[0] == '\0')
-		dir = getenv("TMPDIR");
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-
+	dir = tmp_dir(dir);
 #ifdef O_TMPFILE
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
@@ -130,10 +135,7 @@ spill_open(const char *dir, struct imcq_err *err)
 	struct imcq_spill *s;
 	int fd;
 
-	if (dir == NULL || dir[0] == '\0')
-		dir = getenv("TMPDIR");
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
+	dir = tmp_dir(dir);
 	fd = spill_tmpfile(dir);
 	if (fd < 0) {
 		imcq_err_set(err, IMCQ_SKIP, "cannot create a temporary file in %s: %s",

@@ -90,10 +90,9 @@ store_open(const char *dir, struct imcq_err *err)
 	pthread_condattr_t ca;
 	void *base;
 	uint64_t reserve = STORE_RESERVE;
+	uint64_t cap = UINT64_MAX;
 	struct rlimit rl;
 	int fd;
-
-	uint64_t cap = UINT64_MAX;
 
 	if (how != NULL && strcmp(how, "off") == 0) {
 		imcq_err_set(err, IMCQ_SKIP, "IMCQ_STORE=off");
@@ -185,10 +184,8 @@ grow(struct imcq_store *s, uint64_t need)
 }
 
 void *
-store_put(struct imcq_store *s, const void *p, size_t n)
+store_alloc(struct imcq_store *s, size_t n)
 {
-	unsigned char *at;
-
 	uint64_t off;
 
 	if (s == NULL || s->full || s->sealed || n == 0)
@@ -199,9 +196,17 @@ store_put(struct imcq_store *s, const void *p, size_t n)
 		s->full = true;
 		return NULL;
 	}
-	at = s->base + off;
-	memcpy(at, p, n);
 	s->used = off + n;
+	return s->base + off;
+}
+
+void *
+store_put(struct imcq_store *s, const void *p, size_t n)
+{
+	void *at = store_alloc(s, n);
+
+	if (at != NULL)
+		memcpy(at, p, n);
 	return at;
 }
 

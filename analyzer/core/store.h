@@ -44,7 +44,12 @@ struct imcq_store;
 /* Open a store in dir (NULL: $TMPDIR, else /tmp).  NULL, with err set,
  * when IMCQ_STORE=off or no temporary file or address range can be had. */
 struct imcq_store *store_open(const char *dir, struct imcq_err *err);
-/* Copy n bytes (n > 0) into the store; their address there (aligned for
+/* Room for n bytes (n > 0) in the store, zero-filled (fallocated file
+ * space) and aligned for any pointer, for the caller to fill before
+ * store_seal; NULL when the store is full, sealed or its file cannot
+ * grow. */
+void *store_alloc(struct imcq_store *s, size_t n);
+/* Copy n bytes (n > 0) into the store (store_alloc, then the copy); their address there (aligned for
  * any pointer), or NULL when the store is full, sealed or its file cannot
  * grow (keep p).  Until store_seal the caller may write into the copy. */
 void *store_put(struct imcq_store *s, const void *p, size_t n);

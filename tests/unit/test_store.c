@@ -2,6 +2,7 @@
 /* test_store.c - the mapped store (analyzer/core/store.h) and the messages
  * and events moved into it (model.h message_store, report_store_event):
  * every block reads back as put, aligned, across the file's 64 MiB steps;
+ * store_alloc's room is zeroed and fillable;
  * store_holds knows its own blocks; a sealed store takes no more; a
  * capped store fills and says so, and IMCQ_STORE=off gives none; the
  * trimming thread gives the mapping's pages back while the bytes stay;
@@ -61,6 +62,17 @@ TEST(test_put_read)
 	ASSERT(!store_holds(s, heap));
 	ASSERT(!store_holds(NULL, p[0]));
 	ASSERT(store_size(s) >= bign + 13);
+	/* room to fill: zeroed, aligned, in the store */
+	{
+		unsigned char *a = store_alloc(s, 100);
+
+		ASSERT(a != NULL && ((uintptr_t)a & 7) == 0 && store_holds(s, a + 99));
+		for (int k = 0; a != NULL && k < 100; k++)
+			ASSERT(a[k] == 0);
+		if (a != NULL)
+			memcpy(a, "filled", 7);
+		ASSERT(a == NULL || strcmp((char *)a, "filled") == 0);
+	}
 	/* before the seal the caller may write into its block */
 	p[0][0] = 'j';
 	ASSERT_EQ_STR((char *)p[0], "jello");
