@@ -161,7 +161,8 @@ print_usage(FILE *f)
 	      "message) waits in an unlinked temporary file in $TMPDIR (mode 0600);\n"
 	      "IMCQ_SPILL=memory keeps it in memory instead.  The strings the analysis\n"
 	      "reads (ids, addresses, logs; ~400 bytes a message) are read in place\n"
-	      "from a second such file; IMCQ_STORE=off keeps them in memory.\n\n"
+	      "from a second such file; IMCQ_STORE=off keeps them in memory.  Past\n"
+	      "IMCQ_RECORDS_HEAP bytes (64 MiB) the message records go to a third.\n\n"
 	      "Examples:\n"
 	      "  imcq analyze serverB-imcdata.zip\n"
 	      "  imcq analyze -o case-4711 serverA.zip serverB.zip\n"
@@ -464,6 +465,31 @@ print_allocator(FILE *f)
 #endif
 }
 
+#ifdef IMCQ_MIMALLOC
+/* xgive_back (core/xalloc.h) with mimalloc: while `now`, free pages and
+ * segments are decommitted as they empty, not after the delays (a page
+ * freed under a delay waits for its owning thread's next allocations);
+ * then collect what other threads freed into this thread's pages */
+static void
+give_back(bool now)
+{
+	static long d = -1, sd = -1;
+
+	if (now && d < 0) {
+		d = mi_option_get(mi_option_decommit_delay);
+		sd = mi_option_get(mi_option_segment_decommit_delay);
+		mi_option_set(mi_option_decommit_delay, 0);
+		mi_option_set(mi_option_segment_decommit_delay, 0);
+	}
+	mi_collect(true);
+	if (!now && d >= 0) {
+		mi_option_set(mi_option_decommit_delay, d);
+		mi_option_set(mi_option_segment_decommit_delay, sd);
+		d = sd = -1;
+	}
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
@@ -485,6 +511,7 @@ main(int argc, char **argv)
 	 * MIMALLOC_DECOMMIT_DELAY in the environment still wins. */
 	if (getenv("MIMALLOC_DECOMMIT_DELAY") == NULL)
 		mi_option_set(mi_option_decommit_delay, 5);
+	xgive_back_hook(give_back);
 #endif
 	/* Issue #9: libarchive turns every zip member's DOS time into a
 	 * time_t with mktime(), and with TZ unset glibc stats /etc/localtime

@@ -482,6 +482,20 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 		struct imcq_err se = { 0 };
 
 		rep->store = store_open(NULL, &se);
+		/* and the records, written in place by the analysis (a
+		 * store of their own, never sealed; report_gather) */
+		if (rep->store != NULL) {
+			const char *rh = getenv("IMCQ_RECORDS_HEAP");
+			char *end = NULL;
+			unsigned long long v = rh != NULL ? strtoull(rh, &end, 10) : 0;
+
+			rep->rstore = store_open(NULL, &se);
+			store_label(rep->rstore, "records");
+			/* up to 64 MiB of records stay in the heap (a run of
+			 * 100,000 messages takes ~36 MiB) */
+			rep->rec_heap_max = rh != NULL && end != rh && *end == '\0' ?
+					    (uint64_t)v : (uint64_t)64 << 20;
+		}
 	}
 }
 
@@ -509,12 +523,20 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	/* the analysis: the calling thread, and with two threads a worker
 	 * for the sorts and loops that split (par.h; same bytes) */
 	par_begin(ingest_threads(o));
+	/* the passes read the records in the store faster than the trimming
+	 * threads can follow: a timer paces them (core/store.h) */
+	store_pace(true);
 	xqsort_keyed((void **)rep->msgs, rep->nmsgs, msg_key, cmp_msg);
+	/* the records and their recipients into a store of their own, in
+	 * spool-id order (with no store, report_order_mem alone) */
 	report_order_mem(rep);
+	report_gather(rep);
+	stage_mark("gather");
 	analyze_states(rep, o);
 	analyze_routing(rep, o);
 	/* what the analysis left live goes to the spill (model.h) */
 	report_freeze_findings(rep);
+	store_pace(false);
 	par_end();
 	/* the report writers, list and the others read every message in
 	 * spool-id order: no trimming behind them (analyze's terminal summary

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "analyzer/zipfast.h"
+#include "analyzer/core/fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,26 +89,6 @@ le64(const unsigned char *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* Read exactly n bytes at off; false on any error or short read. */
-static bool
-pread_all(int fd, void *dst, size_t n, uint64_t off)
-{
-	unsigned char *d = dst;
-
-	while (n > 0) {
-		ssize_t r = pread(fd, d, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		d += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return true;
-}
-
 /* libarchive's seekable reader looks for the end record in the last 16 KiB
  * only (archive_read_format_zip_seekable_bid). */
 #define LA_TAIL ((size_t)16 << 10)
@@ -137,7 +118,7 @@ find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen, uint64_t *e
 	if (tail < EOCD_LEN + 1)
 		return false;
 	t = xmalloc(tail);
-	if (!pread_all(fd, t, tail, size - tail))
+	if (!pread_full(fd, t, tail, size - tail))
 		goto out;
 	for (i = tail - EOCD_LEN; i > 0; i--) {
 		if (le32(t + i) == SIG_EOCD) {
@@ -161,7 +142,7 @@ find_directory(int fd, uint64_t size, uint64_t *cd, uint64_t *cdlen, uint64_t *e
 
 		if (le32(e - 20 + 4) != 0 || le32(e - 20 + 16) != 1 ||
 		    zoff > size || size - zoff < sizeof(z) ||
-		    !pread_all(fd, z, sizeof(z), zoff) ||
+		    !pread_full(fd, z, sizeof(z), zoff) ||
 		    le64(z + 4) > 16384 - 12 || le64(z + 4) + 12 < 56 ||
 		    le64(z + 4) + 12 > size - zoff ||
 		    le32(z + 16) != 0 || le32(z + 20) != 0 || le64(z + 24) != le64(z + 32))
@@ -239,7 +220,7 @@ window(struct zipfast *z, size_t n)
 	if (z->pos >= z->wpos && z->pos + n <= z->wpos + z->wlen)
 		return true;
 	want = z->end - z->pos < WINDOW ? (size_t)(z->end - z->pos) : WINDOW;
-	if (!pread_all(z->fd, z->win, want, z->pos))
+	if (!pread_full(z->fd, z->win, want, z->pos))
 		return false;
 	z->wpos = z->pos;
 	z->wlen = want;
@@ -430,7 +411,7 @@ zipfast_read(struct zipfast *z, const struct zipfast_member *m)
 	if (want < LOCAL_LEN + z->nlen)
 		return NULL;
 	cbuf_room(z, want);
-	if (!pread_all(z->fd, z->cbuf, (size_t)want, m->local))
+	if (!pread_full(z->fd, z->cbuf, (size_t)want, m->local))
 		return NULL;
 	if (le32(z->cbuf) != SIG_LOCAL || (le16(z->cbuf + 6) & 1) != 0 ||
 	    le16(z->cbuf + 8) != m->method)
@@ -456,7 +437,7 @@ zipfast_read(struct zipfast *z, const struct zipfast_member *m)
 	if (data + m->csize > want) {
 		/* a long extra field: read the data alone */
 		cbuf_room(z, m->csize);
-		if (!pread_all(z->fd, z->cbuf, (size_t)m->csize, m->local + data))
+		if (!pread_full(z->fd, z->cbuf, (size_t)m->csize, m->local + data))
 			return NULL;
 		data = 0;
 	}
@@ -726,7 +707,7 @@ zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *
 	if (want < (uint64_t)LOCAL_LEN + r.nlen)
 		goto doubt;
 	cbuf_room(z, want);
-	if (!pread_all(z->fd, z->cbuf, (size_t)want, r.local))
+	if (!pread_full(z->fd, z->cbuf, (size_t)want, r.local))
 		goto doubt;
 	l = z->cbuf;
 	/* libarchive reads the entry from the local header
@@ -744,7 +725,7 @@ zipfast_next(struct zipfast *z, struct zipfast_entry *e, struct zipfast_member *
 		small = false;	/* cut short: libarchive reads it, and says so */
 	else if (need > want) {
 		cbuf_room(z, need);
-		if (!pread_all(z->fd, z->cbuf, (size_t)need, r.local))
+		if (!pread_full(z->fd, z->cbuf, (size_t)need, r.local))
 			goto doubt;
 		l = z->cbuf;
 	}

@@ -294,6 +294,21 @@ xtrim_big(void **p, size_t *cap, size_t n, size_t sz)
 	*cap = n;
 }
 
+static void (*give_back_fn)(bool now);
+
+void
+xgive_back_hook(void (*fn)(bool now))
+{
+	give_back_fn = fn;
+}
+
+void
+xgive_back(bool now)
+{
+	if (give_back_fn != NULL)
+		give_back_fn(now);
+}
+
 void
 xfree_big(void *p, size_t cap, size_t sz)
 {

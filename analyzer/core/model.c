@@ -7,6 +7,7 @@
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1183,7 +1184,8 @@ message_free(struct imcq_message *m)
 			route_free((struct imcq_route *)rt);
 		evlist_release(&m->rcpts[i].ev);
 	}
-	free(m->rcpts);
+	if (!m->rec_stored)
+		free(m->rcpts);
 	findlist_release(&m->findings);
 	message_findings_drop(m);
 	free(m->seen_in);
@@ -1193,7 +1195,8 @@ message_free(struct imcq_message *m)
 		free(m->pack);
 	if (!m->spilled)
 		free(m->cold);
-	free(m);
+	if (!m->rec_stored)
+		free(m);
 }
 
 /* visit_strings: a slot into the old pack points into the new one */
@@ -1225,19 +1228,39 @@ align8(size_t n)
  * points to them.  The block is put whole or not at all, so pack_stored
  * says where all of them are.
  */
+struct blk_layout {
+	size_t o_rt, o_rec, o_src, o_im, total;
+};
+
+/* m's block's layout, with im the block's imcq_msgim (m->im, or a copy) */
+static void
+blk_layout(const struct imcq_message *m, const struct imcq_msgim *im, struct blk_layout *l)
+{
+	l->o_rt = align8(m->packlen);
+	l->o_rec = l->o_rt + im->env.rcpt_to.n * sizeof(char *);
+	l->o_src = align8(l->o_rec + im->hdr.nreceived * sizeof(struct imcq_hop));
+	l->o_im = align8(l->o_src + m->nsources * sizeof(struct imcq_source));
+	l->total = l->o_im + sizeof(struct imcq_msgim);
+}
+
 void
 message_store(struct imcq_store *st, struct imcq_message *m)
 {
 	struct imcq_msgim *im = m->im;
 	size_t nrt = im->env.rcpt_to.n, nrec = im->hdr.nreceived, nsrc = m->nsources;
-	size_t o_rt = align8(m->packlen), o_rec = o_rt + nrt * sizeof(char *);
-	size_t o_src = align8(o_rec + nrec * sizeof(struct imcq_hop));
-	size_t o_im = align8(o_src + nsrc * sizeof(struct imcq_source));
-	size_t total = o_im + sizeof(struct imcq_msgim);
+	struct blk_layout l;
+	size_t o_rt, o_rec, o_src, o_im, total;
 	struct repack rp = { m->pack, m->packlen, NULL };
 	unsigned char *to;
 
-	if (m->pack == NULL || m->pack_stored || m->packlen == 0)
+	blk_layout(m, m->im, &l);
+	o_rt = l.o_rt;
+	o_rec = l.o_rec;
+	o_src = l.o_src;
+	o_im = l.o_im;
+	total = l.total;
+
+	if (m->pack == NULL || m->pack_stored || m->packlen == 0 || total > UINT32_MAX)
 		return;
 	to = store_alloc(st, total);
 	if (to == NULL)
@@ -1270,10 +1293,230 @@ message_store(struct imcq_store *st, struct imcq_message *m)
 	free(m->pack);
 	m->pack = rp.to;
 	m->pack_stored = true;
+	m->blklen = (uint32_t)total;
 	/* the spool id, which almost every pass reads, stays in the heap
 	 * (message_free frees it: it lies outside the pack) */
 	if (m->spool_id != NULL)
 		m->spool_id = xstrdup(m->spool_id);
+}
+
+/*
+ * report_gather's writes: bytes staged in memory, written through the
+ * store's file (store_write) in 1 MiB runs, so that neither the blocks it
+ * reads out of the store's order nor the ones it writes map a page.
+ * at: the store address of buf[0].
+ */
+struct gstage {
+	struct imcq_store *st;
+	unsigned char *at;
+	unsigned char *buf;
+	size_t n, cap;
+};
+
+#define GSTAGE_RUN ((size_t)1 << 20)
+
+static void
+gstage_flush(struct gstage *g)
+{
+	if (g->n > 0 && !store_write(g->st, g->at, g->buf, g->n))
+		imcq_die("cannot write the record store: %s", strerror(errno));
+	g->at += g->n;
+	g->n = 0;
+}
+
+/* Room for n bytes: *where gets their store address; valid until the
+ * next call. */
+static unsigned char *
+gstage_room(struct gstage *g, size_t n, unsigned char **where)
+{
+	unsigned char *p;
+
+	if (g->n + n > g->cap)
+		gstage_flush(g);
+	if (n > g->cap) {
+		free(g->buf);
+		g->cap = n;
+		g->buf = xmalloc(g->cap);
+	}
+	p = g->buf + g->n;
+	*where = g->at + g->n;
+	g->n += n;
+	return p;
+}
+
+/* The log events (144 bytes each; their strings are in r->store already)
+ * into the record store too, as one array in their order, through the
+ * file; the heap array goes.  They stay when the store cannot take them. */
+static void
+gather_events(struct imcq_report *r)
+{
+	size_t n = r->nevents * sizeof(*r->events);
+	unsigned char *to;
+
+	if (r->nevents == 0 || r->events_stored)
+		return;
+	to = store_alloc(r->rstore, n);
+	if (to == NULL)
+		return;
+	if (!store_write(r->rstore, to, r->events, n))
+		imcq_die("cannot write the record store: %s", strerror(errno));
+	xfree_big(r->events, r->eventcap, sizeof(*r->events));
+	r->events = (struct imcq_event *)(void *)to;
+	r->eventcap = r->nevents;
+	r->events_stored = true;
+}
+
+static void
+give_back_task(void *now)
+{
+	xgive_back(now != NULL);
+}
+
+/* A chilled record and its recipients, moved into st (the records'
+ * store, written in place) as one block; m itself when st is full. */
+static struct imcq_message *
+record_store(struct imcq_store *st, struct imcq_message *m)
+{
+	const size_t rb = align8(offsetof(struct imcq_message, c));
+	size_t rcb = (size_t)m->nrcpts * sizeof(struct imcq_rcpt);
+	unsigned char *to = store_alloc(st, rb + rcb);
+	struct imcq_message *n;
+
+	if (to == NULL)
+		return m;	/* the heap keeps it */
+	memcpy(to, m, offsetof(struct imcq_message, c));
+	n = (struct imcq_message *)(void *)to;
+	n->rcpts = rcb > 0 ? memcpy(to + rb, m->rcpts, rcb) : NULL;
+	n->rcptcap = n->nrcpts;
+	n->rec_stored = true;
+	free(m->rcpts);
+	free(m);
+	return n;
+}
+
+void
+report_gather(struct imcq_report *r)
+{
+	const size_t rb = align8(offsetof(struct imcq_message, c));
+	size_t k, nrec = 0, nblk = 0;
+	struct gstage rg = { 0 }, bg = { 0 };
+	unsigned char *was_end;
+
+	if (r->store == NULL || r->rstore == NULL || store_size(r->rstore) == 0 || r->nmsgs == 0)
+		return;		/* the records are in the heap: nothing to gain */
+	/* sizes, visiting the records in memory order (the store's) */
+	for (k = 0; k < r->nmsgs; k++) {
+		const struct imcq_message *m = r->msgs[report_mi(r, k)];
+
+		if (!m->chilled)
+			continue;	/* full size: the heap keeps it */
+		nrec += rb + align8((size_t)m->nrcpts * sizeof(struct imcq_rcpt));
+		if (m->pack_stored)
+			nblk += m->blklen;	/* not blk_layout: m->im is in the store */
+	}
+	if (nrec == 0)
+		return;
+	/* what the records took in ingest's order, all of it before what the
+	 * copies take now */
+	was_end = (unsigned char *)store_alloc(r->rstore, 1);
+	/* the records first, all together (every pass reads them), then the
+	 * blocks (fewer passes read them), each in rep->msgs's order; all or
+	 * nothing, so that a pass reads one order */
+	rg.at = was_end != NULL ? store_alloc(r->rstore, nrec) : NULL;
+	bg.at = nblk > 0 && rg.at != NULL ? store_alloc(r->rstore, nblk) : NULL;
+	if (rg.at == NULL || (nblk > 0 && bg.at == NULL))
+		return;		/* the store is full: they stay where they are */
+	/* the heap copies freed below go back to the system as they go */
+	par_two(give_back_task, r, give_back_task, r);
+	rg.st = bg.st = r->rstore;
+	rg.cap = bg.cap = GSTAGE_RUN;
+	rg.buf = xmalloc(rg.cap);
+	bg.buf = xmalloc(bg.cap);
+	for (k = 0; k < r->nmsgs; k++) {
+		struct imcq_message *m = r->msgs[k], *v;
+		struct imcq_message hold;	/* only the part before c is read */
+		const struct imcq_message *h = &hold;
+		const size_t hn = offsetof(struct imcq_message, c);
+		/* a record in the store is read through its file: in
+		 * spool-id order its pages would be read at random (and
+		 * where it lies is told by its address, not by reading it) */
+		bool stored = store_holds(r->rstore, m);
+		unsigned char *final, *p;
+		size_t rcb;
+
+		if (stored ? !store_read(r->rstore, m, &hold, hn) : !memcpy(&hold, m, hn))
+			imcq_die("cannot read the record store: %s", strerror(errno));
+		if (!h->chilled)
+			continue;
+		rcb = (size_t)h->nrcpts * sizeof(struct imcq_rcpt);
+		/* v: the record as staged, its arrays pointing at their
+		 * staged copies while visit_strings walks them */
+		p = gstage_room(&rg, rb + align8(rcb), &final);
+		memcpy(p, &hold, hn);
+		v = (struct imcq_message *)(void *)p;
+		if (rcb > 0) {
+			if (stored ? !store_read(r->rstore, h->rcpts, p + rb, rcb) :
+				     !memcpy(p + rb, h->rcpts, rcb))
+				imcq_die("cannot read the record store: %s", strerror(errno));
+			v->rcpts = (struct imcq_rcpt *)(void *)(p + rb);
+		}
+		v->rcptcap = v->nrcpts;
+		v->rec_stored = true;
+		if (h->pack_stored) {
+			struct blk_layout l;
+			struct repack rp;
+			unsigned char *bfinal, *b;
+			struct imcq_msgim *im;
+
+			/* read through the file: m->im, in the store's order,
+			 * is not read through the mapping */
+			b = gstage_room(&bg, h->blklen, &bfinal);
+			if (!store_read(r->store, h->pack, b, h->blklen))
+				imcq_die("cannot read the store: %s", strerror(errno));
+			im = (struct imcq_msgim *)(void *)(b + h->blklen - sizeof(*im));
+			blk_layout(h, im, &l);
+			if (im->env.rcpt_to.v != NULL)
+				im->env.rcpt_to.v = (char **)(void *)(b + l.o_rt);
+			if (im->hdr.received != NULL)
+				im->hdr.received = (struct imcq_hop *)(void *)(b + l.o_rec);
+			v->im = im;
+			/* every string slot that points into the old block (the
+			 * record's, the arrays', the recipients') points into
+			 * the new one */
+			rp.from = h->pack;
+			rp.len = l.total;
+			rp.to = (char *)bfinal;
+			visit_strings(v, repoint, &rp);
+			if (im->env.rcpt_to.v != NULL)
+				im->env.rcpt_to.v = (char **)(void *)(bfinal + l.o_rt);
+			if (im->hdr.received != NULL)
+				im->hdr.received = (struct imcq_hop *)(void *)(bfinal + l.o_rec);
+			if (v->sources != NULL)
+				v->sources = (struct imcq_source *)(void *)(bfinal + l.o_src);
+			v->im = (struct imcq_msgim *)(void *)(bfinal + l.o_im);
+			v->pack = (char *)bfinal;
+		}
+		if (v->rcpts != NULL)
+			v->rcpts = (struct imcq_rcpt *)(void *)(final + rb);
+		if (!stored) {
+			free(h->rcpts);
+			free(m);
+		}
+		r->msgs[k] = (struct imcq_message *)(void *)final;
+	}
+	gstage_flush(&rg);
+	gstage_flush(&bg);
+	free(rg.buf);
+	free(bg.buf);
+	/* the records' places of ingest are empty now: their pages go (and
+	 * a pointer left to one would fault, not read a stale record) */
+	store_drop(r->rstore, was_end);
+	gather_events(r);
+	report_order_mem(r);
+	/* and back to the usual (collecting on the worker too, which may own
+	 * some of their pages: an allocator hands a thread's that ended to
+	 * another) */
+	par_two(give_back_task, NULL, give_back_task, NULL);
 }
 
 void
@@ -1291,6 +1534,13 @@ report_add_message(struct imcq_report *r, struct imcq_message *m)
 	}
 	if (r->store != NULL)
 		message_store(r->store, m);
+	if (r->rstore != NULL && m->chilled && !m->rec_stored) {
+		if (r->rec_heap >= r->rec_heap_max)
+			m = record_store(r->rstore, m);
+		else
+			r->rec_heap += align8(offsetof(struct imcq_message, c)) +
+				       (uint64_t)m->nrcpts * sizeof(struct imcq_rcpt);
+	}
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
 }
 
@@ -1626,6 +1876,8 @@ report_add_table(struct imcq_report *r)
 struct imcq_event *
 report_add_event(struct imcq_report *r)
 {
+	if (r->events_stored)
+		BUG("report_add_event after report_gather moved the events");
 	ADD_ZEROED_BIG(r->events, r->nevents, r->eventcap);
 	r->events[r->nevents - 1].time = IMCQ_NOTIME;
 	r->events[r->nevents - 1].event_no = -1;
@@ -1907,6 +2159,7 @@ report_dispose(struct imcq_report *r)
 		return;
 	}
 	store_say(r->store);
+	store_say(r->rstore);
 	kept = *r;
 	memset(r, 0, sizeof(*r));
 }
@@ -1966,7 +2219,8 @@ report_release(struct imcq_report *r)
 	for (i = 0; i < r->nevents; i++)
 		if (!store_holds(r->store, r->events[i].rcpts.v))	/* its block is there */
 			event_release(&r->events[i]);
-	xfree_big(r->events, r->eventcap, sizeof(*r->events));
+	if (!r->events_stored)	/* else the record store has the array */
+		xfree_big(r->events, r->eventcap, sizeof(*r->events));
 	for (i = 0; i < r->nsessions; i++) {
 		struct imcq_session *s = &r->sessions[i];
 
@@ -2013,6 +2267,7 @@ report_release(struct imcq_report *r)
 	free(r->incident.cause);
 	strv_release(&r->incident.kb);
 	strv_release(&r->incident.commands);
+	store_close(r->rstore);	/* the records, their recipients and the events were there */
 	store_close(r->store);	/* last: the messages' and events' strings were there */
 	memset(r, 0, sizeof(*r));
 }

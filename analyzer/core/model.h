@@ -432,6 +432,7 @@ struct imcq_message {
 	int snapshot;		/* snapshot of its first source */
 	uint32_t coldlen;
 	uint32_t packlen;	/* bytes of pack */
+	uint32_t blklen;	/* bytes of the stored block (pack_stored; message_store) */
 	uint32_t fzlen;		/* bytes of the newest frozen block */
 	uint16_t mime_depth;	/* deepest MIME part (saturates) */
 	int8_t priority;	/* 0 normal, 1 urgent, -1 non-urgent (states.c) */
@@ -445,6 +446,8 @@ struct imcq_message {
 	bool qd_named : 1;	/* a missing record that a Queue.dat names (states.c) */
 	bool pack_stored : 1;	/* pack, sources, env.rcpt_to and hdr.received lie in the
 				 * report's store (message_store; message_free leaves them) */
+	bool rec_stored : 1;	/* the record itself and its recipients lie in the
+				 * report's record store (report_gather) */
 	uint8_t fzcodes[IMCQ_FZ_CODES];	/* the frozen findings' codes (finding_code_id) */
 	/* the newest frozen block: in memory, or in the report's spill */
 	union {
@@ -755,6 +758,18 @@ struct imcq_report {
 	 * Sealed at the end of ingest, closed by report_release after the
 	 * messages. */
 	struct imcq_store *store;
+	/* rstore: where report_gather moves the records and their recipients
+	 * once ingest is done, in spool-id order, written in place by the
+	 * analysis (never sealed); NULL: they stay in the heap.  Closed by
+	 * report_release after the messages. */
+	struct imcq_store *rstore;
+	/* rec_heap: bytes of chilled records and their recipients kept in
+	 * the heap so far; once it reaches rec_heap_max, report_add_message
+	 * moves each further one into rstore (0: from the first).  A run
+	 * whose records fit in the heap pays nothing for the store (no
+	 * gather, no faults); pipeline_run sets the maximum (64 MiB,
+	 * IMCQ_RECORDS_HEAP=N). */
+	uint64_t rec_heap, rec_heap_max;
 	/* drop_details (imcq_opts.lean): chilling drops the cold
 	 * fields instead of encoding them, freezing keeps the findings'
 	 * codes and drops the rest; message_thaw and message_findings_get
@@ -794,6 +809,7 @@ struct imcq_report {
 	size_t nroutes, routecap;
 	struct imcq_event *events;
 	size_t nevents, eventcap;
+	bool events_stored;	/* events is in rstore (report_gather): no more adds */
 	struct imcq_session *sessions;
 	size_t nsessions, sesscap;
 	struct imcq_config *config;
@@ -897,6 +913,17 @@ struct imcq_store;
  * when m has no pack or st is full.  report_add_message does it when the
  * report has a store; from then on those arrays do not grow. */
 void message_store(struct imcq_store *st, struct imcq_message *m);
+/* When report_add_message moved records into r->rstore (rec_heap_max
+ * reached), copy every chilled record, its recipients (which no stage adds
+ * to after ingest) and its stored block (message_store's) into the record
+ * store again, in rep->msgs's order -- spool-id order, after pipeline_run's
+ * sort -- so that a pass over rep->msgs reads the store in order; point
+ * rep->msgs at them (rec_stored), free the heap copies, drop the records'
+ * old places (store_drop), then report_order_mem.  Nothing when no record
+ * went to the store, or when it cannot take the copies (they stay where
+ * they are).  Nothing may hold a record's or a recipient's address
+ * across it. */
+void report_gather(struct imcq_report *r);
 /* Whether the run keeps the messages' details: their cold fields
  * (message_thaw) and their findings' texts (message_findings_get). */
 bool report_keeps_details(const struct imcq_report *r);

@@ -36,6 +36,7 @@
  */
 #define _GNU_SOURCE	/* O_TMPFILE */
 #include "analyzer/core/spill.h"
+#include "analyzer/core/fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -330,18 +331,9 @@ spill_put(struct imcq_spill *s, const void *p, size_t n)
 static void
 read_file(struct imcq_spill *s, uint64_t off, char *dst, size_t n)
 {
-	while (n > 0) {
-		ssize_t r = pread(s->fd, dst, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			imcq_die("cannot read back the temporary file: %s",
-				 r < 0 ? strerror(errno) : "short read");
-		dst += r;
-		off += (uint64_t)r;
-		n -= (size_t)r;
-	}
+	if (!pread_full(s->fd, dst, n, off))
+		imcq_die("cannot read back the temporary file: %s",
+			 errno != 0 ? strerror(errno) : "short read");
 }
 
 void

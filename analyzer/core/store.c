@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyzer/core/fdio.h"
 #include "analyzer/core/spill.h"
 #include "analyzer/core/xalloc.h"
 #include "analyzer/core/xthread.h"
@@ -30,7 +32,7 @@
 #define STORE_RESERVE	((uint64_t)64 << 30)	/* address range: 64 GiB */
 #define STORE_RESERVE_MIN ((uint64_t)1 << 30)	/* tried when 64 GiB is refused */
 #define STORE_STEP	((uint64_t)64 << 20)	/* the file grows and is mapped 64 MiB at a time */
-#define STORE_TRIM_MS	5	/* the mapping's pages are dropped this often */
+#define STORE_TRIM_MS	5	/* how often the trimmer looks */
 #define STORE_ALIGN	8	/* a block starts at a multiple of this: it may hold pointers */
 
 struct imcq_store {
@@ -39,6 +41,7 @@ struct imcq_store {
 	uint64_t reserve;	/* its bytes */
 	uint64_t cap;		/* bytes the puts may take (IMCQ_STORE=max:N) */
 	bool verbose;		/* IMCQ_STORE=verbose: say at close what it held */
+	const char *label;	/* store_label: how store_say names it (static), or NULL */
 	uint64_t used;		/* bytes put */
 	_Atomic uint64_t mapped;	/* bytes of the file mapped (a multiple of STORE_STEP) */
 	bool full;		/* the file could not grow: no more puts */
@@ -50,6 +53,132 @@ struct imcq_store {
 	_Atomic bool keep;	/* store_keep: the thread trims no more */
 };
 
+static long page_size = 4096;	/* set by the first store_open */
+
+/* Bytes of files the process maps now (/proc/self/statm's third field:
+ * file and shared memory pages resident), or 0 when it cannot be read.
+ * Async-signal-safe (open, read, close, no stdio). */
+static uint64_t
+file_resident(void)
+{
+	char buf[128];
+	ssize_t n;
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC), field = 0;
+	uint64_t v = 0;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == ' ') {
+			if (++field == 3)
+				break;
+			v = 0;
+		} else if (buf[i] >= '0' && buf[i] <= '9') {
+			v = v * 10 + (uint64_t)(buf[i] - '0');
+		} else {
+			break;
+		}
+	}
+	return field >= 2 ? v * (uint64_t)page_size : 0;
+}
+
+/* what the process mapped of files when the first store opened */
+static _Atomic uint64_t file_base;
+
+/* The open stores, which a look trims.  A store leaves before its range is
+ * unmapped (under reg_mu, which the trimming threads' looks take too), so
+ * that no look drops the pages of a range whose addresses went to another
+ * mapping; the pacing handler cannot take a lock, so store_close stops the
+ * pacing first. */
+#define STORE_OPEN_MAX 8
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct imcq_store *_Atomic reg[STORE_OPEN_MAX];
+static _Atomic unsigned reg_open;	/* stores in reg */
+
+/* Drop the stores' pages when the process maps more than the budget
+ * (async-signal-safe: the pacing handler calls it). */
+static void
+look_now(void)
+{
+	uint64_t fr = file_resident();
+
+	/* statm unreadable (0): trim every time */
+	if (fr != 0 && fr <= atomic_load(&file_base) + STORE_BUDGET)
+		return;
+	for (size_t i = 0; i < STORE_OPEN_MAX; i++) {
+		struct imcq_store *s = atomic_load(&reg[i]);
+		uint64_t n = s != NULL ? atomic_load(&s->mapped) : 0;
+
+		if (n > 0 && !atomic_load(&s->keep))
+			(void)madvise(s->base, (size_t)n, MADV_DONTNEED);
+	}
+}
+
+/* the trimming threads' look */
+static void
+look_locked(void)
+{
+	xmutex_lock(&reg_mu);
+	look_now();
+	xmutex_unlock(&reg_mu);
+}
+
+/* ---- pacing (store_pace) ---- */
+
+#define STORE_PACE_SIG	(SIGRTMIN + 1)
+#define STORE_PACE_US	2000	/* of the process's CPU time (both threads) */
+
+static timer_t pace_timer;
+static bool pacing;
+
+static void
+pace_handler(int sig)
+{
+	int e = errno;
+
+	(void)sig;
+	look_now();
+	errno = e;
+}
+
+void
+store_pace(bool on)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+	struct itimerspec its;
+
+	if (on == pacing || (on && atomic_load(&reg_open) == 0))
+		return;
+	if (!on) {
+		(void)timer_delete(pace_timer);
+		pacing = false;
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pace_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = STORE_PACE_SIG;
+	if (sigaction(STORE_PACE_SIG, &sa, NULL) != 0 ||
+	    timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &pace_timer) != 0)
+		return;		/* the trimming threads alone */
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = STORE_PACE_US * 1000L;
+	its.it_interval = its.it_value;
+	if (timer_settime(pace_timer, 0, &its, NULL) != 0) {
+		(void)timer_delete(pace_timer);
+		return;
+	}
+	pacing = true;
+}
+
 static void *
 trim_loop(void *user)
 {
@@ -58,8 +187,6 @@ trim_loop(void *user)
 
 	xmutex_lock(&s->mu);
 	while (!s->stop) {
-		uint64_t n;
-
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += STORE_TRIM_MS * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
@@ -73,9 +200,7 @@ trim_loop(void *user)
 		xmutex_unlock(&s->mu);
 		/* the bytes stay in the file (a shared mapping): the pages
 		 * come back, from the page cache, when they are read again */
-		n = atomic_load(&s->mapped);
-		if (n > 0 && !atomic_load(&s->keep))
-			(void)madvise(s->base, (size_t)n, MADV_DONTNEED);
+		look_locked();
 		xmutex_lock(&s->mu);
 	}
 	xmutex_unlock(&s->mu);
@@ -148,11 +273,27 @@ store_open(const char *dir, struct imcq_err *err)
 				     (strstr(how, ",verbose") != NULL && strncmp(how, "max:", 4) == 0));
 	atomic_init(&s->mapped, 0);
 	atomic_init(&s->keep, false);
+	{
+		uint64_t none = 0;
+		long pg = sysconf(_SC_PAGESIZE);
+
+		if (pg > 0)
+			page_size = pg;
+		(void)atomic_compare_exchange_strong(&file_base, &none, file_resident());
+	}
 	if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&s->cv, &ca) != 0)
 		BUG("store: mutex or condition");
 	pthread_condattr_destroy(&ca);
+	xmutex_lock(&reg_mu);
+	for (size_t i = 0; i < STORE_OPEN_MAX; i++)
+		if (atomic_load(&reg[i]) == NULL) {
+			atomic_store(&reg[i], s);
+			atomic_fetch_add(&reg_open, 1);
+			break;
+		}
+	xmutex_unlock(&reg_mu);
 	if (pthread_create(&s->trimmer, NULL, trim_loop, s) != 0)
 		BUG("store: cannot start the trimming thread");
 	return s;
@@ -211,6 +352,50 @@ store_put(struct imcq_store *s, const void *p, size_t n)
 }
 
 bool
+store_read(const struct imcq_store *s, const void *at, void *dst, size_t n)
+{
+	const unsigned char *q = at;
+
+	if (n == 0)
+		return true;
+	if (!store_holds(s, q) || n > (size_t)(s->base + s->used - q))
+		BUG("store_read: not in the store");
+	return pread_full(s->fd, dst, n, (uint64_t)(q - s->base));
+}
+
+bool
+store_write(struct imcq_store *s, void *at, const void *src, size_t n)
+{
+	unsigned char *q = at;
+
+	if (n == 0)
+		return true;
+	if (!store_holds(s, q) || n > (size_t)(s->base + s->used - q))
+		BUG("store_write: not in the store");
+	if (s->sealed)
+		BUG("store_write: the store is sealed");
+	return pwrite_full(s->fd, src, n, (uint64_t)(q - s->base));
+}
+
+void
+store_drop(struct imcq_store *s, const void *end)
+{
+	const unsigned char *q = end;
+	uint64_t n;
+
+	if (s == NULL || q == NULL || q <= s->base)
+		return;
+	n = (uint64_t)(q - s->base);
+	if (n > s->used)
+		BUG("store_drop: past the store");
+	n -= n % (uint64_t)page_size;
+	if (n == 0)
+		return;
+	(void)mprotect(s->base, (size_t)n, PROT_NONE);
+	(void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)n);
+}
+
+bool
 store_holds(const struct imcq_store *s, const void *p)
 {
 	const unsigned char *q = p;
@@ -243,6 +428,13 @@ store_keep(struct imcq_store *s)
 		(void)madvise(s->base, (size_t)n, MADV_NORMAL);	/* read-around again */
 }
 
+void
+store_label(struct imcq_store *s, const char *label)
+{
+	if (s != NULL)
+		s->label = label;
+}
+
 uint64_t
 store_size(const struct imcq_store *s)
 {
@@ -254,8 +446,8 @@ store_say(struct imcq_store *s)
 {
 	if (s == NULL || !s->verbose)
 		return;
-	fprintf(stderr, "imcq-store: %llu bytes put%s\n", (unsigned long long)s->used,
-		s->full ? ", then full" : "");
+	fprintf(stderr, "imcq-store%s%s: %llu bytes put%s\n", s->label ? " " : "",
+		s->label ? s->label : "", (unsigned long long)s->used, s->full ? ", then full" : "");
 	s->verbose = false;	/* once */
 }
 
@@ -272,6 +464,14 @@ store_close(struct imcq_store *s)
 	pthread_join(s->trimmer, NULL);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	store_pace(false);	/* the handler takes no lock */
+	xmutex_lock(&reg_mu);
+	for (size_t i = 0; i < STORE_OPEN_MAX; i++)
+		if (atomic_load(&reg[i]) == s) {
+			atomic_store(&reg[i], NULL);
+			atomic_fetch_sub(&reg_open, 1);
+		}
+	xmutex_unlock(&reg_mu);
 	munmap(s->base, (size_t)s->reserve);
 	close(s->fd);
 	free(s);

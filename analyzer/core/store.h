@@ -10,10 +10,10 @@
  * instead of its heap copy (a message's strings, model.h message_store).
  * The bytes live in the file's pages in the page cache, which the kernel
  * writes back and reclaims like any file's; the process maps them only
- * while it reads them.  A thread drops the mapping's pages from the
- * process every STORE_TRIM_MS (MADV_DONTNEED: the bytes stay in the file),
- * so the resident set holds what was read in the last few milliseconds,
- * not the store.  A block is never moved and never freed before
+ * while it reads them.  A thread looks every STORE_TRIM_MS and drops the
+ * mapping's pages from the process when the process maps more than
+ * STORE_BUDGET of files (MADV_DONTNEED: the bytes stay in the file), so
+ * the resident set holds about that much of the store, not the store.  A block is never moved and never freed before
  * store_close.
  *
  * The file is created like the spill's (spill_tmpfile: $TMPDIR, else /tmp,
@@ -41,6 +41,25 @@
 
 struct imcq_store;
 
+/* The trimming thread drops the mapping's pages when the process maps more
+ * than this much of files beyond what it mapped when its first store
+ * opened (the program's own text, the libraries): every trim costs the
+ * readers a fault a page again, so it trims when there is something to
+ * gain.  The stores' share of the resident set stays near this (plus what
+ * the readers map between two looks, STORE_TRIM_MS apart). */
+#define STORE_BUDGET	((uint64_t)32 << 20)
+
+/* Pacing, for the analysis (pipeline_run turns it on after ingest and off
+ * when the analysis is done): a timer on the process's CPU time looks
+ * every STORE_PACE_US of it, in a signal handler of whichever thread runs,
+ * and drops the stores' pages when the process maps more than the
+ * budget.  The trimming threads look every STORE_TRIM_MS, but two busy
+ * analysis threads can leave them no core, and a pass that reads a field
+ * of every record maps the whole record store in a few milliseconds
+ * (the kernel maps 16 pages a fault).  The handler (signal STORE_PACE_SIG,
+ * SA_RESTART) makes only async-signal-safe calls.  Nothing when no store
+ * is open or the timer cannot be had. */
+void store_pace(bool on);
 /* Open a store in dir (NULL: $TMPDIR, else /tmp).  NULL, with err set,
  * when IMCQ_STORE=off or no temporary file or address range can be had. */
 struct imcq_store *store_open(const char *dir, struct imcq_err *err);
@@ -53,6 +72,20 @@ void *store_alloc(struct imcq_store *s, size_t n);
  * any pointer), or NULL when the store is full, sealed or its file cannot
  * grow (keep p).  Until store_seal the caller may write into the copy. */
 void *store_put(struct imcq_store *s, const void *p, size_t n);
+/* Copy n bytes at `at` (in the store) to dst, or from src to `at`, through
+ * the file (pread, pwrite), not the mapping: no page of the store becomes
+ * resident, so a pass that reads or writes blocks out of the store's order
+ * (report_gather) costs no fault a block and nothing for the trimmer.
+ * What the mapping shows is the same bytes (the page cache's).  False on
+ * an I/O error; the range must lie in the store (BUG otherwise), and
+ * store_write needs a store not sealed. */
+bool store_read(const struct imcq_store *s, const void *at, void *dst, size_t n);
+bool store_write(struct imcq_store *s, void *at, const void *src, size_t n);
+/* The blocks from the store's start up to end are no longer used: their
+ * whole pages are given back (the file's blocks freed) and made
+ * inaccessible, so that a pointer left to one faults instead of reading
+ * zeros.  The store's next blocks are unaffected. */
+void store_drop(struct imcq_store *s, const void *end);
 /* Whether p points into the store (s may be NULL). */
 bool store_holds(const struct imcq_store *s, const void *p);
 /* No more puts; the blocks become read-only. */
@@ -66,6 +99,9 @@ void store_seal(struct imcq_store *s);
  * (imcq_opts.summary_only), which reads a few fields of each message:
  * without trimming they would map the whole store. */
 void store_keep(struct imcq_store *s);
+/* How store_say names the store ("imcq-store LABEL: ..."; label static;
+ * unlabelled: "imcq-store: ..."): a run has two (report_gather). */
+void store_label(struct imcq_store *s, const char *label);
 /* Bytes put so far. */
 uint64_t store_size(const struct imcq_store *s);
 /* IMCQ_STORE=verbose: say on stderr, once, how much the store took

@@ -4,6 +4,7 @@
  * Counts and sizes are multiplied with overflow checks. */
 #ifndef IMCQ_XALLOC_H
 #define IMCQ_XALLOC_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +44,14 @@ void xgrow32(void **p, uint32_t *cap, size_t need, size_t sz);
 void xgrow_big(void **p, size_t *cap, size_t need, size_t sz);
 void xtrim_big(void **p, size_t *cap, size_t n, size_t sz);
 void xfree_big(void *p, size_t cap, size_t sz);
+/* Give freed memory back to the system at once (now: from this call on,
+ * as pages empty, not when the allocator next gets round to it) or as
+ * usual again (!now); each call also collects what other threads freed.
+ * For a pass that frees a large part of the heap (report_gather): true
+ * before, false after.  The program's allocator sets how
+ * (xgive_back_hook, main.c: mimalloc); without a hook, nothing. */
+void xgive_back(bool now);
+void xgive_back_hook(void (*fn)(bool now));
 /* qsort that accepts an empty or NULL array (qsort(NULL, 0, ...) is
  * undefined behaviour, and vectors start out NULL).  A large array is
  * sorted on two threads inside par.h's window (par_qsort: the same order

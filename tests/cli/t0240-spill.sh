@@ -13,7 +13,8 @@
 # exit code, every file of -o, show, list and timeline, --where on header
 # fields; with one thread and two.  When $TMPDIR cannot take a file, one
 # warning says so and the outputs stay the same.  No file is left behind
-# in $TMPDIR.
+# in $TMPDIR.  The strings and the records go to stores of their own
+# (core/store.h; IMCQ_STORE, IMCQ_RECORDS_HEAP): the same bytes again.
 . "$(dirname "$0")/lib.sh"
 need python3
 
@@ -43,6 +44,8 @@ run() {
 	keep) IMCQ_KEEP=all TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	nostore) IMCQ_STORE=off TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	storecap) IMCQ_STORE=max:20000 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	records) IMCQ_RECORDS_HEAP=0 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	recheap) IMCQ_RECORDS_HEAP=20000 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	nodir) TMPDIR="$TMP/ro/none" "$IMCQ" "$@" ;;
 	esac >"$out.out" 2>"$out.err"
 	echo $? >"$out.rc"
@@ -58,11 +61,11 @@ run() {
 same() {
 	local name=$1; shift
 	local m bad=0
-	for m in off file memory nodir keep nostore storecap; do
+	for m in off file memory nodir keep nostore storecap records recheap; do
 		rm -rf "$TMP/o-$m"
 		run "$m" "$TMP/r-$m" "${@//@OUT@/$TMP/o-$m}"
 	done
-	for m in file memory nodir keep nostore storecap; do
+	for m in file memory nodir keep nostore storecap records recheap; do
 		cmp -s "$TMP/r-off.rc" "$TMP/r-$m.rc" || { fail "$name: exit code differs ($m)"; bad=1; }
 		sed "s#$TMP/o-$m#OUT#g" "$TMP/r-$m.out" >"$TMP/r-$m.o"
 		sed "s#$TMP/o-off#OUT#g" "$TMP/r-off.out" >"$TMP/r-off.o"
@@ -88,7 +91,7 @@ same() {
 		fi
 	done
 	[ -s "$TMP/r-off.out" ] || [ -d "$TMP/o-off" ] || { fail "$name: no output at all"; bad=1; }
-	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, without a temporary file, all kept, strings stored, not stored, partly stored"
+	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, without a temporary file, all kept, strings stored, not stored, partly stored, records stored and gathered, partly"
 }
 
 for th in 1 2; do
@@ -136,6 +139,17 @@ IMCQ_STORE=max:20000,verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q30
 n=$(sed -n 's/^imcq-store: \([0-9]*\) bytes put, then full$/\1/p' "$TMP/st.err")
 [ -n "$n" ] && [ "$n" -gt 10000 ] && [ "$n" -le 20000 ] ||
 	fail "capped at 20000, the store held ${n:-?}: $(cat "$TMP/st.err")"
+# the records go to their own store once the heap holds IMCQ_RECORDS_HEAP
+# bytes of them (0: from the first), and are gathered there after ingest;
+# by default (64 MiB) a run this small keeps them in the heap
+IMCQ_RECORDS_HEAP=0 IMCQ_STORE=verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" \
+	>/dev/null 2>"$TMP/st.err"
+n=$(sed -n 's/^imcq-store records: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
+# 3000 records of ~250 bytes, twice (at ingest, then gathered), and their blocks
+[ -n "$n" ] && [ "$n" -gt 1500000 ] || fail "the record store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
+IMCQ_STORE=verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" >/dev/null 2>"$TMP/st.err"
+grep -q '^imcq-store records: 0 bytes put$' "$TMP/st.err" ||
+	fail "by default 3000 records went to the store: $(cat "$TMP/st.err")"
 # under a limit on the address space (ulimit -v; not under ASan, which
 # reserves terabytes) the store takes a quarter of it and still holds the
 # strings: the same summary

@@ -6,7 +6,12 @@
  * store_holds knows its own blocks; a sealed store takes no more; a
  * capped store fills and says so, and IMCQ_STORE=off gives none; the
  * trimming thread gives the mapping's pages back while the bytes stay;
- * a stored message and event read exactly as before and free cleanly. */
+ * a stored message and event read exactly as before and free cleanly;
+ * store_read and store_write move bytes through the file that the
+ * mapping then shows; report_gather moves records, recipients and blocks
+ * into the record store in rep->msgs's order, every field and string
+ * reading as before and writable, and with a full store leaves them all
+ * in the heap; the log events go along, readable and writable. */
 #include "tests/unit/test.h"
 
 #include <stdint.h>
@@ -73,6 +78,21 @@ TEST(test_put_read)
 			memcpy(a, "filled", 7);
 		ASSERT(a == NULL || strcmp((char *)a, "filled") == 0);
 	}
+	/* through the file, not the mapping: the mapping shows the bytes */
+	{
+		unsigned char *a = store_alloc(s, 5000), back[5000], src[5000];
+
+		ASSERT(a != NULL);
+		for (int k = 0; k < 5000; k++)
+			src[k] = (unsigned char)(k * 13 + 1);
+		ASSERT(a != NULL && store_write(s, a + 100, src, 4900));
+		ASSERT(a != NULL && memcmp(a + 100, src, 4900) == 0 && a[99] == 0);
+		ASSERT(a != NULL && store_read(s, a + 100, back, 4900));
+		ASSERT(memcmp(back, src, 4900) == 0);
+		ASSERT(store_read(s, p[2] + 1000, back, 100));
+		ASSERT(memcmp(back, big + 1000, 100) == 0);
+		ASSERT(store_write(s, a, src, 0) && store_read(s, a, back, 0));
+	}
 	/* before the seal the caller may write into its block */
 	p[0][0] = 'j';
 	ASSERT_EQ_STR((char *)p[0], "jello");
@@ -121,7 +141,7 @@ rss_file_kb(void)
 TEST(test_trimmed)
 {
 	struct imcq_store *s = open_with(NULL);
-	size_t n = (size_t)48 << 20;
+	size_t n = (size_t)(3 * STORE_BUDGET);
 	unsigned char *blk = xcalloc(1, n), *p;
 	long before, after = -1;
 	volatile unsigned sum = 0;
@@ -139,7 +159,10 @@ TEST(test_trimmed)
 	ASSERT(p != NULL);
 	store_seal(s);
 	/* read every page, then wait (up to 5 s) for the thread to give the
-	 * mapping's pages back: the process keeps < 16 MiB of the 48 */
+	 * mapping's pages back: the process keeps at most the budget of the
+	 * three budgets' worth (what it read after the last trim), and a
+	 * little slack for its own pages */
+	const long keep_kb = (long)(STORE_BUDGET >> 10) + 4 * 1024;
 	for (int round = 0; round < 50; round++) {
 		struct timespec ts = { 0, 100 * 1000000L };
 
@@ -148,10 +171,10 @@ TEST(test_trimmed)
 				sum += p[i];
 		nanosleep(&ts, NULL);
 		after = rss_file_kb();
-		if (after < before + 16 * 1024)
+		if (after < before + keep_kb)
 			break;
 	}
-	ASSERT(after >= 0 && after < before + 16 * 1024);
+	ASSERT(after >= 0 && after < before + keep_kb);
 	ASSERT(p && p[n - 1] == 5 && p[n / 2] == 5);	/* the bytes stay */
 	(void)sum;
 	store_close(s);
@@ -233,4 +256,208 @@ TEST(test_message_and_event)
 	report_release(&r);	/* frees the heap parts, closes the store last */
 }
 
-TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_message_and_event)
+/* message i of test_gather: i recipients mod 4, i hops mod 3 */
+static struct imcq_message *
+gather_msg(int i)
+{
+	struct imcq_message *m = message_new();
+	struct imcq_source src = { .input = 0, .member = "Imcdata/Out/shared-member", .mtime = i };
+	char b[64];
+
+	snprintf(b, sizeof(b), "S%07d", 1000 - i);	/* added in reverse order */
+	m->spool_id = xstrdup(b);
+	m->format = xstrdup("spool");
+	snprintf(b, sizeof(b), "sender%d@example.net", i);
+	m->im->env.mail_from = xstrdup(b);
+	snprintf(b, sizeof(b), "subject %d", i);
+	m->im->hdr.subject = xstrdup(b);
+	for (int k = 0; k < i % 4; k++) {
+		snprintf(b, sizeof(b), "r%d.%d@d%d.example.org", i, k, k);
+		strv_push(&m->im->env.rcpt_to, xstrdup(b));
+		message_add_rcpt(m, b);
+	}
+	for (int k = 0; k < i % 3; k++) {
+		struct imcq_hop h = { 0 };
+
+		snprintf(b, sizeof(b), "hop%d.%d", i, k);
+		h.from = xstrdup(b);
+		h.by = xstrdup("EXB2");
+		h.date = i * 10 + k;
+		VEC_PUSH(m->im->hdr.received, m->im->hdr.nreceived, m->im->hdr.reccap, h);
+	}
+	message_add_source(m, &src);
+	m->size = (uint64_t)i * 100;
+	return m;
+}
+
+static int
+cmp_spool(const void *a, const void *b)
+{
+	return strcmp((*(struct imcq_message *const *)a)->spool_id,
+		      (*(struct imcq_message *const *)b)->spool_id);
+}
+
+/* every field and string of message i (gather_msg) as made */
+static void
+gather_check(const struct imcq_message *m, int i)
+{
+	char b[64];
+
+	snprintf(b, sizeof(b), "S%07d", 1000 - i);
+	ASSERT_EQ_STR(m->spool_id, b);
+	ASSERT_EQ_STR(m->format, "spool");
+	snprintf(b, sizeof(b), "sender%d@example.net", i);
+	ASSERT_EQ_STR(m->im->env.mail_from, b);
+	snprintf(b, sizeof(b), "subject %d", i);
+	ASSERT_EQ_STR(m->im->hdr.subject, b);
+	ASSERT_EQ_INT(m->nrcpts, i % 4);
+	ASSERT_EQ_INT(m->im->env.rcpt_to.n, i % 4);
+	for (int k = 0; k < i % 4 && k < (int)m->nrcpts; k++) {
+		snprintf(b, sizeof(b), "r%d.%d@d%d.example.org", i, k, k);
+		ASSERT_EQ_STR(m->rcpts[k].address, b);
+		ASSERT_EQ_STR(m->im->env.rcpt_to.v[k], b);
+		snprintf(b, sizeof(b), "d%d.example.org", k);
+		ASSERT_EQ_STR(m->rcpts[k].domain, b);
+	}
+	ASSERT_EQ_INT(m->im->hdr.nreceived, i % 3);
+	for (int k = 0; k < i % 3 && k < (int)m->im->hdr.nreceived; k++) {
+		snprintf(b, sizeof(b), "hop%d.%d", i, k);
+		ASSERT_EQ_STR(m->im->hdr.received[k].from, b);
+		ASSERT_EQ_STR(m->im->hdr.received[k].by, "EXB2");
+		ASSERT(m->im->hdr.received[k].date == i * 10 + k);
+	}
+	ASSERT_EQ_INT(m->nsources, 1);
+	ASSERT_EQ_STR(m->sources[0].member, "Imcdata/Out/shared-member");
+	ASSERT(m->sources[0].mtime == i);
+	ASSERT(m->size == (uint64_t)i * 100);
+}
+
+/* n messages, the records into a record store as they are added
+ * (at_ingest, as pipeline_run has it) or left in the heap; then sorted by
+ * spool id and gathered, the record store opened with IMCQ_STORE=env */
+static void
+gather_fill(struct imcq_report *r, int n, const char *env, bool at_ingest)
+{
+	report_init(r);
+	r->store = open_with(NULL);
+	r->chill = true;
+	ASSERT(r->store != NULL);
+	if (at_ingest) {
+		bool heap = env != NULL && strncmp(env, "heap:", 5) == 0;
+
+		r->rstore = open_with(heap ? NULL : env);
+		ASSERT(r->rstore != NULL);
+		if (heap)
+			r->rec_heap_max = strtoull(env + 5, NULL, 10);
+	}
+	for (int i = 0; i < 5; i++) {
+		struct imcq_event *e = report_add_event(r);
+		char b[40];
+
+		snprintf(b, sizeof(b), "<m%d@example.net>", i);
+		e->msg_id = xstrdup(b);
+		e->event_no = 1000 + i;
+		e->time = i;
+		event_add_rcpt(e, xstrdup("bob@example.org"));
+		event_pack(e);
+		report_store_event(r, e);
+	}
+	for (int i = 0; i < n; i++) {
+		report_add_message(r, gather_msg(i));
+		if (env == NULL) {
+			ASSERT(r->msgs[i]->rec_stored == at_ingest);
+			ASSERT(!at_ingest || store_holds(r->rstore, r->msgs[i]));
+		}
+	}
+	if (env != NULL && strncmp(env, "heap:", 5) == 0) {
+		ASSERT(!r->msgs[0]->rec_stored);	/* the first in the heap */
+		ASSERT(r->msgs[n - 1]->rec_stored);	/* the last in the store */
+	}
+	store_seal(r->store);
+	qsort(r->msgs, r->nmsgs, sizeof(*r->msgs), cmp_spool);
+	report_order_mem(r);
+	report_gather(r);
+}
+
+TEST(test_gather)
+{
+	struct imcq_report r;
+	const int n = 60;
+
+	/* no record store while they were added: nothing moves */
+	gather_fill(&r, n, NULL, false);
+	ASSERT(!r.events_stored && !store_holds(r.rstore, r.events));
+	for (size_t k = 0; k < r.nmsgs; k++) {
+		ASSERT(!r.msgs[k]->rec_stored);
+		gather_check(r.msgs[k], n - 1 - (int)k);
+	}
+	report_release(&r);
+	/* the first ones in the heap (rec_heap_max), the rest in the store,
+	 * and all of them gathered */
+	for (int heap_first = 0; heap_first < 2; heap_first++) {
+	gather_fill(&r, n, heap_first ? "heap:3000" : NULL, true);
+	ASSERT(r.rstore != NULL);
+	for (size_t k = 0; k < r.nmsgs; k++) {
+		struct imcq_message *m = r.msgs[k];
+		int i = n - 1 - (int)k;	/* spool-id order is the reverse */
+
+		ASSERT(m->rec_stored && m->pack_stored);
+		ASSERT(store_holds(r.rstore, m));
+		ASSERT(store_holds(r.rstore, m->pack) && store_holds(r.rstore, m->im));
+		ASSERT(store_holds(r.rstore, m->sources));
+		ASSERT(m->nrcpts == 0 || store_holds(r.rstore, m->rcpts));
+		ASSERT(m->nrcpts == 0 || store_holds(r.rstore, m->rcpts[0].address));
+		ASSERT(m->im->hdr.nreceived == 0 || store_holds(r.rstore, m->im->hdr.received));
+		ASSERT(m->im->hdr.nreceived == 0 ||
+		       store_holds(r.rstore, m->im->hdr.received[0].from));
+		ASSERT(!store_holds(r.rstore, m->spool_id));	/* the heap copy */
+		ASSERT(k == 0 || (uintptr_t)r.msgs[k - 1] < (uintptr_t)m);	/* in order */
+		ASSERT_EQ_INT(report_mi(&r, k), k);
+		gather_check(m, i);
+		/* the analysis writes records and recipients in place */
+		m->state = IMCQ_ST_EXPIRED;
+		m->queue_time = i;
+		if (m->nrcpts > 0)
+			m->rcpts[0].status = "delivered";
+	}
+	/* the events went along, in their order, readable and writable */
+	ASSERT(r.events_stored && store_holds(r.rstore, r.events));
+	ASSERT_EQ_INT(r.nevents, 5);
+	for (size_t i = 0; i < r.nevents; i++) {
+		char b[40];
+
+		snprintf(b, sizeof(b), "<m%zu@example.net>", i);
+		ASSERT_EQ_STR(r.events[i].msg_id, b);
+		ASSERT(r.events[i].event_no == 1000 + (int)i && r.events[i].time == (int64_t)i);
+		ASSERT_EQ_STR(r.events[i].rcpts.v[0], "bob@example.org");
+		r.events[i].time += 100;
+	}
+	ASSERT(r.events[4].time == 104);
+	for (size_t k = 0; k < r.nmsgs; k++) {
+		const struct imcq_message *m = r.msgs[k];
+
+		ASSERT(m->state == IMCQ_ST_EXPIRED && m->queue_time == n - 1 - (int)k);
+		ASSERT(m->nrcpts == 0 || strcmp(m->rcpts[0].status, "delivered") == 0);
+	}
+	report_release(&r);
+	}
+
+	/* one that fills while ingest adds them: the first records there,
+	 * the rest in the heap, and no room to gather: all stay, readable */
+	gather_fill(&r, n, "max:3000", true);
+	{
+		size_t there = 0;
+
+		for (size_t k = 0; k < r.nmsgs; k++) {
+			const struct imcq_message *m = r.msgs[k];
+
+			there += m->rec_stored;
+			ASSERT(m->rec_stored == store_holds(r.rstore, m));
+			gather_check(m, n - 1 - (int)k);
+		}
+		ASSERT(there > 0 && there < r.nmsgs);
+	}
+	report_release(&r);
+}
+
+TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_message_and_event, test_gather)
