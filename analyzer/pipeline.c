@@ -491,8 +491,11 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 
 			rep->rstore = store_open(NULL, &se);
 			store_label(rep->rstore, "records");
+			rep->estore = store_open(NULL, &se);
+			store_label(rep->estore, "events");
 			/* up to 64 MiB of records stay in the heap (a run of
-			 * 100,000 messages takes ~36 MiB) */
+			 * 100,000 messages takes ~36 MiB), and as much of log
+			 * events (~470,000 of them) */
 			rep->rec_heap_max = rh != NULL && end != rh && *end == '\0' ?
 					    (uint64_t)v : (uint64_t)64 << 20;
 		}

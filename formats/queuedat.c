@@ -154,7 +154,7 @@ struct carver {
 
 	struct idref *ids;
 	size_t nids, idcap;
-	size_t *htab;		/* index + 1 into ids; 0 = empty */
+	uint32_t *htab;		/* index + 1 into ids; 0 = empty (freed once scanned) */
 	size_t hcap;
 	uint64_t ids_dropped;
 	uint64_t ids_drop_off;
@@ -266,7 +266,7 @@ static void
 htab_grow(struct carver *c)
 {
 	size_t ncap = c->hcap ? c->hcap * 2 : 1024;
-	size_t *nt = xcalloc(ncap, sizeof(*nt));
+	uint32_t *nt = xcalloc(ncap, sizeof(*nt));
 	size_t i;
 
 	for (i = 0; i < c->nids; i++) {
@@ -274,7 +274,7 @@ htab_grow(struct carver *c)
 
 		while (nt[h])
 			h = (h + 1) & (ncap - 1);
-		nt[h] = i + 1;
+		nt[h] = (uint32_t)(i + 1);
 	}
 	free(c->htab);
 	c->htab = nt;
@@ -305,7 +305,7 @@ id_add(struct carver *c, const char *id, int enc, uint64_t off)
 		}
 		h = (h + 1) & (c->hcap - 1);
 	}
-	if (c->nids >= c->lim->qrefs) {
+	if (c->nids >= c->lim->qrefs || c->nids >= UINT32_MAX - 1) {
 		if (c->ids_dropped++ == 0 || off < c->ids_drop_off)
 			c->ids_drop_off = off;
 		return;
@@ -315,8 +315,10 @@ id_add(struct carver *c, const char *id, int enc, uint64_t off)
 	r.enc = enc;
 	r.off = off;
 	r.count = 1;
-	VEC_PUSH(c->ids, c->nids, c->idcap, r);
-	c->htab[h] = c->nids;
+	/* issue #9: a million ids are 32 MiB; grown in place (mremap), not
+	 * copied with the old array still held */
+	VEC_PUSH_BIG(c->ids, c->nids, c->idcap, r);
+	c->htab[h] = (uint32_t)c->nids;
 }
 
 static bool
@@ -1100,9 +1102,10 @@ merge_times(const struct itemv *x, const struct itemv *y, struct itemv *out)
 	out->v = xreallocarray(NULL, out->cap ? out->cap : 1, sizeof(*out->v));
 	while (i < x->n || j < y->n) {
 		if (j >= y->n || (i < x->n && x->v[i].off <= y->v[j].off))
-			out->v[out->n++] = x->v[i++];
+			out->v[out->n] = x->v[i++];
 		else
-			out->v[out->n++] = y->v[j++];
+			out->v[out->n] = y->v[j++];
+		out->v[out->n++].value = NULL;	/* x's and y's: out keeps offsets and places */
 	}
 }
 
@@ -1296,6 +1299,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	for (i = 0; i < 3; i++)
 		scan_lane(&c, &lanes[i]);
 	scan_filetimes(&c, d, len);
+	FREE_AND_NULL(c.htab);	/* the ids are all found: no more lookups */
 	if (c.nids > 1)
 		xqsort(c.ids, c.nids, sizeof(c.ids[0]), cmp_idref);
 	sort_items(&c.addrs);
@@ -1308,6 +1312,10 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	scan_time_t(&c, &sh, d, len);
 	emit_strings(&c, q);
 	merge_times(&c.fts, &c.tts, &times);
+	/* emitted: only their offsets and places are read from here on, in
+	 * times (issue #9: a million FILETIMEs are ~40 MiB) */
+	itemv_release(&c.fts);
+	itemv_release(&c.tts);
 
 	for (i = 0; i < c.nids; i++) {
 		struct imcq_qref *r = qfile_add_ref(q, c.ids[i].id, c.ids[i].off);
@@ -1381,7 +1389,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	itemv_release(&c.qnames);
 	itemv_release(&c.fts);
 	itemv_release(&c.tts);
-	free(c.ids);
+	xfree_big(c.ids, c.idcap, sizeof(*c.ids));
 	free(c.htab);
 	return IMCQ_OK;
 }

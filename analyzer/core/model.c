@@ -1876,8 +1876,51 @@ report_add_table(struct imcq_report *r)
 struct imcq_event *
 report_add_event(struct imcq_report *r)
 {
-	if (r->events_stored)
+	if (r->events_stored && !store_holds(r->estore, r->events) && r->nevents > 0)
 		BUG("report_add_event after report_gather moved the events");
+	/* past rec_heap_max bytes the array moves to the events' store, which
+	 * holds nothing else, so that it grows there in place */
+	if (r->estore != NULL && !r->events_stored &&
+	    (uint64_t)(r->nevents + 1) * sizeof(*r->events) > r->rec_heap_max) {
+		size_t n = r->nevents * sizeof(*r->events);
+		struct imcq_event *to = store_alloc(r->estore, n > 0 ? n : sizeof(*r->events));
+
+		if (to != NULL) {
+			if (n > 0 && !store_write(r->estore, to, r->events, n))
+				imcq_die("cannot write the events' store: %s", strerror(errno));
+			xfree_big(r->events, r->eventcap, sizeof(*r->events));
+			r->events = to;
+			r->eventcap = n > 0 ? r->nevents : 1;
+			r->events_stored = true;
+		}
+	}
+	if (r->events_stored) {
+		struct imcq_event *e = r->nevents < r->eventcap ? &r->events[r->nevents] :
+				       store_alloc(r->estore, sizeof(*e));
+
+		if (e != NULL && e != &r->events[r->nevents])
+			BUG("the events' store holds something else");
+		if (e == NULL) {	/* the store is full: back to the heap */
+			struct imcq_event *h = NULL;
+			size_t cap = 0;
+
+			xgrow_big((void **)&h, &cap, r->nevents + 1, sizeof(*h));
+			if (r->nevents > 0 &&
+			    !store_read(r->estore, r->events, h, r->nevents * sizeof(*h)))
+				imcq_die("cannot read the events' store: %s", strerror(errno));
+			r->events = h;
+			r->eventcap = cap;
+			r->events_stored = false;
+		} else {
+			memset(e, 0, sizeof(*e));
+			r->nevents++;
+			if (r->nevents > r->eventcap)
+				r->eventcap = r->nevents;
+			e->time = IMCQ_NOTIME;
+			e->event_no = -1;
+			return e;
+		}
+	}
 	ADD_ZEROED_BIG(r->events, r->nevents, r->eventcap);
 	r->events[r->nevents - 1].time = IMCQ_NOTIME;
 	r->events[r->nevents - 1].event_no = -1;
@@ -2074,7 +2117,8 @@ report_trim(struct imcq_report *r)
 	size_t i;
 
 	xtrim_big((void **)&r->inv, &r->invcap, r->ninv, sizeof(*r->inv));
-	xtrim_big((void **)&r->events, &r->eventcap, r->nevents, sizeof(*r->events));
+	if (!r->events_stored)
+		xtrim_big((void **)&r->events, &r->eventcap, r->nevents, sizeof(*r->events));
 	TRIM_ARRAY(r->sessions, r->nsessions, r->sesscap);
 	TRIM_ARRAY(r->routes, r->nroutes, r->routecap);
 	TRIM_ARRAY(r->tables, r->ntables, r->tablecap);
@@ -2160,6 +2204,7 @@ report_dispose(struct imcq_report *r)
 	}
 	store_say(r->store);
 	store_say(r->rstore);
+	store_say(r->estore);
 	kept = *r;
 	memset(r, 0, sizeof(*r));
 }
@@ -2268,6 +2313,7 @@ report_release(struct imcq_report *r)
 	strv_release(&r->incident.kb);
 	strv_release(&r->incident.commands);
 	store_close(r->rstore);	/* the records, their recipients and the events were there */
+	store_close(r->estore);
 	store_close(r->store);	/* last: the messages' and events' strings were there */
 	memset(r, 0, sizeof(*r));
 }

@@ -809,7 +809,12 @@ struct imcq_report {
 	size_t nroutes, routecap;
 	struct imcq_event *events;
 	size_t nevents, eventcap;
-	bool events_stored;	/* events is in rstore (report_gather): no more adds */
+	/* events_stored: events lies in a store -- estore, where the array
+	 * moved once it passed rec_heap_max bytes and grows in place
+	 * (report_add_event), or rstore, where report_gather copied it (no
+	 * more adds then) */
+	bool events_stored;
+	struct imcq_store *estore;	/* the events' own (pipeline_run opens it with rstore) */
 	struct imcq_session *sessions;
 	size_t nsessions, sesscap;
 	struct imcq_config *config;

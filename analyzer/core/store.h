@@ -56,9 +56,11 @@ struct imcq_store;
  * budget.  The trimming threads look every STORE_TRIM_MS, but two busy
  * analysis threads can leave them no core, and a pass that reads a field
  * of every record maps the whole record store in a few milliseconds
- * (the kernel maps 16 pages a fault).  The handler (signal STORE_PACE_SIG,
- * SA_RESTART) makes only async-signal-safe calls.  Nothing when no store
- * is open or the timer cannot be had. */
+ * (the kernel maps 16 pages a fault).  The kernel checks CPU-time timers
+ * at its tick (4 ms at HZ=250), so this is at most a look a tick on each
+ * busy core.  The handler (signal STORE_PACE_SIG, SA_RESTART) makes only
+ * async-signal-safe calls.  Nothing when no store is open or the timer
+ * cannot be had. */
 void store_pace(bool on);
 /* Open a store in dir (NULL: $TMPDIR, else /tmp).  NULL, with err set,
  * when IMCQ_STORE=off or no temporary file or address range can be had. */

@@ -141,15 +141,20 @@ n=$(sed -n 's/^imcq-store: \([0-9]*\) bytes put, then full$/\1/p' "$TMP/st.err")
 	fail "capped at 20000, the store held ${n:-?}: $(cat "$TMP/st.err")"
 # the records go to their own store once the heap holds IMCQ_RECORDS_HEAP
 # bytes of them (0: from the first), and are gathered there after ingest;
+# the log events' array to a third past as many bytes;
 # by default (64 MiB) a run this small keeps them in the heap
 IMCQ_RECORDS_HEAP=0 IMCQ_STORE=verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" \
 	>/dev/null 2>"$TMP/st.err"
 n=$(sed -n 's/^imcq-store records: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
 # 3000 records of ~250 bytes, twice (at ingest, then gathered), and their blocks
 [ -n "$n" ] && [ "$n" -gt 1500000 ] || fail "the record store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
+# and the tracking log's events (144 bytes each) their own
+n=$(sed -n 's/^imcq-store events: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
+[ -n "$n" ] && [ "$n" -gt 100000 ] || fail "the events' store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
 IMCQ_STORE=verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" >/dev/null 2>"$TMP/st.err"
-grep -q '^imcq-store records: 0 bytes put$' "$TMP/st.err" ||
-	fail "by default 3000 records went to the store: $(cat "$TMP/st.err")"
+grep -q '^imcq-store records: 0 bytes put$' "$TMP/st.err" &&
+	grep -q '^imcq-store events: 0 bytes put$' "$TMP/st.err" ||
+	fail "by default 3000 records or their events went to the store: $(cat "$TMP/st.err")"
 # under a limit on the address space (ulimit -v; not under ASan, which
 # reserves terabytes) the store takes a quarter of it and still holds the
 # strings: the same summary

@@ -11,7 +11,9 @@
  * mapping then shows; report_gather moves records, recipients and blocks
  * into the record store in rep->msgs's order, every field and string
  * reading as before and writable, and with a full store leaves them all
- * in the heap; the log events go along, readable and writable. */
+ * in the heap; the log events go along, readable and writable; the
+ * events' array moves to a store of its own past rec_heap_max and grows
+ * there in place, and back to the heap when that store fills. */
 #include "tests/unit/test.h"
 
 #include <stdint.h>
@@ -460,4 +462,48 @@ TEST(test_gather)
 	report_release(&r);
 }
 
-TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_message_and_event, test_gather)
+/* the log events' array: in the heap up to rec_heap_max bytes, then in
+ * the events' store, where it grows in place; a store that fills sends it
+ * back to the heap; every event reads as made */
+TEST(test_events_store)
+{
+	for (int capped = 0; capped < 2; capped++) {
+		struct imcq_report r;
+		const size_t n = 10;
+
+		report_init(&r);
+		r.store = open_with(NULL);
+		r.estore = open_with(capped ? "max:1000" : NULL);
+		r.rec_heap_max = 3 * sizeof(struct imcq_event);
+		ASSERT(r.store != NULL && r.estore != NULL);
+		for (size_t i = 0; i < n; i++) {
+			struct imcq_event *e = report_add_event(&r);
+			char b[40];
+
+			ASSERT(e == &r.events[i] && e->event_no == -1);
+			snprintf(b, sizeof(b), "<e%zu@example.net>", i);
+			e->msg_id = xstrdup(b);
+			e->event_no = (int)i;
+			e->line = i * 7;
+			event_pack(e);
+			report_store_event(&r, e);
+			/* the fourth event moves the array to the store */
+			ASSERT(i < 3 ? !r.events_stored : (capped && i >= 6) || r.events_stored);
+			ASSERT(!r.events_stored || store_holds(r.estore, r.events + i));
+		}
+		ASSERT(r.events_stored == !capped);
+		for (size_t i = 0; i < n; i++) {
+			char b[40];
+
+			snprintf(b, sizeof(b), "<e%zu@example.net>", i);
+			ASSERT_EQ_STR(r.events[i].msg_id, b);
+			ASSERT(r.events[i].event_no == (int)i && r.events[i].line == i * 7);
+		}
+		report_trim(&r);
+		ASSERT_EQ_STR(r.events[n - 1].msg_id, "<e9@example.net>");
+		report_release(&r);
+	}
+}
+
+TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_message_and_event, test_gather,
+	  test_events_store)
