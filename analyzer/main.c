@@ -18,6 +18,9 @@
 
 #ifdef IMCQ_MIMALLOC
 #include <mimalloc.h>
+#include <pthread.h>
+
+#include "analyzer/core/xthread.h"
 #endif
 
 const char *imcq_version(void);
@@ -473,20 +476,28 @@ print_allocator(FILE *f)
 static void
 give_back(bool now)
 {
+	/* report_gather calls it on both analysis threads at once: the saved
+	 * delays are swapped under a lock, or the second thread would save
+	 * the first one's zeros and leave them for the rest of the run */
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	static long d = -1, sd = -1;
 
+	xmutex_lock(&mu);
 	if (now && d < 0) {
 		d = mi_option_get(mi_option_decommit_delay);
 		sd = mi_option_get(mi_option_segment_decommit_delay);
 		mi_option_set(mi_option_decommit_delay, 0);
 		mi_option_set(mi_option_segment_decommit_delay, 0);
 	}
+	xmutex_unlock(&mu);
 	mi_collect(true);
+	xmutex_lock(&mu);
 	if (!now && d >= 0) {
 		mi_option_set(mi_option_decommit_delay, d);
 		mi_option_set(mi_option_segment_decommit_delay, sd);
 		d = sd = -1;
 	}
+	xmutex_unlock(&mu);
 }
 #endif
 
