@@ -1243,26 +1243,40 @@ blk_layout(const struct imcq_message *m, const struct imcq_msgim *im, struct blk
 	l->total = l->o_im + sizeof(struct imcq_msgim);
 }
 
+/* Point im's arrays and m's sources at their places in a block laid out
+ * as l that starts at base (NULL when empty). */
+static void
+blk_point(struct imcq_message *m, struct imcq_msgim *im, unsigned char *base,
+	  const struct blk_layout *l)
+{
+	im->env.rcpt_to.v = im->env.rcpt_to.n > 0 ? (char **)(void *)(base + l->o_rt) : NULL;
+	im->hdr.received = im->hdr.nreceived > 0 ?
+			   (struct imcq_hop *)(void *)(base + l->o_rec) : NULL;
+	m->sources = m->nsources > 0 ? (struct imcq_source *)(void *)(base + l->o_src) : NULL;
+}
+
+/* A record and its recipients as one block: the record up to c, then the
+ * recipients (record_store, report_gather, rec_heap). */
+static size_t
+record_bytes(const struct imcq_message *m)
+{
+	return align8(offsetof(struct imcq_message, c)) +
+	       align8((size_t)m->nrcpts * sizeof(struct imcq_rcpt));
+}
+
 void
 message_store(struct imcq_store *st, struct imcq_message *m)
 {
 	struct imcq_msgim *im = m->im;
 	size_t nrt = im->env.rcpt_to.n, nrec = im->hdr.nreceived, nsrc = m->nsources;
 	struct blk_layout l;
-	size_t o_rt, o_rec, o_src, o_im, total;
 	struct repack rp = { m->pack, m->packlen, NULL };
 	unsigned char *to;
 
 	blk_layout(m, m->im, &l);
-	o_rt = l.o_rt;
-	o_rec = l.o_rec;
-	o_src = l.o_src;
-	o_im = l.o_im;
-	total = l.total;
-
-	if (m->pack == NULL || m->pack_stored || m->packlen == 0 || total > UINT32_MAX)
+	if (m->pack == NULL || m->pack_stored || m->packlen == 0 || l.total > UINT32_MAX)
 		return;
-	to = store_alloc(st, total);
+	to = store_alloc(st, l.total);
 	if (to == NULL)
 		return;		/* the store is full: the heap keeps it */
 	memcpy(to, m->pack, m->packlen);
@@ -1273,27 +1287,25 @@ message_store(struct imcq_store *st, struct imcq_message *m)
 	 * writable until sealed) */
 	visit_strings(m, repoint, &rp);
 	if (nrt > 0)
-		memcpy(to + o_rt, im->env.rcpt_to.v, nrt * sizeof(char *));
+		memcpy(to + l.o_rt, im->env.rcpt_to.v, nrt * sizeof(char *));
 	if (nrec > 0)
-		memcpy(to + o_rec, im->hdr.received, nrec * sizeof(struct imcq_hop));
+		memcpy(to + l.o_rec, im->hdr.received, nrec * sizeof(struct imcq_hop));
 	if (nsrc > 0)
-		memcpy(to + o_src, m->sources, nsrc * sizeof(struct imcq_source));
+		memcpy(to + l.o_src, m->sources, nsrc * sizeof(struct imcq_source));
 	free(im->env.rcpt_to.v);
 	free(im->hdr.received);
 	free(m->sources);
-	im->env.rcpt_to.v = nrt > 0 ? (char **)(void *)(to + o_rt) : NULL;
+	blk_point(m, im, to, &l);
 	im->env.rcpt_to.cap = nrt;
-	im->hdr.received = nrec > 0 ? (struct imcq_hop *)(void *)(to + o_rec) : NULL;
 	im->hdr.reccap = (uint32_t)nrec;
-	m->sources = nsrc > 0 ? (struct imcq_source *)(void *)(to + o_src) : NULL;
 	m->srccap = (uint32_t)nsrc;
-	memcpy(to + o_im, im, sizeof(*im));
-	m->im = (struct imcq_msgim *)(void *)(to + o_im);
+	memcpy(to + l.o_im, im, sizeof(*im));
+	m->im = (struct imcq_msgim *)(void *)(to + l.o_im);
 	free(im);
 	free(m->pack);
 	m->pack = rp.to;
 	m->pack_stored = true;
-	m->blklen = (uint32_t)total;
+	m->blklen = (uint32_t)l.total;
 	/* the spool id, which almost every pass reads, stays in the heap
 	 * (message_free frees it: it lies outside the pack) */
 	if (m->spool_id != NULL)
@@ -1366,6 +1378,17 @@ gather_events(struct imcq_report *r)
 	r->events_stored = true;
 }
 
+/* n bytes of a record at `at`, which lies in the record store (read
+ * through its file) or in the heap, into dst */
+static void
+gather_read(const struct imcq_report *r, const void *at, void *dst, size_t n)
+{
+	if (!store_holds(r->rstore, at))
+		memcpy(dst, at, n);
+	else if (!store_read(r->rstore, at, dst, n))
+		imcq_die("cannot read the record store: %s", strerror(errno));
+}
+
 static void
 give_back_task(void *now)
 {
@@ -1379,7 +1402,7 @@ record_store(struct imcq_store *st, struct imcq_message *m)
 {
 	const size_t rb = align8(offsetof(struct imcq_message, c));
 	size_t rcb = (size_t)m->nrcpts * sizeof(struct imcq_rcpt);
-	unsigned char *to = store_alloc(st, rb + rcb);
+	unsigned char *to = store_alloc(st, record_bytes(m));
 	struct imcq_message *n;
 
 	if (to == NULL)
@@ -1410,7 +1433,7 @@ report_gather(struct imcq_report *r)
 
 		if (!m->chilled)
 			continue;	/* full size: the heap keeps it */
-		nrec += rb + align8((size_t)m->nrcpts * sizeof(struct imcq_rcpt));
+		nrec += record_bytes(m);
 		if (m->pack_stored)
 			nblk += m->blklen;	/* not blk_layout: m->im is in the store */
 	}
@@ -1437,27 +1460,23 @@ report_gather(struct imcq_report *r)
 		struct imcq_message hold;	/* only the part before c is read */
 		const struct imcq_message *h = &hold;
 		const size_t hn = offsetof(struct imcq_message, c);
-		/* a record in the store is read through its file: in
-		 * spool-id order its pages would be read at random (and
-		 * where it lies is told by its address, not by reading it) */
-		bool stored = store_holds(r->rstore, m);
 		unsigned char *final, *p;
 		size_t rcb;
 
-		if (stored ? !store_read(r->rstore, m, &hold, hn) : !memcpy(&hold, m, hn))
-			imcq_die("cannot read the record store: %s", strerror(errno));
+		/* a record in the store is read through its file: in
+		 * spool-id order its pages would be read at random (and
+		 * where it lies is told by its address, not by reading it) */
+		gather_read(r, m, &hold, hn);
 		if (!h->chilled)
 			continue;
 		rcb = (size_t)h->nrcpts * sizeof(struct imcq_rcpt);
 		/* v: the record as staged, its arrays pointing at their
 		 * staged copies while visit_strings walks them */
-		p = gstage_room(&rg, rb + align8(rcb), &final);
+		p = gstage_room(&rg, record_bytes(h), &final);
 		memcpy(p, &hold, hn);
 		v = (struct imcq_message *)(void *)p;
 		if (rcb > 0) {
-			if (stored ? !store_read(r->rstore, h->rcpts, p + rb, rcb) :
-				     !memcpy(p + rb, h->rcpts, rcb))
-				imcq_die("cannot read the record store: %s", strerror(errno));
+			gather_read(r, h->rcpts, p + rb, rcb);
 			v->rcpts = (struct imcq_rcpt *)(void *)(p + rb);
 		}
 		v->rcptcap = v->nrcpts;
@@ -1475,10 +1494,7 @@ report_gather(struct imcq_report *r)
 				imcq_die("cannot read the store: %s", strerror(errno));
 			im = (struct imcq_msgim *)(void *)(b + h->blklen - sizeof(*im));
 			blk_layout(h, im, &l);
-			if (im->env.rcpt_to.v != NULL)
-				im->env.rcpt_to.v = (char **)(void *)(b + l.o_rt);
-			if (im->hdr.received != NULL)
-				im->hdr.received = (struct imcq_hop *)(void *)(b + l.o_rec);
+			blk_point(v, im, b, &l);
 			v->im = im;
 			/* every string slot that points into the old block (the
 			 * record's, the arrays', the recipients') points into
@@ -1487,18 +1503,13 @@ report_gather(struct imcq_report *r)
 			rp.len = l.total;
 			rp.to = (char *)bfinal;
 			visit_strings(v, repoint, &rp);
-			if (im->env.rcpt_to.v != NULL)
-				im->env.rcpt_to.v = (char **)(void *)(bfinal + l.o_rt);
-			if (im->hdr.received != NULL)
-				im->hdr.received = (struct imcq_hop *)(void *)(bfinal + l.o_rec);
-			if (v->sources != NULL)
-				v->sources = (struct imcq_source *)(void *)(bfinal + l.o_src);
+			blk_point(v, im, bfinal, &l);
 			v->im = (struct imcq_msgim *)(void *)(bfinal + l.o_im);
 			v->pack = (char *)bfinal;
 		}
 		if (v->rcpts != NULL)
 			v->rcpts = (struct imcq_rcpt *)(void *)(final + rb);
-		if (!stored) {
+		if (!store_holds(r->rstore, m)) {	/* a heap copy */
 			free(h->rcpts);
 			free(m);
 		}
@@ -1538,8 +1549,7 @@ report_add_message(struct imcq_report *r, struct imcq_message *m)
 		if (r->rec_heap >= r->rec_heap_max)
 			m = record_store(r->rstore, m);
 		else
-			r->rec_heap += align8(offsetof(struct imcq_message, c)) +
-				       (uint64_t)m->nrcpts * sizeof(struct imcq_rcpt);
+			r->rec_heap += record_bytes(m);
 	}
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
 }

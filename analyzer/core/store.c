@@ -118,12 +118,22 @@ look_now(void)
 	}
 }
 
-/* the trimming threads' look */
+/* the trimming threads' look: each open store has a thread and a look
+ * covers every store, so one look a STORE_TRIM_MS for the process */
 static void
 look_locked(void)
 {
+	static uint64_t last;	/* ms, under reg_mu */
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 	xmutex_lock(&reg_mu);
-	look_now();
+	if (now - last >= STORE_TRIM_MS) {
+		last = now;
+		look_now();
+	}
 	xmutex_unlock(&reg_mu);
 }
 
