@@ -126,14 +126,24 @@ struct diag_plref {
 	size_t idx;
 };
 
+/* An inventory row in rctx's index: 16 bytes, read from the index alone
+ * until a hash matches (issue #9: the rows may lie in a store, and a sort
+ * by member name would read them at random). */
+struct rinv {
+	uint64_t h;		/* tab_hash of the member ("" for none) */
+	int32_t input;
+	uint32_t row;		/* index in rep->inv */
+};
+
 struct rctx {
 	struct imcq_report *rep;
 	const struct imcq_opts *o;
 	struct rsnap *s;
 	size_t ns;
 	int64_t now;			/* --now, else the reference time */
-	/* inventory sorted by (input, member), for member mtimes */
-	const struct imcq_inv **inv;
+	/* the inventory's rows by (input, hash of the member, row), for
+	 * member mtimes (routing.c rctx_member_mtime) */
+	struct rinv *inv;
 	size_t ninv;
 	/* protocol-log events sorted by (input, member, line) */
 	struct diag_plref *pl;

@@ -299,7 +299,7 @@ apply(struct apply_ctx *c, struct ev *ev)
 		v.mtime = ev->mtime;
 		v.kind = ev->ikind;
 		v.place = (uint8_t)ev->place;
-		VEC_PUSH_BIG(rep->inv, rep->ninv, rep->invcap, v);
+		report_add_inv(rep, &v);
 		break;
 	}
 	case EV_INV_SET:

@@ -493,6 +493,10 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 			store_label(rep->rstore, "records");
 			rep->estore = store_open(NULL, &se);
 			store_label(rep->estore, "events");
+			rep->istore = store_open(NULL, &se);
+			store_label(rep->istore, "inventory");
+			rep->mstore = store_open(NULL, &se);
+			store_label(rep->mstore, "members");
 			/* up to 64 MiB of records stay in the heap (a run of
 			 * 100,000 messages takes ~36 MiB), and as much of log
 			 * events (~470,000 of them) */
@@ -520,6 +524,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	rc = ingest_all(&run, err);
 	report_trim(rep);
 	store_seal(rep->store);	/* the stored strings are read-only now */
+	store_seal(rep->mstore);
 	stage_mark("ingest");
 	if (run.show_progress)
 		fprintf(stderr, "\rimcq: analysing %zu messages\033[K", rep->nmsgs);

@@ -138,35 +138,49 @@ rctx_snap(const struct rctx *c, int snap)
 }
 
 static int
-cmp_inv(const void *a, const void *b)
+cmp_rinv(const void *a, const void *b)
 {
-	const struct imcq_inv *x = *(const struct imcq_inv *const *)a;
-	const struct imcq_inv *y = *(const struct imcq_inv *const *)b;
+	const struct rinv *x = a, *y = b;
 
 	if (x->input != y->input)
 		return x->input < y->input ? -1 : 1;
-	return strcmp(x->member ? x->member : "", y->member ? y->member : "");
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
 }
 
+static uint64_t
+member_hash(const char *member)
+{
+	const char *m = member ? member : "";
+
+	return tab_hash(TAB_HASH_SEED, m, strlen(m));
+}
+
+/* The mtime of the inventory's row for (input, member); the first such
+ * row when a member appears twice in one input. */
 int64_t
 rctx_member_mtime(const struct rctx *c, int input, const char *member)
 {
+	struct rinv k = { 0, input, 0 };
 	size_t lo = 0, hi = c->ninv;
 
 	if (member == NULL)
 		return IMCQ_NOTIME;
-	while (lo < hi) {
+	k.h = member_hash(member);
+	while (lo < hi) {	/* the first entry not below (input, h) */
 		size_t mid = lo + (hi - lo) / 2;
-		const struct imcq_inv *v = c->inv[mid];
-		int d = v->input != input ? (v->input < input ? -1 : 1)
-					  : strcmp(v->member ? v->member : "", member);
 
-		if (d == 0)
-			return v->mtime;
-		if (d < 0)
+		if (cmp_rinv(&c->inv[mid], &k) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	for (; lo < c->ninv && c->inv[lo].input == input && c->inv[lo].h == k.h; lo++) {
+		const struct imcq_inv *v = &c->rep->inv[c->inv[lo].row];
+
+		if (strcmp(v->member ? v->member : "", member) == 0)
+			return v->mtime;
 	}
 	return IMCQ_NOTIME;
 }
@@ -441,12 +455,16 @@ rctx_build(struct rctx *c, struct imcq_report *rep, const struct imcq_opts *o)
 			c->s[rep->tables[i].snapshot].used = true;
 
 	/* inventory index and snapshot times */
+	if (rep->ninv > UINT32_MAX)
+		BUG("more than 2^32 inventory rows");
 	c->inv = rep->ninv ? xcalloc(rep->ninv, sizeof(*c->inv)) : NULL;
 	for (i = 0; i < rep->ninv; i++) {
 		const struct imcq_inv *v = &rep->inv[i];
 		struct rsnap *s;
 
-		c->inv[c->ninv++] = v;
+		c->inv[c->ninv].h = member_hash(v->member);
+		c->inv[c->ninv].input = v->input;
+		c->inv[c->ninv++].row = (uint32_t)i;
 		if (v->input < 0 || (size_t)v->input >= rep->ninputs)
 			continue;
 		s = rctx_snap(c, rep->inputs[v->input].snapshot);
@@ -454,7 +472,7 @@ rctx_build(struct rctx *c, struct imcq_report *rep, const struct imcq_opts *o)
 			s->time = v->mtime;
 	}
 	if (c->ninv > 1)
-		xqsort(c->inv, c->ninv, sizeof(*c->inv), cmp_inv);
+		xqsort(c->inv, c->ninv, sizeof(*c->inv), cmp_rinv);
 
 	/* tables */
 	for (i = 0; i < rep->ntables; i++) {

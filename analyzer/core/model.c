@@ -1883,58 +1883,113 @@ report_add_table(struct imcq_report *r)
 	return &r->tables[r->ntables - 1];
 }
 
+/*
+ * Push a zeroed element onto an array of elem-byte elements that moves
+ * into a store of its own once it passes max bytes (*stored is then set)
+ * and grows there in place: the store holds nothing else, so each
+ * store_alloc of one element lands right after the last.  A full store
+ * sends the array back to the heap.  The old heap array is freed at the
+ * move.  st NULL: the heap only.  `what` names the store in errors.
+ */
+static void *
+stored_push(struct imcq_store *st, void **arr, size_t *n, size_t *cap, size_t elem,
+	    bool *stored, uint64_t max, const char *what)
+{
+	char *a;
+
+	if (st != NULL && !*stored && (uint64_t)(*n + 1) * elem > max) {
+		size_t len = *n * elem;
+		void *to = store_alloc(st, len > 0 ? len : elem);
+
+		if (to != NULL) {
+			if (len > 0 && !store_write(st, to, *arr, len))
+				imcq_die("cannot write the %s' store: %s", what, strerror(errno));
+			xfree_big(*arr, *cap, elem);
+			*arr = to;
+			*cap = len > 0 ? *n : 1;
+			*stored = true;
+		}
+	}
+	if (*stored) {
+		char *e;
+
+		a = *arr;
+		e = *n < *cap ? a + *n * elem : store_alloc(st, elem);
+
+		if (e != NULL && e != a + *n * elem)
+			BUG("an array's store holds something else");
+		if (e != NULL) {
+			memset(e, 0, elem);
+			if (++*n > *cap)
+				*cap = *n;
+			return e;
+		}
+		/* the store is full: back to the heap */
+		{
+			void *h = NULL;
+			size_t hcap = 0;
+
+			xgrow_big(&h, &hcap, *n + 1, elem);
+			if (*n > 0 && !store_read(st, *arr, h, *n * elem))
+				imcq_die("cannot read the %s' store: %s", what, strerror(errno));
+			*arr = h;
+			*cap = hcap;
+			*stored = false;
+		}
+	}
+	xgrow_big(arr, cap, *n + 1, elem);
+	a = *arr;
+	memset(a + *n * elem, 0, elem);
+	return a + (*n)++ * elem;
+}
+
 struct imcq_event *
 report_add_event(struct imcq_report *r)
 {
+	struct imcq_event *e;
+
 	if (r->events_stored && !store_holds(r->estore, r->events) && r->nevents > 0)
 		BUG("report_add_event after report_gather moved the events");
-	/* past rec_heap_max bytes the array moves to the events' store, which
-	 * holds nothing else, so that it grows there in place */
-	if (r->estore != NULL && !r->events_stored &&
-	    (uint64_t)(r->nevents + 1) * sizeof(*r->events) > r->rec_heap_max) {
-		size_t n = r->nevents * sizeof(*r->events);
-		struct imcq_event *to = store_alloc(r->estore, n > 0 ? n : sizeof(*r->events));
+	/* past rec_heap_max bytes the array moves to the events' store */
+	e = stored_push(r->estore, (void **)&r->events, &r->nevents, &r->eventcap,
+			sizeof(*r->events), &r->events_stored, r->rec_heap_max, "events");
+	e->time = IMCQ_NOTIME;
+	e->event_no = -1;
+	return e;
+}
 
-		if (to != NULL) {
-			if (n > 0 && !store_write(r->estore, to, r->events, n))
-				imcq_die("cannot write the events' store: %s", strerror(errno));
-			xfree_big(r->events, r->eventcap, sizeof(*r->events));
-			r->events = to;
-			r->eventcap = n > 0 ? r->nevents : 1;
-			r->events_stored = true;
-		}
-	}
-	if (r->events_stored) {
-		struct imcq_event *e = r->nevents < r->eventcap ? &r->events[r->nevents] :
-				       store_alloc(r->estore, sizeof(*e));
+/* s's copy in the store (freeing s), or s when the store cannot take it. */
+static char *
+store_str(struct imcq_store *st, char *s)
+{
+	char *to;
 
-		if (e != NULL && e != &r->events[r->nevents])
-			BUG("the events' store holds something else");
-		if (e == NULL) {	/* the store is full: back to the heap */
-			struct imcq_event *h = NULL;
-			size_t cap = 0;
+	if (st == NULL || s == NULL || store_holds(st, s))
+		return s;
+	to = store_put(st, s, strlen(s) + 1);
+	if (to == NULL)
+		return s;
+	free(s);
+	return to;
+}
 
-			xgrow_big((void **)&h, &cap, r->nevents + 1, sizeof(*h));
-			if (r->nevents > 0 &&
-			    !store_read(r->estore, r->events, h, r->nevents * sizeof(*h)))
-				imcq_die("cannot read the events' store: %s", strerror(errno));
-			r->events = h;
-			r->eventcap = cap;
-			r->events_stored = false;
-		} else {
-			memset(e, 0, sizeof(*e));
-			r->nevents++;
-			if (r->nevents > r->eventcap)
-				r->eventcap = r->nevents;
-			e->time = IMCQ_NOTIME;
-			e->event_no = -1;
-			return e;
-		}
-	}
-	ADD_ZEROED_BIG(r->events, r->nevents, r->eventcap);
-	r->events[r->nevents - 1].time = IMCQ_NOTIME;
-	r->events[r->nevents - 1].event_no = -1;
-	return &r->events[r->nevents - 1];
+struct imcq_inv *
+report_add_inv(struct imcq_report *r, const struct imcq_inv *v)
+{
+	struct imcq_inv *to;
+
+	/* past a quarter of rec_heap_max the rows move to the inventory's
+	 * store (a million rows are 80 MiB); the members of the rows added
+	 * from then on go to a store of their own (read in the rows' order,
+	 * not among the messages' strings).  The members already there stay
+	 * where they are: a message's sources point at them
+	 * (message_bind_source). */
+	to = stored_push(r->istore, (void **)&r->inv, &r->ninv, &r->invcap, sizeof(*r->inv),
+			 &r->inv_stored, r->rec_heap_max / 4, "inventory");
+	*to = *v;
+	if (r->inv_stored)
+		to->member = store_str(r->mstore, to->member);
+	return to;
 }
 
 /* ---- events (model.h) ---- */
@@ -2122,11 +2177,34 @@ qfile_done(struct imcq_queue_file *q)
 }
 
 void
+report_store_qfile(struct imcq_report *r, struct imcq_queue_file *q)
+{
+	size_t rb = q->nrefs * sizeof(*q->refs), sb = q->nstrings * sizeof(*q->strings);
+	void *to;
+
+	qfile_done(q);
+	if (r->store == NULL || rb + sb <= r->rec_heap_max / 4)
+		return;
+	/* refcap == nrefs, strcap == nstrings: qfile_done leaves them */
+	if (rb > 0 && !store_holds(r->store, q->refs) &&
+	    (to = store_put(r->store, q->refs, rb)) != NULL) {
+		xfree_big(q->refs, q->refcap, sizeof(*q->refs));
+		q->refs = to;
+	}
+	if (sb > 0 && !store_holds(r->store, q->strings) &&
+	    (to = store_put(r->store, q->strings, sb)) != NULL) {
+		free(q->strings);
+		q->strings = to;
+	}
+}
+
+void
 report_trim(struct imcq_report *r)
 {
 	size_t i;
 
-	xtrim_big((void **)&r->inv, &r->invcap, r->ninv, sizeof(*r->inv));
+	if (!r->inv_stored)
+		xtrim_big((void **)&r->inv, &r->invcap, r->ninv, sizeof(*r->inv));
 	if (!r->events_stored)
 		xtrim_big((void **)&r->events, &r->eventcap, r->nevents, sizeof(*r->events));
 	TRIM_ARRAY(r->sessions, r->nsessions, r->sesscap);
@@ -2134,9 +2212,8 @@ report_trim(struct imcq_report *r)
 	TRIM_ARRAY(r->tables, r->ntables, r->tablecap);
 	TRIM_ARRAY(r->config, r->nconfig, r->configcap);
 	TRIM_ARRAY(r->qfiles, r->nqfiles, r->qfcap);
-	for (i = 0; i < r->nqfiles; i++) {
-		qfile_done(&r->qfiles[i]);
-	}
+	for (i = 0; i < r->nqfiles; i++)
+		report_store_qfile(r, &r->qfiles[i]);
 }
 
 static int
@@ -2215,6 +2292,8 @@ report_dispose(struct imcq_report *r)
 	store_say(r->store);
 	store_say(r->rstore);
 	store_say(r->estore);
+	store_say(r->istore);
+	store_say(r->mstore);
 	kept = *r;
 	memset(r, 0, sizeof(*r));
 }
@@ -2228,10 +2307,12 @@ report_release(struct imcq_report *r)
 		free(r->inputs[i].path);
 	free(r->inputs);
 	for (i = 0; i < r->ninv; i++) {
-		free(r->inv[i].member);
+		if (!store_holds(r->mstore, r->inv[i].member))
+			free(r->inv[i].member);
 		free(r->inv[i].ambiguous);
 	}
-	xfree_big(r->inv, r->invcap, sizeof(*r->inv));
+	if (!r->inv_stored)	/* else the inventory's store has the array */
+		xfree_big(r->inv, r->invcap, sizeof(*r->inv));
 	/* in allocation order (about address order), not spool-id order:
 	 * malloc then merges neighbouring free chunks as it goes and touches
 	 * memory sequentially (bench/HISTORY.md, round 2) */
@@ -2248,8 +2329,11 @@ report_release(struct imcq_report *r)
 		struct imcq_queue_file *q = &r->qfiles[i];
 
 		free(q->member);
-		xfree_big(q->refs, q->refcap, sizeof(*q->refs));	/* strings: pooled or inline */
-		free(q->strings);
+		/* their strings: pooled or inline */
+		if (!store_holds(r->store, q->refs))
+			xfree_big(q->refs, q->refcap, sizeof(*q->refs));
+		if (!store_holds(r->store, q->strings))
+			free(q->strings);
 		free(q->longids);
 		free(q->structure);
 		free(q->corrupt_reason);
@@ -2324,6 +2408,8 @@ report_release(struct imcq_report *r)
 	strv_release(&r->incident.commands);
 	store_close(r->rstore);	/* the records, their recipients and the events were there */
 	store_close(r->estore);
+	store_close(r->istore);
+	store_close(r->mstore);	/* the messages' sources pointed at its members */
 	store_close(r->store);	/* last: the messages' and events' strings were there */
 	memset(r, 0, sizeof(*r));
 }

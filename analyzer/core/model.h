@@ -795,6 +795,13 @@ struct imcq_report {
 	size_t ninputs, inputcap;
 	struct imcq_inv *inv;
 	size_t ninv, invcap;
+	/* inv_stored: inv lies in istore, where the array moved once it
+	 * passed rec_heap_max / 4 bytes (a million rows are 80 MiB) and
+	 * grows in place (report_add_inv); the members of the rows added
+	 * from then on lie in mstore.  The rows stay writable. */
+	bool inv_stored;
+	struct imcq_store *istore;	/* the rows' own (pipeline_run opens it with rstore) */
+	struct imcq_store *mstore;	/* the members' (a message's sources point there too) */
 	struct imcq_message **msgs;	/* pointers: sorting moves pointers only */
 	size_t nmsgs, msgcap;
 	/* report_order_mem: rep->msgs's indices in the order of the records'
@@ -1007,6 +1014,11 @@ void message_seen_in(struct imcq_message *m, unsigned snap);
 void message_damage(struct imcq_message *m, const char *why);
 
 struct imcq_queue_file *report_add_qfile(struct imcq_report *r);
+/* Append a copy of inventory row v (the report takes v->member and
+ * v->ambiguous); the row's place, valid until the next add.  Past
+ * rec_heap_max / 4 bytes the rows go to r->istore and their members to
+ * r->mstore (calling thread, at ingest). */
+struct imcq_inv *report_add_inv(struct imcq_report *r, const struct imcq_inv *v);
 /* A new reference to spool_id at offset, its other fields zero (no time,
  * address or host); valid until the next qfile_add_ref. */
 struct imcq_qref *qfile_add_ref(struct imcq_queue_file *q, const char *spool_id,
@@ -1019,6 +1031,11 @@ uint32_t qfile_add_time(struct imcq_queue_file *q, enum imcq_qkind kind,
 			uint64_t offset, int64_t t);
 /* The file is carved: give back the vectors' spare room. */
 void qfile_done(struct imcq_queue_file *q);
+/* qfile_done, and past rec_heap_max / 4 bytes (a million references and
+ * their times are 54 MiB) the references and the carved values move to
+ * r->store, read in place: nothing may be added to q after this
+ * (calling thread, at ingest; report_trim calls it for every file). */
+void report_store_qfile(struct imcq_report *r, struct imcq_queue_file *q);
 const char *qref_spool_id(const struct imcq_queue_file *q, const struct imcq_qref *r);
 const char *qref_encoding(const struct imcq_qref *r);	/* "ascii" | "utf16le" */
 int64_t qref_time(const struct imcq_queue_file *q, const struct imcq_qref *r);

@@ -309,6 +309,10 @@ store_open(const char *dir, struct imcq_err *err)
 	return s;
 }
 
+/* The largest piece store_write gives pwrite: the kernel's fault-around
+ * (16 pages) maps as much anyway. */
+#define STORE_WRITE_MAX	((size_t)64 << 10)
+
 /* Grow the file and its mapping to hold at least need bytes. */
 static bool
 grow(struct imcq_store *s, uint64_t need)
@@ -384,7 +388,23 @@ store_write(struct imcq_store *s, void *at, const void *src, size_t n)
 		BUG("store_write: not in the store");
 	if (s->sealed)
 		BUG("store_write: the store is sealed");
-	return pwrite_full(s->fd, src, n, (uint64_t)(q - s->base));
+	/* in pieces of at most STORE_WRITE_MAX, cut at multiples of it: the
+	 * page cache makes a folio as large as a write (ext4, XFS), and a
+	 * fault in the mapping maps the whole folio -- 1 MiB writes made a
+	 * read of one 144-byte event map a megabyte (issue #9) */
+	while (n > 0) {
+		uint64_t off = (uint64_t)(q - s->base);
+		size_t k = STORE_WRITE_MAX - (size_t)(off % STORE_WRITE_MAX);
+
+		if (k > n)
+			k = n;
+		if (!pwrite_full(s->fd, src, k, off))
+			return false;
+		q += k;
+		src = (const unsigned char *)src + k;
+		n -= k;
+	}
+	return true;
 }
 
 void

@@ -78,7 +78,9 @@ void *store_put(struct imcq_store *s, const void *p, size_t n);
  * the file (pread, pwrite), not the mapping: no page of the store becomes
  * resident, so a pass that reads or writes blocks out of the store's order
  * (report_gather) costs no fault a block and nothing for the trimmer.
- * What the mapping shows is the same bytes (the page cache's).  False on
+ * What the mapping shows is the same bytes (the page cache's); the writes
+ * go in pieces of 64 KiB, so that the page cache keeps small folios and a
+ * fault maps no more than its fault-around.  False on
  * an I/O error; the range must lie in the store (BUG otherwise), and
  * store_write needs a store not sealed. */
 bool store_read(const struct imcq_store *s, const void *at, void *dst, size_t n);
@@ -102,7 +104,7 @@ void store_seal(struct imcq_store *s);
  * without trimming they would map the whole store. */
 void store_keep(struct imcq_store *s);
 /* How store_say names the store ("imcq-store LABEL: ..."; label static;
- * unlabelled: "imcq-store: ..."): a run has two (report_gather). */
+ * unlabelled: "imcq-store: ..."): a run has several (model.h). */
 void store_label(struct imcq_store *s, const char *label);
 /* Bytes put so far. */
 uint64_t store_size(const struct imcq_store *s);

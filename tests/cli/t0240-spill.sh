@@ -151,10 +151,17 @@ n=$(sed -n 's/^imcq-store records: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
 # and the tracking log's events (144 bytes each) their own
 n=$(sed -n 's/^imcq-store events: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
 [ -n "$n" ] && [ "$n" -gt 100000 ] || fail "the events' store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
+# the inventory's rows (80 bytes each, past a quarter of it) theirs, and
+# their member names the members' store
+n=$(sed -n 's/^imcq-store inventory: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
+[ -n "$n" ] && [ "$n" -ge 240000 ] || fail "the inventory's store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
+n=$(sed -n 's/^imcq-store members: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
+[ -n "$n" ] && [ "$n" -ge 30000 ] || fail "the members' store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
 IMCQ_STORE=verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" >/dev/null 2>"$TMP/st.err"
-grep -q '^imcq-store records: 0 bytes put$' "$TMP/st.err" &&
-	grep -q '^imcq-store events: 0 bytes put$' "$TMP/st.err" ||
-	fail "by default 3000 records or their events went to the store: $(cat "$TMP/st.err")"
+for s in records events inventory members; do
+	grep -q "^imcq-store $s: 0 bytes put\$" "$TMP/st.err" ||
+		fail "by default 3000 messages put something in the $s store: $(cat "$TMP/st.err")"
+done
 # under a limit on the address space (ulimit -v; not under ASan, which
 # reserves terabytes) the store takes a quarter of it and still holds the
 # strings: the same summary

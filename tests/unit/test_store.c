@@ -505,5 +505,97 @@ TEST(test_events_store)
 	}
 }
 
+/* The inventory's rows move to their store past rec_heap_max / 4 bytes
+ * and grow there; the members of the rows added from then on go to the
+ * members' store (the earlier ones stay: sources point at them); a capped
+ * store sends the rows back to the heap. */
+TEST(test_inv_store)
+{
+	for (int capped = 0; capped < 2; capped++) {
+		struct imcq_report r;
+		const size_t n = 12;
+
+		report_init(&r);
+		r.mstore = open_with(NULL);
+		r.istore = open_with(capped ? "max:600" : NULL);
+		r.rec_heap_max = 4 * 3 * sizeof(struct imcq_inv);
+		ASSERT(r.mstore != NULL && r.istore != NULL);
+		for (size_t i = 0; i < n; i++) {
+			struct imcq_inv v, *to;
+			char b[40];
+
+			memset(&v, 0, sizeof(v));
+			snprintf(b, sizeof(b), "Imcdata/Out/M%07zu", i);
+			v.member = xstrdup(b);
+			v.input = (int)(i % 2);
+			v.size = i * 100;
+			to = report_add_inv(&r, &v);
+			ASSERT(to == &r.inv[i] && r.ninv == i + 1);
+			to->parsed = true;	/* the rows stay writable */
+			/* the fourth row moves the array to the store */
+			ASSERT(i < 3 ? !r.inv_stored : (capped && i >= 7) || r.inv_stored);
+			ASSERT(!r.inv_stored || store_holds(r.istore, r.inv + i));
+			ASSERT(!store_holds(r.mstore, r.inv[0].member));	/* it stays */
+		}
+		ASSERT(r.inv_stored == !capped);
+		for (size_t i = 0; i < n; i++) {
+			char b[40];
+
+			snprintf(b, sizeof(b), "Imcdata/Out/M%07zu", i);
+			ASSERT_EQ_STR(r.inv[i].member, b);
+			ASSERT(r.inv[i].size == i * 100 && r.inv[i].parsed);
+			ASSERT(r.inv[i].input == (int)(i % 2));
+			ASSERT(store_holds(r.mstore, r.inv[i].member) == (i >= 3 && i < (capped ? 7u : n)));
+		}
+		report_trim(&r);
+		ASSERT_EQ_STR(r.inv[n - 1].member, "Imcdata/Out/M0000011");
+		report_release(&r);
+	}
+}
+
+/* A carved Queue.dat's references and values move to the store past
+ * rec_heap_max / 4 bytes, and read the same; below it they stay. */
+TEST(test_qfile_store)
+{
+	for (int big = 0; big < 2; big++) {
+		struct imcq_report r;
+		struct imcq_queue_file *q;
+		const size_t n = 50;
+
+		report_init(&r);
+		r.store = open_with(NULL);
+		ASSERT(r.store != NULL);
+		r.rec_heap_max = big ? 4 * 1000 : (uint64_t)1 << 30;
+		q = report_add_qfile(&r);
+		for (size_t i = 0; i < n; i++) {
+			char id[16];
+			struct imcq_qref *ref;
+
+			snprintf(id, sizeof(id), i == 7 ? "LONGID%07zu" : "ID%06zu", i);
+			ref = qfile_add_ref(q, id, i * 64);
+			ref->count = 1;
+			ref->time_at = qfile_add_time(q, IMCQ_QK_FILETIME, i * 64 + 16,
+						      1000000000 + (int64_t)i);
+			ref->address_at = qfile_add_text(&r, q, IMCQ_QK_ADDRESS, i * 64 + 32,
+							 "a@example.com");
+		}
+		report_store_qfile(&r, q);
+		ASSERT(store_holds(r.store, q->refs) == big);
+		ASSERT(store_holds(r.store, q->strings) == big);
+		for (size_t i = 0; i < n; i++) {
+			char id[16];
+
+			snprintf(id, sizeof(id), i == 7 ? "LONGID%07zu" : "ID%06zu", i);
+			ASSERT_EQ_STR(qref_spool_id(q, &q->refs[i]), id);
+			ASSERT(q->refs[i].offset == i * 64);
+			ASSERT(qref_time(q, &q->refs[i]) == 1000000000 + (int64_t)i);
+			ASSERT_EQ_STR(qref_address(q, &q->refs[i]), "a@example.com");
+		}
+		report_trim(&r);	/* leaves the stored arrays */
+		ASSERT(q->nrefs == n && qref_time(q, &q->refs[n - 1]) == 1000000049);
+		report_release(&r);
+	}
+}
+
 TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_message_and_event, test_gather,
-	  test_events_store)
+	  test_events_store, test_inv_store, test_qfile_store)
