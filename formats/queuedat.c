@@ -70,9 +70,15 @@
  * pages.  Each is also an anomaly with its offset.
  *
  * Cost: one pass per lane (ASCII, UTF-16LE even, UTF-16LE odd), one pass of
- * aligned u64s, sorting of what was found, and time_t checks over the union
- * of the id windows (each byte at most once): linear in the file size plus
- * n log n in the number of hits.  Counts are capped by lim->qrefs.
+ * aligned u64s, sorting of what was found (what is found in order is not
+ * sorted again), and time_t checks over the union of the id windows (each
+ * byte at most once): linear in the file size plus n log n in the number of
+ * hits.  Counts are capped by lim->qrefs.  Memory besides the file (issue
+ * #9): the references themselves from the first hit (40 bytes each, with a
+ * 4-byte hash index until the lanes are read), 24 bytes a carved text and 8
+ * a carved time (its offset: the value is read again from the file) until
+ * they are emitted into q->strings (16 bytes each, sized once), then 4
+ * bytes a value to find each reference's nearest ones.
  */
 #include "formats/format.h"
 
@@ -123,14 +129,14 @@ struct lane {
 	int enc;
 };
 
-/* A carved value: text kinds own value; time kinds use t. */
+/* A carved text value (address, host, queue name): 24 bytes.  Times are
+ * kept as offsets only (struct offv): their values are read again from the
+ * file when they are emitted. */
 struct item {
 	uint64_t off;
-	char *value;
-	int64_t t;
-	size_t blen;		/* bytes covered in the file */
-	int rank;		/* enum imcq_qkind, also the order for ties */
-	uint32_t at;		/* index + 1 in q->strings, once emitted */
+	char *value;		/* owned until emitted */
+	uint32_t blen;		/* bytes covered in the file (< 2 KiB) */
+	uint8_t rank;		/* enum imcq_qkind, also the order for ties */
 };
 
 struct itemv {
@@ -138,28 +144,31 @@ struct itemv {
 	size_t n, cap;
 };
 
-struct idref {
-	char id[QD_ID_LEN + 1];
-	int enc;
-	uint64_t off;
-	uint32_t count;
+/* Offsets of carved times of one kind, in increasing order. */
+struct offv {
+	uint64_t *v;
+	size_t n, cap;
 };
 
 struct carver {
 	const struct imcq_entry *e;
 	struct imcq_report *rep;
 	const struct imcq_limits *lim;
+	const unsigned char *d;	/* the file */
 	int64_t tmin, tmax;	/* plausible window, Unix seconds */
 	uint64_t ftmin, ftmax;	/* the same as FILETIME */
 
-	struct idref *ids;
-	size_t nids, idcap;
-	uint32_t *htab;		/* index + 1 into ids; 0 = empty (freed once scanned) */
+	/* The ids are the references themselves from the first hit (q->refs:
+	 * offset, encoding, count), sorted by offset once the lanes are read
+	 * and completed in place: no second array of them is ever held. */
+	struct imcq_queue_file *q;
+	uint32_t *htab;		/* index + 1 into q->refs; 0 = empty (freed once scanned) */
 	size_t hcap;
 	uint64_t ids_dropped;
 	uint64_t ids_drop_off;
 
-	struct itemv addrs, hosts, qnames, fts, tts;
+	struct itemv addrs, hosts, qnames;
+	struct offv fts, tts;
 	size_t nitems;
 	uint64_t items_dropped;
 	uint64_t items_drop_off;
@@ -237,13 +246,20 @@ item_room(struct carver *c, uint64_t off)
 
 static void
 item_push(struct carver *c, struct itemv *v, uint64_t off, size_t blen,
-	  enum imcq_qkind kind, char *value, int64_t t)
+	  enum imcq_qkind kind, char *value)
 {
 	struct item it = {
-		.off = off, .value = value, .t = t, .blen = blen, .rank = (int)kind,
+		.off = off, .value = value, .blen = (uint32_t)blen, .rank = (uint8_t)kind,
 	};
 
-	VEC_PUSH(v->v, v->n, v->cap, it);
+	VEC_PUSH_BIG(v->v, v->n, v->cap, it);
+	c->nitems++;
+}
+
+static void
+off_push(struct carver *c, struct offv *v, uint64_t off)
+{
+	VEC_PUSH_BIG(v->v, v->n, v->cap, off);
 	c->nitems++;
 }
 
@@ -269,8 +285,9 @@ htab_grow(struct carver *c)
 	uint32_t *nt = xcalloc(ncap, sizeof(*nt));
 	size_t i;
 
-	for (i = 0; i < c->nids; i++) {
-		size_t h = (size_t)id_hash(c->ids[i].id, c->ids[i].enc) & (ncap - 1);
+	for (i = 0; i < c->q->nrefs; i++) {
+		const struct imcq_qref *r = &c->q->refs[i];
+		size_t h = (size_t)id_hash(r->id, r->enc) & (ncap - 1);
 
 		while (nt[h])
 			h = (h + 1) & (ncap - 1);
@@ -287,38 +304,36 @@ htab_grow(struct carver *c)
 static void
 id_add(struct carver *c, const char *id, int enc, uint64_t off)
 {
+	struct imcq_queue_file *q = c->q;
+	struct imcq_qref *r;
 	size_t h;
-	struct idref r;
 
-	if (c->hcap == 0 || (c->nids + 1) * 2 > c->hcap)
+	if (c->hcap == 0 || (q->nrefs + 1) * 2 > c->hcap)
 		htab_grow(c);
 	h = (size_t)id_hash(id, enc) & (c->hcap - 1);
 	while (c->htab[h]) {
-		struct idref *x = &c->ids[c->htab[h] - 1];
+		struct imcq_qref *x = &q->refs[c->htab[h] - 1];
 
 		if (x->enc == enc && memcmp(x->id, id, QD_ID_LEN) == 0) {
 			if (x->count < UINT32_MAX)
 				x->count++;
-			if (off < x->off)
-				x->off = off;
+			if (off < x->offset)
+				x->offset = off;
 			return;
 		}
 		h = (h + 1) & (c->hcap - 1);
 	}
-	if (c->nids >= c->lim->qrefs || c->nids >= UINT32_MAX - 1) {
+	if (q->nrefs >= c->lim->qrefs || q->nrefs >= UINT32_MAX - 1) {
 		if (c->ids_dropped++ == 0 || off < c->ids_drop_off)
 			c->ids_drop_off = off;
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	memcpy(r.id, id, QD_ID_LEN);
-	r.enc = enc;
-	r.off = off;
-	r.count = 1;
-	/* issue #9: a million ids are 32 MiB; grown in place (mremap), not
-	 * copied with the old array still held */
-	VEC_PUSH_BIG(c->ids, c->nids, c->idcap, r);
-	c->htab[h] = (uint32_t)c->nids;
+	/* issue #9: a million references are 40 MiB; grown in place (mremap),
+	 * not copied with the old array still held */
+	r = qfile_add_ref(q, id, off);
+	r->enc = (uint8_t)enc;
+	r->count = 1;
+	c->htab[h] = (uint32_t)q->nrefs;
 }
 
 static bool
@@ -420,8 +435,7 @@ qname_candidate(struct carver *c, const struct lane *l, size_t start, size_t n)
 		return;
 	if (!item_room(c, start))
 		return;
-	item_push(c, &c->qnames, start, n * l->step, IMCQ_QK_QUEUE_NAME, xstrdup(w),
-		  IMCQ_NOTIME);
+	item_push(c, &c->qnames, start, n * l->step, IMCQ_QK_QUEUE_NAME, xstrdup(w));
 }
 
 /* Trim leading and trailing '.' and '-' of a host run (in characters). */
@@ -454,8 +468,7 @@ host_candidate(struct carver *c, const struct lane *l, size_t start, size_t n)
 	lane_copy(l, start, n, h);
 	if (!host_ok(h, n, false) || !item_room(c, start))
 		return;
-	item_push(c, &c->hosts, start, n * l->step, IMCQ_QK_HOST, xstrdup(h),
-		  IMCQ_NOTIME);
+	item_push(c, &c->hosts, start, n * l->step, IMCQ_QK_HOST, xstrdup(h));
 }
 
 static void
@@ -481,7 +494,7 @@ address_candidate(struct carver *c, const struct lane *l, size_t lstart,
 	if (!item_room(c, lstart))
 		return;
 	item_push(c, &c->addrs, lstart, (hstart - lstart) + hn * l->step,
-		  IMCQ_QK_ADDRESS, xstrdup(a), IMCQ_NOTIME);
+		  IMCQ_QK_ADDRESS, xstrdup(a));
 }
 
 /*
@@ -597,7 +610,8 @@ scan_filetimes(struct carver *c, const unsigned char *d, size_t len)
 			continue;
 		if (!item_room(c, i))
 			break;
-		item_push(c, &c->fts, i, 8, IMCQ_QK_FILETIME, NULL, imcq_filetime_to_unix(v));
+		/* in increasing order: c->fts needs no sort */
+		off_push(c, &c->fts, i);
 		i += 4;		/* the next candidate may not overlap this one */
 	}
 }
@@ -611,15 +625,36 @@ cmp_u64(const void *a, const void *b)
 }
 
 static int
-cmp_idref(const void *a, const void *b)
+cmp_qref(const void *a, const void *b)
 {
-	const struct idref *x = a, *y = b;
+	const struct imcq_qref *x = a, *y = b;
 
-	if (x->off != y->off)
-		return x->off < y->off ? -1 : 1;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
 	if (x->enc != y->enc)
 		return x->enc - y->enc;
 	return memcmp(x->id, y->id, QD_ID_LEN);
+}
+
+/*
+ * The references by offset.  No two have the same offset (one lane's
+ * characters at an offset are one id; an ASCII id has a letter or digit at
+ * off + 1 where a UTF-16LE one has 0; the two UTF-16LE lanes differ in
+ * parity), so every sort gives the same order.  They usually come in
+ * order already (one lane holds the ids) and are not sorted then; else
+ * glibc's qsort sorts them through an array of pointers (16 bytes a
+ * reference) where the two-thread sort would copy them all (40).
+ */
+static void
+sort_refs(struct imcq_queue_file *q)
+{
+	size_t i;
+
+	for (i = 1; i < q->nrefs; i++)
+		if (cmp_qref(&q->refs[i - 1], &q->refs[i]) > 0)
+			break;
+	if (i < q->nrefs)
+		qsort(q->refs, q->nrefs, sizeof(q->refs[0]), cmp_qref);
 }
 
 static int
@@ -631,15 +666,19 @@ cmp_item(const void *a, const void *b)
 		return x->off < y->off ? -1 : 1;
 	if (x->rank != y->rank)
 		return x->rank - y->rank;
-	if (x->value && y->value)
-		return strcmp(x->value, y->value);
-	return 0;
+	return strcmp(x->value, y->value);
 }
 
+/* Sorted already (one lane), v is left as it is: the sort is stable. */
 static void
 sort_items(struct itemv *v)
 {
-	if (v->n > 1)
+	size_t i;
+
+	for (i = 1; i < v->n; i++)
+		if (cmp_item(&v->v[i - 1], &v->v[i]) > 0)
+			break;
+	if (i < v->n)
 		xqsort(v->v, v->n, sizeof(v->v[0]), cmp_item);
 }
 
@@ -774,7 +813,7 @@ item_offsets(const struct itemv *v)
 static void
 infer_stride(struct carver *c, struct shape *sh)
 {
-	size_t n = c->nids < QD_INFER_MAX ? c->nids : QD_INFER_MAX;
+	size_t n = c->q->nrefs < QD_INFER_MAX ? c->q->nrefs : QD_INFER_MAX;
 	uint64_t *o, cand[3];
 	uint64_t res[3 * QD_MAX_CLASSES];
 	struct rclass cl[QD_MAX_CLASSES];
@@ -786,7 +825,7 @@ infer_stride(struct carver *c, struct shape *sh)
 		return;
 	o = xreallocarray(NULL, n, sizeof(*o));
 	for (i = 0; i < n; i++)
-		o[i] = c->ids[i].off;
+		o[i] = c->q->refs[i].offset;
 	for (k = 0; k < 3; k++) {
 		unsigned sc;
 
@@ -812,10 +851,9 @@ infer_stride(struct carver *c, struct shape *sh)
 	for (k = 0; k < ncl; k++)
 		res[nres++] = cl[k].r;
 	{
-		uint64_t *fo = item_offsets(&c->fts);
 		uint64_t *ao = item_offsets(&c->addrs);
 		struct rclass fc[QD_MAX_CLASSES], ac[QD_MAX_CLASSES];
-		size_t nf = classes(fo, c->fts.n, s, thr, fc);
+		size_t nf = classes(c->fts.v, c->fts.n, s, thr, fc);
 		size_t na = classes(ao, c->addrs.n, s, thr, ac);
 
 		for (k = 0; k < nf; k++) {
@@ -826,7 +864,6 @@ infer_stride(struct carver *c, struct shape *sh)
 			res[nres++] = ac[k].r;
 			sh->addr_periodic += ac[k].count;
 		}
-		free(fo);
 		free(ao);
 	}
 	/* Records begin after the largest gap between recurring fields. */
@@ -974,62 +1011,61 @@ in_text(const unsigned char *d, size_t len, size_t i)
 	return run >= 6;
 }
 
-struct span64 {
-	uint64_t a, b;
+/*
+ * The carved text tokens (ids, addresses, hosts, queue names) swept by
+ * start offset: each list is sorted by it, so the tokens that start before
+ * a given offset are a prefix of each, taken in turn as the offset grows.
+ */
+struct sweep {
+	size_t r, a, h, q;	/* tokens taken from each list */
+	uint64_t maxend;	/* the largest end among them */
 };
 
-static int
-cmp_span64(const void *x, const void *y)
+static void
+sweep_items(const struct itemv *v, size_t *k, uint64_t before, uint64_t *maxend)
 {
-	const struct span64 *p = x, *q = y;
-
-	if (p->a != q->a)
-		return p->a < q->a ? -1 : 1;
-	return p->b < q->b ? -1 : p->b > q->b;
+	for (; *k < v->n && v->v[*k].off < before; (*k)++)
+		if (v->v[*k].off + v->v[*k].blen > *maxend)
+			*maxend = v->v[*k].off + v->v[*k].blen;
 }
 
-/* Byte ranges of every carved text token, sorted by start. */
-static struct span64 *
-text_spans(const struct carver *c, size_t *n)
+/* Take every token that starts before offset before. */
+static void
+sweep_to(const struct carver *c, struct sweep *w, uint64_t before)
 {
-	const struct itemv *iv[] = { &c->addrs, &c->hosts, &c->qnames };
-	size_t total = c->nids, i, k, m = 0;
-	struct span64 *sp;
+	const struct imcq_queue_file *q = c->q;
 
-	for (k = 0; k < 3; k++)
-		total += iv[k]->n;
-	sp = xreallocarray(NULL, total ? total : 1, sizeof(*sp));
-	for (i = 0; i < c->nids; i++) {
-		sp[m].a = c->ids[i].off;
-		sp[m++].b = c->ids[i].off + (c->ids[i].enc == ENC_UTF16 ? 2 : 1) * QD_ID_LEN;
+	for (; w->r < q->nrefs && q->refs[w->r].offset < before; w->r++) {
+		const struct imcq_qref *r = &q->refs[w->r];
+		uint64_t end = r->offset + (r->enc == ENC_UTF16 ? 2 : 1) * QD_ID_LEN;
+
+		if (end > w->maxend)
+			w->maxend = end;
 	}
-	for (k = 0; k < 3; k++)
-		for (i = 0; i < iv[k]->n; i++) {
-			sp[m].a = iv[k]->v[i].off;
-			sp[m++].b = iv[k]->v[i].off + iv[k]->v[i].blen;
-		}
-	xqsort(sp, m, sizeof(*sp), cmp_span64);
-	*n = m;
-	return sp;
+	sweep_items(&c->addrs, &w->a, before, &w->maxend);
+	sweep_items(&c->hosts, &w->h, before, &w->maxend);
+	sweep_items(&c->qnames, &w->q, before, &w->maxend);
 }
 
 /*
  * time_t values near each id (within QD_TT_NEAR bytes and inside its
  * record), each aligned offset looked at once: the windows start in
- * increasing order, and so do the FILETIMEs and the text spans swept
- * alongside (a span overlaps [i, i + 4) iff it starts before i + 4 and the
+ * increasing order, and so do the FILETIMEs and the text tokens swept
+ * alongside (a token overlaps [i, i + 4) iff it starts before i + 4 and the
  * largest end among those is past i).
  */
 static void
 scan_time_t(struct carver *c, const struct shape *sh, const unsigned char *d, size_t len)
 {
-	uint64_t done = 0, maxend = 0;
-	size_t r, fi = 0, ti = 0, nt;
-	struct span64 *tx = text_spans(c, &nt);
+	uint64_t done = 0;
+	size_t r, fi = 0;
+	struct sweep w;
 
-	for (r = 0; r < c->nids; r++) {
-		uint64_t a, b, i, off = c->ids[r].off;
-		uint64_t idb = (c->ids[r].enc == ENC_UTF16 ? 2 : 1) * QD_ID_LEN;
+	memset(&w, 0, sizeof(w));
+	for (r = 0; r < c->q->nrefs; r++) {
+		const struct imcq_qref *ref = &c->q->refs[r];
+		uint64_t a, b, i, off = ref->offset;
+		uint64_t idb = (ref->enc == ENC_UTF16 ? 2 : 1) * QD_ID_LEN;
 
 		window(sh, off, len, &a, &b);
 		if (off > QD_TT_NEAR && a < off - QD_TT_NEAR)
@@ -1044,69 +1080,67 @@ scan_time_t(struct carver *c, const struct shape *sh, const unsigned char *d, si
 			if ((int64_t)v < c->tmin || (int64_t)v >= c->tmax ||
 			    in_text(d, len, (size_t)i))
 				continue;
-			while (fi < c->fts.n && c->fts.v[fi].off + 8 <= i)
+			while (fi < c->fts.n && c->fts.v[fi] + 8 <= i)
 				fi++;
-			if (fi < c->fts.n && c->fts.v[fi].off < i + 4)
+			if (fi < c->fts.n && c->fts.v[fi] < i + 4)
 				continue;
-			while (ti < nt && tx[ti].a < i + 4) {
-				if (tx[ti].b > maxend)
-					maxend = tx[ti].b;
-				ti++;
-			}
-			if (maxend > i)
+			sweep_to(c, &w, i + 4);
+			if (w.maxend > i)
 				continue;
 			if (!item_room(c, i))
-				goto out;
-			item_push(c, &c->tts, i, 4, IMCQ_QK_TIME_T, NULL, (int64_t)v);
+				return;
+			/* in increasing order, as the FILETIMEs */
+			off_push(c, &c->tts, i);
 		}
 		if (b > done)
 			done = b;
 	}
-out:
-	free(tx);
 }
 
-/* Index of the item of v (sorted) nearest to off within [a, b), or -1. */
-static long
-nearest(const struct itemv *v, uint64_t off, uint64_t a, uint64_t b)
+/*
+ * Emitted values of some kinds, by their places in q->strings (index + 1):
+ * q->strings is in the order of offset then kind, so these are too.  Four
+ * bytes a value where the items were 24 (a text) or 8 (a time), and the
+ * times of both kinds in one list as if merged (FILETIME before time_t at
+ * an equal offset), without a merged copy.
+ */
+struct places {
+	uint32_t *v;
+	size_t n;
+};
+
+/* The offset of the value at place at (model.h: offset << 3 | kind). */
+static uint64_t
+place_off(const struct imcq_queue_file *q, uint32_t at)
 {
-	size_t lo = 0, hi = v->n;
-	long best = -1;
-	uint64_t dist = UINT64_MAX;
+	return q->strings[at - 1].at >> 3;
+}
+
+/* The place of the value of p nearest to off within [a, b) (the earlier
+ * one at equal distance), or 0. */
+static uint32_t
+nearest(const struct imcq_queue_file *q, const struct places *p, uint64_t off,
+	uint64_t a, uint64_t b)
+{
+	size_t lo = 0, hi = p->n;
+	uint32_t best = 0;
+	uint64_t dist = UINT64_MAX, o;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (v->v[mid].off < off)
+		if (place_off(q, p->v[mid]) < off)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo > 0 && v->v[lo - 1].off >= a) {
-		best = (long)lo - 1;
-		dist = off - v->v[lo - 1].off;
+	if (lo > 0 && (o = place_off(q, p->v[lo - 1])) >= a) {
+		best = p->v[lo - 1];
+		dist = off - o;
 	}
-	if (lo < v->n && v->v[lo].off < b && v->v[lo].off - off < dist)
-		best = (long)lo;
+	if (lo < p->n && (o = place_off(q, p->v[lo])) < b && o - off < dist)
+		best = p->v[lo];
 	return best;
-}
-
-/* Merge two sorted time lists (FILETIME and time_t) into one view. */
-static void
-merge_times(const struct itemv *x, const struct itemv *y, struct itemv *out)
-{
-	size_t i = 0, j = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->cap = x->n + y->n;
-	out->v = xreallocarray(NULL, out->cap ? out->cap : 1, sizeof(*out->v));
-	while (i < x->n || j < y->n) {
-		if (j >= y->n || (i < x->n && x->v[i].off <= y->v[j].off))
-			out->v[out->n] = x->v[i++];
-		else
-			out->v[out->n] = y->v[j++];
-		out->v[out->n++].value = NULL;	/* x's and y's: out keeps offsets and places */
-	}
 }
 
 static bool
@@ -1123,7 +1157,9 @@ all_zero(const unsigned char *d, size_t n)
 static void
 describe(struct buf *b, const struct carver *c, const struct shape *sh)
 {
-	if (c->nids == 0) {
+	size_t nids = c->q->nrefs;
+
+	if (nids == 0) {
 		buf_appends(b, "no spool id found; no structure proved");
 	} else if (sh->stride) {
 		buf_appendf(b, "spool ids recur every %" PRIu64 " bytes: %zu of the "
@@ -1132,7 +1168,7 @@ describe(struct buf *b, const struct carver *c, const struct shape *sh)
 			    "one; records taken to begin at offset %" PRIu64 " modulo %"
 			    PRIu64 " (the first carved field of each record)",
 			    sh->stride, sh->ndominant,
-			    c->nids < QD_INFER_MAX ? c->nids : (size_t)QD_INFER_MAX,
+			    nids < QD_INFER_MAX ? nids : (size_t)QD_INFER_MAX,
 			    sh->nclasses, sh->nclasses == 1 ? "" : "es", sh->stride,
 			    sh->occ_pm / 10, sh->occ_pm % 10, sh->nslots, sh->origin,
 			    sh->stride);
@@ -1145,7 +1181,7 @@ describe(struct buf *b, const struct carver *c, const struct shape *sh)
 	} else {
 		buf_appendf(b, "no repeating structure proved: %zu distinct spool "
 			    "id%s at irregular offsets; values were associated within %d "
-			    "bytes of each id", c->nids, c->nids == 1 ? "" : "s", QD_WINDOW);
+			    "bytes of each id", nids, nids == 1 ? "" : "s", QD_WINDOW);
 	}
 	if (sh->page)
 		buf_appendf(b, "; page size %" PRIu32 " bytes: %u leading bytes repeat "
@@ -1177,7 +1213,14 @@ itemv_release(struct itemv *v)
 
 	for (i = 0; i < v->n; i++)
 		free(v->v[i].value);
-	free(v->v);
+	xfree_big(v->v, v->cap, sizeof(*v->v));
+	memset(v, 0, sizeof(*v));
+}
+
+static void
+offv_release(struct offv *v)
+{
+	xfree_big(v->v, v->cap, sizeof(*v->v));
 	memset(v, 0, sizeof(*v));
 }
 
@@ -1192,42 +1235,90 @@ set_corrupt(struct imcq_queue_file *q, char *reason)
 	q->corrupt_reason = reason;
 }
 
-static int
-cmp_itemp(const void *a, const void *b)
-{
-	return cmp_item(*(const struct item *const *)a, *(const struct item *const *)b);
-}
-
-/* Copy every carved value into q->strings, in offset order, and note in
- * each item where its value went (item.at). */
+/*
+ * Copy every carved value into q->strings in the order of offset, then
+ * kind, then text: the five lists are each in that order and of one kind
+ * each, so they are merged, the list of the smaller kind first at an equal
+ * offset.  q->strings is sized once; a text is freed once pooled, and a
+ * time is read again from the file.
+ */
 static void
 emit_strings(struct carver *c, struct imcq_queue_file *q)
 {
-	struct itemv *all[] = { &c->addrs, &c->hosts, &c->fts, &c->tts, &c->qnames };
-	struct item **v;
-	size_t n = 0, i, k;
+	/* in the order of enum imcq_qkind */
+	struct itemv *tv[] = { &c->addrs, &c->hosts, NULL, NULL, &c->qnames };
+	struct offv *ov[] = { NULL, NULL, &c->fts, &c->tts, NULL };
+	size_t pos[5] = { 0 }, n = 0, k;
 
-	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++)
-		n += all[k]->n;
+	for (k = 0; k < 5; k++)
+		n += tv[k] ? tv[k]->n : ov[k]->n;
 	if (n == 0)
 		return;
-	v = xreallocarray(NULL, n, sizeof(*v));
-	n = 0;
-	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++)
-		for (i = 0; i < all[k]->n; i++)
-			v[n++] = &all[k]->v[i];
-	xqsort(v, n, sizeof(*v), cmp_itemp);
-	for (i = 0; i < n; i++) {
-		struct item *it = v[i];
+	xgrow((void **)&q->strings, &q->strcap, q->nstrings + n, sizeof(*q->strings));
+	while (n--) {
+		size_t best = 5;
+		uint64_t bo = 0;
 
-		if (it->value)
-			it->at = qfile_add_text(c->rep, q, (enum imcq_qkind)it->rank,
-						it->off, it->value);
-		else
-			it->at = qfile_add_time(q, (enum imcq_qkind)it->rank, it->off,
-						it->t);
+		for (k = 0; k < 5; k++) {
+			uint64_t o;
+
+			if (pos[k] >= (tv[k] ? tv[k]->n : ov[k]->n))
+				continue;
+			o = tv[k] ? tv[k]->v[pos[k]].off : ov[k]->v[pos[k]];
+			if (best == 5 || o < bo) {
+				best = k;
+				bo = o;
+			}
+		}
+		if (tv[best]) {
+			struct item *it = &tv[best]->v[pos[best]];
+
+			qfile_add_text(c->rep, q, (enum imcq_qkind)it->rank, it->off,
+				       it->value);
+			FREE_AND_NULL(it->value);
+		} else if (best == IMCQ_QK_FILETIME) {
+			qfile_add_time(q, IMCQ_QK_FILETIME, bo,
+				       imcq_filetime_to_unix(le64(c->d + bo)));
+		} else {
+			qfile_add_time(q, IMCQ_QK_TIME_T, bo, (int64_t)le32(c->d + bo));
+		}
+		pos[best]++;
 	}
-	free(v);
+}
+
+/* The places of the emitted times (both kinds: nt), addresses (na) and
+ * hosts (nh). */
+static void
+find_places(const struct imcq_queue_file *q, size_t nt, size_t na, size_t nh,
+	    struct places *t, struct places *a, struct places *h)
+{
+	size_t i;
+
+	t->v = xreallocarray(NULL, nt ? nt : 1, sizeof(*t->v));
+	a->v = xreallocarray(NULL, na ? na : 1, sizeof(*a->v));
+	h->v = xreallocarray(NULL, nh ? nh : 1, sizeof(*h->v));
+	t->n = a->n = h->n = 0;
+	for (i = 0; i < q->nstrings; i++) {
+		unsigned kind = (unsigned)(q->strings[i].at & 7);
+		struct places *p;
+		size_t max;
+
+		if (kind == IMCQ_QK_FILETIME || kind == IMCQ_QK_TIME_T) {
+			p = t;
+			max = nt;
+		} else if (kind == IMCQ_QK_ADDRESS) {
+			p = a;
+			max = na;
+		} else if (kind == IMCQ_QK_HOST) {
+			p = h;
+			max = nh;
+		} else {
+			continue;
+		}
+		if (p->n == max)
+			BUG("queue-dat: more values emitted than carved");
+		p->v[p->n++] = (uint32_t)(i + 1);
+	}
 }
 
 static int
@@ -1238,16 +1329,16 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	size_t len = e->data ? e->len : 0;
 	struct carver c;
 	struct shape sh;
-	struct itemv times;
+	struct places pt, pa, ph;
 	struct imcq_queue_file *q;
 	struct lane lanes[3];
 	struct buf b;
-	size_t i;
+	size_t i, nt, na, nh;
 
 	memset(&c, 0, sizeof(c));
 	memset(&sh, 0, sizeof(sh));
-	memset(&times, 0, sizeof(times));
 	c.e = e;
+	c.d = d;
 	c.rep = rep;
 	c.lim = s->lim ? s->lim : &rep->lim;
 	if (!imcq_mktime(1995, 1, 1, 0, 0, 0, &c.tmin) ||
@@ -1264,6 +1355,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	q->size = e->size;
 	q->mtime = e->mtime;
 	q->snapshot = e->snapshot;
+	c.q = q;
 
 	if (e->size > 0 && len == 0) {
 		anomaly_add(rep, "queue-dat-capped", IMCQ_SEV_WARNING, e->input,
@@ -1298,41 +1390,42 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	lanes[2] = (struct lane){ d, len, 2, 1, ENC_UTF16 };
 	for (i = 0; i < 3; i++)
 		scan_lane(&c, &lanes[i]);
-	scan_filetimes(&c, d, len);
 	FREE_AND_NULL(c.htab);	/* the ids are all found: no more lookups */
-	if (c.nids > 1)
-		xqsort(c.ids, c.nids, sizeof(c.ids[0]), cmp_idref);
+	scan_filetimes(&c, d, len);
+	sort_refs(q);
 	sort_items(&c.addrs);
 	sort_items(&c.hosts);
 	sort_items(&c.qnames);
-	sort_items(&c.fts);
 
 	infer_stride(&c, &sh);
 	infer_page(d, len, &sh);
 	scan_time_t(&c, &sh, d, len);
 	emit_strings(&c, q);
-	merge_times(&c.fts, &c.tts, &times);
-	/* emitted: only their offsets and places are read from here on, in
-	 * times (issue #9: a million FILETIMEs are ~40 MiB) */
-	itemv_release(&c.fts);
-	itemv_release(&c.tts);
+	/* issue #9: emitted, the values are read through their places in
+	 * q->strings (4 bytes each; a million FILETIMEs were ~40 MiB of items
+	 * and as much again merged with the time_t values) */
+	nt = c.fts.n + c.tts.n;
+	na = c.addrs.n;
+	nh = c.hosts.n;
+	itemv_release(&c.addrs);
+	itemv_release(&c.hosts);
+	itemv_release(&c.qnames);
+	offv_release(&c.fts);
+	offv_release(&c.tts);
+	find_places(q, nt, na, nh, &pt, &pa, &ph);
 
-	for (i = 0; i < c.nids; i++) {
-		struct imcq_qref *r = qfile_add_ref(q, c.ids[i].id, c.ids[i].off);
+	for (i = 0; i < q->nrefs; i++) {
+		struct imcq_qref *r = &q->refs[i];
 		uint64_t a, bnd;
-		long t, ad, h;
 
-		r->enc = (uint8_t)c.ids[i].enc;
-		r->count = c.ids[i].count;
 		r->record = window(&sh, r->offset, len, &a, &bnd);
-		t = nearest(&times, r->offset, a, bnd);
-		ad = nearest(&c.addrs, r->offset, a, bnd);
-		h = nearest(&c.hosts, r->offset, a, bnd);
-		r->time_at = t >= 0 ? times.v[t].at : 0;
-		r->address_at = ad >= 0 ? c.addrs.v[ad].at : 0;
-		r->host_at = h >= 0 ? c.hosts.v[h].at : 0;
+		r->time_at = nearest(q, &pt, r->offset, a, bnd);
+		r->address_at = nearest(q, &pa, r->offset, a, bnd);
+		r->host_at = nearest(q, &ph, r->offset, a, bnd);
 	}
-	free(times.v);
+	free(pt.v);
+	free(pa.v);
+	free(ph.v);
 
 	if (c.ids_dropped)
 		anomaly_add(rep, "qrefs-limit", IMCQ_SEV_WARNING, e->input, e->member,
@@ -1345,7 +1438,7 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 			    c.items_dropped);
 
 	/* Damage signals. */
-	if (c.nids == 0 && c.ids_dropped == 0 && e->size > QD_HEADER_MAX) {
+	if (q->nrefs == 0 && c.ids_dropped == 0 && e->size > QD_HEADER_MAX) {
 		anomaly_add(rep, "queue-dat-no-refs", IMCQ_SEV_WARNING, e->input,
 			    e->member, 0, "no spool id in %" PRIu64 " bytes", e->size);
 		set_corrupt(q, xasprintf("no spool id found in %" PRIu64 " bytes "
@@ -1384,12 +1477,6 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	buf_release(&b);
 	qfile_done(q);
 
-	itemv_release(&c.addrs);
-	itemv_release(&c.hosts);
-	itemv_release(&c.qnames);
-	itemv_release(&c.fts);
-	itemv_release(&c.tts);
-	xfree_big(c.ids, c.idcap, sizeof(*c.ids));
 	free(c.htab);
 	return IMCQ_OK;
 }
