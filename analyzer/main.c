@@ -167,7 +167,7 @@ print_usage(FILE *f)
 	      "from a second such file; IMCQ_STORE=off keeps them in memory.  Past\n"
 	      "IMCQ_RECORDS_HEAP bytes (64 MiB) the message records go to a third,\n"
 	      "and so do, in files of their own, the log events, the inventory and\n"
-	      "its member names past that or a quarter of it.\n\n"
+	      "its member names past a quarter of that.\n\n"
 	      "Examples:\n"
 	      "  imcq analyze serverB-imcdata.zip\n"
 	      "  imcq analyze -o case-4711 serverA.zip serverB.zip\n"

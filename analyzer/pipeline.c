@@ -522,6 +522,7 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	rep->no_hashes = o->lean;
 	open_spill(rep, o);
 	rc = ingest_all(&run, err);
+	rep->ingest_over = true;
 	report_trim(rep);
 	store_seal(rep->store);	/* the stored strings are read-only now */
 	store_seal(rep->mstore);

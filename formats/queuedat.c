@@ -1475,7 +1475,9 @@ read_entry(const struct imcq_entry *e, struct imcq_sink *s)
 	describe(&b, &c, &sh);
 	q->structure = buf_detach(&b, NULL);
 	buf_release(&b);
-	qfile_done(q);
+	/* done: a large file's references and values go to the store now,
+	 * not at the end of ingest (issue #9: 54 MiB at a million) */
+	report_store_qfile(rep, q);
 
 	free(c.htab);
 	return IMCQ_OK;

@@ -1530,9 +1530,35 @@ report_gather(struct imcq_report *r)
 	par_two(give_back_task, NULL, give_back_task, NULL);
 }
 
+/* The heap's records (report_add_message kept the first rec_heap_max
+ * bytes of them there) into the record store at once, when the run turns
+ * out to need it: a run of a million messages does not hold those bytes
+ * to the end of ingest (issue #9).  Only at ingest, when nothing but
+ * r->msgs holds their addresses. */
+static void
+records_to_store(struct imcq_report *r)
+{
+	size_t i;
+
+	xgive_back(true);
+	r->rec_heap = 0;
+	for (i = 0; i < r->nmsgs; i++) {
+		struct imcq_message *m = r->msgs[i];
+
+		if (!m->chilled || m->rec_stored)
+			continue;
+		r->msgs[i] = m = record_store(r->rstore, m);
+		if (!m->rec_stored)
+			r->rec_heap += record_bytes(m);	/* the store is full */
+	}
+	xgive_back(false);
+}
+
 void
 report_add_message(struct imcq_report *r, struct imcq_message *m)
 {
+	bool move = false;
+
 	if (r->chill)
 		m = message_chill(m, r->drop_details);
 	message_pack(m);
@@ -1546,12 +1572,18 @@ report_add_message(struct imcq_report *r, struct imcq_message *m)
 	if (r->store != NULL)
 		message_store(r->store, m);
 	if (r->rstore != NULL && m->chilled && !m->rec_stored) {
-		if (r->rec_heap >= r->rec_heap_max)
+		if (r->rec_heap_full) {
 			m = record_store(r->rstore, m);
-		else
+		} else {
 			r->rec_heap += record_bytes(m);
+			/* the heap's share is used up: this one and the
+			 * earlier ones go too, at ingest */
+			r->rec_heap_full = move = r->rec_heap >= r->rec_heap_max;
+		}
 	}
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);
+	if (move && !r->ingest_over)
+		records_to_store(r);
 }
 
 void
@@ -1950,9 +1982,10 @@ report_add_event(struct imcq_report *r)
 
 	if (r->events_stored && !store_holds(r->estore, r->events) && r->nevents > 0)
 		BUG("report_add_event after report_gather moved the events");
-	/* past rec_heap_max bytes the array moves to the events' store */
+	/* past a quarter of rec_heap_max the array moves to the events'
+	 * store (100,000 messages make ~80,000 events, 11 MiB: they stay) */
 	e = stored_push(r->estore, (void **)&r->events, &r->nevents, &r->eventcap,
-			sizeof(*r->events), &r->events_stored, r->rec_heap_max, "events");
+			sizeof(*r->events), &r->events_stored, r->rec_heap_max / 4, "events");
 	e->time = IMCQ_NOTIME;
 	e->event_no = -1;
 	return e;

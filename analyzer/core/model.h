@@ -765,11 +765,16 @@ struct imcq_report {
 	struct imcq_store *rstore;
 	/* rec_heap: bytes of chilled records and their recipients kept in
 	 * the heap so far; once it reaches rec_heap_max, report_add_message
-	 * moves each further one into rstore (0: from the first).  A run
-	 * whose records fit in the heap pays nothing for the store (no
-	 * gather, no faults); pipeline_run sets the maximum (64 MiB,
-	 * IMCQ_RECORDS_HEAP=N). */
+	 * moves each further one into rstore (0: from the first), and, while
+	 * ingest_over is not set, the ones kept so far too (records_to_store;
+	 * rec_heap is then what the store could not take).  A run whose records fit in the
+	 * heap pays nothing for the store (no gather, no faults);
+	 * pipeline_run sets the maximum (64 MiB, IMCQ_RECORDS_HEAP=N). */
 	uint64_t rec_heap, rec_heap_max;
+	bool rec_heap_full;	/* rec_heap reached rec_heap_max */
+	/* ingest_over: pipeline_run is past ingest; the analysis may hold
+	 * records' addresses, so report_add_message moves no earlier record */
+	bool ingest_over;
 	/* drop_details (imcq_opts.lean): chilling drops the cold
 	 * fields instead of encoding them, freezing keeps the findings'
 	 * codes and drops the rest; message_thaw and message_findings_get
@@ -817,7 +822,7 @@ struct imcq_report {
 	struct imcq_event *events;
 	size_t nevents, eventcap;
 	/* events_stored: events lies in a store -- estore, where the array
-	 * moved once it passed rec_heap_max bytes and grows in place
+	 * moved once it passed rec_heap_max / 4 bytes and grows in place
 	 * (report_add_event), or rstore, where report_gather copied it (no
 	 * more adds then) */
 	bool events_stored;

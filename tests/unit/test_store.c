@@ -12,7 +12,7 @@
  * into the record store in rep->msgs's order, every field and string
  * reading as before and writable, and with a full store leaves them all
  * in the heap; the log events go along, readable and writable; the
- * events' array moves to a store of its own past rec_heap_max and grows
+ * events' array moves to a store of its own past rec_heap_max / 4 and grows
  * there in place, and back to the heap when that store fills. */
 #include "tests/unit/test.h"
 
@@ -345,12 +345,14 @@ gather_fill(struct imcq_report *r, int n, const char *env, bool at_ingest)
 	r->chill = true;
 	ASSERT(r->store != NULL);
 	if (at_ingest) {
-		bool heap = env != NULL && strncmp(env, "heap:", 5) == 0;
+		bool after = env != NULL && strncmp(env, "after:", 6) == 0;
+		bool heap = after || (env != NULL && strncmp(env, "heap:", 5) == 0);
 
 		r->rstore = open_with(heap ? NULL : env);
 		ASSERT(r->rstore != NULL);
 		if (heap)
-			r->rec_heap_max = strtoull(env + 5, NULL, 10);
+			r->rec_heap_max = strtoull(strchr(env, ':') + 1, NULL, 10);
+		r->ingest_over = after;	/* records the analysis adds */
 	}
 	for (int i = 0; i < 5; i++) {
 		struct imcq_event *e = report_add_event(r);
@@ -371,9 +373,15 @@ gather_fill(struct imcq_report *r, int n, const char *env, bool at_ingest)
 			ASSERT(!at_ingest || store_holds(r->rstore, r->msgs[i]));
 		}
 	}
-	if (env != NULL && strncmp(env, "heap:", 5) == 0) {
+	if (env != NULL && strncmp(env, "after:", 6) == 0) {
 		ASSERT(!r->msgs[0]->rec_stored);	/* the first in the heap */
 		ASSERT(r->msgs[n - 1]->rec_stored);	/* the last in the store */
+	}
+	if (env != NULL && strncmp(env, "heap:", 5) == 0) {
+		/* at ingest the first ones followed once the share was used */
+		ASSERT(r->rec_heap == 0 && r->rec_heap_full);
+		for (int i = 0; i < n; i++)
+			ASSERT(r->msgs[i]->rec_stored && store_holds(r->rstore, r->msgs[i]));
 	}
 	store_seal(r->store);
 	qsort(r->msgs, r->nmsgs, sizeof(*r->msgs), cmp_spool);
@@ -394,10 +402,12 @@ TEST(test_gather)
 		gather_check(r.msgs[k], n - 1 - (int)k);
 	}
 	report_release(&r);
-	/* the first ones in the heap (rec_heap_max), the rest in the store,
-	 * and all of them gathered */
-	for (int heap_first = 0; heap_first < 2; heap_first++) {
-	gather_fill(&r, n, heap_first ? "heap:3000" : NULL, true);
+	/* all in the store; or the first ones in the heap (rec_heap_max), and
+	 * moved there once it is used at ingest; or after ingest left in the
+	 * heap, the rest in the store; and all of them gathered */
+	for (int heap_first = 0; heap_first < 3; heap_first++) {
+	gather_fill(&r, n, heap_first == 1 ? "heap:3000" : heap_first == 2 ? "after:3000" : NULL,
+		    true);
 	ASSERT(r.rstore != NULL);
 	for (size_t k = 0; k < r.nmsgs; k++) {
 		struct imcq_message *m = r.msgs[k];
@@ -474,7 +484,7 @@ TEST(test_events_store)
 		report_init(&r);
 		r.store = open_with(NULL);
 		r.estore = open_with(capped ? "max:1000" : NULL);
-		r.rec_heap_max = 3 * sizeof(struct imcq_event);
+		r.rec_heap_max = 4 * 3 * sizeof(struct imcq_event);
 		ASSERT(r.store != NULL && r.estore != NULL);
 		for (size_t i = 0; i < n; i++) {
 			struct imcq_event *e = report_add_event(&r);
