@@ -1635,10 +1635,16 @@ job_walk(struct job *j)
 		if (a != NULL && zipfast_walkable(zf)) {
 			/* issue #9: libarchive's record of every member is
 			 * freed once it agrees on the first (~150 MiB at a
-			 * million members) */
-			bool agrees = zip_first_agrees(a, zf);
+			 * million members), and given back to the system at
+			 * once: else the process holds those pages until
+			 * the heap next gives back (the records of the first
+			 * 180,000 messages took them over at 1M) */
+			bool agrees;
 
+			xgive_back(true);
+			agrees = zip_first_agrees(a, zf);
 			archive_read_free(a);
+			xgive_back(false);
 			if (agrees) {
 				read_zip_index(w, zf, j->path, j->st_size, label);
 				a = NULL;

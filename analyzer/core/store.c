@@ -140,7 +140,7 @@ look_locked(void)
 /* ---- pacing (store_pace) ---- */
 
 #define STORE_PACE_SIG	(SIGRTMIN + 1)
-#define STORE_PACE_US	2000	/* of the process's CPU time (both threads) */
+#define STORE_PACE_US	2000	/* of the monotonic clock (store.h) */
 
 static timer_t pace_timer;
 static bool pacing;
@@ -177,7 +177,7 @@ store_pace(bool on)
 	sev.sigev_notify = SIGEV_SIGNAL;
 	sev.sigev_signo = STORE_PACE_SIG;
 	if (sigaction(STORE_PACE_SIG, &sa, NULL) != 0 ||
-	    timer_create(CLOCK_PROCESS_CPUTIME_ID, &sev, &pace_timer) != 0)
+	    timer_create(CLOCK_MONOTONIC, &sev, &pace_timer) != 0)
 		return;		/* the trimming threads alone */
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_nsec = STORE_PACE_US * 1000L;

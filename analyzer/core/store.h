@@ -53,16 +53,19 @@ struct imcq_store;
 #define STORE_BUDGET	((uint64_t)16 << 20)
 
 /* Pacing, for the analysis (pipeline_run turns it on after ingest and off
- * when the analysis is done): a timer on the process's CPU time looks
- * every STORE_PACE_US of it, in a signal handler of whichever thread runs,
- * and drops the stores' pages when the process maps more than the
- * budget.  The trimming threads look every STORE_TRIM_MS, but two busy
- * analysis threads can leave them no core, and a pass that reads a field
- * of every record maps the whole record store in a few milliseconds
- * (the kernel maps 16 pages a fault).  The kernel checks CPU-time timers
- * at its tick (4 ms at HZ=250), so this is at most a look a tick on each
- * busy core.  The handler (signal STORE_PACE_SIG, SA_RESTART) makes only
- * async-signal-safe calls.  Nothing when no store is open or the timer
+ * when the analysis is done): a timer on the monotonic clock looks every
+ * STORE_PACE_US, in a signal handler of whichever thread runs, and drops
+ * the stores' pages when the process maps more than the budget.  The
+ * trimming threads look every STORE_TRIM_MS, but two busy analysis
+ * threads can leave them no core, and a pass that reads a field of every
+ * record maps the whole record store in a few milliseconds (the kernel
+ * maps 16 pages a fault).  A timer on the process's CPU time fired only
+ * at the kernel's tick (4 ms at HZ=250), and the readers then mapped up
+ * to 100 MiB between two looks at a million messages; the monotonic
+ * clock's timer is a high-resolution one (76 MiB at 2 ms, 52 at 1 ms).
+ * The handler (signal STORE_PACE_SIG, SA_RESTART) makes only
+ * async-signal-safe calls: a look that finds the budget kept costs an
+ * open, a read and a close.  Nothing when no store is open or the timer
  * cannot be had. */
 void store_pace(bool on);
 /* Open a store in dir (NULL: $TMPDIR, else /tmp).  NULL, with err set,
