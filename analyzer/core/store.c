@@ -140,7 +140,7 @@ look_locked(void)
 /* ---- pacing (store_pace) ---- */
 
 #define STORE_PACE_SIG	(SIGRTMIN + 1)
-#define STORE_PACE_US	2000	/* of the monotonic clock (store.h) */
+#define STORE_PACE_US	1000	/* of the monotonic clock (store.h) */
 
 static timer_t pace_timer;
 static bool pacing;

@@ -46,11 +46,10 @@ struct imcq_store;
  * opened (the program's own text, the libraries): every trim costs the
  * readers a fault a page again, so it trims when there is something to
  * gain.  The stores' share of the resident set stays near this (plus what
- * the readers map between two looks, STORE_TRIM_MS apart).  16 MiB: at a
- * million messages what the readers map between two looks is the larger
- * share, and 32 MiB left the peak above 256 MiB (issue #9); a run of
- * 100,000 takes no longer. */
-#define STORE_BUDGET	((uint64_t)16 << 20)
+ * the readers map between two looks, STORE_TRIM_MS apart).  16 MiB cost
+ * a million-message run 12 s more system time in trims and faults than
+ * 32 for 10 MiB less at its peak (issue #9). */
+#define STORE_BUDGET	((uint64_t)32 << 20)
 
 /* Pacing, for the analysis (pipeline_run turns it on after ingest and off
  * when the analysis is done): a timer on the monotonic clock looks every
@@ -63,6 +62,8 @@ struct imcq_store;
  * at the kernel's tick (4 ms at HZ=250), and the readers then mapped up
  * to 100 MiB between two looks at a million messages; the monotonic
  * clock's timer is a high-resolution one (76 MiB at 2 ms, 52 at 1 ms).
+ * A look costs about 10 us (1% of a core at 1 ms); how many trims there
+ * are depends on the budget, not on how often one looks.
  * The handler (signal STORE_PACE_SIG, SA_RESTART) makes only
  * async-signal-safe calls: a look that finds the budget kept costs an
  * open, a read and a close.  Nothing when no store is open or the timer
