@@ -16,6 +16,7 @@
 
 #include "analyzer/core/par.h"
 #include "analyzer/core/rd.h"
+#include "analyzer/core/store.h"
 #include "analyzer/core/tabhash.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/hex.h"
@@ -874,6 +875,39 @@ hindex_build(void *arg)
 	}
 }
 
+/* Event ev, and the strings key j reads of it, as hlookup reads them:
+ * through the files when they lie in the stores (issue #9: the lookups
+ * come in the messages' order, at random places of the events, and a
+ * fault in a store's mapping maps 16 pages; read with pread they map
+ * none), else in place.  *e is a shallow copy whose key strings may
+ * point into buf. */
+struct evpeek {
+	struct imcq_event e;
+	char buf[2][512];
+};
+
+static const struct imcq_event *
+event_peek(const struct imcq_report *rep, size_t ev, int j, struct evpeek *p)
+{
+	const struct imcq_event *src = &rep->events[ev];
+	const struct imcq_store *rs = rep->events_stored ?
+		(store_holds(rep->rstore, src) ? rep->rstore : rep->estore) : NULL;
+
+	if (rs == NULL || !store_holds(rs, src) || !store_read(rs, src, &p->e, sizeof(p->e)))
+		p->e = *src;
+	if (j == EVK_SPOOL) {
+		if (p->e.spool_id && store_read_str(rep->store, p->e.spool_id, p->buf[0], sizeof(p->buf[0])))
+			p->e.spool_id = p->buf[0];
+	} else {
+		if (p->e.msg_id && store_read_str(rep->store, p->e.msg_id, p->buf[0], sizeof(p->buf[0])))
+			p->e.msg_id = p->buf[0];
+		if (j == EVK_REMOTE && p->e.remote_id &&
+		    store_read_str(rep->store, p->e.remote_id, p->buf[1], sizeof(p->buf[1])))
+			p->e.remote_id = p->buf[1];
+	}
+	return &p->e;
+}
+
 /* The events of key k (on message m's server) into out. */
 static void
 hlookup(const struct imcq_report *rep, const struct hindex *x, const char *k,
@@ -885,9 +919,11 @@ hlookup(const struct imcq_report *rep, const struct hindex *x, const char *k,
 		return;
 	for (i = x->slot[hindex_slot(x, hkey(k))]; i != HX_NONE; i = x->v[i].next) {
 		size_t ev = x->v[i].ev >> 2;
+		int j = (int)(x->v[i].ev & 3);
+		struct evpeek p;
+		const struct imcq_event *e = event_peek(rep, ev, j, &p);
 
-		if (joins_same_server(rep, rep->events[ev].snapshot, m->snapshot) &&
-		    event_key_is(&rep->events[ev], (int)(x->v[i].ev & 3), k))
+		if (joins_same_server(rep, e->snapshot, m->snapshot) && event_key_is(e, j, k))
 			VEC_PUSH(out->v, out->n, out->cap, ev);
 	}
 }

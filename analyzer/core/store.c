@@ -378,6 +378,21 @@ store_read(const struct imcq_store *s, const void *at, void *dst, size_t n)
 }
 
 bool
+store_read_str(const struct imcq_store *s, const char *at, char *dst, size_t cap)
+{
+	const unsigned char *q = (const unsigned char *)at;
+	size_t n;
+
+	if (s == NULL || cap == 0 || !store_holds(s, q))
+		return false;
+	n = (size_t)(s->base + s->used - q);
+	if (n > cap)
+		n = cap;
+	return n > 0 && pread_full(s->fd, dst, n, (uint64_t)(q - s->base)) &&
+	       memchr(dst, '\0', n) != NULL;
+}
+
+bool
 store_write(struct imcq_store *s, void *at, const void *src, size_t n)
 {
 	unsigned char *q = at;

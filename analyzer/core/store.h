@@ -46,10 +46,11 @@ struct imcq_store;
  * opened (the program's own text, the libraries): every trim costs the
  * readers a fault a page again, so it trims when there is something to
  * gain.  The stores' share of the resident set stays near this (plus what
- * the readers map between two looks, STORE_TRIM_MS apart).  16 MiB cost
- * a million-message run 12 s more system time in trims and faults than
- * 32 for 10 MiB less at its peak (issue #9). */
-#define STORE_BUDGET	((uint64_t)32 << 20)
+ * the readers map between two looks, STORE_TRIM_MS apart).  16 MiB: at a
+ * million messages 32 left the peak at 221-267 MiB against the 256 of
+ * issue #9; the trims' cost is small since the event joins read through
+ * the files (joins.c event_peek). */
+#define STORE_BUDGET	((uint64_t)16 << 20)
 
 /* Pacing, for the analysis (pipeline_run turns it on after ingest and off
  * when the analysis is done): a timer on the monotonic clock looks every
@@ -91,6 +92,11 @@ void *store_put(struct imcq_store *s, const void *p, size_t n);
  * an I/O error; the range must lie in the store (BUG otherwise), and
  * store_write needs a store not sealed. */
 bool store_read(const struct imcq_store *s, const void *at, void *dst, size_t n);
+/* The NUL-terminated string at `at` into dst (cap bytes), through the
+ * file as store_read: for a pass that reads strings at random.  False
+ * when at is not in the store (s may be NULL), the string does not fit
+ * or the read fails: read it in place then. */
+bool store_read_str(const struct imcq_store *s, const char *at, char *dst, size_t cap);
 bool store_write(struct imcq_store *s, void *at, const void *src, size_t n);
 /* The blocks from the store's start up to end are no longer used: their
  * whole pages are given back (the file's blocks freed) and made

@@ -68,6 +68,19 @@ TEST(test_put_read)
 	ASSERT(store_holds(s, p[0]));
 	ASSERT(!store_holds(s, heap));
 	ASSERT(!store_holds(NULL, p[0]));
+	/* a string through the file: whole, too long for the buffer, not
+	 * in the store */
+	{
+		char sb[8];
+
+		ASSERT(store_read_str(s, (char *)p[3], sb, sizeof(sb)));
+		ASSERT_EQ_STR(sb, "after");
+		ASSERT(store_read_str(s, (char *)p[0] + 2, sb, sizeof(sb)));
+		ASSERT_EQ_STR(sb, "llo");
+		ASSERT(!store_read_str(s, (char *)p[2], sb, sizeof(sb)));	/* no NUL in 8 */
+		ASSERT(!store_read_str(s, heap, sb, sizeof(sb)));
+		ASSERT(!store_read_str(NULL, (char *)p[3], sb, sizeof(sb)));
+	}
 	ASSERT(store_size(s) >= bign + 13);
 	/* room to fill: zeroed, aligned, in the store */
 	{
