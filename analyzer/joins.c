@@ -890,10 +890,10 @@ static const struct imcq_event *
 event_peek(const struct imcq_report *rep, size_t ev, int j, struct evpeek *p)
 {
 	const struct imcq_event *src = &rep->events[ev];
-	const struct imcq_store *rs = rep->events_stored ?
-		(store_holds(rep->rstore, src) ? rep->rstore : rep->estore) : NULL;
 
-	if (rs == NULL || !store_holds(rs, src) || !store_read(rs, src, &p->e, sizeof(p->e)))
+	/* in the record store once gathered, else in the events' or the heap */
+	if (!store_copy_out(store_holds(rep->rstore, src) ? rep->rstore : rep->estore,
+			    src, &p->e, sizeof(p->e)))
 		p->e = *src;
 	if (j == EVK_SPOOL) {
 		if (p->e.spool_id && store_read_str(rep->store, p->e.spool_id, p->buf[0], sizeof(p->buf[0])))

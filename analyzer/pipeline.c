@@ -498,8 +498,9 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 			rep->mstore = store_open(NULL, &se);
 			store_label(rep->mstore, "members");
 			/* up to 64 MiB of records stay in the heap (a run of
-			 * 100,000 messages takes ~36 MiB), and as much of log
-			 * events (~470,000 of them) */
+			 * 100,000 messages takes ~36 MiB), and a quarter of
+			 * that of log events (~116,000), inventory rows
+			 * (~210,000) and Queue.dat references */
 			rep->rec_heap_max = rh != NULL && end != rh && *end == '\0' ?
 					    (uint64_t)v : (uint64_t)64 << 20;
 		}

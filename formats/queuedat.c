@@ -636,6 +636,20 @@ cmp_qref(const void *a, const void *b)
 	return memcmp(x->id, y->id, QD_ID_LEN);
 }
 
+/* Whether the n elements of size bytes at base are in cmp's order
+ * already (the carver's lists usually are: one lane holds them). */
+static bool
+in_order(const void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (cmp(p + (i - 1) * size, p + i * size) > 0)
+			return false;
+	return true;
+}
+
 /*
  * The references by offset.  No two have the same offset (one lane's
  * characters at an offset are one id; an ASCII id has a letter or digit at
@@ -648,12 +662,7 @@ cmp_qref(const void *a, const void *b)
 static void
 sort_refs(struct imcq_queue_file *q)
 {
-	size_t i;
-
-	for (i = 1; i < q->nrefs; i++)
-		if (cmp_qref(&q->refs[i - 1], &q->refs[i]) > 0)
-			break;
-	if (i < q->nrefs)
+	if (!in_order(q->refs, q->nrefs, sizeof(q->refs[0]), cmp_qref))
 		qsort(q->refs, q->nrefs, sizeof(q->refs[0]), cmp_qref);
 }
 
@@ -673,12 +682,7 @@ cmp_item(const void *a, const void *b)
 static void
 sort_items(struct itemv *v)
 {
-	size_t i;
-
-	for (i = 1; i < v->n; i++)
-		if (cmp_item(&v->v[i - 1], &v->v[i]) > 0)
-			break;
-	if (i < v->n)
+	if (!in_order(v->v, v->n, sizeof(v->v[0]), cmp_item))
 		xqsort(v->v, v->n, sizeof(v->v[0]), cmp_item);
 }
 

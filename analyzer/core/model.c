@@ -1383,9 +1383,7 @@ gather_events(struct imcq_report *r)
 static void
 gather_read(const struct imcq_report *r, const void *at, void *dst, size_t n)
 {
-	if (!store_holds(r->rstore, at))
-		memcpy(dst, at, n);
-	else if (!store_read(r->rstore, at, dst, n))
+	if (!store_copy_out(r->rstore, at, dst, n))
 		imcq_die("cannot read the record store: %s", strerror(errno));
 }
 

@@ -378,6 +378,16 @@ store_read(const struct imcq_store *s, const void *at, void *dst, size_t n)
 }
 
 bool
+store_copy_out(const struct imcq_store *s, const void *at, void *dst, size_t n)
+{
+	if (store_holds(s, at))
+		return store_read(s, at, dst, n);
+	if (n > 0)
+		memcpy(dst, at, n);
+	return true;
+}
+
+bool
 store_read_str(const struct imcq_store *s, const char *at, char *dst, size_t cap)
 {
 	const unsigned char *q = (const unsigned char *)at;

@@ -92,6 +92,9 @@ void *store_put(struct imcq_store *s, const void *p, size_t n);
  * an I/O error; the range must lie in the store (BUG otherwise), and
  * store_write needs a store not sealed. */
 bool store_read(const struct imcq_store *s, const void *at, void *dst, size_t n);
+/* n bytes at `at` into dst: through s's file (store_read) when s holds
+ * them, else copied in place (s may be NULL).  False on an I/O error. */
+bool store_copy_out(const struct imcq_store *s, const void *at, void *dst, size_t n);
 /* The NUL-terminated string at `at` into dst (cap bytes), through the
  * file as store_read: for a pass that reads strings at random.  False
  * when at is not in the store (s may be NULL), the string does not fit

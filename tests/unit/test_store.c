@@ -80,6 +80,14 @@ TEST(test_put_read)
 		ASSERT(!store_read_str(s, (char *)p[2], sb, sizeof(sb)));	/* no NUL in 8 */
 		ASSERT(!store_read_str(s, heap, sb, sizeof(sb)));
 		ASSERT(!store_read_str(NULL, (char *)p[3], sb, sizeof(sb)));
+		/* bytes through the file when the store holds them, else in place */
+		memset(sb, 0, sizeof(sb));
+		ASSERT(store_copy_out(s, p[0], sb, 6));
+		ASSERT_EQ_STR(sb, "hello");
+		ASSERT(store_copy_out(s, heap, sb, 4));
+		ASSERT_EQ_STR(sb, "abc");
+		ASSERT(store_copy_out(NULL, "xyz", sb, 4));
+		ASSERT_EQ_STR(sb, "xyz");
 	}
 	ASSERT(store_size(s) >= bign + 13);
 	/* room to fill: zeroed, aligned, in the store */
