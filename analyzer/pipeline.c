@@ -548,17 +548,6 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	report_freeze_findings(rep);
 	store_pace(false);
 	par_end();
-	/* the report writers, list and the others read every message in
-	 * spool-id order: no trimming behind them (analyze's terminal summary
-	 * reads a few fields of each, and trimming keeps it bounded: 0.4 s at
-	 * 1M); nor behind their reads of the sources' inventory rows and
-	 * member names, which come in the rows' order, not the messages'
-	 * (--json at 1M took 92 s instead of 61 with those trimmed) */
-	if (!o->summary_only) {
-		store_keep(rep->store);
-		store_keep(rep->istore);
-		store_keep(rep->mstore);
-	}
 	stage_mark("analysis");
 	if (run.show_progress)
 		fprintf(stderr, "\r\033[K");

@@ -49,12 +49,6 @@ struct imcq_opts {
 	 * or input is hashed (issue #9; model.h imcq_report.drop_details,
 	 * no_hashes).  cli_lean() sets it. */
 	bool lean;
-	/* The outputs are `analyze`'s terminal summary: they read a few
-	 * fields of each message, so the store goes on trimming after the
-	 * analysis (core/store.h store_keep; the other outputs read every
-	 * message's details in spool-id order, and trimming behind them
-	 * would cost a fault a page). */
-	bool summary_only;
 	const char *const *inputs;
 	size_t ninputs;
 };

@@ -1498,20 +1498,21 @@ evidence_table(FILE *f, const cJSON *evs)
 	}
 }
 
+/* ids: an array of the document, or a lazy one of the shell (json.h) */
 static void
 id_list(FILE *f, const cJSON *ids, const char *code)
 {
 	const cJSON *e;
-	long long n = arr_len(ids), shown = 0;
+	cJSON *head;
+	long long n = (long long)json_lazy_count(ids);
 
 	if (n == 0)
 		return;
 	fputs("<p class=\"ids\">", f);
 	put_count(f, n);
 	fputs(n == 1 ? " message: " : " messages: ", f);
-	cJSON_ArrayForEach(e, ids) {
-		if (shown++ == MAX_IDS)
-			break;
+	head = json_lazy_head(ids, MAX_IDS);
+	cJSON_ArrayForEach(e, head) {
 		if (cJSON_IsString(e))
 			put_id_link(f, e->valuestring);
 		else if (cJSON_IsString(get(e, "spool_id")))
@@ -1520,6 +1521,7 @@ id_list(FILE *f, const cJSON *ids, const char *code)
 			put_val(f, e);
 		putc(' ', f);
 	}
+	cJSON_Delete(head);
 	if (n > MAX_IDS) {
 		fputs("and ", f);
 		put_count(f, n - MAX_IDS);
@@ -1789,15 +1791,16 @@ static void
 change_list(FILE *f, const char *title, const cJSON *a)
 {
 	const cJSON *e, *ids;
+	long long n = (long long)json_lazy_count(a);	/* lazy in a shell */
 
 	fprintf(f, "<h3>%s (", title);
-	put_count(f, arr_len(a));
+	put_count(f, n);
 	fputs(")</h3>\n", f);
-	if (a == NULL || a->child == NULL) {
+	if (n == 0) {
 		fputs("<p class=\"muted\">None.</p>\n", f);
 		return;
 	}
-	if (!cJSON_IsObject(a->child)) {
+	if (a->child == NULL || !cJSON_IsObject(a->child)) {
 		id_list(f, a, NULL);
 		return;
 	}

@@ -223,6 +223,34 @@ add_bool(cJSON *obj, const char *key, bool v)
 	cJSON_AddItemToObject(obj, key, must(cJSON_CreateBool(v)));
 }
 
+/* key_raw's element for s (add_strv): the base64 of its bytes when it is
+ * not valid UTF-8, else null. */
+static cJSON *
+raw_item(const char *s)
+{
+	cJSON *j;
+	char *r;
+
+	if (s == NULL || utf8_valid(s))
+		return must(cJSON_CreateNull());
+	r = b64(s);
+	j = must(cJSON_CreateString(r));
+	free(r);
+	return j;
+}
+
+/* Whether add_strv adds key_raw. */
+static bool
+strv_needs_raw(char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] != NULL && !utf8_valid(v[i]))
+			return true;
+	return false;
+}
+
 /*
  * The array sv as key, each string as jstr makes it; when any string was
  * not valid UTF-8, key_raw beside it: an array as long, with the base64 of
@@ -232,33 +260,71 @@ add_bool(cJSON *obj, const char *key, bool v)
 static void
 add_strv(cJSON *obj, const char *key, char *const *v, size_t n)
 {
-	cJSON *a = must(cJSON_CreateArray()), *raw = NULL;
+	cJSON *a = must(cJSON_CreateArray()), *raw;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, jstr(v[i]));
-		if (raw == NULL && v[i] != NULL && !utf8_valid(v[i]))
-			raw = must(cJSON_CreateArray());
-	}
 	cJSON_AddItemToObject(obj, key, a);
-	if (raw == NULL)
+	if (!strv_needs_raw(v, n))
 		return;
-	for (i = 0; i < n; i++) {
-		if (v[i] != NULL && !utf8_valid(v[i])) {
-			char *r = b64(v[i]);
-
-			cJSON_AddItemToArray(raw, must(cJSON_CreateString(r)));
-			free(r);
-		} else {
-			cJSON_AddItemToArray(raw, must(cJSON_CreateNull()));
-		}
-	}
+	raw = must(cJSON_CreateArray());
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(raw, raw_item(v[i]));
 	{
 		char *k = xasprintf("%s_raw", key);
 
 		cJSON_AddItemToObject(obj, k, raw);
 		free(k);
 	}
+}
+
+/* The shell's lazy arrays (below, "Lazy arrays"). */
+enum lazy_kind {
+	LZ_DECISIONS, LZ_EVENTS, LZ_SESSIONS, LZ_INVENTORY, LZ_QREFS, LZ_QCARVED,
+	LZ_STRV, LZ_STRV_RAW	/* add_strv's key and key_raw, of v[0..aux) */
+};
+
+struct lazy {
+	const cJSON *arr;
+	enum lazy_kind kind;
+	size_t aux;		/* queue file index; strings in v */
+	const struct imcq_report *rep;
+	char *const *v;		/* LZ_STRV, LZ_STRV_RAW */
+};
+
+static struct lazy *lazies;
+static size_t nlazies, lazycap;
+
+/* An empty array registered as the lazy array of v[0..n) (k: LZ_STRV or
+ * LZ_STRV_RAW). */
+static cJSON *
+lazy_strv(enum lazy_kind k, char *const *v, size_t n)
+{
+	struct lazy l = { must(cJSON_CreateArray()), k, n, NULL, v };
+
+	VEC_PUSH(lazies, nlazies, lazycap, l);
+	return (cJSON *)l.arr;
+}
+
+/* add_strv, in a shell (lazy): key and key_raw registered empty, their
+ * elements built when the writer reaches them (the changes between
+ * snapshots list up to every message). */
+static void
+add_strv_lazy(cJSON *obj, const char *key, char *const *v, size_t n, bool lazy)
+{
+	char *k;
+
+	if (!lazy) {
+		add_strv(obj, key, v, n);
+		return;
+	}
+	cJSON_AddItemToObject(obj, key, lazy_strv(LZ_STRV, v, n));
+	if (!strv_needs_raw(v, n))
+		return;
+	k = xasprintf("%s_raw", key);
+	cJSON_AddItemToObject(obj, k, lazy_strv(LZ_STRV_RAW, v, n));
+	free(k);
 }
 
 static const char *
@@ -293,8 +359,9 @@ evidence_json(const struct imcq_report *rep, const struct imcq_evlist *l)
 	return a;
 }
 
+/* A list of findings; lazy (a shell's): their spool_ids are lazy arrays. */
 static cJSON *
-findings_json(const struct imcq_report *rep, const struct imcq_findlist *l)
+findings_json(const struct imcq_report *rep, const struct imcq_findlist *l, bool lazy)
 {
 	cJSON *a = must(cJSON_CreateArray());
 	size_t i, j;
@@ -311,7 +378,12 @@ findings_json(const struct imcq_report *rep, const struct imcq_findlist *l)
 		json_add_str(o, "reference", f->reference);
 		json_add_str(o, "action", f->action);
 		json_add_str(o, "basis", f->basis);
-		if (f->nspool_ids) {
+		/* a report-wide finding concerns up to every message:
+		 * its ids as cJSON items took 82 MiB at a million */
+		if (f->nspool_ids && lazy) {
+			cJSON_AddItemToObject(o, "spool_ids",
+					      lazy_strv(LZ_STRV, f->spool_ids, f->nspool_ids));
+		} else if (f->nspool_ids) {
 			cJSON *ids = must(cJSON_CreateArray());
 
 			for (j = 0; j < f->nspool_ids; j++)
@@ -397,11 +469,13 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	for (i = 0; i < m->nsources; i++) {
 		const struct imcq_source *s = &m->sources[i];
 		cJSON *so = must(cJSON_CreateObject());
-		char sha[65];
+		char sha[65], member[512];
 
+		/* through the files: the rows and members lie in their
+		 * own order, not the messages' (model.h) */
 		source_sha256_hex(rep, s, sha);
 		json_add_str(so, "input", input_path(rep, s->input));
-		json_add_str(so, "member", s->member);
+		json_add_str(so, "member", source_member(rep, s, member, sizeof(member)));
 		add_u64(so, "offset", 0);	/* the whole member */
 		add_u64(so, "size", s->size);
 		json_add_str(so, "sha256", sha);
@@ -512,7 +586,7 @@ message_json(const struct imcq_report *rep, const struct imcq_message *m)
 	}
 	cJSON_AddItemToObject(o, "recipients", a);
 	message_findings_get(rep, m, &fl);
-	cJSON_AddItemToObject(o, "findings", findings_json(rep, &fl));
+	cJSON_AddItemToObject(o, "findings", findings_json(rep, &fl, false));
 	findlist_release(&fl);
 	a = must(cJSON_CreateArray());
 	for (i = 0; i < m->nseen; i++)
@@ -640,23 +714,13 @@ summary_json(const struct imcq_report *rep)
 /*
  * Lazy arrays.  The shell (json_report_shell) does not hold the arrays that
  * grow with the evidence (inventory rows, routing decisions, log events and
- * sessions, Queue.dat references and carved strings): each is an empty
+ * sessions, Queue.dat references and carved strings, the report-wide
+ * findings' spool ids, the changes between snapshots): each is an empty
  * array registered here, and json_write builds its elements one at a time
  * when it reaches it, prints and frees them.  json_report materialises the
  * same elements with the same builders, so both give the same bytes.  The
  * registry belongs to the newest shell: json_shell_delete clears it.
  */
-enum lazy_kind { LZ_DECISIONS, LZ_EVENTS, LZ_SESSIONS, LZ_INVENTORY, LZ_QREFS, LZ_QCARVED };
-
-struct lazy {
-	const cJSON *arr;
-	enum lazy_kind kind;
-	size_t aux;		/* queue file index */
-	const struct imcq_report *rep;
-};
-
-static struct lazy *lazies;
-static size_t nlazies, lazycap;
 
 static void
 lazy_clear(void)
@@ -783,7 +847,7 @@ typedef bool (*lazy_emit)(void *ctx, cJSON *item);
 
 static size_t
 lazy_run(const struct imcq_report *rep, enum lazy_kind k, size_t aux,
-	 lazy_emit emit, void *ctx)
+	 char *const *v, lazy_emit emit, void *ctx)
 {
 	size_t i, j, n = 0;
 
@@ -819,6 +883,14 @@ lazy_run(const struct imcq_report *rep, enum lazy_kind k, size_t aux,
 		for (i = 0; i < rep->qfiles[aux].nstrings; i++)
 			EMIT(qcarved_item(&rep->qfiles[aux].strings[i]));
 		break;
+	case LZ_STRV:
+		for (i = 0; i < aux; i++)
+			EMIT(jstr(v[i]));
+		break;
+	case LZ_STRV_RAW:
+		for (i = 0; i < aux; i++)
+			EMIT(raw_item(v[i]));
+		break;
 	}
 #undef EMIT
 	return n;
@@ -836,12 +908,12 @@ static cJSON *
 lazy_array(const struct imcq_report *rep, enum lazy_kind k, size_t aux, bool lazy)
 {
 	cJSON *a = must(cJSON_CreateArray());
-	struct lazy l = { a, k, aux, rep };
+	struct lazy l = { a, k, aux, rep, NULL };
 
 	if (lazy)
 		VEC_PUSH(lazies, nlazies, lazycap, l);
 	else
-		lazy_run(rep, k, aux, emit_append, a);
+		lazy_run(rep, k, aux, NULL, emit_append, a);
 	return a;
 }
 
@@ -871,6 +943,9 @@ json_lazy_count(const cJSON *arr)
 		return rep->qfiles[l->aux].nrefs;
 	case LZ_QCARVED:
 		return rep->qfiles[l->aux].nstrings;
+	case LZ_STRV:
+	case LZ_STRV_RAW:
+		return l->aux;
 	}
 	return 0;
 }
@@ -899,7 +974,7 @@ json_lazy_head(const cJSON *arr, size_t max)
 	if (max == 0)
 		return h.a;
 	if (l != NULL) {
-		lazy_run(l->rep, l->kind, l->aux, emit_head, &h);
+		lazy_run(l->rep, l->kind, l->aux, l->v, emit_head, &h);
 		return h.a;
 	}
 	for (c = arr ? arr->child : NULL; c != NULL && h.left > 0; c = c->next, h.left--)
@@ -912,7 +987,7 @@ json_lazy_each(const cJSON *arr, bool (*fn)(void *ctx, cJSON *item), void *ctx)
 {
 	const struct lazy *l = lazy_find(arr);
 
-	return l != NULL ? lazy_run(l->rep, l->kind, l->aux, fn, ctx) : 0;
+	return l != NULL ? lazy_run(l->rep, l->kind, l->aux, l->v, fn, ctx) : 0;
 }
 
 struct json_lazy_index {
@@ -987,6 +1062,10 @@ json_lazy_at(const struct json_lazy_index *ix, size_t k)
 		return qref_item(&rep->qfiles[l->aux], &rep->qfiles[l->aux].refs[k]);
 	case LZ_QCARVED:
 		return qcarved_item(&rep->qfiles[l->aux].strings[k]);
+	case LZ_STRV:
+		return jstr(l->v[k]);
+	case LZ_STRV_RAW:
+		return raw_item(l->v[k]);
 	}
 	return NULL;
 }
@@ -1151,7 +1230,7 @@ report_build(const struct imcq_report *rep, const char *version,
 
 	cJSON_AddItemToObject(doc, "summary", summary_json(rep));
 	cJSON_AddItemToObject(doc, "incident", incident_json(rep));
-	cJSON_AddItemToObject(doc, "findings", findings_json(rep, &rep->findings));
+	cJSON_AddItemToObject(doc, "findings", findings_json(rep, &rep->findings, lazy));
 
 	a = must(cJSON_CreateArray());
 	if (hole != NULL)
@@ -1223,9 +1302,9 @@ report_build(const struct imcq_report *rep, const char *version,
 	}
 	cJSON_AddItemToObject(doc, "snapshots", a);
 	o = must(cJSON_CreateObject());
-	add_strv(o, "appeared", rep->changes_appeared.v, rep->changes_appeared.n);
-	add_strv(o, "disappeared", rep->changes_disappeared.v, rep->changes_disappeared.n);
-	add_strv(o, "persisted", rep->changes_persisted.v, rep->changes_persisted.n);
+	add_strv_lazy(o, "appeared", rep->changes_appeared.v, rep->changes_appeared.n, lazy);
+	add_strv_lazy(o, "disappeared", rep->changes_disappeared.v, rep->changes_disappeared.n, lazy);
+	add_strv_lazy(o, "persisted", rep->changes_persisted.v, rep->changes_persisted.n, lazy);
 	cJSON_AddItemToObject(doc, "changes", o);
 
 	a = lazy_array(rep, LZ_INVENTORY, 0, lazy);
@@ -1458,7 +1537,7 @@ jw_value(struct jw *w, const cJSON *item, size_t depth)
 				jw_flush(w, 0);
 				w->lcb(w->user, w->f, item, depth + 1);
 			} else {
-				lazy_run(l->rep, l->kind, l->aux, emit_write, &z);
+				lazy_run(l->rep, l->kind, l->aux, l->v, emit_write, &z);
 			}
 		}
 		for (c = item->child; c != NULL; c = c->next) {

@@ -1,269 +1,140 @@
 /* SPDX-License-Identifier: MIT */
 #include "reports/timeline.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/core/runsort.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
 #include "reports/json.h"
 
-/* -o and `imcq timeline` hold an entry for every dated item (~2.5 a
- * message): keep them small (timeline.h) */
-_Static_assert(sizeof(struct tl_entry) <= 24, "struct tl_entry outgrew 24 bytes");
+/*
+ * An entry, as the sorter holds it: this header, then four strings, each
+ * with its NUL: the source, the spool id, the description and the member
+ * ("" for a spool id or member the entry has not, with the bit in has).
+ */
+enum { TLR_SPOOL = 1, TLR_MEMBER = 2 };
+
+struct tl_rec {
+	int64_t time;
+	uint64_t line, offset, size;
+	int32_t input;
+	uint8_t local;		/* a protocol log's server local time */
+	uint8_t has;		/* TLR_* */
+	uint16_t pad;
+	uint32_t lsource, lspool, lwhat, lmember;	/* without their NULs */
+};
+
+/* An entry's fields, read from the record. */
+struct tl_view {
+	const struct tl_rec *h;
+	const char *source, *spool_id, *what, *member;	/* NULL: none */
+};
 
 static void
-add(struct timeline *tl, int64_t t, enum tl_kind kind, const void *obj, size_t aux)
+view(const void *rec, struct tl_view *v)
 {
-	struct tl_entry e = { .time = t, .obj = obj, .aux = (uint32_t)aux, .kind = (uint8_t)kind };
+	const struct tl_rec *h = rec;
+	const char *p = (const char *)(h + 1);
+
+	v->h = h;
+	v->source = p;
+	p += h->lsource + 1;
+	v->spool_id = h->has & TLR_SPOOL ? p : NULL;
+	p += h->lspool + 1;
+	v->what = p;
+	p += h->lwhat + 1;
+	v->member = h->has & TLR_MEMBER ? p : NULL;
+}
+
+/* The order: time, then source, input, member, line, offset and the
+ * description (a member the entry has not sorts as ""); the sorter keeps
+ * the entries that tie in the order they were found. */
+static int
+cmp_rec(const void *a, size_t an, const void *b, size_t bn)
+{
+	const struct tl_rec *x = a, *y = b;
+	const char *px = (const char *)(x + 1), *py = (const char *)(y + 1);
+	int c;
+
+	(void)an;
+	(void)bn;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	if ((c = strcmp(px, py)))
+		return c;
+	if (x->input != y->input)
+		return x->input < y->input ? -1 : 1;
+	px += x->lsource + 1 + x->lspool + 1;	/* the descriptions */
+	py += y->lsource + 1 + y->lspool + 1;
+	if ((c = strcmp(px + x->lwhat + 1, py + y->lwhat + 1)))	/* members */
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return strcmp(px, py);
+}
+
+/* An entry being built: its fields, the description formatted into a
+ * buffer kept from one entry to the next. */
+struct tl_add {
+	struct runsort *rs;
+	char *buf;		/* the record */
+	size_t cap;
+};
+
+static void
+room(struct tl_add *ta, size_t need)
+{
+	if (need > ta->cap) {
+		while (ta->cap < need)
+			ta->cap = ta->cap ? ta->cap * 2 : 1024;
+		ta->buf = xrealloc(ta->buf, ta->cap);
+	}
+}
+
+/* Add the entry; what is a printf format.  Nothing for a time not known. */
+static void IMCQ_PRINTF(11, 12)
+add(struct tl_add *ta, int64_t t, bool local, const char *source, const char *spool_id,
+    int input, const char *member, uint64_t line, uint64_t offset, uint64_t size,
+    const char *fmt, ...)
+{
+	struct tl_rec h = { .time = t, .line = line, .offset = offset, .size = size,
+			    .input = input, .local = local };
+	size_t at, ls = strlen(source), lp, lm;
+	va_list ap;
+	int n;
 
 	if (t == IMCQ_NOTIME)
 		return;
-	VEC_PUSH(tl->v, tl->n, tl->cap, e);
-}
-
-/* ---- an entry's fields, read from its object ---- */
-
-static const char *
-tl_source(const struct tl_entry *e)
-{
-	const struct imcq_event *ev = e->obj;
-
-	switch ((enum tl_kind)e->kind) {
-	case TL_MSG_DATE:
-		return "header-date";
-	case TL_MSG_HOP:
-		return "received";
-	case TL_EVENT:
-		return ev->source ? ev->source : "log";
-	case TL_QREF:
-		return "queue-dat";
-	case TL_TABLE_NEWEST:
-		return "routing-table";
-	case TL_MSG_FILE: case TL_QFILE: case TL_TABLE_MTIME: case TL_INV:
-		break;
+	h.has = (uint8_t)((spool_id ? TLR_SPOOL : 0) | (member ? TLR_MEMBER : 0));
+	lp = spool_id ? strlen(spool_id) : 0;
+	lm = member ? strlen(member) : 0;
+	at = sizeof(h) + ls + 1 + lp + 1;
+	room(ta, at + 256);
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(ta->buf + at, ta->cap - at, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			n = 0, ta->buf[at] = '\0';
+		if ((size_t)n < ta->cap - at)
+			break;
+		room(ta, at + (size_t)n + 1);
 	}
-	return "file-mtime";
-}
-
-static const char *
-tl_spool_id(const struct tl_entry *e)
-{
-	const struct imcq_queue_file *q = e->obj;
-
-	switch ((enum tl_kind)e->kind) {
-	case TL_MSG_FILE: case TL_MSG_DATE: case TL_MSG_HOP:
-		return ((const struct imcq_message *)e->obj)->spool_id;
-	case TL_EVENT:
-		return ((const struct imcq_event *)e->obj)->spool_id;
-	case TL_QREF:
-		return qref_spool_id(q, &q->refs[e->aux]);
-	case TL_QFILE: case TL_TABLE_MTIME: case TL_TABLE_NEWEST: case TL_INV:
-		break;
-	}
-	return NULL;
-}
-
-/* the source a message's entry names: its own for a file time, else the
- * first (NULL: none) */
-static const struct imcq_source *
-tl_msg_source(const struct tl_entry *e)
-{
-	const struct imcq_message *m = e->obj;
-
-	if (e->kind == TL_MSG_FILE)
-		return &m->sources[e->aux];
-	return m->nsources ? &m->sources[0] : NULL;
-}
-
-static int
-tl_input(const struct tl_entry *e)
-{
-	const struct imcq_source *s;
-
-	switch ((enum tl_kind)e->kind) {
-	case TL_MSG_FILE: case TL_MSG_DATE: case TL_MSG_HOP:
-		s = tl_msg_source(e);
-		return s ? s->input : -1;
-	case TL_EVENT:
-		return ((const struct imcq_event *)e->obj)->input;
-	case TL_QREF: case TL_QFILE:
-		return ((const struct imcq_queue_file *)e->obj)->input;
-	case TL_TABLE_MTIME: case TL_TABLE_NEWEST:
-		return ((const struct imcq_table_file *)e->obj)->input;
-	case TL_INV:
-		return ((const struct imcq_inv *)e->obj)->input;
-	}
-	return -1;
-}
-
-static const char *
-tl_member(const struct tl_entry *e)
-{
-	const struct imcq_source *s;
-
-	switch ((enum tl_kind)e->kind) {
-	case TL_MSG_FILE: case TL_MSG_DATE: case TL_MSG_HOP:
-		s = tl_msg_source(e);
-		return s ? s->member : NULL;
-	case TL_EVENT:
-		return ((const struct imcq_event *)e->obj)->member;
-	case TL_QREF: case TL_QFILE:
-		return ((const struct imcq_queue_file *)e->obj)->member;
-	case TL_TABLE_MTIME: case TL_TABLE_NEWEST:
-		return ((const struct imcq_table_file *)e->obj)->member;
-	case TL_INV:
-		return ((const struct imcq_inv *)e->obj)->member;
-	}
-	return NULL;
-}
-
-static uint64_t
-tl_line(const struct tl_entry *e)
-{
-	return e->kind == TL_EVENT ? ((const struct imcq_event *)e->obj)->line : 0;
-}
-
-static uint64_t
-tl_offset(const struct tl_entry *e)
-{
-	const struct imcq_queue_file *q = e->obj;
-	const struct imcq_source *s;
-
-	switch ((enum tl_kind)e->kind) {
-	case TL_MSG_DATE:
-		s = tl_msg_source(e);
-		return s ? s->body_offset : 0;
-	case TL_EVENT:
-		return ((const struct imcq_event *)e->obj)->offset;
-	case TL_QREF:
-		return qref_time_offset(q, &q->refs[e->aux]);
-	case TL_MSG_FILE: case TL_MSG_HOP: case TL_QFILE: case TL_TABLE_MTIME:
-	case TL_TABLE_NEWEST: case TL_INV:
-		break;
-	}
-	return 0;
-}
-
-static uint64_t
-tl_size(const struct tl_entry *e)
-{
-	switch ((enum tl_kind)e->kind) {
-	case TL_MSG_FILE:
-		return tl_msg_source(e)->size;
-	case TL_MSG_DATE:
-		return ((const struct imcq_message *)e->obj)->size;
-	case TL_EVENT:
-		return ((const struct imcq_event *)e->obj)->length;
-	case TL_QFILE:
-		return ((const struct imcq_queue_file *)e->obj)->size;
-	case TL_INV:
-		return ((const struct imcq_inv *)e->obj)->size;
-	case TL_MSG_HOP: case TL_QREF: case TL_TABLE_MTIME: case TL_TABLE_NEWEST:
-		break;
-	}
-	return 0;
-}
-
-/* The description of e, in buf when it fits, else in *heap (freed by the
- * caller). */
-static const char *
-tl_what(const struct tl_entry *e, char *buf, size_t cap, char **heap)
-{
-	const struct imcq_message *m = e->obj;
-	const struct imcq_event *ev = e->obj;
-	const struct imcq_queue_file *q = e->obj;
-	const struct imcq_table_file *t = e->obj;
-	const struct imcq_inv *v = e->obj;
-	const struct imcq_hop *h;
-	int n = 0;
-
-	*heap = NULL;
-#define FMT(...) do { \
-	n = snprintf(buf, cap, __VA_ARGS__); \
-	if (n >= 0 && (size_t)n >= cap) \
-		return *heap = xasprintf(__VA_ARGS__); \
-	} while (0)
-	switch ((enum tl_kind)e->kind) {
-	case TL_MSG_FILE:
-		FMT("%s file last written (%s, %s)", m->format ? m->format : "message",
-		    imcq_queue_name(m->queue), imcq_state_name(m->state));
-		break;
-	case TL_MSG_DATE:
-		FMT("Date: header of %s, Subject: %.120s", m->spool_id ? m->spool_id : "?",
-		    m->im->hdr.subject ? m->im->hdr.subject : "");
-		break;
-	case TL_MSG_HOP:
-		h = &m->im->hdr.received[e->aux];
-		FMT("Received by %.100s from %.100s id %.40s", h->by ? h->by : "?",
-		    h->from ? h->from : "?", h->id ? h->id : "-");
-		break;
-	case TL_EVENT:
-		FMT("%s%s%s%s", ev->text ? ev->text : "event",
-		    ev->msg_id ? " " : "", ev->msg_id ? ev->msg_id : "",
-		    ev->local_time ? " [server local time, offset unknown: use --log-tz]" : "");
-		break;
-	case TL_QREF:
-		FMT("Queue.dat record time near reference to %s",
-		    qref_spool_id(q, &q->refs[e->aux]));
-		break;
-	case TL_QFILE:
-		FMT("Queue.dat last written");
-		break;
-	case TL_TABLE_MTIME:
-		FMT("routing table %s last written", t->table ? t->table : "?");
-		break;
-	case TL_TABLE_NEWEST:
-		FMT("newest time written inside %s", t->table ? t->table : "?");
-		break;
-	case TL_INV:
-		FMT("%s last written (%s)", v->kind, imcq_place_name(v->place));
-		break;
-	}
-#undef FMT
-	(void)n;
-	return buf;
-}
-
-static int
-nstrcmp(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "");
-}
-
-static int
-cmp_tl(const void *a, const void *b)
-{
-	const struct tl_entry *x = a, *y = b;
-	char bx[256], by[256];
-	char *hx, *hy;
-	int c;
-
-	int ix, iy;
-	uint64_t ux, uy;
-
-	if (x->time != y->time)
-		return x->time < y->time ? -1 : 1;
-	if ((c = strcmp(tl_source(x), tl_source(y))))
-		return c;
-	ix = tl_input(x);
-	iy = tl_input(y);
-	if (ix != iy)
-		return ix < iy ? -1 : 1;
-	if ((c = nstrcmp(tl_member(x), tl_member(y))))
-		return c;
-	ux = tl_line(x);
-	uy = tl_line(y);
-	if (ux != uy)
-		return ux < uy ? -1 : 1;
-	ux = tl_offset(x);
-	uy = tl_offset(y);
-	if (ux != uy)
-		return ux < uy ? -1 : 1;
-	c = strcmp(tl_what(x, bx, sizeof(bx), &hx), tl_what(y, by, sizeof(by), &hy));
-	free(hx);
-	free(hy);
-	return c;
+	room(ta, at + (size_t)n + 1 + lm + 1);
+	h.lsource = (uint32_t)ls;
+	h.lspool = (uint32_t)lp;
+	h.lwhat = (uint32_t)n;
+	h.lmember = (uint32_t)lm;
+	memcpy(ta->buf, &h, sizeof(h));
+	memcpy(ta->buf + sizeof(h), source, ls + 1);
+	memcpy(ta->buf + sizeof(h) + ls + 1, spool_id ? spool_id : "", lp + 1);
+	memcpy(ta->buf + at + n + 1, member ? member : "", lm + 1);
+	runsort_add(ta->rs, ta->buf, at + (size_t)n + 1 + lm + 1);
 }
 
 /* The spool ids of the selected messages, sorted, for the log and
@@ -286,14 +157,47 @@ spool_selected(const struct selset *s, const char *id)
 	       bsearch(&id, s->v, s->n, sizeof(*s->v), cmp_cstr) != NULL;
 }
 
+/* A message's entries: its members' times, its Date: header, its
+ * Received hops (each names the first member). */
+static void
+add_message(struct tl_add *ta, const struct imcq_report *rep, const struct imcq_message *m)
+{
+	const struct imcq_source *s0 = m->nsources ? &m->sources[0] : NULL;
+	char mb[512];
+	const char *m0 = s0 ? source_member(rep, s0, mb, sizeof(mb)) : NULL;
+	size_t j;
+
+	for (j = 0; j < m->nsources; j++) {
+		const struct imcq_source *s = &m->sources[j];
+		char b[512];
+
+		add(ta, s->mtime, false, "file-mtime", m->spool_id, s->input,
+		    j == 0 ? m0 : source_member(rep, s, b, sizeof(b)), 0, 0, s->size,
+		    "%s file last written (%s, %s)", m->format ? m->format : "message",
+		    imcq_queue_name(m->queue), imcq_state_name(m->state));
+	}
+	add(ta, m->im->hdr.date, false, "header-date", m->spool_id, s0 ? s0->input : -1, m0,
+	    0, s0 ? s0->body_offset : 0, m->size,
+	    "Date: header of %s, Subject: %.120s", m->spool_id ? m->spool_id : "?",
+	    m->im->hdr.subject ? m->im->hdr.subject : "");
+	for (j = 0; j < m->im->hdr.nreceived; j++) {
+		const struct imcq_hop *h = &m->im->hdr.received[j];
+
+		add(ta, h->date, false, "received", m->spool_id, s0 ? s0->input : -1, m0,
+		    0, 0, 0, "Received by %.100s from %.100s id %.40s", h->by ? h->by : "?",
+		    h->from ? h->from : "?", h->id ? h->id : "-");
+	}
+}
+
 void
 timeline_build(struct timeline *tl, const struct imcq_report *rep,
 	       bool (*sel)(void *user, const struct imcq_message *m), void *user)
 {
 	struct selset ss = { 0 };
+	struct tl_add ta = { runsort_new(cmp_rec, 0), NULL, 0 };
 	size_t i, j;
 
-	memset(tl, 0, sizeof(*tl));
+	tl->rs = ta.rs;
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
 
@@ -301,11 +205,7 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 			continue;
 		if (sel && m->spool_id)
 			VEC_PUSH(ss.v, ss.n, ss.cap, m->spool_id);
-		for (j = 0; j < m->nsources; j++)
-			add(tl, m->sources[j].mtime, TL_MSG_FILE, m, j);
-		add(tl, m->im->hdr.date, TL_MSG_DATE, m, 0);
-		for (j = 0; j < m->im->hdr.nreceived; j++)
-			add(tl, m->im->hdr.received[j].date, TL_MSG_HOP, m, j);
+		add_message(&ta, rep, m);
 	}
 	xqsort(ss.v, ss.n, sizeof(*ss.v), cmp_cstr);
 	for (i = 0; i < rep->nevents; i++) {
@@ -313,27 +213,36 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 
 		if (sel && !spool_selected(&ss, e->spool_id))
 			continue;
-		add(tl, e->time, TL_EVENT, e, 0);
+		add(&ta, e->time, e->local_time, e->source ? e->source : "log", e->spool_id,
+		    e->input, e->member, e->line, e->offset, e->length, "%s%s%s%s",
+		    e->text ? e->text : "event", e->msg_id ? " " : "", e->msg_id ? e->msg_id : "",
+		    e->local_time ? " [server local time, offset unknown: use --log-tz]" : "");
 	}
 	for (i = 0; i < rep->nqfiles; i++) {
 		const struct imcq_queue_file *q = &rep->qfiles[i];
 
 		for (j = 0; j < q->nrefs; j++) {
 			const struct imcq_qref *r = &q->refs[j];
+			const char *id = qref_spool_id(q, r);
 
-			if (sel && !spool_selected(&ss, qref_spool_id(q, r)))
+			if (sel && !spool_selected(&ss, id))
 				continue;
-			add(tl, qref_time(q, r), TL_QREF, q, j);
+			add(&ta, qref_time(q, r), false, "queue-dat", id, q->input, q->member,
+			    0, qref_time_offset(q, r), 0,
+			    "Queue.dat record time near reference to %s", id);
 		}
 		if (!sel)
-			add(tl, q->mtime, TL_QFILE, q, 0);
+			add(&ta, q->mtime, false, "file-mtime", NULL, q->input, q->member,
+			    0, 0, q->size, "Queue.dat last written");
 	}
 	if (!sel) {
 		for (i = 0; i < rep->ntables; i++) {
 			const struct imcq_table_file *t = &rep->tables[i];
 
-			add(tl, t->mtime, TL_TABLE_MTIME, t, 0);
-			add(tl, t->newest_time, TL_TABLE_NEWEST, t, 0);
+			add(&ta, t->mtime, false, "file-mtime", NULL, t->input, t->member, 0, 0, 0,
+			    "routing table %s last written", t->table ? t->table : "?");
+			add(&ta, t->newest_time, false, "routing-table", NULL, t->input, t->member,
+			    0, 0, 0, "newest time written inside %s", t->table ? t->table : "?");
 		}
 		for (i = 0; i < rep->ninv; i++) {
 			const struct imcq_inv *v = &rep->inv[i];
@@ -343,19 +252,19 @@ timeline_build(struct timeline *tl, const struct imcq_report *rep,
 			    strcmp(v->kind, "gwart") == 0 || strcmp(v->kind, "route-txt") == 0 ||
 			    strcmp(v->kind, "imccopy") == 0)
 				continue;	/* listed above with more context */
-			add(tl, v->mtime, TL_INV, v, 0);
+			add(&ta, v->mtime, false, "file-mtime", NULL, v->input, v->member, 0, 0,
+			    v->size, "%s last written (%s)", v->kind, imcq_place_name(v->place));
 		}
 	}
 	free(ss.v);
-	if (tl->n > 1)
-		xqsort(tl->v, tl->n, sizeof(*tl->v), cmp_tl);
+	free(ta.buf);
 }
 
 void
 timeline_release(struct timeline *tl)
 {
-	free(tl->v);
-	memset(tl, 0, sizeof(*tl));
+	runsort_free(tl->rs);
+	tl->rs = NULL;
 }
 
 static void
@@ -410,94 +319,85 @@ body_field(FILE *f, const char *s)
 	free(c);
 }
 
-/* An IMS protocol-log time read without --log-tz: server local wall-clock
- * time of unknown offset, not UTC. */
-static bool
-tl_local(const struct tl_entry *e)
-{
-	return e->kind == TL_EVENT && ((const struct imcq_event *)e->obj)->local_time;
-}
-
 /* The entry's time in ISO 8601: UTC with its Z, or, for a local time,
  * without a zone designator (ISO 8601's local time), as report.json
  * writes it. */
 static void
-tl_iso(const struct tl_entry *e, char iso[32])
+tl_iso(const struct tl_view *v, char iso[32])
 {
-	imcq_iso(e->time, iso);
-	if (tl_local(e) && iso[0] != '\0' && iso[strlen(iso) - 1] == 'Z')
+	imcq_iso(v->h->time, iso);
+	if (v->h->local && iso[0] != '\0' && iso[strlen(iso) - 1] == 'Z')
 		iso[strlen(iso) - 1] = '\0';
 }
 
 int
-timeline_write(FILE *f, const struct timeline *tl, const struct imcq_report *rep,
+timeline_write(FILE *f, struct timeline *tl, const struct imcq_report *rep,
 	       const char *format)
 {
-	size_t i;
+	const void *rec;
+	size_t n;
 	char iso[32];
+	struct tl_view v;
+	bool jsonl = strcmp(format, "jsonl") == 0, body = strcmp(format, "bodyfile") == 0;
 
-	if (strcmp(format, "csv") == 0)
+	if (!jsonl && !body)
 		fputs("time,source,spool_id,description,input,member,line,offset\n", f);
-	for (i = 0; i < tl->n; i++) {
-		const struct tl_entry *e = &tl->v[i];
-		char wbuf[256], *wheap;
-		const char *what = tl_what(e, wbuf, sizeof(wbuf), &wheap);
-
-		if (strcmp(format, "jsonl") == 0) {
+	while (runsort_next(tl->rs, &rec, &n)) {
+		view(rec, &v);
+		if (jsonl) {
 			cJSON *o = cJSON_CreateObject();
 
 			if (o == NULL)
 				imcq_die("out of memory (JSON)");
-			tl_iso(e, iso);
+			tl_iso(&v, iso);
 			json_add_str(o, "time", iso);
-			if (tl_local(e)) {	/* only then: the other entries are UTC */
+			if (v.h->local) {	/* only then: the other entries are UTC */
 				cJSON *t = cJSON_CreateTrue();
 
 				if (t == NULL)
 					imcq_die("out of memory (JSON)");
 				cJSON_AddItemToObject(o, "local_time", t);
 			}
-			json_add_str(o, "source", tl_source(e));
-			json_add_str(o, "spool_id", tl_spool_id(e));
-			json_add_str(o, "description", what);
-			json_add_str(o, "input", in_path(rep, tl_input(e)));
-			json_add_str(o, "member", tl_member(e));
-			cJSON_AddNumberToObject(o, "line", (double)tl_line(e));
-			cJSON_AddNumberToObject(o, "offset", (double)tl_offset(e));
+			json_add_str(o, "source", v.source);
+			json_add_str(o, "spool_id", v.spool_id);
+			json_add_str(o, "description", v.what);
+			json_add_str(o, "input", in_path(rep, v.h->input));
+			json_add_str(o, "member", v.member);
+			cJSON_AddNumberToObject(o, "line", (double)v.h->line);
+			cJSON_AddNumberToObject(o, "offset", (double)v.h->offset);
 			json_fprint(f, o, 0);
 			cJSON_Delete(o);
-		} else if (strcmp(format, "bodyfile") == 0) {
+		} else if (body) {
 			/* TSK 3.x: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime */
 			fputs("0|", f);
-			body_field(f, tl_source(e));
+			body_field(f, v.source);
 			fputs(": ", f);
-			body_field(f, what);
-			if (tl_member(e)) {
+			body_field(f, v.what);
+			if (v.member) {
 				fputs(" [", f);
-				body_field(f, tl_member(e));
-				if (tl_line(e))
-					fprintf(f, ":%llu", (unsigned long long)tl_line(e));
+				body_field(f, v.member);
+				if (v.h->line)
+					fprintf(f, ":%llu", (unsigned long long)v.h->line);
 				fputs("]", f);
 			}
 			fprintf(f, "|0|r/rrw-r--r--|0|0|%llu|0|%lld|0|0\n",
-				(unsigned long long)tl_size(e), (long long)e->time);
+				(unsigned long long)v.h->size, (long long)v.h->time);
 		} else {
-			tl_iso(e, iso);
+			tl_iso(&v, iso);
 			fputs(iso, f);
 			fputc(',', f);
-			csv_field(f, tl_source(e));
+			csv_field(f, v.source);
 			fputc(',', f);
-			csv_field(f, tl_spool_id(e));
+			csv_field(f, v.spool_id);
 			fputc(',', f);
-			csv_field(f, what);
+			csv_field(f, v.what);
 			fputc(',', f);
-			csv_field(f, in_path(rep, tl_input(e)));
+			csv_field(f, in_path(rep, v.h->input));
 			fputc(',', f);
-			csv_field(f, tl_member(e));
-			fprintf(f, ",%llu,%llu\n", (unsigned long long)tl_line(e),
-				(unsigned long long)tl_offset(e));
+			csv_field(f, v.member);
+			fprintf(f, ",%llu,%llu\n", (unsigned long long)v.h->line,
+				(unsigned long long)v.h->offset);
 		}
-		free(wheap);
 	}
 	return ferror(f) ? -1 : 0;
 }

@@ -13,25 +13,18 @@
 #include <stdio.h>
 #include "analyzer/core/model.h"
 
-/* One entry: its time, what it is and the object it comes from; every
- * other field (source, spool id, input, member, line, offset, size, the
- * description) is read from that object when the entry is sorted or
- * written, so a million messages' entries take 24 bytes each. */
-enum tl_kind {
-	TL_MSG_FILE, TL_MSG_DATE, TL_MSG_HOP, TL_EVENT, TL_QREF, TL_QFILE,
-	TL_TABLE_MTIME, TL_TABLE_NEWEST, TL_INV
-};
-
-struct tl_entry {
-	int64_t time;
-	const void *obj;	/* the message, event, queue file, table or row */
-	uint32_t aux;		/* source, Received hop or Queue.dat reference index */
-	uint8_t kind;		/* enum tl_kind */
-};
+/*
+ * The entries are rendered as they are found -- every field an output
+ * prints, and the ones the order reads -- and sorted out of memory
+ * (core/runsort.h): a million messages make 3.6 million entries, 640 MB
+ * rendered, and the timeline holds about 32 MiB of them at a time.  The
+ * report is read in its own order (the messages in spool-id order, the
+ * events, the inventory), never at random.
+ */
+struct runsort;
 
 struct timeline {
-	struct tl_entry *v;
-	size_t n, cap;
+	struct runsort *rs;
 };
 
 /* sel(user, m) says whether a message's entries are kept; NULL keeps all
@@ -39,6 +32,7 @@ struct timeline {
 void timeline_build(struct timeline *tl, const struct imcq_report *rep,
 		    bool (*sel)(void *user, const struct imcq_message *m), void *user);
 void timeline_release(struct timeline *tl);
-int timeline_write(FILE *f, const struct timeline *tl, const struct imcq_report *rep,
+/* Write the entries in order (once: the sorter hands each out once). */
+int timeline_write(FILE *f, struct timeline *tl, const struct imcq_report *rep,
 		   const char *format);
 #endif

@@ -1486,9 +1486,11 @@ report_gather(struct imcq_report *r)
 			struct imcq_msgim *im;
 
 			/* read through the file: m->im, in the store's order,
-			 * is not read through the mapping */
+			 * is not read through the mapping (a message added
+			 * after ingest has its block in the record store) */
 			b = gstage_room(&bg, h->blklen, &bfinal);
-			if (!store_read(r->store, h->pack, b, h->blklen))
+			if (!store_read(store_holds(r->rstore, h->pack) ? r->rstore : r->store,
+					h->pack, b, h->blklen))
 				imcq_die("cannot read the store: %s", strerror(errno));
 			im = (struct imcq_msgim *)(void *)(b + h->blklen - sizeof(*im));
 			blk_layout(h, im, &l);
@@ -1567,8 +1569,12 @@ report_add_message(struct imcq_report *r, struct imcq_message *m)
 		m->cold_off = off;
 		m->spilled = true;
 	}
+	/* the store is sealed after ingest: a message the analysis makes
+	 * (states.c's missing records: a million from a Queue.dat and a
+	 * tracking log with no spool file) puts its block in the record
+	 * store, which stays writable */
 	if (r->store != NULL)
-		message_store(r->store, m);
+		message_store(r->ingest_over && r->rstore != NULL ? r->rstore : r->store, m);
 	if (r->rstore != NULL && m->chilled && !m->rec_stored) {
 		if (r->rec_heap_full) {
 			m = record_store(r->rstore, m);
@@ -1622,7 +1628,24 @@ source_sha256_hex(const struct imcq_report *r, const struct imcq_source *s, char
 		out[0] = '\0';
 		return;
 	}
-	inv_sha256_hex(&r->inv[s->inv], out);
+	if (store_holds(r->istore, &r->inv[s->inv])) {
+		struct imcq_inv row;
+
+		if (store_read(r->istore, &r->inv[s->inv], &row, sizeof(row))) {
+			inv_sha256_hex(&row, out);
+			return;
+		}
+	}
+	inv_sha256_hex(&r->inv[s->inv], out);	/* in place */
+}
+
+const char *
+source_member(const struct imcq_report *r, const struct imcq_source *s,
+	      char *buf, size_t cap)
+{
+	if (s->member != NULL && store_read_str(r->mstore, s->member, buf, cap))
+		return buf;
+	return s->member;
 }
 
 void

@@ -760,7 +760,9 @@ struct imcq_report {
 	struct imcq_store *store;
 	/* rstore: where report_gather moves the records and their recipients
 	 * once ingest is done, in spool-id order, written in place by the
-	 * analysis (never sealed); NULL: they stay in the heap.  Closed by
+	 * analysis (never sealed); NULL: they stay in the heap.  A message
+	 * added after ingest (states.c's missing records), when store is
+	 * sealed, puts its block (message_store) here too.  Closed by
 	 * report_release after the messages. */
 	struct imcq_store *rstore;
 	/* rec_heap: bytes of chilled records and their recipients kept in
@@ -1005,9 +1007,17 @@ void message_add_source(struct imcq_message *m, const struct imcq_source *src);
  * string.  Only on the calling thread, once the row is in r. */
 void message_bind_source(const struct imcq_report *r, struct imcq_message *m, size_t inv);
 /* The SHA-256 of s's whole member, 64 lower-case hex digits, from its
- * inventory row in r (the message's report); "" for an unbound source. */
+ * inventory row in r (the message's report); "" for an unbound source.
+ * The row is read through the inventory's store when it lies there
+ * (store_copy_out): the report writers visit the messages in spool-id
+ * order, the rows lie in the members' order (issue #9). */
 void source_sha256_hex(const struct imcq_report *r, const struct imcq_source *s,
 		       char out[65]);
+/* s's member: a copy in buf (cap bytes) read through the members' store
+ * when it lies there and fits, else s->member itself (NULL: none); for
+ * the report writers, as source_sha256_hex. */
+const char *source_member(const struct imcq_report *r, const struct imcq_source *s,
+			  char *buf, size_t cap);
 void message_add_rcpt(struct imcq_message *m, const char *address);
 void message_add_gap(struct imcq_message *m, uint64_t off, const unsigned char *p, size_t n);
 void headers_add_hop(struct imcq_headers *h, struct imcq_hop *hop);

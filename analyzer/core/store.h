@@ -110,15 +110,6 @@ void store_drop(struct imcq_store *s, const void *end);
 bool store_holds(const struct imcq_store *s, const void *p);
 /* No more puts; the blocks become read-only. */
 void store_seal(struct imcq_store *s);
-/* From now on the pages stay mapped once read (no trimming, read-around
- * again): for the report writers, which visit the messages in spool-id
- * order, not the store's -- trimming behind a reader that jumps about
- * costs a fault a page and bounds nothing (issue #9: --json at 1M took
- * 3x as long, list 1.25x).  pipeline_run calls it when the analysis is
- * done, unless the output is analyze's terminal summary
- * (imcq_opts.summary_only), which reads a few fields of each message:
- * without trimming they would map the whole store. */
-void store_keep(struct imcq_store *s);
 /* How store_say names the store ("imcq-store LABEL: ..."; label static;
  * unlabelled: "imcq-store: ..."): a run has several (model.h). */
 void store_label(struct imcq_store *s, const char *label);

@@ -14,7 +14,8 @@
 # fields; with one thread and two.  When $TMPDIR cannot take a file, one
 # warning says so and the outputs stay the same.  No file is left behind
 # in $TMPDIR.  The strings and the records go to stores of their own
-# (core/store.h; IMCQ_STORE, IMCQ_RECORDS_HEAP): the same bytes again.
+# (core/store.h; IMCQ_STORE, IMCQ_RECORDS_HEAP): the same bytes again; so
+# does a timeline sorted out of memory (core/runsort.h; IMCQ_SORT_MEM).
 . "$(dirname "$0")/lib.sh"
 need python3
 
@@ -46,6 +47,7 @@ run() {
 	storecap) IMCQ_STORE=max:20000 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	records) IMCQ_RECORDS_HEAP=0 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	recheap) IMCQ_RECORDS_HEAP=20000 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
+	sortmem) IMCQ_SORT_MEM=4096 TMPDIR="$TMP/spilldir" "$IMCQ" "$@" ;;
 	nodir) TMPDIR="$TMP/ro/none" "$IMCQ" "$@" ;;
 	esac >"$out.out" 2>"$out.err"
 	echo $? >"$out.rc"
@@ -61,11 +63,11 @@ run() {
 same() {
 	local name=$1; shift
 	local m bad=0
-	for m in off file memory nodir keep nostore storecap records recheap; do
+	for m in off file memory nodir keep nostore storecap records recheap sortmem; do
 		rm -rf "$TMP/o-$m"
 		run "$m" "$TMP/r-$m" "${@//@OUT@/$TMP/o-$m}"
 	done
-	for m in file memory nodir keep nostore storecap records recheap; do
+	for m in file memory nodir keep nostore storecap records recheap sortmem; do
 		cmp -s "$TMP/r-off.rc" "$TMP/r-$m.rc" || { fail "$name: exit code differs ($m)"; bad=1; }
 		sed "s#$TMP/o-$m#OUT#g" "$TMP/r-$m.out" >"$TMP/r-$m.o"
 		sed "s#$TMP/o-off#OUT#g" "$TMP/r-off.out" >"$TMP/r-off.o"
@@ -91,7 +93,7 @@ same() {
 		fi
 	done
 	[ -s "$TMP/r-off.out" ] || [ -d "$TMP/o-off" ] || { fail "$name: no output at all"; bad=1; }
-	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, without a temporary file, all kept, strings stored, not stored, partly stored, records stored and gathered, partly"
+	[ $bad = 0 ] && ok "$name: same bytes spilled, in memory, not chilled, without a temporary file, all kept, strings stored, not stored, partly stored, records stored and gathered, partly, the timeline sorted in runs of 4 KiB"
 }
 
 for th in 1 2; do
@@ -118,6 +120,9 @@ same "analyze -o, Received lines, --max-hops 2" analyze -q $now --max-hops 2 -o 
 same "show --json, Received lines" show -q --json $now --max-hops 2 "$TMP/rec300.zip" 8VZ1ML3J
 same "list" list -q "${inputs[@]}" "$TMP/tree"
 same "timeline" timeline -q "${inputs[@]}"
+same "timeline --format jsonl, 3000 generated" timeline -q --format jsonl "$TMP/q3000.zip" "${inputs[@]}"
+same "timeline --format bodyfile --where" timeline -q --format bodyfile \
+	--where 'state = awaiting-delivery' "$TMP/q3000.zip" "${inputs[@]}"
 same "show" show -q "$TMP/tree" 3SW32JRP
 same "show --json" show -q --json "$TMP/tree" 3SW32JRP
 same "list --where header" list -q --where 'header.Subject ~ /quarterly/' "$TMP/tree"
@@ -157,6 +162,17 @@ n=$(sed -n 's/^imcq-store inventory: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
 [ -n "$n" ] && [ "$n" -ge 240000 ] || fail "the inventory's store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
 n=$(sed -n 's/^imcq-store members: \([0-9]*\) bytes put$/\1/p' "$TMP/st.err")
 [ -n "$n" ] && [ "$n" -ge 30000 ] || fail "the members' store held ${n:-nothing} bytes: $(cat "$TMP/st.err")"
+# the timeline's entries are sorted in runs in a temporary file once they
+# pass IMCQ_SORT_MEM bytes (32 MiB: 3000 messages stay in memory)
+IMCQ_SORT_MEM=4096,verbose TMPDIR="$TMP/spilldir" "$IMCQ" timeline -q "$TMP/q3000.zip" \
+	>/dev/null 2>"$TMP/st.err"
+n=$(sed -n 's/^imcq-sort: [0-9]* records, \([0-9]*\) runs, .*/\1/p' "$TMP/st.err")
+[ -n "$n" ] && [ "$n" -gt 10 ] || fail "in 4 KiB the timeline made ${n:-no} runs: $(cat "$TMP/st.err")"
+IMCQ_SORT_MEM=verbose TMPDIR="$TMP/spilldir" "$IMCQ" timeline -q "$TMP/q3000.zip" \
+	>/dev/null 2>"$TMP/st.err"
+grep -Eq '^imcq-sort: [1-9][0-9]* records, 0 runs, 0 bytes in the file$' "$TMP/st.err" ||
+	fail "by default 3000 messages' timeline left memory: $(cat "$TMP/st.err")"
+[ -z "$(ls -A "$TMP/spilldir")" ] || fail "the sort left files in TMPDIR"
 IMCQ_STORE=verbose TMPDIR="$TMP/spilldir" "$IMCQ" analyze -q "$TMP/q3000.zip" >/dev/null 2>"$TMP/st.err"
 for s in records events inventory members; do
 	grep -q "^imcq-store $s: 0 bytes put\$" "$TMP/st.err" ||

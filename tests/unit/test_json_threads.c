@@ -19,6 +19,7 @@ static void
 build(struct imcq_report *r)
 {
 	size_t i, j;
+	struct imcq_finding *f;
 
 	report_init(r);
 	r->reference_time = 1795000000;
@@ -55,6 +56,15 @@ build(struct imcq_report *r)
 		e->text = xasprintf("event %zu", i);
 		e->input = -1;
 	}
+	/* a report-wide finding on every other message, and changes
+	 * between snapshots, one id not valid UTF-8 (appeared_raw) */
+	f = findlist_add(&r->findings, "STALE_ROUTING", IMCQ_SEV_WARNING,
+			 "Q268494", "%d messages", NMSG / 2);
+	for (i = 0; i < NMSG; i += 2)
+		finding_add_spool(f, r->msgs[i]->spool_id);
+	for (i = 0; i < 5; i++)
+		strv_push(&r->changes_appeared, xasprintf("A%zu%s", i, i == 3 ? "\xe9" : ""));
+	strv_push(&r->changes_persisted, xstrdup("P0"));
 }
 
 /* What json_write prints, as a string. */
@@ -174,6 +184,13 @@ TEST(test_lazy_at)
 	check_lazy(cJSON_GetObjectItem(cJSON_GetObjectItem(shell, "logs"), "events"), NMSG);
 	check_lazy(cJSON_GetObjectItem(cJSON_GetObjectItem(shell, "logs"), "sessions"), 0);
 	check_lazy(cJSON_GetObjectItem(shell, "inventory"), NMSG);
+	/* the report-wide finding's ids, the changes and their _raw */
+	check_lazy(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(shell, "findings"), 0),
+				       "spool_ids"), NMSG / 2);
+	check_lazy(cJSON_GetObjectItem(cJSON_GetObjectItem(shell, "changes"), "appeared"), 5);
+	check_lazy(cJSON_GetObjectItem(cJSON_GetObjectItem(shell, "changes"), "appeared_raw"), 5);
+	check_lazy(cJSON_GetObjectItem(cJSON_GetObjectItem(shell, "changes"), "persisted"), 1);
+	ASSERT(cJSON_GetObjectItem(cJSON_GetObjectItem(shell, "changes"), "persisted_raw") == NULL);
 	ASSERT(json_lazy_index(cJSON_GetObjectItem(shell, "inputs")) == NULL);
 	json_shell_delete(shell);
 	report_release(&r);
@@ -242,6 +259,8 @@ TEST(test_document)
 	fclose(f);
 	ASSERT_EQ_STR(b, a);
 	ASSERT(strstr(b, "\"decisions\":\t[{") != NULL);
+	ASSERT(strstr(b, "\"spool_ids\":\t[\"Q0000000\", \"Q0000002\"") != NULL);
+	ASSERT(strstr(b, "\"appeared_raw\":\t[null, null, null, \"QTPp\", null]") != NULL);
 	json_shell_delete(shell);
 	cJSON_free(a);
 	free(b);

@@ -397,6 +397,10 @@ gather_fill(struct imcq_report *r, int n, const char *env, bool at_ingest)
 	if (env != NULL && strncmp(env, "after:", 6) == 0) {
 		ASSERT(!r->msgs[0]->rec_stored);	/* the first in the heap */
 		ASSERT(r->msgs[n - 1]->rec_stored);	/* the last in the store */
+		/* the store is sealed after ingest: their blocks went to the
+		 * record store, all of them */
+		for (int i = 0; i < n; i++)
+			ASSERT(r->msgs[i]->pack_stored && store_holds(r->rstore, r->msgs[i]->pack));
 	}
 	if (env != NULL && strncmp(env, "heap:", 5) == 0) {
 		/* at ingest the first ones followed once the share was used */
