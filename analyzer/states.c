@@ -230,10 +230,14 @@ snap_newest(const struct imcq_report *rep, int snap)
 
 /* ---- missing records ------------------------------------------------------ */
 
+/* A candidate: its spool id as joins_spool_code packs it (eight
+ * characters, upper case, big-endian: the codes sort as the ids do), not a
+ * string of its own (a Queue.dat and tracking log of a million ids make
+ * 1.6 million candidates: 64 MiB less, and as many allocations). */
 struct mcand {
 	int snap;
-	char *key;
 	int kind;		/* 0 Queue.dat reference, 1 tracking 1010 */
+	uint64_t code;
 	size_t a, b;		/* qfile + ref, or event */
 };
 
@@ -241,13 +245,11 @@ static int
 cmp_mcand(const void *x, const void *y)
 {
 	const struct mcand *a = x, *b = y;
-	int c;
 
 	if (a->snap != b->snap)
 		return a->snap < b->snap ? -1 : 1;
-	c = strcmp(a->key, b->key);
-	if (c)
-		return c;
+	if (a->code != b->code)
+		return a->code < b->code ? -1 : 1;
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
 	if (a->a != b->a)
@@ -330,7 +332,8 @@ static struct imcq_message *
 missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 {
 	struct imcq_report *rep = c->rep;
-	struct imcq_message *m = missing_new(cand[i].snap, cand[i].key);
+	char key[9];
+	struct imcq_message *m;
 	struct imcq_finding *f;
 	char *where;
 	size_t k, nq = 0, nt = 0;
@@ -339,6 +342,10 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 	int64_t qtime = IMCQ_NOTIME;
 	const char *basis = "inferred";
 
+	for (k = 0; k < 8; k++)	/* the key: the spool id in upper case */
+		key[k] = (char)(cand[i].code >> (56 - 8 * k));
+	key[8] = '\0';
+	m = missing_new(cand[i].snap, key);
 	for (k = i; k < j; k++) {
 		if (cand[k].kind == 0) {
 			const struct imcq_queue_file *q = &rep->qfiles[cand[k].a];
@@ -434,7 +441,7 @@ scan_refs(void *user)
 			uint64_t k;
 
 			if (joins_spool_code(id, &k) && !sset_has(x->keys, q->snapshot, k)) {
-				struct mcand mc = { q->snapshot, joins_spool_key(id), 0, i, j };
+				struct mcand mc = { q->snapshot, 0, k, i, j };
 
 				VEC_PUSH(x->cand, x->n, x->cap, mc);
 			}
@@ -456,7 +463,7 @@ scan_events(void *user)
 		if (e->event_no != 1010 || e->source == NULL || strcmp(e->source, "tracking") != 0)
 			continue;
 		if (joins_spool_code(e->spool_id, &k) && !sset_has(x->keys, e->snapshot, k)) {
-			struct mcand mc = { e->snapshot, joins_spool_key(e->spool_id), 1, i, 0 };
+			struct mcand mc = { e->snapshot, 1, k, i, 0 };
 
 			VEC_PUSH(x->cand, x->n, x->cap, mc);
 		}
@@ -488,12 +495,10 @@ make_missing(struct ctx *c)
 		xqsort(cand, ncand, sizeof(*cand), cmp_mcand);
 	for (i = 0; i < ncand; i = j) {
 		for (j = i + 1; j < ncand && cand[j].snap == cand[i].snap &&
-		     strcmp(cand[j].key, cand[i].key) == 0; j++)
+		     cand[j].code == cand[i].code; j++)
 			;
 		report_add_message(rep, missing_make(c, cand, i, j));
 	}
-	for (i = 0; i < ncand; i++)
-		free(cand[i].key);
 	free(cand);
 	free(keys.v);
 }
