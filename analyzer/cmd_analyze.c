@@ -394,6 +394,7 @@ cmd_analyze(struct cli *c)
 	/* The terminal summary prints counts and the report's own findings:
 	 * the messages' details and the members' digests need not be kept */
 	cli_lean(c, !c->out_dir && !c->json);
+	c->o.summary_only = !c->out_dir && !c->json;
 	rc = cli_analyze(c, &rep, &where);
 	if (rc != EXIT_OK) {
 		if (rc == EXIT_FATAL)

@@ -548,6 +548,11 @@ pipeline_run(struct imcq_report *rep, const struct imcq_opts *o, struct imcq_err
 	report_freeze_findings(rep);
 	store_pace(false);
 	par_end();
+	/* the writers read the messages in spool-id order: from the record
+	 * store in the order they lie when the gather moved them, else at
+	 * random in the main store, which then stays mapped (store_keep) */
+	if (!o->summary_only && !rep->gathered)
+		store_keep(rep->store);
 	stage_mark("analysis");
 	if (run.show_progress)
 		fprintf(stderr, "\r\033[K");

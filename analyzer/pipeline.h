@@ -49,6 +49,10 @@ struct imcq_opts {
 	 * or input is hashed (issue #9; model.h imcq_report.drop_details,
 	 * no_hashes).  cli_lean() sets it. */
 	bool lean;
+	/* The outputs are `analyze`'s terminal summary: a few fields of
+	 * each message, so the store goes on trimming after the analysis
+	 * whatever the run's size (core/store.h store_keep). */
+	bool summary_only;
 	const char *const *inputs;
 	size_t ninputs;
 };

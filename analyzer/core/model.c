@@ -1522,6 +1522,7 @@ report_gather(struct imcq_report *r)
 	/* the records' places of ingest are empty now: their pages go (and
 	 * a pointer left to one would fault, not read a stale record) */
 	store_drop(r->rstore, was_end);
+	r->gathered = true;
 	gather_events(r);
 	report_order_mem(r);
 	/* and back to the usual (collecting on the worker too, which may own

@@ -777,6 +777,9 @@ struct imcq_report {
 	/* ingest_over: pipeline_run is past ingest; the analysis may hold
 	 * records' addresses, so report_add_message moves no earlier record */
 	bool ingest_over;
+	/* gathered: report_gather copied the records and blocks into rstore
+	 * in spool-id order (else the blocks lie in store, in ingest's) */
+	bool gathered;
 	/* drop_details (imcq_opts.lean): chilling drops the cold
 	 * fields instead of encoding them, freezing keeps the findings'
 	 * codes and drops the rest; message_thaw and message_findings_get

@@ -50,6 +50,7 @@ struct imcq_store {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;		/* under mu */
+	_Atomic bool keep;	/* store_keep: the thread trims no more */
 };
 
 static long page_size = 4096;	/* set by the first store_open */
@@ -112,7 +113,7 @@ look_now(void)
 		struct imcq_store *s = atomic_load(&reg[i]);
 		uint64_t n = s != NULL ? atomic_load(&s->mapped) : 0;
 
-		if (n > 0)
+		if (n > 0 && !atomic_load(&s->keep))
 			(void)madvise(s->base, (size_t)n, MADV_DONTNEED);
 	}
 }
@@ -281,6 +282,7 @@ store_open(const char *dir, struct imcq_err *err)
 	s->verbose = how != NULL && (strcmp(how, "verbose") == 0 ||
 				     (strstr(how, ",verbose") != NULL && strncmp(how, "max:", 4) == 0));
 	atomic_init(&s->mapped, 0);
+	atomic_init(&s->keep, false);
 	{
 		uint64_t none = 0;
 		long pg = sysconf(_SC_PAGESIZE);
@@ -467,6 +469,18 @@ store_seal(struct imcq_store *s)
 	n = atomic_load(&s->mapped);
 	if (n > 0 && mprotect(s->base, (size_t)n, PROT_READ) != 0)
 		BUG("store: mprotect");
+}
+
+void
+store_keep(struct imcq_store *s)
+{
+	uint64_t n;
+
+	if (s == NULL || atomic_exchange(&s->keep, true))
+		return;
+	n = atomic_load(&s->mapped);
+	if (n > 0)
+		(void)madvise(s->base, (size_t)n, MADV_NORMAL);	/* read-around again */
 }
 
 void

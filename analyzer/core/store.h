@@ -110,6 +110,18 @@ void store_drop(struct imcq_store *s, const void *end);
 bool store_holds(const struct imcq_store *s, const void *p);
 /* No more puts; the blocks become read-only. */
 void store_seal(struct imcq_store *s);
+/* From now on the pages stay mapped once read (no trimming, read-around
+ * again).  pipeline_run calls it on the main store when the analysis is
+ * done and the messages' blocks are still there, in ingest's order (no
+ * record went to the record store, so report_gather moved nothing: a
+ * run below IMCQ_RECORDS_HEAP, ~180,000 messages): the report writers
+ * read them in spool-id order, and trimming behind a reader that jumps
+ * about costs a fault a page (issue #9: at 100k, --json took 2.5 faults
+ * a message more and 1 s more of system time) and bounds little.  Not
+ * for analyze's terminal summary (imcq_opts.summary_only), which reads a
+ * few fields of each message, nor once the blocks were gathered: the
+ * writers then read them in the order they lie, trimmed behind them. */
+void store_keep(struct imcq_store *s);
 /* How store_say names the store ("imcq-store LABEL: ..."; label static;
  * unlabelled: "imcq-store: ..."): a run has several (model.h). */
 void store_label(struct imcq_store *s, const char *label);
