@@ -1625,19 +1625,17 @@ message_bind_source(const struct imcq_report *r, struct imcq_message *m, size_t 
 void
 source_sha256_hex(const struct imcq_report *r, const struct imcq_source *s, char out[65])
 {
+	struct imcq_inv row;
+
 	if (s->inv == IMCQ_SRC_NOINV || s->inv >= r->ninv) {
 		out[0] = '\0';
 		return;
 	}
-	if (store_holds(r->istore, &r->inv[s->inv])) {
-		struct imcq_inv row;
-
-		if (store_read(r->istore, &r->inv[s->inv], &row, sizeof(row))) {
-			inv_sha256_hex(&row, out);
-			return;
-		}
-	}
-	inv_sha256_hex(&r->inv[s->inv], out);	/* in place */
+	/* through the inventory's store's file when it holds the row */
+	if (store_copy_out(r->istore, &r->inv[s->inv], &row, sizeof(row)))
+		inv_sha256_hex(&row, out);
+	else
+		inv_sha256_hex(&r->inv[s->inv], out);	/* a read error: in place */
 }
 
 const char *
