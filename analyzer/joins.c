@@ -889,11 +889,9 @@ struct evpeek {
 static const struct imcq_event *
 event_peek(const struct imcq_report *rep, size_t ev, int j, struct evpeek *p)
 {
-	const struct imcq_event *src = &rep->events[ev];
+	const struct imcq_event *src = report_event_peek(rep, ev, &p->e);
 
-	/* in the record store once gathered, else in the events' or the heap */
-	if (!store_copy_out(store_holds(rep->rstore, src) ? rep->rstore : rep->estore,
-			    src, &p->e, sizeof(p->e)))
+	if (src != &p->e)
 		p->e = *src;
 	if (j == EVK_SPOOL) {
 		if (p->e.spool_id && store_read_str(rep->store, p->e.spool_id, p->buf[0], sizeof(p->buf[0])))

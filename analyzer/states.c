@@ -44,6 +44,7 @@
 #include "analyzer/core/keysort.h"
 #include "analyzer/core/par.h"
 #include "analyzer/core/stage.h"
+#include "analyzer/core/store.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -327,6 +328,24 @@ missing_from_event(struct imcq_message *m, const struct imcq_event *e)
 	}
 }
 
+/* The evidence item of a Queue.dat reference (qref_peek's copy). */
+static void
+ev_qref(struct imcq_evlist *l, const struct imcq_queue_file *q, const struct imcq_qpeek *qp)
+{
+	char t[32];
+	char *x;
+
+	iso(qp->time, t);
+	x = xasprintf("%s reference to %s (%s)%s%s%s%s", q->corrupt ?
+		      "corrupt Queue.dat:" : "Queue.dat:", qref_spool_id(q, &qp->r),
+		      qref_encoding(&qp->r),
+		      qp->time != IMCQ_NOTIME ? ", nearest time " : "",
+		      qp->time != IMCQ_NOTIME ? t : "",
+		      qp->address ? ", nearest address " : "",
+		      qp->address ? qp->address : "");
+	evlist_add_ref(l, q->input, q->member, qp->r.offset, 0, x);
+}
+
 /* One missing record per (snapshot, spool id) in cand[i..j). */
 static struct imcq_message *
 missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
@@ -341,23 +360,39 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 		    c->has_queue_dirs[cand[i].snap];
 	int64_t qtime = IMCQ_NOTIME;
 	const char *basis = "inferred";
+	struct imcq_evlist ev = { NULL, 0, 0 };
 
 	for (k = 0; k < 8; k++)	/* the key: the spool id in upper case */
 		key[k] = (char)(cand[i].code >> (56 - 8 * k));
 	key[8] = '\0';
 	m = missing_new(cand[i].snap, key);
+	/* each candidate read once (in spool-id order: anywhere in the
+	 * store, read through its file), its evidence item made then */
 	for (k = i; k < j; k++) {
+		bool item = ev.n < MAX_EV_PER_FINDING;
+
 		if (cand[k].kind == 0) {
 			const struct imcq_queue_file *q = &rep->qfiles[cand[k].a];
+			struct imcq_qpeek qp;
 
 			nq++;
 			if (q->corrupt)
 				basis = "heuristic";
+			if (qtime != IMCQ_NOTIME && !item)
+				continue;
+			qref_peek(rep, q, cand[k].b, &qp);
 			if (qtime == IMCQ_NOTIME)
-				qtime = qref_time(q, &q->refs[cand[k].b]);
+				qtime = qp.time;
+			if (item)
+				ev_qref(&ev, q, &qp);
 		} else {
+			struct imcq_evread eb;
+			const struct imcq_event *e = report_event_read(rep, cand[k].a, &eb);
+
 			nt++;
-			missing_from_event(m, &rep->events[cand[k].a]);
+			missing_from_event(m, e);
+			if (item)
+				ev_event(&ev, e, "tracking: ");
 		}
 	}
 	if (m->queue_time == IMCQ_NOTIME && qtime != IMCQ_NOTIME) {
@@ -383,34 +418,16 @@ missing_make(struct ctx *c, struct mcand *cand, size_t i, size_t j)
 			    "Queue.dat is rebuilt (Q193862, Q148727)",
 		    xasprintf("spool id %s is referenced by %s but no file with this id "
 			      "exists in snapshot %d", m->spool_id, where, m->snapshot));
-	for (k = i; k < j && f->ev.n < MAX_EV_PER_FINDING; k++) {
-		if (cand[k].kind == 0) {
-			const struct imcq_queue_file *q = &rep->qfiles[cand[k].a];
-			const struct imcq_qref *r = &q->refs[cand[k].b];
-			int64_t rt = qref_time(q, r);
-			const char *ra = qref_address(q, r);
-			char t[32];
-			char *x;
-
-			iso(rt, t);
-			x = xasprintf("%s reference to %s (%s)%s%s%s%s%s", q->corrupt ?
-				      "corrupt Queue.dat:" : "Queue.dat:", qref_spool_id(q, r),
-				      qref_encoding(r),
-				      rt != IMCQ_NOTIME ? ", nearest time " : "",
-				      rt != IMCQ_NOTIME ? t : "",
-				      ra ? ", nearest address " : "",
-				      ra ? ra : "", "");
-			evlist_add_ref(&f->ev, q->input, q->member, r->offset, 0, x);
-		} else {
-			ev_event(&f->ev, &rep->events[cand[k].a], "tracking: ");
-		}
-	}
+	f->ev = ev;
 	free(where);
 	/* kept by prune_missing whatever tracking says */
 	m->qd_named = nq > 0;
 	/* final: its texts go to the spill now, not after the states (a
 	 * tracking log without its spool files makes one record an entry) */
 	finding_spill(rep->spill, f);
+	/* and the finding itself, to the spill's block: a million of them
+	 * (130 MiB) would wait through the joins for summarise alone */
+	message_findings_freeze_early(rep, m);
 	return m;
 }
 
@@ -498,6 +515,7 @@ make_missing(struct ctx *c)
 		     cand[j].code == cand[i].code; j++)
 			;
 		report_add_message(rep, missing_make(c, cand, i, j));
+		store_poll();	/* its Queue.dat references and events: anywhere */
 	}
 	free(cand);
 	free(keys.v);
@@ -520,19 +538,20 @@ missing_closed(const struct imcq_report *rep, const struct imcq_message *m)
 {
 	bool closed = false;
 	int64_t t1010 = IMCQ_NOTIME;
+	struct imcq_event eb;
 	size_t j;
 
 	if (m->nsources > 0 || m->state != IMCQ_ST_MISSING || m->qd_named)
 		return false;
 	for (j = 0; j < m->nev_idx; j++) {
-		const struct imcq_event *e = &rep->events[m->ev_idx[j]];
+		const struct imcq_event *e = report_event_peek(rep, m->ev_idx[j], &eb);
 
 		if (e->event_no == 1010 && e->time != IMCQ_NOTIME &&
 		    (t1010 == IMCQ_NOTIME || e->time < t1010))
 			t1010 = e->time;
 	}
 	for (j = 0; j < m->nev_idx && !closed; j++) {
-		const struct imcq_event *e = &rep->events[m->ev_idx[j]];
+		const struct imcq_event *e = report_event_peek(rep, m->ev_idx[j], &eb);
 
 		closed = closes(e) && (t1010 == IMCQ_NOTIME || e->time == IMCQ_NOTIME ||
 				       e->time >= t1010);
@@ -551,6 +570,7 @@ prune_missing(struct ctx *c)
 		size_t at = report_mi(rep, i);
 
 		drop[at] = missing_closed(rep, rep->msgs[at]);
+		store_poll();
 	}
 	for (i = 0; i < rep->nmsgs; i++) {
 		if (drop[i])
@@ -600,10 +620,11 @@ static void
 set_priority(const struct imcq_report *rep, struct imcq_message *m)
 {
 	int p = message_header_priority(m);
+	struct imcq_event eb;
 	size_t i;
 
 	for (i = 0; p == 2 && i < m->nev_idx; i++) {
-		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+		const struct imcq_event *e = report_event_peek(rep, m->ev_idx[i], &eb);
 
 		if (e->source && strcmp(e->source, "tracking") == 0 && e->event_no >= 1010 &&
 		    e->event_no <= 1014 && e->priority >= -1 && e->priority <= 1 &&
@@ -659,7 +680,8 @@ set_queue_time(const struct imcq_report *rep, struct imcq_message *m)
 		return;
 	}
 	for (i = 0; i < m->nev_idx; i++) {
-		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+		struct imcq_event eb;
+		const struct imcq_event *e = report_event_peek(rep, m->ev_idx[i], &eb);
 
 		if (e->event_no == want && e->source && strcmp(e->source, "tracking") == 0 &&
 		    e->time != IMCQ_NOTIME && (m->queue_time == IMCQ_NOTIME || e->time < m->queue_time))
@@ -834,7 +856,8 @@ deliveries(struct ctx *c, struct imcq_message *m, struct deliv *d)
 
 	memset(d, 0, sizeof(*d));
 	for (i = 0; i < m->nev_idx; i++) {
-		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+		struct imcq_event eb;
+		const struct imcq_event *e = report_event_peek(rep, m->ev_idx[i], &eb);
 		char *x;
 
 		if (e->event_no != want || e->source == NULL || strcmp(e->source, "tracking") != 0 ||
@@ -842,7 +865,7 @@ deliveries(struct ctx *c, struct imcq_message *m, struct deliv *d)
 			continue;
 		d->any = true;
 		if (d->first_ev == NULL)
-			d->first_ev = e;
+			d->first_ev = &rep->events[m->ev_idx[i]];
 		x = xasprintf("tracking %d %s at %s GMT%s%s%s%s", e->event_no,
 			      want == 1011 ? "SMTP transferred outbound" :
 			      "SMTP transferred inbound (to the store)",
@@ -895,13 +918,14 @@ ndr_event(const struct imcq_report *rep, const struct imcq_message *m)
 	size_t i;
 
 	for (i = 0; i < m->nev_idx; i++) {
-		const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+		struct imcq_event eb;
+		const struct imcq_event *e = report_event_peek(rep, m->ev_idx[i], &eb);
 
 		if ((e->event_no == 1016 || e->event_no == 1017) && e->source &&
 		    strcmp(e->source, "tracking") == 0 &&
 		    (e->time == IMCQ_NOTIME || m->queue_time == IMCQ_NOTIME ||
 		     e->time >= m->queue_time))
-			return e;
+			return &rep->events[m->ev_idx[i]];
 	}
 	return NULL;
 }
@@ -996,7 +1020,8 @@ queue_evidence(struct imcq_finding *f, const struct imcq_report *rep,
 		free(x);
 	} else if (strncmp(m->queue_time_source, "tracking", 8) == 0) {
 		for (i = 0; i < m->nev_idx; i++) {
-			const struct imcq_event *e = &rep->events[m->ev_idx[i]];
+			struct imcq_event eb;
+			const struct imcq_event *e = report_event_peek(rep, m->ev_idx[i], &eb);
 
 			if (e->time == m->queue_time && (e->event_no == 1010 || e->event_no == 1012)) {
 				ev_event(&f->ev, e, "tracking: ");
@@ -1614,13 +1639,21 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 	size_t i, j, nid = 0, nsev[3] = { 0, 0, 0 };
 	char *msg;
 	struct imcq_tbuf tb = IMCQ_TBUF_INIT;
+	/* ref and basis when they come from a frozen finding's copy */
+	char *ref_own = NULL, *basis_own = NULL;
 
 	/* messages are sorted by spool id: count the distinct ones */
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
+		struct imcq_findlist fz = { NULL, 0, 0 };
+		const struct imcq_findlist *l = &m->findings;
 
-		for (j = 0; j < m->findings.n; j++) {
-			const struct imcq_finding *mf = &m->findings.v[j];
+		if (message_has_frozen(m, code)) {
+			message_findings_get(rep, m, &fz);
+			l = &fz;
+		}
+		for (j = 0; j < l->n; j++) {
+			const struct imcq_finding *mf = &l->v[j];
 
 			if (strcmp(mf->code, code) != 0)
 				continue;
@@ -1628,20 +1661,25 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 				nsev[mf->sev]++;
 			if (mf->sev > sev)
 				sev = mf->sev;
-			if (ref == NULL)
-				ref = mf->reference;
-			if (basis == NULL)
-				basis = mf->basis;
-			else if (mf->basis && strcmp(basis, mf->basis) != 0)
+			if (ref == NULL && mf->reference)
+				ref = l == &fz ? (ref_own = xstrdup(mf->reference)) : mf->reference;
+			if (basis == NULL) {
+				if (mf->basis)
+					basis = l == &fz ? (basis_own = xstrdup(mf->basis))
+							 : mf->basis;
+			} else if (mf->basis && strcmp(basis, mf->basis) != 0)
 				basis = "inferred";
 			if (m->spool_id && (last == NULL || strcmp(last, m->spool_id) != 0)) {
 				nid++;
 				last = m->spool_id;
 			}
 		}
+		findlist_release(&fz);
 	}
 	if (nid == 0) {
 		free(action);
+		free(ref_own);
+		free(basis_own);
 		return;
 	}
 	if ((nsev[0] != 0) + (nsev[1] != 0) + (nsev[2] != 0) > 1) {
@@ -1662,6 +1700,8 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 	f->message = msg;
 	f->action = action;
 	f->basis = xstrdup(basis ? basis : "inferred");
+	free(ref_own);
+	free(basis_own);
 	/* the ids are counted: one allocation (finding_add_spool grows by
 	 * one, which is quadratic over a whole queue) */
 	f->spool_ids = xcalloc(nid, sizeof(*f->spool_ids));
@@ -1669,9 +1709,22 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 	last = NULL;
 	for (i = 0; i < rep->nmsgs; i++) {
 		const struct imcq_message *m = rep->msgs[i];
+		struct imcq_findlist fz = { NULL, 0, 0 };
+		const struct imcq_findlist *l = &m->findings;
+		bool frozen = message_has_frozen(m, code);
 
-		for (j = 0; j < m->findings.n; j++) {
-			const struct imcq_finding *mf = &m->findings.v[j];
+		/* a frozen one is read back only for its evidence */
+		if (frozen && f->ev.n < SUMMARY_EV) {
+			message_findings_get(rep, m, &fz);
+			l = &fz;
+		} else if (frozen) {
+			if (m->spool_id && (last == NULL || strcmp(last, m->spool_id) != 0)) {
+				f->spool_ids[f->nspool_ids++] = xstrdup(m->spool_id);
+				last = m->spool_id;
+			}
+		}
+		for (j = 0; j < l->n; j++) {
+			const struct imcq_finding *mf = &l->v[j];
 
 			if (strcmp(mf->code, code) != 0)
 				continue;
@@ -1684,6 +1737,7 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 					   mf->ev.v[0].offset, mf->ev.v[0].line,
 					   evidence_excerpt(rep->spill, &mf->ev.v[0], &tb));
 		}
+		findlist_release(&fz);
 	}
 	tbuf_release(&tb);
 }
@@ -1720,6 +1774,7 @@ times_range(void *user, size_t lo, size_t hi)
 
 		set_priority(c->rep, m);
 		set_queue_time(c->rep, m);
+		store_poll();	/* m's events lie anywhere in their store */
 	}
 }
 
@@ -1733,6 +1788,7 @@ states_range(void *user, size_t lo, size_t hi)
 		struct imcq_message *m = c->rep->msgs[i = report_mi(c->rep, k)];
 
 		state_one(c, i, &c->dv[i]);
+		store_poll();
 		/* final: only the reports read it now (model.h, text_spill) */
 		m->state_reason = text_spill(c->rep->spill, m->state_reason);
 	}
@@ -1752,6 +1808,7 @@ findings_range(void *user, size_t lo, size_t hi)
 		find_duplicates(c, i, &c->dv[i]);
 		find_oversized(c, m);
 		find_loop(c, m);
+		store_poll();
 		/* m's findings are complete: their texts go to the spill
 		 * (summarise and diagnose.c's ev_own read excerpts back) */
 		for (size_t j = 0; j < m->findings.n; j++)

@@ -507,8 +507,10 @@ get_findings(struct cur *c, struct imcq_findlist *out)
 	}
 }
 
-void
-message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
+/* Freeze m's live findings; with block false (a lean run), keep their
+ * codes alone. */
+static void
+freeze(const struct imcq_report *r, struct imcq_message *m, bool block)
 {
 	const struct imcq_findlist *l = &m->findings;
 	struct buf b;
@@ -520,8 +522,7 @@ message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
 	for (i = 0; i < l->n; i++)
 		if (finding_code_id(l->v[i].code) < 0)
 			return;
-	/* a lean run keeps the codes alone: no block (report_keeps_details) */
-	if (!r->drop_details) {
+	if (block) {
 		buf_init(&b, (size_t)UINT32_MAX - 1);
 		if (m->nfz == 0) {
 			bput_u64(&b, 0);
@@ -539,7 +540,7 @@ message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
 		m->fzcodes[m->nfz + i] = (uint8_t)finding_code_id(l->v[i].code);
 	m->nfz = (uint8_t)(m->nfz + l->n);
 	findlist_release(&m->findings);
-	if (r->drop_details)
+	if (!block)
 		return;
 	d = buf_detach(&b, &len);
 	buf_release(&b);
@@ -552,6 +553,31 @@ message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
 		m->fzblk = (unsigned char *)d;
 		m->fz_mem = true;
 	}
+}
+
+void
+message_findings_freeze(const struct imcq_report *r, struct imcq_message *m)
+{
+	/* a lean run keeps the codes alone: no block (report_keeps_details) */
+	freeze(r, m, !r->drop_details);
+}
+
+void
+message_findings_freeze_early(const struct imcq_report *r, struct imcq_message *m)
+{
+	freeze(r, m, true);
+}
+
+bool
+message_has_frozen(const struct imcq_message *m, const char *code)
+{
+	int id = finding_code_id(code);
+	size_t i;
+
+	for (i = 0; id >= 0 && i < m->nfz; i++)
+		if (m->fzcodes[i] == (uint8_t)id)
+			return true;
+	return false;
 }
 
 static void
@@ -622,7 +648,7 @@ message_findings_get(const struct imcq_report *r, const struct imcq_message *m,
 	struct buf b;
 
 	memset(out, 0, sizeof(*out));
-	if (m->nfz > 0 && r != NULL && r->drop_details)
+	if (m->nfz > 0 && m->fzlen == 0)
 		BUG("message_findings_get: this lean run dropped the findings' texts");
 	/* newest first: each block names the one before it */
 	while (m->nfz > 0) {

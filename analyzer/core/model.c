@@ -1871,6 +1871,35 @@ qref_host(const struct imcq_queue_file *q, const struct imcq_qref *r)
 	return r->host_at ? q->strings[r->host_at - 1].u.value : NULL;
 }
 
+/* q->strings[at - 1] into *c (at > 0) */
+static void
+qcarved_peek(const struct imcq_report *rep, const struct imcq_queue_file *q, uint32_t at,
+	     struct imcq_carved *c)
+{
+	if (!store_copy_out(rep->store, &q->strings[at - 1], c, sizeof(*c)))
+		*c = q->strings[at - 1];
+}
+
+void
+qref_peek(const struct imcq_report *rep, const struct imcq_queue_file *q, size_t j,
+	  struct imcq_qpeek *buf)
+{
+	struct imcq_carved c;
+
+	if (!store_copy_out(rep->store, &q->refs[j], &buf->r, sizeof(buf->r)))
+		buf->r = q->refs[j];
+	buf->time = IMCQ_NOTIME;
+	buf->address = NULL;
+	if (buf->r.time_at) {
+		qcarved_peek(rep, q, buf->r.time_at, &c);
+		buf->time = c.u.time;
+	}
+	if (buf->r.address_at) {
+		qcarved_peek(rep, q, buf->r.address_at, &c);
+		buf->address = c.u.value;
+	}
+}
+
 uint64_t
 qcarved_offset(const struct imcq_carved *c)
 {
@@ -2128,6 +2157,65 @@ event_pack(struct imcq_event *e)
 	free(src);
 	free(len);
 	free(dst);
+}
+
+const struct imcq_event *
+report_event_peek(const struct imcq_report *r, size_t i, struct imcq_event *buf)
+{
+	const struct imcq_event *src = &r->events[i];
+
+	if (!r->events_stored)
+		return src;
+	/* in the record store once gathered, else in the events' */
+	if (!store_copy_out(store_holds(r->rstore, src) ? r->rstore : r->estore, src, buf,
+			    sizeof(*buf)))
+		return src;
+	return buf;
+}
+
+/* p, or its copy in room when p lies in the n bytes read from base and
+ * its string ends there */
+static char *
+rebase(char *p, const char *base, size_t n, char *room)
+{
+	uintptr_t at = (uintptr_t)p, b = (uintptr_t)base;
+	size_t off;
+
+	if (p == NULL || at < b || at - b >= n)
+		return p;
+	off = (size_t)(at - b);
+	return memchr(room + off, '\0', n - off) != NULL ? room + off : p;
+}
+
+const struct imcq_event *
+report_event_read(const struct imcq_report *r, size_t i, struct imcq_evread *buf)
+{
+	const struct imcq_event *src = report_event_peek(r, i, &buf->e);
+	char **slot[EV_SLOTS];
+	const char *base;
+	size_t n, k, ns;
+
+	if (src != &buf->e)
+		buf->e = *src;
+	base = (const char *)buf->e.rcpts.v;
+	if (!(buf->e.pooled & IMCQ_EVT_PACKED) || base == NULL || !store_holds(r->store, base))
+		return &buf->e;
+	n = store_read_some(r->store, base, buf->room, sizeof(buf->room));
+	if (n == 0)
+		return &buf->e;
+	/* the block: the recipients' pointers, then the strings (event_pack) */
+	if (buf->e.rcpts.n <= n / sizeof(char *)) {
+		char **rv = (char **)(void *)buf->room;
+
+		for (k = 0; k < buf->e.rcpts.n; k++)
+			rv[k] = rebase(rv[k], base, n, buf->room);
+		buf->e.rcpts.v = rv;
+	}
+	ns = event_own_slots(&buf->e, slot);
+	for (k = 0; k < ns; k++)
+		if (slot[k] != &buf->e.member)	/* evidence items share it */
+			*slot[k] = rebase(*slot[k], base, n, buf->room);
+	return &buf->e;
 }
 
 void

@@ -646,6 +646,25 @@ struct imcq_report;
 void report_store_event(struct imcq_report *r, struct imcq_event *e);
 /* Free the event's own strings (packed or not), not the slot. */
 void event_release(struct imcq_event *e);
+/* r->events[i] for a pass that reads the events at random (by a message's
+ * ev_idx): a shallow copy in *buf read through the file of the store that
+ * holds the array (store_copy_out; see qref_peek), else the event in
+ * place.  Its strings are the event's (read in place).  Keep the address
+ * &r->events[i], not the result, past the next call. */
+const struct imcq_event *report_event_peek(const struct imcq_report *r, size_t i,
+					   struct imcq_event *buf);
+/* The same, and the event's own strings and recipients too (its packed
+ * block, event_pack), read through the main store's file into buf's room
+ * when the block lies there: the first IMCQ_EVREAD_ROOM bytes of it; a
+ * string past them is read in place, and so is the member path, which
+ * evidence items share (evlist_add_ref).  Always a copy (buf->e). */
+#define IMCQ_EVREAD_ROOM 1024
+struct imcq_evread {
+	struct imcq_event e;
+	_Alignas(max_align_t) char room[IMCQ_EVREAD_ROOM];
+};
+const struct imcq_event *report_event_read(const struct imcq_report *r, size_t i,
+					   struct imcq_evread *buf);
 
 /* One SMTP protocol-log session (one L*.LOG connection). */
 struct imcq_session {
@@ -984,6 +1003,16 @@ void message_thawed_release(struct imcq_thawed *t);
  * evidence_excerpt as for any finding).
  */
 void message_findings_freeze(const struct imcq_report *r, struct imcq_message *m);
+/*
+ * The same, but a lean run keeps the block as well: for a step that
+ * freezes findings before the analysis has read them all (states.c
+ * make_missing: a million missing records' findings would otherwise stay
+ * live through the joins).  Until a lean run's report_freeze_findings,
+ * message_findings_get reads them; after it, only their codes.
+ */
+void message_findings_freeze_early(const struct imcq_report *r, struct imcq_message *m);
+/* Whether one of m's frozen findings has this code. */
+bool message_has_frozen(const struct imcq_message *m, const char *code);
 /* Freeze the findings of every message (par_for; after the analysis). */
 void report_freeze_findings(struct imcq_report *r);
 size_t message_nfindings(const struct imcq_message *m);
@@ -1061,6 +1090,21 @@ int64_t qref_time(const struct imcq_queue_file *q, const struct imcq_qref *r);
 uint64_t qref_time_offset(const struct imcq_queue_file *q, const struct imcq_qref *r);
 const char *qref_address(const struct imcq_queue_file *q, const struct imcq_qref *r);
 const char *qref_host(const struct imcq_queue_file *q, const struct imcq_qref *r);
+/*
+ * A Queue.dat's reference read at random (states.c's missing records, in
+ * spool-id order): q->refs[j] and the carved values it names, through the
+ * store's file when they lie there (store_copy_out: a fault in the
+ * mapping maps 16 pages, and a million of them kept the kernel busier
+ * than the analysis), else in place.  *buf holds the copy; qref_spool_id
+ * and qref_encoding read it as the original.
+ */
+struct imcq_qpeek {
+	struct imcq_qref r;
+	int64_t time;		/* qref_time */
+	const char *address;	/* qref_address */
+};
+void qref_peek(const struct imcq_report *rep, const struct imcq_queue_file *q, size_t j,
+	       struct imcq_qpeek *buf);
 uint64_t qcarved_offset(const struct imcq_carved *c);
 /* "address" | "host" | "filetime" | "time_t" | "queue-name" */
 const char *qcarved_kind(const struct imcq_carved *c);

@@ -137,6 +137,25 @@ look_locked(void)
 	xmutex_unlock(&reg_mu);
 }
 
+void
+store_poll(void)
+{
+	static _Thread_local unsigned n;
+	static _Atomic uint64_t last;	/* us of the monotonic clock */
+	struct timespec ts;
+	uint64_t now, was;
+
+	if (++n % STORE_POLL_N != 0 || atomic_load(&reg_open) == 0)
+		return;
+	/* a look (statm) costs a few us: at most one a STORE_POLL_US */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	was = atomic_load(&last);
+	if (now - was < STORE_POLL_US || !atomic_compare_exchange_strong(&last, &was, now))
+		return;
+	look_now();
+}
+
 /* ---- pacing (store_pace) ---- */
 
 #define STORE_PACE_SIG	(SIGRTMIN + 1)
@@ -387,19 +406,26 @@ store_copy_out(const struct imcq_store *s, const void *at, void *dst, size_t n)
 	return true;
 }
 
-bool
-store_read_str(const struct imcq_store *s, const char *at, char *dst, size_t cap)
+size_t
+store_read_some(const struct imcq_store *s, const void *at, void *dst, size_t cap)
 {
-	const unsigned char *q = (const unsigned char *)at;
+	const unsigned char *q = at;
 	size_t n;
 
 	if (s == NULL || cap == 0 || !store_holds(s, q))
-		return false;
+		return 0;
 	n = (size_t)(s->base + s->used - q);
 	if (n > cap)
 		n = cap;
-	return n > 0 && pread_full(s->fd, dst, n, (uint64_t)(q - s->base)) &&
-	       memchr(dst, '\0', n) != NULL;
+	return n > 0 && pread_full(s->fd, dst, n, (uint64_t)(q - s->base)) ? n : 0;
+}
+
+bool
+store_read_str(const struct imcq_store *s, const char *at, char *dst, size_t cap)
+{
+	size_t n = store_read_some(s, at, dst, cap);
+
+	return n > 0 && memchr(dst, '\0', n) != NULL;
 }
 
 bool

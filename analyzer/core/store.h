@@ -70,6 +70,15 @@ struct imcq_store;
  * open, a read and a close.  Nothing when no store is open or the timer
  * cannot be had. */
 void store_pace(bool on);
+/* For a pass that reads the stores at random -- a million missing records'
+ * events, one fault a record, each fault mapping 16 pages: two threads map
+ * tens of MiB between two of the pacing's looks -- call once an item:
+ * every STORE_POLL_N calls on a thread, and at most once a STORE_POLL_US
+ * in the process, it looks as the pacing does (the budget kept: an open,
+ * a read and a close).  Nothing when no store is open. */
+#define STORE_POLL_N	32
+#define STORE_POLL_US	100
+void store_poll(void);
 /* Open a store in dir (NULL: $TMPDIR, else /tmp).  NULL, with err set,
  * when IMCQ_STORE=off or no temporary file or address range can be had. */
 struct imcq_store *store_open(const char *dir, struct imcq_err *err);
@@ -100,6 +109,10 @@ bool store_copy_out(const struct imcq_store *s, const void *at, void *dst, size_
  * when at is not in the store (s may be NULL), the string does not fit
  * or the read fails: read it in place then. */
 bool store_read_str(const struct imcq_store *s, const char *at, char *dst, size_t cap);
+/* Up to cap bytes from `at` to the end of what the store holds, into dst
+ * through the file; how many (0: at not in the store, s NULL or a read
+ * error). */
+size_t store_read_some(const struct imcq_store *s, const void *at, void *dst, size_t cap);
 bool store_write(struct imcq_store *s, void *at, const void *src, size_t n);
 /* The blocks from the store's start up to end are no longer used: their
  * whole pages are given back (the file's blocks freed) and made
@@ -122,6 +135,11 @@ void store_seal(struct imcq_store *s);
  * few fields of each message, nor once the blocks were gathered: the
  * writers then read them in the order they lie, trimmed behind them. */
 void store_keep(struct imcq_store *s);
+/* The largest store pipeline_run keeps mapped so (store_size): a run of
+ * 100,000 messages puts 52 MB in the main store; a Queue.dat and tracking
+ * log of a million ids with one spool file, 156 MB of events' strings
+ * that the writers then read in order, trimmed behind them. */
+#define STORE_KEEP_MAX	((uint64_t)96 << 20)
 /* How store_say names the store ("imcq-store LABEL: ..."; label static;
  * unlabelled: "imcq-store: ..."): a run has several (model.h). */
 void store_label(struct imcq_store *s, const char *label);

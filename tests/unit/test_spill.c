@@ -660,7 +660,62 @@ TEST(test_freeze_spilled)
 	freeze_case(true);
 }
 
+/* A lean run (drop_details) keeps no block when it freezes; an early
+ * freeze (message_findings_freeze_early: states.c's missing records,
+ * frozen before summarise reads them) keeps one all the same, which
+ * message_findings_get reads; the lean freeze after it adds codes alone. */
+static void
+early_case(bool with_spill)
+{
+	struct imcq_report plain, cold;
+	struct imcq_message *b;
+	struct imcq_findlist fl;
+
+	open_pair(&plain, &cold, with_spill);
+	cold.drop_details = true;
+	report_add_message(&cold, full_message());
+	b = cold.msgs[0];
+	add_findings(&cold, b, 0);
+	message_findings_freeze_early(&cold, b);
+	ASSERT_EQ_INT(b->findings.n, 0);
+	ASSERT_EQ_INT(b->nfz, 2);
+	ASSERT(b->fzlen > 0 && b->fz_mem == !with_spill);
+	ASSERT(message_has_frozen(b, "NO_ROUTE") && message_has_frozen(b, "DUPLICATE_RISK"));
+	ASSERT(!message_has_frozen(b, "EXPIRED") && !message_has_frozen(b, "NOT_A_CODE"));
+	message_findings_get(&cold, b, &fl);
+	ASSERT_EQ_INT(fl.n, 2);
+	ASSERT_EQ_STR(fl.v[0].code, "NO_ROUTE");
+	ASSERT_EQ_STR(fl.v[0].reference, "Q146669");
+	ASSERT_EQ_STR(fl.v[0].basis, "inferred");
+	ASSERT_EQ_INT(fl.v[0].sev, IMCQ_SEV_WARNING);
+	ASSERT_EQ_INT(fl.v[0].ev.n, 2);
+	ASSERT_EQ_STR(fl.v[1].action, "recover one copy");
+	ASSERT_EQ_STR(fl.v[1].spool_ids[1], "BBBB0002");
+	findlist_release(&fl);
+	/* the plain freeze of the lean run keeps codes only */
+	findlist_add_shared(&b->findings, "EXPIRED", IMCQ_SEV_ERROR, NULL, NULL, NULL,
+			    xstrdup("late"));
+	message_findings_freeze(&cold, b);
+	ASSERT_EQ_INT(b->nfz, 3);
+	ASSERT_EQ_INT(b->findings.n, 0);
+	ASSERT_EQ_STR(message_finding_code(b, 2), "EXPIRED");
+	ASSERT(message_has_frozen(b, "EXPIRED"));
+	report_release(&plain);
+	report_release(&cold);	/* the early block too (ASan: no leak) */
+}
+
+TEST(test_freeze_early_in_memory)
+{
+	early_case(false);
+}
+
+TEST(test_freeze_early_spilled)
+{
+	early_case(true);
+}
+
 TEST_MAIN(test_file_roundtrip, test_open_fails, test_write_failure,
 	  test_concurrent_reads, test_concurrent_puts, test_concurrent_write_failure,
 	  test_chill_in_memory, test_chill_spilled,
-	  test_freeze_in_memory, test_freeze_spilled)
+	  test_freeze_in_memory, test_freeze_spilled,
+	  test_freeze_early_in_memory, test_freeze_early_spilled)

@@ -80,6 +80,12 @@ TEST(test_put_read)
 		ASSERT(!store_read_str(s, (char *)p[2], sb, sizeof(sb)));	/* no NUL in 8 */
 		ASSERT(!store_read_str(s, heap, sb, sizeof(sb)));
 		ASSERT(!store_read_str(NULL, (char *)p[3], sb, sizeof(sb)));
+		/* up to cap bytes, fewer at the store's end, none outside */
+		ASSERT(store_read_some(s, p[0], sb, 4) == 4 && memcmp(sb, "hell", 4) == 0);
+		ASSERT(store_read_some(s, p[3], sb, sizeof(sb)) == 6);
+		ASSERT_EQ_STR(sb, "after");
+		ASSERT(store_read_some(s, heap, sb, sizeof(sb)) == 0);
+		ASSERT(store_read_some(NULL, p[0], sb, sizeof(sb)) == 0);
 		/* bytes through the file when the store holds them, else in place */
 		memset(sb, 0, sizeof(sb));
 		ASSERT(store_copy_out(s, p[0], sb, 6));
@@ -529,10 +535,24 @@ TEST(test_events_store)
 		ASSERT(r.events_stored == !capped);
 		for (size_t i = 0; i < n; i++) {
 			char b[40];
+			struct imcq_event eb;
+			struct imcq_evread rb;
+			const struct imcq_event *p, *d;
 
 			snprintf(b, sizeof(b), "<e%zu@example.net>", i);
 			ASSERT_EQ_STR(r.events[i].msg_id, b);
 			ASSERT(r.events[i].event_no == (int)i && r.events[i].line == i * 7);
+			/* read at random: a copy through the file when stored,
+			 * with the strings in the copy's room */
+			p = report_event_peek(&r, i, &eb);
+			ASSERT(p == (r.events_stored ? &eb : &r.events[i]));
+			ASSERT(p->event_no == (int)i && p->line == i * 7);
+			ASSERT(p->msg_id == r.events[i].msg_id);
+			d = report_event_read(&r, i, &rb);
+			ASSERT(d == &rb.e && d->event_no == (int)i);
+			ASSERT_EQ_STR(d->msg_id, b);
+			ASSERT(store_holds(r.store, r.events[i].msg_id) ==
+			       (d->msg_id >= rb.room && d->msg_id < rb.room + sizeof(rb.room)));
 		}
 		report_trim(&r);
 		ASSERT_EQ_STR(r.events[n - 1].msg_id, "<e9@example.net>");
@@ -588,6 +608,55 @@ TEST(test_inv_store)
 	}
 }
 
+/* report_event_read: an event's packed block read through the main
+ * store's file into the copy's room -- the recipients' pointers and the
+ * strings within IMCQ_EVREAD_ROOM bytes rebased there, the rest read in
+ * place, the member path (which evidence shares) never rebased. */
+TEST(test_event_read_room)
+{
+	struct imcq_report r;
+	const size_t nr[2] = { 3, 200 };	/* 200 pointers pass the room */
+
+	report_init(&r);
+	r.store = open_with(NULL);
+	ASSERT(r.store != NULL);
+	for (size_t k = 0; k < 2; k++) {
+		struct imcq_event *e = report_add_event(&r);
+		char b[64];
+
+		e->member = xstrdup("Exchsrvr/Imcdata/Log/Ev.log");	/* own: packed too */
+		e->msg_id = xstrdup("<read@example.net>");
+		e->remote_id = xstrdup("remote [ABCD1234]");
+		e->event_no = 1010;
+		for (size_t i = 0; i < nr[k]; i++) {
+			snprintf(b, sizeof(b), "rcpt%03zu@example.org", i);
+			event_add_rcpt(e, xstrdup(b));
+		}
+		event_pack(e);
+		report_store_event(&r, e);
+		ASSERT(store_holds(r.store, e->rcpts.v) && store_holds(r.store, e->msg_id));
+	}
+	for (size_t k = 0; k < 2; k++) {
+		const struct imcq_event *o = &r.events[k];
+		struct imcq_evread rb;
+		const struct imcq_event *d = report_event_read(&r, k, &rb);
+		bool fits = nr[k] * sizeof(char *) <= sizeof(rb.room);
+		char b[64];
+
+		ASSERT(d == &rb.e && d->event_no == 1010 && d->rcpts.n == nr[k]);
+		ASSERT(d->member == o->member);
+		ASSERT_EQ_STR(d->msg_id, "<read@example.net>");
+		ASSERT_EQ_STR(d->remote_id, "remote [ABCD1234]");
+		ASSERT((d->rcpts.v == (char **)(void *)rb.room) == fits);
+		ASSERT(fits == (d->msg_id != o->msg_id));
+		for (size_t i = 0; i < nr[k]; i++) {
+			snprintf(b, sizeof(b), "rcpt%03zu@example.org", i);
+			ASSERT_EQ_STR(d->rcpts.v[i], b);
+		}
+	}
+	report_release(&r);
+}
+
 /* A carved Queue.dat's references and values move to the store past
  * rec_heap_max / 4 bytes, and read the same; below it they stay. */
 TEST(test_qfile_store)
@@ -625,6 +694,16 @@ TEST(test_qfile_store)
 			ASSERT(q->refs[i].offset == i * 64);
 			ASSERT(qref_time(q, &q->refs[i]) == 1000000000 + (int64_t)i);
 			ASSERT_EQ_STR(qref_address(q, &q->refs[i]), "a@example.com");
+			/* read at random through the store's file: the same */
+			{
+				struct imcq_qpeek qp;
+
+				qref_peek(&r, q, i, &qp);
+				ASSERT(qp.r.offset == i * 64 && qp.r.count == 1);
+				ASSERT_EQ_STR(qref_spool_id(q, &qp.r), id);
+				ASSERT(qp.time == 1000000000 + (int64_t)i);
+				ASSERT_EQ_STR(qp.address, "a@example.com");
+			}
 		}
 		report_trim(&r);	/* leaves the stored arrays */
 		ASSERT(q->nrefs == n && qref_time(q, &q->refs[n - 1]) == 1000000049);
@@ -633,4 +712,4 @@ TEST(test_qfile_store)
 }
 
 TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_message_and_event, test_gather,
-	  test_events_store, test_inv_store, test_qfile_store)
+	  test_events_store, test_event_read_room, test_inv_store, test_qfile_store)
