@@ -1641,6 +1641,7 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 	struct imcq_tbuf tb = IMCQ_TBUF_INIT;
 	/* ref and basis when they come from a frozen finding's copy */
 	char *ref_own = NULL, *basis_own = NULL;
+	int cid = finding_code_id(code);
 
 	/* messages are sorted by spool id: count the distinct ones */
 	for (i = 0; i < rep->nmsgs; i++) {
@@ -1648,7 +1649,7 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 		struct imcq_findlist fz = { NULL, 0, 0 };
 		const struct imcq_findlist *l = &m->findings;
 
-		if (message_has_frozen(m, code)) {
+		if (message_has_frozen(m, cid)) {
 			message_findings_get(rep, m, &fz);
 			l = &fz;
 		}
@@ -1711,7 +1712,7 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 		const struct imcq_message *m = rep->msgs[i];
 		struct imcq_findlist fz = { NULL, 0, 0 };
 		const struct imcq_findlist *l = &m->findings;
-		bool frozen = message_has_frozen(m, code);
+		bool frozen = message_has_frozen(m, cid);
 
 		/* a frozen one is read back only for its evidence */
 		if (frozen && f->ev.n < SUMMARY_EV) {

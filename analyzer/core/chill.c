@@ -569,9 +569,8 @@ message_findings_freeze_early(const struct imcq_report *r, struct imcq_message *
 }
 
 bool
-message_has_frozen(const struct imcq_message *m, const char *code)
+message_has_frozen(const struct imcq_message *m, int id)
 {
-	int id = finding_code_id(code);
 	size_t i;
 
 	for (i = 0; id >= 0 && i < m->nfz; i++)

@@ -1011,8 +1011,9 @@ void message_findings_freeze(const struct imcq_report *r, struct imcq_message *m
  * message_findings_get reads them; after it, only their codes.
  */
 void message_findings_freeze_early(const struct imcq_report *r, struct imcq_message *m);
-/* Whether one of m's frozen findings has this code. */
-bool message_has_frozen(const struct imcq_message *m, const char *code);
+/* Whether one of m's frozen findings has this code (finding_code_id's
+ * index; -1: none has). */
+bool message_has_frozen(const struct imcq_message *m, int code_id);
 /* Freeze the findings of every message (par_for; after the analysis). */
 void report_freeze_findings(struct imcq_report *r);
 size_t message_nfindings(const struct imcq_message *m);

@@ -680,8 +680,10 @@ early_case(bool with_spill)
 	ASSERT_EQ_INT(b->findings.n, 0);
 	ASSERT_EQ_INT(b->nfz, 2);
 	ASSERT(b->fzlen > 0 && b->fz_mem == !with_spill);
-	ASSERT(message_has_frozen(b, "NO_ROUTE") && message_has_frozen(b, "DUPLICATE_RISK"));
-	ASSERT(!message_has_frozen(b, "EXPIRED") && !message_has_frozen(b, "NOT_A_CODE"));
+	ASSERT(message_has_frozen(b, finding_code_id("NO_ROUTE")));
+	ASSERT(message_has_frozen(b, finding_code_id("DUPLICATE_RISK")));
+	ASSERT(!message_has_frozen(b, finding_code_id("EXPIRED")));
+	ASSERT(!message_has_frozen(b, finding_code_id("NOT_A_CODE")));
 	message_findings_get(&cold, b, &fl);
 	ASSERT_EQ_INT(fl.n, 2);
 	ASSERT_EQ_STR(fl.v[0].code, "NO_ROUTE");
@@ -699,7 +701,7 @@ early_case(bool with_spill)
 	ASSERT_EQ_INT(b->nfz, 3);
 	ASSERT_EQ_INT(b->findings.n, 0);
 	ASSERT_EQ_STR(message_finding_code(b, 2), "EXPIRED");
-	ASSERT(message_has_frozen(b, "EXPIRED"));
+	ASSERT(message_has_frozen(b, finding_code_id("EXPIRED")));
 	report_release(&plain);
 	report_release(&cold);	/* the early block too (ASan: no leak) */
 }
