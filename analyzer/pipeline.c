@@ -503,6 +503,10 @@ open_spill(struct imcq_report *rep, const struct imcq_opts *o)
 			 * (~210,000) and Queue.dat references */
 			rep->rec_heap_max = rh != NULL && end != rh && *end == '\0' ?
 					    (uint64_t)v : (uint64_t)64 << 20;
+			/* no trim below STORE_RSS_FLOOR while the records
+			 * stay in the heap (report_add_message takes it back) */
+			store_set_rss_floor(rep->rstore != NULL && rep->rec_heap_max > 0 ?
+					    STORE_RSS_FLOOR : 0);
 		}
 	}
 }

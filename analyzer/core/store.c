@@ -56,16 +56,18 @@ struct imcq_store {
 static long page_size = 4096;	/* set by the first store_open */
 
 /* Bytes of files the process maps now (/proc/self/statm's third field:
- * file and shared memory pages resident), or 0 when it cannot be read.
- * Async-signal-safe (open, read, close, no stdio). */
+ * file and shared memory pages resident) and, in *all, its whole resident
+ * set (the second), or 0 when it cannot be read.  Async-signal-safe
+ * (open, read, close, no stdio). */
 static uint64_t
-file_resident(void)
+file_resident2(uint64_t *all)
 {
 	char buf[128];
 	ssize_t n;
 	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC), field = 0;
-	uint64_t v = 0;
+	uint64_t v = 0, res = 0;
 
+	*all = 0;
 	if (fd < 0)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -74,7 +76,9 @@ file_resident(void)
 		return 0;
 	for (ssize_t i = 0; i < n; i++) {
 		if (buf[i] == ' ') {
-			if (++field == 3)
+			if (++field == 2)
+				res = v;
+			if (field == 3)
 				break;
 			v = 0;
 		} else if (buf[i] >= '0' && buf[i] <= '9') {
@@ -83,10 +87,29 @@ file_resident(void)
 			break;
 		}
 	}
-	return field >= 2 ? v * (uint64_t)page_size : 0;
+	if (field < 2)
+		return 0;
+	*all = res * (uint64_t)page_size;
+	return v * (uint64_t)page_size;
 }
 
-/* what the process mapped of files when the first store opened */
+static uint64_t
+file_resident(void)
+{
+	uint64_t all;
+
+	return file_resident2(&all);
+}
+
+/* store_set_rss_floor's (0: trim on the budget alone) */
+static _Atomic uint64_t rss_floor;
+
+void
+store_set_rss_floor(uint64_t bytes)
+{
+	atomic_store(&rss_floor, bytes);
+}
+
 static _Atomic uint64_t file_base;
 
 /* The open stores, which a look trims.  A store leaves before its range is
@@ -104,10 +127,11 @@ static _Atomic unsigned reg_open;	/* stores in reg */
 static void
 look_now(void)
 {
-	uint64_t fr = file_resident();
+	uint64_t all, fr = file_resident2(&all);
 
 	/* statm unreadable (0): trim every time */
-	if (fr != 0 && fr <= atomic_load(&file_base) + STORE_BUDGET)
+	if (fr != 0 && (fr <= atomic_load(&file_base) + STORE_BUDGET ||
+			all <= atomic_load(&rss_floor)))
 		return;
 	for (size_t i = 0; i < STORE_OPEN_MAX; i++) {
 		struct imcq_store *s = atomic_load(&reg[i]);

@@ -187,6 +187,18 @@ TEST(test_trimmed)
 	free(blk);
 	ASSERT(p != NULL);
 	store_seal(s);
+	/* below the resident-set floor nothing is trimmed (a run whose
+	 * records stay in the heap: store_set_rss_floor) */
+	store_set_rss_floor((uint64_t)1 << 40);
+	for (size_t i = 0; p && i < n; i += 4096)
+		sum += p[i];
+	{
+		struct timespec ts = { 0, 400 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	ASSERT(rss_file_kb() >= before + (long)(n >> 10) * 3 / 4);
+	store_set_rss_floor(0);	/* the default: trim on the budget alone */
 	/* read every page, then wait (up to 5 s) for the thread to give the
 	 * mapping's pages back: the process keeps at most the budget of the
 	 * three budgets' worth (what it read after the last trim), and a
