@@ -1629,6 +1629,17 @@ queue_dat_checks(struct ctx *c)
 
 /* ---- report-wide summaries ---------------------------------------------------------- */
 
+/* m's spool id into f's ids unless it is the last one added (the
+ * messages come sorted by spool id) */
+static void
+add_distinct_id(struct imcq_finding *f, const struct imcq_message *m, const char **last)
+{
+	if (m->spool_id && (*last == NULL || strcmp(*last, m->spool_id) != 0)) {
+		f->spool_ids[f->nspool_ids++] = xstrdup(m->spool_id);
+		*last = m->spool_id;
+	}
+}
+
 static void
 summarise(struct imcq_report *rep, const char *code, const char *what,
 	  char *action)
@@ -1719,20 +1730,14 @@ summarise(struct imcq_report *rep, const char *code, const char *what,
 			message_findings_get(rep, m, &fz);
 			l = &fz;
 		} else if (frozen) {
-			if (m->spool_id && (last == NULL || strcmp(last, m->spool_id) != 0)) {
-				f->spool_ids[f->nspool_ids++] = xstrdup(m->spool_id);
-				last = m->spool_id;
-			}
+			add_distinct_id(f, m, &last);
 		}
 		for (j = 0; j < l->n; j++) {
 			const struct imcq_finding *mf = &l->v[j];
 
 			if (strcmp(mf->code, code) != 0)
 				continue;
-			if (m->spool_id && (last == NULL || strcmp(last, m->spool_id) != 0)) {
-				f->spool_ids[f->nspool_ids++] = xstrdup(m->spool_id);
-				last = m->spool_id;
-			}
+			add_distinct_id(f, m, &last);
 			if (f->ev.n < SUMMARY_EV && mf->ev.n > 0)
 				evlist_add(&f->ev, mf->ev.v[0].input, mf->ev.v[0].member,
 					   mf->ev.v[0].offset, mf->ev.v[0].line,

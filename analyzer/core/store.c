@@ -60,7 +60,7 @@ static long page_size = 4096;	/* set by the first store_open */
  * set (the second), or 0 when it cannot be read.  Async-signal-safe
  * (open, read, close, no stdio). */
 static uint64_t
-file_resident2(uint64_t *all)
+file_resident(uint64_t *all)
 {
 	char buf[128];
 	ssize_t n;
@@ -93,14 +93,6 @@ file_resident2(uint64_t *all)
 	return v * (uint64_t)page_size;
 }
 
-static uint64_t
-file_resident(void)
-{
-	uint64_t all;
-
-	return file_resident2(&all);
-}
-
 /* store_set_rss_floor's (0: trim on the budget alone) */
 static _Atomic uint64_t rss_floor;
 
@@ -110,6 +102,7 @@ store_set_rss_floor(uint64_t bytes)
 	atomic_store(&rss_floor, bytes);
 }
 
+/* what the process mapped of files when the first store opened */
 static _Atomic uint64_t file_base;
 
 /* The open stores, which a look trims.  A store leaves before its range is
@@ -127,7 +120,7 @@ static _Atomic unsigned reg_open;	/* stores in reg */
 static void
 look_now(void)
 {
-	uint64_t all, fr = file_resident2(&all);
+	uint64_t all, fr = file_resident(&all);
 
 	/* statm unreadable (0): trim every time */
 	if (fr != 0 && (fr <= atomic_load(&file_base) + STORE_BUDGET ||
@@ -327,12 +320,12 @@ store_open(const char *dir, struct imcq_err *err)
 	atomic_init(&s->mapped, 0);
 	atomic_init(&s->keep, false);
 	{
-		uint64_t none = 0;
+		uint64_t none = 0, all;
 		long pg = sysconf(_SC_PAGESIZE);
 
 		if (pg > 0)
 			page_size = pg;
-		(void)atomic_compare_exchange_strong(&file_base, &none, file_resident());
+		(void)atomic_compare_exchange_strong(&file_base, &none, file_resident(&all));
 	}
 	if (pthread_mutex_init(&s->mu, NULL) != 0 || pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
