@@ -90,7 +90,7 @@ for d in /usr/lib/*-linux-gnu /usr/lib /usr/local/lib; do
 done
 # shellcheck disable=SC2046
 cc -O2 -pthread -I"$here/.." "$here/floor.c" "$here/../analyzer/zipfast.c" \
-	"$here/../analyzer/core/err.c" -o "$work/floor" \
+	"$here/../analyzer/core/err.c" "$here/../analyzer/core/fdio.c" -o "$work/floor" \
 	$(pkg-config --cflags --libs libarchive gmime-3.0 libcrypto libdeflate) $mi ||
 	{ echo "run.sh: cannot build bench/floor.c (cc, pkg-config, the -dev packages imcq builds with)" >&2; exit 2; }
 

@@ -310,6 +310,31 @@ if command -v 7z >/dev/null; then
 	(cd "$TMP/tree" && 7z a -tzip -bso0 "$TMP/7zip.zip" EXCHSRVR >/dev/null) && fast 7zip.zip "$files" walk
 else echo "note: 7z missing"; fi
 
+# the walk reads the members that follow in reads of 1 MiB (round 19): a
+# zip of several MiB, members of every size around the reads' edges (up to
+# 300 KiB, over the 256 KiB that is read alone), the spool files among
+# them, must give libarchive's report, from more than one read ahead
+python3 - "$TMP/tree" "$TMP/ahead.zip" <<'PY'
+import os, random, sys, zipfile
+root, out = sys.argv[1], sys.argv[2]
+rnd = random.Random(19)
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for dp, dn, fn in sorted(os.walk(root)):
+        for f in sorted(fn):
+            p = os.path.join(dp, f)
+            z.write(p, os.path.relpath(p, root))
+            for k in range(10):
+                n = rnd.choice((1, 7, 60, 200, 300)) << 10
+                z.writestr(zipfile.ZipInfo("EXCHSRVR/IMCDATA/LOG/pad-%s-%d.txt" % (f, k), (2026, 11, 26, 12, 0, 0)),
+                           "".join("%08x" % rnd.getrandbits(32) for _ in range(n // 8)))
+PY
+pad=$(python3 -c 'import zipfile,sys; print(len(zipfile.ZipFile(sys.argv[1]).infolist()))' "$TMP/ahead.zip")
+fast ahead.zip "$pad" walk
+reads=$(sed -n 's/^imcq-zipfast: \([0-9]*\) reads of up to 1024 KiB ahead of the walk$/\1/p' "$TMP/ahead.zip.err")
+[ -n "$reads" ] && [ "$reads" -ge 3 ] && [ "$reads" -lt "$pad" ] &&
+	ok "ahead.zip: $pad members in $reads reads ahead" ||
+	fail "ahead.zip: reads ahead ${reads:-none} for $pad members: $(cat "$TMP/ahead.zip.err")"
+
 # nested zips and archives other than zip never take it
 mkdir -p "$TMP/nest" && cp "$TMP/plain.zip" "$TMP/nest/inner.zip"
 tar -C "$TMP/nest" -cf "$TMP/nested.tar" inner.zip

@@ -221,6 +221,62 @@ TEST(test_trimmed)
 	store_close(s);
 }
 
+/* Below the resident-set floor, once a look has read the resident set,
+ * store_read and store_read_some copy from the mapping instead of
+ * calling pread (round 19): the same bytes either way; never below what
+ * store_drop gave back (its pages are inaccessible: the file's hole reads
+ * as zeros); and with no floor, through the file as before. */
+TEST(test_read_in_place)
+{
+	struct imcq_store *s = open_with(NULL);
+	unsigned char src[4 * 4096], back[200], *p;
+	uint64_t was;
+
+	ASSERT(s != NULL);
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (unsigned char)(i * 13 + 1);
+	p = store_put(s, src, sizeof(src));
+	ASSERT(p != NULL);
+	if (p == NULL) {
+		store_close(s);
+		return;
+	}
+	store_set_rss_floor(0);
+	was = store_reads_in_place(s);
+	ASSERT(store_read(s, p + 100, back, 200) && memcmp(back, src + 100, 200) == 0);
+	ASSERT(store_reads_in_place(s) == was);		/* no floor: the file */
+	store_set_rss_floor((uint64_t)1 << 40);
+	/* a look (store_poll: one every STORE_POLL_N calls, at most one a
+	 * STORE_POLL_US) reads the resident set */
+	for (int i = 0; i < 200 * STORE_POLL_N; i++) {
+		store_poll();
+		if (i % STORE_POLL_N == 0) {
+			struct timespec ts = { 0, 2 * STORE_POLL_US * 1000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	ASSERT(store_read(s, p + 5000, back, 200) && memcmp(back, src + 5000, 200) == 0);
+	ASSERT(store_reads_in_place(s) == was + 1);
+	ASSERT(store_read_some(s, p + sizeof(src) - 50, back, sizeof(back)) == 50);
+	ASSERT(memcmp(back, src + sizeof(src) - 50, 50) == 0);
+	ASSERT(store_reads_in_place(s) == was + 2);
+	/* the first two pages given back: read through the file (zeros),
+	 * the rest still in place */
+	store_drop(s, p + 2 * 4096 + 10);
+	memset(back, 0xEE, sizeof(back));
+	ASSERT(store_read(s, p + 4096 + 8, back, 100));
+	for (size_t i = 0; i < 100; i++)
+		ASSERT(back[i] == 0);
+	ASSERT(store_reads_in_place(s) == was + 2);
+	ASSERT(store_read(s, p + 3 * 4096, back, 100) && memcmp(back, src + 3 * 4096, 100) == 0);
+	ASSERT(store_reads_in_place(s) == was + 3);
+	store_set_rss_floor(0);	/* the default */
+	store_close(s);
+}
+
 TEST(test_message_and_event)
 {
 	struct imcq_report r;
@@ -723,5 +779,5 @@ TEST(test_qfile_store)
 	}
 }
 
-TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_message_and_event, test_gather,
+TEST_MAIN(test_put_read, test_cap_and_off, test_trimmed, test_read_in_place, test_message_and_event, test_gather,
 	  test_events_store, test_event_read_room, test_inv_store, test_qfile_store)
