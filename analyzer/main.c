@@ -476,31 +476,51 @@ print_allocator(FILE *f)
  * segments are decommitted as they empty, not after the delays (a page
  * freed under a delay waits for its owning thread's next allocations);
  * then collect what other threads freed into this thread's pages */
+
+/* The delays give_back and big_run change, under one lock: report_gather
+ * calls give_back on both analysis threads at once, and the second thread
+ * must not save the first one's zeros and leave them for the rest of the
+ * run.  run_delay: the decommit delay of the run now (main sets it; -1:
+ * the environment's, left alone); d, sd: the delays give_back(true) saved
+ * (-1: none saved). */
+static pthread_mutex_t delay_mu = PTHREAD_MUTEX_INITIALIZER;
+static long run_delay = -1, d = -1, sd = -1;
+
 static void
 give_back(bool now)
 {
-	/* report_gather calls it on both analysis threads at once: the saved
-	 * delays are swapped under a lock, or the second thread would save
-	 * the first one's zeros and leave them for the rest of the run */
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	static long d = -1, sd = -1;
-
-	xmutex_lock(&mu);
+	xmutex_lock(&delay_mu);
 	if (now && d < 0) {
 		d = mi_option_get(mi_option_decommit_delay);
 		sd = mi_option_get(mi_option_segment_decommit_delay);
 		mi_option_set(mi_option_decommit_delay, 0);
 		mi_option_set(mi_option_segment_decommit_delay, 0);
 	}
-	xmutex_unlock(&mu);
+	xmutex_unlock(&delay_mu);
 	mi_collect(true);
-	xmutex_lock(&mu);
+	xmutex_lock(&delay_mu);
 	if (!now && d >= 0) {
-		mi_option_set(mi_option_decommit_delay, d);
+		mi_option_set(mi_option_decommit_delay, run_delay >= 0 ? run_delay : d);
 		mi_option_set(mi_option_segment_decommit_delay, sd);
 		d = sd = -1;
 	}
-	xmutex_unlock(&mu);
+	xmutex_unlock(&delay_mu);
+}
+
+/* xbig_run (core/xalloc.h): freed pages go back after DELAY_BIG_MS */
+#define DELAY_SMALL_MS	50
+#define DELAY_BIG_MS	5
+
+static void
+big_run(void)
+{
+	xmutex_lock(&delay_mu);
+	if (run_delay >= 0) {
+		run_delay = DELAY_BIG_MS;
+		if (d < 0)	/* else give_back(false) sets it */
+			mi_option_set(mi_option_decommit_delay, run_delay);
+	}
+	xmutex_unlock(&delay_mu);
 }
 #endif
 
@@ -513,18 +533,24 @@ main(int argc, char **argv)
 	int rc;
 
 #ifdef IMCQ_MIMALLOC
-	/* Issue #9: hand freed pages back to the system after 5 ms, not
-	 * after mimalloc's default 25 ms, which a run that frees as fast as
-	 * it allocates keeps postponing (-16 % peak memory at 100,000
-	 * messages, -8 % at a million).  Not at once either (0 until round
-	 * 12): the pages a member's buffer or a parse frees are wanted again
-	 * within microseconds, and every page given back is a madvise() and a
-	 * fault to take it again: 5 ms halves the page faults, saves ~0.5 s
-	 * of system time at 100,000 messages (+4 % peak) and ~1.6 s at a
-	 * million, with the same peak there (bench/HISTORY.md, round 12).
-	 * MIMALLOC_DECOMMIT_DELAY in the environment still wins. */
-	if (getenv("MIMALLOC_DECOMMIT_DELAY") == NULL)
-		mi_option_set(mi_option_decommit_delay, 5);
+	/* Issue #9: a big run (its records leave the heap: xbig_run) hands
+	 * freed pages back to the system after 5 ms, not after mimalloc's
+	 * default 25 ms, which a run that frees as fast as it allocates
+	 * keeps postponing (-8 % peak memory at a million messages).  Not at
+	 * once either (0 until round 12): the pages a member's buffer or a
+	 * parse frees are wanted again within microseconds, and every page
+	 * given back is a madvise() and a fault to take it again: 5 ms
+	 * halved the page faults and saved ~1.6 s of system time at a
+	 * million, with the same peak (bench/HISTORY.md, round 12).  Until
+	 * then, 50 ms (round 19): at 100,000 messages, whose peak the
+	 * stores' floor sets (STORE_RSS_FLOOR), 9,000 faults and ~0.3 CPU s
+	 * less than 5 ms, the same peak.  MIMALLOC_DECOMMIT_DELAY in the
+	 * environment still wins. */
+	if (getenv("MIMALLOC_DECOMMIT_DELAY") == NULL) {
+		run_delay = DELAY_SMALL_MS;
+		mi_option_set(mi_option_decommit_delay, run_delay);
+		xbig_run_hook(big_run);
+	}
 	xgive_back_hook(give_back);
 #endif
 	/* Issue #9: libarchive turns every zip member's DOS time into a

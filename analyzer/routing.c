@@ -291,11 +291,35 @@ mts_server(const char *mts)
 	return xstrndup(l, (size_t)(dash - l));
 }
 
+/* The servers the MTS-IDs of messages [lo, hi) (in memory order) of
+ * snapshot snap's outbound queues name, each in its message's slot. */
+struct mts_scan {
+	const struct imcq_report *rep;
+	int snap;
+	char **at;
+};
+
+static void
+mts_range(void *user, size_t lo, size_t hi)
+{
+	struct mts_scan *x = user;
+	size_t j, i;
+
+	for (j = lo; j < hi; j++) {
+		const struct imcq_message *m = x->rep->msgs[i = report_mi(x->rep, j)];
+
+		if (m->snapshot != x->snap || (m->queue != IMCQ_Q_OUT &&
+					       m->queue != IMCQ_Q_OUT_ARCHIVE))
+			continue;
+		x->at[i] = mts_server(m->im->env.mts_id);
+	}
+}
+
 static void
 find_servers(struct rctx *c)
 {
 	struct imcq_report *rep = c->rep;
-	size_t i, j, k;
+	size_t i, k;
 	char **at;
 
 	for (k = 0; k < c->ns; k++) {
@@ -316,13 +340,10 @@ find_servers(struct rctx *c)
 		 * read in memory order (model.h), listed in message order
 		 * (winner keeps the first spelling) */
 		at = xcalloc(rep->nmsgs ? rep->nmsgs : 1, sizeof(*at));
-		for (j = 0; j < rep->nmsgs; j++) {
-			const struct imcq_message *m = rep->msgs[i = report_mi(rep, j)];
+		{
+			struct mts_scan x = { rep, s->snap, at };
 
-			if (m->snapshot != s->snap || (m->queue != IMCQ_Q_OUT &&
-						       m->queue != IMCQ_Q_OUT_ARCHIVE))
-				continue;
-			at[i] = mts_server(m->im->env.mts_id);
+			par_for(rep->nmsgs, ROUTE_PAR_MIN, mts_range, &x);
 		}
 		for (i = 0; i < rep->nmsgs; i++)
 			if (at[i] != NULL)

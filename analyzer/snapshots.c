@@ -67,7 +67,9 @@ snapshots_own_hop(const struct imcq_message *m)
 	uint64_t sk, hk;
 	size_t i;
 
-	if (!joins_spool_code(m->spool_id, &sk))
+	/* no hop: nothing to compare (issue #9: the spool code was 40 % of
+	 * server_from_received's pass over every message without one) */
+	if (m->im->hdr.nreceived == 0 || !joins_spool_code(m->spool_id, &sk))
 		return NULL;
 	for (i = 0; i < m->im->hdr.nreceived; i++)
 		if (hop_spool_code(m->im->hdr.received[i].id, &hk) && hk == sk)

@@ -253,6 +253,13 @@ big_move(void *old, size_t oldcap, size_t n, size_t cap, size_t sz)
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (q == MAP_FAILED)
 		imcq_die("out of memory (mmap of %zu bytes)", cap * sz);
+#ifdef MADV_HUGEPAGE
+	/* 8 MiB and more, filled from the start: on 2 MiB pages where the
+	 * system allows them, a fault maps 512 pages (round 19: a fault is
+	 * dear on a paravirtualised host); at most one such page a block
+	 * stays partly unused (mremap keeps the advice) */
+	(void)madvise(q, page_round(cap * sz), MADV_HUGEPAGE);
+#endif
 	if (n > 0)
 		memcpy(q, old, n * sz);
 	free(old);
@@ -307,6 +314,21 @@ xgive_back(bool now)
 {
 	if (give_back_fn != NULL)
 		give_back_fn(now);
+}
+
+static void (*big_run_fn)(void);
+
+void
+xbig_run_hook(void (*fn)(void))
+{
+	big_run_fn = fn;
+}
+
+void
+xbig_run(void)
+{
+	if (big_run_fn != NULL)
+		big_run_fn();
 }
 
 void

@@ -1584,8 +1584,11 @@ report_add_message(struct imcq_report *r, struct imcq_message *m)
 			/* the heap's share is used up: this one and the
 			 * earlier ones go too, at ingest */
 			r->rec_heap_full = move = r->rec_heap >= r->rec_heap_max;
-			if (move)	/* a big run: the stores keep to their budget */
+			if (move) {	/* a big run: the stores keep to their
+					 * budget, the allocator to its memory */
 				store_set_rss_floor(0);
+				xbig_run();
+			}
 		}
 	}
 	VEC_PUSH(r->msgs, r->nmsgs, r->msgcap, m);

@@ -52,6 +52,11 @@ void xfree_big(void *p, size_t cap, size_t sz);
  * (xgive_back_hook, main.c: mimalloc); without a hook, nothing. */
 void xgive_back(bool now);
 void xgive_back_hook(void (*fn)(bool now));
+/* The run is a big one (its records leave the heap: model.c): from now
+ * on the allocator keeps to what bounds memory rather than time (main.c:
+ * mimalloc gives freed pages back sooner); the hook as above. */
+void xbig_run(void);
+void xbig_run_hook(void (*fn)(void));
 /* qsort that accepts an empty or NULL array (qsort(NULL, 0, ...) is
  * undefined behaviour, and vectors start out NULL).  A large array is
  * sorted on two threads inside par.h's window (par_qsort: the same order
