@@ -215,6 +215,22 @@ sset_add(struct sset *s, int snap, uint64_t id)
 	}
 }
 
+/* Room for n entries before the first growth: one table made once, not
+ * rehashed at every doubling (issue #9: file_keys' 100,000 keys at 100k
+ * grew it 13 times).  For an empty set. */
+static void
+sset_reserve(struct sset *s, size_t n)
+{
+	size_t slots = 16;
+
+	if (s->v != NULL)
+		return;
+	while (slots < 2 * (n + 1))
+		slots *= 2;
+	s->v = xcalloc(slots, sizeof(*s->v));
+	s->mask = slots - 1;
+}
+
 static bool
 sset_has(const struct sset *s, int snap, uint64_t id)
 {
@@ -265,6 +281,8 @@ file_keys(const struct imcq_report *rep, struct sset *out)
 	size_t i;
 	uint64_t k;
 
+	/* a key a message: the IMS id is nearly always the spool id */
+	sset_reserve(out, rep->nmsgs);
 	for (i = 0; i < rep->nmsgs; i++) {	/* in memory order (model.h): a set */
 		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
 

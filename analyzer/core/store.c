@@ -137,6 +137,13 @@ read_in_place(const struct imcq_store *s, const unsigned char *q)
 	       (uint64_t)(q - s->base) >= atomic_load_explicit(&s->dropped, memory_order_relaxed);
 }
 
+/* one more read read_in_place let copy (store_reads_in_place) */
+static void
+count_in_place(const struct imcq_store *s)
+{
+	atomic_fetch_add_explicit(&((struct imcq_store *)s)->in_place, 1, memory_order_relaxed);
+}
+
 /* what the process mapped of files when the first store opened */
 static _Atomic uint64_t file_base;
 
@@ -455,7 +462,7 @@ store_read(const struct imcq_store *s, const void *at, void *dst, size_t n)
 		BUG("store_read: not in the store");
 	if (read_in_place(s, q)) {
 		memcpy(dst, q, n);
-		atomic_fetch_add_explicit(&((struct imcq_store *)s)->in_place, 1, memory_order_relaxed);
+		count_in_place(s);
 		return true;
 	}
 	return pread_full(s->fd, dst, n, (uint64_t)(q - s->base));
@@ -484,7 +491,7 @@ store_read_some(const struct imcq_store *s, const void *at, void *dst, size_t ca
 		n = cap;
 	if (n > 0 && read_in_place(s, q)) {
 		memcpy(dst, q, n);
-		atomic_fetch_add_explicit(&((struct imcq_store *)s)->in_place, 1, memory_order_relaxed);
+		count_in_place(s);
 		return n;
 	}
 	return n > 0 && pread_full(s->fd, dst, n, (uint64_t)(q - s->base)) ? n : 0;
@@ -493,7 +500,20 @@ store_read_some(const struct imcq_store *s, const void *at, void *dst, size_t ca
 bool
 store_read_str(const struct imcq_store *s, const char *at, char *dst, size_t cap)
 {
-	size_t n = store_read_some(s, at, dst, cap);
+	const unsigned char *q = (const unsigned char *)at, *z;
+	size_t n;
+
+	/* in place: the string's bytes alone, not cap of them */
+	if (s != NULL && cap > 0 && store_holds(s, q) && read_in_place(s, q)) {
+		n = (size_t)(s->base + s->used - q);
+		z = memchr(q, '\0', n < cap ? n : cap);
+		if (z == NULL)
+			return false;
+		memcpy(dst, q, (size_t)(z - q) + 1);
+		count_in_place(s);
+		return true;
+	}
+	n = store_read_some(s, at, dst, cap);
 
 	return n > 0 && memchr(dst, '\0', n) != NULL;
 }

@@ -263,6 +263,17 @@ TEST(test_read_in_place)
 	ASSERT(store_read_some(s, p + sizeof(src) - 50, back, sizeof(back)) == 50);
 	ASSERT(memcmp(back, src + sizeof(src) - 50, 50) == 0);
 	ASSERT(store_reads_in_place(s) == was + 2);
+	{
+		char sb[8];
+		char *str = store_put(s, "in place", 9);
+
+		/* a string: its bytes alone; one too long for the buffer */
+		ASSERT(str != NULL && store_read_str(s, str + 3, sb, sizeof(sb)));
+		ASSERT_EQ_STR(sb, "place");
+		ASSERT(store_reads_in_place(s) == was + 3);
+		ASSERT(!store_read_str(s, str, sb, sizeof(sb)));
+		was++;
+	}
 	/* the first two pages given back: read through the file (zeros),
 	 * the rest still in place */
 	store_drop(s, p + 2 * 4096 + 10);
