@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analyzer/core/keysort.h"
+#include "analyzer/core/par.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
 #include "analyzer/core/xalloc.h"
@@ -237,24 +238,58 @@ tally_best(struct tally *t, bool only_one)
 	return best;
 }
 
-static char *
-server_from_received(const struct imcq_report *rep, int snap)
+/* The own hops' servers of messages [lo, hi) (in memory order: a tally's
+ * result has no order) of snapshot snap, in the first tally for the
+ * range from 0, else the second (par_for's halves). */
+struct recv_scan {
+	const struct imcq_report *rep;
+	int snap;
+	struct tally t[2];
+};
+
+static void
+recv_range(void *user, size_t lo, size_t hi)
 {
-	struct tally t = { 0 };
+	struct recv_scan *x = user;
+	struct tally *t = &x->t[lo == 0 ? 0 : 1];
 	size_t i;
 
-	/* in memory order (model.h): a tally's result has no order */
-	for (i = 0; i < rep->nmsgs; i++) {
-		const struct imcq_message *m = rep->msgs[report_mi(rep, i)];
+	for (i = lo; i < hi; i++) {
+		const struct imcq_message *m = x->rep->msgs[report_mi(x->rep, i)];
 		const struct imcq_hop *h;
 
-		if (m->snapshot != snap || m->nsources == 0)
+		if (m->snapshot != x->snap || m->nsources == 0)
 			continue;
 		h = snapshots_own_hop(m);
 		if (h != NULL && h->by != NULL)
-			tally_add(&t, short_name(h->by, strlen(h->by)));
+			tally_add(t, short_name(h->by, strlen(h->by)));
 	}
-	return tally_best(&t, false);
+}
+
+/* messages: fewer are tallied in one thread */
+#define RECV_PAR_MIN	4096
+
+static char *
+server_from_received(const struct imcq_report *rep, int snap)
+{
+	struct recv_scan x = { rep, snap, { { 0 }, { 0 } } };
+	size_t i, j;
+
+	par_for(rep->nmsgs, RECV_PAR_MIN, recv_range, &x);
+	for (j = 0; j < x.t[1].n; j++) {	/* the second half's counts join the first's */
+		struct tally_ent *e = &x.t[1].v[j];
+
+		for (i = 0; i < x.t[0].n && strcmp(x.t[0].v[i].name, e->name) != 0; i++)
+			;
+		if (i < x.t[0].n) {
+			x.t[0].v[i].count += e->count;
+			free(e->name);
+		} else {
+			VEC_PUSH(x.t[0].v, x.t[0].n, x.t[0].cap, *e);
+		}
+	}
+	free(x.t[1].v);
+	return tally_best(&x.t[0], false);
 }
 
 static bool

@@ -28,7 +28,7 @@ xqsort_keyed(void **v, size_t n, uint64_t (*key)(const void *elem),
 	     int (*cmp)(const void *, const void *))
 {
 	struct keyed *k;
-	size_t i;
+	size_t i, p;
 
 	if (v == NULL || n < 2)
 		return;
@@ -42,7 +42,33 @@ xqsort_keyed(void **v, size_t n, uint64_t (*key)(const void *elem),
 		k[i].p = v[i];
 		k[i].cmp = cmp;
 	}
-	xqsort(k, n, sizeof(*k), cmp_keyed);
+	/* in order already but for a short tail (issue #9: analyze_states
+	 * sorts the messages again once the missing records were added at
+	 * the end): the tail sorted alone and merged, the prefix's element
+	 * first on a tie -- the order of a stable sort of the whole, which
+	 * xqsort's (glibc's merge sort) is */
+	for (p = 1; p < n && cmp_keyed(&k[p - 1], &k[p]) <= 0; p++)
+		;
+	if (p == n) {
+		free(k);
+		return;
+	}
+	if (n - p <= n / 8) {
+		struct keyed *t = xmalloc(n * sizeof(*t));
+		size_t a = 0, b = p, o = 0;
+
+		xqsort(k + p, n - p, sizeof(*k), cmp_keyed);
+		while (a < p && b < n)
+			t[o++] = cmp_keyed(&k[a], &k[b]) <= 0 ? k[a++] : k[b++];
+		while (a < p)
+			t[o++] = k[a++];
+		while (b < n)
+			t[o++] = k[b++];
+		free(k);
+		k = t;
+	} else {
+		xqsort(k, n, sizeof(*k), cmp_keyed);
+	}
 	for (i = 0; i < n; i++)
 		v[i] = k[i].p;
 	free(k);

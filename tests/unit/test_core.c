@@ -6,6 +6,7 @@
 #include "analyzer/core/model.h"
 
 #include "analyzer/core/buf.h"
+#include "analyzer/core/keysort.h"
 #include "analyzer/core/path.h"
 #include "analyzer/core/rd.h"
 #include "analyzer/core/timeutil.h"
@@ -299,6 +300,70 @@ TEST(test_big_array)
 	ASSERT_EQ_INT(cap, 0);
 }
 
-TEST_MAIN(test_buf_cap, test_buf_reserve, test_rd_bounds, test_rd_varint, test_span_lines,
+/* xqsort_keyed sorts as a stable sort of the whole: names with ties (the
+ * comparator sees the name only) keep their first order; a sorted array
+ * stays, one with a short unsorted tail (sorted alone and merged) and a
+ * shuffled one come out the same as a stable insertion sort's. */
+struct kname {
+	char name[12];
+	int first;
+};
+
+static uint64_t
+kname_key(const void *p)
+{
+	return str_key8(((const struct kname *)p)->name);
+}
+
+static int
+kname_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct kname *const *)a)->name, (*(const struct kname *const *)b)->name);
+}
+
+static void
+stable_ref(void **v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && kname_cmp(&v[j - 1], &v[j]) > 0; j--) {
+			void *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
+TEST(test_keysort_stable)
+{
+	enum { N = 3000 };
+	static struct kname e[N];
+	static void *v[N], *want[N];
+	unsigned r = 12345;
+
+	for (size_t i = 0; i < N; i++) {
+		r = r * 1103515245u + 12345u;
+		snprintf(e[i].name, sizeof(e[i].name), "ID%07u", (r >> 8) % 500);	/* ties */
+		e[i].first = (int)i;
+	}
+	for (int shape = 0; shape < 3; shape++) {
+		size_t pre = shape == 0 ? 0 : shape == 1 ? N - N / 20 : N;
+
+		for (size_t i = 0; i < N; i++)
+			v[i] = &e[i];
+		stable_ref(v, pre);	/* a sorted prefix, then the rest as made */
+		memcpy(want, v, sizeof(v));
+		stable_ref(want, N);
+		xqsort_keyed(v, N, kname_key, kname_cmp);
+		ASSERT(memcmp(v, want, sizeof(v)) == 0);
+		for (size_t i = 1; i < N; i++) {
+			const struct kname *x = v[i - 1], *y = v[i];
+
+			ASSERT(strcmp(x->name, y->name) < 0 ||
+			       (strcmp(x->name, y->name) == 0 && x->first < y->first));
+		}
+	}
+}
+
+TEST_MAIN(test_keysort_stable, test_buf_cap, test_buf_reserve, test_rd_bounds, test_rd_varint, test_span_lines,
 	  test_span_num, test_path_normalize, test_path_place, test_time,
 	  test_archive_magic, test_spool_id, test_message_pack_shares, test_big_array)
