@@ -481,28 +481,28 @@ print_allocator(FILE *f)
  * calls give_back on both analysis threads at once, and the second thread
  * must not save the first one's zeros and leave them for the rest of the
  * run.  run_delay: the decommit delay of the run now (main sets it; -1:
- * the environment's, left alone); d, sd: the delays give_back(true) saved
- * (-1: none saved). */
+ * the environment's, left alone); saved_delay, saved_sdelay: the decommit
+ * and segment decommit delays give_back(true) saved (-1: none saved). */
 static pthread_mutex_t delay_mu = PTHREAD_MUTEX_INITIALIZER;
-static long run_delay = -1, d = -1, sd = -1;
+static long run_delay = -1, saved_delay = -1, saved_sdelay = -1;
 
 static void
 give_back(bool now)
 {
 	xmutex_lock(&delay_mu);
-	if (now && d < 0) {
-		d = mi_option_get(mi_option_decommit_delay);
-		sd = mi_option_get(mi_option_segment_decommit_delay);
+	if (now && saved_delay < 0) {
+		saved_delay = mi_option_get(mi_option_decommit_delay);
+		saved_sdelay = mi_option_get(mi_option_segment_decommit_delay);
 		mi_option_set(mi_option_decommit_delay, 0);
 		mi_option_set(mi_option_segment_decommit_delay, 0);
 	}
 	xmutex_unlock(&delay_mu);
 	mi_collect(true);
 	xmutex_lock(&delay_mu);
-	if (!now && d >= 0) {
-		mi_option_set(mi_option_decommit_delay, run_delay >= 0 ? run_delay : d);
-		mi_option_set(mi_option_segment_decommit_delay, sd);
-		d = sd = -1;
+	if (!now && saved_delay >= 0) {
+		mi_option_set(mi_option_decommit_delay, run_delay >= 0 ? run_delay : saved_delay);
+		mi_option_set(mi_option_segment_decommit_delay, saved_sdelay);
+		saved_delay = saved_sdelay = -1;
 	}
 	xmutex_unlock(&delay_mu);
 }
@@ -517,7 +517,7 @@ big_run(void)
 	xmutex_lock(&delay_mu);
 	if (run_delay >= 0) {
 		run_delay = DELAY_BIG_MS;
-		if (d < 0)	/* else give_back(false) sets it */
+		if (saved_delay < 0)	/* else give_back(false) sets it */
 			mi_option_set(mi_option_decommit_delay, run_delay);
 	}
 	xmutex_unlock(&delay_mu);

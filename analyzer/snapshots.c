@@ -198,21 +198,28 @@ struct tally {
 	size_t n, cap;
 };
 
+/* owned seen count times more (taken: freed when t has its name) */
 static void
-tally_add(struct tally *t, char *owned)
+tally_add_n(struct tally *t, char *owned, size_t count)
 {
-	struct tally_ent e = { owned, 1 };
+	struct tally_ent e = { owned, count };
 	size_t i;
 
 	if (owned == NULL)
 		return;
 	for (i = 0; i < t->n; i++)
 		if (strcmp(t->v[i].name, owned) == 0) {
-			t->v[i].count++;
+			t->v[i].count += count;
 			free(owned);
 			return;
 		}
 	VEC_PUSH(t->v, t->n, t->cap, e);
+}
+
+static void
+tally_add(struct tally *t, char *owned)
+{
+	tally_add_n(t, owned, 1);
 }
 
 /* The most frequent name (ties: the smallest), detached, or NULL; with
@@ -273,21 +280,12 @@ static char *
 server_from_received(const struct imcq_report *rep, int snap)
 {
 	struct recv_scan x = { rep, snap, { { 0 }, { 0 } } };
-	size_t i, j;
+	size_t j;
 
 	par_for(rep->nmsgs, RECV_PAR_MIN, recv_range, &x);
-	for (j = 0; j < x.t[1].n; j++) {	/* the second half's counts join the first's */
-		struct tally_ent *e = &x.t[1].v[j];
-
-		for (i = 0; i < x.t[0].n && strcmp(x.t[0].v[i].name, e->name) != 0; i++)
-			;
-		if (i < x.t[0].n) {
-			x.t[0].v[i].count += e->count;
-			free(e->name);
-		} else {
-			VEC_PUSH(x.t[0].v, x.t[0].n, x.t[0].cap, *e);
-		}
-	}
+	/* the second half's counts join the first's */
+	for (j = 0; j < x.t[1].n; j++)
+		tally_add_n(&x.t[0], x.t[1].v[j].name, x.t[1].v[j].count);
 	free(x.t[1].v);
 	return tally_best(&x.t[0], false);
 }

@@ -120,20 +120,21 @@ store_set_rss_floor(uint64_t bytes)
 static _Atomic uint64_t last_all;
 
 /* What a read of the store's bytes at q may copy from the mapping rather
- * than through the file: while the resident set, at the last look, lies
- * STORE_IN_PLACE_MARGIN under the floor, no look trims, so a page a read
+ * than through the file: while the resident set, at the last look, is at
+ * most the floor, no look trims (look_now's own test), so a page a read
  * maps stays mapped for the next read, and a read in place costs a copy
  * where pread costs a system call (issue #9: 260,000 of them at 100k,
- * each dear on a paravirtualised host).  With no floor (a run whose
- * records left the heap) or near it, the reads map nothing, as before;
- * nor below what store_drop gave back. */
+ * each dear on a paravirtualised host; with 16 MiB of margin under the
+ * floor the event joins, at 144-150 MiB, still made 160,000 of them).
+ * With no floor (a run whose records left the heap) or above it, the
+ * reads map nothing, as before; nor below what store_drop gave back. */
 static bool
 read_in_place(const struct imcq_store *s, const unsigned char *q)
 {
 	uint64_t fl = atomic_load_explicit(&rss_floor, memory_order_relaxed);
 	uint64_t all = atomic_load_explicit(&last_all, memory_order_relaxed);
 
-	return fl != 0 && all != 0 && all + STORE_IN_PLACE_MARGIN <= fl &&
+	return fl != 0 && all != 0 && all <= fl &&
 	       (uint64_t)(q - s->base) >= atomic_load_explicit(&s->dropped, memory_order_relaxed);
 }
 
@@ -365,7 +366,6 @@ store_open(const char *dir, struct imcq_err *err)
 	{
 		uint64_t none = 0, all;
 		long pg = sysconf(_SC_PAGESIZE);
-
 		int sfd, no = -1;
 
 		if (pg > 0)

@@ -60,11 +60,11 @@ struct imcq_store;
  * rather than again after every trim (round 18: 0.3 s of system time and
  * 22,000 faults at 100k); a bigger run keeps to the budget as before (a
  * floor for the whole run took --json at 1M from 179 to 226 MiB). */
+/* Under the floor (the resident set at the last look) store_read,
+ * store_read_some and store_read_str also copy from the mapping instead
+ * of calling pread: no look trims there, so the pages they map stay for
+ * the next read. */
 #define STORE_RSS_FLOOR	((uint64_t)160 << 20)
-/* store_read and store_read_some copy from the mapping instead (no system
- * call) while the resident set at the last look lies this far under the
- * floor: no look trims there, so the pages they map stay for the next. */
-#define STORE_IN_PLACE_MARGIN	((uint64_t)0 << 20)
 void store_set_rss_floor(uint64_t bytes);
 
 /* Pacing, for the analysis (pipeline_run turns it on after ingest and off
@@ -160,8 +160,8 @@ void store_keep(struct imcq_store *s);
 void store_label(struct imcq_store *s, const char *label);
 /* Bytes put so far. */
 uint64_t store_size(const struct imcq_store *s);
-/* How many of store_read's and store_read_some's reads copied from the
- * mapping (STORE_IN_PLACE_MARGIN) rather than through the file. */
+/* How many reads copied from the mapping (under the floor: above)
+ * rather than through the file. */
 uint64_t store_reads_in_place(const struct imcq_store *s);
 /* IMCQ_STORE=verbose: say on stderr, once, how much the store took
  * (store_close does, or report_dispose when the report is not freed). */
